@@ -1,0 +1,124 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Ajv } from 'ajv';
+import { CloudError, isCloudError, badRequest } from '../../errors.js';
+import { renderError, type ErrorFormat } from './error-bodies.js';
+import type { ServiceApi, RouteConfig } from './service-api.js';
+import type { AppDeps } from '../../app-deps.js';
+import { uuid } from '../../util/ids.js';
+
+const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+
+/** Turns anything thrown in a handler into a CloudError; unknown errors become a logged 500 without internals. */
+export function toCloudError(err: unknown, request: FastifyRequest): CloudError {
+  if (isCloudError(err)) return err;
+  const e = err as FastifyError & { validation?: unknown; validationContext?: string; status?: number };
+  if (e.validation) {
+    const where = e.validationContext === 'body' ? '' : ` in ${e.validationContext}`;
+    return badRequest(`Invalid input${where}: ${e.message.replace(/^(body|querystring|params)\/?/, '')}`);
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return badRequest('Malformed request body: the body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new CloudError('PayloadTooLarge', 'Request entity is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new CloudError('UnsupportedMediaType', `Unsupported Content-Type: ${request.headers['content-type'] ?? ''}`);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return badRequest('Content-Length does not match the body.');
+  }
+  if (err instanceof SyntaxError) return badRequest('Malformed request body: the body is not valid JSON.');
+  const status = e.statusCode ?? e.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new CloudError(status === 413 ? 'PayloadTooLarge' : 'BadRequest', e.message, { status });
+  }
+  request.log.error({ err }, 'unexpected error');
+  return new CloudError('Internal', 'An unexpected error prevented the server from fulfilling your request.');
+}
+
+/** Sends an error in the given format. */
+export function sendError(reply: FastifyReply, format: ErrorFormat, err: CloudError): FastifyReply {
+  const r = renderError(format, err);
+  if (err.headers) reply.headers(err.headers);
+  return reply.code(r.status).type(r.contentType).send(r.body);
+}
+
+/** Installs one service's error body for everything thrown or unmatched below its prefix. */
+export function installErrorHandling(scope: FastifyInstance, format: ErrorFormat): void {
+  scope.setErrorHandler((err, request, reply) => sendError(reply, format, toCloudError(err, request)));
+  scope.setNotFoundHandler((request, reply) =>
+    sendError(reply, format, new CloudError('NotFound', `The resource could not be found.`)));
+}
+
+/** The auth hook: validates X-Auth-Token on every route not marked public. */
+function installAuth(scope: FastifyInstance, deps: AppDeps): void {
+  scope.decorateRequest('ctx', undefined);
+  scope.addHook('preHandler', async (request) => {
+    const config = request.routeOptions.config as RouteConfig | undefined;
+    const token = request.headers['x-auth-token'];
+    if (typeof token === 'string' && token.length > 0) {
+      const auth = await deps.identity.tokens.validateForRequest(token);
+      request.ctx = { requestId: request.id, auth };
+    } else if (!config?.public) {
+      throw new CloudError('Unauthorized', 'The request you have made requires authentication.', {
+        headers: { 'WWW-Authenticate': `Keystone uri="${deps.config.publicUrl}/identity"` },
+      });
+    }
+  });
+}
+
+/** Builds the one HTTP server that carries every service. */
+export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    // One structured line per request comes from our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req-${uuid()}`,
+    requestIdHeader: false,
+    bodyLimit: deps.config.maxJsonBodyBytes,
+    // Clients differ on trailing slashes (".../v3/" vs ".../v3"); OpenStack services accept both.
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    ajv: { customOptions: {} },
+  });
+
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? bodyAjv.compile(schema as object) : queryAjv.compile(schema as object));
+
+  // JSON bodies: an empty body is "no body" (clients send Content-Type on DELETE), bad JSON is a clear 400.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(/^application\/([\w.+-]*\+)?json(;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(badRequest('Malformed request body: the body is not valid JSON.'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-openstack-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const a = request.ctx?.auth;
+    request.log.info({
+      req_id: request.id, method: request.method, url: request.url, status: reply.statusCode,
+      ms: Number(reply.elapsedTime.toFixed(2)), user: a?.userId, project: a?.projectId,
+    }, 'request');
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  for (const svc of services) {
+    await app.register(async (scope) => {
+      installErrorHandling(scope, svc.errorFormat);
+      installAuth(scope, deps);
+      await svc.routes(scope, deps);
+    }, { prefix: svc.prefix });
+  }
+
+  installErrorHandling(app, 'keystone');
+  return app;
+}

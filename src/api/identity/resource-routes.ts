@@ -1,0 +1,205 @@
+import type { Domain } from '../../services/identity/domains.js';
+import type { Project } from '../../services/identity/projects.js';
+import type { User, Group } from '../../services/identity/users.js';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app-deps.js';
+import type { AuthContext } from '../../services/auth-context.js';
+import { enforce, allowed } from '../../services/policy.js';
+import { queryBool } from '../../services/identity/common.js';
+import { DEFAULT_DOMAIN_ID } from '../../services/identity/domains.js';
+import { ctxOf } from '../http/service-api.js';
+import { registerCrud, flatQuery } from './crud.js';
+import type { Views } from './views.js';
+import { badRequest, notFound } from '../../errors.js';
+
+const admin = (a: AuthContext) => enforce(a, 'identity:admin');
+const defaultDomain = (a: AuthContext) => a.domainId ?? DEFAULT_DOMAIN_ID;
+const opt = <K extends string>(k: K, val: string | undefined) => (val === undefined ? {} : { [k]: val }) as Partial<Record<K, string>>;
+const optBool = (k: string, val: string | undefined) => (val === undefined ? {} : { [k]: queryBool(val) });
+const csv = (val: string | undefined) => (val === undefined ? undefined : val.split(',').filter(Boolean));
+
+/** Domains, projects (with tags), users, groups and their memberships. */
+export function resourceRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void {
+  const id = deps.identity;
+
+  registerCrud<Domain>(app, v, {
+    path: '/domains', member: 'domain', view: (d) => v.domain(d),
+    create: async (a, b) => { admin(a); return id.domains.create(b); },
+    list: async (a, q) => {
+      if (!allowed(a, 'identity:admin')) {
+        // Non-admins see only the domain their token is scoped to (or their project's domain).
+        const own = a.domainId ?? a.projectDomainId;
+        return id.domains.list({ ids: own ? [own] : [], ...opt('name', q.name) });
+      }
+      return id.domains.list({ ...opt('name', q.name), ...optBool('enabled', q.enabled) });
+    },
+    get: async (a, did) => { enforce(a, 'identity:get_domain', { domain_id: did }); return id.domains.get(did); },
+    update: async (a, did, b) => { admin(a); return id.domains.update(did, b); },
+    remove: async (a, did) => { admin(a); await id.deleteDomain(did); },
+  });
+
+  registerCrud<Project>(app, v, {
+    path: '/projects', member: 'project', view: (p) => v.project(p),
+    create: async (a, b) => { admin(a); return id.projects.create(b, defaultDomain(a)); },
+    list: async (a, q) => {
+      admin(a);
+      if (q.is_domain !== undefined && queryBool(q.is_domain)) return [];
+      return id.projects.list({
+        ...opt('name', q.name), ...opt('domain_id', q.domain_id), ...opt('parent_id', q.parent_id), ...optBool('enabled', q.enabled),
+        ...(q.tags ? { tags: csv(q.tags)! } : {}), ...(q['tags-any'] ? { tagsAny: csv(q['tags-any'])! } : {}),
+        ...(q['not-tags'] ? { notTags: csv(q['not-tags'])! } : {}), ...(q['not-tags-any'] ? { notTagsAny: csv(q['not-tags-any'])! } : {}),
+      });
+    },
+    update: async (a, pid, b) => { admin(a); return id.projects.update(pid, b); },
+    remove: async (a, pid) => { admin(a); await id.deleteProject(pid); },
+  });
+
+  // GET /projects/{id} with the hierarchy options.
+  app.get('/v3/projects/:project_id', async (req) => {
+    const a = ctxOf(req).auth;
+    const { project_id } = req.params as { project_id: string };
+    enforce(a, 'identity:get_project', { project_id });
+    const p = await id.projects.get(project_id);
+    const q = flatQuery(req);
+    const body: Record<string, unknown> = v.project(p);
+    if (q.parents_as_list !== undefined || q.parents_as_ids !== undefined || q.subtree_as_list !== undefined || q.subtree_as_ids !== undefined) {
+      if ((q.parents_as_list !== undefined && q.parents_as_ids !== undefined) || (q.subtree_as_list !== undefined && q.subtree_as_ids !== undefined)) {
+        throw badRequest('Cannot use parents_as_list and parents_as_ids (or subtree_as_list and subtree_as_ids) together.');
+      }
+    }
+    if (q.parents_as_list !== undefined) {
+      const ancestors = await id.projects.ancestors(project_id);
+      body.parents = await Promise.all(ancestors.map(async (r) => ({ project: v.project(await id.projects.get(r.id)) })));
+    }
+    if (q.parents_as_ids !== undefined) {
+      const ancestors = await id.projects.ancestors(project_id);
+      let nested: Record<string, unknown> | null = null;
+      for (const anc of [...ancestors].reverse()) nested = { [anc.id]: nested };
+      body.parents = nested;
+    }
+    if (q.subtree_as_list !== undefined) {
+      const desc = await id.projects.descendants(project_id);
+      body.subtree = await Promise.all(desc.map(async (r) => ({ project: v.project(await id.projects.get(r.id)) })));
+    }
+    if (q.subtree_as_ids !== undefined) {
+      const desc = await id.projects.descendants(project_id);
+      const build = (pid: string): Record<string, unknown> | null => {
+        const kids = desc.filter((d) => d.parent_id === pid);
+        if (!kids.length) return null;
+        return Object.fromEntries(kids.map((k) => [k.id, build(k.id)]));
+      };
+      body.subtree = build(project_id);
+    }
+    return { project: body };
+  });
+
+  // Project tags.
+  app.get('/v3/projects/:project_id/tags', async (req) => {
+    const { project_id } = req.params as { project_id: string };
+    enforce(ctxOf(req).auth, 'identity:get_project', { project_id });
+    return { tags: (await id.projects.get(project_id)).tags, links: v.collection(`/projects/${project_id}/tags`) };
+  });
+  app.put('/v3/projects/:project_id/tags', { schema: { body: { type: 'object', required: ['tags'], properties: { tags: { type: 'array' } } } } }, async (req) => {
+    const { project_id } = req.params as { project_id: string };
+    admin(ctxOf(req).auth);
+    return { tags: await id.projects.setTags(project_id, (req.body as { tags: unknown }).tags), links: v.collection(`/projects/${project_id}/tags`) };
+  });
+  app.delete('/v3/projects/:project_id/tags', async (req, reply) => {
+    const { project_id } = req.params as { project_id: string };
+    admin(ctxOf(req).auth);
+    await id.projects.setTags(project_id, []);
+    reply.code(204).send();
+  });
+  app.get('/v3/projects/:project_id/tags/:tag', async (req, reply) => {
+    const { project_id, tag } = req.params as { project_id: string; tag: string };
+    enforce(ctxOf(req).auth, 'identity:get_project', { project_id });
+    if (!(await id.projects.hasTag(project_id, tag))) {
+      throw notFound(`Tag ${tag} not found for project ${project_id}.`);
+    }
+    reply.code(204).send();
+  });
+  app.put('/v3/projects/:project_id/tags/:tag', async (req, reply) => {
+    const { project_id, tag } = req.params as { project_id: string; tag: string };
+    admin(ctxOf(req).auth);
+    await id.projects.addTag(project_id, tag);
+    reply.code(201).header('Location', `${v.base}/projects/${project_id}/tags/${encodeURIComponent(tag)}`).send();
+  });
+  app.delete('/v3/projects/:project_id/tags/:tag', async (req, reply) => {
+    const { project_id, tag } = req.params as { project_id: string; tag: string };
+    admin(ctxOf(req).auth);
+    await id.projects.removeTag(project_id, tag);
+    reply.code(204).send();
+  });
+
+  registerCrud<User>(app, v, {
+    path: '/users', member: 'user', view: (u) => v.user(u),
+    create: async (a, b) => { admin(a); return id.users.create(b, defaultDomain(a)); },
+    list: async (a, q) => {
+      admin(a);
+      return id.users.list({ ...opt('name', q.name), ...opt('domain_id', q.domain_id), ...optBool('enabled', q.enabled) });
+    },
+    get: async (a, uid) => { enforce(a, 'identity:get_user', { user_id: uid }); return id.users.get(uid); },
+    update: async (a, uid, b) => { admin(a); return id.users.update(uid, b); },
+    remove: async (a, uid) => { admin(a); await id.deleteUser(uid); },
+  });
+
+  app.post('/v3/users/:user_id/password', {
+    config: { public: true },
+    schema: { body: { type: 'object', required: ['user'], properties: { user: { type: 'object', required: ['password', 'original_password'] } } } },
+  }, async (req, reply) => {
+    // Keystone lets a user change an expired password without a token; the original password is the proof.
+    const { user_id } = req.params as { user_id: string };
+    if (req.ctx && req.ctx.auth.userId !== user_id) enforce(req.ctx.auth, 'identity:change_password', { user_id });
+    const u = (req.body as { user: { password: unknown; original_password: unknown } }).user;
+    await id.users.changeOwnPassword(user_id, u.original_password, u.password);
+    reply.code(204).send();
+  });
+
+  app.get('/v3/users/:user_id/groups', async (req) => {
+    const { user_id } = req.params as { user_id: string };
+    enforce(ctxOf(req).auth, 'identity:get_user', { user_id });
+    await id.users.get(user_id);
+    const groups = await id.users.listGroups({ userId: user_id });
+    return { groups: groups.map((g) => v.group(g)), links: v.collection(`/users/${user_id}/groups`) };
+  });
+
+  registerCrud<Group>(app, v, {
+    path: '/groups', member: 'group', view: (g) => v.group(g),
+    create: async (a, b) => { admin(a); return id.users.createGroup(b, defaultDomain(a)); },
+    list: async (a, q) => { admin(a); return id.users.listGroups({ ...opt('name', q.name), ...opt('domain_id', q.domain_id) }); },
+    get: async (a, gid) => { admin(a); return id.users.getGroup(gid); },
+    update: async (a, gid, b) => { admin(a); return id.users.updateGroup(gid, b); },
+    remove: async (a, gid) => { admin(a); await id.users.deleteGroup(gid); },
+  });
+
+  app.get('/v3/groups/:group_id/users', async (req) => {
+    const { group_id } = req.params as { group_id: string };
+    admin(ctxOf(req).auth);
+    await id.users.getGroup(group_id);
+    const q = flatQuery(req);
+    const users = await id.users.list({ ids: await id.users.groupMemberIds(group_id), ...optBool('enabled', q.enabled), ...opt('name', q.name) });
+    return { users: users.map((u) => v.user(u)), links: v.collection(`/groups/${group_id}/users`) };
+  });
+  app.put('/v3/groups/:group_id/users/:user_id', async (req, reply) => {
+    const { group_id, user_id } = req.params as { group_id: string; user_id: string };
+    admin(ctxOf(req).auth);
+    await id.users.addMember(group_id, user_id);
+    reply.code(204).send();
+  });
+  app.head('/v3/groups/:group_id/users/:user_id', async (req, reply) => {
+    const { group_id, user_id } = req.params as { group_id: string; user_id: string };
+    admin(ctxOf(req).auth);
+    await id.users.getGroup(group_id);
+    await id.users.get(user_id);
+    if (!(await id.users.isMember(group_id, user_id))) {
+      throw notFound(`User ${user_id} is not a member of group ${group_id}.`);
+    }
+    reply.code(204).send();
+  });
+  app.delete('/v3/groups/:group_id/users/:user_id', async (req, reply) => {
+    const { group_id, user_id } = req.params as { group_id: string; user_id: string };
+    admin(ctxOf(req).auth);
+    await id.users.removeMember(group_id, user_id);
+    reply.code(204).send();
+  });
+}

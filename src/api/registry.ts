@@ -1,0 +1,7 @@
+import type { ServiceApi } from './http/service-api.js';
+import { identityApi } from './identity/index.js';
+
+/** Every OpenStack service the cloud serves, in catalog order. Each new service adds one line. */
+export const serviceApis: ServiceApi[] = [
+  identityApi,
+];

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { GureumConfig } from './config.js';
+import { openStore, type Store } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { IdentityService } from './services/identity/index.js';
+import { bootstrapIdentity, type BootstrapResult } from './services/identity/bootstrap.js';
+import { buildServer } from './api/http/server.js';
+import { serviceApis } from './api/registry.js';
+import type { AppDeps } from './app-deps.js';
+
+/** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
+export interface Controller {
+  deps: AppDeps;
+  server: FastifyInstance;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+/** Opens the store, migrates, wires services, bootstraps first-start state and builds the HTTP server. */
+export async function createController(config: GureumConfig, opts: { adminPassword?: string } = {}): Promise<Controller> {
+  const store: Store = openStore(config.databaseUrl, config.dataDir);
+  try {
+    await migrateToLatest(store);
+    const identity = new IdentityService({ db: store.db, config });
+    const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
+    for (const api of serviceApis) {
+      await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
+    }
+    const deps: AppDeps = { config, store, identity };
+    const server = await buildServer(deps, serviceApis);
+    const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
+    purge.unref();
+    return {
+      deps, server, bootstrap,
+      async close() {
+        clearInterval(purge);
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

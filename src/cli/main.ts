@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { parseArgs, stringFlag } from './args.js';
+import { up } from './up.js';
+
+const USAGE = `Usage: gureum <command> [options]
+
+Commands:
+  up      Run the all-in-one cloud (controller + compute on this machine)
+          --listen HOST:PORT   (env GUREUM_LISTEN, default 127.0.0.1:8080)
+          --data-dir DIR       (env GUREUM_DATA_DIR, default ./data)
+          --database-url URL   (env GUREUM_DATABASE_URL: sqlite, sqlite:PATH or postgres://...)
+          --config FILE        (JSON settings; default DATA_DIR/gureum.json)
+          --log-level LEVEL    (fatal|error|warn|info|debug|silent)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, new Set(['help']));
+  if (args.flags.help || !args.command || args.command === 'help') {
+    process.stdout.write(USAGE);
+    return args.command || args.flags.help ? 0 : 2;
+  }
+  switch (args.command) {
+    case 'up': {
+      const known = new Set(['listen', 'data-dir', 'database-url', 'config', 'log-level']);
+      for (const k of Object.keys(args.flags)) if (!known.has(k)) throw new Error(`unknown option --${k} for "up"`);
+      const flags = {
+        listen: stringFlag(args.flags, 'listen'), dataDir: stringFlag(args.flags, 'data-dir'),
+        databaseUrl: stringFlag(args.flags, 'database-url'), config: stringFlag(args.flags, 'config'),
+        logLevel: stringFlag(args.flags, 'log-level'),
+      };
+      await up(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
+      return 0;
+    }
+    default:
+      process.stderr.write(`gureum: unknown command "${args.command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`gureum: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import type { IdentityDeps } from './common.js';
+import { Domains, DEFAULT_DOMAIN_ID } from './domains.js';
+import { Projects } from './projects.js';
+import { Users } from './users.js';
+import { Roles } from './roles.js';
+import { Assignments } from './assignments.js';
+import { Tokens } from './tokens.js';
+import { Authenticator } from './auth.js';
+import { Catalog } from './catalog.js';
+
+export { DEFAULT_DOMAIN_ID };
+export type { TokenInfo } from './tokens.js';
+
+/** The identity service (Keystone): one object per resource, wired so deletes and disables revoke and cascade. */
+export class IdentityService {
+  readonly domains: Domains;
+  readonly projects: Projects;
+  readonly users: Users;
+  readonly roles: Roles;
+  readonly assignments: Assignments;
+  readonly tokens: Tokens;
+  readonly auth: Authenticator;
+  readonly catalog: Catalog;
+
+  constructor(readonly deps: IdentityDeps) {
+    // Late-bound so each module can ask tokens to revoke without a construction cycle.
+    const revoke = {
+      user: (id: string) => this.tokens.revokeUser(id),
+      project: (id: string) => this.tokens.revokeProject(id),
+      domain: (id: string) => this.tokens.revokeDomain(id),
+    };
+    this.domains = new Domains(deps, revoke.domain);
+    this.projects = new Projects(deps, revoke.project);
+    this.users = new Users(deps, revoke.user);
+    this.roles = new Roles(deps, async () => {});
+    this.assignments = new Assignments(deps, this.roles, this.projects, (users, target) => this.tokens.revokeFor(users, target));
+    this.tokens = new Tokens(deps, this.assignments, this.roles);
+    this.auth = new Authenticator(deps, this.tokens);
+    this.catalog = new Catalog(deps);
+  }
+
+  /** Deletes a project and what hangs off it (grants, tokens, application credentials, limits). */
+  async deleteProject(id: string): Promise<void> {
+    await this.projects.delete(id, async (trx, ids) => {
+      await this.assignments.purge(trx, { targets: ids });
+      await trx.deleteFrom('application_credentials').where('project_id', 'in', ids).execute();
+      await trx.deleteFrom('limits').where('project_id', 'in', ids).execute();
+      await trx.deleteFrom('tokens').where('project_id', 'in', ids).execute();
+    });
+  }
+
+  /** Deletes a user and what is theirs (grants, memberships, credentials, application credentials, trusts, tokens). */
+  async deleteUser(id: string): Promise<void> {
+    await this.users.delete(id, async (trx) => {
+      await this.assignments.purge(trx, { actors: [id] });
+      const acs = (await trx.selectFrom('application_credentials').select('id').where('user_id', '=', id).execute()).map((r) => r.id);
+      if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
+      await trx.deleteFrom('application_credentials').where('user_id', '=', id).execute();
+      await trx.deleteFrom('access_rules').where('user_id', '=', id).execute();
+      await trx.deleteFrom('credentials').where('user_id', '=', id).execute();
+      await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() })
+        .where((eb) => eb.or([eb('trustor_user_id', '=', id), eb('trustee_user_id', '=', id)])).execute();
+      await trx.deleteFrom('tokens').where('user_id', '=', id).execute();
+    });
+  }
+
+  /** Deletes a disabled domain with its projects, users, groups and domain-specific roles. */
+  async deleteDomain(id: string): Promise<void> {
+    await this.domains.delete(id, async (trx, domainId) => {
+      const projects = (await trx.selectFrom('projects').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
+      const users = (await trx.selectFrom('users').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
+      const groups = (await trx.selectFrom('identity_groups').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
+      const roles = (await trx.selectFrom('roles').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
+      await this.assignments.purge(trx, { targets: [domainId, ...projects], actors: [...users, ...groups] });
+      if (roles.length) {
+        await trx.deleteFrom('assignments').where('role_id', 'in', roles).execute();
+        await trx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', 'in', roles), eb('implied_role_id', 'in', roles)])).execute();
+        await trx.deleteFrom('roles').where('id', 'in', roles).execute();
+      }
+      if (projects.length) {
+        await trx.deleteFrom('project_tags').where('project_id', 'in', projects).execute();
+        await trx.deleteFrom('application_credentials').where('project_id', 'in', projects).execute();
+        await trx.deleteFrom('tokens').where('project_id', 'in', projects).execute();
+        await trx.deleteFrom('projects').where('id', 'in', projects).execute();
+      }
+      if (users.length) {
+        await trx.deleteFrom('group_members').where('user_id', 'in', users).execute();
+        await trx.deleteFrom('application_credentials').where('user_id', 'in', users).execute();
+        await trx.deleteFrom('credentials').where('user_id', 'in', users).execute();
+        await trx.deleteFrom('tokens').where('user_id', 'in', users).execute();
+        await trx.deleteFrom('users').where('id', 'in', users).execute();
+      }
+      if (groups.length) {
+        await trx.deleteFrom('group_members').where('group_id', 'in', groups).execute();
+        await trx.deleteFrom('identity_groups').where('id', 'in', groups).execute();
+      }
+      await trx.deleteFrom('tokens').where('domain_id', '=', domainId).execute();
+    });
+    this.roles.invalidate();
+  }
+}

@@ -1,0 +1,69 @@
+import { Kysely, SqliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Database } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The open database: the typed Kysely handle plus which dialect it speaks. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Opens the database named by `url`: "sqlite" (DATA_DIR/gureum.db), "sqlite:PATH", ":memory:" or a postgres:// URL.
+ * Columns are portable on purpose: booleans are 0/1 integers, JSON and timestamps are text, so one code path serves both.
+ */
+export function openStore(url: string, dataDir: string): Store {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // int8 comes back as a string by default; our counters fit in a double.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  let file: string;
+  if (url === ':memory:' || url === 'sqlite::memory:') file = ':memory:';
+  else if (url === 'sqlite') file = join(dataDir, 'gureum.db');
+  else if (url.startsWith('sqlite:')) file = url.slice('sqlite:'.length);
+  else throw new Error(`unsupported database URL "${url}" (want sqlite, sqlite:PATH or postgres://...)`);
+  if (file !== ':memory:') {
+    if (!isAbsolute(file)) file = join(dataDir, file);
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** 0/1 for a boolean column (portable across both dialects). */
+export const bool = (b: boolean | undefined | null): number => (b ? 1 : 0);
+
+/** Reads a JSON text column, tolerating NULL. */
+export function fromJson<T>(text: string | null | undefined, fallback: T): T {
+  if (text === null || text === undefined || text === '') return fallback;
+  return JSON.parse(text) as T;
+}
+
+/** True when the error is a unique-constraint violation in either dialect. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Runs `fn` in a transaction. */
+export function inTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(fn);
+}
+
+export { sql };

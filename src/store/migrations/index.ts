@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as identity from './2026112201-identity.js';
+
+/**
+ * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
+ * Never edit a migration that has shipped: add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026112201-identity': identity,
+};
