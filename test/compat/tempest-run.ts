@@ -10,7 +10,7 @@
 //   --database-url URL    run the server on PostgreSQL
 //   --verbose             print all of tempest's output, not just the result lines
 //
-// Everything is kept in .tempest/workspace: etc/tempest.conf, tempest.log (every HTTP request
+// Everything is kept in .tempest/workspace-PID (or $GUREUM_TEMPEST_WORKSPACE): etc/tempest.conf, tempest.log (every HTTP request
 // Tempest made), gureum-server.log and tempest-output.txt. The services Tempest treats as available
 // come from test/compat/tempest-services.json or env GUREUM_TEMPEST_SERVICES=nova,glance,...
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +22,10 @@ import {
   TEMPEST_BIN,
   enabledServices,
   exactTestRegex,
+  attachHttpErrors,
+  describeCall,
   groupFailures,
+  readTempestLog,
   mergeIni,
   parseTempestOutput,
   readTestList,
@@ -112,8 +115,10 @@ function say(message: string): void {
 /** `tempest init` into a fresh .tempest/workspace with its own workspace registry file. */
 function initWorkspace(): string {
   const base = join(ROOT, '.tempest');
-  const workspace = join(base, 'workspace');
-  const registry = join(base, 'workspace.yaml');
+  // One workspace per run (env GUREUM_TEMPEST_WORKSPACE names it) so concurrent runs never share files.
+  const name = process.env.GUREUM_TEMPEST_WORKSPACE || `workspace-${process.pid}`;
+  const workspace = join(base, name);
+  const registry = join(base, `${name}.yaml`);
   rmSync(workspace, { recursive: true, force: true });
   rmSync(registry, { force: true });
   mkdirSync(base, { recursive: true });
@@ -241,6 +246,8 @@ async function main(): Promise<number> {
     console.log(output.split('\n').slice(-30).join('\n'));
   }
 
+  const httpLog = [join(workspace, 'tempest.log'), join(workspace, 'logs', 'tempest.log')].find((p) => existsSync(p));
+  if (httpLog) attachHttpErrors(results, readTempestLog(readFileSync(httpLog, 'utf8')));
   const groups = groupFailures(results);
   if (failed > 0) {
     console.log('\nFailed tests:');
@@ -250,8 +257,9 @@ async function main(): Promise<number> {
       console.log(`  ${g.tests.length} x ${g.cause}`);
       for (const name of g.tests.slice(0, 3)) console.log(`      ${name}`);
       if (g.tests.length > 3) console.log(`      ... and ${g.tests.length - 3} more`);
+      const example = results.find((r) => r.name === g.tests[0] && r.http);
+      if (example?.http) console.log(`      e.g. ${describeCall(example.http)}`);
     }
-    const httpLog = [join(workspace, 'tempest.log'), join(workspace, 'logs', 'tempest.log')].find((p) => existsSync(p));
     console.log(`\nDetails: ${join(workspace, 'tempest-output.txt')}; HTTP log: ${httpLog ?? '(none)'}`);
   }
   console.log(`tempest: ${passed} passed, ${failed} failed, ${skipped} skipped`);
