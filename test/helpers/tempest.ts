@@ -163,6 +163,68 @@ export interface TempestResult {
   reason?: string;
   /** The captured traceback of a failure. */
   detail?: string;
+  /** The last Tempest service-client method in the traceback, e.g. `identity/v3/users_client.update_user`. */
+  apiCall?: string;
+  /** The test's last HTTP exchange that got a 4xx/5xx, from tempest.log (see {@link attachHttpErrors}). */
+  http?: HttpCall;
+}
+
+/** One request Tempest logged in tempest.log. */
+export interface HttpCall {
+  status: number;
+  method: string;
+  url: string;
+  requestBody?: string;
+  responseBody?: string;
+}
+
+/**
+ * Reads tempest.log's `Request (Class:test): STATUS METHOD URL` lines and the request and response
+ * bodies logged after them, keyed by `Class:test` (`Class:setUpClass` for class fixtures).
+ */
+export function readTempestLog(text: string): Map<string, HttpCall[]> {
+  const calls = new Map<string, HttpCall[]>();
+  let last: HttpCall | null = null;
+  let bodies = 0;
+  for (const line of text.split('\n')) {
+    const m = /Request \(([\w]+):([\w]+)\): (\d{3}) ([A-Z]+) (\S+)/.exec(line);
+    if (m) {
+      last = { status: Number(m[3]), method: m[4]!, url: m[5]! };
+      bodies = 0;
+      const key = `${m[1]}:${m[2]}`;
+      calls.set(key, [...(calls.get(key) ?? []), last]);
+      continue;
+    }
+    const body = /^\s+Body: (.*)$/.exec(line);
+    if (last && body) {
+      const text = body[1]!.replace(/ _log_request_full \S+$/, '').replace(/^b'(.*)'$/, '$1').slice(0, 1500);
+      if (bodies === 0) last.requestBody = text;
+      else last.responseBody = text;
+      bodies++;
+    } else if (/^\s*\d{4}-\d\d-\d\d /.test(line) && !line.includes('Request - Headers')) {
+      last = null;
+    }
+  }
+  return calls;
+}
+
+/** Gives each failed result without one its last 4xx/5xx exchange from tempest.log, when there is one. */
+export function attachHttpErrors(results: TempestResult[], log: Map<string, HttpCall[]>): void {
+  for (const r of results) {
+    if (r.status !== 'failed' || r.http) continue;
+    const fixture = /^(setUpClass|tearDownClass) \((.+)\)$/.exec(r.name);
+    const parts = (fixture ? fixture[2]! : r.name).split('.');
+    const key = fixture ? `${parts[parts.length - 1]}:${fixture[1]}` : `${parts[parts.length - 2]}:${parts[parts.length - 1]}`;
+    const errors = (log.get(key) ?? []).filter((c) => c.status >= 400);
+    if (errors.length > 0) r.http = errors[errors.length - 1];
+  }
+}
+
+/** One line per exchange: `POST /identity/v3/x {"body"} -> 404 {"error": ...}`. */
+export function describeCall(call: HttpCall): string {
+  const path = call.url.replace(/^https?:\/\/[^/]+/, '');
+  const req = call.requestBody && call.requestBody !== 'None' ? ` ${call.requestBody}` : '';
+  return `${call.method} ${path}${req} -> ${call.status} ${call.responseBody ?? ''}`.slice(0, 1200);
 }
 
 /** Stestr's own totals block at the end of `tempest run`. */
@@ -184,6 +246,11 @@ export function parseTempestOutput(text: string): { results: TempestResult[]; to
     if (current && current.status === 'failed' && detail.length > 0) {
       current.detail = detail.join('\n').trim().slice(0, 8000);
       current.reason = failureReason(detail);
+      const call = lastApiCall(detail);
+      if (call) current.apiCall = call;
+      // A failing test's log is captured into the output ("Captured pythonlogging"), not tempest.log.
+      const errors = [...readTempestLog(detail.join('\n')).values()].flat().filter((c) => c.status >= 400);
+      if (errors.length > 0) current.http = errors[errors.length - 1];
     }
     current = null;
     detail = [];
@@ -245,12 +312,23 @@ export function failureReason(detail: string[]): string {
   return kept.join(' ').slice(0, 400) || detail.map((l) => l.trim()).filter(Boolean).slice(-2).join(' ').slice(0, 400);
 }
 
+/** The last frame in tempest/lib/services: which API call failed (the traceback has no URL). */
+export function lastApiCall(detail: string[]): string | undefined {
+  let call: string | undefined;
+  for (const line of detail) {
+    const m = /tempest\/lib\/services\/(.+?)\.py", line \d+, in (\w+)/.exec(line);
+    if (m) call = `${m[1]}.${m[2]}`;
+  }
+  return call;
+}
+
 /** A failure reason with ids, numbers and quoted values blurred, so alike failures group together. */
 export function causeKey(reason: string | undefined): string {
   if (!reason) return '(no traceback captured)';
   return reason
     .replace(/[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
     .replace(/tempest-[\w-]+/g, '<name>')
+    .replace(/0x[0-9a-f]+/gi, '0x')
     .replace(/\b\d+\.\d+\b|\b\d{4,}\b/g, 'N')
     .slice(0, 200);
 }
@@ -260,7 +338,7 @@ export function groupFailures(results: TempestResult[]): { cause: string; tests:
   const groups = new Map<string, string[]>();
   for (const r of results) {
     if (r.status !== 'failed') continue;
-    const key = causeKey(r.reason);
+    const key = r.apiCall ? `${causeKey(r.reason)} <- ${r.apiCall}` : causeKey(r.reason);
     groups.set(key, [...(groups.get(key) ?? []), r.name]);
   }
   return [...groups].map(([cause, tests]) => ({ cause, tests })).sort((a, b) => b.tests.length - a.tests.length);
