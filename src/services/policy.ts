@@ -38,7 +38,7 @@ export const rules: Record<string, Rule> = {
   'identity:get_project': anyOf(admin, (c, t) => c.projectId === (t.project_id ?? null)),
   'identity:list_user_projects': anyOf(admin, ownUser),
   'identity:get_user': anyOf(admin, ownUser),
-  'identity:change_password': ownUser,
+  'identity:change_password': anyOf(admin, ownUser),
   'identity:get_domain': anyOf(admin, (c, t) => c.domainId === t.domain_id || c.projectDomainId === t.domain_id),
   'identity:application_credential': anyOf(admin, ownUser),
   'identity:access_rule': anyOf(admin, ownUser),

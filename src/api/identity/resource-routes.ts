@@ -38,20 +38,48 @@ export function resourceRoutes(app: FastifyInstance, deps: AppDeps, v: Views): v
     remove: async (a, did) => { admin(a); await id.deleteDomain(did); },
   });
 
-  registerCrud<Project>(app, v, {
-    path: '/projects', member: 'project', view: (p) => v.project(p),
-    create: async (a, b) => { admin(a); return id.projects.create(b, defaultDomain(a)); },
+  // A project with is_domain is a domain; both APIs reach it. `asDomain` marks such items for the view.
+  type ProjectOrDomain = Project | (Domain & { asDomain: true });
+  const projectView = (p: ProjectOrDomain) => ('asDomain' in p ? v.domainAsProject(p) : v.project(p));
+  const domainIfAny = async (pid: string) => {
+    if (await id.projects.find(pid)) return undefined;
+    return id.domains.get(pid).then((d) => ({ ...d, asDomain: true as const })).catch(() => undefined);
+  };
+  registerCrud<ProjectOrDomain>(app, v, {
+    path: '/projects', member: 'project', view: projectView,
+    create: async (a, b) => {
+      admin(a);
+      if (b.is_domain === true) {
+        const { is_domain: _skip, domain_id: _none, ...rest } = b;
+        return { ...(await id.domains.create(rest)), asDomain: true as const };
+      }
+      return id.projects.create(b, defaultDomain(a));
+    },
     list: async (a, q) => {
       admin(a);
-      if (q.is_domain !== undefined && queryBool(q.is_domain)) return [];
+      if (q.is_domain !== undefined && queryBool(q.is_domain)) {
+        return (await id.domains.list({ ...opt('name', q.name), ...optBool('enabled', q.enabled) })).map((d) => ({ ...d, asDomain: true as const }));
+      }
       return id.projects.list({
         ...opt('name', q.name), ...opt('domain_id', q.domain_id), ...opt('parent_id', q.parent_id), ...optBool('enabled', q.enabled),
         ...(q.tags ? { tags: csv(q.tags)! } : {}), ...(q['tags-any'] ? { tagsAny: csv(q['tags-any'])! } : {}),
         ...(q['not-tags'] ? { notTags: csv(q['not-tags'])! } : {}), ...(q['not-tags-any'] ? { notTagsAny: csv(q['not-tags-any'])! } : {}),
       });
     },
-    update: async (a, pid, b) => { admin(a); return id.projects.update(pid, b); },
-    remove: async (a, pid) => { admin(a); await id.deleteProject(pid); },
+    update: async (a, pid, b) => {
+      admin(a);
+      const dom = await domainIfAny(pid);
+      if (dom) {
+        const { is_domain: _skip, domain_id: _none, parent_id: _parent, ...rest } = b;
+        return { ...(await id.domains.update(pid, rest)), asDomain: true as const };
+      }
+      return id.projects.update(pid, b);
+    },
+    remove: async (a, pid) => {
+      admin(a);
+      if (await domainIfAny(pid)) await id.deleteDomain(pid);
+      else await id.deleteProject(pid);
+    },
   });
 
   // GET /projects/{id} with the hierarchy options.
@@ -59,6 +87,8 @@ export function resourceRoutes(app: FastifyInstance, deps: AppDeps, v: Views): v
     const a = ctxOf(req).auth;
     const { project_id } = req.params as { project_id: string };
     enforce(a, 'identity:get_project', { project_id });
+    const asDomain = await domainIfAny(project_id);
+    if (asDomain) return { project: v.domainAsProject(asDomain) };
     const p = await id.projects.get(project_id);
     const q = flatQuery(req);
     const body: Record<string, unknown> = v.project(p);

@@ -25,6 +25,13 @@ export class Views {
       parent_id: p.parent_id ?? p.domain_id, is_domain: false, tags: p.tags, options: {}, links: this.self(`/projects/${p.id}`),
     };
   }
+  /** A domain seen through the projects API (Keystone models domains as projects with is_domain). */
+  domainAsProject(d: Domain) {
+    return {
+      ...d.extra, id: d.id, name: d.name, domain_id: null, description: d.description, enabled: d.enabled,
+      parent_id: null, is_domain: true, tags: [], options: {}, links: this.self(`/projects/${d.id}`),
+    };
+  }
   user(u: User) {
     const out: Record<string, unknown> = {
       ...u.extra, id: u.id, name: u.name, domain_id: u.domain_id, enabled: u.enabled,

@@ -118,7 +118,11 @@ export class Catalog {
     if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url)) throw badRequest("Invalid input for field 'url': must be a URL.");
     if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
     const regionId = (body.region_id as string | null | undefined) ?? (body.region as string | null | undefined) ?? null;
-    if (regionId && !(await this.findRegion(regionId))) throw badRequest(`Region ${regionId} does not exist.`);
+    if (regionId && !(await this.findRegion(regionId))) {
+      // Keystone creates a region named only by the legacy `region` attribute; an explicit region_id must exist.
+      if (body.region_id !== undefined && body.region_id !== null) throw badRequest(`Region ${regionId} does not exist.`);
+      await this.createRegion({}, regionId);
+    }
     const row: EndpointRow = {
       id: hexId(), service_id: body.service_id, interface: body.interface, url: body.url, region_id: regionId,
       enabled: bool(body.enabled ?? true), extra: JSON.stringify(splitExtra(body, ENDPOINT_KNOWN)),
@@ -152,7 +156,10 @@ export class Catalog {
     }
     const region = body.region_id !== undefined ? body.region_id : body.region;
     if (region !== undefined) {
-      if (region && !(await this.findRegion(String(region)))) throw badRequest(`Region ${String(region)} does not exist.`);
+      if (region && !(await this.findRegion(String(region)))) {
+        if (body.region_id !== undefined) throw badRequest(`Region ${String(region)} does not exist.`);
+        await this.createRegion({}, String(region));
+      }
       patch.region_id = (region as string | null) ?? null;
     }
     if (body.enabled !== undefined) patch.enabled = bool(body.enabled as boolean);

@@ -9,10 +9,11 @@ export interface IdentityDeps {
   config: GureumConfig;
 }
 
-/** Keystone's attribute rules for names: 1..255 characters, not only whitespace. */
-export function checkName(name: unknown, what = 'name'): string {
+/** Keystone's attribute rules for names: 1..max characters (64 for projects and domains, else 255), not only whitespace. */
+export const PROJECT_NAME_MAX = 64;
+export function checkName(name: unknown, what = 'name', max = 255): string {
   if (typeof name !== 'string' || name.trim().length === 0) throw badRequest(`Invalid input for field '${what}': must be a non-empty string.`);
-  if (name.length > 255) throw badRequest(`Invalid input for field '${what}': '${name.slice(0, 20)}...' is too long (max 255).`);
+  if (name.length > max) throw badRequest(`Invalid input for field '${what}': '${name.slice(0, 20)}...' is too long (max ${max}).`);
   return name;
 }
 

@@ -1,5 +1,5 @@
 import type { IdentityDeps } from './common.js';
-import { checkName, splitExtra, nowIso } from './common.js';
+import { checkName, splitExtra, nowIso, PROJECT_NAME_MAX } from './common.js';
 import type { DomainRow } from '../../store/identity-tables.js';
 import { bool, fromJson, isUniqueViolation, inTransaction } from '../../store/database.js';
 import { hexId } from '../../util/ids.js';
@@ -22,7 +22,7 @@ export class Domains {
   constructor(private readonly d: IdentityDeps, private readonly onDisable: (domainId: string) => Promise<void>) {}
 
   async create(body: Record<string, unknown>, id: string = (body.explicit_domain_id as string) ?? hexId()): Promise<Domain> {
-    const name = checkName(body.name);
+    const name = checkName(body.name, 'name', PROJECT_NAME_MAX);
     const row: DomainRow = {
       id, name, description: typeof body.description === 'string' ? body.description : '',
       enabled: bool((body.enabled ?? true) as boolean), extra: JSON.stringify(splitExtra(body, KNOWN)), created_at: nowIso(),
@@ -59,7 +59,7 @@ export class Domains {
     const cur = await this.get(id);
     if (body.id !== undefined && body.id !== id) throw badRequest('Cannot change the id of a domain.');
     const patch: Partial<DomainRow> = {};
-    if (body.name !== undefined) patch.name = checkName(body.name);
+    if (body.name !== undefined) patch.name = checkName(body.name, 'name', PROJECT_NAME_MAX);
     if (body.description !== undefined) patch.description = String(body.description ?? '');
     if (body.enabled !== undefined) {
       if (typeof body.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");

@@ -1,5 +1,5 @@
 import type { IdentityDeps } from './common.js';
-import { checkName, splitExtra, nowIso } from './common.js';
+import { checkName, splitExtra, nowIso, PROJECT_NAME_MAX } from './common.js';
 import type { ProjectRow } from '../../store/identity-tables.js';
 import { bool, fromJson, isUniqueViolation, inTransaction } from '../../store/database.js';
 import { hexId } from '../../util/ids.js';
@@ -46,8 +46,7 @@ export class Projects {
   }
 
   async create(body: Record<string, unknown>, defaultDomainId: string): Promise<Project> {
-    const name = checkName(body.name);
-    if (body.is_domain === true) throw badRequest('Creating a project acting as a domain is not supported; create a domain instead.');
+    const name = checkName(body.name, 'name', PROJECT_NAME_MAX);
     let domainId = (body.domain_id as string | undefined) ?? undefined;
     const parentId = (body.parent_id as string | null | undefined) ?? null;
     if (parentId) {
@@ -152,7 +151,7 @@ export class Projects {
     if (body.parent_id !== undefined && body.parent_id !== cur.parent_id) throw forbidden('Cannot change the parent_id of a project.');
     if (body.is_domain !== undefined && body.is_domain !== false) throw badRequest('Cannot change is_domain of a project.');
     const patch: Partial<ProjectRow> = {};
-    if (body.name !== undefined) patch.name = checkName(body.name);
+    if (body.name !== undefined) patch.name = checkName(body.name, 'name', PROJECT_NAME_MAX);
     if (body.description !== undefined) patch.description = String(body.description ?? '');
     if (body.enabled !== undefined) {
       if (typeof body.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
