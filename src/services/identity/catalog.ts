@@ -11,6 +11,12 @@ export interface CatalogEntry {
 }
 
 const INTERFACES = new Set(['public', 'internal', 'admin']);
+
+/** `enabled` must be a real JSON boolean ("False" as a string is a 400, as Keystone's schema says). */
+function checkBool(v: unknown): boolean {
+  if (typeof v !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
+  return v;
+}
 const SERVICE_KNOWN = ['id', 'type', 'name', 'description', 'enabled'] as const;
 const ENDPOINT_KNOWN = ['id', 'service_id', 'interface', 'url', 'region_id', 'region', 'enabled'] as const;
 const REGION_KNOWN = ['id', 'description', 'parent_region_id'] as const;
@@ -100,7 +106,7 @@ export class Catalog {
     }
     if (body.name !== undefined) patch.name = String(body.name ?? '');
     if (body.description !== undefined) patch.description = String(body.description ?? '');
-    if (body.enabled !== undefined) patch.enabled = bool(body.enabled as boolean);
+    if (body.enabled !== undefined) patch.enabled = bool(checkBool(body.enabled));
     await this.d.db.updateTable('services').set(patch).where('id', '=', id).execute();
     return this.getService(id);
   }
@@ -116,7 +122,7 @@ export class Catalog {
     await this.getService(body.service_id);
     if (typeof body.interface !== 'string' || !INTERFACES.has(body.interface)) throw badRequest("Invalid input for field 'interface': must be public, internal or admin.");
     if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url)) throw badRequest("Invalid input for field 'url': must be a URL.");
-    if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
+    if (body.enabled !== undefined) checkBool(body.enabled);
     const regionId = (body.region_id as string | null | undefined) ?? (body.region as string | null | undefined) ?? null;
     if (regionId && !(await this.findRegion(regionId))) {
       // Keystone creates a region named only by the legacy `region` attribute; an explicit region_id must exist.
@@ -162,7 +168,7 @@ export class Catalog {
       }
       patch.region_id = (region as string | null) ?? null;
     }
-    if (body.enabled !== undefined) patch.enabled = bool(body.enabled as boolean);
+    if (body.enabled !== undefined) patch.enabled = bool(checkBool(body.enabled));
     await this.d.db.updateTable('endpoints').set(patch).where('id', '=', id).execute();
     return this.getEndpoint(id);
   }
