@@ -49,6 +49,7 @@ export const rules: Record<string, Rule> = {
   'identity:list_trusts_any': admin,
   'identity:get_catalog': anyone,
   'identity:reader': reader,
+  'identity:read_limit': anyOf(admin, ownProject, (c, t) => !!c.domainId && c.domainId === t.domain_id),
   // shared shapes the other services use
   'project:read': projectReader,
   'project:write': projectMember,

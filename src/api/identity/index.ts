@@ -4,6 +4,10 @@ import { authRoutes } from './auth-routes.js';
 import { resourceRoutes } from './resource-routes.js';
 import { roleRoutes } from './role-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { appCredRoutes } from './app-cred-routes.js';
+import { trustRoutes } from './trust-routes.js';
+import { credentialRoutes } from './credential-routes.js';
+import { limitRoutes } from './limit-routes.js';
 
 const VERSION = 'v3.14';
 const UPDATED = '2020-04-07T00:00:00Z';
@@ -35,5 +39,9 @@ export const identityApi: ServiceApi = {
     resourceRoutes(app, deps, v);
     roleRoutes(app, deps, v);
     catalogRoutes(app, deps, v);
+    appCredRoutes(app, deps, v);
+    trustRoutes(app, deps, v);
+    credentialRoutes(app, deps, v);
+    limitRoutes(app, deps, v);
   },
 };

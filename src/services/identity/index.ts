@@ -7,6 +7,11 @@ import { Assignments } from './assignments.js';
 import { Tokens } from './tokens.js';
 import { Authenticator } from './auth.js';
 import { Catalog } from './catalog.js';
+import { AppCreds } from './app-creds.js';
+import { Trusts } from './trusts.js';
+import { Credentials } from './credentials.js';
+import { Limits } from './limits.js';
+import { Policies } from './policies.js';
 
 export { DEFAULT_DOMAIN_ID };
 export type { TokenInfo } from './tokens.js';
@@ -21,6 +26,11 @@ export class IdentityService {
   readonly tokens: Tokens;
   readonly auth: Authenticator;
   readonly catalog: Catalog;
+  readonly appCreds: AppCreds;
+  readonly trusts: Trusts;
+  readonly credentials: Credentials;
+  readonly limits: Limits;
+  readonly policies: Policies;
 
   constructor(readonly deps: IdentityDeps) {
     // Late-bound so each module can ask tokens to revoke without a construction cycle.
@@ -37,6 +47,11 @@ export class IdentityService {
     this.tokens = new Tokens(deps, this.assignments, this.roles);
     this.auth = new Authenticator(deps, this.tokens);
     this.catalog = new Catalog(deps);
+    this.appCreds = new AppCreds(deps, this.roles, this.assignments, (id) => this.tokens.revokeAppCred(id));
+    this.trusts = new Trusts(deps, this.roles, this.assignments, this.appCreds, (id) => this.tokens.revokeTrust(id));
+    this.credentials = new Credentials(deps);
+    this.limits = new Limits(deps);
+    this.policies = new Policies(deps);
   }
 
   /** Deletes a project and what hangs off it (grants, tokens, application credentials, limits). */

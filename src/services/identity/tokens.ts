@@ -120,7 +120,14 @@ export class Tokens {
       const trustor = await db.selectFrom('users').select(['id', 'enabled']).where('id', '=', trust.trustor_user_id).executeTakeFirst();
       if (!trustor || !trustor.enabled) return undefined;
       info.trust = trust;
-      const held = await this.assignments.effectiveRoleIds(trust.trustor_user_id, scope);
+      // A redelegated trust delegates the original trustor's roles: walk up the chain, which must still stand.
+      let origin = trust;
+      for (let i = 0; origin.redelegated_trust_id && i < 10; i++) {
+        const up = await db.selectFrom('trusts').selectAll().where('id', '=', origin.redelegated_trust_id).executeTakeFirst();
+        if (!up || up.deleted_at || (up.expires_at && up.expires_at <= new Date().toISOString())) return undefined;
+        origin = up;
+      }
+      const held = await this.assignments.effectiveRoleIds(origin.trustor_user_id, scope);
       const delegated = await this.roles.expandImplied(fromJson<string[]>(trust.roles, []));
       roleIds = new Set([...delegated].filter((r) => held.has(r)));
     } else if (row.app_cred_id) {
