@@ -1,4 +1,5 @@
 import type { IdentityTables } from './identity-tables.js';
+import type { IdentityExtraTables } from './identity-extra-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
-export interface Database extends IdentityTables {}
+export interface Database extends IdentityTables, IdentityExtraTables {}

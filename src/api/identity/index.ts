@@ -8,6 +8,7 @@ import { appCredRoutes } from './app-cred-routes.js';
 import { trustRoutes } from './trust-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { limitRoutes } from './limit-routes.js';
+import { domainConfigRoutes } from './domain-config-routes.js';
 
 const VERSION = 'v3.14';
 const UPDATED = '2020-04-07T00:00:00Z';
@@ -43,5 +44,6 @@ export const identityApi: ServiceApi = {
     trustRoutes(app, deps, v);
     credentialRoutes(app, deps, v);
     limitRoutes(app, deps, v);
+    domainConfigRoutes(app, deps);
   },
 };

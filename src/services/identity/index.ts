@@ -12,6 +12,7 @@ import { Trusts } from './trusts.js';
 import { Credentials } from './credentials.js';
 import { Limits } from './limits.js';
 import { Policies } from './policies.js';
+import { DomainConfigs } from './domain-configs.js';
 
 export { DEFAULT_DOMAIN_ID };
 export type { TokenInfo } from './tokens.js';
@@ -31,6 +32,7 @@ export class IdentityService {
   readonly credentials: Credentials;
   readonly limits: Limits;
   readonly policies: Policies;
+  readonly domainConfigs: DomainConfigs;
 
   constructor(readonly deps: IdentityDeps) {
     // Late-bound so each module can ask tokens to revoke without a construction cycle.
@@ -52,6 +54,7 @@ export class IdentityService {
     this.credentials = new Credentials(deps);
     this.limits = new Limits(deps);
     this.policies = new Policies(deps);
+    this.domainConfigs = new DomainConfigs(deps);
   }
 
   /** Deletes a project and what hangs off it (grants, tokens, application credentials, limits). */
@@ -110,6 +113,7 @@ export class IdentityService {
         await trx.deleteFrom('identity_groups').where('id', 'in', groups).execute();
       }
       await trx.deleteFrom('tokens').where('domain_id', '=', domainId).execute();
+      await trx.deleteFrom('domain_configs').where('domain_id', '=', domainId).execute();
     });
     this.roles.invalidate();
   }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as identity from './2026112201-identity.js';
+import * as identityExtra from './2026112203-identity-extra.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -7,4 +8,5 @@ import * as identity from './2026112201-identity.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026112201-identity': identity,
+  '2026112203-identity-extra': identityExtra,
 };
