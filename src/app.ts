@@ -4,6 +4,8 @@ import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { IdentityService } from './services/identity/index.js';
 import { bootstrapIdentity, type BootstrapResult } from './services/identity/bootstrap.js';
+import { NetworkService, networkOptionsFromEnv, bootstrapNetwork } from './services/network/index.js';
+import { createNetDriver } from './net/index.js';
 import { buildServer } from './api/http/server.js';
 import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
@@ -23,10 +25,13 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await migrateToLatest(store);
     const identity = new IdentityService({ db: store.db, config });
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
+    const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
+    await bootstrapNetwork(network, bootstrap.adminProjectId);
+    await network.resync();
     for (const api of serviceApis) {
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
     }
-    const deps: AppDeps = { config, store, identity };
+    const deps: AppDeps = { config, store, identity, network };
     const server = await buildServer(deps, serviceApis);
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();

@@ -1,7 +1,9 @@
 import type { ServiceApi } from './http/service-api.js';
 import { identityApi } from './identity/index.js';
+import { networkApi } from './network/index.js';
 
 /** Every OpenStack service the cloud serves, in catalog order. Each new service adds one line. */
 export const serviceApis: ServiceApi[] = [
   identityApi,
+  networkApi,
 ];

@@ -54,6 +54,8 @@ export const rules: Record<string, Rule> = {
   'project:read': projectReader,
   'project:write': projectMember,
   'cloud:admin': admin,
+  // network: writes need member (admin anywhere); ownership of each object is checked by services/network
+  'network:write': projectMember,
   'anyone': anyone,
 };
 

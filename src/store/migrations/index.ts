@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as identity from './2026112201-identity.js';
 import * as identityExtra from './2026112203-identity-extra.js';
+import * as network from './2026112204-network.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -9,4 +10,5 @@ import * as identityExtra from './2026112203-identity-extra.js';
 export const migrations: Record<string, Migration> = {
   '2026112201-identity': identity,
   '2026112203-identity-extra': identityExtra,
+  '2026112204-network': network,
 };

@@ -1,0 +1,47 @@
+// The data-plane interface: what the networking service tells a driver (bridges, taps, routers, firewalls) to make true.
+
+/** The kinds of logical objects a data plane realizes. */
+export type NetObjectKind = 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group';
+
+/** What happened to an object. `bound` is a port given to a host (binding:host_id set). */
+export type NetAction = 'created' | 'updated' | 'bound' | 'deleted';
+
+/**
+ * One change for a driver. `object` is the full desired state after the change (for `deleted`, the last state),
+ * so a driver never needs to read the database to act, and applying the same event twice changes nothing.
+ */
+export interface NetEvent {
+  kind: NetObjectKind;
+  action: NetAction;
+  id: string;
+  /** The object as the API shows it to an admin (ports carry fixed_ips, routers their interfaces). */
+  object: Record<string, unknown>;
+  /** Monotonic sequence number within this process, for ordering and logs. */
+  seq: number;
+}
+
+/** Everything a driver must realize: the whole logical state, read from the database. */
+export interface NetState {
+  networks: Record<string, unknown>[];
+  subnets: Record<string, unknown>[];
+  ports: Record<string, unknown>[];
+  routers: Record<string, unknown>[];
+  floatingips: Record<string, unknown>[];
+  security_groups: Record<string, unknown>[];
+}
+
+/**
+ * A data-plane driver. Implementations must be idempotent (an event may be delivered again after a crash) and
+ * must converge on `resync` (called at start with the state from the database: create what is missing, remove
+ * what is no longer wanted). Failures are reported by throwing; the service logs them and keeps the API answer.
+ */
+export interface NetDriver {
+  /** Registry name, e.g. "noop", "linuxbridge". */
+  readonly name: string;
+  /** Applies one change. */
+  apply(event: NetEvent): Promise<void>;
+  /** Makes the data plane match the whole state (after a restart). */
+  resync(state: NetState): Promise<void>;
+  /** Releases resources held by the driver process (not the data plane itself). */
+  close(): Promise<void>;
+}

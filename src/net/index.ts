@@ -1,0 +1,46 @@
+import type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState } from './driver.js';
+import { NoopNetDriver } from './noop.js';
+
+export type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState };
+export { NoopNetDriver };
+
+/** Driver constructors by name; later drivers (linuxbridge, user) add a line. */
+const drivers: Record<string, () => NetDriver> = {
+  noop: () => new NoopNetDriver(),
+};
+
+/** Builds the named data-plane driver. */
+export function createNetDriver(name: string): NetDriver {
+  const make = drivers[name];
+  if (!make) throw new Error(`unknown network driver "${name}" (have: ${Object.keys(drivers).join(', ')})`);
+  return make();
+}
+
+/**
+ * Delivers events to one driver in order, one at a time, so a slow driver never sees two changes of the same
+ * object interleaved. Errors are handed to `onError` and do not stop later events.
+ */
+export class NetDispatcher {
+  private seq = 0;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(readonly driver: NetDriver, private readonly onError: (e: unknown, ev: NetEvent) => void = () => {}) {}
+
+  /** Queues one event; the returned promise settles when the driver has handled it (never rejects). */
+  publish(kind: NetObjectKind, action: NetAction, object: Record<string, unknown>): Promise<void> {
+    const event: NetEvent = { kind, action, id: String(object.id), object, seq: ++this.seq };
+    this.tail = this.tail.then(() => this.driver.apply(event)).catch((e) => this.onError(e, event));
+    return this.tail;
+  }
+
+  /** Waits until every queued event was handled. */
+  drain(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Runs a full resync after the queue drains. */
+  resync(state: NetState): Promise<void> {
+    this.tail = this.tail.then(() => this.driver.resync(state)).catch((e) => this.onError(e, { kind: 'network', action: 'updated', id: '*', object: {}, seq: 0 }));
+    return this.tail;
+  }
+}
