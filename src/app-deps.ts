@@ -1,6 +1,7 @@
 import type { GureumConfig } from './config.js';
 import type { Store } from './store/database.js';
 import type { IdentityService } from './services/identity/index.js';
+import type { ImageService } from './services/image/index.js';
 import type { NetworkService } from './services/network/index.js';
 
 /** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
@@ -8,5 +9,6 @@ export interface AppDeps {
   config: GureumConfig;
   store: Store;
   identity: IdentityService;
+  image: ImageService;
   network: NetworkService;
 }

@@ -4,6 +4,7 @@ import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { IdentityService } from './services/identity/index.js';
 import { bootstrapIdentity, type BootstrapResult } from './services/identity/bootstrap.js';
+import { ImageService } from './services/image/index.js';
 import { NetworkService, networkOptionsFromEnv, bootstrapNetwork } from './services/network/index.js';
 import { createNetDriver } from './net/index.js';
 import { buildServer } from './api/http/server.js';
@@ -25,13 +26,15 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await migrateToLatest(store);
     const identity = new IdentityService({ db: store.db, config });
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
+    const image = new ImageService({ db: store.db, dataDir: config.dataDir });
+    await image.recover();
     const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
     for (const api of serviceApis) {
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
     }
-    const deps: AppDeps = { config, store, identity, network };
+    const deps: AppDeps = { config, store, identity, image, network };
     const server = await buildServer(deps, serviceApis);
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
@@ -40,6 +43,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       async close() {
         clearInterval(purge);
         await server.close();
+        await image.idle();
         await store.close();
       },
     };

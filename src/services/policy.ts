@@ -50,6 +50,11 @@ export const rules: Record<string, Rule> = {
   'identity:get_catalog': anyone,
   'identity:reader': reader,
   'identity:read_limit': anyOf(admin, ownProject, (c, t) => !!c.domainId && c.domainId === t.domain_id),
+  // image (Glance defaults: ownership and visibility are checked in services/image)
+  'image:write': member,
+  'image:publicize': admin,
+  'image:copy_image': admin,
+  'image:metadef_admin': admin,
   // shared shapes the other services use
   'project:read': projectReader,
   'project:write': projectMember,
