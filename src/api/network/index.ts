@@ -197,6 +197,8 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
     return { network_ip_availabilities: applyQuery(items, queryOf(req.query), { path: '', collection: '', baseUrl }).items };
   });
   app.get('/v2.0/network-ip-availabilities/:id', async (req) => ({ network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0] }));
+  // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
+  app.get('/v2.0/agents', async (req) => { auth(req); return { agents: [] }; });
   app.get('/v2.0/availability_zones', async (req) => ({
     availability_zones: applyQuery(net.availabilityZones(), queryOf(req.query), { path: '', collection: '', baseUrl }).items,
   }));
