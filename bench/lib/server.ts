@@ -8,6 +8,8 @@ import { freePort } from '../../test/helpers/server.js';
 import { send } from './load.js';
 
 const MAIN_JS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The Node flags and malloc setting `npm start` and the gureum shebang use (package.json "start", src/cli/main.ts line 1): measure what users run. */
+export const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 
 export interface BenchServer {
   baseUrl: string;
@@ -20,8 +22,8 @@ export interface BenchServer {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env },
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', ...env },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

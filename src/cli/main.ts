@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2
+// The flags above (also in package.json "start") keep the control plane small: a 2 MB young generation instead of
+// up to 48 MB, and a fixed glibc mmap threshold so scrypt's 16 MiB buffers go back to the OS instead of staying
+// in per-thread arenas. Measured in bench/identity: RSS after 10,000 tokens 170 MB -> ~100 MB.
 import { parseArgs, stringFlag } from './args.js';
 import { up } from './up.js';
 

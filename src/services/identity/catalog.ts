@@ -131,7 +131,7 @@ export class Catalog {
     }
     const row: EndpointRow = {
       id: hexId(), service_id: body.service_id, interface: body.interface, url: body.url, region_id: regionId,
-      enabled: bool(body.enabled ?? true), extra: JSON.stringify(splitExtra(body, ENDPOINT_KNOWN)),
+      enabled: bool((body.enabled ?? true) as boolean), extra: JSON.stringify(splitExtra(body, ENDPOINT_KNOWN)),
     };
     await this.d.db.insertInto('endpoints').values(row).execute();
     return row;
