@@ -184,7 +184,9 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   app.get('/v2.0/quotas', async (req) => ({ quotas: await net.quotas.list(auth(req)) }));
   app.get('/v2.0/quotas/:id', async (req) => ({ quota: await net.quotas.show(auth(req), rid(req)) }));
   app.get('/v2.0/quotas/:id/default', async (req) => { auth(req); return { quota: net.quotas.defaults() }; });
-  app.get('/v2.0/quotas/:id/details', async (req) => ({ quota: await net.quotas.details(auth(req), rid(req)) }));
+  for (const path of ['/v2.0/quotas/:id/details', '/v2.0/quotas/:id/details.json']) {
+    app.get(path, async (req) => ({ quota: await net.quotas.details(auth(req), rid(req)) }));
+  }
   app.put('/v2.0/quotas/:id', async (req) => ({ quota: await net.quotas.update(auth(req), rid(req), body(req.body, 'quota')) }));
   app.delete('/v2.0/quotas/:id', async (req, reply) => {
     await net.quotas.reset(auth(req), rid(req));

@@ -218,18 +218,39 @@ export class NetworkService {
   }
 
   /**
-   * `networks: auto`: the one network the project can use (its own, else a shared one); 409 when the choice is
-   * ambiguous or there is none, as Nova's NetworkAmbiguous / no-networks errors.
+   * `networks: auto`: the one network the project can use (its own, else a shared one). With none, a topology is
+   * allocated as Neutron's auto-allocated-topology does: a network, a subnet and a router to the default external
+   * network. 409 when the choice is ambiguous (Nova's NetworkAmbiguous) or nothing can be allocated.
    */
   async autoNetwork(a: AuthContext): Promise<string> {
     const visible = (await this.networks.list(a)).filter((n) => !n.router_external);
     const own = visible.filter((n) => n.project_id === projectOf(a));
     const candidates = own.length ? own : visible.filter((n) => n.shared);
     if (candidates.length === 1) return candidates[0]!.id;
-    if (candidates.length === 0) throw nerr('Conflict', 'NetworkNotFound', 'No network is available to the project for automatic allocation.');
+    if (candidates.length === 0) return this.allocateTopology(a);
     const def = candidates.filter((n) => n.is_default);
     if (def.length === 1) return def[0]!.id;
     throw nerr('Conflict', 'NetworkAmbiguous', 'Multiple possible networks found, use a Network ID to be more specific.');
+  }
+
+  private async allocateTopology(a: AuthContext): Promise<string> {
+    const externals = (await this.networks.list(SYSTEM_CONTEXT)).filter((n) => n.router_external);
+    const ext = externals.find((n) => n.is_default) ?? (externals.length === 1 ? externals[0] : externals.find((n) => n.name === 'public'));
+    if (!ext) throw nerr('Conflict', 'AutoAllocationFailure', 'Deployment error: no default external network for automatic allocation.');
+    const project = projectOf(a);
+    const as = { ...SYSTEM_CONTEXT, projectId: project };
+    const net = await this.networks.create(as, { name: 'auto_allocated_network', project_id: project });
+    try {
+      const subnet = await this.subnets.create(as, { name: 'auto_allocated_subnet_v4', network_id: net.id, ip_version: 4, cidr: '10.254.0.0/24', project_id: project });
+      const router = await this.routers.create(as, { name: 'auto_allocated_router', project_id: project, external_gateway_info: { network_id: ext.id } });
+      await this.routers.addInterface(as, router.id, { subnet_id: subnet.id });
+      await this.publish('network', 'created', net.id);
+      await this.publish('router', 'created', router.id);
+    } catch (e) {
+      await this.networks.delete(as, net.id, async () => {}).catch(() => {});
+      throw e;
+    }
+    return net.id;
   }
 
   /** Security group ids by name (or id) in a project; 404 naming the first that is missing, 409 when ambiguous. */

@@ -218,7 +218,19 @@ export class Networks {
     const n = await this.get(a, id);
     if (!owns(a, n.project_id)) throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:delete_network is disallowed by policy');
     return inTransaction(this.d.db, async (trx) => {
-      const inUse = await trx.selectFrom('net_ports').select('id').where('network_id', '=', id).where('device_owner', '!=', 'network:dhcp').executeTakeFirst();
+      // Unassociated floating IPs go with their external network; associated ones (and everything else) keep it.
+      const fips = await trx.selectFrom('net_floating_ips').select(['id', 'floating_port_id', 'port_id']).where('floating_network_id', '=', id).execute();
+      const freeFips = fips.filter((f) => f.port_id === null && !f.port_id);
+      const pf = freeFips.length ? await trx.selectFrom('net_port_forwardings').select('floatingip_id').where('floatingip_id', 'in', freeFips.map((f) => f.id)).execute() : [];
+      const removable = freeFips.filter((f) => !pf.some((x) => x.floatingip_id === f.id));
+      const inUse = await trx.selectFrom('net_ports').select('id').where('network_id', '=', id).where('device_owner', '!=', 'network:dhcp')
+        .where('id', 'not in', removable.length ? removable.map((f) => f.floating_port_id) : ['']).executeTakeFirst();
+      if (!inUse && removable.length) {
+        await trx.deleteFrom('net_floating_ips').where('id', 'in', removable.map((f) => f.id)).execute();
+        await trx.deleteFrom('net_tags').where('resource_id', 'in', removable.map((f) => f.id)).execute();
+        await trx.deleteFrom('net_ip_allocations').where('port_id', 'in', removable.map((f) => f.floating_port_id)).execute();
+        await trx.deleteFrom('net_ports').where('id', 'in', removable.map((f) => f.floating_port_id)).execute();
+      }
       if (inUse) throw nerr('Conflict', 'NetworkInUse', `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
       const subnets = (await trx.selectFrom('net_subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
       const dhcp = (await trx.selectFrom('net_ports').select('id').where('network_id', '=', id).execute()).map((p) => p.id);

@@ -43,8 +43,9 @@ export class Subnets {
     const s = await this.find(id, db);
     if (!s) throw subnetNotFound(id);
     if (!owns(a, s.project_id)) {
+      // Subnets of an external network that is not shared stay hidden from other projects, as in Neutron.
       const n = await this.networks.find(s.network_id, db);
-      if (!n || !this.networks.visible(a, n)) throw subnetNotFound(id);
+      if (!n || !(owns(a, n.project_id) || n.shared)) throw subnetNotFound(id);
     }
     return s;
   }
@@ -71,7 +72,7 @@ export class Subnets {
     if (!admin(a)) {
       const p = a.projectId ?? '';
       q = q.innerJoin('net_networks', 'net_networks.id', 'net_subnets.network_id')
-        .where((eb) => eb.or([eb('net_subnets.project_id', '=', p), eb('net_networks.shared', '=', 1), eb('net_networks.router_external', '=', 1)]));
+        .where((eb) => eb.or([eb('net_subnets.project_id', '=', p), eb('net_networks.shared', '=', 1), eb('net_networks.project_id', '=', p)]));
     }
     return q.orderBy('net_subnets.created_at').orderBy('net_subnets.id').execute();
   }
