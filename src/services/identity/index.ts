@@ -57,57 +57,60 @@ export class IdentityService {
     this.domainConfigs = new DomainConfigs(deps);
   }
 
-  /** Deletes a project and what hangs off it (grants, tokens, application credentials, limits). */
+  /** Removes what hangs off these projects: grants, application credentials (and their rule links), trusts, limits, tags, tokens. */
+  private async purgeProjectDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.assignments.purge(trx, { targets: ids });
+    const acs = (await trx.selectFrom('application_credentials').select('id').where('project_id', 'in', ids).execute()).map((r) => r.id);
+    if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
+    await trx.deleteFrom('application_credentials').where('project_id', 'in', ids).execute();
+    await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() }).where('project_id', 'in', ids).where('deleted_at', 'is', null).execute();
+    await trx.deleteFrom('limits').where('project_id', 'in', ids).execute();
+    await trx.deleteFrom('project_tags').where('project_id', 'in', ids).execute();
+    await trx.deleteFrom('tokens').where('project_id', 'in', ids).execute();
+  }
+
+  /** Removes what belongs to these users: grants, memberships, credentials, application credentials, access rules, trusts, tokens. */
+  private async purgeUserDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.assignments.purge(trx, { actors: ids });
+    const acs = (await trx.selectFrom('application_credentials').select('id').where('user_id', 'in', ids).execute()).map((r) => r.id);
+    if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
+    await trx.deleteFrom('application_credentials').where('user_id', 'in', ids).execute();
+    await trx.deleteFrom('access_rules').where('user_id', 'in', ids).execute();
+    await trx.deleteFrom('credentials').where('user_id', 'in', ids).execute();
+    await trx.deleteFrom('group_members').where('user_id', 'in', ids).execute();
+    await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() }).where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('trustor_user_id', 'in', ids), eb('trustee_user_id', 'in', ids)])).execute();
+    await trx.deleteFrom('tokens').where('user_id', 'in', ids).execute();
+  }
+
+  /** Deletes a project and what hangs off it. */
   async deleteProject(id: string): Promise<void> {
-    await this.projects.delete(id, async (trx, ids) => {
-      await this.assignments.purge(trx, { targets: ids });
-      await trx.deleteFrom('application_credentials').where('project_id', 'in', ids).execute();
-      await trx.deleteFrom('limits').where('project_id', 'in', ids).execute();
-      await trx.deleteFrom('tokens').where('project_id', 'in', ids).execute();
-    });
+    await this.projects.delete(id, (trx, ids) => this.purgeProjectDependents(trx, ids));
   }
 
-  /** Deletes a user and what is theirs (grants, memberships, credentials, application credentials, trusts, tokens). */
+  /** Deletes a user and what is theirs. */
   async deleteUser(id: string): Promise<void> {
-    await this.users.delete(id, async (trx) => {
-      await this.assignments.purge(trx, { actors: [id] });
-      const acs = (await trx.selectFrom('application_credentials').select('id').where('user_id', '=', id).execute()).map((r) => r.id);
-      if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
-      await trx.deleteFrom('application_credentials').where('user_id', '=', id).execute();
-      await trx.deleteFrom('access_rules').where('user_id', '=', id).execute();
-      await trx.deleteFrom('credentials').where('user_id', '=', id).execute();
-      await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() })
-        .where((eb) => eb.or([eb('trustor_user_id', '=', id), eb('trustee_user_id', '=', id)])).execute();
-      await trx.deleteFrom('tokens').where('user_id', '=', id).execute();
-    });
+    await this.users.delete(id, (trx) => this.purgeUserDependents(trx, [id]));
   }
 
-  /** Deletes a disabled domain with its projects, users, groups and domain-specific roles. */
+  /** Deletes a disabled domain with its projects, users, groups, domain-specific roles and config. */
   async deleteDomain(id: string): Promise<void> {
     await this.domains.delete(id, async (trx, domainId) => {
-      const projects = (await trx.selectFrom('projects').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
-      const users = (await trx.selectFrom('users').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
-      const groups = (await trx.selectFrom('identity_groups').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
-      const roles = (await trx.selectFrom('roles').select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
-      await this.assignments.purge(trx, { targets: [domainId, ...projects], actors: [...users, ...groups] });
+      const ids = async (table: 'projects' | 'users' | 'identity_groups' | 'roles') =>
+        (await trx.selectFrom(table).select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
+      const [projects, users, groups, roles] = [await ids('projects'), await ids('users'), await ids('identity_groups'), await ids('roles')];
+      await this.purgeProjectDependents(trx, projects);
+      await this.purgeUserDependents(trx, users);
+      await this.assignments.purge(trx, { targets: [domainId], actors: groups });
       if (roles.length) {
         await trx.deleteFrom('assignments').where('role_id', 'in', roles).execute();
         await trx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', 'in', roles), eb('implied_role_id', 'in', roles)])).execute();
         await trx.deleteFrom('roles').where('id', 'in', roles).execute();
       }
-      if (projects.length) {
-        await trx.deleteFrom('project_tags').where('project_id', 'in', projects).execute();
-        await trx.deleteFrom('application_credentials').where('project_id', 'in', projects).execute();
-        await trx.deleteFrom('tokens').where('project_id', 'in', projects).execute();
-        await trx.deleteFrom('projects').where('id', 'in', projects).execute();
-      }
-      if (users.length) {
-        await trx.deleteFrom('group_members').where('user_id', 'in', users).execute();
-        await trx.deleteFrom('application_credentials').where('user_id', 'in', users).execute();
-        await trx.deleteFrom('credentials').where('user_id', 'in', users).execute();
-        await trx.deleteFrom('tokens').where('user_id', 'in', users).execute();
-        await trx.deleteFrom('users').where('id', 'in', users).execute();
-      }
+      if (projects.length) await trx.deleteFrom('projects').where('id', 'in', projects).execute();
+      if (users.length) await trx.deleteFrom('users').where('id', 'in', users).execute();
       if (groups.length) {
         await trx.deleteFrom('group_members').where('group_id', 'in', groups).execute();
         await trx.deleteFrom('identity_groups').where('id', 'in', groups).execute();
