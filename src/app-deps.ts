@@ -3,6 +3,7 @@ import type { Store } from './store/database.js';
 import type { IdentityService } from './services/identity/index.js';
 import type { ImageService } from './services/image/index.js';
 import type { NetworkService } from './services/network/index.js';
+import type { ComputeService } from './services/compute/index.js';
 
 /** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
 export interface AppDeps {
@@ -11,4 +12,5 @@ export interface AppDeps {
   identity: IdentityService;
   image: ImageService;
   network: NetworkService;
+  compute: ComputeService;
 }

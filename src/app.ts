@@ -7,6 +7,8 @@ import { bootstrapIdentity, type BootstrapResult } from './services/identity/boo
 import { ImageService } from './services/image/index.js';
 import { NetworkService, networkOptionsFromEnv, bootstrapNetwork } from './services/network/index.js';
 import { createNetDriver } from './net/index.js';
+import { ComputeService } from './services/compute/index.js';
+import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
 import { buildServer } from './api/http/server.js';
 import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
@@ -31,10 +33,14 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
+    const compute = new ComputeService({ db: store.db, dialect: store.dialect });
+    compute.useImagePort(new ImageServiceAdapter(image));
+    compute.useNetworkPort(new NetworkServiceAdapter(network));
+    await compute.start();
     for (const api of serviceApis) {
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
     }
-    const deps: AppDeps = { config, store, identity, image, network };
+    const deps: AppDeps = { config, store, identity, image, network, compute };
     const server = await buildServer(deps, serviceApis);
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
@@ -43,6 +49,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       async close() {
         clearInterval(purge);
         await server.close();
+        await compute.stop();
         await image.idle();
         await store.close();
       },

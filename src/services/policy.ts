@@ -62,6 +62,10 @@ export const rules: Record<string, Rule> = {
   // network: writes need member (admin anywhere); ownership of each object is checked by services/network
   'network:write': projectMember,
   'anyone': anyone,
+  // compute (Nova's defaults: project reader/member on servers, admin for hosts, flavors, quotas, migrations)
+  'compute:read': projectReader,
+  'compute:write': projectMember,
+  'compute:admin': admin,
 };
 
 /** True when the rule allows it. Unknown rules allow nothing. */

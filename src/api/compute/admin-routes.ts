@@ -1,0 +1,361 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ComputeService } from '../../services/compute/index.js';
+import type { ComputeNodeRow } from '../../store/compute-tables.js';
+import { enforce } from '../../services/policy.js';
+import { isAdmin } from '../../services/auth-context.js';
+import { badRequest, notFound } from '../../errors.js';
+import { novaTime, novaTimeMicro } from '../../services/compute/common.js';
+import { ctxOf } from '../http/service-api.js';
+import { bool, member, onlyKeys, qBool, qInt, qStr, str, type Json } from './body.js';
+import { mv, type ApiVersion } from './microversion.js';
+import type { ComputeViews } from './views.js';
+
+/** os-services, os-hypervisors, os-availability-zone, os-aggregates, os-server-groups, os-simple-tenant-usage, os-migrations. */
+export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
+  const admin = (req: FastifyRequest) => enforce(ctxOf(req).auth, 'compute:admin');
+  const hosts = compute.hosts;
+
+  // os-services
+  const serviceView = (s: Awaited<ReturnType<typeof hosts.listServices>>[number], ver: ApiVersion) => ({
+    id: ver.atLeast('2.53') ? s.id : Math.abs(hashInt(s.id)), binary: s.binary, host: s.host, zone: s.zone,
+    status: s.disabled ? 'disabled' : 'enabled', state: s.up ? 'up' : 'down', updated_at: novaTimeMicro(s.last_seen_at),
+    disabled_reason: s.disabled_reason, ...(ver.atLeast('2.11') ? { forced_down: s.forced_down === 1 } : {}),
+  });
+  app.get('/os-services', async (req) => {
+    admin(req);
+    const q = req.query as Json;
+    const list = await hosts.listServices({ binary: qStr(q, 'binary'), host: qStr(q, 'host') });
+    return { services: list.map((s) => serviceView(s, mv(req))) };
+  });
+  app.put('/os-services/:id', async (req) => {
+    admin(req);
+    const ver = mv(req);
+    const id = (req.params as { id: string }).id;
+    const b = (req.body ?? {}) as Json;
+    if (!ver.atLeast('2.53')) {
+      // enable, disable, disable-log-reason, force-down with {host, binary}
+      const host = str(b, 'host', { required: true })!;
+      const binary = str(b, 'binary', { required: true })!;
+      const svc = await hosts.findService(binary, host);
+      let out;
+      if (id === 'enable') out = await hosts.updateService(svc.id, { disabled: false });
+      else if (id === 'disable') out = await hosts.updateService(svc.id, { disabled: true });
+      else if (id === 'disable-log-reason') out = await hosts.updateService(svc.id, { disabled: true, disabledReason: str(b, 'disabled_reason', { required: true, max: 255 }) });
+      else if (id === 'force-down' && ver.atLeast('2.11')) out = await hosts.updateService(svc.id, { forcedDown: bool(b, 'forced_down') ?? false });
+      else throw notFound('Unknown action');
+      compute.scheduler.invalidate();
+      const view: Json = { host: out.host, binary: out.binary };
+      if (id === 'force-down') view.forced_down = out.forced_down === 1;
+      else view.status = out.disabled ? 'disabled' : 'enabled';
+      if (id === 'disable-log-reason') view.disabled_reason = out.disabled_reason;
+      return { service: view };
+    }
+    onlyKeys(b, ['status', 'disabled_reason', 'forced_down'], 'service');
+    const status = str(b, 'status');
+    if (status !== undefined && status !== 'enabled' && status !== 'disabled') throw badRequest(`Invalid input for field/attribute status. Value: ${status}.`);
+    if (b.disabled_reason !== undefined && status !== 'disabled') throw badRequest('Specifying a disabled reason is only allowed when disabling a service.');
+    if (Object.keys(b).length === 0) throw badRequest('No updates were requested. Fields status or forced_down should be specified.');
+    const out = await hosts.updateService(id, {
+      disabled: status === undefined ? undefined : status === 'disabled', disabledReason: str(b, 'disabled_reason', { max: 255 }) ?? undefined,
+      forcedDown: bool(b, 'forced_down'),
+    });
+    compute.scheduler.invalidate();
+    return { service: serviceView(out, ver) };
+  });
+  app.delete('/os-services/:id', async (req, reply) => {
+    admin(req);
+    await hosts.deleteService((req.params as { id: string }).id);
+    compute.scheduler.invalidate();
+    return reply.code(204).send();
+  });
+
+  // os-hypervisors
+  const hvView = async (n: ComputeNodeRow, ver: ApiVersion, detail: boolean, withServers = false) => {
+    const svc = (await hosts.listServices({ binary: 'nova-compute', host: n.host }))[0];
+    const out: Json = {
+      id: ver.atLeast('2.53') ? n.id : Math.abs(hashInt(n.id)), hypervisor_hostname: n.hypervisor_hostname,
+      state: svc?.up ? 'up' : 'down', status: svc?.disabled ? 'disabled' : 'enabled',
+    };
+    if (detail) {
+      Object.assign(out, {
+        host_ip: n.host_ip, hypervisor_type: n.hypervisor_type, hypervisor_version: n.hypervisor_version,
+        service: { host: n.host, id: ver.atLeast('2.53') ? svc?.id : Math.abs(hashInt(svc?.id ?? n.id)), disabled_reason: svc?.disabled_reason ?? null },
+      });
+      if (!ver.atLeast('2.88')) {
+        Object.assign(out, {
+          vcpus: n.vcpus, memory_mb: n.memory_mb, local_gb: n.local_gb, vcpus_used: n.vcpus_used, memory_mb_used: n.memory_mb_used,
+          local_gb_used: n.local_gb_used, free_ram_mb: n.memory_mb - n.memory_mb_used, free_disk_gb: n.local_gb - n.local_gb_used,
+          current_workload: 0, running_vms: n.running_vms, disk_available_least: n.local_gb - n.local_gb_used,
+          cpu_info: ver.atLeast('2.28') ? JSON.parse(n.cpu_info) : n.cpu_info,
+        });
+      } else {
+        out.uptime = ' 00:00:00 up 1 day, load average: 0.00, 0.00, 0.00';
+      }
+    }
+    if (withServers) {
+      const rows = await compute.d().db.selectFrom('compute_instances').select(['id', 'name']).where('host', '=', n.host).where('deleted', '=', 0).execute();
+      out.servers = rows.map((r) => ({ uuid: r.id, name: r.name }));
+    }
+    return out;
+  };
+  const listHv = async (req: FastifyRequest, detail: boolean) => {
+    admin(req);
+    const ver = mv(req);
+    const q = req.query as Json;
+    let nodes = await hosts.listNodes();
+    const pattern = ver.atLeast('2.53') ? qStr(q, 'hypervisor_hostname_pattern') : undefined;
+    if (pattern) nodes = nodes.filter((n) => n.hypervisor_hostname.includes(pattern));
+    const marker = ver.atLeast('2.33') ? qStr(q, 'marker') : undefined;
+    if (marker !== undefined) {
+      const i = nodes.findIndex((n) => n.id === marker || String(Math.abs(hashInt(n.id))) === marker);
+      if (i < 0) throw badRequest(`marker [${marker}] not found`);
+      nodes = nodes.slice(i + 1);
+    }
+    const limit = ver.atLeast('2.33') ? qInt(q, 'limit') : undefined;
+    if (limit !== undefined) nodes = nodes.slice(0, limit);
+    const withServers = ver.atLeast('2.53') && qBool(q, 'with_servers') === true;
+    const list = await Promise.all(nodes.map((n) => hvView(n, ver, detail, withServers)));
+    const out: Json = { hypervisors: list };
+    if (limit !== undefined && nodes.length === limit && limit > 0) {
+      out.hypervisors_links = [{ rel: 'next', href: `${v.base}/os-hypervisors${detail ? '/detail' : ''}?limit=${limit}&marker=${list[list.length - 1]!.id}` }];
+    }
+    return out;
+  };
+  app.get('/os-hypervisors', async (req) => listHv(req, false));
+  app.get('/os-hypervisors/detail', async (req) => listHv(req, true));
+  const findNode = async (id: string) => {
+    const nodes = await hosts.listNodes();
+    const n = nodes.find((x) => x.id === id || String(Math.abs(hashInt(x.id))) === id);
+    if (!n) throw notFound(`Hypervisor ${id} could not be found.`, { code: 'ComputeHostNotFound' });
+    return n;
+  };
+  app.get('/os-hypervisors/statistics', async (req) => {
+    admin(req);
+    const nodes = await hosts.listNodes();
+    const sum = (f: (n: ComputeNodeRow) => number) => nodes.reduce((a, n) => a + f(n), 0);
+    return {
+      hypervisor_statistics: {
+        count: nodes.length, vcpus: sum((n) => n.vcpus), memory_mb: sum((n) => n.memory_mb), local_gb: sum((n) => n.local_gb),
+        vcpus_used: sum((n) => n.vcpus_used), memory_mb_used: sum((n) => n.memory_mb_used), local_gb_used: sum((n) => n.local_gb_used),
+        free_ram_mb: sum((n) => n.memory_mb - n.memory_mb_used), free_disk_gb: sum((n) => n.local_gb - n.local_gb_used),
+        current_workload: 0, running_vms: sum((n) => n.running_vms), disk_available_least: sum((n) => n.local_gb - n.local_gb_used),
+      },
+    };
+  });
+  app.get('/os-hypervisors/:id', async (req) => {
+    admin(req);
+    const ver = mv(req);
+    return { hypervisor: await hvView(await findNode((req.params as { id: string }).id), ver, true, ver.atLeast('2.53') && qBool(req.query as Json, 'with_servers') === true) };
+  });
+  app.get('/os-hypervisors/:id/uptime', async (req) => {
+    admin(req);
+    const n = await findNode((req.params as { id: string }).id);
+    return { hypervisor: { ...(await hvView(n, mv(req), false)), uptime: ' 00:00:00 up 1 day, load average: 0.00, 0.00, 0.00' } };
+  });
+  app.get('/os-hypervisors/:pattern/search', async (req) => {
+    admin(req);
+    const p = (req.params as { pattern: string }).pattern;
+    const nodes = (await hosts.listNodes()).filter((n) => n.hypervisor_hostname.includes(p));
+    if (nodes.length === 0) throw notFound(`No hypervisor matching '${p}' could be found.`);
+    return { hypervisors: await Promise.all(nodes.map((n) => hvView(n, mv(req), false))) };
+  });
+  app.get('/os-hypervisors/:pattern/servers', async (req) => {
+    admin(req);
+    const p = (req.params as { pattern: string }).pattern;
+    const nodes = (await hosts.listNodes()).filter((n) => n.hypervisor_hostname.includes(p));
+    if (nodes.length === 0) throw notFound(`No hypervisor matching '${p}' could be found.`);
+    return { hypervisors: await Promise.all(nodes.map((n) => hvView(n, mv(req), false, true))) };
+  });
+
+  // os-availability-zone
+  app.get('/os-availability-zone', async () => {
+    const zones = new Set([compute.options.defaultAz, ...(await hosts.hostZones()).values()]);
+    return { availabilityZoneInfo: [...zones].map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })) };
+  });
+  app.get('/os-availability-zone/detail', async (req) => {
+    admin(req);
+    const services = await hosts.listServices();
+    const byZone = new Map<string, Record<string, Record<string, Json>>>();
+    for (const s of services) {
+      const z = byZone.get(s.zone) ?? {};
+      z[s.host] ??= {};
+      z[s.host]![s.binary] = { available: s.up && !s.disabled, active: !s.disabled, updated_at: novaTimeMicro(s.last_seen_at) };
+      byZone.set(s.zone, z);
+    }
+    return { availabilityZoneInfo: [...byZone].map(([zone, h]) => ({ zoneName: zone, zoneState: { available: true }, hosts: h })) };
+  });
+
+  // os-aggregates
+  const aggView = (x: Awaited<ReturnType<typeof compute.aggregates.get>>, ver: ApiVersion) => ({
+    id: x.id, name: x.name, availability_zone: x.availability_zone, hosts: x.hosts, metadata: x.meta,
+    created_at: novaTimeMicro(x.created_at), updated_at: novaTimeMicro(x.updated_at), deleted_at: null, deleted: false,
+    ...(ver.atLeast('2.41') ? { uuid: x.uuid } : {}),
+  });
+  const aggId = (req: FastifyRequest) => {
+    const raw = (req.params as { id: string }).id;
+    if (!/^\d+$/.test(raw)) throw badRequest(`Aggregate ID ${raw} must be an integer.`);
+    return Number(raw);
+  };
+  app.get('/os-aggregates', async (req) => { admin(req); return { aggregates: (await compute.aggregates.list()).map((x) => aggView(x, mv(req))) }; });
+  app.post('/os-aggregates', async (req) => {
+    admin(req);
+    const b = member(req.body, 'aggregate');
+    onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
+    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
+    const x = await compute.aggregates.create(name, str(b, 'availability_zone', { nullable: true, min: 1, max: 255 }) ?? null);
+    const { hosts: _h, metadata: _m, ...rest } = aggView(x, mv(req));
+    return { aggregate: rest };
+  });
+  app.get('/os-aggregates/:id', async (req) => { admin(req); return { aggregate: aggView(await compute.aggregates.get(aggId(req)), mv(req)) }; });
+  app.put('/os-aggregates/:id', async (req) => {
+    admin(req);
+    const b = member(req.body, 'aggregate');
+    onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
+    if (Object.keys(b).length === 0) throw badRequest('Invalid input for field/attribute aggregate: no name or availability_zone.');
+    return { aggregate: aggView(await compute.aggregates.update(aggId(req), {
+      name: str(b, 'name', { min: 1, max: 255 }) ?? undefined, availabilityZone: 'availability_zone' in b ? str(b, 'availability_zone', { nullable: true, min: 1, max: 255 }) ?? null : undefined,
+    }), mv(req)) };
+  });
+  app.delete('/os-aggregates/:id', async (req, reply) => { admin(req); await compute.aggregates.delete(aggId(req)); return reply.code(200).send(); });
+  app.post('/os-aggregates/:id/action', async (req) => {
+    admin(req);
+    const id = aggId(req);
+    const b = (req.body ?? {}) as Json;
+    if ('add_host' in b) return { aggregate: aggView(await compute.aggregates.addHost(id, str(member(b, 'add_host'), 'host', { required: true, min: 1, max: 255 })!), mv(req)) };
+    if ('remove_host' in b) return { aggregate: aggView(await compute.aggregates.removeHost(id, str(member(b, 'remove_host'), 'host', { required: true, min: 1, max: 255 })!), mv(req)) };
+    if ('set_metadata' in b) {
+      const md = member(b, 'set_metadata').metadata;
+      if (!md || typeof md !== 'object' || Array.isArray(md)) throw badRequest("Invalid input for field/attribute set_metadata. 'metadata' is a required property");
+      return { aggregate: aggView(await compute.aggregates.setMetadata(id, md as Record<string, string | null>), mv(req)) };
+    }
+    throw badRequest('Invalid request body');
+  });
+
+  // os-server-groups
+  const groupView = (g: Awaited<ReturnType<typeof compute.groups.get>>, ver: ApiVersion) => {
+    const rules = JSON.parse(g.rules) as Json;
+    return ver.atLeast('2.64')
+      ? { id: g.id, name: g.name, policy: g.policy, rules, members: g.members, project_id: g.project_id, user_id: g.user_id }
+      : { id: g.id, name: g.name, policies: [g.policy], members: g.members, metadata: {}, ...(ver.atLeast('2.13') ? { project_id: g.project_id, user_id: g.user_id } : {}) };
+  };
+  app.get('/os-server-groups', async (req) => {
+    const a = ctxOf(req).auth;
+    const q = req.query as Json;
+    const list = await compute.groups.list(a, { allProjects: qBool(q, 'all_projects') === true, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') });
+    return { server_groups: list.map((g) => groupView(g, mv(req))) };
+  });
+  app.get('/os-server-groups/:id', async (req) => ({ server_group: groupView(await compute.groups.get(ctxOf(req).auth, (req.params as { id: string }).id), mv(req)) }));
+  app.delete('/os-server-groups/:id', async (req, reply) => {
+    await compute.groups.delete(ctxOf(req).auth, (req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
+  app.post('/os-server-groups', async (req) => {
+    const a = ctxOf(req).auth;
+    const ver = mv(req);
+    const b = member(req.body, 'server_group');
+    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
+    if (name.trim() !== name || name.trim() === '') throw badRequest(`Invalid input for field/attribute name. Value: ${name}.`);
+    let policy: string;
+    let rules: Json = {};
+    if (ver.atLeast('2.64')) {
+      onlyKeys(b, ['name', 'policy', 'rules'], 'server_group');
+      policy = str(b, 'policy', { required: true })!;
+      if (b.rules !== undefined) {
+        if (!b.rules || typeof b.rules !== 'object') throw badRequest('Invalid input for field/attribute rules.');
+        rules = b.rules as Json;
+        const m = rules.max_server_per_host;
+        if (m !== undefined && (!Number.isInteger(Number(m)) || Number(m) < 1)) throw badRequest(`Invalid input for field/attribute max_server_per_host. Value: ${String(m)}.`);
+        if (m !== undefined) rules = { max_server_per_host: Number(m) };
+      }
+    } else {
+      onlyKeys(b, ['name', 'policies'], 'server_group');
+      const pol = b.policies;
+      if (!Array.isArray(pol) || pol.length !== 1 || typeof pol[0] !== 'string') throw badRequest(`Invalid input for field/attribute policies. Value: ${JSON.stringify(pol ?? null)}.`);
+      policy = pol[0];
+      if (!ver.atLeast('2.15') && policy.startsWith('soft-')) throw badRequest(`Invalid input for field/attribute policies. Value: ${JSON.stringify(pol)}.`);
+    }
+    return { server_group: groupView(await compute.groups.create(a, name, policy, rules), ver) };
+  });
+
+  // os-simple-tenant-usage
+  const usageFor = async (req: FastifyRequest, projectId: string | null, detailed: boolean) => {
+    const q = req.query as Json;
+    const end = qStr(q, 'end') ? new Date(qStr(q, 'end')!) : new Date();
+    const start = qStr(q, 'start') ? new Date(qStr(q, 'start')!) : new Date(end.getTime() - 24 * 3600 * 1000);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw badRequest('Invalid start or end time.');
+    if (start > end) throw badRequest('Invalid start time. The start time cannot occur after the end time.');
+    let rows = await compute.d().db.selectFrom('compute_instances').selectAll().execute();
+    rows = rows.filter((r) => (!projectId || r.project_id === projectId) && r.created_at <= end.toISOString() && (!r.terminated_at || r.terminated_at >= start.toISOString()));
+    const byProject = new Map<string, typeof rows>();
+    for (const r of rows) byProject.set(r.project_id, [...(byProject.get(r.project_id) ?? []), r]);
+    const out = [];
+    for (const [pid, list] of byProject) {
+      let hours = 0; let ram = 0; let cpu = 0; let disk = 0;
+      const servers = list.map((r) => {
+        const s0 = Math.max(Date.parse(r.created_at), start.getTime());
+        const e0 = Math.min(r.terminated_at ? Date.parse(r.terminated_at) : end.getTime(), end.getTime());
+        const h = Math.max(0, (e0 - s0) / 3_600_000);
+        hours += h; ram += h * r.memory_mb; cpu += h * r.vcpus; disk += h * r.root_gb;
+        const f = JSON.parse(r.flavor) as { name: string };
+        return {
+          instance_id: r.id, name: r.name, hours: h, memory_mb: r.memory_mb, local_gb: r.root_gb, vcpus: r.vcpus, tenant_id: r.project_id,
+          flavor: f.name, started_at: novaTimeMicro(r.created_at), ended_at: novaTimeMicro(r.terminated_at), state: r.deleted ? 'terminated' : r.vm_state,
+          uptime: Math.floor(h * 3600),
+        };
+      });
+      out.push({
+        tenant_id: pid, total_hours: hours, total_memory_mb_usage: ram, total_vcpus_usage: cpu, total_local_gb_usage: disk,
+        start: novaTimeMicro(start.toISOString()), stop: novaTimeMicro(end.toISOString()), ...(detailed ? { server_usages: servers } : {}),
+      });
+    }
+    return out;
+  };
+  app.get('/os-simple-tenant-usage', async (req) => {
+    admin(req);
+    return { tenant_usages: await usageFor(req, null, qBool(req.query as Json, 'detailed') === true) };
+  });
+  app.get('/os-simple-tenant-usage/:pid', async (req) => {
+    const a = ctxOf(req).auth;
+    const pid = (req.params as { pid: string }).pid;
+    if (!isAdmin(a) && a.projectId !== pid) enforce(a, 'compute:admin');
+    const list = await usageFor(req, pid, true);
+    return { tenant_usage: list[0] ?? {} };
+  });
+
+  // os-migrations and servers/{id}/migrations
+  const migView = (m: import('../../store/compute-tables.js').MigrationRow, ver: ApiVersion) => ({
+    id: m.id, status: m.status, instance_uuid: m.instance_id, source_compute: m.source_compute, dest_compute: m.dest_compute,
+    source_node: m.source_node, dest_node: m.dest_node, dest_host: m.dest_host ?? '', old_instance_type_id: hashInt(m.old_flavor_id ?? '') & 0xffff,
+    new_instance_type_id: hashInt(m.new_flavor_id ?? '') & 0xffff, source_region: 'RegionOne', dest_region: 'RegionOne',
+    created_at: novaTimeMicro(m.created_at), updated_at: novaTimeMicro(m.updated_at),
+    ...(ver.atLeast('2.23') ? { migration_type: m.migration_type, links: m.migration_type === 'live-migration' && m.status === 'running' ? [] : undefined } : {}),
+    ...(ver.atLeast('2.59') ? { uuid: m.uuid } : {}), ...(ver.atLeast('2.80') ? { project_id: m.project_id, user_id: m.user_id } : {}),
+  });
+  app.get('/os-migrations', async (req) => {
+    admin(req);
+    const q = req.query as Json;
+    let query = compute.d().db.selectFrom('compute_migrations').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    const st = qStr(q, 'status'); if (st) query = query.where('status', '=', st);
+    const inst = qStr(q, 'instance_uuid'); if (inst) query = query.where('instance_id', '=', inst);
+    const mt = qStr(q, 'migration_type'); if (mt) query = query.where('migration_type', '=', mt);
+    const host = qStr(q, 'host'); if (host) query = query.where((eb) => eb.or([eb('source_compute', '=', host), eb('dest_compute', '=', host)]));
+    const rows = await query.execute();
+    return { migrations: rows.map((m) => migView(m, mv(req))) };
+  });
+  app.get('/servers/:id/migrations', async (req) => {
+    admin(req);
+    const id = (req.params as { id: string }).id;
+    await compute.servers.get(ctxOf(req).auth, id);
+    const rows = await compute.d().db.selectFrom('compute_migrations').selectAll().where('instance_id', '=', id).where('migration_type', '=', 'live-migration')
+      .where('status', 'in', ['queued', 'preparing', 'running', 'post-migrating']).execute();
+    return { migrations: rows.map((m) => migView(m, mv(req))) };
+  });
+  void novaTime;
+}
+
+/** A stable small integer for string ids where old microversions show integers. */
+export function hashInt(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return (h & 0x7fffffff) || 1;
+}

@@ -1,0 +1,46 @@
+import type { ServiceApi } from '../http/service-api.js';
+import { installMicroversions, MAX_VERSION, MIN_VERSION } from './microversion.js';
+import { ComputeViews } from './views.js';
+import { flavorRoutes } from './flavor-routes.js';
+import { accountRoutes } from './account-routes.js';
+import { serverRoutes } from './server-routes.js';
+import { actionRoutes } from './action-routes.js';
+import { adminRoutes } from './admin-routes.js';
+
+function versionDoc(href: string) {
+  return {
+    id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z',
+    links: [{ rel: 'self', href }, { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' }],
+    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+  };
+}
+
+/** Nova v2.1 (with microversions up to MAX_VERSION) at /compute. */
+export const computeApi: ServiceApi = {
+  type: 'compute',
+  name: 'nova',
+  prefix: '/compute',
+  endpointPath: '/compute/v2.1',
+  errorFormat: 'nova',
+  async routes(app, deps) {
+    const root = `${deps.config.publicUrl}/compute`;
+    const views = new ComputeViews(`${root}/v2.1`, root);
+    installMicroversions(app);
+    app.get('/', { config: { public: true } }, async () => ({
+      versions: [
+        { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2/` }] },
+        { id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2.1/` }] },
+      ],
+    }));
+    app.get('/v2.1', { config: { public: true } }, async () => ({ version: versionDoc(`${root}/v2.1/`) }));
+    await app.register(async (v21) => {
+      const compute = deps.compute;
+      flavorRoutes(v21, compute, views);
+      accountRoutes(v21, compute, views);
+      serverRoutes(v21, compute, views);
+      actionRoutes(v21, compute, views);
+      adminRoutes(v21, compute, views);
+      v21.get('/extensions', async () => ({ extensions: [] }));
+    }, { prefix: '/v2.1' });
+  },
+};

@@ -1,0 +1,121 @@
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/tables.js';
+import type { Dialect } from '../../store/database.js';
+import { TaskQueue } from '../../store/task-queue.js';
+import { loadDriver, type HypervisorDriver } from '../../virt/index.js';
+import { ServerActions, type HostCalls } from './actions.js';
+import { ComputeAgent } from './agent.js';
+import type { ComputeDeps } from './common.js';
+import { FlavorService } from './flavors.js';
+import { AggregateService, ServerGroupService } from './groups.js';
+import { HostService } from './hosts.js';
+import { InstanceActionLog } from './instance-actions.js';
+import { KeypairService } from './keypairs.js';
+import { ComputeManager } from './manager.js';
+import { computeOptions, type ComputeOptions } from './options.js';
+import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort } from './ports.js';
+import { QuotaService } from './quotas.js';
+import { Scheduler } from './scheduler.js';
+import { ServerService } from './servers.js';
+
+export type { ComputeOptions } from './options.js';
+export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
+export { statusOf, checkState, ACTIONS } from './states.js';
+
+/**
+ * Nova: flavors, keypairs, quotas, servers and their actions, scheduler and placement accounting, and (for the
+ * all-in-one) the in-process compute agent running the configured hypervisor driver.
+ */
+export class ComputeService {
+  readonly options: ComputeOptions;
+  readonly queue: TaskQueue;
+  readonly flavors: FlavorService;
+  readonly quotas: QuotaService;
+  readonly keypairs: KeypairService;
+  readonly hosts: HostService;
+  readonly scheduler: Scheduler;
+  readonly actions: InstanceActionLog;
+  readonly servers: ServerService;
+  readonly serverActions: ServerActions;
+  readonly groups: ServerGroupService;
+  readonly aggregates: AggregateService;
+  readonly driver: HypervisorDriver | null;
+  readonly agent: ComputeAgent | null;
+  private imagePort: ComputeImagePort | null = null;
+  private networkPort: ComputeNetworkPort = new NoNetwork();
+  private readonly deps: ComputeDeps;
+
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options?: Partial<ComputeOptions> }) {
+    this.options = computeOptions(process.env, deps.options);
+    this.deps = { db: deps.db, dialect: deps.dialect };
+    const o = this.options;
+    this.queue = new TaskQueue(deps.db, deps.dialect);
+    this.flavors = new FlavorService(this.deps);
+    this.quotas = new QuotaService(this.deps);
+    this.keypairs = new KeypairService(this.deps, this.quotas);
+    this.hosts = new HostService(this.deps, o);
+    this.scheduler = new Scheduler(this.deps, this.hosts, o);
+    this.actions = new InstanceActionLog(this.deps);
+    const image = () => this.imagePort;
+    const network = () => this.networkPort;
+    this.servers = new ServerService(this.deps, {
+      flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
+      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAz,
+    });
+    this.driver = o.runAgent ? loadDriver(o.driver, {
+      hosts: o.fakeHosts, hostName: o.fakeHosts === 1 && o.fakeHostName === 'gureum-compute' ? hostname() : o.fakeHostName,
+      vcpus: o.fakeVcpus, memoryMb: o.fakeMemoryMb, localGb: o.fakeLocalGb,
+    }) : null;
+    const driver = this.driver;
+    const calls = (): HostCalls | null => (driver ? { consoleOutput: (host, id) => driver.consoleOutput(host, id) } : null);
+    this.serverActions = new ServerActions(this.deps, {
+      servers: this.servers, flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, scheduler: this.scheduler,
+      hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls,
+    });
+    this.groups = new ServerGroupService(this.deps, this.quotas);
+    this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAz);
+    if (driver) {
+      const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network });
+      this.agent = new ComputeAgent(driver, this.hosts, this.queue, manager, {
+        concurrency: o.agentConcurrency, workerId: `agent-${hostname()}`, allHosts: true,
+      });
+    } else {
+      this.agent = null;
+    }
+  }
+
+  /** Connects the image service (Glance) once it exists. */
+  useImagePort(port: ComputeImagePort): void {
+    this.imagePort = port;
+  }
+
+  /** Connects the network service (Neutron) once it exists. */
+  useNetworkPort(port: ComputeNetworkPort): void {
+    this.networkPort = port;
+  }
+
+  /** The database handle, for read-only report queries in the API (usage, migrations). */
+  d(): ComputeDeps {
+    return this.deps;
+  }
+
+  get network(): ComputeNetworkPort {
+    return this.networkPort;
+  }
+
+  get image(): ComputeImagePort | null {
+    return this.imagePort;
+  }
+
+  /** First-start state (default flavors), controller services, and the in-process agent. */
+  async start(): Promise<void> {
+    await this.flavors.ensureDefaults();
+    await this.hosts.registerController(hostname());
+    if (this.agent) await this.agent.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.agent) await this.agent.stop();
+  }
+}

@@ -1,0 +1,247 @@
+import type { Kysely } from 'kysely';
+import type { InstanceRow } from '../../store/compute-tables.js';
+import type { Database } from '../../store/tables.js';
+import type { HostTask, TaskQueue } from '../../store/task-queue.js';
+import { PowerState, type GuestSpec, type HypervisorDriver } from '../../virt/index.js';
+import { nowIso } from './common.js';
+import type { InstanceActionLog } from './instance-actions.js';
+import { extras, instanceName, type FlavorSnapshot } from './model.js';
+import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.js';
+import type { Scheduler } from './scheduler.js';
+import type { ServerService } from './servers.js';
+
+/**
+ * The host side of compute (Nova's compute manager): runs one claimed task with the hypervisor driver and writes
+ * the outcome back to the instance. Failures leave nothing half-made: ports are freed, the guest destroyed,
+ * the instance put in ERROR with a fault.
+ */
+export class ComputeManager {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly driver: HypervisorDriver,
+    private readonly x: {
+      queue: TaskQueue; actions: InstanceActionLog; servers: ServerService; scheduler: Scheduler;
+      image: () => ComputeImagePort | null; network: () => ComputeNetworkPort;
+    },
+  ) {}
+
+  private spec(inst: InstanceRow, ports: ComputePort[], flavor?: FlavorSnapshot): GuestSpec {
+    const f = flavor ?? extras(inst).flavor;
+    return {
+      instanceId: inst.id, name: instanceName(inst), hostname: inst.hostname, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk,
+      imageId: inst.image_ref, nics: ports.map((p) => ({ portId: p.id, mac: p.mac, ips: p.fixedIps.map((i) => i.ipAddress) })),
+      userData: inst.user_data, keyData: inst.key_data, metadata: extras(inst).metadata, configDrive: inst.config_drive === 1,
+    };
+  }
+
+  private async load(id: string | null): Promise<InstanceRow | undefined> {
+    if (!id) return undefined;
+    return this.db.selectFrom('compute_instances').selectAll().where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+  }
+
+  /** Writes new states (and more) unless the instance is being deleted meanwhile. */
+  private async finish(task: HostTask, set: Partial<InstanceRow>, error?: string): Promise<void> {
+    const actionId = String(task.payload.actionId ?? '');
+    await this.db.transaction().execute(async (trx) => {
+      if (task.instanceId) {
+        let q = trx.updateTable('compute_instances').set({ ...set, updated_at: nowIso() }).where('id', '=', task.instanceId).where('deleted', '=', 0);
+        if (task.kind !== 'delete') q = q.where((eb) => eb.or([eb('task_state', 'is', null), eb('task_state', '!=', 'deleting')]));
+        await q.execute();
+      }
+      if (actionId) await this.x.actions.finish(trx, actionId, error);
+      await this.x.queue.complete(trx, task.id);
+    });
+  }
+
+  private async power(host: string, id: string): Promise<number> {
+    return (await this.driver.getInfo(host, id))?.powerState ?? PowerState.NOSTATE;
+  }
+
+  /** Runs one task; never throws (failures are recorded on the instance and the task). */
+  async run(task: HostTask): Promise<void> {
+    const inst = await this.load(task.instanceId);
+    if (!inst) {
+      await this.db.transaction().execute(async (trx) => {
+        if (task.payload.actionId) await this.x.actions.finish(trx, String(task.payload.actionId));
+        await this.x.queue.complete(trx, task.id);
+      });
+      return;
+    }
+    if (inst.task_state === 'deleting' && task.kind !== 'delete') {
+      await this.finish(task, {});
+      return;
+    }
+    const host = task.host;
+    try {
+      await this.execute(task, inst, host);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await this.fail(task, inst, message);
+    }
+  }
+
+  private async fail(task: HostTask, inst: InstanceRow, message: string): Promise<void> {
+    const fault = JSON.stringify({ code: 500, message, created: nowIso(), details: '' });
+    if (task.kind === 'spawn' || task.kind === 'unshelve' || task.kind === 'rebuild') {
+      await this.driver.destroy(task.host, inst.id).catch(() => {});
+      await this.finish(task, { vm_state: 'error', task_state: null, power_state: PowerState.NOSTATE, fault }, message);
+    } else if (task.kind === 'delete') {
+      await this.finish(task, { vm_state: 'error', task_state: null, fault }, message);
+    } else {
+      // Nova reverts the task state and records the fault; the guest keeps its vm_state.
+      await this.finish(task, { task_state: null, fault, power_state: await this.power(task.host, inst.id) }, message);
+    }
+  }
+
+  private async execute(task: HostTask, inst: InstanceRow, host: string): Promise<void> {
+    const d = this.driver;
+    const id = inst.id;
+    const now = nowIso();
+    switch (task.kind) {
+      case 'spawn': {
+        let ports: ComputePort[] = [];
+        const net = this.x.network();
+        const requested = extras(inst).requestedNetworks;
+        try {
+          if (Array.isArray(requested) && requested.length > 0) {
+            ports = await net.allocate({ id, projectId: inst.project_id, userId: inst.user_id, host, hostname: inst.hostname }, requested, extras(inst).securityGroups);
+            await this.db.updateTable('compute_instances').set({ ports: JSON.stringify(ports), task_state: 'spawning' }).where('id', '=', id).execute();
+          }
+          await d.spawn(host, this.spec(inst, ports));
+        } catch (e) {
+          if (ports.length) await net.deallocate(id, ports).catch(() => {});
+          await this.db.updateTable('compute_instances').set({ ports: '[]' }).where('id', '=', id).execute();
+          throw e;
+        }
+        const latest = await this.load(id);
+        if (!latest || latest.task_state === 'deleting') {
+          await this.finish(task, {});
+          return;
+        }
+        await this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id), launched_at: now, progress: 100 });
+        return;
+      }
+      case 'delete': {
+        await d.destroy(host, id);
+        const ports = extras(inst).ports;
+        if (ports.length) await this.x.network().deallocate(id, ports).catch(() => {});
+        const sm = extras(inst).systemMetadata;
+        if (sm.shelved_image_id) await this.x.image()?.deleteImage(sm.shelved_image_id).catch(() => {});
+        await this.db.transaction().execute(async (trx) => {
+          const cur = await trx.selectFrom('compute_instances').selectAll().where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+          if (cur) await this.x.servers.finalizeDelete(trx, cur);
+          if (task.payload.actionId) await this.x.actions.finish(trx, String(task.payload.actionId));
+          await this.x.queue.complete(trx, task.id);
+        });
+        return;
+      }
+      case 'pause': await d.pause(host, id); return this.finish(task, { vm_state: 'paused', task_state: null, power_state: await this.power(host, id) });
+      case 'unpause': await d.unpause(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
+      case 'suspend': await d.suspend(host, id); return this.finish(task, { vm_state: 'suspended', task_state: null, power_state: await this.power(host, id) });
+      case 'resume': await d.resume(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
+      case 'stop': await d.powerOff(host, id, 60); return this.finish(task, { vm_state: 'stopped', task_state: null, power_state: await this.power(host, id), progress: 0 });
+      case 'start': await d.powerOn(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
+      case 'reboot': await d.reboot(host, id, task.payload.type === 'HARD' ? 'HARD' : 'SOFT');
+        return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
+      case 'rebuild': {
+        await d.destroy(host, id);
+        await d.spawn(host, this.spec(inst, extras(inst).ports));
+        const wasStopped = task.payload.previousVmState === 'stopped';
+        if (wasStopped) await d.powerOff(host, id, 0);
+        return this.finish(task, { vm_state: wasStopped ? 'stopped' : 'active', task_state: null, power_state: await this.power(host, id), launched_at: now });
+      }
+      case 'rescue': await d.rescue(host, id, String(task.payload.rescueImage ?? inst.image_ref));
+        return this.finish(task, { vm_state: 'rescued', task_state: null, power_state: await this.power(host, id) });
+      case 'unrescue': await d.unrescue(host, id);
+        return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
+      case 'snapshot': {
+        const imageId = String(task.payload.imageId);
+        try {
+          const snap = await d.snapshot(host, id);
+          await this.x.image()?.uploadSnapshot(imageId, snap.diskFormat, snap.data);
+        } catch (e) {
+          await this.x.image()?.deleteImage(imageId).catch(() => {});
+          throw e;
+        }
+        return this.finish(task, { task_state: null });
+      }
+      case 'shelve': {
+        const imageId = task.payload.imageId ? String(task.payload.imageId) : null;
+        if (imageId) {
+          const snap = await d.snapshot(host, id);
+          await this.x.image()?.uploadSnapshot(imageId, snap.diskFormat, snap.data);
+        }
+        await d.powerOff(host, id, 0);
+        return this.offload(task, inst, host, imageId);
+      }
+      case 'shelve_offload': return this.offload(task, inst, host, extras(inst).systemMetadata.shelved_image_id ?? null);
+      case 'unshelve': {
+        await d.spawn(host, this.spec(inst, extras(inst).ports));
+        const sm = extras(inst).systemMetadata;
+        const { shelved_image_id: shelvedImage, shelved_at: _s, ...rest } = sm;
+        if (shelvedImage) await this.x.image()?.deleteImage(shelvedImage).catch(() => {});
+        return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id), system_metadata: JSON.stringify(rest) });
+      }
+      case 'resize': {
+        const next = JSON.parse(inst.new_flavor ?? inst.flavor) as FlavorSnapshot;
+        const sm = extras(inst).systemMetadata;
+        const dest = sm.dest_host ?? host;
+        await d.migrate(host, id, dest, this.spec(inst, extras(inst).ports, next));
+        if (sm.migration_id) await this.db.updateTable('compute_migrations').set({ status: 'finished', updated_at: nowIso() }).where('id', '=', Number(sm.migration_id)).execute();
+        return this.finish(task, {
+          vm_state: 'resized', task_state: null, host: dest, node: sm.dest_node ?? dest, flavor: JSON.stringify(next), flavor_id: next.id,
+          vcpus: next.vcpus, memory_mb: next.ram, root_gb: next.disk + next.ephemeral, power_state: await this.power(dest, id),
+        });
+      }
+      case 'revert_resize': {
+        const sm = extras(inst).systemMetadata;
+        const from = sm.dest_host ?? host;
+        await d.migrate(from, id, inst.host ?? host, this.spec(inst, extras(inst).ports));
+        const oldVm = sm.old_vm_state === 'stopped' ? 'stopped' : 'active';
+        if (oldVm === 'stopped') await d.powerOff(inst.host ?? host, id, 0);
+        if (sm.migration_id) await this.db.updateTable('compute_migrations').set({ status: 'reverted', updated_at: nowIso() }).where('id', '=', Number(sm.migration_id)).execute();
+        const { old_vm_state: _a, migration_id: _m, source_host: _s, source_node: _n, dest_host: _d, dest_node: _dn, ...rest } = sm;
+        return this.finish(task, { vm_state: oldVm, task_state: null, system_metadata: JSON.stringify(rest), power_state: await this.power(inst.host ?? host, id) });
+      }
+      case 'live_migrate': {
+        const sm = extras(inst).systemMetadata;
+        const dest = sm.dest_host!;
+        await d.migrate(host, id, dest, this.spec(inst, extras(inst).ports));
+        const { migration_id: migId, dest_host: _d, dest_node: destNode, ...rest } = sm;
+        await this.db.transaction().execute(async (trx) => {
+          await this.x.scheduler.release(trx, host, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb });
+          if (migId) await trx.updateTable('compute_migrations').set({ status: 'completed', updated_at: nowIso() }).where('id', '=', Number(migId)).execute();
+        });
+        return this.finish(task, { task_state: null, host: dest, node: destNode ?? dest, system_metadata: JSON.stringify(rest) });
+      }
+      case 'attach_interface': {
+        const p = task.payload.port as ComputePort;
+        await d.attachInterface(host, id, { portId: p.id, mac: p.mac, ips: p.fixedIps.map((i) => i.ipAddress) });
+        return this.finish(task, {});
+      }
+      case 'detach_interface': {
+        const p = task.payload.port as ComputePort;
+        await d.detachInterface(host, id, p.id).catch(() => {});
+        await this.x.network().deallocate(id, [p]).catch(() => {});
+        return this.finish(task, {});
+      }
+      default:
+        throw new Error(`unknown task kind ${task.kind}`);
+    }
+  }
+
+  /** Shelve offload: the guest goes, the host's claim is released, the instance keeps its ports. */
+  private async offload(task: HostTask, inst: InstanceRow, host: string, imageId: string | null): Promise<void> {
+    await this.driver.destroy(host, inst.id);
+    const sm = { ...extras(inst).systemMetadata, ...(imageId ? { shelved_image_id: imageId } : {}), shelved_at: nowIso() };
+    await this.db.transaction().execute(async (trx) => {
+      await this.x.scheduler.release(trx, host, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb });
+      await trx.updateTable('compute_instances').set({
+        vm_state: 'shelved_offloaded', task_state: null, power_state: PowerState.SHUTDOWN, host: null, node: null,
+        system_metadata: JSON.stringify(sm), updated_at: nowIso(),
+      }).where('id', '=', inst.id).execute();
+      if (task.payload.actionId) await this.x.actions.finish(trx, String(task.payload.actionId));
+      await this.x.queue.complete(trx, task.id);
+    });
+  }
+}

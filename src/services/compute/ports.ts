@@ -1,0 +1,79 @@
+import type { AuthContext } from '../auth-context.js';
+
+/** What compute needs to know about an image. */
+export interface ComputeImage {
+  id: string;
+  name: string;
+  status: string;
+  minDisk: number;
+  minRam: number;
+  size: number | null;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  /** Extra properties (architecture, hw_*, ...), string-valued. */
+  properties: Record<string, string>;
+}
+
+/** The narrow view of the image service compute uses (Glance for Nova). */
+export interface ComputeImagePort {
+  /** The image as the caller may see it; throws NotFound otherwise. */
+  getImage(ctx: AuthContext, id: string): Promise<ComputeImage>;
+  /** Creates a snapshot image record (queued) owned by the caller's project. */
+  createSnapshot(ctx: AuthContext, spec: {
+    name: string; minDisk: number; minRam: number; properties: Record<string, string>;
+  }): Promise<ComputeImage>;
+  /** Stores the snapshot's bytes and makes it active (runs on the host side, with the service's own rights). */
+  uploadSnapshot(id: string, diskFormat: string, data: Buffer): Promise<void>;
+  /** Removes an image (a shelve snapshot after unshelve, a failed snapshot); unknown ids are ignored. */
+  deleteImage(id: string): Promise<void>;
+}
+
+/** One requested NIC, as parsed from `networks` in a server create. */
+export type NicRequest =
+  | { kind: 'network'; networkId: string; fixedIp?: string; tag?: string }
+  | { kind: 'port'; portId: string; tag?: string };
+
+/** A port bound to an instance, as compute shows it. */
+export interface ComputePort {
+  id: string;
+  networkId: string;
+  networkName: string;
+  mac: string;
+  fixedIps: { ipAddress: string; subnetId: string; version: 4 | 6 }[];
+  /** Floating IPs associated with this port. */
+  floatingIps: string[];
+  status: string;
+  /** True when compute created it (deleted with the instance); false for a user's pre-made port. */
+  createdByCompute: boolean;
+}
+
+/** The narrow view of the network service compute uses (Neutron for Nova). */
+export interface ComputeNetworkPort {
+  /** For `networks: "auto"`: the networks to use (the project's own, else the shared ones); may be empty. */
+  autoNetworks(ctx: AuthContext): Promise<string[]>;
+  /** Checks requests before anything is created (network exists and visible, port free, fixed IP in a subnet). */
+  validate(ctx: AuthContext, requests: NicRequest[]): Promise<void>;
+  /** Creates or binds one port per request, all or nothing; security groups by name or id. */
+  allocate(instance: { id: string; projectId: string; userId: string; host: string; hostname: string },
+    requests: NicRequest[], securityGroups: string[]): Promise<ComputePort[]>;
+  /** Deletes the ports compute made and unbinds the others. Unknown ports are ignored. */
+  deallocate(instanceId: string, ports: { id: string; createdByCompute: boolean }[]): Promise<void>;
+  /** The instance's ports now (addresses change with floating IPs). */
+  listPorts(instanceId: string): Promise<ComputePort[]>;
+  /** Security group names of a port set, for the server view. */
+  securityGroupNames?(portIds: string[]): Promise<string[]>;
+}
+
+/** No network service: only `networks: "none"` and `"auto"` (which then means none) work. */
+export class NoNetwork implements ComputeNetworkPort {
+  async autoNetworks(): Promise<string[]> { return []; }
+  async validate(_ctx: AuthContext, requests: NicRequest[]): Promise<void> {
+    if (requests.length > 0) {
+      const { badRequest } = await import('../../errors.js');
+      throw badRequest('Networking is not available in this cloud: use "networks": "none".');
+    }
+  }
+  async allocate(): Promise<ComputePort[]> { return []; }
+  async deallocate(): Promise<void> {}
+  async listPorts(): Promise<ComputePort[]> { return []; }
+}

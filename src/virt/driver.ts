@@ -1,0 +1,90 @@
+/** Nova's power states, as the hypervisor reports them. */
+export const PowerState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  CRASHED: 6,
+  SUSPENDED: 7,
+} as const;
+export type PowerStateValue = (typeof PowerState)[keyof typeof PowerState];
+
+/** What a host offers to the scheduler. */
+export interface HostCapacity {
+  /** Host name as the scheduler and os-services know it. */
+  host: string;
+  hypervisorHostname: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  hostIp: string;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  cpuInfo: Record<string, unknown>;
+}
+
+/** The description of one guest a driver needs to build it. */
+export interface GuestSpec {
+  instanceId: string;
+  /** instance-0000abcd style name. */
+  name: string;
+  hostname: string;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+  imageId: string;
+  /** Ports to plug: MAC and fixed IPs. */
+  nics: { portId: string; mac: string; ips: string[] }[];
+  userData: string | null;
+  keyData: string | null;
+  metadata: Record<string, string>;
+  configDrive: boolean;
+}
+
+/** What the driver knows about a guest right now. */
+export interface GuestInfo {
+  powerState: PowerStateValue;
+  maxMemKb: number;
+  memKb: number;
+  numCpu: number;
+  cpuTimeNs: number;
+}
+
+/** One hypervisor behind one interface: `qemu` on real hosts, `fake` for API tests and scale benchmarks. */
+export interface HypervisorDriver {
+  /** Driver name, e.g. "fake" or "qemu". */
+  readonly type: string;
+  /** The hosts this driver instance serves (the fake driver can simulate many). */
+  hosts(): HostCapacity[];
+  /** Builds and starts the guest. */
+  spawn(host: string, spec: GuestSpec): Promise<void>;
+  /** Stops and removes the guest and its local disks; unknown guests are not an error. */
+  destroy(host: string, instanceId: string): Promise<void>;
+  /** SOFT asks the guest (ACPI), HARD resets it. */
+  reboot(host: string, instanceId: string, type: 'SOFT' | 'HARD'): Promise<void>;
+  pause(host: string, instanceId: string): Promise<void>;
+  unpause(host: string, instanceId: string): Promise<void>;
+  suspend(host: string, instanceId: string): Promise<void>;
+  resume(host: string, instanceId: string): Promise<void>;
+  /** Clean shutdown with a timeout in seconds, then forced off; 0 forces at once. */
+  powerOff(host: string, instanceId: string, timeoutSec: number): Promise<void>;
+  powerOn(host: string, instanceId: string): Promise<void>;
+  /** Captures the root disk; returns the bytes' format and a readable source for the image service. */
+  snapshot(host: string, instanceId: string): Promise<{ diskFormat: string; data: Buffer }>;
+  /** Boots the guest from a rescue image with its own disk attached second. */
+  rescue(host: string, instanceId: string, rescueImageId: string): Promise<void>;
+  unrescue(host: string, instanceId: string): Promise<void>;
+  /** Moves (or resizes in place) the guest to `destHost` with new sizes. */
+  migrate(host: string, instanceId: string, destHost: string, spec: GuestSpec): Promise<void>;
+  /** Current state; `null` when the driver does not know the guest. */
+  getInfo(host: string, instanceId: string): Promise<GuestInfo | null>;
+  /** The serial console log so far. */
+  consoleOutput(host: string, instanceId: string): Promise<string>;
+  attachInterface(host: string, instanceId: string, nic: GuestSpec['nics'][number]): Promise<void>;
+  detachInterface(host: string, instanceId: string, portId: string): Promise<void>;
+  /** Guests present on a host, for reconciliation after a restart. */
+  listInstances(host: string): Promise<string[]>;
+}
+
+/** The registry of drivers by name. */
+export type DriverFactory = (opts: Record<string, unknown>) => HypervisorDriver;
