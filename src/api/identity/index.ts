@@ -9,6 +9,7 @@ import { trustRoutes } from './trust-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { limitRoutes } from './limit-routes.js';
 import { domainConfigRoutes } from './domain-config-routes.js';
+import { endpointFilterRoutes } from './endpoint-filter-routes.js';
 
 const VERSION = 'v3.14';
 const UPDATED = '2020-04-07T00:00:00Z';
@@ -45,5 +46,6 @@ export const identityApi: ServiceApi = {
     credentialRoutes(app, deps, v);
     limitRoutes(app, deps, v);
     domainConfigRoutes(app, deps);
+    endpointFilterRoutes(app, deps, v);
   },
 };

@@ -23,7 +23,8 @@ const REGION_KNOWN = ['id', 'description', 'parent_region_id'] as const;
 
 /** Regions, services and endpoints, and the catalog built from them. */
 export class Catalog {
-  constructor(private readonly d: IdentityDeps) {}
+  /** `allowedFor` narrows a project's catalog (OS-EP-FILTER); undefined from it means "all endpoints". */
+  constructor(private readonly d: IdentityDeps, private readonly allowedFor: (projectId: string) => Promise<Set<string> | undefined> = async () => undefined) {}
 
   // Regions.
   async createRegion(body: Record<string, unknown>, id?: string): Promise<RegionRow> {
@@ -174,13 +175,16 @@ export class Catalog {
   }
   async deleteEndpoint(id: string): Promise<void> {
     await this.getEndpoint(id);
+    await this.d.db.deleteFrom('project_endpoints').where('endpoint_id', '=', id).execute();
     await this.d.db.deleteFrom('endpoints').where('id', '=', id).execute();
   }
 
   /** The catalog as tokens carry it; project-templated URLs filled in, or dropped when there is no project. */
   async build(projectId?: string): Promise<CatalogEntry[]> {
     const services = await this.d.db.selectFrom('services').selectAll().where('enabled', '=', 1).orderBy('type').execute();
-    const endpoints = await this.d.db.selectFrom('endpoints').selectAll().where('enabled', '=', 1).execute();
+    const all = await this.d.db.selectFrom('endpoints').selectAll().where('enabled', '=', 1).execute();
+    const allowed = projectId ? await this.allowedFor(projectId) : undefined;
+    const endpoints = allowed ? all.filter((e) => allowed.has(e.id)) : all;
     const out: CatalogEntry[] = [];
     for (const s of services) {
       const eps = endpoints.filter((e) => e.service_id === s.id).flatMap((e) => {

@@ -7,6 +7,8 @@ import { Assignments } from './assignments.js';
 import { Tokens } from './tokens.js';
 import { Authenticator } from './auth.js';
 import { Catalog } from './catalog.js';
+import { EndpointFilter } from './endpoint-filter.js';
+import { OAuthConsumers } from './oauth-consumers.js';
 import { AppCreds } from './app-creds.js';
 import { Trusts } from './trusts.js';
 import { Credentials } from './credentials.js';
@@ -33,6 +35,8 @@ export class IdentityService {
   readonly limits: Limits;
   readonly policies: Policies;
   readonly domainConfigs: DomainConfigs;
+  readonly endpointFilter: EndpointFilter;
+  readonly oauthConsumers: OAuthConsumers;
 
   constructor(readonly deps: IdentityDeps) {
     // Late-bound so each module can ask tokens to revoke without a construction cycle.
@@ -48,7 +52,9 @@ export class IdentityService {
     this.assignments = new Assignments(deps, this.roles, this.projects, (users, target) => this.tokens.revokeFor(users, target));
     this.tokens = new Tokens(deps, this.assignments, this.roles);
     this.auth = new Authenticator(deps, this.tokens);
-    this.catalog = new Catalog(deps);
+    this.endpointFilter = new EndpointFilter(deps);
+    this.catalog = new Catalog(deps, (projectId) => this.endpointFilter.allowedEndpointIds(projectId));
+    this.oauthConsumers = new OAuthConsumers(deps);
     this.appCreds = new AppCreds(deps, this.roles, this.assignments, (id) => this.tokens.revokeAppCred(id));
     this.trusts = new Trusts(deps, this.roles, this.assignments, this.appCreds, (id) => this.tokens.revokeTrust(id));
     this.credentials = new Credentials(deps);
@@ -67,6 +73,8 @@ export class IdentityService {
     await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() }).where('project_id', 'in', ids).where('deleted_at', 'is', null).execute();
     await trx.deleteFrom('limits').where('project_id', 'in', ids).execute();
     await trx.deleteFrom('project_tags').where('project_id', 'in', ids).execute();
+    await trx.deleteFrom('project_endpoints').where('project_id', 'in', ids).execute();
+    await trx.deleteFrom('project_endpoint_groups').where('project_id', 'in', ids).execute();
     await trx.deleteFrom('tokens').where('project_id', 'in', ids).execute();
   }
 
