@@ -2,7 +2,7 @@
 // resource types (OS::Glance::Image, OS::Nova::Flavor, ...) they apply to. Admins write, everyone reads public ones.
 import type { AuthContext } from '../auth-context.js';
 import type { MetadefNamespaceRow } from '../../store/image-tables.js';
-import { bool, fromJson, inTransaction, isUniqueViolation } from '../../store/database.js';
+import { bool, fromJson, inTransaction, isUniqueViolation, type Db } from '../../store/database.js';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { allowed } from '../policy.js';
 import { admin, now, type ImageDeps } from './common.js';
@@ -96,7 +96,7 @@ export class Metadefs {
         await trx.insertInto('metadef_namespaces').values(row).execute();
         for (const as of (assocs ?? []) as unknown[]) {
           if (!isObj(as)) throw badRequest('Invalid resource type association.');
-          await this.requireResourceType(name(as.name, 'name'));
+          await this.requireResourceType(name(as.name, 'name'), trx);
           await trx.insertInto('metadef_ns_resource_types').values({ namespace: row.namespace, resource_type: as.name as string,
             prefix: optText(as.prefix, 'prefix', 80), properties_target: optText(as.properties_target, 'properties_target', 80), created_at: ts, updated_at: ts }).execute();
         }
@@ -158,11 +158,12 @@ export class Metadefs {
     return this.d.db.selectFrom('metadef_resource_types').select(['name', 'created_at', 'updated_at']).orderBy('name').execute();
   }
 
-  private async requireResourceType(n: string): Promise<void> {
-    const r = await this.d.db.selectFrom('metadef_resource_types').select('name').where('name', '=', n).executeTakeFirst();
+  /** Registers a resource type on first use (inside the caller's transaction when given one). */
+  private async requireResourceType(n: string, db: Db = this.d.db): Promise<void> {
+    const r = await db.selectFrom('metadef_resource_types').select('name').where('name', '=', n).executeTakeFirst();
     if (!r) {
       const ts = now();
-      await this.d.db.insertInto('metadef_resource_types').values({ name: n, protected: 0, created_at: ts, updated_at: ts }).execute()
+      await db.insertInto('metadef_resource_types').values({ name: n, protected: 0, created_at: ts, updated_at: ts }).execute()
         .catch((e) => { if (!isUniqueViolation(e)) throw e; });
     }
   }
