@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeDriver, PowerState } from '../../../src/virt/index.js';
+
+const spec = { instanceId: 'i1', name: 'instance-00000001', hostname: 'vm1', vcpus: 1, memoryMb: 128, rootGb: 1, imageId: 'img', nics: [], userData: null, keyData: null, metadata: {}, configDrive: false };
+
+test('fake driver simulates numbered hosts and power states', async () => {
+  const d = new FakeDriver({ hosts: 3, hostName: 'h' });
+  assert.deepEqual(d.hosts().map((h) => h.host), ['h-0001', 'h-0002', 'h-0003']);
+  await d.spawn('h-0002', spec);
+  assert.equal((await d.getInfo('h-0002', 'i1'))?.powerState, PowerState.RUNNING);
+  await d.pause('h-0002', 'i1');
+  assert.equal((await d.getInfo('h-0002', 'i1'))?.powerState, PowerState.PAUSED);
+  await d.powerOff('h-0002', 'i1', 0);
+  assert.equal((await d.getInfo('h-0002', 'i1'))?.powerState, PowerState.SHUTDOWN);
+  assert.match(await d.consoleOutput('h-0002', 'i1'), /Power down/);
+  await d.migrate('h-0002', 'i1', 'h-0003', spec);
+  assert.equal(await d.getInfo('h-0002', 'i1'), null);
+  assert.deepEqual(await d.listInstances('h-0003'), ['i1']);
+  await d.destroy('h-0003', 'i1');
+  await d.destroy('h-0003', 'i1');
+  assert.deepEqual(await d.listInstances('h-0003'), []);
+  await assert.rejects(() => d.pause('h-0001', 'missing'));
+});
