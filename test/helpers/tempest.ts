@@ -93,7 +93,7 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
       domain_specific_drivers: 'false',
     },
     service_available: Object.fromEntries(Object.keys(SERVICE_FLAGS).map((flag) => [flag, on(flag)])),
-    'image-feature-enabled': { import_image: 'true' },
+    'image-feature-enabled': { import_image: 'true', os_glance_reserved: 'true' },
     validation: { run_validation: 'false' },
   };
 }

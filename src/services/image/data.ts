@@ -232,6 +232,7 @@ export class ImageData {
       const left = await this.quotas.remainingBytes(row.owner, 'store').catch(() => 0);
       if (sums.size > left + row.staged_size && left < Number.MAX_SAFE_INTEGER) throw overLimit('the imported image would exceed the storage quota');
       await this.store.commit(work, this.store.dataPath(id));
+      for (const t of temps) if (t !== work) await this.store.remove(t);
       if (work !== staged) await this.store.remove(staged);
       const ok = await this.images.transition(id, ['importing'], {
         status: 'active', size: sums.size, virtual_size: verdict.virtualSize, checksum: sums.md5, os_hash_algo: 'sha512',
