@@ -16,6 +16,13 @@ export interface GureumConfig {
   tokenTtlSeconds: number;
   /** scrypt cost for password hashes; the default is one of OWASP's recommended settings. */
   passwordHash: { N: number; r: number; p: number };
+  /** Keystone's [security_compliance]; 0 turns an option off (the default, as in Keystone). */
+  securityCompliance: {
+    lockoutFailureAttempts: number;
+    lockoutDurationSeconds: number;
+    uniqueLastPasswordCount: number;
+    minimumPasswordAgeDays: number;
+  };
   /** Largest JSON body accepted by any API. */
   maxJsonBodyBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +37,7 @@ export const defaults: GureumConfig = {
   tokenTtlSeconds: 3600,
   // OWASP: scrypt N=2^14 (16 MiB), r=8, p=5 is equivalent in strength to N=2^17, r=8, p=1 with an eighth of the memory.
   passwordHash: { N: 16384, r: 8, p: 5 },
+  securityCompliance: { lockoutFailureAttempts: 0, lockoutDurationSeconds: 1800, uniqueLastPasswordCount: 0, minimumPasswordAgeDays: 0 },
   maxJsonBodyBytes: 1024 * 1024,
   logLevel: 'info',
 };
@@ -62,6 +70,12 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<GureumConfig> {
   if (env.GUREUM_PUBLIC_URL) out.publicUrl = env.GUREUM_PUBLIC_URL;
   if (env.GUREUM_LOG_LEVEL) out.logLevel = env.GUREUM_LOG_LEVEL as GureumConfig['logLevel'];
   if (env.GUREUM_TOKEN_TTL) out.tokenTtlSeconds = Number(env.GUREUM_TOKEN_TTL);
+  const sc: Partial<GureumConfig['securityCompliance']> = {};
+  if (env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS) sc.lockoutFailureAttempts = Number(env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS);
+  if (env.GUREUM_LOCKOUT_DURATION) sc.lockoutDurationSeconds = Number(env.GUREUM_LOCKOUT_DURATION);
+  if (env.GUREUM_UNIQUE_LAST_PASSWORD_COUNT) sc.uniqueLastPasswordCount = Number(env.GUREUM_UNIQUE_LAST_PASSWORD_COUNT);
+  if (env.GUREUM_MINIMUM_PASSWORD_AGE) sc.minimumPasswordAgeDays = Number(env.GUREUM_MINIMUM_PASSWORD_AGE);
+  if (Object.keys(sc).length) out.securityCompliance = sc as GureumConfig['securityCompliance'];
   return out;
 }
 

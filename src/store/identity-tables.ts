@@ -7,7 +7,10 @@ export interface ProjectTagRow { project_id: string; tag: string }
 export interface UserRow {
   id: string; name: string; domain_id: string; enabled: number; password_hash: string | null; password_expires_at: string | null;
   default_project_id: string | null; options: string; extra: string; created_at: string;
+  /** security_compliance lockout: consecutive failed password logins and when the last one happened. */
+  failed_auth_count: number; failed_auth_at: string | null;
 }
+export interface PasswordHistoryRow { user_id: string; password_hash: string; created_at: string }
 export interface GroupRow { id: string; name: string; domain_id: string; description: string; extra: string }
 export interface GroupMemberRow { group_id: string; user_id: string }
 export interface RoleRow { id: string; name: string; domain_id: string; description: string; options: string; extra: string }
@@ -47,6 +50,7 @@ export interface IdentityTables {
   projects: ProjectRow;
   project_tags: ProjectTagRow;
   users: UserRow;
+  password_history: PasswordHistoryRow;
   identity_groups: GroupRow;
   group_members: GroupMemberRow;
   roles: RoleRow;

@@ -17,7 +17,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { computeTempestSettings } from './tempest-compute.js';
+import { startServer, getToken, type TestServer } from '../helpers/server.js';
+import { request } from '../helpers/http.js';
 import {
   TEMPEST_BIN,
   enabledServices,
@@ -30,6 +32,7 @@ import {
   parseTempestOutput,
   readTestList,
   tempestSettings,
+  tempestServerEnv,
   type TempestResult,
 } from '../helpers/tempest.js';
 
@@ -199,7 +202,7 @@ async function main(): Promise<number> {
     server = undefined;
   };
   try {
-    server = await startServer({ logFile: join(workspace, 'gureum-server.log'), databaseUrl: opts.databaseUrl });
+    server = await startServer({ logFile: join(workspace, 'gureum-server.log'), databaseUrl: opts.databaseUrl, env: tempestServerEnv() });
   } catch (err) {
     console.error(`tempest-run: the server did not start: ${(err as Error).message}`);
     return 1;
@@ -208,6 +211,19 @@ async function main(): Promise<number> {
 
   const confPath = join(workspace, 'etc', 'tempest.conf');
   const settings = tempestSettings({ baseUrl: server.baseUrl, admin: server.admin, regionName: server.regionName, services });
+  if (services.includes('neutron')) {
+    // [network]: the external network for floating IPs and router gateways, and the extensions the server lists.
+    const token = await getToken(server.baseUrl, server.admin);
+    const nets = await request('GET', `${server.baseUrl}/network/v2.0/networks?router:external=true&name=public`, { token });
+    const exts = await request('GET', `${server.baseUrl}/network/v2.0/extensions`, { token });
+    settings.network = { public_network_id: nets.body?.networks?.[0]?.id ?? '', floating_network_name: 'public' };
+    settings['network-feature-enabled'] = {
+      api_extensions: (exts.body?.extensions ?? []).map((e: { alias: string }) => e.alias).join(','),
+      ipv6_subnet_attributes: 'true',
+      port_security: 'true',
+    };
+  }
+  if (services.includes('nova')) Object.assign(settings, await computeTempestSettings(server));
   writeFileSync(confPath, mergeIni(readFileSync(confPath, 'utf8'), settings));
   chmodSync(confPath, 0o600); // it holds the admin password
 

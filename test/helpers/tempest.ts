@@ -58,6 +58,21 @@ export interface TempestTarget {
   services: string[];
 }
 
+/**
+ * Security-compliance settings the Tempest run turns on in both places: the server (env) and tempest.conf,
+ * so Tempest's lockout and password-history tests run instead of skipping. Kept small: Tempest sleeps for the lockout.
+ */
+export const COMPLIANCE = { lockoutFailureAttempts: 2, lockoutDurationSeconds: 5, uniqueLastPasswordCount: 2 };
+
+/** Environment for the server under Tempest. */
+export function tempestServerEnv(): Record<string, string> {
+  return {
+    GUREUM_LOCKOUT_FAILURE_ATTEMPTS: String(COMPLIANCE.lockoutFailureAttempts),
+    GUREUM_LOCKOUT_DURATION: String(COMPLIANCE.lockoutDurationSeconds),
+    GUREUM_UNIQUE_LAST_PASSWORD_COUNT: String(COMPLIANCE.uniqueLastPasswordCount),
+  };
+}
+
 /** The tempest.conf settings for a Gureum server (option names from tempest/config.py, tempest 33). */
 export function tempestSettings(target: TempestTarget): IniOverrides {
   const on = (flag: string) => String(target.services.includes(flag));
@@ -81,13 +96,16 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
       v3_endpoint_type: 'public',
       admin_role: 'admin',
       default_domain_id: 'default',
+      user_lockout_failure_attempts: String(COMPLIANCE.lockoutFailureAttempts),
+      user_lockout_duration: String(COMPLIANCE.lockoutDurationSeconds),
+      user_unique_last_password_count: String(COMPLIANCE.uniqueLastPasswordCount),
     },
     'identity-feature-enabled': {
       trust: 'true',
       application_credentials: 'true',
       access_rules: 'true',
       project_tags: 'true',
-      security_compliance: 'false',
+      security_compliance: 'true',
       api_v2: 'false',
       api_v3: 'true',
       domain_specific_drivers: 'false',

@@ -40,6 +40,24 @@ export class Authenticator {
     return u;
   }
 
+  /** Verifies a password, with Keystone's lockout: N consecutive failures lock the account for a while. */
+  private async checkPassword(u: UserRow, password: string): Promise<void> {
+    const { lockoutFailureAttempts: max, lockoutDurationSeconds: duration } = this.d.config.securityCompliance;
+    const locked = max > 0 && u.failed_auth_count >= max && !!u.failed_auth_at && Date.parse(u.failed_auth_at) + duration * 1000 > Date.now();
+    if (locked) throw denied(`The account is locked for user: ${u.id}.`);
+    if (await verifyPassword(password, u.password_hash)) {
+      if (u.failed_auth_count) await this.d.db.updateTable('users').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();
+      return;
+    }
+    if (max > 0) {
+      // After the lockout has passed, counting starts again from one.
+      const expired = u.failed_auth_at && Date.parse(u.failed_auth_at) + duration * 1000 <= Date.now();
+      const count = expired ? 1 : u.failed_auth_count + 1;
+      await this.d.db.updateTable('users').set({ failed_auth_count: count, failed_auth_at: new Date().toISOString() }).where('id', '=', u.id).execute();
+    }
+    throw denied();
+  }
+
   private async checkUserUsable(u: UserRow): Promise<void> {
     if (!u.enabled) throw denied(`User ${u.id} is disabled.`);
     const dom = await this.d.db.selectFrom('domains').select('enabled').where('id', '=', u.domain_id).executeTakeFirst();
@@ -75,7 +93,7 @@ export class Authenticator {
         who = await this.userRef(sec.user);
         const pw = (sec.user as Obj).password;
         if (typeof pw !== 'string') throw badRequest("Expecting to find 'password' in 'user'.");
-        if (!(await verifyPassword(pw, who.password_hash))) throw denied();
+        await this.checkPassword(who, pw);
         await this.checkUserUsable(who);
         tokenMethods.push('password');
       } else if (m === 'token') {

@@ -46,9 +46,11 @@ export class Users {
       password_hash: password === null ? null : await hashPassword(password, this.d.config.passwordHash),
       password_expires_at: null, default_project_id: (body.default_project_id as string | undefined) ?? null,
       options: JSON.stringify(body.options ?? {}), extra: JSON.stringify(splitExtra(body, USER_KNOWN)), created_at: nowIso(),
+      failed_auth_count: 0, failed_auth_at: null,
     };
     try {
       await this.d.db.insertInto('users').values(row).execute();
+      if (row.password_hash) await this.remember(row.id, row.password_hash);
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
       throw e;
@@ -92,7 +94,9 @@ export class Users {
     if (body.options !== undefined) patch.options = JSON.stringify({ ...cur.options, ...(body.options as object) });
     let passwordChanged = false;
     if (body.password !== undefined) {
+      // An admin reset is recorded in the history but, as in Keystone, not checked against it.
       patch.password_hash = body.password === null ? null : await hashPassword(checkPassword(body.password), this.d.config.passwordHash);
+      patch.failed_auth_count = 0;
       passwordChanged = true;
     }
     patch.extra = JSON.stringify({ ...cur.extra, ...splitExtra(body, USER_KNOWN) });
@@ -102,6 +106,7 @@ export class Users {
       if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to update user - Duplicate entry found with name ${String(body.name)}.`);
       throw e;
     }
+    if (patch.password_hash) await this.remember(id, patch.password_hash);
     if ((cur.enabled && patch.enabled === 0) || passwordChanged) await this.revokeUser(id);
     return this.get(id);
   }
@@ -113,9 +118,46 @@ export class Users {
     if (typeof original !== 'string' || !(await verifyPassword(original, row.password_hash))) {
       throw unauthorized('The request you have made requires authentication.');
     }
-    const hash = await hashPassword(checkPassword(next), this.d.config.passwordHash);
-    await this.d.db.updateTable('users').set({ password_hash: hash }).where('id', '=', id).execute();
+    const password = checkPassword(next);
+    await this.checkAgainstPolicy(id, password);
+    const hash = await hashPassword(password, this.d.config.passwordHash);
+    await this.d.db.updateTable('users').set({ password_hash: hash, failed_auth_count: 0 }).where('id', '=', id).execute();
+    await this.remember(id, hash);
     await this.revokeUser(id);
+  }
+
+  /** security_compliance for self-service changes: minimum password age and no reuse of the last N passwords. */
+  private async checkAgainstPolicy(id: string, password: string): Promise<void> {
+    const sc = this.d.config.securityCompliance;
+    const history = await this.d.db.selectFrom('password_history').select(['password_hash', 'created_at'])
+      .where('user_id', '=', id).orderBy('created_at', 'desc').limit(Math.max(1, sc.uniqueLastPasswordCount)).execute();
+    if (sc.minimumPasswordAgeDays > 0 && history[0]) {
+      const ageDays = (Date.now() - Date.parse(history[0].created_at)) / 86_400_000;
+      if (ageDays < sc.minimumPasswordAgeDays) {
+        throw badRequest(`You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${sc.minimumPasswordAgeDays} day(s) before it can be changed.`);
+      }
+    }
+    if (sc.uniqueLastPasswordCount > 0) {
+      for (const h of history) {
+        if (await verifyPassword(password, h.password_hash)) {
+          throw badRequest(`The new password cannot be identical to a previous password. The total number which includes the new password must be unique is ${sc.uniqueLastPasswordCount}.`);
+        }
+      }
+    }
+  }
+
+  /** Appends to the password history, keeping only as many entries as the policy looks at (at least one). */
+  private async remember(userId: string, hash: string): Promise<void> {
+    const db = this.d.db;
+    // ISO timestamps with a sequence guard: two changes in the same millisecond still sort in order.
+    const last = await db.selectFrom('password_history').select('created_at').where('user_id', '=', userId).orderBy('created_at', 'desc').executeTakeFirst();
+    let at = new Date();
+    if (last && Date.parse(last.created_at) >= at.getTime()) at = new Date(Date.parse(last.created_at) + 1);
+    await db.insertInto('password_history').values({ user_id: userId, password_hash: hash, created_at: at.toISOString() }).execute();
+    const keep = Math.max(1, this.d.config.securityCompliance.uniqueLastPasswordCount);
+    const old = await db.selectFrom('password_history').select('created_at').where('user_id', '=', userId)
+      .orderBy('created_at', 'desc').offset(keep).limit(1000).execute();
+    if (old.length) await db.deleteFrom('password_history').where('user_id', '=', userId).where('created_at', '<=', old[0]!.created_at).execute();
   }
 
   async delete(id: string, cascade: (trx: IdentityDeps['db'], userId: string) => Promise<void>): Promise<void> {
@@ -123,6 +165,7 @@ export class Users {
     await inTransaction(this.d.db, async (trx) => {
       await cascade(trx as unknown as IdentityDeps['db'], id);
       await trx.deleteFrom('group_members').where('user_id', '=', id).execute();
+      await trx.deleteFrom('password_history').where('user_id', '=', id).execute();
       await trx.deleteFrom('users').where('id', '=', id).execute();
     });
     await this.revokeUser(id);

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as identity from './2026112201-identity.js';
 import * as identityExtra from './2026112203-identity-extra.js';
 import * as identityFilters from './2026112206-identity-filters.js';
+import * as identitySecurity from './2026112207-identity-security.js';
 import * as image from './2026112202-image.js';
 import * as compute from './2026112205-compute.js';
 import * as network from './2026112204-network.js';
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '2026112201-identity': identity,
   '2026112203-identity-extra': identityExtra,
   '2026112206-identity-filters': identityFilters,
+  '2026112207-identity-security': identitySecurity,
   '2026112202-image': image,
   '2026112205-compute': compute,
   '2026112204-network': network,
