@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { V2, PATCH, OCTET, memberOf, createImage, upload, download } from './helpers.js';
 
@@ -259,4 +261,26 @@ test('tags API and schemas', async () => {
   assert.deepEqual(info.json['import-methods'].value, ['glance-direct', 'copy-image']);
   const stores = await cloud.request('GET', `${V2}/info/stores`, { token: cloud.adminToken });
   assert.equal(stores.json.stores[0].id, 'local');
+});
+
+test('a real client that hangs up mid-upload leaves nothing behind and the image queued', async () => {
+  const img = (await createImage(cloud, cloud.adminToken, { name: 'cut-off' })).json;
+  const addr = await cloud.controller.server.listen({ port: 0, host: '127.0.0.1' }).then(() => cloud.controller.server.server.address() as AddressInfo);
+  const sock = connect(addr.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(`PUT ${V2}/images/${img.id}/file HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${cloud.adminToken}\r\n` +
+    'Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n');
+  sock.write(Buffer.alloc(300_000, 7));
+  await new Promise((r) => setTimeout(r, 200));
+  sock.destroy();
+  let status = '';
+  for (let i = 0; i < 50 && status !== 'queued'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = (await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json.status;
+  }
+  assert.equal(status, 'queued');
+  assert.deepEqual(readdirSync(join(imagesDir(), '.tmp')), []);
+  assert.ok(!existsSync(join(imagesDir(), img.id)));
+  // and the image can still be uploaded afterwards
+  assert.equal((await upload(cloud, cloud.adminToken, img.id, Buffer.from('whole'))).status, 204);
 });
