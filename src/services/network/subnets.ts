@@ -256,8 +256,11 @@ export class Subnets {
     const s = await this.get(a, id);
     if (!owns(a, s.project_id)) throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:delete_subnet is disallowed by policy');
     await inTransaction(this.d.db, async (trx) => {
-      const held = await trx.selectFrom('net_ip_allocations').innerJoin('net_ports', 'net_ports.id', 'net_ip_allocations.port_id')
-        .select(['net_ports.id']).where('net_ip_allocations.subnet_id', '=', id).where('net_ports.device_owner', '!=', 'network:dhcp').executeTakeFirst();
+      // EUI-64 addresses on SLAAC / stateless subnets are derived, not held: only router ports keep such a subnet.
+      let q = trx.selectFrom('net_ip_allocations').innerJoin('net_ports', 'net_ports.id', 'net_ip_allocations.port_id')
+        .select(['net_ports.id']).where('net_ip_allocations.subnet_id', '=', id).where('net_ports.device_owner', '!=', 'network:dhcp');
+      if (isAutoAddress(s)) q = q.where('net_ports.device_owner', 'like', 'network:router%');
+      const held = await q.executeTakeFirst();
       if (held) throw nerr('Conflict', 'SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
       await trx.deleteFrom('net_ip_allocations').where('subnet_id', '=', id).execute();
       await this.tags.removeAll(id, trx);
