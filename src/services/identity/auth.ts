@@ -3,7 +3,7 @@ import type { UserRow, DomainRow } from '../../store/identity-tables.js';
 import type { Tokens, TokenInfo } from './tokens.js';
 import type { Target } from './assignments.js';
 import { verifyPassword, sha256 } from './passwords.js';
-import { badRequest, unauthorized, forbidden } from '../../errors.js';
+import { badRequest, unauthorized, forbidden, notFound } from '../../errors.js';
 import { fromJson } from '../../store/database.js';
 
 type Obj = Record<string, unknown>;
@@ -98,11 +98,8 @@ export class Authenticator {
         tokenMethods.push('password');
       } else if (m === 'token') {
         if (typeof sec.id !== 'string') throw badRequest("Expecting to find 'id' in 'token'.");
-        try {
-          parent = await this.tokens.validate(sec.id);
-        } catch {
-          throw denied('Failed to validate token');
-        }
+        // A revoked or expired token is "not found" (404), as Keystone answers; only bad credentials are 401.
+        parent = await this.tokens.validate(sec.id).catch(() => { throw notFound('Could not find token.'); });
         if (parent.trust) throw forbidden('Trust-scoped tokens cannot be rescoped.');
         if (parent.appCred) throw forbidden('Application credential tokens cannot be rescoped.');
         who = parent.user;
