@@ -25,6 +25,8 @@ export interface AuthContext {
   expiresAt: string;
   trustId?: string;
   appCredId?: string;
+  /** Set when an application credential with access rules made the token: only matching requests are allowed. */
+  accessRules?: { service: string; method: string; path: string }[];
 }
 
 /** Per-request information every service call receives. */

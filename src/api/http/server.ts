@@ -5,6 +5,7 @@ import { renderError, type ErrorFormat } from './error-bodies.js';
 import type { ServiceApi, RouteConfig } from './service-api.js';
 import type { AppDeps } from '../../app-deps.js';
 import { uuid } from '../../util/ids.js';
+import { requestAllowed } from '../../services/identity/access-rules.js';
 
 const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
@@ -52,13 +53,18 @@ export function installErrorHandling(scope: FastifyInstance, format: ErrorFormat
 }
 
 /** The auth hook: validates X-Auth-Token on every route not marked public. */
-function installAuth(scope: FastifyInstance, deps: AppDeps): void {
+function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): void {
   scope.decorateRequest('ctx', undefined);
   scope.addHook('preHandler', async (request) => {
     const config = request.routeOptions.config as RouteConfig | undefined;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0) {
       const auth = await deps.identity.tokens.validateForRequest(token);
+      // Application-credential access rules, enforced as keystonemiddleware does: paths are relative to the service root.
+      const path = request.url.slice(svc.prefix.length) || '/';
+      if (!requestAllowed(auth.accessRules, svc.type, request.method, path)) {
+        throw new CloudError('Unauthorized', 'The application credential does not permit this request.');
+      }
       request.ctx = { requestId: request.id, auth };
     } else if (!config?.public) {
       throw new CloudError('Unauthorized', 'The request you have made requires authentication.', {
@@ -114,7 +120,7 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   for (const svc of services) {
     await app.register(async (scope) => {
       installErrorHandling(scope, svc.errorFormat);
-      installAuth(scope, deps);
+      installAuth(scope, deps, svc);
       await svc.routes(scope, deps);
     }, { prefix: svc.prefix });
   }

@@ -7,6 +7,7 @@ import { sha256 } from './passwords.js';
 import { randomSecret } from '../../util/ids.js';
 import { notFound, unauthorized } from '../../errors.js';
 import { fromJson } from '../../store/database.js';
+import type { AccessRuleSpec } from './access-rules.js';
 
 /** A validated token with everything the API shows about it. */
 export interface TokenInfo {
@@ -24,6 +25,8 @@ export interface TokenInfo {
   roles: RoleRow[];
   trust?: TrustRow;
   appCred?: AppCredRow;
+  /** The application credential's access rules; empty means unrestricted. */
+  accessRules?: AccessRuleSpec[];
 }
 
 /** What a new token is for; validated by the caller (auth.ts). */
@@ -134,6 +137,8 @@ export class Tokens {
       const ac = await db.selectFrom('application_credentials').selectAll().where('id', '=', row.app_cred_id).executeTakeFirst();
       if (!ac || (ac.expires_at && ac.expires_at <= new Date().toISOString())) return undefined;
       info.appCred = ac;
+      info.accessRules = await db.selectFrom('access_rules').innerJoin('app_cred_access_rules', 'app_cred_access_rules.access_rule_id', 'access_rules.id')
+        .select(['access_rules.service', 'access_rules.method', 'access_rules.path']).where('app_cred_access_rules.app_cred_id', '=', ac.id).execute();
       const held = await this.assignments.effectiveRoleIds(row.user_id, scope);
       const granted = await this.roles.expandImplied(fromJson<string[]>(ac.roles, []));
       roleIds = new Set([...granted].filter((r) => held.has(r)));
@@ -212,5 +217,6 @@ export function toAuthContext(info: TokenInfo): AuthContext {
   }
   if (info.trust) ctx.trustId = info.trust.id;
   if (info.appCred) ctx.appCredId = info.appCred.id;
+  if (info.accessRules?.length) ctx.accessRules = info.accessRules;
   return ctx;
 }
