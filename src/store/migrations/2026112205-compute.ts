@@ -68,7 +68,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // A hypervisor and its inventory; usage columns are changed only by atomic conditional updates.
   await s.createTable('compute_nodes')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull().unique())
     .addColumn('hypervisor_hostname', 'text', (c) => c.notNull())
     .addColumn('hypervisor_type', 'text', (c) => c.notNull())
@@ -90,7 +90,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createTable('compute_instances')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('hostname', 'text', (c) => c.notNull())
     .addColumn('description', 'text')
@@ -217,7 +217,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Work for a host; its agent claims rows (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer).
   await s.createTable('compute_tasks')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('instance_id', 'text')
