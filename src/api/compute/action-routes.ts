@@ -58,14 +58,13 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
           userData, description: 'description' in o ? str(o, 'description', { nullable: true, max: 255 }) ?? null : undefined,
           hostname: str(o, 'hostname') ?? undefined, accessIPv4: str(o, 'accessIPv4', { nullable: true }), accessIPv6: str(o, 'accessIPv6', { nullable: true }),
         });
-        const view = v.server(inst, ver, a);
+        const view = v.server(inst, ver, a, { minimal: !ver.atLeast('2.75') });
         return reply.send({ server: { ...view, adminPass: str(o, 'adminPass') ?? randomSecret(9).slice(0, 12) } });
       }
       case 'lock': {
         let reason: string | null = null;
         if (arg && typeof arg === 'object') {
-          if (!ver.atLeast('2.73')) throw badRequest("Invalid input for field/attribute lock. Value: {}. {} is not of type 'null'");
-          onlyKeys(arg as Json, ['locked_reason'], 'lock');
+          onlyKeys(arg as Json, ver.atLeast('2.73') ? ['locked_reason'] : [], 'lock');
           reason = str(arg as Json, 'locked_reason', { max: 255 }) ?? null;
         }
         await act.lock(a, rid, id, reason);

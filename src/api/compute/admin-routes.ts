@@ -193,7 +193,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   });
   const aggId = (req: FastifyRequest) => {
     const raw = (req.params as { id: string }).id;
-    if (!/^\d+$/.test(raw)) throw badRequest(`Aggregate ID ${raw} must be an integer.`);
+    if (!/^-?\d+$/.test(raw)) throw badRequest(`Aggregate ID ${raw} must be an integer.`);
     return Number(raw);
   };
   app.get('/os-aggregates', async (req) => { admin(req); return { aggregates: (await compute.aggregates.list()).map((x) => aggView(x, mv(req))) }; });

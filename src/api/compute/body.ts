@@ -115,3 +115,33 @@ export function qBool(q: Record<string, unknown>, key: string): boolean | undefi
   if (['false', '0', 'no', 'off', 'f', 'n'].includes(l)) return false;
   throw badRequest(`Invalid input for query parameters ${key}. Value: ${s}.`);
 }
+
+/** An IPv6 address in its canonical compressed form (as Nova stores accessIPv6), or null when invalid. */
+export function normalizeIpv6(s: string): string | null {
+  let text = s.trim().toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const b = v4.slice(1).map(Number);
+    if (b.some((x) => x > 255)) return null;
+    text = text.slice(0, v4.index) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
+  const nums = groups.map((g) => parseInt(g, 16).toString(16));
+  let best = -1; let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (nums[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && nums[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return nums.join(':');
+  return `${nums.slice(0, best).join(':')}::${nums.slice(best + bestLen).join(':')}`;
+}

@@ -54,7 +54,7 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     onlyKeys(b, ['name', 'ram', 'vcpus', 'disk', 'id', 'OS-FLV-EXT-DATA:ephemeral', 'swap', 'rxtx_factor', 'os-flavor-access:is_public',
       ...(ver.atLeast('2.55') ? ['description'] : [])], 'flavor');
     const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
-    const idRaw = b.id;
+    const idRaw = typeof b.id === 'number' && Number.isInteger(b.id) ? String(b.id) : b.id;
     if (idRaw !== undefined && idRaw !== null && typeof idRaw !== 'string') throw badRequest(`Invalid input for field/attribute id. Value: ${String(idRaw)}.`);
     const rx = b.rxtx_factor;
     if (rx !== undefined && (typeof rx !== 'number' && !(typeof rx === 'string' && Number.isFinite(Number(rx))) || Number(rx) <= 0)) {

@@ -32,6 +32,10 @@ export const computeApi: ServiceApi = {
         { id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2.1/` }] },
       ],
     }));
+    app.get('/v2', { config: { public: true } }, async () => ({
+      version: { ...versionDoc(`${root}/v2/`), id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z',
+        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2' }] },
+    }));
     app.get('/v2.1', { config: { public: true } }, async () => ({ version: versionDoc(`${root}/v2.1/`) }));
     await app.register(async (v21) => {
       const compute = deps.compute;

@@ -75,6 +75,7 @@ export function installMicroversions(scope: FastifyInstance): void {
   scope.addHook('onRequest', async (request, reply) => {
     // Headers go out even when the version is refused, as Nova does (with the minimum).
     setHeaders(reply, MIN);
+    reply.header('x-compute-request-id', request.id);
     const v = requestedVersion(request.headers);
     request.computeVersion = v;
     setHeaders(reply, v);

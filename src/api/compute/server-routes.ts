@@ -11,7 +11,7 @@ import { isAdmin } from '../../services/auth-context.js';
 import { badRequest, forbidden, notFound } from '../../errors.js';
 import { randomSecret } from '../../util/ids.js';
 import { ctxOf } from '../http/service-api.js';
-import { bool, int, invalid, member, onlyKeys, qBool, qInt, qList, qStr, str, stringMap, type Json } from './body.js';
+import { normalizeIpv6, bool, int, invalid, member, onlyKeys, qBool, qInt, qList, qStr, str, stringMap, type Json } from './body.js';
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { novaTimeMicro } from '../../services/compute/common.js';
@@ -145,8 +145,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     tags.forEach(ServerService.checkTag);
     const accessIPv4 = str(b, 'accessIPv4', { nullable: true });
     if (accessIPv4 && !IPV4.test(accessIPv4)) throw invalid('accessIPv4', accessIPv4, 'is not a valid IPv4 address');
-    const accessIPv6 = str(b, 'accessIPv6', { nullable: true });
-    if (accessIPv6 && !accessIPv6.includes(':')) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+    let accessIPv6 = str(b, 'accessIPv6', { nullable: true });
+    if (accessIPv6) {
+      const norm = normalizeIpv6(accessIPv6);
+      if (!norm) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+      accessIPv6 = norm;
+    }
     const keyName = str(b, 'key_name', { nullable: true, min: 1, max: 255 });
     const az = str(b, 'availability_zone', { nullable: true, min: 1, max: 255 });
     const adminPassIn = str(b, 'adminPass', { nullable: true });
@@ -243,12 +247,16 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (hostname !== undefined && !HOSTNAME_RE.test(hostname)) throw invalid('hostname', hostname);
     const accessIPv4 = str(b, 'accessIPv4', { nullable: true });
     if (accessIPv4 && !IPV4.test(accessIPv4)) throw invalid('accessIPv4', accessIPv4, 'is not a valid IPv4 address');
-    const accessIPv6 = str(b, 'accessIPv6', { nullable: true });
-    if (accessIPv6 && !accessIPv6.includes(':')) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+    let accessIPv6 = str(b, 'accessIPv6', { nullable: true });
+    if (accessIPv6) {
+      const norm = normalizeIpv6(accessIPv6);
+      if (!norm) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+      accessIPv6 = norm;
+    }
     const inst = await s.update(a, (req.params as { id: string }).id, {
       name, description: 'description' in b ? str(b, 'description', { nullable: true, max: 255 }) ?? null : undefined, hostname, accessIPv4, accessIPv6,
     });
-    return { server: v.server(inst, ver, a) };
+    return { server: v.server(inst, ver, a, { minimal: true }) };
   });
   app.delete('/servers/:id', async (req, reply) => {
     const a = ctxOf(req).auth;

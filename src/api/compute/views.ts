@@ -59,7 +59,7 @@ export class ComputeViews {
   }
 
   /** The full server body at microversion `v` for caller `ctx`. */
-  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string } = {}) {
+  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string; minimal?: boolean } = {}) {
     const x = extras(r);
     const admin = isAdmin(ctx);
     const status = statusOf(r.vm_state, r.task_state);
@@ -100,8 +100,16 @@ export class ComputeViews {
     } else if (v.atLeast('2.90')) {
       out['OS-EXT-SRV-ATTR:hostname'] = r.hostname;
     }
+    if (opts.minimal) {
+      // Update and rebuild answer Nova's plain show view, without the extension attributes.
+      for (const k of Object.keys(out)) if (/^(OS-|os-extended)/.test(k) && k !== 'OS-DCF:diskConfig') delete out[k];
+      delete out.key_name; delete out.security_groups; delete out.config_drive;
+      for (const list of Object.values(out.addresses as Record<string, Record<string, unknown>[]>)) {
+        for (const a of list) { delete a['OS-EXT-IPS:type']; delete a['OS-EXT-IPS-MAC:mac_addr']; }
+      }
+    }
     if (v.atLeast('2.9')) out.locked = r.locked === 1;
-    if (v.atLeast('2.16') && admin) out.host_status = opts.hostStatus ?? (r.host ? 'UP' : '');
+    if (v.atLeast('2.16') && admin && !opts.minimal) out.host_status = opts.hostStatus ?? (r.host ? 'UP' : '');
     if (v.atLeast('2.19')) out.description = r.description;
     if (v.atLeast('2.26')) out.tags = x.tags;
     if (v.atLeast('2.63')) out.trusted_image_certificates = null;

@@ -402,7 +402,7 @@ export class ServerActions {
     if (length === null) return out;
     const lines = out.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(Math.max(0, lines.length - length)).join('\n') + (length > 0 && lines.length ? '\n' : '');
+    return lines.slice(Math.max(0, lines.length - length)).join('\n');
   }
 
   /** Checks a console request is possible (instance running on a host). */

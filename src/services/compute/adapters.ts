@@ -6,7 +6,7 @@ import type { NetworkService } from '../network/index.js';
 import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
 
 /** Compute acting on its own behalf (uploading snapshot data, cleaning up), as Nova uses its service user. */
-const COMPUTE_SERVICE: AuthContext = {
+export const COMPUTE_SERVICE: AuthContext = {
   tokenHash: '', userId: 'gureum-compute', userName: 'gureum-compute', userDomainId: 'default', userDomainName: 'Default',
   system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
   issuedAt: '', expiresAt: '',
@@ -41,7 +41,9 @@ export class ImageServiceAdapter implements ComputeImagePort {
     return { id: i.id, name: i.name ?? '', status: i.status, minDisk: i.min_disk, minRam: i.min_ram, size: i.size, diskFormat: i.disk_format, containerFormat: i.container_format, properties: i.properties };
   }
 
-  async uploadSnapshot(id: string, _diskFormat: string, data: Buffer): Promise<void> {
+  async uploadSnapshot(id: string, diskFormat: string, data: Buffer): Promise<void> {
+    // The record was made as raw; a driver handing over qcow2 says so before the bytes are inspected.
+    if (diskFormat !== 'raw') await this.image.images.update(COMPUTE_SERVICE, id, [{ op: 'replace', path: ['disk_format'], value: diskFormat }]);
     await this.image.uploadImageData(COMPUTE_SERVICE, id, Readable.from([data]), data.length);
   }
 
@@ -86,6 +88,10 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
         if (p.device_id) throw conflict(`Port ${r.portId} is still in use.`, { code: 'PortInUse' });
       }
     }
+  }
+
+  async validateSecurityGroups(ctx: AuthContext, names: string[]): Promise<void> {
+    await this.securityGroupIds(ctx, names);
   }
 
   private async securityGroupIds(ctx: AuthContext, names: string[]): Promise<string[] | undefined> {

@@ -46,7 +46,7 @@ export class ComputeService {
   private networkPort: ComputeNetworkPort = new NoNetwork();
   private readonly deps: ComputeDeps;
 
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options?: Partial<ComputeOptions> }) {
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options?: Partial<ComputeOptions>; driver?: HypervisorDriver }) {
     this.options = computeOptions(process.env, deps.options);
     this.deps = { db: deps.db, dialect: deps.dialect };
     const o = this.options;
@@ -63,7 +63,7 @@ export class ComputeService {
       flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
       actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAz,
     });
-    this.driver = o.runAgent ? loadDriver(o.driver, {
+    this.driver = o.runAgent ? deps.driver ?? loadDriver(o.driver, {
       hosts: o.fakeHosts, hostName: o.fakeHosts === 1 && o.fakeHostName === 'gureum-compute' ? hostname() : o.fakeHostName,
       vcpus: o.fakeVcpus, memoryMb: o.fakeMemoryMb, localGb: o.fakeLocalGb,
     }) : null;

@@ -10,6 +10,9 @@ import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.
 import type { Scheduler } from './scheduler.js';
 import type { ServerService } from './servers.js';
 
+/** Tasks after which the driver's facts about the guest are copied into the server's metadata. */
+const DETAIL_TASKS = new Set(['spawn', 'start', 'reboot', 'resume', 'unshelve', 'rebuild', 'resize', 'revert_resize', 'unrescue']);
+
 /**
  * The host side of compute (Nova's compute manager): runs one claimed task with the hypervisor driver and writes
  * the outcome back to the instance. Failures leave nothing half-made: ports are freed, the guest destroyed,
@@ -31,6 +34,7 @@ export class ComputeManager {
       instanceId: inst.id, name: instanceName(inst), hostname: inst.hostname, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk,
       imageId: inst.image_ref, nics: ports.map((p) => ({ portId: p.id, mac: p.mac, ips: p.fixedIps.map((i) => i.ipAddress) })),
       userData: inst.user_data, keyData: inst.key_data, metadata: extras(inst).metadata, configDrive: inst.config_drive === 1,
+      ephemeralGb: f.ephemeral, swapMb: f.swap,
     };
   }
 
@@ -74,10 +78,22 @@ export class ComputeManager {
     const host = task.host;
     try {
       await this.execute(task, inst, host);
+      if (DETAIL_TASKS.has(task.kind)) await this.recordDetails(inst.id).catch(() => {});
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.fail(task, inst, message);
     }
+  }
+
+  /** Copies the driver's facts (SSH forward, guest addresses) into the server's metadata as gureum_* keys. */
+  private async recordDetails(id: string): Promise<void> {
+    const cur = await this.load(id);
+    if (!cur?.host || !this.driver.details) return;
+    const facts = await this.driver.details(cur.host, id);
+    if (!facts) return;
+    const md = Object.fromEntries(Object.entries(extras(cur).metadata).filter(([k]) => !k.startsWith('gureum_')));
+    for (const [k, v] of Object.entries(facts)) md[`gureum_${k}`] = v.slice(0, 255);
+    await this.db.updateTable('compute_instances').set({ metadata: JSON.stringify(md) }).where('id', '=', id).where('deleted', '=', 0).execute();
   }
 
   private async fail(task: HostTask, inst: InstanceRow, message: string): Promise<void> {
@@ -176,8 +192,8 @@ export class ComputeManager {
       }
       case 'shelve_offload': return this.offload(task, inst, host, extras(inst).systemMetadata.shelved_image_id ?? null);
       case 'unshelve': {
-        await d.spawn(host, this.spec(inst, extras(inst).ports));
         const sm = extras(inst).systemMetadata;
+        await d.spawn(host, { ...this.spec(inst, extras(inst).ports), imageId: sm.shelved_image_id ?? inst.image_ref });
         const { shelved_image_id: shelvedImage, shelved_at: _s, ...rest } = sm;
         if (shelvedImage) await this.x.image()?.deleteImage(shelvedImage).catch(() => {});
         return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id), system_metadata: JSON.stringify(rest) });

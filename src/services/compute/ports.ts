@@ -60,6 +60,8 @@ export interface ComputeNetworkPort {
   deallocate(instanceId: string, ports: { id: string; createdByCompute: boolean }[]): Promise<void>;
   /** The instance's ports now (addresses change with floating IPs). */
   listPorts(instanceId: string): Promise<ComputePort[]>;
+  /** Checks security group names or ids exist for the caller (400 otherwise). */
+  validateSecurityGroups?(ctx: AuthContext, names: string[]): Promise<void>;
   /** Security group names of a port set, for the server view. */
   securityGroupNames?(portIds: string[]): Promise<string[]>;
 }

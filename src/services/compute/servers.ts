@@ -201,6 +201,7 @@ export class ServerService {
     const { az, forceHost } = await this.resolveAz(ctx, spec.availabilityZone);
     const network = this.x.network();
     let nics: NicRequest[] | 'auto' | 'none' = spec.networks ?? 'auto';
+    if (spec.securityGroups.length && network.validateSecurityGroups) await network.validateSecurityGroups(ctx, spec.securityGroups);
     if (Array.isArray(nics)) {
       if (spec.maxCount > 1 && nics.some((n) => n.kind === 'port')) throw badRequest('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
       await network.validate(ctx, nics);

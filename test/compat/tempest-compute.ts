@@ -1,0 +1,40 @@
+// tempest.conf for Nova: boot images uploaded to the test server, the flavors, and the features the fake driver has.
+import type { TestServer } from '../helpers/server.js';
+import { getToken } from '../helpers/server.js';
+import { request } from '../helpers/http.js';
+import type { IniOverrides } from '../helpers/tempest.js';
+
+async function uploadImage(baseUrl: string, token: string, name: string): Promise<string> {
+  const made = await request('POST', `${baseUrl}/image/v2/images`, {
+    token, json: { name, disk_format: 'raw', container_format: 'bare', visibility: 'public' },
+  });
+  if (made.status !== 201) throw new Error(`tempest-compute: image create ${made.status} ${made.text}`);
+  const id = made.body.id as string;
+  const up = await fetch(`${baseUrl}/image/v2/images/${id}/file`, {
+    method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(1 << 16),
+  });
+  if (up.status !== 204) throw new Error(`tempest-compute: image upload ${up.status} ${await up.text()}`);
+  return id;
+}
+
+/** [compute], [compute-feature-enabled] for a server whose Nova runs the fake driver on one host. */
+export async function computeTempestSettings(server: TestServer): Promise<IniOverrides> {
+  const token = await getToken(server.baseUrl, server.admin);
+  const image = await uploadImage(server.baseUrl, token, 'tempest-image');
+  const imageAlt = await uploadImage(server.baseUrl, token, 'tempest-image-alt');
+  const on = 'true';
+  const off = 'false';
+  return {
+    compute: {
+      image_ref: image, image_ref_alt: imageAlt, flavor_ref: '42', flavor_ref_alt: '84', fixed_network_name: 'private',
+      min_compute_nodes: '1', max_microversion: process.env.GUREUM_TEMPEST_COMPUTE_MAX_MICROVERSION ?? '2.93', build_timeout: '60',
+    },
+    'compute-feature-enabled': {
+      pause: on, suspend: on, shelve: on, shelve_migrate: off, snapshot: on, rescue: on, stable_rescue: off, resize: on,
+      cold_migration: off, live_migration: off, block_migration_for_live_migration: off, console_output: on,
+      interface_attach: on, change_password: off, vnc_console: off, spice_console: off, rdp_console: off, serial_console: off,
+      config_drive: off, metadata_service: off, personality: off, disk_config: off, attach_encrypted_volume: off,
+      swap_volume: off, volume_multiattach: off, hostname_fqdn_sanitization: on, unified_limits: off,
+    },
+  };
+}
