@@ -23,8 +23,8 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
     remove: async (a, id) => { admin(a); await f.delete(id); },
   });
 
-  type GP = { endpoint_group_id: string; project_id: string };
-  type EP = { endpoint_id: string; project_id: string };
+  /** `left` is the endpoint group or endpoint id. */
+  type LP = { left: string; project_id: string };
   const projectsBody = async (ids: string[], self: string) => {
     const projects = await deps.identity.projects.list({ ids });
     return { projects: projects.map((p) => v.project(p)), links: v.collection(self) };
@@ -35,71 +35,60 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
     return { endpoints: endpoints.map((e) => v.endpoint(e)), links: v.collection(self) };
   };
 
-  app.put('/v3/OS-EP-FILTER/endpoint_groups/:endpoint_group_id/projects/:project_id', async (req, reply) => {
+  // The two association kinds (endpoint group <-> project, endpoint <-> project) share their four routes.
+  const links = [
+    { assoc: f.groupProjects, path: '/v3/OS-EP-FILTER/endpoint_groups/:left/projects/:project_id', checkBody: true },
+    { assoc: f.endpointProjects, path: '/v3/OS-EP-FILTER/projects/:project_id/endpoints/:left', checkBody: false },
+  ];
+  for (const { assoc, path, checkBody } of links) {
+    app.put(path, async (req, reply) => {
+      admin(ctxOf(req).auth);
+      const p = req.params as LP;
+      await assoc.add(p.left, p.project_id);
+      reply.code(204).send();
+    });
+    app.get(path, async (req, reply) => {
+      admin(ctxOf(req).auth);
+      const p = req.params as LP;
+      await assoc.check(p.left, p.project_id);
+      if (!checkBody) return reply.code(204).send();
+      return { project_endpoint_group: { endpoint_group_id: p.left, project_id: p.project_id,
+        links: v.self(`/OS-EP-FILTER/endpoint_groups/${p.left}/projects/${p.project_id}`) } };
+    });
+    app.delete(path, async (req, reply) => {
+      admin(ctxOf(req).auth);
+      const p = req.params as LP;
+      await assoc.remove(p.left, p.project_id);
+      reply.code(204).send();
+    });
+  }
+  app.get('/v3/OS-EP-FILTER/endpoint_groups/:left/projects', async (req) => {
     admin(ctxOf(req).auth);
-    const p = req.params as GP;
-    await f.addGroupProject(p.endpoint_group_id, p.project_id);
-    reply.code(204).send();
+    const { left } = req.params as LP;
+    return projectsBody(await f.groupProjects.projectIdsOf(left), `/OS-EP-FILTER/endpoint_groups/${left}/projects`);
   });
-  app.get('/v3/OS-EP-FILTER/endpoint_groups/:endpoint_group_id/projects/:project_id', async (req) => {
+  app.get('/v3/OS-EP-FILTER/endpoints/:left/projects', async (req) => {
     admin(ctxOf(req).auth);
-    const p = req.params as GP;
-    await f.checkGroupProject(p.endpoint_group_id, p.project_id);
-    return { project_endpoint_group: { endpoint_group_id: p.endpoint_group_id, project_id: p.project_id,
-      links: v.self(`/OS-EP-FILTER/endpoint_groups/${p.endpoint_group_id}/projects/${p.project_id}`) } };
+    const { left } = req.params as LP;
+    return projectsBody(await f.endpointProjects.projectIdsOf(left), `/OS-EP-FILTER/endpoints/${left}/projects`);
   });
-  app.delete('/v3/OS-EP-FILTER/endpoint_groups/:endpoint_group_id/projects/:project_id', async (req, reply) => {
+  app.get('/v3/OS-EP-FILTER/endpoint_groups/:left/endpoints', async (req) => {
     admin(ctxOf(req).auth);
-    const p = req.params as GP;
-    await f.removeGroupProject(p.endpoint_group_id, p.project_id);
-    reply.code(204).send();
-  });
-  app.get('/v3/OS-EP-FILTER/endpoint_groups/:endpoint_group_id/projects', async (req) => {
-    admin(ctxOf(req).auth);
-    const { endpoint_group_id } = req.params as GP;
-    return projectsBody(await f.projectIdsOfGroup(endpoint_group_id), `/OS-EP-FILTER/endpoint_groups/${endpoint_group_id}/projects`);
-  });
-  app.get('/v3/OS-EP-FILTER/endpoint_groups/:endpoint_group_id/endpoints', async (req) => {
-    admin(ctxOf(req).auth);
-    const { endpoint_group_id } = req.params as GP;
-    return endpointsBody((await f.endpointsOf(endpoint_group_id)).map((e) => e.id), `/OS-EP-FILTER/endpoint_groups/${endpoint_group_id}/endpoints`);
+    const { left } = req.params as LP;
+    return endpointsBody((await f.endpointsOf(left)).map((e) => e.id), `/OS-EP-FILTER/endpoint_groups/${left}/endpoints`);
   });
   app.get('/v3/OS-EP-FILTER/projects/:project_id/endpoint_groups', async (req) => {
     admin(ctxOf(req).auth);
-    const { project_id } = req.params as GP;
+    const { project_id } = req.params as LP;
     const groups = await f.groupsOfProject(project_id);
     return { endpoint_groups: groups.map(groupView), links: v.collection(`/OS-EP-FILTER/projects/${project_id}/endpoint_groups`) };
   });
-
-  app.put('/v3/OS-EP-FILTER/projects/:project_id/endpoints/:endpoint_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
-    const p = req.params as EP;
-    await f.addEndpointProject(p.endpoint_id, p.project_id);
-    reply.code(204).send();
-  });
-  app.get('/v3/OS-EP-FILTER/projects/:project_id/endpoints/:endpoint_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
-    const p = req.params as EP;
-    await f.checkEndpointProject(p.endpoint_id, p.project_id);
-    reply.code(204).send();
-  });
-  app.delete('/v3/OS-EP-FILTER/projects/:project_id/endpoints/:endpoint_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
-    const p = req.params as EP;
-    await f.removeEndpointProject(p.endpoint_id, p.project_id);
-    reply.code(204).send();
-  });
   app.get('/v3/OS-EP-FILTER/projects/:project_id/endpoints', async (req) => {
     admin(ctxOf(req).auth);
-    const { project_id } = req.params as EP;
+    const { project_id } = req.params as LP;
     await deps.identity.projects.get(project_id);
     const allowed = (await f.allowedEndpointIds(project_id)) ?? new Set<string>();
     return endpointsBody(allowed, `/OS-EP-FILTER/projects/${project_id}/endpoints`);
-  });
-  app.get('/v3/OS-EP-FILTER/endpoints/:endpoint_id/projects', async (req) => {
-    admin(ctxOf(req).auth);
-    const { endpoint_id } = req.params as EP;
-    return projectsBody(await f.projectIdsOfEndpoint(endpoint_id), `/OS-EP-FILTER/endpoints/${endpoint_id}/projects`);
   });
 
   const c = deps.identity.oauthConsumers;

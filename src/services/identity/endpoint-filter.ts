@@ -2,6 +2,7 @@ import type { IdentityDeps } from './common.js';
 import { checkName } from './common.js';
 import type { EndpointGroupRow } from '../../store/identity-extra-tables.js';
 import type { EndpointRow } from '../../store/identity-tables.js';
+import type { Kysely } from 'kysely';
 import { fromJson } from '../../store/database.js';
 import { hexId } from '../../util/ids.js';
 import { badRequest, notFound } from '../../errors.js';
@@ -27,7 +28,12 @@ function checkFilters(f: unknown): Record<string, string> {
  * its catalog shows only the associated endpoints (as Keystone's SQL catalog does); otherwise all.
  */
 export class EndpointFilter {
-  constructor(private readonly d: IdentityDeps) {}
+  constructor(private readonly d: IdentityDeps) {
+    this.groupProjects = new Association(d, 'project_endpoint_groups', 'endpoint_group_id', (id) => this.get(id).then(() => undefined), 'endpoint group');
+    this.endpointProjects = new Association(d, 'project_endpoints', 'endpoint_id', async (id) => {
+      if (!(await d.db.selectFrom('endpoints').select('id').where('id', '=', id).executeTakeFirst())) throw notFound(`Could not find endpoint: ${id}.`);
+    }, 'endpoint');
+  }
 
   async create(body: Record<string, unknown>): Promise<EndpointGroup> {
     const row: EndpointGroupRow = {
@@ -72,77 +78,78 @@ export class EndpointFilter {
     return q.execute();
   }
 
-  private async checkProject(projectId: string): Promise<void> {
-    if (!(await this.d.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
-  }
-  private async checkEndpoint(endpointId: string): Promise<void> {
-    if (!(await this.d.db.selectFrom('endpoints').select('id').where('id', '=', endpointId).executeTakeFirst())) throw notFound(`Could not find endpoint: ${endpointId}.`);
-  }
+  /** Group <-> project associations. */
+  readonly groupProjects: Association;
+  /** Endpoint <-> project associations. */
+  readonly endpointProjects: Association;
 
-  // Endpoint group <-> project.
-  async addGroupProject(groupId: string, projectId: string): Promise<void> {
-    await this.get(groupId);
-    await this.checkProject(projectId);
-    if (!(await this.hasGroupProject(groupId, projectId))) {
-      await this.d.db.insertInto('project_endpoint_groups').values({ endpoint_group_id: groupId, project_id: projectId }).execute();
-    }
-  }
-  async hasGroupProject(groupId: string, projectId: string): Promise<boolean> {
-    return !!(await this.d.db.selectFrom('project_endpoint_groups').select('project_id')
-      .where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).executeTakeFirst());
-  }
-  async checkGroupProject(groupId: string, projectId: string): Promise<void> {
-    await this.get(groupId);
-    await this.checkProject(projectId);
-    if (!(await this.hasGroupProject(groupId, projectId))) throw notFound(`Project ${projectId} is not associated with endpoint group ${groupId}.`);
-  }
-  async removeGroupProject(groupId: string, projectId: string): Promise<void> {
-    await this.checkGroupProject(groupId, projectId);
-    await this.d.db.deleteFrom('project_endpoint_groups').where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).execute();
-  }
-  async projectIdsOfGroup(groupId: string): Promise<string[]> {
-    await this.get(groupId);
-    return (await this.d.db.selectFrom('project_endpoint_groups').select('project_id').where('endpoint_group_id', '=', groupId).execute()).map((r) => r.project_id);
-  }
   async groupsOfProject(projectId: string): Promise<EndpointGroup[]> {
-    await this.checkProject(projectId);
-    const ids = (await this.d.db.selectFrom('project_endpoint_groups').select('endpoint_group_id').where('project_id', '=', projectId).execute()).map((r) => r.endpoint_group_id);
+    const ids = await this.groupProjects.leftIdsOf(projectId);
     return ids.length ? (await this.d.db.selectFrom('endpoint_groups').selectAll().where('id', 'in', ids).execute()).map(toGroup) : [];
-  }
-
-  // Endpoint <-> project.
-  async addEndpointProject(endpointId: string, projectId: string): Promise<void> {
-    await this.checkEndpoint(endpointId);
-    await this.checkProject(projectId);
-    if (!(await this.hasEndpointProject(endpointId, projectId))) {
-      await this.d.db.insertInto('project_endpoints').values({ endpoint_id: endpointId, project_id: projectId }).execute();
-    }
-  }
-  async hasEndpointProject(endpointId: string, projectId: string): Promise<boolean> {
-    return !!(await this.d.db.selectFrom('project_endpoints').select('project_id')
-      .where('endpoint_id', '=', endpointId).where('project_id', '=', projectId).executeTakeFirst());
-  }
-  async checkEndpointProject(endpointId: string, projectId: string): Promise<void> {
-    await this.checkEndpoint(endpointId);
-    await this.checkProject(projectId);
-    if (!(await this.hasEndpointProject(endpointId, projectId))) throw notFound(`Endpoint ${endpointId} is not associated with project ${projectId}.`);
-  }
-  async removeEndpointProject(endpointId: string, projectId: string): Promise<void> {
-    await this.checkEndpointProject(endpointId, projectId);
-    await this.d.db.deleteFrom('project_endpoints').where('endpoint_id', '=', endpointId).where('project_id', '=', projectId).execute();
-  }
-  async projectIdsOfEndpoint(endpointId: string): Promise<string[]> {
-    await this.checkEndpoint(endpointId);
-    return (await this.d.db.selectFrom('project_endpoints').select('project_id').where('endpoint_id', '=', endpointId).execute()).map((r) => r.project_id);
   }
 
   /** The endpoint ids a project's catalog may show, or undefined when the project has no associations (show all). */
   async allowedEndpointIds(projectId: string): Promise<Set<string> | undefined> {
-    const direct = await this.d.db.selectFrom('project_endpoints').select('endpoint_id').where('project_id', '=', projectId).execute();
-    const groups = await this.d.db.selectFrom('project_endpoint_groups').select('endpoint_group_id').where('project_id', '=', projectId).execute();
+    const direct = await this.endpointProjects.leftIdsOf(projectId, false);
+    const groups = await this.groupProjects.leftIdsOf(projectId, false);
     if (!direct.length && !groups.length) return undefined;
-    const ids = new Set(direct.map((r) => r.endpoint_id));
-    for (const g of groups) for (const e of await this.endpointsOf(g.endpoint_group_id)) ids.add(e.id);
+    const ids = new Set(direct);
+    for (const g of groups) for (const e of await this.endpointsOf(g)) ids.add(e.id);
     return ids;
+  }
+}
+
+/**
+ * A many-to-many link between something (an endpoint group or an endpoint: the "left" side) and projects.
+ * Both OS-EP-FILTER association kinds share these rules: both sides must exist, adding twice is fine,
+ * checking or removing a missing link is 404.
+ */
+class Association {
+  // The two tables differ only in the left column's name; a loosely typed handle keeps one implementation.
+  private readonly db: Kysely<any>;
+
+  constructor(
+    d: IdentityDeps,
+    private readonly table: 'project_endpoint_groups' | 'project_endpoints',
+    private readonly leftColumn: 'endpoint_group_id' | 'endpoint_id',
+    private readonly checkLeft: (id: string) => Promise<void>,
+    private readonly leftName: string,
+  ) {
+    this.db = d.db as unknown as Kysely<any>;
+  }
+
+  private async checkBoth(leftId: string, projectId: string): Promise<void> {
+    await this.checkLeft(leftId);
+    if (!(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
+  }
+
+  private async has(leftId: string, projectId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom(this.table).select('project_id').where(this.leftColumn, '=', leftId).where('project_id', '=', projectId).executeTakeFirst());
+  }
+
+  async add(leftId: string, projectId: string): Promise<void> {
+    await this.checkBoth(leftId, projectId);
+    if (!(await this.has(leftId, projectId))) await this.db.insertInto(this.table).values({ [this.leftColumn]: leftId, project_id: projectId }).execute();
+  }
+
+  async check(leftId: string, projectId: string): Promise<void> {
+    await this.checkBoth(leftId, projectId);
+    if (!(await this.has(leftId, projectId))) throw notFound(`Project ${projectId} is not associated with ${this.leftName} ${leftId}.`);
+  }
+
+  async remove(leftId: string, projectId: string): Promise<void> {
+    await this.check(leftId, projectId);
+    await this.db.deleteFrom(this.table).where(this.leftColumn, '=', leftId).where('project_id', '=', projectId).execute();
+  }
+
+  async projectIdsOf(leftId: string): Promise<string[]> {
+    await this.checkLeft(leftId);
+    return (await this.db.selectFrom(this.table).select('project_id').where(this.leftColumn, '=', leftId).execute()).map((r) => r.project_id as string);
+  }
+
+  /** The left-side ids linked to a project; `strict` first checks that the project exists. */
+  async leftIdsOf(projectId: string, strict = true): Promise<string[]> {
+    if (strict && !(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
+    return (await this.db.selectFrom(this.table).select(this.leftColumn).where('project_id', '=', projectId).execute()).map((r) => r[this.leftColumn] as string);
   }
 }

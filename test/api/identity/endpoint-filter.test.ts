@@ -36,6 +36,17 @@ test('an endpoint group associated with a project narrows that project\'s catalo
   assert.equal((await r('GET', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects`)).json.projects[0].id, p.id);
   assert.equal((await r('DELETE', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 204);
   assert.equal((await r('HEAD', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 404);
+
+  // A direct endpoint association narrows the catalog to that one endpoint.
+  const objEp = (await r('GET', `/endpoints?service_id=${svc.id}`)).json.endpoints[0];
+  assert.equal((await r('PUT', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+  assert.equal((await r('GET', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+  assert.deepEqual((await r('GET', `/OS-EP-FILTER/endpoints/${objEp.id}/projects`)).json.projects.map((x: any) => x.id), [p.id]);
+  const direct = await cloud.login('admin', cloud.adminPassword, 'filtered');
+  const cat = (await r('GET', '/auth/catalog', undefined, direct)).json.catalog.filter((s: any) => s.endpoints.length);
+  assert.deepEqual(cat.map((s: any) => s.type), ['object-store']);
+  assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+  assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 404);
 });
 
 test('OAuth1 consumers: the secret is shown once', async () => {
