@@ -9,6 +9,7 @@ import { NetworkService, networkOptionsFromEnv, bootstrapNetwork } from './servi
 import { createNetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
+import { createHypervisor } from './services/compute/host-setup.js';
 import { buildServer } from './api/http/server.js';
 import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
@@ -33,7 +34,8 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
-    const compute = new ComputeService({ db: store.db, dialect: store.dialect });
+    const hypervisor = createHypervisor(config, image);
+    const compute = new ComputeService({ db: store.db, dialect: store.dialect, ...(hypervisor ? { driver: hypervisor } : {}) });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     await compute.start();
@@ -50,6 +52,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
         clearInterval(purge);
         await server.close();
         await compute.stop();
+        hypervisor?.close();
         await image.idle();
         await store.close();
       },

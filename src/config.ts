@@ -26,6 +26,10 @@ export interface GureumConfig {
   /** Largest JSON body accepted by any API. */
   maxJsonBodyBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Hypervisor driver: `auto` = qemu where qemu-system-x86_64 exists, else fake. */
+  hypervisor: 'auto' | 'qemu' | 'fake';
+  /** QEMU accelerator: `auto` uses KVM only once a test kernel has booted on it. */
+  accel: 'auto' | 'kvm' | 'tcg';
 }
 
 export const defaults: GureumConfig = {
@@ -40,6 +44,8 @@ export const defaults: GureumConfig = {
   securityCompliance: { lockoutFailureAttempts: 0, lockoutDurationSeconds: 1800, uniqueLastPasswordCount: 0, minimumPasswordAgeDays: 0 },
   maxJsonBodyBytes: 1024 * 1024,
   logLevel: 'info',
+  hypervisor: 'auto',
+  accel: 'auto',
 };
 
 /** Parses "HOST:PORT", "[v6]:PORT" or ":PORT". */
@@ -69,6 +75,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<GureumConfig> {
   if (env.GUREUM_DATABASE_URL) out.databaseUrl = env.GUREUM_DATABASE_URL;
   if (env.GUREUM_PUBLIC_URL) out.publicUrl = env.GUREUM_PUBLIC_URL;
   if (env.GUREUM_LOG_LEVEL) out.logLevel = env.GUREUM_LOG_LEVEL as GureumConfig['logLevel'];
+  if (env.GUREUM_HYPERVISOR) out.hypervisor = env.GUREUM_HYPERVISOR as GureumConfig['hypervisor'];
+  if (env.GUREUM_ACCEL) out.accel = env.GUREUM_ACCEL as GureumConfig['accel'];
   if (env.GUREUM_TOKEN_TTL) out.tokenTtlSeconds = Number(env.GUREUM_TOKEN_TTL);
   const sc: Partial<GureumConfig['securityCompliance']> = {};
   if (env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS) sc.lockoutFailureAttempts = Number(env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS);

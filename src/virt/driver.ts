@@ -39,6 +39,9 @@ export interface GuestSpec {
   keyData: string | null;
   metadata: Record<string, string>;
   configDrive: boolean;
+  /** Flavor's ephemeral disk (GB) and swap (MB); absent or 0: none. */
+  ephemeralGb?: number;
+  swapMb?: number;
 }
 
 /** What the driver knows about a guest right now. */
@@ -84,6 +87,8 @@ export interface HypervisorDriver {
   detachInterface(host: string, instanceId: string, portId: string): Promise<void>;
   /** Guests present on a host, for reconciliation after a restart. */
   listInstances(host: string): Promise<string[]>;
+  /** Facts worth showing in the server's details (SSH forward, guest addresses); null when unknown. */
+  details?(host: string, instanceId: string): Promise<Record<string, string> | null>;
 }
 
 /** The registry of drivers by name. */

@@ -1,10 +1,13 @@
-// The host's base-image cache reads images from the image service as the compute service (Nova's image download).
+// Wiring of this host's hypervisor: which driver, and what the QEMU driver reads images and metadata through.
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { GureumConfig } from '../../config.js';
 import type { ImageSource, SourceImage } from '../../disk/image-cache.js';
+import { QemuDriver, resolveHypervisor } from '../../virt/index.js';
 import type { ImageService } from '../image/index.js';
 import { COMPUTE_SERVICE } from './adapters.js';
 
-/** ImageSource over the in-process ImageService. */
+/** ImageSource over the in-process ImageService, acting as the compute service (Nova's image download). */
 export function imageSourceOf(image: ImageService): ImageSource {
   return {
     async describe(id: string): Promise<SourceImage> {
@@ -18,4 +21,23 @@ export function imageSourceOf(image: ImageService): ImageSource {
       return (await image.openImageData(COMPUTE_SERVICE, id)).stream;
     },
   };
+}
+
+/** A kernel for the KVM proof: GUREUM_QEMU_PROBE_KERNEL (+ _INITRD), else none. */
+function probeKernel(): { kernel: string; initrd?: string } | null {
+  const k = process.env.GUREUM_QEMU_PROBE_KERNEL;
+  if (!k || !existsSync(k)) return null;
+  const i = process.env.GUREUM_QEMU_PROBE_INITRD;
+  return { kernel: k, ...(i && existsSync(i) ? { initrd: i } : {}) };
+}
+
+/** The QEMU driver when the config says so (or `auto` finds QEMU); null means ComputeService's own choice (fake). */
+export function createHypervisor(config: GureumConfig, image: ImageService): QemuDriver | null {
+  if (resolveHypervisor(config.hypervisor) !== 'qemu') return null;
+  return new QemuDriver({
+    dataDir: config.dataDir,
+    accel: config.accel,
+    images: () => imageSourceOf(image),
+    probeKernel,
+  });
 }

@@ -16,6 +16,7 @@ import { ComputeManager } from './manager.js';
 import { computeOptions, type ComputeOptions } from './options.js';
 import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort } from './ports.js';
 import { QuotaService } from './quotas.js';
+import { HostReconciler } from './reconcile.js';
 import { Scheduler } from './scheduler.js';
 import { ServerService } from './servers.js';
 
@@ -42,6 +43,8 @@ export class ComputeService {
   readonly aggregates: AggregateService;
   readonly driver: HypervisorDriver | null;
   readonly agent: ComputeAgent | null;
+  /** Restart reconciliation and power-state sync, for drivers whose guests outlive the process (not the fake). */
+  readonly reconciler: HostReconciler | null;
   private imagePort: ComputeImagePort | null = null;
   private networkPort: ComputeNetworkPort = new NoNetwork();
   private readonly deps: ComputeDeps;
@@ -83,6 +86,10 @@ export class ComputeService {
     } else {
       this.agent = null;
     }
+    this.reconciler = driver && driver.type !== 'fake' ? new HostReconciler(deps.db, driver, {
+      resumeGuestsOnHostBoot: process.env.GUREUM_RESUME_GUESTS_ON_HOST_BOOT === '1',
+      syncIntervalSec: Number(process.env.GUREUM_POWER_SYNC_INTERVAL ?? 10),
+    }) : null;
   }
 
   /** Connects the image service (Glance) once it exists. */
@@ -112,10 +119,13 @@ export class ComputeService {
   async start(): Promise<void> {
     await this.flavors.ensureDefaults();
     await this.hosts.registerController(hostname());
+    if (this.reconciler) await this.reconciler.initHost();
     if (this.agent) await this.agent.start();
+    this.reconciler?.start();
   }
 
   async stop(): Promise<void> {
+    await this.reconciler?.stop();
     if (this.agent) await this.agent.stop();
   }
 }
