@@ -19,7 +19,7 @@ const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y)
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-compute-'));
   const base = loadConfig({ dataDir, databaseUrl: process.env.BENCH_DB ?? 'sqlite', logLevel: 'silent' }, {});
-  const config = Object.freeze({ ...base, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://bench.test' });
+  const config = Object.freeze({ ...base, hypervisor: 'fake' as const, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://bench.test' });
   const ctl = await createController(config, { adminPassword: 'bench-admin-pw' });
   await ctl.server.ready();
   const inject = async (method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {

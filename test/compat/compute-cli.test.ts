@@ -22,7 +22,7 @@ async function explained<T>(run: Promise<T>): Promise<T> {
 
 test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
-  const server = await startServer({ env: { GUREUM_COMPUTE_DRIVER: 'fake' } });
+  const server = await startServer({ env: { GUREUM_COMPUTE_DRIVER: 'fake', GUREUM_HYPERVISOR: 'fake' } });
   const work = mkdtempSync(join(tmpdir(), 'gureum-cli-'));
   t.after(async () => { await server.stop(); rmSync(work, { recursive: true, force: true }); });
   const admin: CliIdentity = { cloudsYaml: server.cloudsYaml };

@@ -55,7 +55,7 @@ const NO_VALID_HOST = 'No valid host was found. There are not enough hosts avail
  * Filter scheduler with placement-style accounting: hosts are filtered (enabled and alive, AZ, resources with
  * allocation ratios, image properties, server-group policy, hints) and weighed (free RAM), then the winner is
  * claimed with one conditional UPDATE, so concurrent creates can never overcommit a host. Host state is cached
- * in memory and refreshed from the database every second or after a lost race.
+ * in memory (our own claims applied to it) and refreshed from the database every 5 s or after a lost race.
  */
 export class Scheduler {
   private cache: HostState[] = [];
@@ -70,7 +70,7 @@ export class Scheduler {
   }
 
   private async refresh(trx: Db, force = false): Promise<void> {
-    if (!force && Date.now() - this.loadedAt < 1000) return;
+    if (!force && Date.now() - this.loadedAt < 5000) return;
     const nodes = await this.hosts.listNodes(trx);
     const services = await trx.selectFrom('compute_services').selectAll().where('binary', '=', 'nova-compute').execute();
     const zones = await this.hosts.hostZones(trx);
