@@ -4,6 +4,7 @@ import type { IdentityService } from './services/identity/index.js';
 import type { ImageService } from './services/image/index.js';
 import type { NetworkService } from './services/network/index.js';
 import type { ComputeService } from './services/compute/index.js';
+import type { MetadataService } from './services/metadata/index.js';
 
 /** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
 export interface AppDeps {
@@ -13,4 +14,5 @@ export interface AppDeps {
   image: ImageService;
   network: NetworkService;
   compute: ComputeService;
+  metadata: MetadataService;
 }

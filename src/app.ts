@@ -13,6 +13,9 @@ import { createHypervisor } from './services/compute/host-setup.js';
 import { buildServer } from './api/http/server.js';
 import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
+import { MetadataService, loopbackUrl } from './services/metadata/index.js';
+import { metadataApi } from './api/metadata/index.js';
+import { bootstrapTinyImage } from './imaging/tiny/index.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -34,16 +37,19 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
+    const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadataSecretFile, controllerUrl: loopbackUrl(config.listen) });
     const hypervisor = createHypervisor(config, image);
     const compute = new ComputeService({ db: store.db, dialect: store.dialect, ...(hypervisor ? { driver: hypervisor } : {}) });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     await compute.start();
     for (const api of serviceApis) {
+      if (api.catalog === false) continue;
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
     }
-    const deps: AppDeps = { config, store, identity, image, network, compute };
-    const server = await buildServer(deps, serviceApis);
+    const deps: AppDeps = { config, store, identity, image, network, compute, metadata };
+    const server = await buildServer(deps, [...serviceApis, metadataApi]);
+    if (config.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
     return {

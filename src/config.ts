@@ -30,6 +30,10 @@ export interface GureumConfig {
   hypervisor: 'auto' | 'qemu' | 'fake';
   /** QEMU accelerator: `auto` uses KVM only once a test kernel has booted on it. */
   accel: 'auto' | 'kvm' | 'tcg';
+  /** Build and register the default `tiny` image at start (needs apt and the Debian mirror the first time). */
+  tinyImage: boolean;
+  /** Secret shared by the metadata proxies and the controller (mode 0600); '' = DATA_DIR/metadata-secret. */
+  metadataSecretFile: string;
 }
 
 export const defaults: GureumConfig = {
@@ -46,6 +50,8 @@ export const defaults: GureumConfig = {
   logLevel: 'info',
   hypervisor: 'auto',
   accel: 'auto',
+  tinyImage: true,
+  metadataSecretFile: '',
 };
 
 /** Parses "HOST:PORT", "[v6]:PORT" or ":PORT". */
@@ -77,6 +83,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<GureumConfig> {
   if (env.GUREUM_LOG_LEVEL) out.logLevel = env.GUREUM_LOG_LEVEL as GureumConfig['logLevel'];
   if (env.GUREUM_HYPERVISOR) out.hypervisor = env.GUREUM_HYPERVISOR as GureumConfig['hypervisor'];
   if (env.GUREUM_ACCEL) out.accel = env.GUREUM_ACCEL as GureumConfig['accel'];
+  if (env.GUREUM_TINY_IMAGE) out.tinyImage = !['0', 'false', 'no', 'off'].includes(env.GUREUM_TINY_IMAGE.toLowerCase());
   if (env.GUREUM_TOKEN_TTL) out.tokenTtlSeconds = Number(env.GUREUM_TOKEN_TTL);
   const sc: Partial<GureumConfig['securityCompliance']> = {};
   if (env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS) sc.lockoutFailureAttempts = Number(env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS);

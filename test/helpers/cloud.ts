@@ -38,7 +38,7 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Par
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
   const base = loadConfig({ dataDir, databaseUrl: opts.databaseUrl ?? ':memory:', logLevel: 'silent' }, {});
   // Cheap password hashing keeps tests fast; production uses the configured OWASP cost.
-  const config: GureumConfig = Object.freeze({ ...base, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://gureum.test', hypervisor: 'fake', ...opts.config });
+  const config: GureumConfig = Object.freeze({ ...base, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://gureum.test', hypervisor: 'fake', tinyImage: false, ...opts.config });
   const adminPassword = 'test-admin-password';
   const controller = await createController(config, { adminPassword });
   await controller.server.ready();

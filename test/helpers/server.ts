@@ -114,7 +114,7 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
-  const env: Record<string, string | undefined> = { GUREUM_HYPERVISOR: 'fake', ...process.env, ...opts.env };
+  const env: Record<string, string | undefined> = { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', ...process.env, ...opts.env };
   if (opts.databaseUrl) env.GUREUM_DATABASE_URL = opts.databaseUrl;
   else if (!opts.env?.GUREUM_DATABASE_URL) delete env.GUREUM_DATABASE_URL;
 

@@ -16,6 +16,8 @@ export interface ServiceApi {
   endpointPath: string;
   /** Which error body this service answers with. */
   errorFormat: ErrorFormat;
+  /** False for routes that are not an OpenStack service of the catalog (the guests' metadata API). */
+  catalog?: boolean;
   /** Registers the routes; the scope is already prefixed and has error handling and authentication installed. */
   routes(scope: FastifyInstance, deps: AppDeps): Promise<void> | void;
 }

@@ -3,7 +3,7 @@
 // root disk (qcow2) for state that must survive reboots and snapshots. Booted AMI-style (kernel + ramdisk).
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -17,7 +17,7 @@ import { TINY_MODULES, resolveModules } from './modules.js';
 const run = promisify(execFile);
 
 /** Bumped whenever the layout changes in a way the guest-file hash does not show. */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4;
 
 /** Kernel arguments for the tiny guest (serial console, fast boot under TCG). */
 export const TINY_CMDLINE = 'console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1';
@@ -108,7 +108,7 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
     const kernel = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'));
     if (!kernel) throw new Error('the kernel package has no /boot/vmlinuz-*');
     const kver = kernel.slice('vmlinuz-'.length);
-    copyFileSync(join(root, 'boot', kernel), join(out, 'vmlinuz'));
+    writeFileSync(join(out, 'vmlinuz'), forImageService(readFileSync(join(root, 'boot', kernel))));
 
     const modules = resolveModules(join(root, 'lib', 'modules', kver, 'kernel'), TINY_MODULES);
     const entries = await initramfsEntries(root, modules);
@@ -132,6 +132,19 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A bzImage still carries the legacy boot-sector signature 0x55AA at byte 510, which the image service's format
+ * inspector reads as an MBR with nonsense partitions and refuses. QEMU's direct kernel boot only checks the
+ * "HdrS" magic at 0x202, so the signature is cleared; anything that is not a bzImage is refused here.
+ */
+export function forImageService(kernel: Buffer): Buffer {
+  if (kernel.length < 0x210 || kernel.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error('the kernel is not a bzImage (no HdrS header)');
+  const out = Buffer.from(kernel);
+  out[510] = 0;
+  out[511] = 0;
+  return out;
 }
 
 /** Copies a file out of the unpacked tree, following symlinks inside that tree (absolute ones included). */
