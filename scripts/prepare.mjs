@@ -17,9 +17,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Debian packages per purpose. Extend here; `extends` pulls in another purpose's list. */
 const PACKAGES = {
-  start: { packages: ['qemu-utils'] },
+  // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs'] },
   bench: { extends: 'start', packages: [] },
-  test: { extends: 'start', packages: ['python3-openstackclient', 'tempest', 'postgresql'] },
+  test: { extends: 'start', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client'] },
   tempest: { extends: 'test', packages: [] },
 };
 
