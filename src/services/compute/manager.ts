@@ -46,6 +46,10 @@ export class ComputeManager {
   /** Writes new states (and more) unless the instance is being deleted meanwhile. */
   private async finish(task: HostTask, set: Partial<InstanceRow>, error?: string): Promise<void> {
     const actionId = String(task.payload.actionId ?? '');
+    if (error === undefined && task.instanceId && DETAIL_TASKS.has(task.kind)) {
+      const md = await this.detailsMetadata(task.instanceId, String(set.host ?? task.host));
+      if (md) set = { ...set, metadata: md };
+    }
     await this.db.transaction().execute(async (trx) => {
       if (task.instanceId) {
         let q = trx.updateTable('compute_instances').set({ ...set, updated_at: nowIso() }).where('id', '=', task.instanceId).where('deleted', '=', 0);
@@ -78,22 +82,21 @@ export class ComputeManager {
     const host = task.host;
     try {
       await this.execute(task, inst, host);
-      if (DETAIL_TASKS.has(task.kind)) await this.recordDetails(inst.id).catch(() => {});
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.fail(task, inst, message);
     }
   }
 
-  /** Copies the driver's facts (SSH forward, guest addresses) into the server's metadata as gureum_* keys. */
-  private async recordDetails(id: string): Promise<void> {
+  /** The server's metadata with the driver's facts (SSH forward, guest addresses) as gureum_* keys; null when none. */
+  private async detailsMetadata(id: string, host: string): Promise<string | null> {
+    if (!this.driver.details) return null;
+    const facts = await this.driver.details(host, id).catch(() => null);
     const cur = await this.load(id);
-    if (!cur?.host || !this.driver.details) return;
-    const facts = await this.driver.details(cur.host, id);
-    if (!facts) return;
+    if (!facts || !cur) return null;
     const md = Object.fromEntries(Object.entries(extras(cur).metadata).filter(([k]) => !k.startsWith('gureum_')));
     for (const [k, v] of Object.entries(facts)) md[`gureum_${k}`] = v.slice(0, 255);
-    await this.db.updateTable('compute_instances').set({ metadata: JSON.stringify(md) }).where('id', '=', id).where('deleted', '=', 0).execute();
+    return JSON.stringify(md);
   }
 
   private async fail(task: HostTask, inst: InstanceRow, message: string): Promise<void> {
