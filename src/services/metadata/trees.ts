@@ -88,7 +88,8 @@ export function openstackVersionDir(md: InstanceMetadata, o: MetadataOptions, ve
 export function openstackTree(md: InstanceMetadata, o: MetadataOptions): MetadataDir {
   const dir: Record<string, MetadataNode> = {};
   for (const v of [...OPENSTACK_VERSIONS, 'latest']) dir[v] = lazyDir(() => openstackVersionDir(md, o, v));
-  return { dir };
+  // Plain names, no trailing "/": cloud-init compares each line with the versions it knows.
+  return { dir, listing: [...OPENSTACK_VERSIONS, 'latest'] };
 }
 
 // ---------------------------------------------------------------------------------------------- EC2
