@@ -115,11 +115,11 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     await f.setExtraSpecs(id, { [key]: b[key] });
     return { [key]: String(b[key]) };
   });
-  app.delete('/flavors/:id/os-extra_specs/:key', async (req) => {
+  app.delete('/flavors/:id/os-extra_specs/:key', async (req, reply) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const { id, key } = req.params as { id: string; key: string };
     await f.deleteExtraSpec(id, key);
-    return {};
+    return reply.code(200).send();
   });
 
   // access
