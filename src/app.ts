@@ -38,7 +38,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
     const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadataSecretFile, controllerUrl: loopbackUrl(config.listen) });
-    const hypervisor = createHypervisor(config, image);
+    const hypervisor = createHypervisor(config, image, metadata);
     const compute = new ComputeService({ db: store.db, dialect: store.dialect, ...(hypervisor ? { driver: hypervisor } : {}) });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));

@@ -26,6 +26,8 @@ insmod /lib/button.ko
 mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
 chmod +x /etc/acpi/PWRF/00000080
+# acpid opens the event devices present when it starts: wait for the power button's.
+for i in 1 2 3 4 5 6 7 8 9 10; do grep -q 'Power Button' /proc/bus/input/devices && [ -e /dev/input/event1 ] && break; sleep 0.1; done
 acpid -f >/dev/null 2>&1 &
 echo "gureum-test-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 echo "${FINISHED}"
@@ -38,7 +40,7 @@ function has(cmd: string): boolean {
 
 /** Builds (once) and returns the test guest, or null with the reason when the tools are missing. */
 export function testGuest(): TestGuest | { missing: string } {
-  const dir = join(tmpdir(), 'gureum-qemu-fixture-v3');
+  const dir = join(tmpdir(), 'gureum-qemu-fixture-v4');
   const out: TestGuest = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), disk: join(dir, 'root.raw') };
   if (existsSync(out.kernel) && existsSync(out.initrd) && existsSync(out.disk)) return out;
   for (const t of ['apt-get', 'apt-cache', 'dpkg-deb', 'cpio', 'gzip']) if (!has(t)) return { missing: `${t} is not installed` };

@@ -24,13 +24,16 @@ export interface AccelProbeDeps {
   bootsUnderKvm(kernel: { kernel: string; initrd?: string }, timeoutMs: number): Promise<boolean>;
 }
 
+/** The reason given when nothing could be booted for the proof (not remembered: a later start may have a kernel). */
+export const NO_PROBE_KERNEL = 'no kernel at hand to prove that KVM boots a guest';
+
 /** Decides the accelerator. `kvm` is taken on trust (the operator asked); `auto` demands a proof. */
 export async function chooseAccel(mode: AccelMode, deps: AccelProbeDeps, timeoutMs = 20_000): Promise<AccelChoice> {
   if (mode === 'tcg') return { accel: 'tcg', reason: 'configured' };
   if (mode === 'kvm') return { accel: 'kvm', reason: 'configured' };
   if (!deps.kvmDevice()) return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' };
   const k = deps.probeKernel();
-  if (!k) return { accel: 'tcg', reason: 'no kernel at hand to prove that KVM boots a guest' };
+  if (!k) return { accel: 'tcg', reason: NO_PROBE_KERNEL };
   const ok = await deps.bootsUnderKvm(k, timeoutMs).catch(() => false);
   return ok ? { accel: 'kvm', reason: 'a test kernel booted under KVM' } : { accel: 'tcg', reason: `a test kernel did not boot under KVM within ${timeoutMs} ms` };
 }
@@ -84,6 +87,7 @@ export async function cachedAccel(cacheFile: string, key: string, decide: () => 
     // a damaged cache is decided again
   }
   const choice = await decide();
+  if (choice.reason === NO_PROBE_KERNEL) return choice;
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
     writeFileSync(cacheFile, JSON.stringify({ key, choice }));
