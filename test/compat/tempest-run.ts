@@ -18,7 +18,6 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSy
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeTempestSettings } from './tempest-compute.js';
-import { computeTempestSettings } from './tempest-compute.js';
 import { startServer, getToken, type TestServer } from '../helpers/server.js';
 import { request } from '../helpers/http.js';
 import {
@@ -224,7 +223,6 @@ async function main(): Promise<number> {
       port_security: 'true',
     };
   }
-  if (services.includes('nova')) Object.assign(settings, await computeTempestSettings(server));
   if (services.includes('nova')) Object.assign(settings, await computeTempestSettings(server));
   writeFileSync(confPath, mergeIni(readFileSync(confPath, 'utf8'), settings));
   chmodSync(confPath, 0o600); // it holds the admin password

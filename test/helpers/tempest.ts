@@ -67,6 +67,8 @@ export const COMPLIANCE = { lockoutFailureAttempts: 2, lockoutDurationSeconds: 5
 /** Environment for the server under Tempest. */
 export function tempestServerEnv(): Record<string, string> {
   return {
+    // Tempest's compute API tests run on the fake driver (issue 5); real guests are tested in test/e2e.
+    GUREUM_HYPERVISOR: process.env.GUREUM_HYPERVISOR ?? 'fake',
     GUREUM_LOCKOUT_FAILURE_ATTEMPTS: String(COMPLIANCE.lockoutFailureAttempts),
     GUREUM_LOCKOUT_DURATION: String(COMPLIANCE.lockoutDurationSeconds),
     GUREUM_UNIQUE_LAST_PASSWORD_COUNT: String(COMPLIANCE.uniqueLastPasswordCount),
