@@ -46,17 +46,17 @@ export function parsePrintUris(text: string): Omit<DebFile, 'package'>[] {
 
 /** Resolves each package to the file apt would download now (no network: reads the local apt lists). */
 export async function resolveDebs(packages: string[]): Promise<DebFile[]> {
+  // An empty folder: apt-get prints nothing for a file already present in the current directory.
   const empty = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'gureum-apt-'));
   try {
-    const out: DebFile[] = [];
-    for (const pkg of packages) {
-      // One call per package: the answer lines carry no package name of their own.
-      const { stdout } = await run('apt-get', ['download', '--print-uris', pkg], { cwd: empty, maxBuffer: 1 << 20 });
-      const files = parsePrintUris(stdout);
-      if (files.length !== 1) throw new Error(`apt-get could not resolve package ${pkg}`);
-      out.push({ package: pkg, ...files[0]! });
-    }
-    return out;
+    const { stdout } = await run('apt-get', ['download', '--print-uris', ...packages], { cwd: empty, maxBuffer: 1 << 20 });
+    const files = parsePrintUris(stdout);
+    return packages.map((pkg) => {
+      // The lines carry no package name of their own; the file name starts with it.
+      const f = files.find((x) => x.file.startsWith(`${pkg}_`));
+      if (!f) throw new Error(`apt-get could not resolve package ${pkg}`);
+      return { package: pkg, ...f };
+    });
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

@@ -35,8 +35,8 @@ ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100
 const BOOT = `#!/bin/sh
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 exec </dev/null >/dev/console 2>&1
-say() { echo "gureum-tiny: $*"; }
 up() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "gureum-tiny: [$(up)] $*"; }
 STATE=/run/gureum
 mkdir -p $STATE /var/log /var/run /mnt/config /mnt/disk
 say "booting (kernel $(uname -r))"
@@ -169,7 +169,7 @@ if [ -s $MD/user_data ]; then
   fi
 fi
 [ -n "$DISK" ] && [ -n "$IID" ] && echo "$IID" > /mnt/disk/instance-id && sync
-say "finished at $(up)s: hostname=$(hostname) ip=\${IP:-none} datasource=\${DS:-none}"
+echo "${FINISHED_MARK} at $(up)s: hostname=$(hostname) ip=\${IP:-none} datasource=\${DS:-none}"
 `;
 
 const SHUTDOWN = `#!/bin/sh

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /** What the tiny guest loads, by module name: virtio PCI/MMIO transports, NIC, disk, RNG, CD-ROM, power button. */
 export const TINY_MODULES = [
-  'virtio_pci', 'virtio_mmio', 'virtio_net', 'virtio_blk', 'virtio_rng', 'virtio_console', 'isofs', 'ata_piix', 'sr_mod',
+  'virtio_pci', 'virtio_mmio', 'virtio_net', 'virtio_blk', 'virtio_rng', 'virtio_console', 'isofs',
   'button', 'evdev',
 ] as const;
 
