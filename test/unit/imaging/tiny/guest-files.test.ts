@@ -22,7 +22,7 @@ test('every guest shell script parses (busybox sh -n)', (t) => {
     assert.equal(r.status, 0, `${s.path}: ${r.stderr}`);
   }
   const boot = guestFiles([]).find((f) => f.path === 'etc/gureum/boot')!.data;
-  assert.ok(boot.includes(`say "finished at`) && FINISHED_MARK === 'gureum-tiny: finished');
+  assert.ok(boot.includes(`echo "${FINISHED_MARK} at $(up)s: hostname=`) && FINISHED_MARK === 'gureum-tiny: finished');
 });
 
 test('the module list is written in the order given', () => {
