@@ -4,6 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { createTestCloud, type TestCloud } from '../helpers/cloud.js';
+import { requireOrSkip } from '../helpers/requirements.js';
+import { qemuAvailable } from '../../src/virt/index.js';
+import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 
 /** The parts of the test guest. */
 export interface TestGuest {
@@ -28,7 +34,7 @@ printf '#!/bin/sh\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
 chmod +x /etc/acpi/PWRF/00000080
 # acpid opens the event devices present when it starts: wait for the power button's.
 for i in 1 2 3 4 5 6 7 8 9 10; do grep -q 'Power Button' /proc/bus/input/devices && [ -e /dev/input/event1 ] && break; sleep 0.1; done
-acpid -f >/dev/null 2>&1 &
+acpid -f -l /dev/null &
 echo "gureum-test-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 echo "${FINISHED}"
 while true; do sleep 3600; done
@@ -40,7 +46,7 @@ function has(cmd: string): boolean {
 
 /** Builds (once) and returns the test guest, or null with the reason when the tools are missing. */
 export function testGuest(): TestGuest | { missing: string } {
-  const dir = join(tmpdir(), 'gureum-qemu-fixture-v4');
+  const dir = join(tmpdir(), 'gureum-qemu-fixture-v5');
   const out: TestGuest = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), disk: join(dir, 'root.raw') };
   if (existsSync(out.kernel) && existsSync(out.initrd) && existsSync(out.disk)) return out;
   for (const t of ['apt-get', 'apt-cache', 'dpkg-deb', 'cpio', 'gzip']) if (!has(t)) return { missing: `${t} is not installed` };
@@ -84,3 +90,94 @@ export function testGuest(): TestGuest | { missing: string } {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+export const V = '/compute/v2.1';
+
+/** Uploads a file as a public image; returns its id. */
+export async function upload(c: TestCloud, name: string, file: string, diskFormat: string, containerFormat: string, props: Record<string, string> = {}): Promise<string> {
+  const res = await c.request('POST', '/image/v2/images', {
+    token: c.adminToken, body: { name, disk_format: diskFormat, container_format: containerFormat, visibility: 'public', ...props },
+  });
+  assert.equal(res.status, 201, res.text);
+  const up = await c.request('PUT', `/image/v2/images/${res.json.id}/file`, {
+    token: c.adminToken, payload: readFileSync(file), headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(up.status, 204, up.text);
+  return res.json.id as string;
+}
+
+/** Registers the test guest AMI-style: kernel (aki), ramdisk (ari), and a root disk pointing at both. */
+export async function registerGuest(c: TestCloud, g: TestGuest): Promise<string> {
+  const k = await upload(c, 'test-kernel', g.kernel, 'aki', 'aki');
+  const r = await upload(c, 'test-ramdisk', g.initrd, 'ari', 'ari');
+  return upload(c, 'test-guest', g.disk, 'ami', 'ami', {
+    kernel_id: k, ramdisk_id: r, os_command_line: 'console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1',
+  });
+}
+
+/** Polls until the server has `status` and no task (or is gone for DELETED). */
+export async function waitStatus(c: TestCloud, id: string, status: string, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await c.request('GET', `${V}/servers/${id}`, { token: c.adminToken });
+    if (status === 'DELETED' && res.status === 404) return null;
+    last = res.json?.server;
+    if (last && last.status === status && last['OS-EXT-STS:task_state'] === null) return last;
+    if (last?.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(last.fault)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server ${id} did not reach ${status}; last ${JSON.stringify(last)?.slice(0, 400)}`);
+}
+
+/** The console log through os-getConsoleOutput. */
+export async function consoleOf(c: TestCloud, id: string): Promise<string> {
+  const res = await c.request('POST', `${V}/servers/${id}/action`, { token: c.adminToken, body: { 'os-getConsoleOutput': {} } });
+  assert.equal(res.status, 200, res.text);
+  return String(res.json.output);
+}
+
+/** Waits until the console shows `FINISHED` at least `n` times. */
+export async function waitFinished(c: TestCloud, id: string, n = 1, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let out = '';
+  while (Date.now() < deadline) {
+    out = await consoleOf(c, id);
+    if (out.split(FINISHED).length - 1 >= n) return out;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`guest did not print "${FINISHED}" ${n} time(s); console:\n${out.slice(-2000)}`);
+}
+
+export async function action(c: TestCloud, id: string, body: unknown): Promise<void> {
+  const res = await c.request('POST', `${V}/servers/${id}/action`, { token: c.adminToken, body });
+  assert.ok(res.status === 202 || res.status === 200, `${JSON.stringify(body)}: ${res.status} ${res.text}`);
+}
+
+/** Kills any QEMU left under the cloud's data dir (tests must never leak processes). */
+export function killLeftovers(dataDir: string): number {
+  let n = 0;
+  for (const pid of qemuProcessesUnder(join(dataDir, 'instances')).keys()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      n++;
+    } catch {
+      // already gone
+    }
+  }
+  return n;
+}
+
+/** A QEMU cloud, or null (test skipped) when the machine lacks QEMU or the guest's parts. */
+export async function qemuCloud(t: TestContext): Promise<{ c: TestCloud; guest: TestGuest } | null> {
+  if (!requireOrSkip(t, qemuAvailable(), 'needs qemu-system-x86_64 (apt-get install qemu-system-x86)')) return null;
+  const guest = testGuest();
+  if (!requireOrSkip(t, !('missing' in guest), `needs a test guest: ${'missing' in guest ? guest.missing : ''}`)) return null;
+  const c = await createTestCloud({ config: { hypervisor: 'qemu', accel: 'tcg' } });
+  t.after(async () => {
+    killLeftovers(c.config.dataDir);
+    await c.close();
+  });
+  return { c, guest: guest as TestGuest };
+}
+

@@ -3,7 +3,7 @@
 // that each read only their own metadata through their per-instance forward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,15 +11,19 @@ import { join } from 'node:path';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { requireOrSkip } from '../helpers/requirements.js';
-import { consoleOf, qemuCloud, waitStatus } from './qemu-lifecycle.test.js';
+import { V, consoleOf, qemuCloud, waitStatus } from './qemu-fixture.js';
 
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
-const V = '/compute/v2.1';
 
-function ssh(keyFile: string, hostPort: string, command: string): { status: number | null; stdout: string; stderr: string } {
+/** SSH without blocking the event loop (the in-process controller answers the guest's metadata requests meanwhile). */
+function ssh(keyFile: string, hostPort: string, command: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const [host, port] = hostPort.split(':');
-  return spawnSync('ssh', ['-i', keyFile, '-p', port!, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${host}`, command], { encoding: 'utf8', timeout: 60_000 });
+  return new Promise((resolve) => {
+    execFile('ssh', ['-i', keyFile, '-p', port!, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
+      '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${host}`, command], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
+    });
+  });
 }
 
 async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
@@ -74,18 +78,18 @@ test('tiny on QEMU: create with a key and user-data, SSH in, metadata only of it
   const fwd1 = String(s1.metadata.gureum_ssh);
   const fwd2 = String(s2.metadata.gureum_ssh);
   assert.notEqual(fwd1, fwd2);
-  const h1 = ssh(keyFile, fwd1, 'hostname');
+  const h1 = await ssh(keyFile, fwd1, 'hostname');
   assert.equal(h1.status, 0, h1.stderr);
   assert.equal(h1.stdout.trim(), 'vm1');
-  assert.equal(ssh(keyFile, fwd2, 'hostname').stdout.trim(), 'vm2');
+  assert.equal((await ssh(keyFile, fwd2, 'hostname')).stdout.trim(), 'vm2');
 
   // Each guest asks 169.254.169.254 and gets its own record, whatever it claims about itself.
   const ask = (fwd: string, extra = '') => ssh(keyFile, fwd, `timeout 20 wget -q -O - ${extra} http://169.254.169.254/openstack/latest/meta_data.json`);
-  const m1 = ask(fwd1);
+  const m1 = await ask(fwd1);
   assert.equal(m1.status, 0, m1.stderr);
   assert.equal(JSON.parse(m1.stdout).uuid, id1);
-  assert.equal(JSON.parse(ask(fwd2).stdout).uuid, id2);
-  const forged = ask(fwd1, `--header 'X-Instance-ID: ${id2}' --header 'X-Forwarded-For: 10.0.0.99'`);
+  assert.equal(JSON.parse((await ask(fwd2)).stdout).uuid, id2);
+  const forged = await ask(fwd1, `--header 'X-Instance-ID: ${id2}' --header 'X-Forwarded-For: 10.0.0.99'`);
   assert.equal(JSON.parse(forged.stdout).uuid, id1, 'a forged header changes nothing');
 
   for (const id of [id1, id2]) {
