@@ -207,7 +207,12 @@ export class Ports {
     const portSecurity = spec.portSecurity ?? !!spec.network.port_security_enabled;
     const owner = spec.deviceOwner ?? '';
     let groups = spec.securityGroups;
-    if (groups === undefined) groups = portSecurity && !owner.startsWith('network:') ? [await this.groups.ensureDefault(spec.project, db)] : [];
+    if (groups === undefined && portSecurity && !owner.startsWith('network:') && spec.project) {
+      // The caller made sure the default group exists before opening the transaction (see create()).
+      const def = await this.groups.defaultId(spec.project, db);
+      groups = def ? [def] : [];
+    }
+    groups ??= [];
     if (groups.length && !portSecurity) {
       throw badInput('Port security must be enabled and port must have an IP address in order to use security groups.');
     }
@@ -320,6 +325,7 @@ export class Ports {
     if (body.mac_address !== undefined && !owns(a, network.project_id)) {
       throw nerr('Forbidden', 'PolicyNotAuthorized', '(rule:create_port and rule:create_port:mac_address) is disallowed by policy');
     }
+    if (body.security_groups === undefined) await this.groups.ensureDefault(project);
     return inTransaction(this.d.db, async (trx) => {
       await this.quotas.check(trx, project, 'port');
       const parsed = await this.parseCommon(a, body, network, project, trx);

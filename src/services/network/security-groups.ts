@@ -31,33 +31,43 @@ const ruleNotFound = (id: string) => nerr('NotFound', 'SecurityGroupRuleNotFound
 export class SecurityGroups {
   constructor(private readonly d: NetworkDeps, private readonly tags: Tags, private readonly quotas: Quotas) {}
 
-  /** The project's default group, created (with Neutron's four default rules) the first time it is needed. */
-  async ensureDefault(project: string, db: Db = this.d.db): Promise<string> {
-    if (!project) return '';
+  /** The id of the project's default group if it exists (no creation; safe inside any transaction). */
+  async defaultId(project: string, db: Db = this.d.db): Promise<string | undefined> {
     const have = await db.selectFrom('net_default_security_groups').select('security_group_id').where('project_id', '=', project).executeTakeFirst();
-    if (have) return have.security_group_id;
+    return have?.security_group_id;
+  }
+
+  /**
+   * The project's default group, created (with Neutron's four default rules) the first time it is needed. Runs in a
+   * transaction of its own, so call it before opening another one. Concurrent first uses race on the marker row's
+   * primary key with ON CONFLICT DO NOTHING (no aborted transaction on PostgreSQL); the loser rolls back its group.
+   */
+  async ensureDefault(project: string): Promise<string> {
+    if (!project) return '';
+    const have = await this.defaultId(project);
+    if (have) return have;
     const id = uuid();
     const t = now();
-    const make = async (trx: Db) => {
-      await trx.insertInto('net_default_security_groups').values({ project_id: project, security_group_id: id }).execute();
-      await trx.insertInto('net_security_groups').values({
-        id, project_id: project, name: 'default', description: 'Default security group', created_at: t, updated_at: t, revision_number: 1, stateful: 1,
-      }).execute();
-      const rule = (direction: string, ethertype: string, remote: string | null): Rule => ({
-        id: uuid(), project_id: project, security_group_id: id, direction, ethertype, protocol: null, port_range_min: null,
-        port_range_max: null, remote_ip_prefix: null, remote_group_id: remote, description: '', created_at: t, updated_at: t, revision_number: 0,
-      });
-      await trx.insertInto('net_security_group_rules').values([
-        rule('egress', 'IPv4', null), rule('egress', 'IPv6', null), rule('ingress', 'IPv4', id), rule('ingress', 'IPv6', id),
-      ]).execute();
-    };
+    const lost = new Error('default security group made concurrently');
     try {
-      if (db === this.d.db) await inTransaction(this.d.db, (trx) => make(trx));
-      else await make(db);
+      await inTransaction(this.d.db, async (trx) => {
+        const won = await trx.insertInto('net_default_security_groups').values({ project_id: project, security_group_id: id })
+          .onConflict((oc) => oc.column('project_id').doNothing()).returning('security_group_id').execute();
+        if (!won.length) throw lost;
+        await trx.insertInto('net_security_groups').values({
+          id, project_id: project, name: 'default', description: 'Default security group', created_at: t, updated_at: t, revision_number: 1, stateful: 1,
+        }).execute();
+        const rule = (direction: string, ethertype: string, remote: string | null): Rule => ({
+          id: uuid(), project_id: project, security_group_id: id, direction, ethertype, protocol: null, port_range_min: null,
+          port_range_max: null, remote_ip_prefix: null, remote_group_id: remote, description: '', created_at: t, updated_at: t, revision_number: 0,
+        });
+        await trx.insertInto('net_security_group_rules').values([
+          rule('egress', 'IPv4', null), rule('egress', 'IPv6', null), rule('ingress', 'IPv4', id), rule('ingress', 'IPv6', id),
+        ]).execute();
+      });
     } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-      const won = await this.d.db.selectFrom('net_default_security_groups').select('security_group_id').where('project_id', '=', project).executeTakeFirstOrThrow();
-      return won.security_group_id;
+      if (e !== lost && !isUniqueViolation(e)) throw e;
+      return (await this.defaultId(project))!;
     }
     return id;
   }
