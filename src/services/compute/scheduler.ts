@@ -55,11 +55,15 @@ const NO_VALID_HOST = 'No valid host was found. There are not enough hosts avail
  * Filter scheduler with placement-style accounting: hosts are filtered (enabled and alive, AZ, resources with
  * allocation ratios, image properties, server-group policy, hints) and weighed (free RAM), then the winner is
  * claimed with one conditional UPDATE, so concurrent creates can never overcommit a host. Host state is cached
- * in memory (our own claims applied to it) and refreshed from the database every 5 s or after a lost race.
+ * in memory (our own claims applied to it). When it is older than 5 s it is reloaded in the background, outside the
+ * caller's transaction, so no scheduling decision waits for a full host scan; only the first load, an explicit
+ * invalidation or a lost claim race reload inline. A stale cache can cost a retry, never an overcommit: the claim
+ * itself is checked by the database.
  */
 export class Scheduler {
   private cache: HostState[] = [];
   private loadedAt = 0;
+  private reloading: Promise<void> | undefined;
   readonly timer = new DecisionTimer();
 
   constructor(private readonly d: ComputeDeps, private readonly hosts: HostService, private readonly opts: ComputeOptions) {}
@@ -69,8 +73,15 @@ export class Scheduler {
     this.loadedAt = 0;
   }
 
+  /** Starts a background reload if the cache is stale and none is running; never awaited by a decision. */
+  private reloadIfStale(): void {
+    if (this.reloading || Date.now() - this.loadedAt < 5000) return;
+    this.reloading = this.refresh(this.d.db, true).catch(() => {}).finally(() => { this.reloading = undefined; });
+  }
+
   private async refresh(trx: Db, force = false): Promise<void> {
     if (!force && Date.now() - this.loadedAt < 5000) return;
+    const started = Date.now();
     const nodes = await this.hosts.listNodes(trx);
     const services = await trx.selectFrom('compute_services').selectAll().where('binary', '=', 'nova-compute').execute();
     const zones = await this.hosts.hostZones(trx);
@@ -82,7 +93,7 @@ export class Scheduler {
         arch: String(parseJson<Record<string, unknown>>(n.cpu_info, {}).arch ?? 'x86_64'),
       };
     });
-    this.loadedAt = Date.now();
+    this.loadedAt = started;
   }
 
   private fits(h: HostState, r: ResourceRequest): boolean {
@@ -129,7 +140,8 @@ export class Scheduler {
    */
   async selectAndClaim(trx: Db, req: ScheduleRequest): Promise<ComputeNodeRow> {
     const t0 = performance.now();
-    await this.refresh(trx);
+    if (this.loadedAt === 0) await this.refresh(trx, true);
+    else this.reloadIfStale();
     const perHost = new Map<string, number>();
     for (const host of req.group?.hosts ?? []) perHost.set(host, (perHost.get(host) ?? 0) + 1);
     for (let attempt = 0; attempt < 3; attempt++) {
