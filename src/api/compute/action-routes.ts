@@ -8,9 +8,10 @@ import { ctxOf } from '../http/service-api.js';
 import { invalid, member, onlyKeys, str, stringMap, type Json } from './body.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
+import type { ActionHandler } from './proxy-routes.js';
 
 /** POST /servers/{id}/action and the remote-consoles resource. */
-export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
+export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews, extra: Record<string, ActionHandler> = {}): void {
   const act = compute.serverActions;
   const consoleUrl = (kind: string) => {
     const token = uuid();
@@ -176,8 +177,12 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
         (await import('../../services/compute/states.js')).checkState('restore', inst);
         return reply.send();
       }
-      default:
-        throw badRequest(`There is no such action: ${name}`);
+      default: {
+        const handler = Object.hasOwn(extra, name) ? extra[name] : undefined;
+        if (!handler) throw badRequest(`There is no such action: ${name}`);
+        await handler(req, id, arg);
+        return reply.send();
+      }
     }
   });
 

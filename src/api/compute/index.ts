@@ -6,6 +6,10 @@ import { accountRoutes } from './account-routes.js';
 import { serverRoutes } from './server-routes.js';
 import { actionRoutes } from './action-routes.js';
 import { adminRoutes } from './admin-routes.js';
+import { hostRoutes } from './host-routes.js';
+import { imageProxyRoutes } from './image-routes.js';
+import { networkProxyActions, networkProxyRoutes } from './proxy-routes.js';
+import { NetworkProxy } from '../../services/compute/network-proxy.js';
 
 function versionDoc(href: string) {
   return {
@@ -42,9 +46,12 @@ export const computeApi: ServiceApi = {
       flavorRoutes(v21, compute, views);
       accountRoutes(v21, compute, views);
       serverRoutes(v21, compute, views);
-      actionRoutes(v21, compute, views);
+      const proxy = new NetworkProxy(deps.network);
+      actionRoutes(v21, compute, views, networkProxyActions(compute, proxy));
       adminRoutes(v21, compute, views);
-      v21.get('/extensions', async () => ({ extensions: [] }));
+      networkProxyRoutes(v21, compute, proxy);
+      imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.publicUrl}/image`);
+      hostRoutes(v21, compute);
     }, { prefix: '/v2.1' });
   },
 };

@@ -74,7 +74,9 @@ export class ComputeViews {
       flavor, created: novaTime(r.created_at), updated: novaTime(r.updated_at),
       addresses: this.addresses(opts.ports ?? x.ports), accessIPv4: r.access_ip_v4 ?? '', accessIPv6: r.access_ip_v6 ?? '',
       links: this.links('servers', r.id), 'OS-DCF:diskConfig': 'MANUAL',
-      key_name: r.key_name, security_groups: x.securityGroups.map((name) => ({ name })),
+      key_name: r.key_name,
+      // Nova leaves security_groups out when the server has none (e.g. all removed).
+      ...(x.securityGroups.length ? { security_groups: x.securityGroups.map((name) => ({ name })) } : {}),
       'OS-SRV-USG:launched_at': r.launched_at ? r.launched_at.replace(/Z$/, '').replace(/(\.\d{3})$/, '$1000') : null,
       'OS-SRV-USG:terminated_at': r.terminated_at ? r.terminated_at.replace(/Z$/, '').replace(/(\.\d{3})$/, '$1000') : null,
       'OS-EXT-AZ:availability_zone': r.availability_zone ?? '',

@@ -410,6 +410,11 @@ export class ServerService {
     throw conflict(`Instance ${inst.id} is locked`, { code: 'InstanceIsLocked' });
   }
 
+  /** Records the security group names on the instance's ports (after addSecurityGroup/removeSecurityGroup). */
+  async setSecurityGroupNames(id: string, names: string[]): Promise<void> {
+    await this.d.db.updateTable('compute_instances').set({ security_groups: JSON.stringify(names), updated_at: nowIso() }).where('id', '=', id).execute();
+  }
+
   // metadata
 
   async setMetadata(ctx: AuthContext, id: string, md: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
