@@ -59,7 +59,11 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
           userData, description: 'description' in o ? str(o, 'description', { nullable: true, max: 255 }) ?? null : undefined,
           hostname: str(o, 'hostname') ?? undefined, accessIPv4: str(o, 'accessIPv4', { nullable: true }), accessIPv6: str(o, 'accessIPv6', { nullable: true }),
         });
-        const view = v.server(inst, ver, a, { minimal: !ver.atLeast('2.75') });
+        const view = v.server(inst, ver, a, { minimal: !ver.atLeast('2.75'), groups: true });
+        // Rebuild adds key_name (2.54) and user_data (2.57) to its plain view; from 2.75 it is show's view with user_data.
+        if (ver.atLeast('2.54')) view.key_name = inst.key_name;
+        if (ver.atLeast('2.57')) view.user_data = inst.user_data;
+        delete view['OS-EXT-SRV-ATTR:user_data'];
         return reply.send({ server: { ...view, adminPass: str(o, 'adminPass') ?? randomSecret(9).slice(0, 12) } });
       }
       case 'lock': {
@@ -89,12 +93,14 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
         const nm = str(o, 'name', { required: true, min: 1, max: 255 })!;
         if (nm.trim() === '') throw invalid('name', nm);
         const md = stringMap(o, 'metadata') ?? {};
+        let backup: { type: string; rotation: number } | undefined;
         if (name === 'createBackup') {
-          str(o, 'backup_type', { required: true });
+          const type = str(o, 'backup_type', { required: true })!;
           const rot = o.rotation;
-          if (rot === undefined || !Number.isInteger(Number(rot)) || Number(rot) < 0) throw invalid('rotation', rot);
+          if (rot === undefined || rot === null || typeof rot === 'boolean' || rot === '' || !Number.isInteger(Number(rot)) || Number(rot) < 0) throw invalid('rotation', rot ?? null);
+          backup = { type, rotation: Number(rot) };
         }
-        const imageId = await act.createImage(a, rid, id, nm, md, name);
+        const imageId = await act.createImage(a, rid, id, nm, md, name, backup);
         reply.header('location', `${v.root.replace(/\/compute$/, '/image')}/v2/images/${imageId}`);
         return reply.send(ver.atLeast('2.45') ? { image_id: imageId } : undefined);
       }

@@ -311,12 +311,15 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     return out;
   };
   app.get('/os-simple-tenant-usage', async (req) => {
+    // '/os-simple-tenant-usage/' names the show of an empty project id, which Nova does not find.
+    if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     admin(req);
     return { tenant_usages: await usageFor(req, null, qBool(req.query as Json, 'detailed') === true) };
   });
   app.get('/os-simple-tenant-usage/:pid', async (req) => {
     const a = ctxOf(req).auth;
     const pid = (req.params as { pid: string }).pid;
+    if (pid === '') throw notFound('The resource could not be found.');
     if (!isAdmin(a) && a.projectId !== pid) enforce(a, 'compute:admin');
     const list = await usageFor(req, pid, true);
     return { tenant_usage: list[0] ?? {} };
@@ -326,7 +329,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   const migView = (m: import('../../store/compute-tables.js').MigrationRow, ver: ApiVersion) => ({
     id: m.id, status: m.status, instance_uuid: m.instance_id, source_compute: m.source_compute, dest_compute: m.dest_compute,
     source_node: m.source_node, dest_node: m.dest_node, dest_host: m.dest_host ?? '', old_instance_type_id: hashInt(m.old_flavor_id ?? '') & 0xffff,
-    new_instance_type_id: hashInt(m.new_flavor_id ?? '') & 0xffff, source_region: 'RegionOne', dest_region: 'RegionOne',
+    new_instance_type_id: hashInt(m.new_flavor_id ?? '') & 0xffff,
     created_at: novaTimeMicro(m.created_at), updated_at: novaTimeMicro(m.updated_at),
     ...(ver.atLeast('2.23') ? { migration_type: m.migration_type, links: m.migration_type === 'live-migration' && m.status === 'running' ? [] : undefined } : {}),
     ...(ver.atLeast('2.59') ? { uuid: m.uuid } : {}), ...(ver.atLeast('2.80') ? { project_id: m.project_id, user_id: m.user_id } : {}),

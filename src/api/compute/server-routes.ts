@@ -19,6 +19,8 @@ import { novaTimeMicro } from '../../services/compute/common.js';
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const HOSTNAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+/** An ISO 8601 date or date-time, as Nova's changes-since/changes-before accept (not "2011/01/01"). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
 
 function parseNetworks(raw: unknown, ver: ApiVersion): ServerCreateSpec['networks'] {
   if (raw === undefined) {
@@ -90,7 +92,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const inst = await s.get(a, id);
     let ports = extras(inst).ports;
     if (ports.length) ports = await compute.network.listPorts(inst.id).catch(() => ports);
-    return v.server(inst, mv(req), a, { ports, hostStatus: await hostStatus(inst.host) });
+    return v.server(inst, mv(req), a, { ports, hostStatus: await hostStatus(inst.host), groups: true });
   };
   const hostStatus = async (host: string | null): Promise<string> => {
     if (!host) return '';
@@ -192,7 +194,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const changesSince = qStr(q, 'changes-since');
     const changesBefore = qStr(q, 'changes-before');
     for (const [k, t] of [['changes-since', changesSince], ['changes-before', changesBefore]] as const) {
-      if (t !== undefined && Number.isNaN(Date.parse(t))) throw badRequest(`Invalid input for query parameters ${k}. Value: ${t}. '${t}' is not a 'date-time'`);
+      if (t !== undefined && (!ISO_TIME.test(t.trim()) || Number.isNaN(Date.parse(t)))) throw badRequest(`Invalid input for query parameters ${k}. Value: ${t}. '${t}' is not a 'date-time'`);
     }
     if (changesSince && changesBefore && Date.parse(changesSince) > Date.parse(changesBefore)) {
       throw badRequest('The value of changes-since must be less than or equal to changes-before.');
@@ -201,7 +203,8 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const ver = mv(req);
     const limit = qInt(q, 'limit');
     return {
-      allTenants: admin && allTenants, projectId: admin ? qStr(q, 'project_id') ?? qStr(q, 'tenant_id') : undefined,
+      // As Nova: a project filter counts only together with all_tenants (else an admin sees their own project).
+      allTenants: admin && allTenants, projectId: admin && allTenants ? qStr(q, 'project_id') ?? qStr(q, 'tenant_id') : undefined,
       userId: qStr(q, 'user_id'), name: qStr(q, 'name'), status: qStr(q, 'status'), host: qStr(q, 'host'), image: qStr(q, 'image'),
       flavor: qStr(q, 'flavor'), ip: qStr(q, 'ip'), ip6: qStr(q, 'ip6'), changesSince, changesBefore, reservationId: qStr(q, 'reservation_id'),
       availabilityZone: qStr(q, 'availability_zone'), deleted: admin ? qBool(q, 'deleted') : undefined,
@@ -256,7 +259,8 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const inst = await s.update(a, (req.params as { id: string }).id, {
       name, description: 'description' in b ? str(b, 'description', { nullable: true, max: 255 }) ?? null : undefined, hostname, accessIPv4, accessIPv6,
     });
-    return { server: v.server(inst, ver, a, { minimal: true }) };
+    // From 2.75 update answers the same representation as show.
+    return { server: v.server(inst, ver, a, ver.atLeast('2.75') ? { groups: true, hostStatus: await hostStatus(inst.host) } : { minimal: true, groups: true }) };
   });
   app.delete('/servers/:id', async (req, reply) => {
     const a = ctxOf(req).auth;

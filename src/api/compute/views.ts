@@ -59,7 +59,7 @@ export class ComputeViews {
   }
 
   /** The full server body at microversion `v` for caller `ctx`. */
-  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string; minimal?: boolean } = {}) {
+  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string; minimal?: boolean; groups?: boolean } = {}) {
     const x = extras(r);
     const admin = isAdmin(ctx);
     const status = statusOf(r.vm_state, r.task_state);
@@ -116,6 +116,8 @@ export class ComputeViews {
     if (v.atLeast('2.26')) out.tags = x.tags;
     if (v.atLeast('2.63')) out.trusted_image_certificates = null;
     if (v.atLeast('2.73')) out.locked_reason = r.locked_reason;
+    // show, update and rebuild (not lists) name the server's group from 2.71.
+    if (opts.groups && v.atLeast('2.71')) out.server_groups = r.server_group_id ? [r.server_group_id] : [];
     return out;
   }
 

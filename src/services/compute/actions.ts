@@ -157,7 +157,12 @@ export class ServerActions {
   }
 
   /** Snapshot into a new image owned by the caller's project; returns the image id. */
-  async createImage(ctx: AuthContext, rid: string, id: string, name: string, metadata: Record<string, string>, action: 'createImage' | 'createBackup' = 'createImage'): Promise<string> {
+  /**
+   * createImage / createBackup: a snapshot image now (queued), its data from the host's task. A backup carries its
+   * backup_type, and once uploaded only the `rotation` newest backups of that type for the server are kept (Nova's rotation).
+   */
+  async createImage(ctx: AuthContext, rid: string, id: string, name: string, metadata: Record<string, string>, action: 'createImage' | 'createBackup' = 'createImage',
+    backup?: { type: string; rotation: number }): Promise<string> {
     const inst = await this.x.servers.get(ctx, id);
     this.x.servers.checkLocked(ctx, inst);
     checkState(action, inst);
@@ -167,11 +172,14 @@ export class ServerActions {
     const props: Record<string, string> = {};
     for (const [k, v] of Object.entries(sm)) if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k)) props[k.slice(6)] = v;
     Object.assign(props, metadata, { instance_uuid: inst.id, image_type: action === 'createBackup' ? 'backup' : 'snapshot', base_image_ref: inst.image_ref, user_id: ctx.userId });
+    if (action === 'createBackup' && backup) props.backup_type = backup.type;
     const img = await port.createSnapshot(ctx, {
       name, minDisk: Math.max(Number(sm.image_min_disk ?? 0), inst.root_gb), minRam: Number(sm.image_min_ram ?? 0), properties: props,
     });
     try {
-      await this.queue(ctx, rid, id, { action, name: action, event: 'compute_snapshot_instance', kind: 'snapshot', payload: { imageId: img.id } });
+      const payload: Record<string, unknown> = { imageId: img.id };
+      if (action === 'createBackup' && backup) Object.assign(payload, { backupType: backup.type, rotation: backup.rotation });
+      await this.queue(ctx, rid, id, { action, name: action, event: action === 'createBackup' ? 'compute_backup_instance' : 'compute_snapshot_instance', kind: 'snapshot', payload });
     } catch (e) {
       await port.deleteImage(img.id).catch(() => {});
       throw e;

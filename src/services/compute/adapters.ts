@@ -47,6 +47,19 @@ export class ImageServiceAdapter implements ComputeImagePort {
     await this.image.uploadImageData(COMPUTE_SERVICE, id, Readable.from([data]), data.length);
   }
 
+  async listBackups(instanceId: string, backupType: string): Promise<{ id: string; createdAt: string }[]> {
+    const out: { id: string; createdAt: string }[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.image.list(COMPUTE_SERVICE, {
+        instance_uuid: instanceId, image_type: 'backup', backup_type: backupType, sort_key: 'created_at', sort_dir: 'desc', limit: '100', ...(marker ? { marker } : {}),
+      });
+      out.push(...page.images.map((i) => ({ id: i.id, createdAt: i.created_at })));
+      if (!page.next) return out;
+      marker = page.next;
+    }
+  }
+
   async deleteImage(id: string): Promise<void> {
     await this.image.deleteImage(COMPUTE_SERVICE, id).catch(() => {});
   }

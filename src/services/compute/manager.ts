@@ -182,6 +182,7 @@ export class ComputeManager {
           await this.x.image()?.deleteImage(imageId).catch(() => {});
           throw e;
         }
+        if (task.payload.backupType !== undefined) await this.rotateBackups(id, String(task.payload.backupType), Number(task.payload.rotation ?? 0));
         return this.finish(task, { task_state: null });
       }
       case 'shelve': {
@@ -250,6 +251,14 @@ export class ComputeManager {
   }
 
   /** Shelve offload: the guest goes, the host's claim is released, the instance keeps its ports. */
+  /** Keeps the `rotation` newest backups of `backupType` for an instance and deletes the older ones (Nova's _rotate_backups). */
+  private async rotateBackups(instanceId: string, backupType: string, rotation: number): Promise<void> {
+    const port = this.x.image();
+    if (!port?.listBackups) return;
+    const backups = await port.listBackups(instanceId, backupType);
+    for (const b of backups.slice(Math.max(0, rotation))) await port.deleteImage(b.id);
+  }
+
   private async offload(task: HostTask, inst: InstanceRow, host: string, imageId: string | null): Promise<void> {
     await this.driver.destroy(host, inst.id);
     const sm = { ...extras(inst).systemMetadata, ...(imageId ? { shelved_image_id: imageId } : {}), shelved_at: nowIso() };

@@ -24,6 +24,8 @@ export interface ComputeImagePort {
   }): Promise<ComputeImage>;
   /** Stores the snapshot's bytes and makes it active (runs on the host side, with the service's own rights). */
   uploadSnapshot(id: string, diskFormat: string, data: Buffer): Promise<void>;
+  /** The backups of one type made from an instance, newest first (for createBackup's rotation). */
+  listBackups?(instanceId: string, backupType: string): Promise<{ id: string; createdAt: string }[]>;
   /** Removes an image (a shelve snapshot after unshelve, a failed snapshot); unknown ids are ignored. */
   deleteImage(id: string): Promise<void>;
 }
