@@ -60,10 +60,18 @@ export class GuestfishSession {
       child.stderr.on('data', (b: Buffer) => { stderr.text = (stderr.text + b.toString()).slice(-16_384); });
       stderr.stream = child.stderr;
       child.on('error', (e) => reject(new GuestfsError(`cannot run guestfish (install libguestfs-tools): ${e.message}`)));
-      child.on('close', (code) => {
+      // Not 'close': the forked server keeps the pipes open. The parent prints the PID, then exits.
+      let exited: number | null | undefined;
+      const settle = () => {
         const m = /GUESTFISH_PID=(\d+)/.exec(out);
-        if (code === 0 && m) resolve(Number(m[1]));
-        else reject(new GuestfsError(`guestfish --listen failed: ${stderr.text.trim() || `exit ${code}`}`));
+        if (exited === 0 && m) resolve(Number(m[1]));
+        else if (exited !== undefined && exited !== 0) reject(new GuestfsError(`guestfish --listen failed: ${stderr.text.trim() || `exit ${exited}`}`));
+      };
+      child.stdout.on('data', settle);
+      child.on('exit', (code) => {
+        exited = code;
+        settle();
+        setTimeout(() => { if (!/GUESTFISH_PID=/.test(out)) reject(new GuestfsError(`guestfish --listen printed no PID: ${stderr.text.trim()}`)); }, 2000);
       });
     });
     const s = new GuestfishSession(pid, stderr, opts.readonly);
@@ -145,7 +153,8 @@ export class GuestfishSession {
     if ((await this.call(['is-dir', dir])).trim() !== 'true') return [];
     const local = join(this.scratch, 'find0');
     await this.call(['find0', dir, local]);
-    const names = readFileSync(local).toString('utf8').split('\0').filter(Boolean);
+    // find0 names are relative to `dir` but keep a leading "/" unless `dir` is "/".
+    const names = readFileSync(local).toString('utf8').split('\0').map((n) => n.replace(/^\/+/, '')).filter(Boolean);
     rmSync(local, { force: true });
     return names;
   }
