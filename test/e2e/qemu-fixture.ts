@@ -127,7 +127,7 @@ export async function waitStatus(c: TestCloud, id: string, status: string, timeo
     if (last?.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(last.fault)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server ${id} did not reach ${status}; last ${JSON.stringify(last)?.slice(0, 400)}`);
+  throw new Error(`server ${id} did not reach ${status}; last status ${last?.status}, image ${last?.image?.id}, metadata ${JSON.stringify(last?.metadata)}, fault ${JSON.stringify(last?.fault)}`);
 }
 
 /** The console log through os-getConsoleOutput. */
@@ -151,7 +151,7 @@ export async function waitFinished(c: TestCloud, id: string, n = 1, timeoutMs = 
 
 export async function action(c: TestCloud, id: string, body: unknown): Promise<void> {
   const res = await c.request('POST', `${V}/servers/${id}/action`, { token: c.adminToken, body });
-  assert.ok(res.status === 202 || res.status === 200, `${JSON.stringify(body)}: ${res.status} ${res.text}`);
+  assert.ok([200, 202, 204].includes(res.status), `${JSON.stringify(body)}: ${res.status} ${res.text}`);
 }
 
 /** Kills any QEMU left under the cloud's data dir (tests must never leak processes). */

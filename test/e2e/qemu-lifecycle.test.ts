@@ -2,10 +2,13 @@
 // rebuild, resize, shelve, delete leaving nothing behind. Needs qemu-system-x86_64, qemu-img and Debian packages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 import { QemuDriver } from '../../src/virt/qemu/index.js';
-import { FINISHED, V, action, consoleOf, qemuCloud, registerGuest, waitFinished, waitStatus } from './qemu-fixture.js';
+import { FINISHED, V, action, consoleOf, qemuCloud, registerGuest, upload, waitFinished, waitStatus } from './qemu-fixture.js';
 
 test('a server on QEMU through every action, and delete leaves nothing behind', { timeout: 900_000 }, async (t) => {
   const env = await qemuCloud(t);
@@ -104,6 +107,39 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     await waitStatus(c, id2, 'DELETED');
   });
 
+  await t.test('rebuild: a new overlay from the image, the same port and MAC', async () => {
+    const before = await waitStatus(c, id, 'ACTIVE');
+    await action(c, id, { rebuild: { imageRef: imageId } });
+    const after = await waitStatus(c, id, 'ACTIVE');
+    assert.deepEqual(after.addresses, before.addresses);
+    await waitFinished(c, id, 1);
+  });
+
+  await t.test('resize to a bigger flavor grows the disk and the memory; confirm keeps it', async () => {
+    const f = await c.request('POST', `${V}/flavors`, { token: c.adminToken, body: { flavor: { name: 'qemu.bigger', ram: 192, vcpus: 1, disk: 2 } } });
+    assert.equal(f.status, 200, f.text);
+    await action(c, id, { resize: { flavorRef: f.json.flavor.id } });
+    await waitStatus(c, id, 'VERIFY_RESIZE');
+    await action(c, id, { confirmResize: null });
+    await waitStatus(c, id, 'ACTIVE');
+    const pid = Number(readFileSync(files.pid, 'utf8'));
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.equal(argv[argv.indexOf('-m') + 1], '192');
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '-U', '-f', 'qcow2', '--output=json', files.root], { encoding: 'utf8' }));
+    assert.equal(info['virtual-size'], 2 * 1024 ** 3);
+    await waitFinished(c, id, 1);
+  });
+
+  await t.test('shelve frees the host (snapshot kept), unshelve boots from it', async () => {
+    await action(c, id, { shelve: null });
+    const sh = await waitStatus(c, id, 'SHELVED_OFFLOADED');
+    assert.equal(sh['OS-EXT-SRV-ATTR:host'] ?? null, null);
+    assert.ok(!existsSync(files.dir), 'the host keeps nothing of a shelved-offloaded server');
+    await action(c, id, { unshelve: null });
+    await waitStatus(c, id, 'ACTIVE');
+    await waitFinished(c, id, 1);
+  });
+
   await t.test('delete: no process, no disk, no socket, no console log', async () => {
     const del = await c.request('DELETE', `${V}/servers/${id}`, { token: c.adminToken });
     assert.equal(del.status, 204);
@@ -112,5 +148,69 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     assert.ok(!existsSync(files.sockDir));
     assert.deepEqual([...qemuProcessesUnder(driver.files.root).keys()], []);
     assert.deepEqual(existsSync(driver.files.root) ? readdirSync(driver.files.root) : [], []);
+  });
+});
+
+test('bad input on QEMU: a kernel that is no kernel, data that does not match its hash, a corrupt cached base', { timeout: 600_000 }, async (t) => {
+  const env = await qemuCloud(t);
+  if (!env) return;
+  const { c, guest } = env;
+  const driver = c.controller.deps.compute.driver as QemuDriver;
+  const good = await registerGuest(c, guest);
+  const boot = async (imageRef: string) => {
+    const r = await c.request('POST', `${V}/servers`, { token: c.adminToken, body: { server: { name: 'bad', imageRef, flavorRef: '42', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' } });
+    assert.equal(r.status, 202, r.text);
+    return r.json.server.id as string;
+  };
+  const gone = async (id: string) => {
+    assert.ok(!existsSync(driver.files.paths(id).dir), 'nothing of the failed guest is left on the host');
+    assert.equal([...qemuProcessesUnder(driver.files.root).values()].filter((x) => x === id).length, 0);
+  };
+
+  await t.test('QEMU failing to start: ERROR with QEMU\'s reason as the fault, resources released', async () => {
+    // A "kernel" of 1 KiB of random bytes: no Linux header, no multiboot/PVH note, and shorter than the smallest
+    // real-mode setup QEMU's loader assumes (2.5 KiB), so QEMU refuses it ("invalid kernel header") every time.
+    const junk = join(driver.files.root, '..', 'junk-kernel');
+    writeFileSync(junk, randomBytes(1024));
+    const kernel = await upload(c, 'junk-kernel', junk, 'aki', 'aki');
+    const broken = await upload(c, 'broken', guest.disk, 'ami', 'ami', { kernel_id: kernel, os_command_line: 'console=ttyS0' });
+    const id = await boot(broken);
+    const s = await waitStatus(c, id, 'ERROR');
+    assert.match(s.fault.message, /QEMU failed to start/);
+    await gone(id);
+  });
+
+  await t.test('image data that does not match its recorded hash is never booted', async () => {
+    const unique = join(driver.files.root, '..', 'unique-disk');
+    writeFileSync(unique, randomBytes(1024 * 1024));
+    const img = await upload(c, 'rotten', unique, 'raw', 'bare', {});
+    const path = c.controller.deps.image.store.dataPath(img);
+    chmodSync(path, 0o644);
+    writeFileSync(path, Buffer.alloc(1024 * 1024, 1));
+    const id = await boot(img);
+    const s = await waitStatus(c, id, 'ERROR');
+    assert.match(s.fault.message, /does not match/);
+    await gone(id);
+  });
+
+  await t.test('a cached base damaged on disk is fetched again before it is used', async () => {
+    const id1 = await boot(good);
+    await waitStatus(c, id1, 'ACTIVE');
+    const bases = await driver.cache.list();
+    assert.ok(bases.length >= 1);
+    for (const k of bases) {
+      const p = join(driver.cache.dir, k);
+      chmodSync(p, 0o644);
+      const buf = readFileSync(p);
+      buf[buf.length - 1] ^= 0xff;
+      writeFileSync(p, buf);
+    }
+    const id2 = await boot(good);
+    await waitStatus(c, id2, 'ACTIVE');
+    await waitFinished(c, id2, 1);
+    for (const id of [id1, id2]) {
+      await c.request('DELETE', `${V}/servers/${id}`, { token: c.adminToken });
+      await waitStatus(c, id, 'DELETED');
+    }
   });
 });

@@ -194,9 +194,13 @@ export class ServerActions {
     const port = this.x.image();
     let imageId: string | null = null;
     if (port) {
+      // As createImage: the base image's properties (kernel_id, ramdisk_id, os_command_line, hw_*) go with the
+      // snapshot, or the guest cannot boot from it at unshelve.
+      const inherited: Record<string, string> = {};
+      for (const [k, v] of Object.entries(extras(inst).systemMetadata)) if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k)) inherited[k.slice(6)] = v;
       const img = await port.createSnapshot(ctx, {
         name: `${inst.name}-shelved`, minDisk: inst.root_gb, minRam: 0,
-        properties: { instance_uuid: inst.id, image_type: 'snapshot', base_image_ref: inst.image_ref },
+        properties: { ...inherited, instance_uuid: inst.id, image_type: 'snapshot', base_image_ref: inst.image_ref },
       });
       imageId = img.id;
     }
