@@ -20,7 +20,9 @@ const PACKAGES = {
   // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
   start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs'] },
   bench: { extends: 'start', packages: [] },
-  test: { extends: 'start', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client'] },
+  // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
+  imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
+  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client'] },
   tempest: { extends: 'test', packages: [] },
 };
 

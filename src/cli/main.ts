@@ -4,6 +4,7 @@
 // in per-thread arenas. Measured in bench/identity: RSS after 10,000 tokens 170 MB -> ~100 MB.
 import { parseArgs, stringFlag } from './args.js';
 import { up } from './up.js';
+import { imageCommand } from './image.js';
 
 const USAGE = `Usage: gureum <command> [options]
 
@@ -14,6 +15,7 @@ Commands:
           --database-url URL   (env GUREUM_DATABASE_URL: sqlite, sqlite:PATH or postgres://...)
           --config FILE        (JSON settings; default DATA_DIR/gureum.json)
           --log-level LEVEL    (fatal|error|warn|info|debug|silent)
+  image   The golden image factory: build, customize, seal, audit, ... (gureum image help)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       await up(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
       return 0;
     }
+    case 'image':
+      return imageCommand(argv.slice(argv.indexOf('image') + 1));
     default:
       process.stderr.write(`gureum: unknown command "${args.command}"\n\n${USAGE}`);
       return 2;

@@ -1,6 +1,6 @@
 // Finding and running the external tools the factory uses (always argument arrays, never a shell).
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImagingError } from './errors.js';
 import { guestfsEnv } from './guestfish.js';
@@ -19,10 +19,12 @@ export function requireTools(tools: Record<string, string>): void {
   }
 }
 
-/** Runs a tool; resolves with stdout, rejects with the last lines of stderr. `onLine` sees stderr/stdout lines (progress). */
-export function runTool(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void; cwd?: string } = {}): Promise<string> {
+/** Runs a tool (stdin from a file when `stdin` names one); resolves with stdout, rejects with the last lines of stderr. `onLine` sees stderr/stdout lines (progress). */
+export function runTool(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void; cwd?: string; stdin?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? guestfsEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    const input = opts.stdin ? openSync(opts.stdin, 'r') : 'ignore';
+    const child = spawn(cmd, args, { env: opts.env ?? guestfsEnv(), stdio: [input, 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    if (typeof input === 'number') closeSync(input);
     let out = '';
     let err = '';
     let partial = '';
@@ -33,8 +35,8 @@ export function runTool(cmd: string, args: string[], opts: { env?: NodeJS.Proces
       partial = parts.pop()!;
       for (const l of parts) if (l.trim()) opts.onLine(l);
     };
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); if (out.length > 8 << 20) out = out.slice(-(4 << 20)); lines(b); });
-    child.stderr.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-16_384); lines(b); });
+    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out.length > 8 << 20) out = out.slice(-(4 << 20)); lines(b); });
+    child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-16_384); lines(b); });
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs) : undefined;
     child.on('error', (e) => { clearTimeout(timer); reject(new ImagingError('tool', `cannot run ${cmd}: ${e.message}`)); });
     child.on('close', (code, signal) => {
