@@ -141,14 +141,21 @@ export class ImageCache {
     await writeFile(`${path}.verified`, `${st.size} ${st.mtimeMs}`);
   }
 
+  private readonly described = new Map<string, { stamp: string; virtualSize: number; format: string }>();
+
   private async describe(path: string, image: SourceImage): Promise<CachedImage> {
     const fmt = qemuFormat(image.diskFormat ?? 'raw');
+    const st = await stat(path);
+    const stamp = `${st.size} ${st.mtimeMs}`;
+    const known = this.described.get(path);
+    if (known && known.stamp === stamp && known.format === fmt) return { path, format: fmt, virtualSize: known.virtualSize, image };
     if (!['raw', 'qcow2'].includes(fmt)) {
       // Other formats boot too, but only qcow2 and raw are tested as overlay bases here.
       if (!['vmdk', 'vdi', 'vpc', 'vhdx', 'qed'].includes(fmt)) throw new ImageCacheError(`Image ${image.id}: disk format ${image.diskFormat} cannot be booted.`);
     }
     const i = await info(path, fmt);
     if (i.backingFile) throw new ImageCacheError(`Image ${image.id} refers to a backing file; refusing to use it.`);
+    this.described.set(path, { stamp, virtualSize: i.virtualSize, format: fmt });
     return { path, format: fmt, virtualSize: i.virtualSize, image };
   }
 

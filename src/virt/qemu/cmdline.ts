@@ -58,7 +58,8 @@ export interface LaunchSpec {
   serialLog: string;
   qmpSocket: string;
   vncSocket: string;
-  guestAgentSocket: string;
+  /** The qemu-guest-agent channel's host socket; absent: no channel (as Nova without hw_qemu_guest_agent). */
+  guestAgentSocket?: string;
   pidFile: string;
   /** SMBIOS serial; defaults to the uuid. */
   smbiosSerial?: string;
@@ -112,9 +113,11 @@ export function buildCommandLine(s: LaunchSpec): string[] {
   a.push('-display', 'none', '-vga', 'std', '-vnc', `unix:${s.vncSocket}`);
   a.push('-chardev', sock('qmp', s.qmpSocket), '-mon', 'chardev=qmp,mode=control');
   a.push('-chardev', `file,id=serial0,path=${escapeOpt(s.serialLog)},append=on`, '-serial', 'chardev:serial0');
-  a.push('-device', 'virtio-serial-pci,id=vserial0');
-  a.push('-chardev', sock('qga0', s.guestAgentSocket));
-  a.push('-device', 'virtserialport,bus=vserial0.0,chardev=qga0,name=org.qemu.guest_agent.0');
+  if (s.guestAgentSocket) {
+    a.push('-device', 'virtio-serial-pci,id=vserial0');
+    a.push('-chardev', sock('qga0', s.guestAgentSocket));
+    a.push('-device', 'virtserialport,bus=vserial0.0,chardev=qga0,name=org.qemu.guest_agent.0');
+  }
   a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
   const serial = s.smbiosSerial ?? s.uuid;
   a.push('-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${escapeOpt(serial)},uuid=${s.uuid}`);

@@ -38,6 +38,8 @@ export interface InstanceState {
   baseKey: string | null;
   /** True while the memory state sits in suspendState and no process runs. */
   suspended: boolean;
+  /** The image says a qemu-guest-agent runs inside (hw_qemu_guest_agent=yes): the channel is there and asked. */
+  guestAgent?: boolean;
 }
 
 /** Paths for instances under `dataDir/instances`. */

@@ -265,10 +265,12 @@ export class QemuDriver implements HypervisorDriver {
     const launch: LaunchSpec = {
       binary: this.binary, name: spec.name, uuid: spec.instanceId, accel: (await this.accel()).accel, machine: this.opts.machine ?? 'pc',
       vcpus: spec.vcpus, memoryMb: spec.memoryMb, disks, nics: await this.nicsFor(spec, sshPort), ...(kernel ? { kernel } : {}),
-      serialLog: p.console, qmpSocket: p.qmp, vncSocket: p.vnc, guestAgentSocket: p.qga, pidFile: p.pid, daemonize: true,
+      serialLog: p.console, qmpSocket: p.qmp, vncSocket: p.vnc, pidFile: p.pid, daemonize: true,
     };
+    const guestAgent = ['yes', 'true', '1'].includes((props.hw_qemu_guest_agent ?? '').toLowerCase());
+    if (guestAgent) launch.guestAgentSocket = p.qga;
     const key = base.path.slice(this.cache.dir.length + 1);
-    return { spec, launch, sshPort, guestAddress: spec.nics.length ? USER_NET.dhcpStart : null, baseKey: key, suspended: false };
+    return { spec, launch, sshPort, guestAddress: spec.nics.length ? USER_NET.dhcpStart : null, baseKey: key, suspended: false, guestAgent };
   }
 
   async spawn(host: string, spec: GuestSpec): Promise<void> {
@@ -431,8 +433,9 @@ export class QemuDriver implements HypervisorDriver {
     const p = this.files.paths(id);
     const m = await this.monitor(id);
     let resume: (() => Promise<void>) | null = null;
+    const st = await this.files.readState(id);
     if (m) {
-      if (await guestAgentFreeze(p.qga)) {
+      if (st?.guestAgent && (await guestAgentFreeze(p.qga))) {
         resume = () => guestAgentThaw(p.qga);
       } else {
         const s = await m.queryStatus();
@@ -617,8 +620,8 @@ export class QemuDriver implements HypervisorDriver {
     if (st.guestAddress) {
       out.guest_network = `QEMU user networking ${USER_NET.net}: the guest holds ${st.guestAddress}, not its Neutron fixed IP`;
     }
-    if (await this.pidOf(id)) {
-      const f = await guestAgentFacts(this.files.paths(id).qga, 1500);
+    if (st.guestAgent && (await this.pidOf(id))) {
+      const f = await guestAgentFacts(this.files.paths(id).qga, 500);
       if (f) {
         if (f.hostname) out.guest_hostname = f.hostname;
         if (f.os) out.guest_os = f.os;

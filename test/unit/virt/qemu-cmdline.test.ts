@@ -44,6 +44,8 @@ test('the command line carries SMBIOS for OpenStack, virtio disk and NIC with th
   assert.ok(a.includes('-daemonize'));
   assert.ok(!a.includes('-incoming'));
   assert.ok(!a.includes('-kernel'));
+  const noAgent = buildCommandLine(spec({ guestAgentSocket: undefined }));
+  assert.ok(!noAgent.some((x) => x.includes('org.qemu.guest_agent.0')), 'no agent channel unless the image asks for one');
 });
 
 test('user networking puts the metadata forward inside the slirp network, SSH on loopback, and restricts the guest', () => {
