@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { ensureDir } from '../util/fs.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createController } from '../app.js';
 import { writeCredentialFiles, readSavedPassword } from './credentials-files.js';
@@ -7,7 +7,7 @@ import { serviceApis } from '../api/registry.js';
 /** `gureum up`: the all-in-one cloud on this machine. Returns when the process should exit. */
 export async function up(flags: ConfigFlags): Promise<void> {
   const config = loadConfig(flags);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  ensureDir(config.dataDir, 0o700);
   const controller = await createController(config);
   const { bootstrap } = controller;
   const password = bootstrap.generatedPassword ?? readSavedPassword(config.dataDir);

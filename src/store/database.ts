@@ -1,7 +1,7 @@
 import { Kysely, SqliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { mkdirSync } from 'node:fs';
+import { ensureDir } from '../util/fs.js';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Database } from './tables.js';
 
@@ -35,7 +35,7 @@ export function openStore(url: string, dataDir: string): Store {
   else throw new Error(`unsupported database URL "${url}" (want sqlite, sqlite:PATH or postgres://...)`);
   if (file !== ':memory:') {
     if (!isAbsolute(file)) file = join(dataDir, file);
-    mkdirSync(dirname(file), { recursive: true });
+    ensureDir(dirname(file));
   }
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
