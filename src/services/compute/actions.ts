@@ -171,7 +171,8 @@ export class ServerActions {
     const sm = extras(inst).systemMetadata;
     const props: Record<string, string> = {};
     for (const [k, v] of Object.entries(sm)) if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k)) props[k.slice(6)] = v;
-    Object.assign(props, metadata, { instance_uuid: inst.id, image_type: action === 'createBackup' ? 'backup' : 'snapshot', base_image_ref: inst.image_ref, user_id: ctx.userId });
+    // As Nova: the caller's metadata may override image_type and friends; a backup's backup_type always wins.
+    Object.assign(props, { instance_uuid: inst.id, image_type: action === 'createBackup' ? 'backup' : 'snapshot', base_image_ref: inst.image_ref, user_id: ctx.userId }, metadata);
     if (action === 'createBackup' && backup) props.backup_type = backup.type;
     const img = await port.createSnapshot(ctx, {
       name, minDisk: Math.max(Number(sm.image_min_disk ?? 0), inst.root_gb), minRam: Number(sm.image_min_ram ?? 0), properties: props,

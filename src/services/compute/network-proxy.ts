@@ -131,7 +131,19 @@ export class NetworkProxy {
     try {
       await this.net.securityGroups.delete(a, id);
     } catch (e) {
-      return translate(e, { 404: 'NotFound', 409: 'BadRequest' });
+      // Rules of other groups that name this one as their remote group go with it (Neutron's cascade); the network
+      // service checks ports first, so a refusal naming a rule means no port uses the group.
+      if (!(isCloudError(e) && e.status === 409 && /in use by rule/.test(e.message))) return translate(e, { 404: 'NotFound', 409: 'BadRequest' });
+      const peers = (await this.net.securityGroups.listRules(SYSTEM_CONTEXT)).filter((r) => r.remote_group_id === id && r.security_group_id !== id);
+      for (const r of peers) {
+        await this.net.securityGroups.deleteRule(SYSTEM_CONTEXT, r.id);
+        await this.net.publish('security_group', 'updated', r.security_group_id);
+      }
+      try {
+        await this.net.securityGroups.delete(a, id);
+      } catch (e2) {
+        return translate(e2, { 404: 'NotFound', 409: 'BadRequest' });
+      }
     }
     await this.net.publish('security_group', 'deleted', id, last);
   }
@@ -213,7 +225,10 @@ export class NetworkProxy {
     await this.net.publish('security_group', 'updated', parent.id);
     const groups = new Map<string, { name: string; tenant_id: string } | null>();
     if (source) groups.set(source.id, { name: source.name, tenant_id: source.project_id });
-    return this.ruleView(made, groups)!;
+    const view = this.ruleView(made, groups)!;
+    // The answer names the cidr as asked ("10.2.3.124/24"), as Nova relays Neutron's remote_ip_prefix.
+    if (!source && cidr) view.ip_range = { cidr };
+    return view;
   }
 
   async deleteRule(a: AuthContext, id: string): Promise<void> {

@@ -54,6 +54,8 @@ test('compute proxy APIs and admin extras', async (t) => {
     const g = (await req('POST', `${V}/os-security-groups`, { security_group: { name: 'rules', description: '' } })).json.security_group;
     const r = await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } });
     assert.equal(r.status, 200, r.text);
+    const host = await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: g.id, ip_protocol: 'udp', from_port: 53, to_port: 53, cidr: '10.2.3.124/24' } });
+    assert.deepEqual(host.json.security_group_rule.ip_range, { cidr: '10.2.3.124/24' }, 'the cidr as asked');
     assert.deepEqual(r.json.security_group_rule, { id: r.json.security_group_rule.id, parent_group_id: g.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, group: {}, ip_range: { cidr: '10.0.0.0/8' } });
     const dup = await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } });
     assert.equal(dup.status, 400);
@@ -69,9 +71,16 @@ test('compute proxy APIs and admin extras', async (t) => {
     assert.equal((await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: 'nope', ip_protocol: 'tcp', from_port: 1, to_port: 2 } })).status, 400);
     assert.equal((await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: '5b4a9a2e-3b6f-4b8e-9d7c-1a2b3c4d5e6f', ip_protocol: 'tcp', from_port: 1, to_port: 2 } })).status, 404);
     const shown = (await req('GET', `${V}/os-security-groups/${g.id}`)).json.security_group;
-    assert.equal(shown.rules.length, 2);
+    assert.equal(shown.rules.length, 3);
     assert.equal((await req('DELETE', `${V}/os-security-group-rules/${r.json.security_group_rule.id}`)).status, 202);
     assert.equal((await req('DELETE', `${V}/os-security-group-rules/${r.json.security_group_rule.id}`)).status, 404);
+    // A peer group named by another group's rule can be deleted; the rule goes with it.
+    const peer = (await req('POST', `${V}/os-security-groups`, { security_group: { name: 'peer', description: '' } })).json.security_group;
+    const viaPeer = await req('POST', `${V}/os-security-group-rules`, { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 80, to_port: 80, group_id: peer.id } });
+    assert.equal(viaPeer.status, 200, viaPeer.text);
+    assert.equal((await req('DELETE', `${V}/os-security-groups/${peer.id}`)).status, 202);
+    const left = (await req('GET', `${V}/os-security-groups/${g.id}`)).json.security_group.rules;
+    assert.equal(left.some((x: any) => x.id === viaPeer.json.security_group_rule.id), false);
   });
 
   await t.test('addSecurityGroup / removeSecurityGroup and servers/{id}/os-security-groups', async () => {
