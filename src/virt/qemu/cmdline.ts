@@ -105,7 +105,9 @@ export function buildCommandLine(s: LaunchSpec): string[] {
   const sock = (id: string, path: string) => `socket,id=${id},path=${escapeOpt(path)},server=on,wait=off`;
   a.push('-name', `guest=${escapeOpt(s.name)},debug-threads=on`);
   a.push('-uuid', s.uuid);
-  a.push('-machine', `${s.machine},accel=${s.accel}`);
+  a.push('-machine', s.machine);
+  // TCG's translation cache defaults to 1 GiB per guest; 64 MiB keeps a small guest's QEMU small.
+  a.push('-accel', s.accel === 'tcg' ? 'tcg,tb-size=64' : 'kvm');
   a.push('-cpu', s.accel === 'kvm' ? 'host' : 'max');
   a.push('-smp', String(s.vcpus));
   a.push('-m', String(s.memoryMb));

@@ -31,7 +31,8 @@ function values(argv: string[], flag: string): string[] {
 test('the command line carries SMBIOS for OpenStack, virtio disk and NIC with the pinned MAC, QMP, VNC, agent and serial log', () => {
   const a = buildCommandLine(spec());
   assert.deepEqual(values(a, '-smbios'), [`type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${uuid},uuid=${uuid}`]);
-  assert.deepEqual(values(a, '-machine'), ['pc,accel=tcg']);
+  assert.deepEqual(values(a, '-machine'), ['pc']);
+  assert.deepEqual(values(a, '-accel'), ['tcg,tb-size=64']);
   assert.deepEqual(values(a, '-cpu'), ['max']);
   assert.ok(values(a, '-drive').includes('file=/d/disk.qcow2,format=qcow2,if=none,id=disk0,discard=unmap'));
   assert.ok(values(a, '-device').includes('virtio-blk-pci,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'));
@@ -74,6 +75,7 @@ test('kernel boot, KVM, resume from a migration socket, read-only config drive a
     nics: [{ id: 'net0', mac: 'fa:16:3e:00:00:02', backend: { kind: 'tap', ifname: 'tap1234' } }],
   }));
   assert.deepEqual(values(a, '-cpu'), ['host']);
+  assert.deepEqual(values(a, '-accel'), ['kvm']);
   assert.deepEqual(values(a, '-kernel'), ['/c/k']);
   assert.deepEqual(values(a, '-initrd'), ['/c/i']);
   assert.deepEqual(values(a, '-append'), ['root=/dev/vda console=ttyS0']);
