@@ -39,6 +39,8 @@ export const BASE_PACKAGES = [
   'linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'dbus', 'cloud-init', 'qemu-guest-agent', 'openssh-server',
   'cloud-guest-utils', 'cloud-initramfs-growroot', 'e2fsprogs', 'extlinux', 'ifupdown', 'isc-dhcp-client', 'netbase',
   'sudo', 'locales', 'ca-certificates', 'iproute2',
+  // debootstrap's resolver does not follow virtual packages: name the providers it would miss.
+  'python3-cffi-backend',
 ];
 
 const KEYS = ['name', 'distro', 'release', 'version', 'arch', 'size', 'min_ram_mb', 'packages', 'services', 'files', 'kernel_cmdline', 'properties', 'description'];
