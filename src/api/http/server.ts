@@ -59,7 +59,12 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
     const config = request.routeOptions.config as RouteConfig | undefined;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0) {
-      const auth = await deps.identity.tokens.validateForRequest(token);
+      // On a public route (version documents, POST /auth/tokens) a stale or bad token is ignored, as Keystone's own
+      // public endpoints do; everywhere else it is a 401.
+      const auth = config?.public
+        ? await deps.identity.tokens.validateForRequest(token).catch(() => undefined)
+        : await deps.identity.tokens.validateForRequest(token);
+      if (!auth) return;
       // Application-credential access rules, enforced as keystonemiddleware does: paths are relative to the service root.
       const path = request.url.slice(svc.prefix.length) || '/';
       if (!requestAllowed(auth.accessRules, svc.type, request.method, path)) {

@@ -98,3 +98,12 @@ test('no token is 401 with WWW-Authenticate; a garbage token is 401', async () =
 test('unknown routes are 404 in Keystone format', async () => {
   isKeystoneError(await cloud.request('GET', '/identity/v3/no-such-thing', { token: cloud.adminToken }), 404);
 });
+
+test('a bad token on a public route is ignored: version discovery and login still work', async () => {
+  assert.equal((await cloud.request('GET', '/identity/v3', { token: 'stale-token' })).status, 200);
+  const login = await cloud.request('POST', '/identity/v3/auth/tokens', {
+    token: 'stale-token',
+    body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: cloud.adminPassword } } } } },
+  });
+  assert.equal(login.status, 201);
+});
