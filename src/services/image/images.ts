@@ -115,6 +115,8 @@ export class Images {
     if (Object.keys(props).length > this.d.options.maxProperties) {
       throw new CloudError('PayloadTooLarge', `Maximum number of image properties (${this.d.options.maxProperties}) exceeded.`);
     }
+    // Glance's add_image: admin, or a member of the project (a reader only reads).
+    if (!allowed(a, 'image:write', { project_id: a.projectId ?? null })) throw forbidden('You are not authorized to create images.');
     const visibility = (cols.visibility as string | undefined) ?? 'shared';
     if (visibility === 'public' && !allowed(a, 'image:publicize')) throw forbidden('You are not authorized to create public images.');
     if (cols.owner !== undefined && cols.owner !== a.projectId && !admin(a)) {
