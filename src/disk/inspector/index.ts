@@ -71,6 +71,12 @@ export interface Verdict {
  */
 export async function verifyImage(src: ByteSource, diskFormat: string, containerFormat = 'bare'): Promise<Verdict> {
   const found = await detect(src);
+  // A Linux kernel (bzImage) keeps the legacy boot-sector signature 0x55aa at byte 510, so it reads as an MBR
+  // with nonsense partition entries. Declared as a kernel (aki) and carrying the boot protocol's "HdrS" magic at
+  // 0x202, those bytes are a setup header, not a partition table: the content is a raw kernel.
+  if (found.name === 'gpt' && diskFormat === 'aki' && (await src.read(0x202, 4)).toString('latin1') === 'HdrS') {
+    return { detected: 'raw', virtualSize: src.size };
+  }
   if (found.unsafe.length) {
     throw new ImageRefused('unsafe', `Image failed safety checks (${found.name}): ${found.unsafe.join('; ')}.`);
   }
