@@ -18,7 +18,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Debian packages per purpose. Extend here; `extends` pulls in another purpose's list. */
 const PACKAGES = {
   // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs'] },
+  // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc'] },
   bench: { extends: 'start', packages: [] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
   imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
