@@ -44,6 +44,15 @@ export interface GuestSpec {
   swapMb?: number;
 }
 
+/** A captured disk in a file the driver owns: valid only while the `snapshot` callback runs. */
+export interface SnapshotFile {
+  /** Format of the file's bytes, e.g. "qcow2" or "raw". */
+  diskFormat: string;
+  path: string;
+  /** Size of the file in bytes. */
+  size: number;
+}
+
 /** What the driver knows about a guest right now. */
 export interface GuestInfo {
   powerState: PowerStateValue;
@@ -72,8 +81,11 @@ export interface HypervisorDriver {
   /** Clean shutdown with a timeout in seconds, then forced off; 0 forces at once. */
   powerOff(host: string, instanceId: string, timeoutSec: number): Promise<void>;
   powerOn(host: string, instanceId: string): Promise<void>;
-  /** Captures the root disk; returns the bytes' format and a readable source for the image service. */
-  snapshot(host: string, instanceId: string): Promise<{ diskFormat: string; data: Buffer }>;
+  /**
+   * Captures the root disk into a temporary file, hands it to `consume` (which streams it to the image service) once
+   * the guest runs again, and removes the file afterwards, also when `consume` fails.
+   */
+  snapshot(host: string, instanceId: string, consume: (file: SnapshotFile) => Promise<void>): Promise<void>;
   /** Boots the guest from a rescue image with its own disk attached second. */
   rescue(host: string, instanceId: string, rescueImageId: string): Promise<void>;
   unrescue(host: string, instanceId: string): Promise<void>;
@@ -87,6 +99,8 @@ export interface HypervisorDriver {
   detachInterface(host: string, instanceId: string, portId: string): Promise<void>;
   /** Guests present on a host, for reconciliation after a restart. */
   listInstances(host: string): Promise<string[]>;
+  /** The unix socket of a running guest's VNC server (for the remote console bridge); null when there is none. */
+  consoleSocket(host: string, instanceId: string): Promise<string | null>;
   /** Facts worth showing in the server's details (SSH forward, guest addresses); null when unknown. */
   details?(host: string, instanceId: string): Promise<Record<string, string> | null>;
 }

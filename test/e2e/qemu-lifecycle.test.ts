@@ -93,7 +93,23 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     assert.equal(img.status, 'active');
     assert.equal(img.disk_format, 'qcow2');
     assert.equal(img.kernel_id !== undefined, true, 'kernel_id carried over so the snapshot boots');
+    assert.ok(img.size > 0);
     assert.equal((await waitStatus(c, id, 'ACTIVE'))['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual(readdirSync(files.dir).filter((f) => f.startsWith('snapshot')), [], 'the streamed snapshot file is gone');
+    assert.deepEqual(readdirSync(c.config.dataDir).filter((f) => f.startsWith('snapshot')), []);
+  });
+
+  await t.test('a snapshot whose upload fails leaves no file and a running guest', async () => {
+    const host = driver.hosts()[0]!.host;
+    let path = '';
+    await assert.rejects(() => driver.snapshot(host, id, async (f) => {
+      path = f.path;
+      assert.ok(existsSync(f.path) && f.size > 0);
+      throw new Error('upload refused');
+    }), /upload refused/);
+    assert.ok(path.startsWith(files.dir));
+    assert.ok(!existsSync(path));
+    assert.equal((await driver.getInfo(host, id))?.powerState, 1, 'the guest runs again');
   });
 
   await t.test('a server from the snapshot boots', async () => {

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { badRequest, conflict, isCloudError } from '../../errors.js';
 import type { AuthContext } from '../auth-context.js';
 import type { ImageService } from '../image/index.js';
@@ -41,10 +41,10 @@ export class ImageServiceAdapter implements ComputeImagePort {
     return { id: i.id, name: i.name ?? '', status: i.status, minDisk: i.min_disk, minRam: i.min_ram, size: i.size, diskFormat: i.disk_format, containerFormat: i.container_format, properties: i.properties };
   }
 
-  async uploadSnapshot(id: string, diskFormat: string, data: Buffer): Promise<void> {
+  async uploadSnapshot(id: string, diskFormat: string, data: Readable, size: number): Promise<void> {
     // The record was made as raw; a driver handing over qcow2 says so before the bytes are inspected.
     if (diskFormat !== 'raw') await this.image.images.update(COMPUTE_SERVICE, id, [{ op: 'replace', path: ['disk_format'], value: diskFormat }]);
-    await this.image.uploadImageData(COMPUTE_SERVICE, id, Readable.from([data]), data.length);
+    await this.image.uploadImageData(COMPUTE_SERVICE, id, data, size);
   }
 
   async listBackups(instanceId: string, backupType: string): Promise<{ id: string; createdAt: string }[]> {

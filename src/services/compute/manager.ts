@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { InstanceRow } from '../../store/compute-tables.js';
 import type { Database } from '../../store/tables.js';
@@ -58,6 +59,20 @@ export class ComputeManager {
       }
       if (actionId) await this.x.actions.finish(trx, actionId, error);
       await this.x.queue.complete(trx, task.id);
+    });
+  }
+
+  /** The driver writes the root disk to a file; it is streamed to the image service, then the driver removes it. */
+  private async snapshotInto(host: string, id: string, imageId: string): Promise<void> {
+    const image = this.x.image();
+    if (!image) throw new Error('no image service to store the snapshot in');
+    await this.driver.snapshot(host, id, async (f) => {
+      const data = createReadStream(f.path);
+      try {
+        await image.uploadSnapshot(imageId, f.diskFormat, data, f.size);
+      } finally {
+        data.destroy();
+      }
     });
   }
 
@@ -176,8 +191,7 @@ export class ComputeManager {
       case 'snapshot': {
         const imageId = String(task.payload.imageId);
         try {
-          const snap = await d.snapshot(host, id);
-          await this.x.image()?.uploadSnapshot(imageId, snap.diskFormat, snap.data);
+          await this.snapshotInto(host, id, imageId);
         } catch (e) {
           await this.x.image()?.deleteImage(imageId).catch(() => {});
           throw e;
@@ -187,10 +201,7 @@ export class ComputeManager {
       }
       case 'shelve': {
         const imageId = task.payload.imageId ? String(task.payload.imageId) : null;
-        if (imageId) {
-          const snap = await d.snapshot(host, id);
-          await this.x.image()?.uploadSnapshot(imageId, snap.diskFormat, snap.data);
-        }
+        if (imageId) await this.snapshotInto(host, id, imageId);
         await d.powerOff(host, id, 0);
         return this.offload(task, inst, host, imageId);
       }

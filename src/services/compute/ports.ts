@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AuthContext } from '../auth-context.js';
 
 /** What compute needs to know about an image. */
@@ -22,8 +23,8 @@ export interface ComputeImagePort {
   createSnapshot(ctx: AuthContext, spec: {
     name: string; minDisk: number; minRam: number; properties: Record<string, string>;
   }): Promise<ComputeImage>;
-  /** Stores the snapshot's bytes and makes it active (runs on the host side, with the service's own rights). */
-  uploadSnapshot(id: string, diskFormat: string, data: Buffer): Promise<void>;
+  /** Streams the snapshot's bytes (`size` of them) and makes it active (host side, with the service's own rights). */
+  uploadSnapshot(id: string, diskFormat: string, data: Readable, size: number): Promise<void>;
   /** The backups of one type made from an instance, newest first (for createBackup's rotation). */
   listBackups?(instanceId: string, backupType: string): Promise<{ id: string; createdAt: string }[]>;
   /** Removes an image (a shelve snapshot after unshelve, a failed snapshot); unknown ids are ignored. */

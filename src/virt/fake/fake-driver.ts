@@ -1,5 +1,8 @@
 import { CloudError } from '../../errors.js';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type PowerStateValue } from '../driver.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type PowerStateValue, type SnapshotFile } from '../driver.js';
 
 /** Options of the fake driver: how many hosts and how big. */
 export interface FakeDriverOptions {
@@ -12,6 +15,8 @@ export interface FakeDriverOptions {
   localGb?: number;
   /** Milliseconds each operation takes (default 0). */
   delayMs?: number;
+  /** Where snapshot files are written while they are uploaded (default: the system's temporary folder). */
+  tmpDir?: string;
 }
 
 interface FakeGuest {
@@ -28,11 +33,13 @@ export class FakeDriver implements HypervisorDriver {
   private readonly capacity: HostCapacity[];
   private readonly guests = new Map<string, Map<string, FakeGuest>>();
   private readonly delayMs: number;
+  private readonly tmpDir: string;
 
   constructor(opts: FakeDriverOptions = {}) {
     const n = Math.max(1, opts.hosts ?? 1);
     const base = opts.hostName ?? 'fake-host';
     this.delayMs = opts.delayMs ?? 0;
+    this.tmpDir = opts.tmpDir ?? tmpdir();
     this.capacity = Array.from({ length: n }, (_, i) => {
       const host = n === 1 ? base : `${base}-${String(i + 1).padStart(4, '0')}`;
       return {
@@ -133,10 +140,24 @@ export class FakeDriver implements HypervisorDriver {
     this.bootLog(g);
   }
 
-  async snapshot(host: string, id: string): Promise<{ diskFormat: string; data: Buffer }> {
+  /** Writes a small raw "disk" to a temporary file, as a real driver would, and removes it after `consume`. */
+  async snapshot(host: string, id: string, consume: (file: SnapshotFile) => Promise<void>): Promise<void> {
     await this.wait();
     const g = this.guest(host, id);
-    return { diskFormat: 'raw', data: Buffer.from(`fake disk of ${g.spec.instanceId}\n`) };
+    const dir = await mkdtemp(join(this.tmpDir, 'gureum-fake-snapshot-'));
+    try {
+      const path = join(dir, 'disk.raw');
+      const data = Buffer.from(`fake disk of ${g.spec.instanceId}\n`);
+      await writeFile(path, data);
+      await consume({ diskFormat: 'raw', path, size: data.length });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The fake guests have no graphical console. */
+  async consoleSocket(_host: string, _id: string): Promise<string | null> {
+    return null;
   }
 
   async rescue(host: string, id: string, _rescueImageId: string): Promise<void> {

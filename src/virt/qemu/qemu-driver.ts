@@ -1,12 +1,13 @@
 // The `qemu` hypervisor driver: one QEMU process per instance, run directly and driven over QMP.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readdirSync, statfsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CloudError } from '../../errors.js';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver } from '../driver.js';
+import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type SnapshotFile } from '../driver.js';
 import { ImageCache, type ImageSource } from '../../disk/image-cache.js';
 import { createBlank, createOverlay, flatten, growDisk, rootDiskBytes } from '../../disk/overlay.js';
 import { accelCacheKey, bootsUnderKvm, cachedAccel, chooseAccel, kvmDeviceUsable, type AccelChoice, type AccelMode } from './accel.js';
@@ -46,6 +47,9 @@ export interface QemuDriverOptions {
 export const USER_NET = { net: '169.254.169.0/24', host: '169.254.169.1', dhcpStart: '169.254.169.15' } as const;
 
 const GiB = 1024 ** 3;
+
+/** Names of the temporary snapshot files in an instance folder. */
+const SNAPSHOT_FILE = /^snapshot-[0-9a-f]{12}\.qcow2$/;
 
 /** Facts the compute API shows in a server's details. */
 export interface GuestDetails {
@@ -426,16 +430,18 @@ export class QemuDriver implements HypervisorDriver {
 
   /**
    * A consistent copy of the root disk: file systems frozen by the guest agent when one answers, else the guest
-   * paused (which flushes its disks); the chain flattened into one qcow2; the guest back as it was.
+   * paused (which flushes its disks); the chain flattened into one qcow2 file in the instance folder; the guest back
+   * as it was before `consume` streams the file out; the file removed whatever happens.
    */
-  async snapshot(host: string, id: string): Promise<{ diskFormat: string; data: Buffer }> {
-    await this.state(host, id);
+  async snapshot(host: string, id: string, consume: (file: SnapshotFile) => Promise<void>): Promise<void> {
+    const st = await this.state(host, id);
     const p = this.files.paths(id);
+    // A snapshot interrupted by a restart left its file: nothing else can be using it (one task per instance).
+    for (const f of readdirSafe(p.dir)) if (SNAPSHOT_FILE.test(f)) await rm(join(p.dir, f), { force: true });
     const m = await this.monitor(id);
     let resume: (() => Promise<void>) | null = null;
-    const st = await this.files.readState(id);
     if (m) {
-      if (st?.guestAgent && (await guestAgentFreeze(p.qga))) {
+      if (st.guestAgent && (await guestAgentFreeze(p.qga))) {
         resume = () => guestAgentThaw(p.qga);
       } else {
         const s = await m.queryStatus();
@@ -445,17 +451,16 @@ export class QemuDriver implements HypervisorDriver {
         }
       }
     }
-    const tmp = await mkdtemp(join(this.opts.dataDir, 'snapshot-'));
+    const out = join(p.dir, `snapshot-${randomBytes(6).toString('hex')}.qcow2`);
     try {
-      const out = join(tmp, 'snapshot.qcow2');
       try {
         await flatten(p.root, out);
       } finally {
         if (resume) await resume();
       }
-      return { diskFormat: 'qcow2', data: await readFile(out) };
+      await consume({ diskFormat: 'qcow2', path: out, size: (await stat(out)).size });
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await rm(out, { force: true });
     }
   }
 
@@ -608,6 +613,14 @@ export class QemuDriver implements HypervisorDriver {
     const ids = new Set(readdirSafe(this.files.root).filter((n) => /^[0-9a-f-]{36}$/.test(n)));
     for (const id of qemuProcessesUnder(this.files.root).values()) ids.add(id);
     return [...ids];
+  }
+
+  /** The VNC socket of a running guest (QEMU listens on it from start; one client at a time is QEMU's own rule). */
+  async consoleSocket(host: string, id: string): Promise<string | null> {
+    if (host !== this.capacity.host) return null;
+    if (!(await this.files.readState(id)) || !(await this.pidOf(id))) return null;
+    const path = this.files.paths(id).vnc;
+    return existsSync(path) ? path : null;
   }
 
   /** What the server's details show: SSH forward, guest address in user networking, guest agent facts. */

@@ -22,3 +22,27 @@ test('fake driver simulates numbered hosts and power states', async () => {
   assert.deepEqual(await d.listInstances('h-0003'), []);
   await assert.rejects(() => d.pause('h-0001', 'missing'));
 });
+
+test('fake driver snapshot hands over a file and removes it afterwards, also when the upload fails', async () => {
+  const { mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const tmp = mkdtempSync(join(tmpdir(), 'gureum-fake-snap-test-'));
+  try {
+    const d = new FakeDriver({ tmpDir: tmp });
+    await d.spawn('fake-host', spec);
+    let seen = '';
+    await d.snapshot('fake-host', 'i1', async (f) => {
+      assert.equal(f.diskFormat, 'raw');
+      seen = readFileSync(f.path, 'utf8');
+      assert.equal(f.size, Buffer.byteLength(seen));
+    });
+    assert.match(seen, /fake disk of i1/);
+    assert.deepEqual(readdirSync(tmp), [], 'no temporary file left after an upload');
+    await assert.rejects(() => d.snapshot('fake-host', 'i1', async () => { throw new Error('upload broke'); }), /upload broke/);
+    assert.deepEqual(readdirSync(tmp), [], 'no temporary file left after a failed upload');
+    assert.equal(await d.consoleSocket('fake-host', 'i1'), null);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
