@@ -5,6 +5,7 @@ import type { ImageService } from './services/image/index.js';
 import type { NetworkService } from './services/network/index.js';
 import type { ComputeService } from './services/compute/index.js';
 import type { MetadataService } from './services/metadata/index.js';
+import type { ConsoleService } from './services/console/index.js';
 
 /** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
 export interface AppDeps {
@@ -15,4 +16,6 @@ export interface AppDeps {
   network: NetworkService;
   compute: ComputeService;
   metadata: MetadataService;
+  /** Remote console tokens (noVNC websocket proxy). */
+  console: ConsoleService;
 }

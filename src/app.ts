@@ -15,6 +15,8 @@ import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
 import { MetadataService, loopbackUrl } from './services/metadata/index.js';
 import { metadataApi } from './api/metadata/index.js';
+import { ConsoleService } from './services/console/index.js';
+import { consoleApi } from './api/console/index.js';
 import { bootstrapTinyImage } from './imaging/tiny/index.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
@@ -47,10 +49,11 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       if (api.catalog === false) continue;
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
     }
-    const deps: AppDeps = { config, store, identity, image, network, compute, metadata };
-    const server = await buildServer(deps, [...serviceApis, metadataApi]);
+    const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver });
+    const deps: AppDeps = { config, store, identity, image, network, compute, metadata, console: consoles };
+    const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
     if (config.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
-    const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
+    const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
     return {
       deps, server, bootstrap,

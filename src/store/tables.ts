@@ -3,6 +3,7 @@ import type { IdentityExtraTables, IdentityFilterTables } from './identity-extra
 import type { ImageTables } from './image-tables.js';
 import type { ComputeTables } from './compute-tables.js';
 import type { NetworkTables } from './network-tables.js';
+import type { ConsoleTables } from './console-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
-export interface Database extends IdentityTables, IdentityExtraTables, IdentityFilterTables, ImageTables, NetworkTables, ComputeTables {}
+export interface Database extends IdentityTables, IdentityExtraTables, IdentityFilterTables, ImageTables, NetworkTables, ComputeTables, ConsoleTables {}

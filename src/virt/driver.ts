@@ -99,6 +99,8 @@ export interface HypervisorDriver {
   detachInterface(host: string, instanceId: string, portId: string): Promise<void>;
   /** Guests present on a host, for reconciliation after a restart. */
   listInstances(host: string): Promise<string[]>;
+  /** Remote console protocols this driver serves ("vnc"); empty when it has none (the fake). */
+  readonly consoleProtocols: readonly string[];
   /** The unix socket of a running guest's VNC server (for the remote console bridge); null when there is none. */
   consoleSocket(host: string, instanceId: string): Promise<string | null>;
   /** Facts worth showing in the server's details (SSH forward, guest addresses); null when unknown. */

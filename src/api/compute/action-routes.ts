@@ -10,13 +10,17 @@ import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import type { ActionHandler } from './proxy-routes.js';
 
+/** Makes a remote console URL for a checked instance (src/services/console); throws ConsoleTypeUnavailable. */
+export type ConsoleUrlMaker = (instanceId: string, host: string, type: string) => Promise<string>;
+
 /** POST /servers/{id}/action and the remote-consoles resource. */
-export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews, extra: Record<string, ActionHandler> = {}): void {
+export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews, extra: Record<string, ActionHandler> = {}, consoleUrlOf?: ConsoleUrlMaker): void {
   const act = compute.serverActions;
-  const consoleUrl = (kind: string) => {
-    const token = uuid();
-    const base = v.root.replace(/^http/, kind === 'serial' ? 'ws' : 'http');
-    return kind === 'serial' ? `${base}/console/serial/?token=${token}` : `${v.root}/console/${kind}/vnc_auto.html?path=%3Ftoken%3D${token}`;
+  // Only noVNC is served (src/api/console); the serial console is not enabled, as Nova answers then.
+  const consoleUrl = async (ctx: Parameters<typeof act.checkConsole>[0], id: string, kind: string, type: string): Promise<string> => {
+    const inst = await act.checkConsole(ctx, id);
+    if (kind !== 'vnc' || !consoleUrlOf) throw new CloudError('BadRequest', `Unavailable console type ${type}.`, { code: 'ConsoleTypeUnavailable' });
+    return consoleUrlOf(inst.id, inst.host!, type);
   };
 
   app.post('/servers/:id/action', async (req, reply) => {
@@ -162,9 +166,7 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
         const kind = name === 'os-getSerialConsole' ? 'serial' : name === 'os-getVNCConsole' ? 'vnc' : name === 'os-getSPICEConsole' ? 'spice' : 'rdp';
         const okTypes: Record<string, string[]> = { vnc: ['novnc', 'xvpvnc'], spice: ['spice-html5'], rdp: ['rdp-html5'], serial: ['serial'] };
         if (!okTypes[kind]!.includes(type)) throw badRequest(`Invalid input for field/attribute type. Value: ${type}.`);
-        if (kind === 'rdp' || kind === 'spice') throw new CloudError('BadRequest', 'Unavailable console type.', { status: 400 });
-        await act.checkConsole(a, id);
-        return reply.code(200).send({ console: { type, url: consoleUrl(kind) } });
+        return reply.code(200).send({ console: { type, url: await consoleUrl(a, id, kind, type) } });
       }
       case 'changePassword': {
         const o = obj();
@@ -202,8 +204,6 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const valid: Record<string, string[]> = { vnc: ['novnc', 'xvpvnc'], spice: ['spice-html5'], serial: ['serial'], rdp: ['rdp-html5'], mks: ['webmks'] };
     if (!valid[protocol]) throw invalid('protocol', protocol);
     if (!valid[protocol]!.includes(type)) throw invalid('type', type);
-    if (protocol !== 'vnc' && protocol !== 'serial') throw badRequest('Unavailable console type.');
-    await act.checkConsole(a, id);
-    return reply.code(200).send({ remote_console: { protocol, type, url: consoleUrl(protocol) } });
+    return reply.code(200).send({ remote_console: { protocol, type, url: await consoleUrl(a, id, protocol, type) } });
   });
 }

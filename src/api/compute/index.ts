@@ -47,7 +47,10 @@ export const computeApi: ServiceApi = {
       accountRoutes(v21, compute, views);
       serverRoutes(v21, compute, views);
       const proxy = new NetworkProxy(deps.network);
-      actionRoutes(v21, compute, views, networkProxyActions(compute, proxy));
+      actionRoutes(v21, compute, views, networkProxyActions(compute, proxy), async (instanceId, host, type) => {
+        const { token } = await deps.console.issue(instanceId, host, type);
+        return `${deps.config.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
+      });
       adminRoutes(v21, compute, views);
       networkProxyRoutes(v21, compute, proxy);
       imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.publicUrl}/image`);

@@ -6,6 +6,7 @@ import * as identitySecurity from './2026112207-identity-security.js';
 import * as image from './2026112202-image.js';
 import * as compute from './2026112205-compute.js';
 import * as network from './2026112204-network.js';
+import * as consoleTokens from './2026112208-console.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026112202-image': image,
   '2026112205-compute': compute,
   '2026112204-network': network,
+  '2026112208-console': consoleTokens,
 };

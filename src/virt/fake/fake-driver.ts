@@ -30,6 +30,7 @@ interface FakeGuest {
 /** An in-memory hypervisor in the spirit of Nova's fake driver: instant, deterministic, many hosts. */
 export class FakeDriver implements HypervisorDriver {
   readonly type = 'fake';
+  readonly consoleProtocols: readonly string[] = [];
   private readonly capacity: HostCapacity[];
   private readonly guests = new Map<string, Map<string, FakeGuest>>();
   private readonly delayMs: number;

@@ -92,6 +92,7 @@ function freePort(): Promise<number> {
 /** The QEMU driver. Files per instance under DATA_DIR/instances/<uuid>, bases under DATA_DIR/cache/images. */
 export class QemuDriver implements HypervisorDriver {
   readonly type = 'qemu';
+  readonly consoleProtocols = ['vnc'] as const;
   readonly binary: string;
   readonly files: InstanceFiles;
   readonly cache: ImageCache;
