@@ -3,7 +3,7 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { ImagingError } from './errors.js';
 import { diskFormatOf } from './guest.js';
-import { GuestfishSession } from './guestfish.js';
+import { GuestfishSession, GuestfsError } from './guestfish.js';
 import { requireTools, runTool } from './tools.js';
 
 /** Virtual and on-disk sizes of an image. */
@@ -79,13 +79,23 @@ export async function shrinkImage(path: string, opts: { slackBytes?: number } = 
       const starts = [...list.matchAll(/part_num: (\d+)\s+part_start: (\d+)/g)].map((m) => ({ n: Number(m[1]), start: Number(m[2]) }));
       const start = starts.find((p) => p.n === n)?.start;
       if (start === undefined) throw new ImagingError('tool', 'shrink: could not read the partition start');
-      const endSect = Math.floor((start + fsBytes) / 512) - 1;
-      await g.call(['part-resize', '/dev/sda', String(n), String(endSect)]);
+      const endSect = Math.floor((start + fsBytes) / 512) - 1; // part-list gives the start in bytes
+      if (n > 4) throw new ImagingError('bad-input', 'shrink: the last filesystem is in a logical partition; only primary MBR partitions are handled');
+      // parted asks for confirmation before shrinking a partition (part-resize fails without a terminal), so the
+      // entry is recreated with the same start, type and boot flag: the data does not move.
+      const [boot, id] = await g.batch([['part-get-bootable', '/dev/sda', String(n)], ['part-get-mbr-id', '/dev/sda', String(n)]]);
+      await g.call(['part-del', '/dev/sda', String(n)]);
+      await g.call(['part-add', '/dev/sda', 'p', String(start / 512), String(endSect)]);
+      await g.call(['part-set-mbr-id', '/dev/sda', String(n), String(Number(id!.trim()))]);
+      if (boot!.trim() === 'true') await g.call(['part-set-bootable', '/dev/sda', String(n), 'true']);
       newSize = Math.ceil(((endSect + 1) * 512) / 2 ** 20) * 2 ** 20;
     } else {
       newSize = fsBytes;
     }
     await g.call(['sync']);
+  } catch (e) {
+    if (e instanceof GuestfsError) throw new ImagingError('tool', `shrink: ${e.message}`);
+    throw e;
   } finally {
     await g.close();
   }
