@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     console.log(`accelerator: ${accel.accel} (${accel.reason})`);
     const toActive: number[] = [];
     const toFinished: number[] = [];
+    const timelines: string[][] = [];
     for (let i = 0; i < BOOTS; i++) {
       const t0 = performance.now();
       const id = await create(`boot${i}`);
@@ -112,11 +113,16 @@ async function main(): Promise<void> {
       toActive.push(performance.now() - t0);
       await untilFinished(id);
       toFinished.push(performance.now() - t0);
+      timelines.push(readFileSync(driver.files.paths(id).console, 'utf8').split('\n').filter((l) => /gureum-tiny: \[/.test(l)).map((l) => l.trim()));
       await inject('DELETE', `${V}/servers/${id}`, token);
       while ((await inject('GET', `${V}/servers/${id}`, token)).status !== 404) await sleep(20);
     }
     console.log(`POST /servers -> ACTIVE (tiny, ${BOOTS} boots one at a time): p50 ${ms(pct(toActive, 50))}, max ${ms(Math.max(...toActive))}`);
     console.log(`POST /servers -> guest finished line: p50 ${ms(pct(toFinished, 50))}, max ${ms(Math.max(...toFinished))}`);
+    // The guest's own steps (uptime in seconds) for the boot closest to the median: where the time goes.
+    const median = pct(toFinished, 50);
+    const closest = toFinished.reduce((best, v, i) => (Math.abs(v - median) < Math.abs(toFinished[best]! - median) ? i : best), 0);
+    console.log(`guest timeline of boot ${closest} (${ms(toFinished[closest]!)}):\n  ${timelines[closest]!.join('\n  ')}`);
 
     const rssBefore = process.memoryUsage().rss;
     const ids: string[] = [];
