@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from './lib/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
@@ -14,7 +15,10 @@ let failed = 0;
 for (const name of chosen) {
   if (!all.includes(name)) { console.error(`bench: no benchmark "${name}" (have: ${all.join(', ')})`); failed++; continue; }
   console.log(`\n=== bench/${name}`);
-  const r = spawnSync(process.execPath, [join(here, name, 'main.js')], { stdio: 'inherit' });
+  // In-process benchmarks run with the same Node flags and malloc setting as `npm start`, so they measure what users run.
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, join(here, name, 'main.js')], {
+    stdio: 'inherit', env: { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env },
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);
