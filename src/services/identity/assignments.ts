@@ -1,5 +1,5 @@
 import type { IdentityDeps } from './common.js';
-import type { AssignmentRow, AssignmentType } from '../../store/identity-tables.js';
+import type { AssignmentRow, AssignmentType, ProjectRow } from '../../store/identity-tables.js';
 import { notFound, badRequest } from '../../errors.js';
 import type { Roles } from './roles.js';
 import type { Projects } from './projects.js';
@@ -102,15 +102,16 @@ export class Assignments {
   }
 
   /** The role ids a user effectively holds on a scope, implied roles included, domain-specific roles left out. */
-  async effectiveRoleIds(userId: string, scope: Target): Promise<Set<string>> {
+  async effectiveRoleIds(userId: string, scope: Target, loadedProject?: ProjectRow): Promise<Set<string>> {
     const db = this.d.db;
     const groups = (await db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()).map((r) => r.group_id);
     const actors = [userId, ...groups];
     let direct: { role_id: string }[];
     if ('project' in scope) {
-      const proj = await this.projects.find(scope.project);
+      const proj = loadedProject?.id === scope.project ? loadedProject : await this.projects.find(scope.project);
       if (!proj) return new Set();
-      const ancestors = (await this.projects.ancestors(scope.project)).map((p) => p.id);
+      // A top-level project has no ancestors: skip the walk.
+      const ancestors = proj.parent_id ? (await this.projects.ancestors(scope.project)).map((p) => p.id) : [];
       direct = await db.selectFrom('assignments').select('role_id').where('actor_id', 'in', actors).where((eb) => eb.or([
         eb.and([eb('type', 'in', ['UserProject', 'GroupProject']), eb('target_id', '=', scope.project), eb('inherited', '=', 0)]),
         ...(ancestors.length ? [eb.and([eb('type', 'in', ['UserProject', 'GroupProject']), eb('target_id', 'in', ancestors), eb('inherited', '=', 1)])] : []),

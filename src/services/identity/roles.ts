@@ -5,6 +5,9 @@ import { fromJson, isUniqueViolation, inTransaction } from '../../store/database
 import { hexId } from '../../util/ids.js';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 
+/** How old the cached role snapshot may be before it is read again. */
+const SNAPSHOT_TTL_MS = 2000;
+
 export interface Role { id: string; name: string; domain_id: string | null; description: string; options: Record<string, unknown>; extra: Record<string, unknown> }
 
 const KNOWN = ['id', 'name', 'domain_id', 'description', 'options'] as const;
@@ -17,8 +20,11 @@ export const toRole = (r: RoleRow): Role => ({
 
 /** Roles (global and domain-specific) and role inference rules (implied roles). */
 export class Roles {
-  /** Cache of the inference graph; invalidated on every change to it. Small and hot (every token validation). */
-  private implications: Map<string, string[]> | undefined;
+  /**
+   * Snapshot of all roles and the inference graph: small and read on every token validation. Invalidated on every
+   * local change, and at most SNAPSHOT_TTL_MS old, so changes made by another controller (PostgreSQL) show soon.
+   */
+  private snapshot: { rows: Map<string, RoleRow>; graph: Map<string, string[]>; at: number } | undefined;
 
   constructor(private readonly d: IdentityDeps, private readonly onRoleDeleted: (roleId: string) => Promise<void>) {}
 
@@ -34,6 +40,7 @@ export class Roles {
     };
     try {
       await this.d.db.insertInto('roles').values(row).execute();
+      this.invalidate();
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${name}.`);
       throw e;
@@ -65,8 +72,23 @@ export class Roles {
 
   async byIds(ids: string[]): Promise<Map<string, RoleRow>> {
     if (!ids.length) return new Map();
-    const rows = await this.d.db.selectFrom('roles').selectAll().where('id', 'in', ids).execute();
-    return new Map(rows.map((r) => [r.id, r]));
+    const { rows } = await this.load();
+    const out = new Map<string, RoleRow>();
+    for (const id of ids) {
+      const r = rows.get(id);
+      if (r) out.set(id, r);
+    }
+    return out;
+  }
+
+  private async load(): Promise<NonNullable<Roles['snapshot']>> {
+    if (this.snapshot && Date.now() - this.snapshot.at < SNAPSHOT_TTL_MS) return this.snapshot;
+    const at = Date.now();
+    const [roleRows, implied] = [await this.d.db.selectFrom('roles').selectAll().execute(), await this.d.db.selectFrom('implied_roles').selectAll().execute()];
+    const graph = new Map<string, string[]>();
+    for (const r of implied) graph.set(r.prior_role_id, [...(graph.get(r.prior_role_id) ?? []), r.implied_role_id]);
+    this.snapshot = { rows: new Map(roleRows.map((r) => [r.id, r])), graph, at };
+    return this.snapshot;
   }
 
   async update(id: string, body: Record<string, unknown>): Promise<Role> {
@@ -78,6 +100,7 @@ export class Roles {
     if (body.options !== undefined) patch.options = JSON.stringify({ ...cur.options, ...(body.options as object) });
     try {
       await this.d.db.updateTable('roles').set(patch).where('id', '=', id).execute();
+      this.invalidate();
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to update role - Duplicate entry found with name ${String(body.name)}.`);
       throw e;
@@ -93,7 +116,7 @@ export class Roles {
       await trx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)])).execute();
       await trx.deleteFrom('roles').where('id', '=', id).execute();
     });
-    this.implications = undefined;
+    this.invalidate();
     await this.onRoleDeleted(id);
   }
 
@@ -108,7 +131,7 @@ export class Roles {
     if (this.expand([impliedId], graph).has(priorId)) throw badRequest('This implied role would create a cycle.');
     const exists = await this.hasImplication(priorId, impliedId);
     if (!exists) await this.d.db.insertInto('implied_roles').values({ prior_role_id: priorId, implied_role_id: impliedId }).execute();
-    this.implications = undefined;
+    this.invalidate();
     return { prior, implied };
   }
 
@@ -127,7 +150,7 @@ export class Roles {
   async deleteImplication(priorId: string, impliedId: string): Promise<void> {
     await this.getImplication(priorId, impliedId);
     await this.d.db.deleteFrom('implied_roles').where('prior_role_id', '=', priorId).where('implied_role_id', '=', impliedId).execute();
-    this.implications = undefined;
+    this.invalidate();
   }
 
   async listImplications(priorId?: string): Promise<{ prior: Role; implies: Role[] }[]> {
@@ -147,13 +170,7 @@ export class Roles {
   }
 
   private async graph(): Promise<Map<string, string[]>> {
-    if (!this.implications) {
-      const rows = await this.d.db.selectFrom('implied_roles').selectAll().execute();
-      const g = new Map<string, string[]>();
-      for (const r of rows) g.set(r.prior_role_id, [...(g.get(r.prior_role_id) ?? []), r.implied_role_id]);
-      this.implications = g;
-    }
-    return this.implications;
+    return (await this.load()).graph;
   }
 
   private expand(ids: Iterable<string>, g: Map<string, string[]>): Set<string> {
@@ -180,6 +197,6 @@ export class Roles {
   }
 
   invalidate(): void {
-    this.implications = undefined;
+    this.snapshot = undefined;
   }
 }

@@ -143,7 +143,7 @@ export class Tokens {
       const granted = await this.roles.expandImplied(fromJson<string[]>(ac.roles, []));
       roleIds = new Set([...granted].filter((r) => held.has(r)));
     } else {
-      roleIds = await this.assignments.effectiveRoleIds(row.user_id, scope);
+      roleIds = await this.assignments.effectiveRoleIds(row.user_id, scope, info.project);
     }
     if (roleIds.size === 0) return undefined;
     const roleRows = await this.roles.byIds([...roleIds]);
