@@ -99,7 +99,10 @@ export async function captureServer(repo: ImageRepo, server: string, name: strin
     log(`snapshot ${snapId} active (${String(snap.size ?? '?')} bytes); downloading`);
     const result = await withDownloaded(repo, snapId, async (file, img) => {
       log('seal');
-      const seal = await sealImage(file);
+      const seal = await sealImage(file).catch((e: unknown) => {
+        if (e instanceof ImagingError) throw new ImagingError(e.code, `the snapshot of server ${server} (image ${snapId}) cannot be sealed, nothing was published: ${e.message}`);
+        throw e;
+      });
       log(`sealed: ${seal.changes.length} changes; compress`);
       const compressed = `${file}.compressed.qcow2`;
       await convertImage(file, { toFormat: 'qcow2', compress: true, output: compressed });

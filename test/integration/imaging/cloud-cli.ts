@@ -1,0 +1,55 @@
+// Helpers of the imaging integration tests that run `gureum image` against a running cloud.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
+import { MAIN_JS, passwordAuthBody, type TestServer } from '../../helpers/server.js';
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs `gureum ARGS` as its own process; OS_* variables removed so credentials come from the data dir. */
+export function gureum(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
+  for (const k of Object.keys(env)) if (k.startsWith('OS_')) delete env[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', MAIN_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A token and the image endpoint of the server's admin. */
+export async function glance(server: TestServer): Promise<{ token: string; imageUrl: string; computeUrl: string }> {
+  const res = await fetch(`${server.baseUrl}/identity/v3/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(passwordAuthBody(server.admin)),
+  });
+  assert.equal(res.status, 201);
+  const body = (await res.json()) as { token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } };
+  const url = (type: string) => body.token.catalog.find((s) => s.type === type)!.endpoints.find((e) => e.interface === 'public')!.url.replace(/\/+$/, '');
+  return { token: res.headers.get('x-subject-token')!, imageUrl: url('image'), computeUrl: url('compute') };
+}
+
+export async function imagesNamed(g: { token: string; imageUrl: string }, name: string): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${g.imageUrl}/v2/images?name=${encodeURIComponent(name)}`, { headers: { 'x-auth-token': g.token } });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { images: Record<string, unknown>[] }).images;
+}
+
+/** A planted (unsealed) Debian-looking ext4 as qcow2 with a virtual size of 1100 MiB (min_disk must round up to 2). */
+export function plantedQcow2(dir: string, name: string): string {
+  const tree = join(dir, `${name}-tree`);
+  plantTree(tree);
+  const raw = join(dir, `${name}.raw`);
+  execFileSync('mke2fs', ['-q', '-t', 'ext4', '-L', 'gureum-root', '-d', tree, '-F', raw, '48M']);
+  const q = join(dir, `${name}.qcow2`);
+  execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, q]);
+  execFileSync('qemu-img', ['resize', '-f', 'qcow2', q, '1100M'], { stdio: 'ignore' });
+  rmSync(raw);
+  return q;
+}
+
