@@ -212,6 +212,8 @@ export async function imageCommand(argv: string[]): Promise<number> {
           }, () => true);
           if (f.bool('json')) out(JSON.stringify({ steps: steps.length, ...(derived ? { image: derived } : {}) }));
           else { out(`customized (${steps.length} steps)`); reportDerived(derived, false); }
+          // virt-customize writes a machine-id and random seed, and package installs write logs and caches.
+          err('note: customize leaves per-instance identity (virt-customize sets /etc/machine-id; installs write logs and caches): run `gureum image seal` before publishing');
         } finally {
           if (pwDir) rmSync(pwDir, { recursive: true, force: true });
         }
