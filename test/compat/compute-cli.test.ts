@@ -5,20 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, openstackOk, CliError, OPENSTACK_BIN, type CliIdentity, type CliResult } from '../helpers/openstack.js';
+import { hasOpenstackCli, openstack, openstackJson, openstackOk, OPENSTACK_BIN, type CliIdentity, explained } from '../helpers/openstack.js';
 import { requireOrSkip } from '../helpers/requirements.js';
-
-function lastExchanges(res: CliResult, n = 4): string {
-  return res.stderr.split('\n').filter((l) => /^(REQ: |RESP: |RESP BODY: )/.test(l)).slice(-n).map((l) => l.slice(0, 700)).join('\n');
-}
-async function explained<T>(run: Promise<T>): Promise<T> {
-  try {
-    return await run;
-  } catch (err) {
-    if (err instanceof CliError) err.message += `\n--- last HTTP exchanges ---\n${lastExchanges(err.result)}`;
-    throw err;
-  }
-}
 
 test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;

@@ -2,35 +2,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, getToken, type Credentials } from '../helpers/server.js';
-import {
-  hasOpenstackCli,
-  openstack,
-  openstackJson,
-  openstackOk,
-  CliError,
-  OPENSTACK_BIN,
-  type CliIdentity,
-  type CliOptions,
-  type CliResult,
-} from '../helpers/openstack.js';
+import { hasOpenstackCli, openstack, openstackJson, openstackOk, CliError, OPENSTACK_BIN, type CliIdentity, type CliOptions, explained, lastExchanges } from '../helpers/openstack.js';
 import { requireOrSkip } from '../helpers/requirements.js';
 import { request, describeExchange } from '../helpers/http.js';
-
-/** The HTTP exchanges `--debug` logged last, so a failure shows what the CLI sent and got. */
-function lastExchanges(res: CliResult, n = 4): string {
-  const lines = res.stderr.split('\n').filter((l) => /^(REQ: |RESP: |RESP BODY: )/.test(l));
-  return lines.slice(-n).map((l) => (l.length > 700 ? `${l.slice(0, 700)}...` : l)).join('\n');
-}
-
-/** Adds the CLI's last HTTP exchanges to a CliError's message. */
-async function explained<T>(run: Promise<T>): Promise<T> {
-  try {
-    return await run;
-  } catch (err) {
-    if (err instanceof CliError) err.message += `\n--- last HTTP exchanges ---\n${lastExchanges(err.result)}`;
-    throw err;
-  }
-}
 
 const debug: CliOptions = { debug: true };
 

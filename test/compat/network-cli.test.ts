@@ -4,14 +4,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, CliError, OPENSTACK_BIN, type CliIdentity, type CliResult } from '../helpers/openstack.js';
+import { hasOpenstackCli, openstack, openstackJson, CliError, OPENSTACK_BIN, type CliIdentity, lastExchanges } from '../helpers/openstack.js';
 import { requireOrSkip } from '../helpers/requirements.js';
-
-/** The HTTP exchanges `--debug` logged last, so a failure shows what the CLI sent and got. */
-function lastExchanges(res: CliResult, n = 4): string {
-  const lines = res.stderr.split('\n').filter((l) => /^(REQ: |RESP: |RESP BODY: )/.test(l));
-  return lines.slice(-n).map((l) => (l.length > 700 ? `${l.slice(0, 700)}...` : l)).join('\n');
-}
 
 test('seed lab network walk-through with the stock openstack CLI', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;

@@ -179,3 +179,19 @@ export function lastLines(text: string, n = 5): string {
     .slice(-n)
     .join('\n');
 }
+
+/** The HTTP exchanges `--debug` logged last, so a failure shows what the CLI sent and got. */
+export function lastExchanges(res: CliResult, n = 4): string {
+  const lines = res.stderr.split('\n').filter((l) => /^(REQ: |RESP: |RESP BODY: )/.test(l));
+  return lines.slice(-n).map((l) => (l.length > 700 ? `${l.slice(0, 700)}...` : l)).join('\n');
+}
+
+/** Adds the CLI's last HTTP exchanges to a CliError's message. */
+export async function explained<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (err) {
+    if (err instanceof CliError) err.message += `\n--- last HTTP exchanges ---\n${lastExchanges(err.result)}`;
+    throw err;
+  }
+}
