@@ -6,6 +6,7 @@ import { onPath } from '../../../src/imaging/tools.js';
 import { isRoot, requireOrSkip } from '../../helpers/requirements.js';
 import { startServer } from '../../helpers/server.js';
 import { qemuAvailable } from '../../../src/virt/index.js';
+import { killLeftovers } from '../../e2e/qemu-fixture.js';
 import { glance, gureum, imagesNamed } from './cloud-cli.js';
 
 const show = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -107,6 +108,7 @@ test('capture of a QEMU-driver server running the tiny image: the real qcow2 sna
     assert.equal(del.status, 204);
     for (let i = 0; i < 600 && (await fetch(`${g.computeUrl}/servers/${serverId}`, { headers: h })).status !== 404; i++) await new Promise((res) => setTimeout(res, 250));
   } finally {
+    killLeftovers(server.dataDir); // guests outlive their controller: never leak one when an assertion fails
     await server.stop();
   }
 });

@@ -1,8 +1,13 @@
 // Helpers of the imaging integration tests that run `gureum image` against a running cloud.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultCacheDir, packagesKey } from '../../../src/imaging/build.js';
+import { findMirror } from '../../../src/imaging/apt-sources.js';
+import { loadRecipe } from '../../../src/imaging/recipe.js';
+import { onPath } from '../../../src/imaging/tools.js';
+import { isRoot } from '../../helpers/requirements.js';
 import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
 import { MAIN_JS, passwordAuthBody, type TestServer } from '../../helpers/server.js';
 
@@ -51,5 +56,19 @@ export function plantedQcow2(dir: string, name: string): string {
   execFileSync('qemu-img', ['resize', '-f', 'qcow2', q, '1100M'], { stdio: 'ignore' });
   rmSync(raw);
   return q;
+}
+
+
+/** The cached base tree of debian-12, or why there is none (a test must not download a distribution). */
+export function cacheReady(): true | string {
+  if (!isRoot()) return 'needs root (build runs debootstrap)';
+  for (const t of ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']) if (!onPath(t)) return `needs ${t} (node scripts/prepare.mjs --for imaging)`;
+  try {
+    const recipe = loadRecipe('debian-12');
+    const base = join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
+    return existsSync(base) ? true : `needs the debian-12 build cache (${base}): run gureum image build debian-12 once`;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 

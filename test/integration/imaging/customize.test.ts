@@ -6,31 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, defaultCacheDir, packagesKey } from '../../../src/imaging/build.js';
-import { findMirror } from '../../../src/imaging/apt-sources.js';
+import { buildImage } from '../../../src/imaging/build.js';
 import { openGuest } from '../../../src/imaging/guest.js';
 import { loadRecipe } from '../../../src/imaging/recipe.js';
-import { onPath } from '../../../src/imaging/tools.js';
-import { isRoot, requireOrSkip } from '../../helpers/requirements.js';
-import { gureum, type CliResult } from './cloud-cli.js';
+import { requireOrSkip } from '../../helpers/requirements.js';
+import { cacheReady, gureum, type CliResult } from './cloud-cli.js';
 import { tmpdir } from 'node:os';
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-
-/** The cached base tree of debian-12, or why there is none (a test must not download a distribution). */
-function cacheReady(): true | string {
-  if (!isRoot()) return 'needs root (build runs debootstrap)';
-  for (const t of ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']) if (!onPath(t)) return `needs ${t} (node scripts/prepare.mjs --for imaging)`;
-  try {
-    const recipe = loadRecipe('debian-12');
-    const base = join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
-    return existsSync(base) ? true : `needs the debian-12 build cache (${base}): run gureum image build debian-12 once`;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 async function built(dir: string): Promise<string> {
   const out = join(dir, 'debian-12.qcow2');
