@@ -76,7 +76,18 @@ export class GuestfishSession {
     });
     const s = new GuestfishSession(pid, stderr, opts.readonly);
     try {
-      await s.call(['run'], opts.timeoutMs ?? 600_000);
+      // The --listen parent prints the PID and exits before the forked server has always bound its socket; under
+      // load the first remote call can come too early ("No such file or directory ... server is not running").
+      for (let waited = 0; ; waited += 250) {
+        try {
+          await s.call(['run'], opts.timeoutMs ?? 600_000);
+          break;
+        } catch (e) {
+          const early = /No such file or directory|server is not running/.test((e as Error).message);
+          if (!early || waited >= 15_000) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     } catch (e) {
       await s.close();
       throw e;

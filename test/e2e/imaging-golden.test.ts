@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { qemuAvailable } from '../../src/virt/index.js';
 import { requireOrSkip } from '../helpers/requirements.js';
 import { startServer } from '../helpers/server.js';
-import { cacheReady, glance, gureum, imagesNamed, type CliResult } from '../integration/imaging/cloud-cli.js';
+import { ensureBuildCache, glance, gureum, imagesNamed, type CliResult } from '../integration/imaging/cloud-cli.js';
 import { killLeftovers } from './qemu-fixture.js';
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -28,7 +28,7 @@ function ssh(keyFile: string, hostPort: string, command: string): Promise<{ stat
 }
 
 test('golden image: build → customize → seal → publish → two QEMU servers with their own identity', { timeout: 1_200_000 }, async (t) => {
-  const why = cacheReady();
+  const why = await ensureBuildCache();
   if (!requireOrSkip(t, why === true, String(why))) return;
   if (!requireOrSkip(t, qemuAvailable() && existsSync('/usr/bin/ssh') && existsSync('/usr/bin/ssh-keygen'), 'needs qemu-system-x86 and openssh-client')) return;
   const install = process.env.GUREUM_TEST_IMAGE_INSTALL === '1';

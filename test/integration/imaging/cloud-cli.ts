@@ -1,8 +1,9 @@
 // Helpers of the imaging integration tests that run `gureum image` against a running cloud.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { defaultCacheDir, packagesKey } from '../../../src/imaging/build.js';
 import { findMirror } from '../../../src/imaging/apt-sources.js';
 import { loadRecipe } from '../../../src/imaging/recipe.js';
@@ -59,16 +60,39 @@ export function plantedQcow2(dir: string, name: string): string {
 }
 
 
-/** The cached base tree of debian-12, or why there is none (a test must not download a distribution). */
-export function cacheReady(): true | string {
-  if (!isRoot()) return 'needs root (build runs debootstrap)';
-  for (const t of ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']) if (!onPath(t)) return `needs ${t} (node scripts/prepare.mjs --for imaging)`;
+/** Where the debian-12 base-tree cache lives, or why it cannot (missing root or tools). */
+function buildCachePath(): string | { why: string } {
+  if (!isRoot()) return { why: 'needs root (build runs debootstrap)' };
+  for (const t of ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']) if (!onPath(t)) return { why: `needs ${t} (node scripts/prepare.mjs --for imaging)` };
   try {
     const recipe = loadRecipe('debian-12');
-    const base = join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
-    return existsSync(base) ? true : `needs the debian-12 build cache (${base}): run gureum image build debian-12 once`;
+    return join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
   } catch (e) {
-    return (e as Error).message;
+    return { why: (e as Error).message };
   }
+}
+
+let building: Promise<true | string> | undefined;
+
+/**
+ * The debian-12 build cache, built once if missing (a cold build downloads the distribution from the machine's
+ * configured Debian mirror: ~3-4 minutes, then cached under ~/.cache/gureum). Returns true, or why it cannot be had,
+ * so a fresh CI machine builds it instead of failing for want of it.
+ */
+export function ensureBuildCache(): Promise<true | string> {
+  const path = buildCachePath();
+  if (typeof path !== 'string') return Promise.resolve(path.why);
+  if (existsSync(path)) return Promise.resolve(true);
+  building ??= (async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'gureum-cache-build-')), 'warmup.qcow2');
+    try {
+      const r = await gureum(['image', 'build', 'debian-12', '--output', out]);
+      if (r.code !== 0) return `gureum image build debian-12 failed (exit ${r.code}): ${r.stderr.slice(-800)}`;
+      return existsSync(path) ? true : `the build finished but left no cache at ${path}`;
+    } finally {
+      rmSync(dirname(out), { recursive: true, force: true });
+    }
+  })();
+  return building;
 }
 

@@ -12,7 +12,7 @@ import { buildImage } from '../../../src/imaging/build.js';
 import { openGuest } from '../../../src/imaging/guest.js';
 import { loadRecipe } from '../../../src/imaging/recipe.js';
 import { requireOrSkip } from '../../helpers/requirements.js';
-import { cacheReady, gureum, type CliResult } from './cloud-cli.js';
+import { ensureBuildCache, gureum, type CliResult } from './cloud-cli.js';
 import { tmpdir } from 'node:os';
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -34,7 +34,7 @@ function commandLines(): string[] {
 }
 
 test('customize: run-command, copy-in, upload, enable/disable, firstboot, root password from a file', { timeout: 900_000 }, async (t) => {
-  const why = cacheReady();
+  const why = await ensureBuildCache();
   if (!requireOrSkip(t, why === true, String(why))) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-customize-it-'));
   try {
@@ -127,7 +127,7 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
 
 test('customize --install reaches the apt mirror from inside the appliance (GUREUM_TEST_IMAGE_INSTALL=1)', { timeout: 900_000 }, async (t) => {
   if (process.env.GUREUM_TEST_IMAGE_INSTALL !== '1') { t.skip('downloads a package from the apt mirror: set GUREUM_TEST_IMAGE_INSTALL=1'); return; }
-  const why = cacheReady();
+  const why = await ensureBuildCache();
   if (!requireOrSkip(t, why === true, String(why))) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-customize-it-'));
   try {
