@@ -83,6 +83,20 @@ const CREATE_KEYS = ['name', 'imageRef', 'flavorRef', 'networks', 'key_name', 'u
   'accessIPv4', 'accessIPv6', 'adminPass', 'personality', 'OS-DCF:diskConfig', 'tags', 'trusted_image_certificates', 'host', 'hypervisor_hostname'];
 
 /** Servers: create, list, show, update, delete, metadata, tags, ips, instance actions, interfaces. */
+
+/** accessIPv4/accessIPv6 as create and update take them: validated, IPv6 normalised. */
+function accessIps(b: Record<string, unknown>): { accessIPv4: string | null | undefined; accessIPv6: string | null | undefined } {
+  const accessIPv4 = str(b, 'accessIPv4', { nullable: true });
+  if (accessIPv4 && !IPV4.test(accessIPv4)) throw invalid('accessIPv4', accessIPv4, 'is not a valid IPv4 address');
+  let accessIPv6 = str(b, 'accessIPv6', { nullable: true });
+  if (accessIPv6) {
+    const norm = normalizeIpv6(accessIPv6);
+    if (!norm) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+    accessIPv6 = norm;
+  }
+  return { accessIPv4, accessIPv6 };
+}
+
 export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
   const s = compute.servers;
   const rid = (req: FastifyRequest) => req.id;
@@ -145,14 +159,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (hostname !== null && !HOSTNAME_RE.test(hostname)) throw invalid('hostname', hostname);
     const tags = b.tags === undefined ? [] : Array.isArray(b.tags) ? b.tags.map(String) : (() => { throw invalid('tags', b.tags); })();
     tags.forEach(ServerService.checkTag);
-    const accessIPv4 = str(b, 'accessIPv4', { nullable: true });
-    if (accessIPv4 && !IPV4.test(accessIPv4)) throw invalid('accessIPv4', accessIPv4, 'is not a valid IPv4 address');
-    let accessIPv6 = str(b, 'accessIPv6', { nullable: true });
-    if (accessIPv6) {
-      const norm = normalizeIpv6(accessIPv6);
-      if (!norm) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
-      accessIPv6 = norm;
-    }
+    const { accessIPv4, accessIPv6 } = accessIps(b);
     const keyName = str(b, 'key_name', { nullable: true, min: 1, max: 255 });
     const az = str(b, 'availability_zone', { nullable: true, min: 1, max: 255 });
     const adminPassIn = str(b, 'adminPass', { nullable: true });
@@ -248,14 +255,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (name !== undefined && name.trim() === '') throw invalid('name', name, 'Name must not be blank');
     const hostname = str(b, 'hostname', { min: 1, max: 255 }) ?? undefined;
     if (hostname !== undefined && !HOSTNAME_RE.test(hostname)) throw invalid('hostname', hostname);
-    const accessIPv4 = str(b, 'accessIPv4', { nullable: true });
-    if (accessIPv4 && !IPV4.test(accessIPv4)) throw invalid('accessIPv4', accessIPv4, 'is not a valid IPv4 address');
-    let accessIPv6 = str(b, 'accessIPv6', { nullable: true });
-    if (accessIPv6) {
-      const norm = normalizeIpv6(accessIPv6);
-      if (!norm) throw invalid('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
-      accessIPv6 = norm;
-    }
+    const { accessIPv4, accessIPv6 } = accessIps(b);
     const inst = await s.update(a, (req.params as { id: string }).id, {
       name, description: 'description' in b ? str(b, 'description', { nullable: true, max: 255 }) ?? null : undefined, hostname, accessIPv4, accessIPv6,
     });
