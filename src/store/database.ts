@@ -49,11 +49,8 @@ export function openStore(url: string, dataDir: string): Store {
 /** 0/1 for a boolean column (portable across both dialects). */
 export const bool = (b: boolean | undefined | null): number => (b ? 1 : 0);
 
-/** Reads a JSON text column, tolerating NULL. */
-export function fromJson<T>(text: string | null | undefined, fallback: T): T {
-  if (text === null || text === undefined || text === '') return fallback;
-  return JSON.parse(text) as T;
-}
+/** Reads a JSON text column, tolerating NULL (lives in util so the API layer can use it without importing the store). */
+export { fromJson } from '../util/json.js';
 
 /** True when the error is a unique-constraint violation in either dialect. */
 export function isUniqueViolation(e: unknown): boolean {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
-import type { ComputeNodeRow } from '../../store/compute-tables.js';
+import type { ComputeNodeRow, MigrationRow } from '../../services/compute/model.js';
 import { enforce } from '../../services/policy.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
@@ -326,7 +326,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   });
 
   // os-migrations and servers/{id}/migrations
-  const migView = (m: import('../../store/compute-tables.js').MigrationRow, ver: ApiVersion) => ({
+  const migView = (m: MigrationRow, ver: ApiVersion) => ({
     id: m.id, status: m.status, instance_uuid: m.instance_id, source_compute: m.source_compute, dest_compute: m.dest_compute,
     source_node: m.source_node, dest_node: m.dest_node, dest_host: m.dest_host ?? '', old_instance_type_id: hashInt(m.old_flavor_id ?? '') & 0xffff,
     new_instance_type_id: hashInt(m.new_flavor_id ?? '') & 0xffff,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InstanceRow } from '../../store/compute-tables.js';
+import type { InstanceRow } from '../../services/compute/model.js';
 import type { AuthContext } from '../../services/auth-context.js';
 import { isAdmin } from '../../services/auth-context.js';
 import type { Flavor } from '../../services/compute/flavors.js';

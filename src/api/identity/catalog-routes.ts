@@ -1,4 +1,4 @@
-import type { RegionRow, ServiceRow, EndpointRow } from '../../store/identity-tables.js';
+import type { Region as RegionRow, CatalogService as ServiceRow, Endpoint as EndpointRow } from '../../services/identity/catalog.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
 import type { AuthContext } from '../../services/auth-context.js';

@@ -3,7 +3,7 @@ import type { AppDeps } from '../../app-deps.js';
 import type { Credential } from '../../services/identity/credentials.js';
 import type { AuthContext } from '../../services/auth-context.js';
 import { enforce, allowed } from '../../services/policy.js';
-import { fromJson } from '../../store/database.js';
+import { fromJson } from '../../util/json.js';
 import { ctxOf } from '../http/service-api.js';
 import { registerCrud, flatQuery } from './crud.js';
 import type { Views } from './views.js';

@@ -4,8 +4,8 @@ import type { User, Group } from '../../services/identity/users.js';
 import type { Role } from '../../services/identity/roles.js';
 import type { TokenInfo } from '../../services/identity/tokens.js';
 import type { CatalogEntry } from '../../services/identity/catalog.js';
-import type { RegionRow, ServiceRow, EndpointRow } from '../../store/identity-tables.js';
-import { fromJson } from '../../store/database.js';
+import type { Region as RegionRow, CatalogService as ServiceRow, Endpoint as EndpointRow } from '../../services/identity/catalog.js';
+import { fromJson } from '../../util/json.js';
 
 /** Keystone's JSON shapes. `base` is the public URL of /identity/v3. */
 export class Views {

@@ -56,3 +56,6 @@ export function sanitizeHostname(name: string, fallback: string): string {
   h = h.slice(0, 63).replace(/[.-]+$/, '');
   return h || fallback;
 }
+
+/** Compute's stored records as the API renders them (the API layer does not import the store). */
+export type { InstanceRow, ComputeNodeRow, MigrationRow } from '../../store/compute-tables.js';

@@ -5,6 +5,9 @@ import { bool, fromJson, isUniqueViolation } from '../../store/database.js';
 import { hexId } from '../../util/ids.js';
 import { badRequest, conflict, notFound, forbidden } from '../../errors.js';
 
+/** The catalog's records as the API renders them. */
+export type { RegionRow as Region, ServiceRow as CatalogService, EndpointRow as Endpoint } from '../../store/identity-tables.js';
+
 export interface CatalogEntry {
   id: string; type: string; name: string;
   endpoints: { id: string; interface: string; region: string | null; region_id: string | null; url: string }[];
