@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestCloud, type TestCloud } from '../helpers/cloud.js';
 import { makeImage, waitFor, V } from './compute/helpers.js';
+import { createProject, createUser } from './identity/fixtures.js';
 
 let cloud: TestCloud;
 before(async () => { cloud = await createTestCloud(); });
@@ -10,12 +11,8 @@ after(async () => { await cloud.close(); });
 
 /** A project with one member user; returns the member's project-scoped token. */
 async function memberOf(project: string): Promise<{ token: string; projectId: string }> {
-  const admin = cloud.adminToken;
-  const p = (await cloud.request('POST', '/identity/v3/projects', { token: admin, body: { project: { name: project } } })).json.project;
-  const u = (await cloud.request('POST', '/identity/v3/users', { token: admin, body: { user: { name: `${project}-user`, password: 'pw-isolation-1' } } })).json.user;
-  const member = (await cloud.request('GET', '/identity/v3/roles?name=member', { token: admin })).json.roles[0];
-  await cloud.request('PUT', `/identity/v3/projects/${p.id}/users/${u.id}/roles/${member.id}`, { token: admin });
-  return { token: await cloud.login(`${project}-user`, 'pw-isolation-1', project), projectId: p.id };
+  const p = await createProject(cloud, project);
+  return { token: (await createUser(cloud, p.id, p.name, ['member'])).token, projectId: p.id };
 }
 
 test('project B cannot see, change or delete project A\'s servers, networks, ports, security groups, images or keypairs', async () => {
@@ -75,12 +72,8 @@ test('project B cannot see, change or delete project A\'s servers, networks, por
 });
 
 test('a reader can look but not write', async () => {
-  const admin = cloud.adminToken;
-  const p = (await cloud.request('POST', '/identity/v3/projects', { token: admin, body: { project: { name: 'iso-r' } } })).json.project;
-  const u = (await cloud.request('POST', '/identity/v3/users', { token: admin, body: { user: { name: 'iso-reader', password: 'pw-isolation-2' } } })).json.user;
-  const reader = (await cloud.request('GET', '/identity/v3/roles?name=reader', { token: admin })).json.roles[0];
-  await cloud.request('PUT', `/identity/v3/projects/${p.id}/users/${u.id}/roles/${reader.id}`, { token: admin });
-  const token = await cloud.login('iso-reader', 'pw-isolation-2', 'iso-r');
+  const p = await createProject(cloud, 'iso-r');
+  const { token } = await createUser(cloud, p.id, p.name, ['reader']);
   assert.equal((await cloud.request('GET', '/network/v2.0/networks', { token })).status, 200);
   assert.equal((await cloud.request('GET', `${V}/servers`, { token })).status, 200);
   assert.equal((await cloud.request('POST', '/network/v2.0/networks', { token, body: { network: { name: 'r' } } })).status, 403);
