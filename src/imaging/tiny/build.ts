@@ -108,7 +108,7 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
     const kernel = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'));
     if (!kernel) throw new Error('the kernel package has no /boot/vmlinuz-*');
     const kver = kernel.slice('vmlinuz-'.length);
-    writeFileSync(join(out, 'vmlinuz'), forImageService(readFileSync(join(root, 'boot', kernel))));
+    writeFileSync(join(out, 'vmlinuz'), checkBzImage(readFileSync(join(root, 'boot', kernel))));
 
     const modules = resolveModules(join(root, 'lib', 'modules', kver, 'kernel'), TINY_MODULES);
     const entries = await initramfsEntries(root, modules);
@@ -135,16 +135,12 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
 }
 
 /**
- * A bzImage still carries the legacy boot-sector signature 0x55AA at byte 510, which the image service's format
- * inspector reads as an MBR with nonsense partitions and refuses. QEMU's direct kernel boot only checks the
- * "HdrS" magic at 0x202, so the signature is cleared; anything that is not a bzImage is refused here.
+ * Checks that the kernel is a bzImage (boot protocol "HdrS" magic at 0x202), what QEMU's direct kernel boot needs.
+ * It is uploaded unchanged: the image service's inspector knows a bzImage's 0x55aa at byte 510 is not an MBR.
  */
-export function forImageService(kernel: Buffer): Buffer {
+export function checkBzImage(kernel: Buffer): Buffer {
   if (kernel.length < 0x210 || kernel.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error('the kernel is not a bzImage (no HdrS header)');
-  const out = Buffer.from(kernel);
-  out[510] = 0;
-  out[511] = 0;
-  return out;
+  return kernel;
 }
 
 /** Copies a file out of the unpacked tree, following symlinks inside that tree (absolute ones included). */

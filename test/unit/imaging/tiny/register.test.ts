@@ -9,14 +9,15 @@ import { gzipSync } from 'node:zlib';
 import { createTestCloud } from '../../../helpers/cloud.js';
 import { requireOrSkip } from '../../../helpers/requirements.js';
 import { registerTinyImage, TINY_MARKER, type TinyImage } from '../../../../src/imaging/tiny/index.js';
-import { forImageService } from '../../../../src/imaging/tiny/build.js';
+import { checkBzImage } from '../../../../src/imaging/tiny/build.js';
 
 function fakeBuild(dir: string): TinyImage {
   const k = Buffer.alloc(8192, 1);
   k.write('HdrS', 0x202, 'latin1');
   k[510] = 0x55;
   k[511] = 0xaa;
-  writeFileSync(join(dir, 'vmlinuz'), forImageService(k));
+  // The 0x55aa signature stays: registration proves the image service accepts a real kernel as aki.
+  writeFileSync(join(dir, 'vmlinuz'), checkBzImage(k));
   writeFileSync(join(dir, 'initrd.gz'), gzipSync(Buffer.from('070701 not really')));
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'root.qcow2'), '64M']);
   return {
