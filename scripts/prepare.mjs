@@ -2,7 +2,7 @@
 // Makes this machine ready for one purpose: `node scripts/prepare.mjs --for start|test|tempest|bench`.
 //
 // Steps, each skipped when already satisfied:
-//   1. Debian packages the purpose needs (installed with apt-get when root, else the command is printed).
+//   1. Debian packages the purpose needs, declared in scripts/packages.mjs (installed with apt-get when root, else the command is printed).
 //   2. `npm ci` when node_modules is missing or older than package-lock.json.
 //   3. `npm run build` when a .ts file under src/, test/ or bench/ is newer than dist/.tsbuildinfo.
 //
@@ -12,20 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PURPOSES, packagesFor } from './packages.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Debian packages per purpose. Extend here; `extends` pulls in another purpose's list. */
-const PACKAGES = {
-  // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
-  // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc'] },
-  bench: { extends: 'start', packages: [] },
-  // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
-  imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
-  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client'] },
-  tempest: { extends: 'test', packages: [] },
-};
 
 /** Source folders whose .ts files tsc compiles into dist/. */
 const SOURCE_DIRS = ['src', 'test', 'bench'];
@@ -46,18 +35,12 @@ function parseArgs(argv) {
     if (arg === '--for') purpose = argv[++i] ?? '';
     else if (arg.startsWith('--for=')) purpose = arg.slice('--for='.length);
     else if (arg === '-h' || arg === '--help') {
-      console.log(`usage: node scripts/prepare.mjs --for ${Object.keys(PACKAGES).join('|')}`);
+      console.log(`usage: node scripts/prepare.mjs --for ${Object.keys(PURPOSES).join('|')}`);
       process.exit(0);
     } else fail(`unknown argument ${arg}`);
   }
-  if (!(purpose in PACKAGES)) fail(`unknown purpose "${purpose}" (one of ${Object.keys(PACKAGES).join(', ')})`);
+  if (!(purpose in PURPOSES)) fail(`unknown purpose "${purpose}" (one of ${Object.keys(PURPOSES).join(', ')})`);
   return purpose;
-}
-
-function packagesFor(purpose) {
-  const entry = PACKAGES[purpose];
-  const inherited = entry.extends ? packagesFor(entry.extends) : [];
-  return [...new Set([...inherited, ...entry.packages])];
 }
 
 /** Runs a command with inherited stdio; exits when it fails. */

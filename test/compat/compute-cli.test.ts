@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, openstackOk, OPENSTACK_BIN, type CliIdentity, explained } from '../helpers/openstack.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { openstack, openstackJson, openstackOk, type CliIdentity, explained } from '../helpers/openstack.js';
+import { requireCommands, skipAfterFailedStep } from '../helpers/requirements.js';
 
 test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
+  if (!requireCommands(t, ['openstack'])) return;
   const server = await startServer({ env: { GUREUM_COMPUTE_DRIVER: 'fake', GUREUM_HYPERVISOR: 'fake' } });
   const work = mkdtempSync(join(tmpdir(), 'gureum-cli-'));
   t.after(async () => { await server.stop(); rmSync(work, { recursive: true, force: true }); });
@@ -18,7 +18,7 @@ test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, 
   const ok = (args: string[]) => explained(openstackOk(admin, args, { debug: true }));
   let broken: string | null = null;
   const step = (name: string, fn: (st: TestContext) => Promise<void>) => t.test(name, async (st) => {
-    if (broken) { st.skip(`needs the failed step "${broken}"`); return; }
+    if (broken) { skipAfterFailedStep(st, broken); return; }
     try { await fn(st); } catch (err) { broken = name; throw err; }
   });
   const waitStatus = async (want: string) => {

@@ -2,14 +2,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, getToken, type Credentials } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, openstackOk, CliError, OPENSTACK_BIN, type CliIdentity, type CliOptions, explained, lastExchanges } from '../helpers/openstack.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { openstack, openstackJson, openstackOk, CliError, type CliIdentity, type CliOptions, explained, lastExchanges } from '../helpers/openstack.js';
+import { requireCommands, skipAfterFailedStep } from '../helpers/requirements.js';
 import { request, describeExchange } from '../helpers/http.js';
 
 const debug: CliOptions = { debug: true };
 
 test('identity walk-through with the stock openstack CLI', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
+  if (!requireCommands(t, ['openstack'])) return;
   const server = await startServer();
   t.after(() => server.stop());
   const admin: CliIdentity = { cloudsYaml: server.cloudsYaml };
@@ -21,7 +21,7 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
   const step = (name: string, fn: (st: TestContext) => Promise<void>) =>
     t.test(name, async (st) => {
       if (broken) {
-        st.skip(`needs the failed step "${broken}"`);
+        skipAfterFailedStep(st, broken);
         return;
       }
       try {
@@ -115,7 +115,7 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
   });
 
   await t.test('u1 reads its own project and user', async (st) => {
-    if (!u1Who) return st.skip('no u1 token');
+    if (!u1Who) return skipAfterFailedStep(st, 'u1 token issue is scoped to p1');
     const project = await json(u1Who, ['project', 'show', p1!.id]);
     assert.equal(project.name, 'p1');
     const user = await json(u1Who, ['user', 'show', u1!.id]);
@@ -123,7 +123,7 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
   });
 
   await t.test('u1 gets 403 on admin-only calls', async (st) => {
-    if (!u1Who) return st.skip('no u1 token');
+    if (!u1Who) return skipAfterFailedStep(st, 'u1 token issue is scoped to p1');
     for (const args of [
       ['user', 'list'],
       ['project', 'create', 'p2-by-u1'],

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstackJson, openstackOk, OPENSTACK_BIN, type CliIdentity } from '../helpers/openstack.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { openstackJson, openstackOk, type CliIdentity } from '../helpers/openstack.js';
+import { requireCommands } from '../helpers/requirements.js';
 
 test('delegation and limits with the stock openstack CLI', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
+  if (!requireCommands(t, ['openstack'])) return;
   const server = await startServer();
   t.after(() => server.stop());
   const admin: CliIdentity = { cloudsYaml: server.cloudsYaml };

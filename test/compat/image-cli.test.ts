@@ -3,18 +3,17 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, openstackOk, OPENSTACK_BIN, type CliIdentity, explained } from '../helpers/openstack.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { openstack, openstackJson, openstackOk, type CliIdentity, explained } from '../helpers/openstack.js';
+import { requireCommands, skipAfterFailedStep } from '../helpers/requirements.js';
 
 const QEMU_IMG = '/usr/bin/qemu-img';
 
 test('image walk-through with the stock openstack CLI', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
-  if (!requireOrSkip(t, existsSync(QEMU_IMG), 'qemu-img is missing (apt-get install qemu-utils)')) return;
+  if (!requireCommands(t, ['openstack', 'qemu-img'])) return;
   const server = await startServer();
   const work = mkdtempSync(join(tmpdir(), 'gureum-image-cli-'));
   t.after(async () => {
@@ -28,7 +27,7 @@ test('image walk-through with the stock openstack CLI', { timeout: 600_000 }, as
   let broken: string | null = null;
   const step = (name: string, fn: (st: TestContext) => Promise<void>) =>
     t.test(name, async (st) => {
-      if (broken) return st.skip(`needs the failed step "${broken}"`);
+      if (broken) return skipAfterFailedStep(st, broken);
       try {
         await fn(st);
       } catch (err) {

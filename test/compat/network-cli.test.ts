@@ -4,11 +4,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
-import { hasOpenstackCli, openstack, openstackJson, CliError, OPENSTACK_BIN, type CliIdentity, lastExchanges } from '../helpers/openstack.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { openstack, openstackJson, CliError, type CliIdentity, lastExchanges } from '../helpers/openstack.js';
+import { requireCommands, skipAfterFailedStep } from '../helpers/requirements.js';
 
 test('seed lab network walk-through with the stock openstack CLI', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, hasOpenstackCli(), `${OPENSTACK_BIN} is missing (apt-get install python3-openstackclient)`)) return;
+  if (!requireCommands(t, ['openstack'])) return;
   const server = await startServer();
   t.after(() => server.stop());
   const admin: CliIdentity = { cloudsYaml: server.cloudsYaml };
@@ -35,7 +35,7 @@ test('seed lab network walk-through with the stock openstack CLI', { timeout: 90
   let broken: string | null = null;
   const step = (name: string, fn: (st: TestContext) => Promise<void>) =>
     t.test(name, async (st) => {
-      if (broken) return st.skip(`needs the failed step "${broken}"`);
+      if (broken) return skipAfterFailedStep(st, broken);
       try {
         await fn(st);
       } catch (err) {

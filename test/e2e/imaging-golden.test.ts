@@ -2,17 +2,16 @@
 // be clean) → two servers on the QEMU driver → cloud-init finishes on both consoles, host names are the server
 // names, SSH with the keypair works, the root was grown to the flavor's disk, and the two have different SSH
 // host keys and machine-ids. `--install nginx` (a download from the apt mirror inside the libguestfs appliance)
-// is added only with GUREUM_TEST_IMAGE_INSTALL=1.
+// is added under CI=true or with GUREUM_TEST_IMAGE_INSTALL=1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qemuAvailable } from '../../src/virt/index.js';
-import { requireOrSkip } from '../helpers/requirements.js';
+import { isCI, requireCommands } from '../helpers/requirements.js';
 import { startServer } from '../helpers/server.js';
-import { ensureBuildCache, glance, gureum, imagesNamed, type CliResult } from '../integration/imaging/cloud-cli.js';
+import { ensureBuildCache, glance, gureum, imagesNamed, requireBuildTools, type CliResult } from '../integration/imaging/cloud-cli.js';
 import { killLeftovers } from './qemu-fixture.js';
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -28,10 +27,9 @@ function ssh(keyFile: string, hostPort: string, command: string): Promise<{ stat
 }
 
 test('golden image: build → customize → seal → publish → two QEMU servers with their own identity', { timeout: 1_200_000 }, async (t) => {
-  const why = await ensureBuildCache();
-  if (!requireOrSkip(t, why === true, String(why))) return;
-  if (!requireOrSkip(t, qemuAvailable() && existsSync('/usr/bin/ssh') && existsSync('/usr/bin/ssh-keygen'), 'needs qemu-system-x86 and openssh-client')) return;
-  const install = process.env.GUREUM_TEST_IMAGE_INSTALL === '1';
+  if (!requireBuildTools(t) || !requireCommands(t, ['qemu-system-x86_64', 'ssh', 'ssh-keygen'])) return;
+  await ensureBuildCache();
+  const install = isCI() || process.env.GUREUM_TEST_IMAGE_INSTALL === '1';
   const work = mkdtempSync(join(tmpdir(), 'gureum-golden-e2e-'));
   const server = await startServer({ env: { GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0' } });
   try {

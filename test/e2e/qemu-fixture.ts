@@ -1,14 +1,13 @@
 // A minimal guest for QEMU driver tests, made from Debian packages: the cloud kernel and a busybox initramfs whose
 // /init prints a "finished" line, powers off on the ACPI button, and otherwise sleeps. Cached across runs.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { createTestCloud, type TestCloud } from '../helpers/cloud.js';
-import { requireOrSkip } from '../helpers/requirements.js';
-import { qemuAvailable } from '../../src/virt/index.js';
+import { requireCommands } from '../helpers/requirements.js';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 
 /** The parts of the test guest. */
@@ -40,23 +39,26 @@ echo "${FINISHED}"
 while true; do sleep 3600; done
 `;
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd]).status === 0;
+/** Skips (fails under CI) unless QEMU and what testGuest builds with are installed (apt, dpkg and gzip are essential). */
+export function requireGuestTools(t: TestContext): boolean {
+  return requireCommands(t, ['qemu-system-x86_64', 'cpio']);
 }
 
-/** Builds (once) and returns the test guest, or null with the reason when the tools are missing. */
-export function testGuest(): TestGuest | { missing: string } {
+/**
+ * Builds (once) and returns the test guest. Call requireGuestTools first; a build that fails then is a
+ * failure of the test (it throws), never a skip.
+ */
+export function testGuest(): TestGuest {
   const dir = join(tmpdir(), 'gureum-qemu-fixture-v5');
   const out: TestGuest = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), disk: join(dir, 'root.raw') };
   if (existsSync(out.kernel) && existsSync(out.initrd) && existsSync(out.disk)) return out;
-  for (const t of ['apt-get', 'apt-cache', 'dpkg-deb', 'cpio', 'gzip']) if (!has(t)) return { missing: `${t} is not installed` };
   const work = `${dir}.work-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'x'), { recursive: true });
   try {
     const deps = execFileSync('apt-cache', ['depends', 'linux-image-cloud-amd64'], { encoding: 'utf8' });
     const pkg = /Depends: (linux-image-\S+-cloud-amd64)/.exec(deps)?.[1];
-    if (!pkg) return { missing: 'no linux-image-*-cloud-amd64 package known to apt' };
+    if (!pkg) throw new Error('no linux-image-*-cloud-amd64 package known to apt');
     execFileSync('apt-get', ['download', pkg, 'busybox-static'], { cwd: work, stdio: 'ignore' });
     for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
     const root = join(work, 'root');
@@ -84,8 +86,6 @@ export function testGuest(): TestGuest | { missing: string } {
     renameSync(`${out.kernel}.tmp`, out.kernel);
     renameSync(`${out.disk}.tmp`, out.disk);
     return out;
-  } catch (e) {
-    return { missing: `could not build the test guest: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -170,9 +170,8 @@ export function killLeftovers(dataDir: string): number {
 
 /** A QEMU cloud, or null (test skipped) when the machine lacks QEMU or the guest's parts. */
 export async function qemuCloud(t: TestContext): Promise<{ c: TestCloud; guest: TestGuest } | null> {
-  if (!requireOrSkip(t, qemuAvailable(), 'needs qemu-system-x86_64 (apt-get install qemu-system-x86)')) return null;
+  if (!requireGuestTools(t)) return null;
   const guest = testGuest();
-  if (!requireOrSkip(t, !('missing' in guest), `needs a test guest: ${'missing' in guest ? guest.missing : ''}`)) return null;
   const c = await createTestCloud({ config: { hypervisor: 'qemu', accel: 'tcg' } });
   t.after(async () => {
     killLeftovers(c.config.dataDir);

@@ -8,10 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN_JS, freePort, getToken, readCloudConfig } from '../helpers/server.js';
-import { requireOrSkip } from '../helpers/requirements.js';
-import { qemuAvailable } from '../../src/virt/index.js';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
-import { FINISHED, V, killLeftovers, testGuest, type TestGuest } from './qemu-fixture.js';
+import { FINISHED, V, killLeftovers, requireGuestTools, testGuest, type TestGuest } from './qemu-fixture.js';
 
 interface Up { proc: ChildProcess; base: string; token: string; output(): string }
 
@@ -69,9 +67,8 @@ const server = (u: Up, id: string) => api(u, 'GET', `${V}/servers/${id}`).then((
 const consoleText = (u: Up, id: string) => api(u, 'POST', `${V}/servers/${id}/action`, { 'os-getConsoleOutput': {} }).then((r) => String(r.json?.output ?? ''));
 
 test('kill -9 with three running servers and one mid-spawn, then start again', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, qemuAvailable(), 'needs qemu-system-x86_64')) return;
+  if (!requireGuestTools(t)) return;
   const g = testGuest();
-  if (!requireOrSkip(t, !('missing' in g), `needs a test guest: ${'missing' in g ? g.missing : ''}`)) return;
   const guest = g as TestGuest;
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-restart-'));
   const procs: ChildProcess[] = [];

@@ -4,9 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestCloud, type TestCloud } from '../../helpers/cloud.js';
-import { requireOrSkip } from '../../helpers/requirements.js';
+import { requireCommands } from '../../helpers/requirements.js';
 import { V2, OCTET, createImage, upload, memberOf } from './helpers.js';
-import { hasQemuImg, qemuImg, makeLab, plantIsoDescriptor, makeVmdkWithPathExtent, type Lab } from '../../unit/disk/hostile.js';
+import { qemuImg, makeLab, plantIsoDescriptor, makeVmdkWithPathExtent, type Lab } from '../../unit/disk/hostile.js';
 
 let cloud: TestCloud;
 let lab: Lab;
@@ -19,7 +19,7 @@ after(async () => {
   rmSync(lab.dir, { recursive: true, force: true });
 });
 
-const need = (t: TestContext) => requireOrSkip(t, hasQemuImg(), 'qemu-img is missing (apt-get install qemu-utils)');
+const need = (t: TestContext) => requireCommands(t, ['qemu-img']);
 const show = async (id: string) => (await cloud.request('GET', `${V2}/images/${id}`, { token: cloud.adminToken })).json;
 const stage = (id: string, data: Buffer) => cloud.request('PUT', `${V2}/images/${id}/stage`, { token: cloud.adminToken, payload: data, headers: OCTET });
 const doImport = (id: string, body: unknown = { method: { name: 'glance-direct' } }) =>

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestCloud, type TestCloud } from '../../helpers/cloud.js';
-import { testPgUrl } from '../../helpers/requirements.js';
+import { requireOrSkip, testPgUrl } from '../../helpers/requirements.js';
 import { NoopNetDriver } from '../../../src/net/index.js';
 import { api, makeMember, neutronError, type Member } from './helpers.js';
 
@@ -168,7 +168,7 @@ test('the Nova-facing service: instance ports, addresses, auto network, groups b
 for (const dialect of ['sqlite', 'postgres'] as const) {
   test(`IPAM never hands out one address twice under 64 concurrent creators (${dialect})`, async (t) => {
     const url = dialect === 'postgres' ? testPgUrl() : undefined;
-    if (dialect === 'postgres' && !url) return t.skip('no PostgreSQL (GUREUM_TEST_PG_URL)');
+    if (dialect === 'postgres' && !requireOrSkip(t, url, 'no PostgreSQL (scripts/run-tests.mjs starts one; or set GUREUM_TEST_PG_URL)')) return;
     const c = dialect === 'postgres' ? await createTestCloud({ databaseUrl: url! }) : cloud;
     try {
       const call2 = api(c);

@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { defaultCacheDir, packagesKey } from '../../../src/imaging/build.js';
 import { findMirror } from '../../../src/imaging/apt-sources.js';
 import { loadRecipe } from '../../../src/imaging/recipe.js';
-import { onPath } from '../../../src/imaging/tools.js';
-import { isRoot } from '../../helpers/requirements.js';
+import type { TestContext } from 'node:test';
+import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
 import { MAIN_JS, passwordAuthBody, type TestServer } from '../../helpers/server.js';
 
@@ -60,35 +60,34 @@ export function plantedQcow2(dir: string, name: string): string {
 }
 
 
-/** Where the debian-12 base-tree cache lives, or why it cannot (missing root or tools). */
-function buildCachePath(): string | { why: string } {
-  if (!isRoot()) return { why: 'needs root (build runs debootstrap)' };
-  for (const t of ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']) if (!onPath(t)) return { why: `needs ${t} (node scripts/prepare.mjs --for imaging)` };
-  try {
-    const recipe = loadRecipe('debian-12');
-    return join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
-  } catch (e) {
-    return { why: (e as Error).message };
-  }
+/** Skips (fails under CI) unless root and the tools `gureum image build` uses are here. */
+export function requireBuildTools(t: TestContext): boolean {
+  return requireRoot(t, 'needs root (gureum image build runs debootstrap)') &&
+    requireCommands(t, ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']);
 }
 
-let building: Promise<true | string> | undefined;
+/** Where the debian-12 base-tree cache lives. */
+function buildCachePath(): string {
+  const recipe = loadRecipe('debian-12');
+  return join(defaultCacheDir(), `${recipe.release}-${packagesKey(recipe, findMirror(recipe.release))}-base.tar`);
+}
+
+let building: Promise<void> | undefined;
 
 /**
  * The debian-12 build cache, built once if missing (a cold build downloads the distribution from the machine's
- * configured Debian mirror: ~3-4 minutes, then cached under ~/.cache/gureum). Returns true, or why it cannot be had,
- * so a fresh CI machine builds it instead of failing for want of it.
+ * configured Debian mirror: ~3-4 minutes, then cached under ~/.cache/gureum), so a fresh CI machine builds it.
+ * Call requireBuildTools first. Rejects when the build fails: that is a product failure, never a skip.
  */
-export function ensureBuildCache(): Promise<true | string> {
+export function ensureBuildCache(): Promise<void> {
   const path = buildCachePath();
-  if (typeof path !== 'string') return Promise.resolve(path.why);
-  if (existsSync(path)) return Promise.resolve(true);
+  if (existsSync(path)) return Promise.resolve();
   building ??= (async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gureum-cache-build-')), 'warmup.qcow2');
     try {
       const r = await gureum(['image', 'build', 'debian-12', '--output', out]);
-      if (r.code !== 0) return `gureum image build debian-12 failed (exit ${r.code}): ${r.stderr.slice(-800)}`;
-      return existsSync(path) ? true : `the build finished but left no cache at ${path}`;
+      if (r.code !== 0) throw new Error(`gureum image build debian-12 failed (exit ${r.code}): ${r.stderr.slice(-800)}`);
+      if (!existsSync(path)) throw new Error(`gureum image build finished but left no cache at ${path}`);
     } finally {
       rmSync(dirname(out), { recursive: true, force: true });
     }

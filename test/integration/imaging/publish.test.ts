@@ -1,23 +1,21 @@
 // publish and --image against a real running cloud (`gureum up`, fake hypervisor): the CLI is run as a user
 // would run it, finding its credentials in the server's data directory, and Glance is checked over HTTP.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onPath } from '../../../src/imaging/tools.js';
 import { OP_NAMES } from '../../../src/imaging/identity-ops.js';
-import { isRoot, requireOrSkip } from '../../helpers/requirements.js';
+import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 import { startServer } from '../../helpers/server.js';
 import { glance, gureum, imagesNamed, plantedQcow2, type CliResult } from './cloud-cli.js';
 
-const ready = () => ['guestfish', 'mke2fs', 'qemu-img'].every(onPath);
-const WHY = 'needs libguestfs-tools, e2fsprogs and qemu-utils (node scripts/prepare.mjs --for imaging) and root';
+const ready = (t: TestContext) => requireRoot(t, 'libguestfs needs root here') && requireCommands(t, ['guestfish', 'mke2fs', 'qemu-img']);
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 test('publish refuses an unsealed image (nothing in Glance), publishes a sealed one with min_disk and properties; audit/seal --image work on the service', { timeout: 1_200_000 }, async (t) => {
-  if (!requireOrSkip(t, ready() && isRoot(), WHY)) return;
+  if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-publish-it-'));
   const server = await startServer();
   try {

@@ -1,5 +1,5 @@
 // seal and audit through libguestfs on a small ext4 image (made with mke2fs -d from a planted tree), raw and qcow2.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,12 +8,10 @@ import { join } from 'node:path';
 import { auditImage, sealImage } from '../../../src/imaging/seal.js';
 import { ImagingError } from '../../../src/imaging/errors.js';
 import { OP_NAMES } from '../../../src/imaging/identity-ops.js';
-import { onPath } from '../../../src/imaging/tools.js';
 import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
-import { isRoot, requireOrSkip } from '../../helpers/requirements.js';
+import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 
-const ready = () => ['guestfish', 'mke2fs', 'e2fsck', 'debugfs', 'qemu-img'].every(onPath);
-const WHY = 'needs libguestfs-tools, e2fsprogs and qemu-utils (node scripts/prepare.mjs --for imaging)';
+const ready = (t: TestContext) => requireRoot(t, 'libguestfs needs root here') && requireCommands(t, ['guestfish', 'mke2fs', 'e2fsck', 'debugfs', 'qemu-img']);
 
 function makeImage(dir: string, name: string): string {
   const tree = join(dir, `${name}-tree`);
@@ -24,7 +22,7 @@ function makeImage(dir: string, name: string): string {
 }
 
 test('audit lists every kind of planted identity; seal removes it; seal again is a no-op; the image stays valid (raw)', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, ready() && isRoot(), WHY)) return;
+  if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-seal-it-'));
   try {
     const img = makeImage(dir, 'planted');
@@ -59,7 +57,7 @@ test('audit lists every kind of planted identity; seal removes it; seal again is
 });
 
 test('qcow2: seal then audit clean, and qemu-img check passes', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, ready() && isRoot(), WHY)) return;
+  if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-seal-it-'));
   try {
     const raw = makeImage(dir, 'q');
@@ -76,7 +74,7 @@ test('qcow2: seal then audit clean, and qemu-img check passes', { timeout: 600_0
 });
 
 test('bad input: not a disk, no Linux root, a qcow2 with a backing file', { timeout: 600_000 }, async (t) => {
-  if (!requireOrSkip(t, ready() && isRoot(), WHY)) return;
+  if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-seal-it-'));
   try {
     const text = join(dir, 'notes.txt');

@@ -4,8 +4,8 @@ import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { openFileSource, bufferSource, verifyImage, detect, ImageRefused } from '../../../src/disk/inspector/index.js';
 import { checkDescriptor } from '../../../src/disk/inspector/vmdk.js';
-import { requireOrSkip } from '../../helpers/requirements.js';
-import { hasQemuImg, qemuImg, makeLab, makeIso, plantIsoDescriptor, makeVmdkWithPathExtent, makeFlatVmdkDescriptor, type Lab } from './hostile.js';
+import { requireCommands } from '../../helpers/requirements.js';
+import { qemuImg, makeLab, makeIso, plantIsoDescriptor, makeVmdkWithPathExtent, makeFlatVmdkDescriptor, type Lab } from './hostile.js';
 
 let lab: Lab;
 before(() => { lab = makeLab(); });
@@ -32,7 +32,7 @@ async function refused(path: string, disk: string, kind: string, pattern: RegExp
   });
 }
 
-const need = (t: TestContext) => requireOrSkip(t, hasQemuImg(), 'qemu-img is missing (apt-get install qemu-utils)');
+const need = (t: TestContext) => requireCommands(t, ['qemu-img']);
 
 test('recognises the formats qemu-img writes and their virtual sizes', async (t) => {
   if (!need(t)) return;

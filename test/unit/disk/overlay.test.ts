@@ -10,16 +10,7 @@ import { Readable } from 'node:stream';
 import { backingOf, createOverlay, DiskTooSmallError, flatten, growDisk, rootDiskBytes } from '../../../src/disk/overlay.js';
 import { ImageCache, ImageCacheError, type ImageSource, type SourceImage } from '../../../src/disk/image-cache.js';
 import { info } from '../../../src/disk/qemu-img.js';
-import { requireOrSkip } from '../../helpers/requirements.js';
-
-const hasQemuImg = (() => {
-  try {
-    execFileSync('qemu-img', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { requireCommands } from '../../helpers/requirements.js';
 
 const GiB = 1024 ** 3;
 
@@ -30,7 +21,7 @@ test('root disk size: the flavor\'s, the image\'s when the flavor says 0, refuse
 });
 
 test('an overlay names its base with an explicit format, grows to the flavor size and copies nothing', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg, 'needs qemu-img')) return;
+  if (!requireCommands(t, ['qemu-img'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'overlay-test-'));
   try {
     const base = join(dir, 'base.raw');
@@ -82,7 +73,7 @@ function sourceOf(bytes: () => Buffer, img: Partial<SourceImage> = {}): ImageSou
 }
 
 test('the base cache fetches once, shares by hash, re-fetches a corrupted file, and refuses data that does not match', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg, 'needs qemu-img')) return;
+  if (!requireCommands(t, ['qemu-img'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'cache-test-'));
   try {
     const good = Buffer.alloc(1024 * 1024, 3);
@@ -112,7 +103,7 @@ test('the base cache fetches once, shares by hash, re-fetches a corrupted file, 
 });
 
 test('a qcow2 base that names a backing file is refused', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg, 'needs qemu-img')) return;
+  if (!requireCommands(t, ['qemu-img'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'cache-test-'));
   try {
     const target = join(dir, 'secret.raw');

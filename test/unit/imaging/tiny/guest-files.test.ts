@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { guestFiles, FINISHED_MARK } from '../../../../src/imaging/tiny/guest-files.js';
 import { openstackMetaData } from '../../../../src/services/metadata/trees.js';
 import type { InstanceMetadata } from '../../../../src/services/metadata/model.js';
-import { requireOrSkip } from '../../../helpers/requirements.js';
+import { requireCommands } from '../../../helpers/requirements.js';
 
-const BUSYBOX = process.env.GUREUM_BUSYBOX || 'busybox';
-const hasBusybox = () => spawnSync(BUSYBOX, ['true']).status === 0;
+const BUSYBOX = 'busybox';
 
 test('every guest shell script parses (busybox sh -n)', (t) => {
-  if (!requireOrSkip(t, hasBusybox(), 'busybox is not installed (apt-get install busybox-static)')) return;
+  if (!requireCommands(t, ['busybox'])) return;
   const scripts = guestFiles(['virtio']).filter((f) => f.data.startsWith('#!/bin/sh'));
   assert.ok(scripts.length >= 4);
   for (const s of scripts) {
@@ -31,7 +30,7 @@ test('the module list is written in the order given', () => {
 });
 
 test('the guest JSON reader (busybox awk) extracts what the boot script needs from meta_data.json', (t) => {
-  if (!requireOrSkip(t, hasBusybox(), 'busybox is not installed (apt-get install busybox-static)')) return;
+  if (!requireCommands(t, ['busybox'])) return;
   const md: InstanceMetadata = {
     uuid: '7a3e0c44-1b2d-4c3e-9f00-aabbccddeeff', seq: 10, name: 'vm "one"', hostname: 'vm1', projectId: 'p', availabilityZone: 'nova',
     launchIndex: 0, reservationId: 'r-1', imageId: 'i', kernelId: null, ramdiskId: null, flavorName: 'm1.nano',

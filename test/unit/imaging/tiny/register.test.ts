@@ -1,13 +1,13 @@
 // Registration of the tiny image set in the image service (with a stand-in build: no apt, no network).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createTestCloud } from '../../../helpers/cloud.js';
-import { requireOrSkip } from '../../../helpers/requirements.js';
+import { requireCommands } from '../../../helpers/requirements.js';
 import { registerTinyImage, TINY_MARKER, type TinyImage } from '../../../../src/imaging/tiny/index.js';
 import { checkBzImage } from '../../../../src/imaging/tiny/build.js';
 
@@ -27,7 +27,7 @@ function fakeBuild(dir: string): TinyImage {
 }
 
 test('registers tiny, tiny-kernel and tiny-ramdisk once, public, linked AMI-style; a failed build is a clear skip', async (t) => {
-  if (!requireOrSkip(t, spawnSync('qemu-img', ['--version']).status === 0, 'qemu-img is missing (apt-get install qemu-utils)')) return;
+  if (!requireCommands(t, ['qemu-img'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'tiny-reg-'));
   const c = await createTestCloud();
   t.after(async () => { await c.close(); rmSync(dir, { recursive: true, force: true }); });

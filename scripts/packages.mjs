@@ -1,0 +1,53 @@
+// The one declaration of the Debian packages Gureum needs, per purpose, and of the package that provides each
+// command a test requires. scripts/prepare.mjs installs from PURPOSES; test/helpers/requirements.ts checks every
+// required command against COMMANDS, and test/unit/helpers/packages.test.ts fails when a test requires a command
+// whose package its purpose does not install.
+//
+// Plain JavaScript with no imports: prepare.mjs loads it before node_modules exists.
+// Keep one line per entry so helpers adding packages on parallel branches merge cleanly.
+
+/** Debian packages per purpose; `extends` pulls in another purpose's list. */
+export const PURPOSES = {
+  // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
+  // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc'] },
+  bench: { extends: 'start', packages: [] },
+  // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
+  imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
+  // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):
+  // independent readers of the initramfs and ISO 9660 writers.
+  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux'] },
+  tempest: { extends: 'test', packages: [] },
+};
+
+/**
+ * The Debian package that provides each command a test may require (through requireCommands in
+ * test/helpers/requirements.ts). A command missing here is a test bug: the helper throws.
+ */
+export const COMMANDS = {
+  'qemu-img': 'qemu-utils',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  mke2fs: 'e2fsprogs',
+  e2fsck: 'e2fsprogs',
+  debugfs: 'e2fsprogs',
+  guestfish: 'libguestfs-tools',
+  'virt-customize': 'libguestfs-tools',
+  debootstrap: 'debootstrap',
+  sfdisk: 'fdisk',
+  extlinux: 'extlinux',
+  openstack: 'python3-openstackclient',
+  tempest: 'tempest',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  busybox: 'busybox-static',
+  cpio: 'cpio',
+  blkid: 'util-linux',
+};
+
+/** Every package `purpose` needs, its `extends` chain included. Throws on an unknown purpose. */
+export function packagesFor(purpose) {
+  const entry = PURPOSES[purpose];
+  if (!entry) throw new Error(`unknown purpose "${purpose}" (one of ${Object.keys(PURPOSES).join(', ')})`);
+  const inherited = entry.extends ? packagesFor(entry.extends) : [];
+  return [...new Set([...inherited, ...entry.packages])];
+}
