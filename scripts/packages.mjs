@@ -16,7 +16,8 @@ export const PURPOSES = {
   imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
   // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):
   // independent readers of the initramfs and ISO 9660 writers.
-  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux'] },
+  // chromium: the dashboard's end-to-end tests drive Debian's browser through playwright-core (nothing downloaded).
+  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium'] },
   tempest: { extends: 'test', packages: [] },
 };
 
@@ -42,6 +43,7 @@ export const COMMANDS = {
   busybox: 'busybox-static',
   cpio: 'cpio',
   blkid: 'util-linux',
+  chromium: 'chromium',
 };
 
 /** Every package `purpose` needs, its `extends` chain included. Throws on an unknown purpose. */

@@ -4,7 +4,8 @@
 // Steps, each skipped when already satisfied:
 //   1. Debian packages the purpose needs, declared in scripts/packages.mjs (installed with apt-get when root, else the command is printed).
 //   2. `npm ci` when node_modules is missing or older than package-lock.json.
-//   3. `npm run build` when a .ts file under src/, test/ or bench/ is newer than dist/.tsbuildinfo.
+//   3. `npm run build` when a .ts file under src/, test/ or bench/ is newer than dist/.tsbuildinfo, or the web
+//      dashboard's sources (dashboard/) are newer than its last bundle (scripts/build-dashboard.mjs decides).
 //
 // Plain Node with builtins only: it runs before node_modules exists.
 
@@ -13,6 +14,7 @@ import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PURPOSES, packagesFor } from './packages.mjs';
+import { dashboardStale } from './build-dashboard.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -137,7 +139,7 @@ function ensureBuild() {
   const buildInfo = join(ROOT, 'dist', '.tsbuildinfo');
   const built = mtime(buildInfo);
   const newest = Math.max(...SOURCE_DIRS.map((d) => newestTs(join(ROOT, d))), mtime(join(ROOT, 'tsconfig.json')) ?? 0);
-  if (built !== null && built >= newest) return;
+  if (built !== null && built >= newest && !dashboardStale()) return;
   log(built === null ? 'dist/ missing: npm run build' : 'sources newer than dist/: npm run build');
   const status = run('npm', ['run', '--silent', 'build']);
   if (status === 0) {

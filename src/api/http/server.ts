@@ -6,6 +6,7 @@ import type { ServiceApi, RouteConfig } from './service-api.js';
 import type { AppDeps } from '../../app-deps.js';
 import { uuid } from '../../util/ids.js';
 import { requestAllowed } from '../../services/identity/access-rules.js';
+import { registerDashboard } from '../dashboard/index.js';
 
 const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
@@ -121,6 +122,7 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerDashboard(app);
 
   for (const svc of services) {
     await app.register(async (scope) => {
