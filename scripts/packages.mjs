@@ -10,14 +10,16 @@
 export const PURPOSES = {
   // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
   // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc'] },
-  bench: { extends: 'start', packages: [] },
+  // iproute2 and nftables: the Linux bridge data plane (bridges, namespaces; security groups with `nft -f -`).
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables'] },
+  // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
+  bench: { extends: 'start', packages: ['iperf3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
   imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
   // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):
   // independent readers of the initramfs and ISO 9660 writers.
   // chromium: the dashboard's end-to-end tests drive Debian's browser through playwright-core (nothing downloaded).
-  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium'] },
+  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium', 'iputils-ping'] },
   tempest: { extends: 'test', packages: [] },
 };
 
@@ -44,6 +46,9 @@ export const COMMANDS = {
   cpio: 'cpio',
   blkid: 'util-linux',
   chromium: 'chromium',
+  nft: 'nftables',
+  ping: 'iputils-ping',
+  ip: 'iproute2',
 };
 
 /** Every package `purpose` needs, its `extends` chain included. Throws on an unknown purpose. */
