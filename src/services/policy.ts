@@ -1,39 +1,15 @@
+// The one table of policy rules, merged from one section per service (src/services/policy/*.ts). Every route names
+// its rule in its declaration (src/api/http/route-policy.ts); handlers and services may check further rules against
+// the object they load (owner checks). Rules not in the table are refused (fail closed).
 import type { AuthContext } from './auth-context.js';
-import { isAdmin } from './auth-context.js';
 import { forbidden } from '../errors.js';
+import { admin, anyOf, anyone, member, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
+import { computeRules } from './policy/compute.js';
 
-/** What a rule may look at about the object acted on. */
-export interface PolicyTarget {
-  project_id?: string | null;
-  domain_id?: string | null;
-  user_id?: string | null;
-  /** For trusts: the two parties. */
-  trustor_user_id?: string | null;
-  trustee_user_id?: string | null;
-}
+export type { PolicyTarget, Rule } from './policy/checks.js';
+export { projectMember, projectReader } from './policy/checks.js';
 
-type Rule = (c: AuthContext, t: PolicyTarget) => boolean;
-
-// Building blocks, in the spirit of OpenStack's secure-RBAC defaults: admin > member > reader.
-const admin: Rule = (c) => isAdmin(c);
-const reader: Rule = (c) => c.roleNames.has('reader') || c.roleNames.has('member') || isAdmin(c);
-const member: Rule = (c) => c.roleNames.has('member') || isAdmin(c);
-const ownProject: Rule = (c, t) => !!c.projectId && t.project_id === c.projectId;
-const ownUser: Rule = (c, t) => !!t.user_id && t.user_id === c.userId;
-const anyOf = (...rules: Rule[]): Rule => (c, t) => rules.some((r) => r(c, t));
-const allOf = (...rules: Rule[]): Rule => (c, t) => rules.every((r) => r(c, t));
-const anyone: Rule = () => true;
-
-/** Project-scoped access for readers (GET) and members (writes), admin everywhere. */
-export const projectReader: Rule = anyOf(admin, allOf(reader, ownProject));
-export const projectMember: Rule = anyOf(admin, allOf(member, ownProject));
-
-/**
- * The one table of default rules. Services call `enforce(ctx, 'service:action', target)`.
- * Rules not listed here are refused (fail closed), so a new route cannot forget its check silently.
- */
-export const rules: Record<string, Rule> = {
-  // identity
+const identityRules = {
   'identity:admin': admin,
   'identity:get_project': anyOf(admin, (c, t) => c.projectId === (t.project_id ?? null)),
   'identity:list_user_projects': anyOf(admin, ownUser),
@@ -50,27 +26,48 @@ export const rules: Record<string, Rule> = {
   'identity:get_catalog': anyone,
   'identity:reader': reader,
   'identity:read_limit': anyOf(admin, ownProject, (c, t) => !!c.domainId && c.domainId === t.domain_id),
-  // image (Glance defaults: ownership and visibility are checked in services/image)
+} satisfies Record<string, Rule>;
+
+const imageRules = {
+  // Glance defaults: ownership and visibility are checked in services/image
   'image:write': member,
   'image:publicize': admin,
   'image:copy_image': admin,
   'image:metadef_admin': admin,
-  // shared shapes the other services use
+} satisfies Record<string, Rule>;
+
+const networkRules = {
+  // writes need member (admin anywhere); ownership of each object is checked by services/network
+  'network:write': projectMember,
+} satisfies Record<string, Rule>;
+
+const sharedRules = {
   'project:read': projectReader,
   'project:write': projectMember,
   'cloud:admin': admin,
-  // network: writes need member (admin anywhere); ownership of each object is checked by services/network
-  'network:write': projectMember,
   'anyone': anyone,
-  // compute (Nova's defaults: project reader/member on servers, admin for hosts, flavors, quotas, migrations)
-  'compute:read': projectReader,
-  'compute:write': projectMember,
-  'compute:admin': admin,
-};
+} satisfies Record<string, Rule>;
+
+/** The one table of default rules. Services call `enforce(ctx, 'service:action', target)`. */
+export const rules = {
+  ...identityRules,
+  ...imageRules,
+  ...networkRules,
+  ...computeRules,
+  ...sharedRules,
+} satisfies Record<string, Rule>;
+
+/** A rule's name: routes and services can only name rules that exist (checked by the compiler). */
+export type PolicyName = keyof typeof rules;
+
+/** True when the name is a rule of the table (route declarations are checked with it at start-up). */
+export function isPolicyName(name: unknown): name is PolicyName {
+  return typeof name === 'string' && Object.hasOwn(rules, name);
+}
 
 /** True when the rule allows it. Unknown rules allow nothing. */
 export function allowed(ctx: AuthContext, rule: string, target: PolicyTarget = {}): boolean {
-  const r = rules[rule];
+  const r = isPolicyName(rule) ? (rules[rule] as Rule) : undefined;
   return r ? r(ctx, target) : false;
 }
 

@@ -8,6 +8,7 @@ import { ctxOf } from '../http/service-api.js';
 import { bool, member, onlyKeys, qInt, qStr, str, type Json } from './body.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
+import { op } from '../http/route-policy.js';
 
 /** Keypairs, os-quota-sets, os-quota-class-sets and limits. */
 export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -23,7 +24,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     return a.userId;
   };
 
-  app.get('/os-keypairs', async (req) => {
+  app.get('/os-keypairs', op('compute:os-keypairs:index'), async (req) => {
     const ver = mv(req);
     const q = req.query as Json;
     const limit = ver.atLeast('2.35') ? qInt(q, 'limit') : undefined;
@@ -35,14 +36,14 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     }
     return out;
   });
-  app.get('/os-keypairs/:name', async (req) => {
+  app.get('/os-keypairs/:name', op('compute:os-keypairs:show'), async (req) => {
     return { keypair: v.keypair(await kp.get(whose(req), (req.params as { name: string }).name), mv(req), { full: true }) };
   });
-  app.delete('/os-keypairs/:name', async (req, reply) => {
+  app.delete('/os-keypairs/:name', op('compute:os-keypairs:delete'), async (req, reply) => {
     await kp.delete(whose(req), (req.params as { name: string }).name);
     return reply.code(mv(req).atLeast('2.2') ? 204 : 202).send();
   });
-  app.post('/os-keypairs', async (req, reply) => {
+  app.post('/os-keypairs', op('compute:os-keypairs:create'), async (req, reply) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
     const b = member(req.body, 'keypair');
@@ -63,7 +64,8 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     return { keypair: v.keypair(created, ver, { created: true }) };
   });
 
-  // quotas
+  // quotas: the project named in the URL is the target
+  const projectParam = (req: import('fastify').FastifyRequest) => ({ project_id: (req.params as { pid: string }).pid });
   const quotaBody = (id: string, limits: Record<string, number>, ver: import('./microversion.js').ApiVersion) => {
     const out: Json = { id };
     for (const r of quotaResources(ver)) out[r] = limits[r];
@@ -73,16 +75,16 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     const a = ctxOf(req).auth;
     if (!isAdmin(a) && a.projectId !== pid) throw forbidden(`Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.`);
   };
-  app.get('/os-quota-sets/:pid', async (req) => {
+  app.get('/os-quota-sets/:pid', op('compute:os-quota-sets:show', { target: projectParam }), async (req) => {
     const pid = (req.params as { pid: string }).pid;
     checkProject(req, pid);
     return { quota_set: quotaBody(pid, await compute.quotas.limits(pid), mv(req)) };
   });
-  app.get('/os-quota-sets/:pid/defaults', async (req) => {
+  app.get('/os-quota-sets/:pid/defaults', op('compute:os-quota-sets:defaults'), async (req) => {
     const pid = (req.params as { pid: string }).pid;
     return { quota_set: quotaBody(pid, await compute.quotas.classLimits(), mv(req)) };
   });
-  app.get('/os-quota-sets/:pid/detail', async (req) => {
+  app.get('/os-quota-sets/:pid/detail', op('compute:os-quota-sets:detail', { target: projectParam }), async (req) => {
     const pid = (req.params as { pid: string }).pid;
     checkProject(req, pid);
     const lim = await compute.quotas.limits(pid);
@@ -92,7 +94,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     for (const r of quotaResources(mv(req))) out[r] = { limit: lim[r], in_use: used[r] ?? 0, reserved: 0 };
     return { quota_set: out };
   });
-  app.put('/os-quota-sets/:pid', async (req) => {
+  app.put('/os-quota-sets/:pid', op('compute:os-quota-sets:update'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const pid = (req.params as { pid: string }).pid;
     const ver = mv(req);
@@ -112,18 +114,18 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     const { id: _id, ...rest } = quotaBody(pid, lim, ver);
     return { quota_set: rest };
   });
-  app.delete('/os-quota-sets/:pid', async (req, reply) => {
+  app.delete('/os-quota-sets/:pid', op('compute:os-quota-sets:delete'), async (req, reply) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     await compute.quotas.reset((req.params as { pid: string }).pid);
     return reply.code(202).send();
   });
-  app.get('/os-quota-class-sets/:name', async (req) => {
+  app.get('/os-quota-class-sets/:name', op('compute:os-quota-class-sets:show'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const name = (req.params as { name: string }).name;
     const lim = name === 'default' ? await compute.quotas.classLimits() : { ...QUOTA_DEFAULTS };
     return { quota_class_set: quotaBody(name, lim, mv(req)) };
   });
-  app.put('/os-quota-class-sets/:name', async (req) => {
+  app.put('/os-quota-class-sets/:name', op('compute:os-quota-class-sets:update'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const name = (req.params as { name: string }).name;
     const b = member(req.body, 'quota_class_set');
@@ -138,7 +140,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     return { quota_class_set: rest };
   });
 
-  app.get('/limits', async (req) => {
+  app.get('/limits', op('compute:limits'), async (req) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
     let pid = a.projectId ?? '';

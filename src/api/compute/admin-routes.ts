@@ -9,6 +9,7 @@ import { ctxOf } from '../http/service-api.js';
 import { bool, member, onlyKeys, qBool, qInt, qStr, str, type Json } from './body.js';
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
+import { op } from '../http/route-policy.js';
 
 /** os-services, os-hypervisors, os-availability-zone, os-aggregates, os-server-groups, os-simple-tenant-usage, os-migrations. */
 export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -21,13 +22,13 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     status: s.disabled ? 'disabled' : 'enabled', state: s.up ? 'up' : 'down', updated_at: novaTimeMicro(s.last_seen_at),
     disabled_reason: s.disabled_reason, ...(ver.atLeast('2.11') ? { forced_down: s.forced_down === 1 } : {}),
   });
-  app.get('/os-services', async (req) => {
+  app.get('/os-services', op('compute:os-services:list'), async (req) => {
     admin(req);
     const q = req.query as Json;
     const list = await hosts.listServices({ binary: qStr(q, 'binary'), host: qStr(q, 'host') });
     return { services: list.map((s) => serviceView(s, mv(req))) };
   });
-  app.put('/os-services/:id', async (req) => {
+  app.put('/os-services/:id', op('compute:os-services:update'), async (req) => {
     admin(req);
     const ver = mv(req);
     const id = (req.params as { id: string }).id;
@@ -62,7 +63,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     compute.scheduler.invalidate();
     return { service: serviceView(out, ver) };
   });
-  app.delete('/os-services/:id', async (req, reply) => {
+  app.delete('/os-services/:id', op('compute:os-services:delete'), async (req, reply) => {
     admin(req);
     await hosts.deleteService((req.params as { id: string }).id);
     compute.scheduler.invalidate();
@@ -121,15 +122,15 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     }
     return out;
   };
-  app.get('/os-hypervisors', async (req) => listHv(req, false));
-  app.get('/os-hypervisors/detail', async (req) => listHv(req, true));
+  app.get('/os-hypervisors', op('compute:os-hypervisors:list'), async (req) => listHv(req, false));
+  app.get('/os-hypervisors/detail', op('compute:os-hypervisors:list-detail'), async (req) => listHv(req, true));
   const findNode = async (id: string) => {
     const nodes = await hosts.listNodes();
     const n = nodes.find((x) => x.id === id || String(Math.abs(hashInt(x.id))) === id);
     if (!n) throw notFound(`Hypervisor ${id} could not be found.`, { code: 'ComputeHostNotFound' });
     return n;
   };
-  app.get('/os-hypervisors/statistics', async (req) => {
+  app.get('/os-hypervisors/statistics', op('compute:os-hypervisors:statistics'), async (req) => {
     admin(req);
     const nodes = await hosts.listNodes();
     const sum = (f: (n: ComputeNodeRow) => number) => nodes.reduce((a, n) => a + f(n), 0);
@@ -142,24 +143,24 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       },
     };
   });
-  app.get('/os-hypervisors/:id', async (req) => {
+  app.get('/os-hypervisors/:id', op('compute:os-hypervisors:show'), async (req) => {
     admin(req);
     const ver = mv(req);
     return { hypervisor: await hvView(await findNode((req.params as { id: string }).id), ver, true, ver.atLeast('2.53') && qBool(req.query as Json, 'with_servers') === true) };
   });
-  app.get('/os-hypervisors/:id/uptime', async (req) => {
+  app.get('/os-hypervisors/:id/uptime', op('compute:os-hypervisors:uptime'), async (req) => {
     admin(req);
     const n = await findNode((req.params as { id: string }).id);
     return { hypervisor: { ...(await hvView(n, mv(req), false)), uptime: ' 00:00:00 up 1 day, load average: 0.00, 0.00, 0.00' } };
   });
-  app.get('/os-hypervisors/:pattern/search', async (req) => {
+  app.get('/os-hypervisors/:pattern/search', op('compute:os-hypervisors:search'), async (req) => {
     admin(req);
     const p = (req.params as { pattern: string }).pattern;
     const nodes = (await hosts.listNodes()).filter((n) => n.hypervisor_hostname.includes(p));
     if (nodes.length === 0) throw notFound(`No hypervisor matching '${p}' could be found.`);
     return { hypervisors: await Promise.all(nodes.map((n) => hvView(n, mv(req), false))) };
   });
-  app.get('/os-hypervisors/:pattern/servers', async (req) => {
+  app.get('/os-hypervisors/:pattern/servers', op('compute:os-hypervisors:servers'), async (req) => {
     admin(req);
     const p = (req.params as { pattern: string }).pattern;
     const nodes = (await hosts.listNodes()).filter((n) => n.hypervisor_hostname.includes(p));
@@ -168,11 +169,11 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   });
 
   // os-availability-zone
-  app.get('/os-availability-zone', async () => {
+  app.get('/os-availability-zone', op('compute:os-availability-zone:list'), async () => {
     const zones = new Set([compute.options.defaultAz, ...(await hosts.hostZones()).values()]);
     return { availabilityZoneInfo: [...zones].map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })) };
   });
-  app.get('/os-availability-zone/detail', async (req) => {
+  app.get('/os-availability-zone/detail', op('compute:os-availability-zone:detail'), async (req) => {
     admin(req);
     const services = await hosts.listServices();
     const byZone = new Map<string, Record<string, Record<string, Json>>>();
@@ -196,8 +197,8 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     if (!/^-?\d+$/.test(raw)) throw badRequest(`Aggregate ID ${raw} must be an integer.`);
     return Number(raw);
   };
-  app.get('/os-aggregates', async (req) => { admin(req); return { aggregates: (await compute.aggregates.list()).map((x) => aggView(x, mv(req))) }; });
-  app.post('/os-aggregates', async (req) => {
+  app.get('/os-aggregates', op('compute:os-aggregates:index'), async (req) => { admin(req); return { aggregates: (await compute.aggregates.list()).map((x) => aggView(x, mv(req))) }; });
+  app.post('/os-aggregates', op('compute:os-aggregates:create'), async (req) => {
     admin(req);
     const b = member(req.body, 'aggregate');
     onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
@@ -206,8 +207,8 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     const { hosts: _h, metadata: _m, ...rest } = aggView(x, mv(req));
     return { aggregate: rest };
   });
-  app.get('/os-aggregates/:id', async (req) => { admin(req); return { aggregate: aggView(await compute.aggregates.get(aggId(req)), mv(req)) }; });
-  app.put('/os-aggregates/:id', async (req) => {
+  app.get('/os-aggregates/:id', op('compute:os-aggregates:show'), async (req) => { admin(req); return { aggregate: aggView(await compute.aggregates.get(aggId(req)), mv(req)) }; });
+  app.put('/os-aggregates/:id', op('compute:os-aggregates:update'), async (req) => {
     admin(req);
     const b = member(req.body, 'aggregate');
     onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
@@ -216,8 +217,8 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       name: str(b, 'name', { min: 1, max: 255 }) ?? undefined, availabilityZone: 'availability_zone' in b ? str(b, 'availability_zone', { nullable: true, min: 1, max: 255 }) ?? null : undefined,
     }), mv(req)) };
   });
-  app.delete('/os-aggregates/:id', async (req, reply) => { admin(req); await compute.aggregates.delete(aggId(req)); return reply.code(200).send(); });
-  app.post('/os-aggregates/:id/action', async (req) => {
+  app.delete('/os-aggregates/:id', op('compute:os-aggregates:delete'), async (req, reply) => { admin(req); await compute.aggregates.delete(aggId(req)); return reply.code(200).send(); });
+  app.post('/os-aggregates/:id/action', op('compute:os-aggregates:action'), async (req) => {
     admin(req);
     const id = aggId(req);
     const b = (req.body ?? {}) as Json;
@@ -238,18 +239,18 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       ? { id: g.id, name: g.name, policy: g.policy, rules, members: g.members, project_id: g.project_id, user_id: g.user_id }
       : { id: g.id, name: g.name, policies: [g.policy], members: g.members, metadata: {}, ...(ver.atLeast('2.13') ? { project_id: g.project_id, user_id: g.user_id } : {}) };
   };
-  app.get('/os-server-groups', async (req) => {
+  app.get('/os-server-groups', op('compute:os-server-groups:index'), async (req) => {
     const a = ctxOf(req).auth;
     const q = req.query as Json;
     const list = await compute.groups.list(a, { allProjects: qBool(q, 'all_projects') === true, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') });
     return { server_groups: list.map((g) => groupView(g, mv(req))) };
   });
-  app.get('/os-server-groups/:id', async (req) => ({ server_group: groupView(await compute.groups.get(ctxOf(req).auth, (req.params as { id: string }).id), mv(req)) }));
-  app.delete('/os-server-groups/:id', async (req, reply) => {
+  app.get('/os-server-groups/:id', op('compute:os-server-groups:show'), async (req) => ({ server_group: groupView(await compute.groups.get(ctxOf(req).auth, (req.params as { id: string }).id), mv(req)) }));
+  app.delete('/os-server-groups/:id', op('compute:os-server-groups:delete'), async (req, reply) => {
     await compute.groups.delete(ctxOf(req).auth, (req.params as { id: string }).id);
     return reply.code(204).send();
   });
-  app.post('/os-server-groups', async (req) => {
+  app.post('/os-server-groups', op('compute:os-server-groups:create'), async (req) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
     const b = member(req.body, 'server_group');
@@ -310,13 +311,13 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     }
     return out;
   };
-  app.get('/os-simple-tenant-usage', async (req) => {
+  app.get('/os-simple-tenant-usage', op('compute:os-simple-tenant-usage:list'), async (req) => {
     // '/os-simple-tenant-usage/' names the show of an empty project id, which Nova does not find.
     if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     admin(req);
     return { tenant_usages: await usageFor(req, null, qBool(req.query as Json, 'detailed') === true) };
   });
-  app.get('/os-simple-tenant-usage/:pid', async (req) => {
+  app.get('/os-simple-tenant-usage/:pid', op('compute:os-simple-tenant-usage:show', { target: (req) => ({ project_id: (req.params as { pid: string }).pid }) }), async (req) => {
     const a = ctxOf(req).auth;
     const pid = (req.params as { pid: string }).pid;
     if (pid === '') throw notFound('The resource could not be found.');
@@ -334,7 +335,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     ...(ver.atLeast('2.23') ? { migration_type: m.migration_type, links: m.migration_type === 'live-migration' && m.status === 'running' ? [] : undefined } : {}),
     ...(ver.atLeast('2.59') ? { uuid: m.uuid } : {}), ...(ver.atLeast('2.80') ? { project_id: m.project_id, user_id: m.user_id } : {}),
   });
-  app.get('/os-migrations', async (req) => {
+  app.get('/os-migrations', op('compute:os-migrations:index'), async (req) => {
     admin(req);
     const q = req.query as Json;
     let query = compute.d().db.selectFrom('compute_migrations').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
@@ -345,7 +346,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     const rows = await query.execute();
     return { migrations: rows.map((m) => migView(m, mv(req))) };
   });
-  app.get('/servers/:id/migrations', async (req) => {
+  app.get('/servers/:id/migrations', op('compute:servers:migrations:index'), async (req) => {
     admin(req);
     const id = (req.params as { id: string }).id;
     await compute.servers.get(ctxOf(req).auth, id);

@@ -7,6 +7,7 @@ import { ctxOf } from '../http/service-api.js';
 import { bool, int, member, onlyKeys, qBool, qInt, qStr, str, type Json } from './body.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
+import { op } from '../http/route-policy.js';
 
 /** /flavors, extra specs and os-flavor-access. */
 export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -30,23 +31,23 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     limit !== undefined && items.length === limit && items.length > 0
       ? { flavors_links: [{ rel: 'next', href: `${v.base}/${path}?limit=${limit}&marker=${items[items.length - 1]!.id}` }] } : {};
 
-  app.get('/flavors', async (req) => {
+  app.get('/flavors', op('compute:flavors:index'), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req.query as Json, isAdmin(a));
     const list = await f.list(a, q);
     return { flavors: list.map((x) => v.flavorBrief(x, mv(req))), ...nextLink('flavors', list, q.limit) };
   });
-  app.get('/flavors/detail', async (req) => {
+  app.get('/flavors/detail', op('compute:flavors:index'), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req.query as Json, isAdmin(a));
     const list = await f.list(a, q);
     return { flavors: list.map((x) => v.flavor(x, mv(req), true)), ...nextLink('flavors/detail', list, q.limit) };
   });
-  app.get('/flavors/:id', async (req) => {
+  app.get('/flavors/:id', op('compute:flavors:show'), async (req) => {
     const a = ctxOf(req).auth;
     return { flavor: v.flavor(await f.get(a, (req.params as { id: string }).id), mv(req), true) };
   });
-  app.post('/flavors', async (req) => {
+  app.post('/flavors', op('compute:os-flavor-manage:create'), async (req) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
     const b = member(req.body, 'flavor');
@@ -69,7 +70,7 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     });
     return { flavor: v.flavor(created, ver, true) };
   });
-  app.put('/flavors/:id', async (req) => {
+  app.put('/flavors/:id', op('compute:os-flavor-manage:update'), async (req) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
     const ver = mv(req);
@@ -80,7 +81,7 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const d = str(b, 'description', { nullable: true, max: 65535 }) ?? null;
     return { flavor: v.flavor(await f.updateDescription((req.params as { id: string }).id, d), ver, true) };
   });
-  app.delete('/flavors/:id', async (req, reply) => {
+  app.delete('/flavors/:id', op('compute:os-flavor-manage:delete'), async (req, reply) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     await f.delete((req.params as { id: string }).id);
     return reply.code(202).send();
@@ -92,21 +93,21 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (!specs || typeof specs !== 'object' || Array.isArray(specs)) throw badRequest("Invalid input for field/attribute extra_specs. 'extra_specs' is a required property");
     return specs as Json;
   };
-  app.get('/flavors/:id/os-extra_specs', async (req) => {
+  app.get('/flavors/:id/os-extra_specs', op('compute:os-flavor-extra-specs:index'), async (req) => {
     const a = ctxOf(req).auth;
     return { extra_specs: (await f.get(a, (req.params as { id: string }).id)).extraSpecs };
   });
-  app.post('/flavors/:id/os-extra_specs', async (req) => {
+  app.post('/flavors/:id/os-extra_specs', op('compute:os-flavor-extra-specs:create'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     return { extra_specs: await f.setExtraSpecs((req.params as { id: string }).id, specsBody(req.body)) };
   });
-  app.get('/flavors/:id/os-extra_specs/:key', async (req) => {
+  app.get('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:show'), async (req) => {
     const a = ctxOf(req).auth;
     const { id, key } = req.params as { id: string; key: string };
     await f.get(a, id);
     return { [key]: await f.getExtraSpec(id, key) };
   });
-  app.put('/flavors/:id/os-extra_specs/:key', async (req) => {
+  app.put('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:update'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const { id, key } = req.params as { id: string; key: string };
     const b = req.body as Json | undefined;
@@ -115,7 +116,7 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     await f.setExtraSpecs(id, { [key]: b[key] });
     return { [key]: String(b[key]) };
   });
-  app.delete('/flavors/:id/os-extra_specs/:key', async (req, reply) => {
+  app.delete('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:delete'), async (req, reply) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const { id, key } = req.params as { id: string; key: string };
     await f.deleteExtraSpec(id, key);
@@ -124,11 +125,11 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
 
   // access
   const accessView = (list: { flavorId: string; projectId: string }[]) => ({ flavor_access: list.map((x) => ({ flavor_id: x.flavorId, tenant_id: x.projectId })) });
-  app.get('/flavors/:id/os-flavor-access', async (req) => {
+  app.get('/flavors/:id/os-flavor-access', op('compute:os-flavor-access'), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     return accessView(await f.listAccess((req.params as { id: string }).id));
   });
-  app.post('/flavors/:id/action', async (req) => {
+  app.post('/flavors/:id/action', op({ byAction: { addTenantAccess: 'compute:os-flavor-access:add_tenant_access', removeTenantAccess: 'compute:os-flavor-access:remove_tenant_access' }, otherwise: 'compute:os-flavor-access' }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const id = (req.params as { id: string }).id;
     const b = req.body as Json | undefined;

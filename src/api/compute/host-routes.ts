@@ -8,6 +8,7 @@ import { nowIso, UUID_RE } from '../../services/compute/common.js';
 import { ctxOf } from '../http/service-api.js';
 import { onlyKeys, str, type Json } from './body.js';
 import { mv } from './microversion.js';
+import { op } from '../http/route-policy.js';
 
 /** The binaries os-hosts leaves out (API services) and the topic each other one reports as. */
 const TOPIC: Record<string, string> = { 'nova-compute': 'compute', 'nova-scheduler': 'scheduler', 'nova-conductor': 'conductor' };
@@ -121,14 +122,14 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   };
 
   // os-hosts (2.1-2.42)
-  app.get('/os-hosts', async (req) => {
+  app.get('/os-hosts', op('compute:os-hosts:list'), async (req) => {
     hostsVersion(req);
     admin(req);
     const zone = (req.query as Json).zone;
     const services = (await hosts.listServices()).filter((s) => !s.disabled && TOPIC[s.binary] && (!zone || s.zone === zone));
     return { hosts: services.map((s) => ({ host_name: s.host, service: TOPIC[s.binary]!, zone: s.zone })) };
   });
-  app.get('/os-hosts/:host', async (req) => {
+  app.get('/os-hosts/:host', op('compute:os-hosts:show'), async (req) => {
     hostsVersion(req);
     admin(req);
     const name = (req.params as { host: string }).host;
@@ -151,7 +152,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       ],
     };
   });
-  app.put('/os-hosts/:host', async (req) => {
+  app.put('/os-hosts/:host', op('compute:os-hosts:update'), async (req) => {
     hostsVersion(req);
     admin(req);
     const name = (req.params as { host: string }).host;
@@ -177,7 +178,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     return { host: name, status: out.disabled ? 'disabled' : 'enabled' };
   });
   for (const action of ['startup', 'shutdown', 'reboot']) {
-    app.get(`/os-hosts/:host/${action}`, async (req) => {
+    app.get(`/os-hosts/:host/${action}`, op('compute:os-hosts:power'), async (req) => {
       hostsVersion(req);
       admin(req);
       await computeHost((req.params as { host: string }).host);
@@ -195,11 +196,11 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       overall_status: `${computeHosts.length === 0 ? 'ALL' : `0 of ${computeHosts.length}`} hosts done. 0 errors.`, log: {},
     };
   };
-  app.get('/os-instance_usage_audit_log', async (req) => {
+  app.get('/os-instance_usage_audit_log', op('compute:os-instance-usage-audit-log:list'), async (req) => {
     admin(req);
     return { instance_usage_audit_logs: await auditLog(new Date()) };
   });
-  app.get('/os-instance_usage_audit_log/:before', async (req) => {
+  app.get('/os-instance_usage_audit_log/:before', op('compute:os-instance-usage-audit-log:show'), async (req) => {
     admin(req);
     const raw = (req.params as { before: string }).before;
     const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?$/.exec(raw);
@@ -209,7 +210,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   });
 
   // server diagnostics (admin)
-  app.get('/servers/:id/diagnostics', async (req) => {
+  app.get('/servers/:id/diagnostics', op('compute:os-server-diagnostics'), async (req) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
@@ -241,7 +242,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   });
 
   // os-server-external-events (admin; what Neutron tells Nova)
-  app.post('/os-server-external-events', async (req, reply) => {
+  app.post('/os-server-external-events', op('compute:os-server-external-events:create'), async (req, reply) => {
     admin(req);
     const ver = mv(req);
     const b = req.body as Json | undefined;
@@ -271,13 +272,13 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   });
 
   // os-server-password: what the guest posted to the metadata service (system_metadata password_0..3)
-  app.get('/servers/:id/os-server-password', async (req) => {
+  app.get('/servers/:id/os-server-password', op('compute:os-server-password:show'), async (req) => {
     const a = ctxOf(req).auth;
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
     enforce(a, 'compute:read', { project_id: inst.project_id });
     return { password: passwordOf(extras(inst).systemMetadata) };
   });
-  app.delete('/servers/:id/os-server-password', async (req, reply) => {
+  app.delete('/servers/:id/os-server-password', op('compute:os-server-password:clear'), async (req, reply) => {
     const a = ctxOf(req).auth;
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
     enforce(a, 'compute:write', { project_id: inst.project_id });
@@ -291,8 +292,8 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   });
 
   // extensions
-  app.get('/extensions', async () => ({ extensions: EXTENSIONS.map(extensionView) }));
-  app.get('/extensions/:alias', async (req) => {
+  app.get('/extensions', op('compute:extensions'), async () => ({ extensions: EXTENSIONS.map(extensionView) }));
+  app.get('/extensions/:alias', op('compute:extensions'), async (req) => {
     const alias = (req.params as { alias: string }).alias;
     const ext = EXTENSIONS.find(([x]) => x === alias);
     if (!ext) throw notFound('The resource could not be found.');

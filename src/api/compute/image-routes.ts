@@ -9,6 +9,7 @@ import { qInt, qStr, stringMap, type Json } from './body.js';
 import { mv } from './microversion.js';
 import { proxyOnly } from './proxy-routes.js';
 import type { ComputeViews } from './views.js';
+import { op } from '../http/route-policy.js';
 
 /** Image metadata stays in the proxy up to 2.38 (the image list/show/delete stop at 2.35). */
 const MAX_IMAGE_META_VERSION = '2.38';
@@ -92,13 +93,13 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
     }
     return out;
   };
-  app.get('/images', async (req) => list(req, false));
-  app.get('/images/detail', async (req) => list(req, true));
-  app.get('/images/:id', async (req) => {
+  app.get('/images', op('compute:images:index'), async (req) => list(req, false));
+  app.get('/images/detail', op('compute:images:index'), async (req) => list(req, true));
+  app.get('/images/:id', op('compute:images:show'), async (req) => {
     proxyOnly(req);
     return { image: detail(await load(auth(req), id(req))) };
   });
-  app.delete('/images/:id', async (req, reply) => {
+  app.delete('/images/:id', op('compute:images:delete'), async (req, reply) => {
     proxyOnly(req);
     const a = auth(req);
     await load(a, id(req));
@@ -138,28 +139,28 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
     for (const [k, val] of Object.entries(md)) if (img.properties[k] !== val) ops.push({ op: k in img.properties ? 'replace' : 'add', path: [k], value: val });
     return (await patch(req, imageId, ops)).properties;
   };
-  app.get('/images/:id/metadata', async (req) => {
+  app.get('/images/:id/metadata', op('compute:image-metadata:index'), async (req) => {
     metaOnly(req);
     return { metadata: (await load(auth(req), id(req))).properties };
   });
-  app.post('/images/:id/metadata', async (req) => {
+  app.post('/images/:id/metadata', op('compute:image-metadata:create'), async (req) => {
     metaOnly(req);
     const md = stringMap((req.body ?? {}) as Json, 'metadata', { required: true })!;
     return { metadata: await write(req, id(req), md, false) };
   });
-  app.put('/images/:id/metadata', async (req) => {
+  app.put('/images/:id/metadata', op('compute:image-metadata:update_all'), async (req) => {
     metaOnly(req);
     const md = stringMap((req.body ?? {}) as Json, 'metadata', { required: true })!;
     return { metadata: await write(req, id(req), md, true) };
   });
-  app.get('/images/:id/metadata/:key', async (req) => {
+  app.get('/images/:id/metadata/:key', op('compute:image-metadata:show'), async (req) => {
     metaOnly(req);
     const key = (req.params as { key: string }).key;
     const props = (await load(auth(req), id(req))).properties;
     if (!(key in props)) throw notFound('Invalid metadata key', { code: 'MetadataNotFound' });
     return { meta: { [key]: props[key] } };
   });
-  app.put('/images/:id/metadata/:key', async (req) => {
+  app.put('/images/:id/metadata/:key', op('compute:image-metadata:update'), async (req) => {
     metaOnly(req);
     const key = (req.params as { key: string }).key;
     const meta = stringMap((req.body ?? {}) as Json, 'meta', { required: true })!;
@@ -168,7 +169,7 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
     await write(req, id(req), meta, false);
     return { meta };
   });
-  app.delete('/images/:id/metadata/:key', async (req, reply) => {
+  app.delete('/images/:id/metadata/:key', op('compute:image-metadata:delete'), async (req, reply) => {
     metaOnly(req);
     const key = (req.params as { key: string }).key;
     const img = await load(auth(req), id(req));

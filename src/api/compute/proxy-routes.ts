@@ -7,6 +7,7 @@ import { badRequest, notFound } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
 import { member, onlyKeys, qInt, qStr, str, type Json } from './body.js';
 import { mv } from './microversion.js';
+import { op } from '../http/route-policy.js';
 
 /** The last microversion of Nova's proxy APIs (network and image proxies answer 404 after it). */
 export const MAX_PROXY_VERSION = '2.35';
@@ -38,46 +39,46 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
   const writing = (req: FastifyRequest) => { proxyOnly(req); const a = auth(req); enforce(a, 'compute:write', { project_id: a.projectId ?? null }); return a; };
 
   // security groups
-  app.get('/os-security-groups', async (req) => {
+  app.get('/os-security-groups', op('compute:os-security-groups:list'), async (req) => {
     const a = reading(req);
     const q = req.query as Json;
     return { security_groups: await proxy.listGroups(a, { allTenants: qStr(q, 'all_tenants') !== undefined, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') }) };
   });
-  app.get('/os-security-groups/:id', async (req) => ({ security_group: await proxy.getGroup(reading(req), id(req)) }));
-  app.post('/os-security-groups', async (req) => {
+  app.get('/os-security-groups/:id', op('compute:os-security-groups:show'), async (req) => ({ security_group: await proxy.getGroup(reading(req), id(req)) }));
+  app.post('/os-security-groups', op('compute:os-security-groups:create'), async (req) => {
     const a = writing(req);
     const { name, description } = groupBody(req.body);
     return { security_group: await proxy.createGroup(a, name, description) };
   });
-  app.put('/os-security-groups/:id', async (req) => {
+  app.put('/os-security-groups/:id', op('compute:os-security-groups:update'), async (req) => {
     const a = writing(req);
     const { name, description } = groupBody(req.body);
     return { security_group: await proxy.updateGroup(a, id(req), name, description) };
   });
-  app.delete('/os-security-groups/:id', async (req, reply) => {
+  app.delete('/os-security-groups/:id', op('compute:os-security-groups:delete'), async (req, reply) => {
     await proxy.deleteGroup(writing(req), id(req));
     return reply.code(202).send();
   });
-  app.post('/os-security-group-rules', async (req) => {
+  app.post('/os-security-group-rules', op('compute:os-security-groups:rule:create'), async (req) => {
     const a = writing(req);
     const r = member(req.body, 'security_group_rule');
     if (r.parent_group_id === undefined) throw badRequest("Invalid input for field/attribute security_group_rule. Value: None. 'parent_group_id' is a required property");
     return { security_group_rule: await proxy.createRule(a, r as unknown as Parameters<NetworkProxy['createRule']>[1]) };
   });
-  app.delete('/os-security-group-rules/:id', async (req, reply) => {
+  app.delete('/os-security-group-rules/:id', op('compute:os-security-groups:rule:delete'), async (req, reply) => {
     await proxy.deleteRule(writing(req), id(req));
     return reply.code(202).send();
   });
-  app.get('/servers/:id/os-security-groups', async (req) => {
+  app.get('/servers/:id/os-security-groups', op('compute:os-security-groups:list-server'), async (req) => {
     const a = auth(req);
     const inst = await compute.servers.get(a, id(req));
     return { security_groups: await proxy.serverGroups(a, inst.id) };
   });
 
   // floating IPs
-  app.get('/os-floating-ips', async (req) => ({ floating_ips: await proxy.listFloatingIps(reading(req)) }));
-  app.get('/os-floating-ips/:id', async (req) => ({ floating_ip: await proxy.getFloatingIp(reading(req), id(req)) }));
-  app.post('/os-floating-ips', async (req) => {
+  app.get('/os-floating-ips', op('compute:os-floating-ips:list'), async (req) => ({ floating_ips: await proxy.listFloatingIps(reading(req)) }));
+  app.get('/os-floating-ips/:id', op('compute:os-floating-ips:show'), async (req) => ({ floating_ip: await proxy.getFloatingIp(reading(req), id(req)) }));
+  app.post('/os-floating-ips', op('compute:os-floating-ips:create'), async (req) => {
     const a = writing(req);
     const b = req.body as Json | null | undefined;
     let pool: string | null = null;
@@ -87,11 +88,11 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
     }
     return { floating_ip: await proxy.allocateFloatingIp(a, pool) };
   });
-  app.delete('/os-floating-ips/:id', async (req, reply) => {
+  app.delete('/os-floating-ips/:id', op('compute:os-floating-ips:delete'), async (req, reply) => {
     await proxy.deleteFloatingIp(writing(req), id(req));
     return reply.code(202).send();
   });
-  app.get('/os-floating-ip-pools', async (req) => {
+  app.get('/os-floating-ip-pools', op('compute:os-floating-ip-pools'), async (req) => {
     reading(req);
     return { floating_ip_pools: (await proxy.pools()).map((name) => ({ name })) };
   });
@@ -106,18 +107,18 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
     }
     return out;
   };
-  app.get('/os-networks', async (req) => {
+  app.get('/os-networks', op('compute:os-networks:list'), async (req) => {
     const a = reading(req);
     return { networks: (await proxy.networks(a)).map((n) => netView(n, isAdmin(a))) };
   });
-  app.get('/os-networks/:id', async (req) => {
+  app.get('/os-networks/:id', op('compute:os-networks:show'), async (req) => {
     const a = reading(req);
     return { network: netView(await proxy.network(a, id(req)), isAdmin(a)) };
   });
   // Nova reports "None" as the cidr of every Neutron network here, for compatibility with what it always returned.
   const tenantView = (n: { id: string; name: string }) => ({ id: n.id, cidr: 'None', label: n.name });
-  app.get('/os-tenant-networks', async (req) => ({ networks: (await proxy.networks(reading(req))).map(tenantView) }));
-  app.get('/os-tenant-networks/:id', async (req) => ({ network: tenantView(await proxy.network(reading(req), id(req))) }));
+  app.get('/os-tenant-networks', op('compute:os-tenant-networks:list'), async (req) => ({ networks: (await proxy.networks(reading(req))).map(tenantView) }));
+  app.get('/os-tenant-networks/:id', op('compute:os-tenant-networks:show'), async (req) => ({ network: tenantView(await proxy.network(reading(req), id(req))) }));
 }
 
 /** addSecurityGroup / removeSecurityGroup / addFloatingIp / removeFloatingIp server actions. */

@@ -15,6 +15,7 @@ import { normalizeIpv6, bool, int, invalid, member, onlyKeys, qBool, qInt, qList
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { novaTimeMicro } from '../../services/compute/common.js';
+import { op } from '../http/route-policy.js';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const HOSTNAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -116,7 +117,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     return svc.disabled ? 'MAINTENANCE' : 'UP';
   };
 
-  app.post('/servers', async (req, reply) => {
+  app.post('/servers', op('compute:servers:create'), async (req, reply) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:write', { project_id: a.projectId ?? null });
     const ver = mv(req);
@@ -231,12 +232,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     void q;
     return { servers_links: [{ rel: 'next', href: `${v.base}/${path}?${params.toString()}` }] };
   };
-  app.get('/servers', async (req) => {
+  app.get('/servers', op('compute:servers:index'), async (req) => {
     const q = listQuery(req);
     const rows = await s.list(ctxOf(req).auth, q);
     return { servers: rows.map((r) => v.serverBrief(r)), ...nextLinks(req, 'servers', rows, q) };
   });
-  app.get('/servers/detail', async (req) => {
+  app.get('/servers/detail', op('compute:servers:detail'), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req);
     const rows = await s.list(a, q);
@@ -245,8 +246,8 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (isAdmin(a) && ver.atLeast('2.16')) for (const h of new Set(rows.map((r) => r.host).filter((x): x is string => !!x))) statuses.set(h, await hostStatus(h));
     return { servers: rows.map((r) => v.server(r, ver, a, { hostStatus: r.host ? statuses.get(r.host) ?? 'UP' : '' })), ...nextLinks(req, 'servers/detail', rows, q) };
   });
-  app.get('/servers/:id', async (req) => ({ server: await show(req, (req.params as { id: string }).id) }));
-  app.put('/servers/:id', async (req) => {
+  app.get('/servers/:id', op('compute:servers:show'), async (req) => ({ server: await show(req, (req.params as { id: string }).id) }));
+  app.put('/servers/:id', op('compute:servers:update'), async (req) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
     const b = member(req.body, 'server');
@@ -262,21 +263,21 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     // From 2.75 update answers the same representation as show.
     return { server: v.server(inst, ver, a, ver.atLeast('2.75') ? { groups: true, hostStatus: await hostStatus(inst.host) } : { minimal: true, groups: true }) };
   });
-  app.delete('/servers/:id', async (req, reply) => {
+  app.delete('/servers/:id', op('compute:servers:delete'), async (req, reply) => {
     const a = ctxOf(req).auth;
     await compute.serverActions.delete(a, rid(req), (req.params as { id: string }).id);
     return reply.code(204).send();
   });
 
   // addresses
-  app.get('/servers/:id/ips', async (req) => {
+  app.get('/servers/:id/ips', op('compute:ips:index'), async (req) => {
     const a = ctxOf(req).auth;
     const inst = await s.get(a, (req.params as { id: string }).id);
     const all = v.addresses(extras(inst).ports);
     const strip = Object.fromEntries(Object.entries(all).map(([k, l]) => [k, l.map((x) => ({ version: x.version, addr: x.addr }))]));
     return { addresses: strip };
   });
-  app.get('/servers/:id/ips/:net', async (req) => {
+  app.get('/servers/:id/ips/:net', op('compute:ips:show'), async (req) => {
     const a = ctxOf(req).auth;
     const { id, net } = req.params as { id: string; net: string };
     const inst = await s.get(a, id);
@@ -287,22 +288,22 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
 
   // metadata
-  app.get('/servers/:id/metadata', async (req) => ({ metadata: extras(await s.get(ctxOf(req).auth, (req.params as { id: string }).id)).metadata }));
-  app.post('/servers/:id/metadata', async (req) => {
+  app.get('/servers/:id/metadata', op('compute:server-metadata:index'), async (req) => ({ metadata: extras(await s.get(ctxOf(req).auth, (req.params as { id: string }).id)).metadata }));
+  app.post('/servers/:id/metadata', op('compute:server-metadata:create'), async (req) => {
     const md = stringMap(req.body as Json ?? {}, 'metadata', { required: true })!;
     return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, false) };
   });
-  app.put('/servers/:id/metadata', async (req) => {
+  app.put('/servers/:id/metadata', op('compute:server-metadata:update_all'), async (req) => {
     const md = stringMap(req.body as Json ?? {}, 'metadata', { required: true })!;
     return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, true) };
   });
-  app.get('/servers/:id/metadata/:key', async (req) => {
+  app.get('/servers/:id/metadata/:key', op('compute:server-metadata:show'), async (req) => {
     const { id, key } = req.params as { id: string; key: string };
     const md = extras(await s.get(ctxOf(req).auth, id)).metadata;
     if (!(key in md)) throw notFound('Metadata item was not found', { code: 'MetadataNotFound' });
     return { meta: { [key]: md[key] } };
   });
-  app.put('/servers/:id/metadata/:key', async (req) => {
+  app.put('/servers/:id/metadata/:key', op('compute:server-metadata:update'), async (req) => {
     const { id, key } = req.params as { id: string; key: string };
     const meta = stringMap(req.body as Json ?? {}, 'meta', { required: true })!;
     if (Object.keys(meta).length > 1) throw badRequest('Request body contains too many items');
@@ -310,7 +311,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     await s.setMetadata(ctxOf(req).auth, id, meta, false);
     return { meta };
   });
-  app.delete('/servers/:id/metadata/:key', async (req, reply) => {
+  app.delete('/servers/:id/metadata/:key', op('compute:server-metadata:delete'), async (req, reply) => {
     const { id, key } = req.params as { id: string; key: string };
     await s.deleteMetadataKey(ctxOf(req).auth, id, key);
     return reply.code(204).send();
@@ -320,35 +321,35 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   const needTags = (req: FastifyRequest) => {
     if (!mv(req).atLeast('2.26')) throw notFound('The resource could not be found.');
   };
-  app.get('/servers/:id/tags', async (req) => {
+  app.get('/servers/:id/tags', op('compute:os-server-tags:index'), async (req) => {
     needTags(req);
     return { tags: extras(await s.get(ctxOf(req).auth, (req.params as { id: string }).id)).tags };
   });
-  app.put('/servers/:id/tags', async (req) => {
+  app.put('/servers/:id/tags', op('compute:os-server-tags:update_all'), async (req) => {
     needTags(req);
     const tags = (req.body as Json | undefined)?.tags;
     if (!Array.isArray(tags)) throw badRequest("Invalid input for field/attribute tags. 'tags' is a required property");
     return { tags: await s.setTags(ctxOf(req).auth, (req.params as { id: string }).id, tags.map((t) => (typeof t === 'string' ? t : (() => { throw invalid('tags', t); })()))) };
   });
-  app.delete('/servers/:id/tags', async (req, reply) => {
+  app.delete('/servers/:id/tags', op('compute:os-server-tags:delete_all'), async (req, reply) => {
     needTags(req);
     await s.deleteTag(ctxOf(req).auth, (req.params as { id: string }).id, null);
     return reply.code(204).send();
   });
-  app.get('/servers/:id/tags/:tag', async (req, reply) => {
+  app.get('/servers/:id/tags/:tag', op('compute:os-server-tags:show'), async (req, reply) => {
     needTags(req);
     const { id, tag } = req.params as { id: string; tag: string };
     if (!extras(await s.get(ctxOf(req).auth, id)).tags.includes(tag)) throw notFound(`Tag ${tag} could not be found.`);
     return reply.code(204).send();
   });
-  app.put('/servers/:id/tags/:tag', async (req, reply) => {
+  app.put('/servers/:id/tags/:tag', op('compute:os-server-tags:update'), async (req, reply) => {
     needTags(req);
     const { id, tag } = req.params as { id: string; tag: string };
     const added = await s.addTag(ctxOf(req).auth, id, tag);
     reply.header('location', `${v.base}/servers/${id}/tags/${tag}`);
     return reply.code(added ? 201 : 204).send();
   });
-  app.delete('/servers/:id/tags/:tag', async (req, reply) => {
+  app.delete('/servers/:id/tags/:tag', op('compute:os-server-tags:delete'), async (req, reply) => {
     needTags(req);
     const { id, tag } = req.params as { id: string; tag: string };
     await s.deleteTag(ctxOf(req).auth, id, tag);
@@ -360,7 +361,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     action: r.action, instance_uuid: r.instance_id, request_id: r.request_id, user_id: r.user_id, project_id: r.project_id,
     start_time: novaTimeMicro(r.start_time), message: r.message, ...(ver.atLeast('2.58') ? { updated_at: novaTimeMicro(r.updated_at) } : {}),
   });
-  app.get('/servers/:id/os-instance-actions', async (req) => {
+  app.get('/servers/:id/os-instance-actions', op('compute:os-instance-actions:list'), async (req) => {
     const a = ctxOf(req).auth;
     const id = (req.params as { id: string }).id;
     const ver = mv(req);
@@ -375,7 +376,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     });
     return { instanceActions: rows.map((r) => actionView(r, ver)) };
   });
-  app.get('/servers/:id/os-instance-actions/:rid', async (req) => {
+  app.get('/servers/:id/os-instance-actions/:rid', op('compute:os-instance-actions:show'), async (req) => {
     const a = ctxOf(req).auth;
     const { id, rid: reqId } = req.params as { id: string; rid: string };
     const ver = mv(req);
@@ -393,12 +394,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
 
   // os-interface
-  app.get('/servers/:id/os-interface', async (req) => {
+  app.get('/servers/:id/os-interface', op('compute:os-attach-interfaces:list'), async (req) => {
     const inst = await s.get(ctxOf(req).auth, (req.params as { id: string }).id);
     const ports = await compute.network.listPorts(inst.id).catch(() => extras(inst).ports);
     return { interfaceAttachments: ports.map((p) => v.interfaceAttachment(p, mv(req))) };
   });
-  app.get('/servers/:id/os-interface/:pid', async (req) => {
+  app.get('/servers/:id/os-interface/:pid', op('compute:os-attach-interfaces:show'), async (req) => {
     const { id, pid } = req.params as { id: string; pid: string };
     const inst = await s.get(ctxOf(req).auth, id);
     const ports = await compute.network.listPorts(inst.id).catch(() => extras(inst).ports);
@@ -406,7 +407,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (!p) throw notFound(`Port ${pid} is not attached`, { code: 'PortNotFound' });
     return { interfaceAttachment: v.interfaceAttachment(p, mv(req)) };
   });
-  app.post('/servers/:id/os-interface', async (req) => {
+  app.post('/servers/:id/os-interface', op('compute:os-attach-interfaces:create'), async (req) => {
     const a = ctxOf(req).auth;
     const b = (req.body as Json | undefined)?.interfaceAttachment;
     const o = (b && typeof b === 'object' ? b : {}) as Json;
@@ -419,7 +420,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     });
     return { interfaceAttachment: v.interfaceAttachment(port, mv(req)) };
   });
-  app.delete('/servers/:id/os-interface/:pid', async (req, reply) => {
+  app.delete('/servers/:id/os-interface/:pid', op('compute:os-attach-interfaces:delete'), async (req, reply) => {
     const { id, pid } = req.params as { id: string; pid: string };
     await compute.serverActions.detachInterface(ctxOf(req).auth, rid(req), id, pid);
     return reply.code(202).send();

@@ -7,6 +7,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { publicRoute } from '../http/route-policy.js';
 
 /** Where `npm run build` puts the bundle: dist/dashboard, next to dist/src. */
 export const dashboardDir = (): string =>
@@ -58,9 +59,10 @@ export function registerDashboard(app: FastifyInstance, root: string = dashboard
     // index.html names the current hashed assets: always revalidate it.
     return secure(reply).code(200).type(TYPES['.html']!).header('cache-control', 'no-cache').send(html);
   };
-  app.get('/', index);
-  app.get('/index.html', index);
-  app.get('/assets/:name', async (req, reply) => {
+  // Static files: public, no policy (the browser holds the token and calls the APIs with it).
+  app.get('/', publicRoute(), index);
+  app.get('/index.html', publicRoute(), index);
+  app.get('/assets/:name', publicRoute(), async (req, reply) => {
     const file = await assetFile(root, (req.params as { name: string }).name);
     if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not Found\n');
     const size = (await stat(file)).size;

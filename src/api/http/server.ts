@@ -2,7 +2,8 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { Ajv } from 'ajv';
 import { CloudError, isCloudError, badRequest } from '../../errors.js';
 import { renderError, type ErrorFormat } from './error-bodies.js';
-import type { ServiceApi, RouteConfig } from './service-api.js';
+import type { ServiceApi } from './service-api.js';
+import { enforceRoutePolicy, installRouteDeclarations, type RouteConfig } from './route-policy.js';
 import type { AppDeps } from '../../app-deps.js';
 import { uuid } from '../../util/ids.js';
 import { requestAllowed } from '../../services/identity/access-rules.js';
@@ -72,6 +73,8 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
         throw new CloudError('Unauthorized', 'The application credential does not permit this request.');
       }
       request.ctx = { requestId: request.id, auth };
+      // The route's declared rule, before the handler sees the request (public routes declare none).
+      if (!config?.public) enforceRoutePolicy(request, auth);
     } else if (!config?.public) {
       throw new CloudError('Unauthorized', 'The request you have made requires authentication.', {
         headers: { 'WWW-Authenticate': `Keystone uri="${deps.config.publicUrl}/identity"` },
@@ -121,7 +124,8 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
     }, 'request');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  installRouteDeclarations(app);
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   registerDashboard(app);
 
   for (const svc of services) {

@@ -22,10 +22,7 @@ export interface ServiceApi {
   routes(scope: FastifyInstance, deps: AppDeps): Promise<void> | void;
 }
 
-/** Route config: `public: true` routes need no token (version documents, POST /auth/tokens). */
-export interface RouteConfig {
-  public?: boolean;
-}
+export type { RouteConfig } from './route-policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
