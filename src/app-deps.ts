@@ -6,6 +6,7 @@ import type { NetworkService } from './services/network/index.js';
 import type { ComputeService } from './services/compute/index.js';
 import type { MetadataService } from './services/metadata/index.js';
 import type { ConsoleService } from './services/console/index.js';
+import type { VolumeService } from './services/volume/index.js';
 
 /** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
 export interface AppDeps {
@@ -18,4 +19,6 @@ export interface AppDeps {
   metadata: MetadataService;
   /** Remote console tokens (noVNC websocket proxy). */
   console: ConsoleService;
+  /** Block storage (Cinder v3). */
+  volume: VolumeService;
 }

@@ -18,6 +18,10 @@ import { metadataApi } from './api/metadata/index.js';
 import { ConsoleService } from './services/console/index.js';
 import { consoleApi } from './api/console/index.js';
 import { bootstrapTinyImage } from './imaging/tiny/index.js';
+import { VolumeService, ImageServicePort } from './services/volume/index.js';
+import { FileVolumeBackend } from './storage/file/file-backend.js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -48,9 +52,18 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     for (const api of serviceApis) {
       if (api.catalog === false) continue;
       await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
+      for (const also of api.alsoInCatalogAs ?? []) {
+        await identity.catalog.ensureManaged(also.type, also.name, `${config.publicUrl}${api.endpointPath}`, config.region);
+      }
     }
+    const volume = new VolumeService({
+      db: store.db, hostName: hostname(),
+      backend: new FileVolumeBackend({ dir: join(config.dataDir, 'volumes'), format: config.volume.format, preallocation: config.volume.preallocation }),
+      images: new ImageServicePort(image, join(config.dataDir, 'cache', 'images')),
+    });
+    await volume.start();
     const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver });
-    const deps: AppDeps = { config, store, identity, image, network, compute, metadata, console: consoles };
+    const deps: AppDeps = { config, store, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
     if (config.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
@@ -61,6 +74,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
         clearInterval(purge);
         await server.close();
         await compute.stop();
+        await volume.idle();
         hypervisor?.close();
         await image.idle();
         await store.close();

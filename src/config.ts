@@ -34,6 +34,8 @@ export interface GureumConfig {
   tinyImage: boolean;
   /** Secret shared by the metadata proxies and the controller (mode 0600); '' = DATA_DIR/metadata-secret. */
   metadataSecretFile: string;
+  /** Block storage: the file backend's format for new volumes and its qemu-img preallocation. */
+  volume: { format: 'qcow2' | 'raw'; preallocation: 'off' | 'metadata' | 'falloc' | 'full' };
 }
 
 export const defaults: GureumConfig = {
@@ -52,6 +54,7 @@ export const defaults: GureumConfig = {
   accel: 'auto',
   tinyImage: true,
   metadataSecretFile: '',
+  volume: { format: 'qcow2', preallocation: 'off' },
 };
 
 /** Parses "HOST:PORT", "[v6]:PORT" or ":PORT". */
@@ -85,6 +88,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<GureumConfig> {
   if (env.GUREUM_ACCEL) out.accel = env.GUREUM_ACCEL as GureumConfig['accel'];
   if (env.GUREUM_TINY_IMAGE) out.tinyImage = !['0', 'false', 'no', 'off'].includes(env.GUREUM_TINY_IMAGE.toLowerCase());
   if (env.GUREUM_TOKEN_TTL) out.tokenTtlSeconds = Number(env.GUREUM_TOKEN_TTL);
+  const vol: Partial<GureumConfig['volume']> = {};
+  if (env.GUREUM_VOLUME_FORMAT) vol.format = env.GUREUM_VOLUME_FORMAT as GureumConfig['volume']['format'];
+  if (env.GUREUM_VOLUME_PREALLOCATION) vol.preallocation = env.GUREUM_VOLUME_PREALLOCATION as GureumConfig['volume']['preallocation'];
+  if (Object.keys(vol).length) out.volume = vol as GureumConfig['volume'];
   const sc: Partial<GureumConfig['securityCompliance']> = {};
   if (env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS) sc.lockoutFailureAttempts = Number(env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS);
   if (env.GUREUM_LOCKOUT_DURATION) sc.lockoutDurationSeconds = Number(env.GUREUM_LOCKOUT_DURATION);
@@ -129,6 +136,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     throw new Error(`config file ${file} does not exist`);
   }
   let cfg = merge(merge(merge(defaults, filePart), envPart), flagPart);
+  if (!['qcow2', 'raw'].includes(cfg.volume.format)) throw new Error(`volume.format must be qcow2 or raw, got "${cfg.volume.format}"`);
+  if (!['off', 'metadata', 'falloc', 'full'].includes(cfg.volume.preallocation)) throw new Error(`volume.preallocation must be off, metadata, falloc or full, got "${cfg.volume.preallocation}"`);
   cfg = { ...cfg, dataDir };
   if (!cfg.publicUrl) {
     const host = cfg.listen.host === '0.0.0.0' || cfg.listen.host === '::' ? '127.0.0.1' : cfg.listen.host;

@@ -3,6 +3,7 @@ import { identityApi } from './identity/index.js';
 import { imageApi } from './image/index.js';
 import { networkApi } from './network/index.js';
 import { computeApi } from './compute/index.js';
+import { volumeApi } from './volume/index.js';
 
 /** Every OpenStack service the cloud serves, in catalog order. Each new service adds one line. */
 export const serviceApis: ServiceApi[] = [
@@ -10,4 +11,5 @@ export const serviceApis: ServiceApi[] = [
   imageApi,
   networkApi,
   computeApi,
+  volumeApi,
 ];

@@ -5,6 +5,7 @@ import type { AuthContext } from './auth-context.js';
 import { forbidden } from '../errors.js';
 import { admin, anyOf, anyone, member, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
 import { computeRules } from './policy/compute.js';
+import { volumeRules } from './policy/volume.js';
 
 export type { PolicyTarget, Rule } from './policy/checks.js';
 export { projectMember, projectReader } from './policy/checks.js';
@@ -54,6 +55,7 @@ export const rules = {
   ...imageRules,
   ...networkRules,
   ...computeRules,
+  ...volumeRules,
   ...sharedRules,
 } satisfies Record<string, Rule>;
 

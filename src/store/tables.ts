@@ -4,6 +4,7 @@ import type { ImageTables } from './image-tables.js';
 import type { ComputeTables } from './compute-tables.js';
 import type { NetworkTables } from './network-tables.js';
 import type { ConsoleTables } from './console-tables.js';
+import type { VolumeTables } from './volume-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
-export interface Database extends IdentityTables, IdentityExtraTables, IdentityFilterTables, ImageTables, NetworkTables, ComputeTables, ConsoleTables {}
+export interface Database extends IdentityTables, IdentityExtraTables, IdentityFilterTables, ImageTables, NetworkTables, ComputeTables, ConsoleTables, VolumeTables {}

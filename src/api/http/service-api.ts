@@ -16,6 +16,8 @@ export interface ServiceApi {
   endpointPath: string;
   /** Which error body this service answers with. */
   errorFormat: ErrorFormat;
+  /** Further catalog entries for the same endpoint (Cinder is both `block-storage` and the older `volumev3`). */
+  alsoInCatalogAs?: { type: string; name: string }[];
   /** False for routes that are not an OpenStack service of the catalog (the guests' metadata API). */
   catalog?: boolean;
   /** Registers the routes; the scope is already prefixed and has error handling and authentication installed. */

@@ -1,0 +1,116 @@
+/** Row types of migrations/2026120701-volume.ts (Cinder v3). Booleans are 0/1, JSON is text. */
+export interface VolumeTypeRow {
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: number;
+  /** JSON object of string values. */
+  extra_specs: string;
+  qos_specs_id: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface VolumeTypeAccessRow {
+  volume_type_id: string;
+  project_id: string;
+}
+
+export interface VolumeRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string | null;
+  description: string | null;
+  /** GiB. */
+  size: number;
+  /** Cinder's status machine (creating, available, in-use, ...). */
+  status: string;
+  /** detached | attaching | attached | detaching. */
+  attach_status: string;
+  migration_status: string | null;
+  availability_zone: string;
+  volume_type_id: string;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  image_id: string | null;
+  bootable: number;
+  readonly: number;
+  multiattach: number;
+  metadata: string;
+  /** volume_image_metadata: what the image said, when made from one. */
+  image_metadata: string;
+  /** Cinder's host@backend#pool. */
+  host: string;
+  /** Format of the file behind the volume (qcow2 or raw). */
+  disk_format: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface VolumeSnapshotRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  volume_type_id: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  status: string;
+  progress: string;
+  metadata: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface VolumeQuotaRow {
+  project_id: string;
+  resource: string;
+  hard_limit: number;
+}
+
+export interface VolumeAttachmentRow {
+  id: string;
+  volume_id: string;
+  project_id: string;
+  instance_id: string | null;
+  host_name: string | null;
+  /** What the guest sees it as (/dev/vdb). */
+  device: string | null;
+  /** reserved | attaching | attached | detaching | error_attaching. */
+  attach_status: string;
+  attach_mode: string;
+  connector: string | null;
+  attached_at: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** Cinder's user messages: what went wrong in an asynchronous operation, for the project to read. */
+export interface VolumeMessageRow {
+  id: string;
+  project_id: string;
+  /** VOLUME, SNAPSHOT, BACKUP, ... */
+  resource_type: string;
+  resource_uuid: string | null;
+  /** Cinder's VOLUME_<resource>_<action>_<detail> id. */
+  event_id: string;
+  message_level: string;
+  user_message: string;
+  /** The underlying error, for admins. */
+  detail: string | null;
+  request_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface VolumeTables {
+  volume_messages: VolumeMessageRow;
+  volume_types: VolumeTypeRow;
+  volume_type_access: VolumeTypeAccessRow;
+  volume_volumes: VolumeRow;
+  volume_snapshots: VolumeSnapshotRow;
+  volume_quotas: VolumeQuotaRow;
+  volume_attachments: VolumeAttachmentRow;
+}
