@@ -1,213 +1,79 @@
 // Compiles security groups and port anti-spoofing to nft batch text. Pure: no I/O, no state.
 //
-// Layout (two tables of one name, because a table belongs to one family):
-//  - bridge <t>: per-port chains keyed by tap name. Frames from a filtered tap go through `from_N` (anti-spoofing:
-//    its MAC, fixed IPs and allowed address pairs only; no DHCP server answers or router advertisements) which
-//    also writes the port's number N into the packet mark's low half; frames to a filtered tap get N in the high
-//    half in `to_N`. The bridge family has no conntrack here, so filtering by rule happens in the inet table.
-//  - inet <t>: bridged IP reaches the forward hook (bridge netfilter), where conntrack works but the interfaces are
-//    the bridge's, hence the marks. Base chain `egress` (priority 0) sends a packet to its sender's `egress_N`,
-//    base chain `ingress` (priority 1) to its receiver's `ingress_N`. Each port chain accepts established/related,
-//    drops invalid, then jumps to its groups' chains `sg_<g>_out` / `sg_<g>_in`, whose rules `accept`, and drops
-//    what none accepted. Because an accept ends only its own base chain, a packet must pass both.
-//  - Remote groups are the named sets `rg4_<g>` / `rg6_<g>` of member addresses: a rule change rewrites only
-//    its group's chain, a membership change only adds or deletes set elements, whatever the sizes.
-import { formatIp, tryParseCidr, tryParseIp, eui64, normalizeMac } from '../../../util/ipaddr.js';
-import { ICMP, ICMPV6, PORT_PROTOCOLS, protocolNumber } from './protocols.js';
-import type { SgPort, SgRule } from './types.js';
-
-/** Highest port number: 15 bits per half of the 32-bit mark. */
-export const MAX_PORT_INDEX = 0x7fff;
-const FROM_MASK = 0x7fff;
-const TO_MASK = 0x7fff0000;
-const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+// Layout (two tables of one name, because a table belongs to one family). Ports are set and map elements; chains
+// exist per group and per distinct list of groups (a "profile"), never per port:
+//  - bridge <t>: frames from a tap in @filtered go through `antispoof`, which writes the port's number N into
+//    the packet mark (from @from_mark) and lets through only (tap . MAC . source) tuples of @spoof4/@spoof6 (ARP
+//    too), DHCP discovery / ARP probes / DAD from the own MAC (@ownmac), and never DHCP server answers or router
+//    advertisements. In the bridge forward hook frames to a filtered tap get N << 16 in the mark (@to_mark). The
+//    bridge family has no conntrack in this kernel, so rules by group are applied in the inet table.
+//  - inet <t>: bridged IP passes the inet hooks (bridge netfilter) with working conntrack but with the bridge as
+//    interface, hence the marks. In prerouting (after conntrack) `egress` sends a packet from port N to its
+//    profile's `pf_<p>_out`; in forward `ingress` sends a packet to port N to `pf_<p>_in`. A profile chain
+//    accepts established/related, drops invalid, jumps to its groups' chains `sg_<g>_out`/`sg_<g>_in` (one
+//    `accept` per rule) and drops what none accepted. Two hooks, so a packet passes the sender's egress rules and
+//    the receiver's ingress rules.
+//  - Remote groups are the named sets rg4_<g>/rg6_<g>: a rule change adds or deletes only its own rules (by
+//    handle), a membership change only set elements, whatever the sizes.
+import { createHash } from 'node:crypto';
+import { FROM_MASK, TO_MASK, hex, elementText, type Element } from './port-elements.js';
+import { compileRule, groupKey, remoteSetName } from './rule.js';
+import type { SgRule } from './types.js';
 
 /** True when the table name is safe to splice into nft text. */
 export function validTableName(name: string): boolean {
   return /^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(name);
 }
 
-/** A group id as an nft identifier fragment (uuid without dashes). */
-export function groupKey(groupId: string): string {
-  return groupId.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
 export const names = {
   groupIn: (g: string) => `sg_${groupKey(g)}_in`,
   groupOut: (g: string) => `sg_${groupKey(g)}_out`,
-  remoteSet: (g: string, family: 4 | 6) => `rg${family}_${groupKey(g)}`,
-  from: (idx: number) => `from_${idx}`,
-  to: (idx: number) => `to_${idx}`,
-  egress: (idx: number) => `egress_${idx}`,
-  ingress: (idx: number) => `ingress_${idx}`,
+  remoteSet: remoteSetName,
 };
 
-const quote = (s: string): string => `"${s.replace(/[^A-Za-z0-9_.:\-/ ]/g, '')}"`;
+/** A profile: the chains shared by every port with the same list of groups. */
+export interface Profile { key: string; in: string; out: string; groups: string[] }
 
-/** Whether the firewall filters a port at all (port security on, not a router or DHCP port). */
-export function isFiltered(port: SgPort): boolean {
-  return port.portSecurity && !port.deviceOwner.startsWith('network:');
+/** The profile of a list of groups (order and duplicates do not matter). */
+export function profileOf(groups: string[]): Profile {
+  const sorted = [...new Set(groups)].sort();
+  const key = sorted.join(',');
+  const h = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return { key, in: `pf_${h}_in`, out: `pf_${h}_out`, groups: sorted };
 }
 
-/** The match text of one rule followed by `accept`, or null with the reason when it can never match. */
-export function compileRule(rule: SgRule): { text: string } | { skip: string } {
-  const family = rule.ethertype === 'IPv6' ? 6 : 4;
-  const parts: string[] = [`meta nfproto ${family === 4 ? 'ipv4' : 'ipv6'}`];
-  const proto = protocolNumber(rule.protocol, family);
-  if (proto === null) return { skip: `protocol ${String(rule.protocol)} does not apply to ${rule.ethertype}` };
-  if (proto !== 'any') {
-    parts.push(`meta l4proto ${proto}`);
-    const min = rule.port_range_min;
-    const max = rule.port_range_max;
-    if (proto === ICMP || proto === ICMPV6) {
-      // Neutron overloads the port range for ICMP: min is the type, max the code.
-      const kw = proto === ICMP ? 'icmp' : 'icmpv6';
-      if (min !== null) {
-        parts.push(`${kw} type ${min}`);
-        if (max !== null) parts.push(`${kw} code ${max}`);
-      }
-    } else if (PORT_PROTOCOLS.has(proto) && (min !== null || max !== null)) {
-      const lo = min ?? 1;
-      const hi = max ?? min ?? 65535;
-      if (lo > hi) return { skip: `port range ${lo}-${hi} is empty` };
-      if (!(lo === 1 && hi === 65535)) parts.push(`th dport ${lo === hi ? lo : `${lo}-${hi}`}`);
-    }
-  }
-  const ip = family === 4 ? 'ip' : 'ip6';
-  const side = rule.direction === 'ingress' ? 'saddr' : 'daddr';
-  if (rule.remote_ip_prefix) {
-    const c = tryParseCidr(rule.remote_ip_prefix);
-    if (!c) return { skip: `remote_ip_prefix ${rule.remote_ip_prefix} is not a network` };
-    if (c.version !== family) return { skip: `remote_ip_prefix ${rule.remote_ip_prefix} is not ${rule.ethertype}` };
-    if (c.prefixlen > 0) parts.push(`${ip} ${side} ${formatPrefix(c.version, c.network, c.prefixlen)}`);
-  } else if (rule.remote_group_id) {
-    parts.push(`${ip} ${side} @${names.remoteSet(rule.remote_group_id, family)}`);
-  }
-  parts.push(`accept comment ${quote(`rule ${rule.id}`)}`);
-  return { text: parts.join(' ') };
+const STATEFUL = 'ct state established,related accept';
+// Neighbour discovery and MLD are not tracked by conntrack; a port needs them both ways.
+const ND = 'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept';
+
+/** Rules of a profile's egress chain: what its ports may send. */
+export function profileOutRules(p: Profile): string[] {
+  return [STATEFUL, ND, 'ct state invalid drop', 'udp sport 68 udp dport 67 accept', 'udp sport 546 udp dport 547 accept',
+    ...p.groups.map((g) => `jump ${names.groupOut(g)}`), 'drop'];
 }
 
-function formatPrefix(version: 4 | 6, network: bigint, len: number): string {
-  const addr = formatIp(version, network);
-  return len === (version === 4 ? 32 : 128) ? addr : `${addr}/${len}`;
+/** Rules of a profile's ingress chain: what its ports may receive. */
+export function profileInRules(p: Profile): string[] {
+  return [STATEFUL, ND, 'ct state invalid drop', 'udp sport 67 udp dport 68 accept', 'udp sport 547 udp dport 546 accept',
+    ...p.groups.map((g) => `jump ${names.groupIn(g)}`), 'drop'];
 }
 
-interface Net { version: 4 | 6; network: bigint; len: number }
-
-function parseNet(s: string): Net | null {
-  const c = tryParseCidr(s);
-  return c ? { version: c.version, network: c.network, len: c.prefixlen } : null;
-}
-
-/** Networks as nft set text, without any network inside another (nft refuses overlapping intervals). */
-function netSet(nets: Net[]): string {
-  const sorted = [...nets].sort((a, b) => a.len - b.len);
-  const kept: Net[] = [];
-  for (const n of sorted) {
-    const inside = kept.some((k) => k.version === n.version && ((n.network ^ k.network) >> BigInt((k.version === 4 ? 32 : 128) - k.len)) === 0n);
-    if (!inside) kept.push(n);
-  }
-  const items = kept.map((n) => formatPrefix(n.version, n.network, n.len));
-  return items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`;
-}
-
-/** The MACs a port may send from, each with the networks it may use (own MAC first). */
-function sourcesByMac(port: SgPort): Map<string, Net[]> {
-  const own = normalizeMac(port.mac) ?? port.mac.toLowerCase();
-  const out = new Map<string, Net[]>([[own, []]]);
-  const add = (mac: string, net: Net | null): void => {
-    if (!net) return;
-    const list = out.get(mac) ?? [];
-    list.push(net);
-    out.set(mac, list);
-  };
-  for (const ip of port.fixedIps) add(own, parseNet(ip));
-  for (const pair of port.allowedAddressPairs) {
-    const mac = pair.mac_address ? normalizeMac(pair.mac_address) : own;
-    if (mac) add(mac, parseNet(pair.ip_address));
-  }
-  return out;
-}
-
-/** The port's host addresses that make it a member of its groups' remote sets. */
-export function memberAddresses(port: SgPort): { family: 4 | 6; addr: string }[] {
-  const seen = new Set<string>();
-  const out: { family: 4 | 6; addr: string }[] = [];
-  const candidates = [...port.fixedIps, ...port.allowedAddressPairs.map((p) => p.ip_address)];
-  for (const text of candidates) {
-    // Only single addresses: a pair naming a whole network is not a member address (documented gap).
-    const c = tryParseCidr(text);
-    if (!c || c.prefixlen !== (c.version === 4 ? 32 : 128)) continue;
-    const addr = formatIp(c.version, c.network);
-    if (seen.has(addr)) continue;
-    seen.add(addr);
-    out.push({ family: c.version, addr });
-  }
-  return out;
-}
-
-function linkLocal(mac: string): Net {
-  const fe80 = tryParseIp('fe80::')!.value;
-  return { version: 6, network: eui64({ version: 6, network: fe80, prefixlen: 64 }, mac), len: 128 };
-}
-
-/** Rules of the bridge chain `from_N`: mark the sender, then anti-spoofing (return = allowed, end = drop). */
-export function fromChainRules(port: SgPort, idx: number): string[] {
-  const lines = [`meta mark set meta mark and ${hex(~(FROM_MASK | TO_MASK))} or ${hex(idx)}`];
+/** The shared anti-spoofing chain (bridge family); `return` lets a frame on, the end drops it. */
+export const ANTISPOOF_RULES = [
+  'meta mark set iifname map @from_mark',
   // A guest never answers DHCP nor advertises itself as a router.
-  lines.push('udp sport 67 udp dport 68 drop', 'udp sport 547 udp dport 546 drop', 'icmpv6 type nd-router-advert drop');
-  const bySource = sourcesByMac(port);
-  const own = [...bySource.keys()][0]!;
-  for (const [mac, nets] of bySource) {
-    const v4 = nets.filter((n) => n.version === 4);
-    const v6 = [...nets.filter((n) => n.version === 6), linkLocal(mac)];
-    if (v4.length) {
-      lines.push(`ether saddr ${mac} ip saddr ${netSet(v4)} return`);
-      lines.push(`ether saddr ${mac} arp saddr ether ${mac} arp saddr ip ${netSet(v4)} return`);
-    }
-    lines.push(`ether saddr ${mac} ip6 saddr ${netSet(v6)} return`);
-  }
-  // Before it has an address: DHCP discovery, ARP probes and IPv6 duplicate address detection from the own MAC.
-  lines.push(`ether saddr ${own} ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return`);
-  lines.push(`ether saddr ${own} arp saddr ether ${own} arp saddr ip 0.0.0.0 return`);
-  lines.push(`ether saddr ${own} ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } return`);
-  lines.push('drop');
-  return lines;
-}
-
-/** Rules of the bridge chain `to_N`: mark the receiver. */
-export function toChainRules(idx: number): string[] {
-  return [`meta mark set meta mark and ${hex(~TO_MASK)} or ${hex(idx << 16)}`];
-}
-
-const STATEFUL = ['ct state established,related accept'];
-const NOT_TRACKED_ND = 'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept';
-
-/** Rules of the inet chain `egress_N`: what the port may send. */
-export function egressChainRules(port: SgPort): string[] {
-  return [
-    ...STATEFUL,
-    NOT_TRACKED_ND,
-    'ct state invalid drop',
-    'udp sport 68 udp dport 67 accept',
-    'udp sport 546 udp dport 547 accept',
-    ...port.securityGroups.map((g) => `jump ${names.groupOut(g)}`),
-    'drop',
-  ];
-}
-
-/** Rules of the inet chain `ingress_N`: what the port may receive. */
-export function ingressChainRules(port: SgPort): string[] {
-  return [
-    ...STATEFUL,
-    NOT_TRACKED_ND,
-    'ct state invalid drop',
-    'udp sport 67 udp dport 68 accept',
-    'udp sport 547 udp dport 546 accept',
-    ...port.securityGroups.map((g) => `jump ${names.groupIn(g)}`),
-    'drop',
-  ];
-}
+  'udp sport 67 udp dport 68 drop',
+  'udp sport 547 udp dport 546 drop',
+  'icmpv6 type nd-router-advert drop',
+  'ether type ip iifname . ether saddr . ip saddr @spoof4 return',
+  'ether type arp iifname . ether saddr . arp saddr ip @spoof4 iifname . arp saddr ether . arp saddr ip @spoof4 return',
+  'ether type ip6 iifname . ether saddr . ip6 saddr @spoof6 return',
+  // Before it has an address: DHCP discovery, ARP probes and IPv6 duplicate address detection, own MAC only.
+  'ether type ip iifname . ether saddr @ownmac ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return',
+  'ether type arp iifname . ether saddr @ownmac iifname . arp saddr ether @ownmac arp saddr ip 0.0.0.0 return',
+  'ether type ip6 iifname . ether saddr @ownmac ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } return',
+  'drop',
+];
 
 /** A batch under construction for one table name. */
 export class Batch {
@@ -216,26 +82,33 @@ export class Batch {
     if (!validTableName(table)) throw new Error(`invalid nft table name "${table}"`);
   }
 
-  private bridge(rest: string): void { this.lines.push(`${rest.replace('%', `bridge ${this.table}`)}`); }
-  private inet(rest: string): void { this.lines.push(`${rest.replace('%', `inet ${this.table}`)}`); }
+  private t(family: 'bridge' | 'inet'): string { return `${family} ${this.table}`; }
 
-  /** Replaces both tables by empty ones with their base chains and dispatch maps (one atomic step with the rest). */
+  /** Replaces both tables by empty ones with their base chains, sets and maps (atomic with the rest of the batch). */
   recreateTables(): this {
-    for (const fam of ['bridge', 'inet']) this.lines.push(`add table ${fam} ${this.table}`, `delete table ${fam} ${this.table}`);
+    this.dropTables();
+    const b = this.t('bridge');
+    const i = this.t('inet');
     this.lines.push(
-      `table bridge ${this.table} {`,
-      '  map from_port { type ifname : verdict; }',
-      '  map to_port { type ifname : verdict; }',
-      '  chain prerouting { type filter hook prerouting priority -300; policy accept; iifname vmap @from_port; }',
-      '  chain forward { type filter hook forward priority -300; policy accept; oifname vmap @to_port; }',
+      `table ${b} {`,
+      '  set filtered { type ifname; }',
+      '  map from_mark { type ifname : mark; }',
+      '  map to_mark { type ifname : mark; }',
+      '  set ownmac { type ifname . ether_addr; }',
+      '  set spoof4 { type ifname . ether_addr . ipv4_addr; flags interval; }',
+      '  set spoof6 { type ifname . ether_addr . ipv6_addr; flags interval; }',
+      '  chain antispoof {',
+      ...ANTISPOOF_RULES.map((r) => `    ${r}`),
+      '  }',
+      '  chain prerouting { type filter hook prerouting priority -300; policy accept; iifname @filtered jump antispoof; }',
+      '  chain forward { type filter hook forward priority -300; policy accept; meta mark set oifname map @to_mark; }',
       '}',
-      `table inet ${this.table} {`,
+      `table ${i} {`,
       '  map egress_port { type mark : verdict; }',
       '  map ingress_port { type mark : verdict; }',
-      `  chain egress { type filter hook forward priority 0; policy accept; meta mark and ${hex(FROM_MASK)} vmap @egress_port; }`,
-      `  chain ingress { type filter hook forward priority 1; policy accept; meta mark and ${hex(TO_MASK)} vmap @ingress_port; }`,
-      // Guest to host (bridge netfilter hands it to input): the sender's egress rules apply.
-      `  chain input { type filter hook input priority 0; policy accept; meta mark and ${hex(FROM_MASK)} vmap @egress_port; }`,
+      // Priority 0 in prerouting runs after conntrack (-200), so `ct state` is known.
+      `  chain egress { type filter hook prerouting priority 0; policy accept; meta mark and ${hex(FROM_MASK)} vmap @egress_port; }`,
+      `  chain ingress { type filter hook forward priority 0; policy accept; meta mark and ${hex(TO_MASK)} vmap @ingress_port; }`,
       '}',
     );
     return this;
@@ -243,79 +116,144 @@ export class Batch {
 
   /** Removes both tables (no error when absent). */
   dropTables(): this {
-    for (const fam of ['bridge', 'inet']) this.lines.push(`add table ${fam} ${this.table}`, `delete table ${fam} ${this.table}`);
+    for (const fam of ['bridge', 'inet'] as const) this.lines.push(`add table ${this.t(fam)}`, `delete table ${this.t(fam)}`);
     return this;
   }
 
   /** Makes sure a group's chains and remote sets exist (idempotent: `add` keeps what is there). */
   declareGroup(groupId: string): this {
-    this.inet(`add chain % ${names.groupIn(groupId)}`);
-    this.inet(`add chain % ${names.groupOut(groupId)}`);
-    this.inet(`add set % ${names.remoteSet(groupId, 4)} { type ipv4_addr; }`);
-    this.inet(`add set % ${names.remoteSet(groupId, 6)} { type ipv6_addr; }`);
+    const i = this.t('inet');
+    this.lines.push(
+      `add chain ${i} ${names.groupIn(groupId)}`,
+      `add chain ${i} ${names.groupOut(groupId)}`,
+      `add set ${i} ${names.remoteSet(groupId, 4)} { type ipv4_addr; }`,
+      `add set ${i} ${names.remoteSet(groupId, 6)} { type ipv6_addr; }`,
+    );
     return this;
   }
 
-  /** Rewrites a group's two chains from its rules; returns the rules that can never match, with why. */
-  groupRules(groupId: string, rules: SgRule[]): { rule: SgRule; why: string }[] {
-    const skipped: { rule: SgRule; why: string }[] = [];
-    this.inet(`flush chain % ${names.groupIn(groupId)}`);
-    this.inet(`flush chain % ${names.groupOut(groupId)}`);
-    for (const rule of rules) {
-      const r = compileRule(rule);
-      if ('skip' in r) { skipped.push({ rule, why: r.skip }); continue; }
-      const chain = rule.direction === 'ingress' ? names.groupIn(groupId) : names.groupOut(groupId);
-      this.inet(`add rule % ${chain} ${r.text}`);
+  /** Creates or rewrites a chain of the inet table with exactly these rules. */
+  writeChain(chain: string, rules: string[]): this {
+    const i = this.t('inet');
+    this.lines.push(`add chain ${i} ${chain}`, `flush chain ${i} ${chain}`, ...rules.map((r) => `add rule ${i} ${chain} ${r}`));
+    return this;
+  }
+
+  /** Deletes a chain of the inet table (nothing may jump to it any more). */
+  deleteChain(chain: string): this {
+    const i = this.t('inet');
+    this.lines.push(`flush chain ${i} ${chain}`, `delete chain ${i} ${chain}`);
+    return this;
+  }
+
+  /** Creates a profile's two chains. */
+  addProfile(p: Profile): this {
+    return this.writeChain(p.out, profileOutRules(p)).writeChain(p.in, profileInRules(p));
+  }
+
+  /** Deletes a profile's chains (after the map elements pointing at them). */
+  deleteProfile(p: Profile): this {
+    return this.deleteChain(p.out).deleteChain(p.in);
+  }
+
+  /**
+   * Turns a group's chains from the layout `before` into `after` (see groupLayout): rewrites only chains whose
+   * rules differ, then deletes chains no longer used (their parents, rewritten first, no longer jump to them).
+   */
+  changeGroup(before: GroupLayout, after: GroupLayout): this {
+    // Buckets before their parents: a jump needs its target chain to exist.
+    for (const [chain, rules] of [...after].reverse()) {
+      const old = before.get(chain);
+      if (!old || old.length !== rules.length || old.some((r, k) => r !== rules[k])) this.writeChain(chain, rules);
     }
-    return skipped;
+    for (const chain of before.keys()) if (!after.has(chain)) this.deleteChain(chain);
+    return this;
+  }
+
+  /** Adds set or map elements, one statement per set. */
+  addElements(elements: Element[]): this {
+    for (const [set, list] of bySet(elements)) this.lines.push(`add element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`)).join(', ')} }`);
+    return this;
+  }
+
+  /** Deletes set or map elements (by key), one statement per set. */
+  deleteElements(elements: Element[]): this {
+    for (const [set, list] of bySet(elements)) this.lines.push(`delete element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => e.key).join(', ')} }`);
+    return this;
   }
 
   /** Adds or deletes member addresses of a group's remote sets. */
   members(op: 'add' | 'delete', groupId: string, addrs: { family: 4 | 6; addr: string }[]): this {
-    for (const family of [4, 6] as const) {
-      const list = addrs.filter((a) => a.family === family).map((a) => a.addr);
-      if (list.length) this.inet(`${op} element % ${names.remoteSet(groupId, family)} { ${list.join(', ')} }`);
-    }
-    return this;
-  }
-
-  /** Writes a filtered port's four chains and points the dispatch maps at them. */
-  addPort(port: SgPort, idx: number): this {
-    const chains: [string, 'bridge' | 'inet', string[]][] = [
-      [names.from(idx), 'bridge', fromChainRules(port, idx)],
-      [names.to(idx), 'bridge', toChainRules(idx)],
-      [names.egress(idx), 'inet', egressChainRules(port)],
-      [names.ingress(idx), 'inet', ingressChainRules(port)],
-    ];
-    for (const [chain, fam, rules] of chains) {
-      const put = fam === 'bridge' ? this.bridge.bind(this) : this.inet.bind(this);
-      put(`add chain % ${chain} { comment ${quote(`port ${port.id}`)}; }`);
-      put(`flush chain % ${chain}`);
-      for (const r of rules) put(`add rule % ${chain} ${r}`);
-    }
-    const tap = quote(port.tap);
-    this.bridge(`add element % from_port { ${tap} : jump ${names.from(idx)} }`);
-    this.bridge(`add element % to_port { ${tap} : jump ${names.to(idx)} }`);
-    this.inet(`add element % egress_port { ${hex(idx)} : jump ${names.egress(idx)} }`);
-    this.inet(`add element % ingress_port { ${hex(idx << 16)} : jump ${names.ingress(idx)} }`);
-    return this;
-  }
-
-  /** Unhooks and deletes a filtered port's chains (`tap` is the tap it was hooked on). */
-  removePort(tap: string, idx: number): this {
-    this.bridge(`delete element % from_port { ${quote(tap)} }`);
-    this.bridge(`delete element % to_port { ${quote(tap)} }`);
-    this.inet(`delete element % egress_port { ${hex(idx)} }`);
-    this.inet(`delete element % ingress_port { ${hex(idx << 16)} }`);
-    for (const [chain, fam] of [[names.from(idx), 'bridge'], [names.to(idx), 'bridge'], [names.egress(idx), 'inet'], [names.ingress(idx), 'inet']] as const) {
-      const put = fam === 'bridge' ? this.bridge.bind(this) : this.inet.bind(this);
-      put(`flush chain % ${chain}`);
-      put(`delete chain % ${chain}`);
-    }
-    return this;
+    const elements = addrs.map((a): Element => ({ family: 'inet', set: names.remoteSet(groupId, a.family), key: a.addr }));
+    return op === 'add' ? this.addElements(elements) : this.deleteElements(elements);
   }
 
   text(): string {
     return this.lines.join('\n') + '\n';
   }
+}
+
+/** A group's chains and their rules, parents before their buckets. */
+export type GroupLayout = Map<string, string[]>;
+
+/** Groups up to this many rules per direction keep them in one chain; bigger ones spread them over buckets. */
+export const FLAT_RULES = 32;
+export const BUCKETS = 32;
+
+function bucketOf(ruleId: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < ruleId.length; k++) h = Math.imul(h ^ ruleId.charCodeAt(k), 0x01000193) >>> 0;
+  return h % BUCKETS;
+}
+
+/**
+ * The chains of one group: `sg_<g>_in` and `sg_<g>_out` holding one `accept` per rule, or, past FLAT_RULES rules
+ * in a direction, jumping to bucket chains `sg_<g>_in_<b>` chosen by a hash of the rule id. Rule order does not
+ * matter (every rule accepts), so a rule created or deleted rewrites one bucket of ~rules/32 lines: the cost of a
+ * change stays flat as a group grows, without tracking nft rule handles (whose echo costs as much as the whole
+ * table). Also returns the rules that can never match, with why.
+ */
+export function groupLayout(groupId: string, rules: SgRule[]): { layout: GroupLayout; skipped: { rule: SgRule; why: string }[] } {
+  const skipped: { rule: SgRule; why: string }[] = [];
+  const layout: GroupLayout = new Map();
+  for (const direction of ['ingress', 'egress'] as const) {
+    const parent = direction === 'ingress' ? names.groupIn(groupId) : names.groupOut(groupId);
+    const compiled: { id: string; text: string }[] = [];
+    for (const rule of rules) {
+      if (rule.direction !== direction || rule.security_group_id !== groupId) continue;
+      const r = compileRule(rule);
+      if ('skip' in r) skipped.push({ rule, why: r.skip });
+      else compiled.push({ id: rule.id, text: r.text });
+    }
+    compiled.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (compiled.length <= FLAT_RULES) {
+      layout.set(parent, compiled.map((c) => c.text));
+      continue;
+    }
+    const buckets = new Map<number, string[]>();
+    for (const c of compiled) {
+      const b = bucketOf(c.id);
+      buckets.set(b, [...(buckets.get(b) ?? []), c.text]);
+    }
+    const order = [...buckets.keys()].sort((x, y) => x - y);
+    layout.set(parent, order.map((b) => `jump ${parent}_${b}`));
+    for (const b of order) layout.set(`${parent}_${b}`, buckets.get(b)!);
+  }
+  return { layout, skipped };
+}
+
+function bySet(elements: Element[]): Map<string, Element[]> {
+  const out = new Map<string, Element[]>();
+  for (const e of elements) {
+    const k = e.set;
+    out.set(k, [...(out.get(k) ?? []), e]);
+  }
+  return out;
+}
+
+/** Elements of `before` not in `after` (to delete) and of `after` not in `before` (to add), by key and value. */
+export function diffElements(before: Element[], after: Element[]): { del: Element[]; add: Element[] } {
+  const a = new Set(after.map(elementText));
+  const b = new Set(before.map(elementText));
+  return { del: before.filter((e) => !a.has(elementText(e))), add: after.filter((e) => !b.has(elementText(e))) };
 }

@@ -29,14 +29,14 @@ function runNft(batch: string, binary: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 8192) stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 8192) stderr += d; });
     child.on('error', (e) => reject(new Error(`nft could not run: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
       else reject(new Error(`nft refused the batch (exit ${code}): ${stderr.trim().split('\n').slice(0, 6).join(' | ')}`));
     });
-    child.stdin.on('error', () => {}); // nft may exit before reading everything; the exit code tells.
-    child.stdin.end(batch);
+    child.stdin!.on('error', () => {}); // nft may exit before reading everything; the exit code tells.
+    child.stdin!.end(batch);
   });
 }
 

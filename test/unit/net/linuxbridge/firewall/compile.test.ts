@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batch, compileRule, egressChainRules, fromChainRules, ingressChainRules, memberAddresses, names, toChainRules } from '../../../../../src/net/linuxbridge/firewall/compile.js';
+import { ANTISPOOF_RULES, BUCKETS, Batch, FLAT_RULES, diffElements, groupLayout, names, profileInRules, profileOf, profileOutRules } from '../../../../../src/net/linuxbridge/firewall/compile.js';
+import { memberAddresses, portElements, type Element } from '../../../../../src/net/linuxbridge/firewall/port-elements.js';
+import { compileRule } from '../../../../../src/net/linuxbridge/firewall/rule.js';
 import { protocolNumber } from '../../../../../src/net/linuxbridge/firewall/protocols.js';
 import type { SgPort, SgRule } from '../../../../../src/net/linuxbridge/firewall/index.js';
 
@@ -67,39 +69,69 @@ test('remote prefixes and groups: the peer is the source on ingress and the dest
   assert.ok(skipped(rule({ remote_ip_prefix: 'not-a-net' })));
 });
 
-test('anti-spoofing: own MAC with fixed IPs and its link-local address, pairs with their MACs, no DHCP server or RA', () => {
-  const lines = fromChainRules(port({ allowedAddressPairs: [
+test('anti-spoofing elements: own MAC with fixed IPs and its link-local address, pairs with their MACs, marks, dispatch', () => {
+  const profile = profileOf([G]);
+  const elements = portElements(port({ allowedAddressPairs: [
     { ip_address: '10.0.0.100' },
     { ip_address: '10.9.0.0/16', mac_address: 'fa:16:3e:00:00:99' },
     { ip_address: '10.9.1.1', mac_address: 'fa:16:3e:00:00:99' },
-  ] }), 7);
-  assert.match(lines[0]!, /^meta mark set meta mark and 0x80008000 or 0x00000007$/);
-  const drops = lines.findIndex((l) => l === 'udp sport 67 udp dport 68 drop');
-  assert.ok(drops > 0 && lines.includes('icmpv6 type nd-router-advert drop'));
-  assert.ok(lines.includes('ether saddr fa:16:3e:00:00:01 ip saddr { 10.0.0.5, 10.0.0.100 } return'));
-  assert.ok(lines.includes('ether saddr fa:16:3e:00:00:01 arp saddr ether fa:16:3e:00:00:01 arp saddr ip { 10.0.0.5, 10.0.0.100 } return'));
-  assert.ok(lines.includes('ether saddr fa:16:3e:00:00:01 ip6 saddr { 2001:db8::5, fe80::f816:3eff:fe00:1 } return'));
-  // A host inside a pair's network is left out: nft refuses overlapping intervals.
-  assert.ok(lines.includes('ether saddr fa:16:3e:00:00:99 ip saddr 10.9.0.0/16 return'));
-  assert.ok(lines.includes('ether saddr fa:16:3e:00:00:99 ip6 saddr fe80::f816:3eff:fe00:99 return'));
-  assert.ok(lines.some((l) => l.startsWith('ether saddr fa:16:3e:00:00:01 ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68')));
-  assert.equal(lines.at(-1), 'drop');
-  // Every allowing line names a source MAC.
-  for (const l of lines.filter((x) => x.endsWith(' return'))) assert.match(l, /^ether saddr /);
-  assert.deepEqual(toChainRules(7), ['meta mark set meta mark and 0x8000ffff or 0x00070000']);
+  ] }), 7, profile);
+  const of = (set: string): string[] => elements.filter((e) => e.set === set).map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`));
+  const tap = '"tap6f1c2b9e-00"';
+  assert.deepEqual(of('filtered'), [tap]);
+  assert.deepEqual(of('from_mark'), [`${tap} : 0x00000007`]);
+  assert.deepEqual(of('to_mark'), [`${tap} : 0x00070000`]);
+  assert.deepEqual(of('ownmac'), [`${tap} . fa:16:3e:00:00:01`]);
+  assert.deepEqual(of('egress_port'), [`0x00000007 : jump ${profile.out}`]);
+  assert.deepEqual(of('ingress_port'), [`0x00070000 : jump ${profile.in}`]);
+  // A host inside a pair's network is left out: an interval set refuses overlapping elements.
+  assert.deepEqual(of('spoof4').sort(), [
+    `${tap} . fa:16:3e:00:00:01 . 10.0.0.100`, `${tap} . fa:16:3e:00:00:01 . 10.0.0.5`, `${tap} . fa:16:3e:00:00:99 . 10.9.0.0/16`,
+  ]);
+  assert.deepEqual(of('spoof6').sort(), [
+    `${tap} . fa:16:3e:00:00:01 . 2001:db8::5`, `${tap} . fa:16:3e:00:00:01 . fe80::f816:3eff:fe00:1`, `${tap} . fa:16:3e:00:00:99 . fe80::f816:3eff:fe00:99`,
+  ]);
 });
 
-test('port chains are stateful, always let DHCP and ND through, then try each group and drop the rest', () => {
-  const p = port({ securityGroups: [G, R] });
-  const eg = egressChainRules(p);
+test('the anti-spoofing chain marks the sender, refuses DHCP answers and RAs, and lets through only known tuples', () => {
+  assert.equal(ANTISPOOF_RULES[0], 'meta mark set iifname map @from_mark');
+  const firstReturn = ANTISPOOF_RULES.findIndex((r) => r.endsWith(' return'));
+  for (const drop of ['udp sport 67 udp dport 68 drop', 'icmpv6 type nd-router-advert drop']) assert.ok(ANTISPOOF_RULES.indexOf(drop) < firstReturn);
+  for (const r of ANTISPOOF_RULES.filter((x) => x.endsWith(' return'))) assert.match(r, /iifname \. ether saddr (\. (ip6?|arp) saddr (ip )?)?@/, 'every allowing rule checks the tap and its MAC');
+  assert.equal(ANTISPOOF_RULES.at(-1), 'drop');
+});
+
+test('profile chains are stateful, always let DHCP and ND through, then try each group and drop the rest', () => {
+  const p = profileOf([R, G, G]);
+  assert.deepEqual(p.groups, [G, R].sort());
+  assert.equal(profileOf([G, R]).key, p.key, 'order and duplicates do not matter');
+  const eg = profileOutRules(p);
   assert.equal(eg[0], 'ct state established,related accept');
   assert.ok(eg.indexOf('ct state invalid drop') < eg.indexOf(`jump ${names.groupOut(G)}`));
-  assert.deepEqual(eg.slice(-3), [`jump ${names.groupOut(G)}`, `jump ${names.groupOut(R)}`, 'drop']);
+  assert.deepEqual(eg.slice(-3), [...p.groups.map((g) => `jump ${names.groupOut(g)}`), 'drop']);
   assert.ok(eg.includes('udp sport 68 udp dport 67 accept'));
-  const ing = ingressChainRules(p);
-  assert.deepEqual(ing.slice(-3), [`jump ${names.groupIn(G)}`, `jump ${names.groupIn(R)}`, 'drop']);
+  const ing = profileInRules(p);
+  assert.deepEqual(ing.slice(-3), [...p.groups.map((g) => `jump ${names.groupIn(g)}`), 'drop']);
   assert.ok(ing.includes('udp sport 67 udp dport 68 accept'));
-  assert.deepEqual(ingressChainRules(port({ securityGroups: [] })).at(-1), 'drop');
+  assert.equal(profileInRules(profileOf([])).at(-1), 'drop');
+});
+
+test('a small group keeps its rules in two chains; a big one spreads them over buckets so a change rewrites one', () => {
+  const small = groupLayout(G, [rule({ protocol: 'tcp' }), rule({ id: 'r2', protocol: 'bogus' }), rule({ id: 'r3', direction: 'egress' })]);
+  assert.deepEqual(small.skipped.map((s) => s.rule.id), ['r2']);
+  assert.deepEqual([...small.layout.keys()], [names.groupIn(G), names.groupOut(G)]);
+  assert.equal(small.layout.get(names.groupIn(G))!.length, 1);
+  const many = Array.from({ length: 1000 }, (_, i) => rule({ id: `rule-${i}`, protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i }));
+  const big = groupLayout(G, many).layout;
+  assert.ok(FLAT_RULES < 1000);
+  assert.equal(big.get(names.groupIn(G))!.length, BUCKETS);
+  const before = new Batch('t');
+  before.changeGroup(new Map(), big);
+  const after = groupLayout(G, [...many, rule({ id: 'one-more', protocol: 'udp' })]).layout;
+  const change = new Batch('t').changeGroup(big, after).lines;
+  assert.ok(change.length < 1000 / BUCKETS * 3, `a one-rule change wrote ${change.length} lines`);
+  assert.ok(change.some((l) => l.includes('meta l4proto 17')));
+  assert.deepEqual(new Batch('t').changeGroup(big, groupLayout(G, [...many].reverse()).layout).lines, [], 'rule order does not matter');
 });
 
 test('member addresses are single addresses, deduplicated; networks in pairs are not members', () => {
@@ -108,16 +140,14 @@ test('member addresses are single addresses, deduplicated; networks in pairs are
   ]);
 });
 
-test('batches: table names are checked, tables are recreated atomically, a port is unhooked before its chains go', () => {
+test('batches: table names are checked, tables are recreated atomically, element diffs delete before they add', () => {
   assert.throws(() => new Batch('bad name;'), /invalid nft table name/);
   const b = new Batch('gureum').recreateTables();
   assert.deepEqual(b.lines.slice(0, 4), ['add table bridge gureum', 'delete table bridge gureum', 'add table inet gureum', 'delete table inet gureum']);
-  const rm = new Batch('gureum').removePort('tapx', 3).lines;
-  assert.ok(rm.indexOf('delete element bridge gureum from_port { "tapx" }') < rm.indexOf('delete chain bridge gureum from_3'));
-  assert.ok(rm.indexOf('delete element inet gureum ingress_port { 0x00030000 }') < rm.indexOf('delete chain inet gureum ingress_3'));
-  const g = new Batch('gureum');
-  const skips = g.groupRules(G, [rule({ protocol: 'tcp' }), rule({ id: 'r2', protocol: 'bogus' }), rule({ id: 'r3', direction: 'egress' })]);
-  assert.deepEqual(skips.map((s) => s.rule.id), ['r2']);
-  assert.deepEqual(g.lines.slice(0, 2), [`flush chain inet gureum ${names.groupIn(G)}`, `flush chain inet gureum ${names.groupOut(G)}`]);
-  assert.equal(g.lines.length, 4);
+  const e = (set: string, key: string, value?: string): Element => ({ family: 'inet', set, key, ...(value ? { value } : {}) });
+  const d = diffElements([e('s', 'a'), e('m', '0x1', 'jump x')], [e('s', 'a'), e('m', '0x1', 'jump y'), e('s', 'b')]);
+  assert.deepEqual(d.del, [e('m', '0x1', 'jump x')]);
+  assert.deepEqual(d.add, [e('m', '0x1', 'jump y'), e('s', 'b')]);
+  const lines = new Batch('gureum').deleteElements(d.del).addElements(d.add).lines;
+  assert.deepEqual(lines, ['delete element inet gureum m { 0x1 }', 'add element inet gureum m { 0x1 : jump y }', 'add element inet gureum s { b }']);
 });
