@@ -278,52 +278,58 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     return { server_group: groupView(await compute.groups.create(a, name, policy, rules), ver) };
   });
 
-  // os-simple-tenant-usage
+  // os-simple-tenant-usage (paged over instances from 2.40: marker, limit, and a next link when the page is full)
   const usageFor = async (req: FastifyRequest, projectId: string | null, detailed: boolean) => {
     const q = req.query as Json;
+    const ver = mv(req);
     const end = qStr(q, 'end') ? new Date(qStr(q, 'end')!) : new Date();
     const start = qStr(q, 'start') ? new Date(qStr(q, 'start')!) : new Date(end.getTime() - 24 * 3600 * 1000);
     if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw badRequest('Invalid start or end time.');
     if (start > end) throw badRequest('Invalid start time. The start time cannot occur after the end time.');
-    let rows = await compute.d().db.selectFrom('compute_instances').selectAll().execute();
-    rows = rows.filter((r) => (!projectId || r.project_id === projectId) && r.created_at <= end.toISOString() && (!r.terminated_at || r.terminated_at >= start.toISOString()));
-    const byProject = new Map<string, typeof rows>();
-    for (const r of rows) byProject.set(r.project_id, [...(byProject.get(r.project_id) ?? []), r]);
-    const out = [];
-    for (const [pid, list] of byProject) {
-      let hours = 0; let ram = 0; let cpu = 0; let disk = 0;
-      const servers = list.map((r) => {
-        const s0 = Math.max(Date.parse(r.created_at), start.getTime());
-        const e0 = Math.min(r.terminated_at ? Date.parse(r.terminated_at) : end.getTime(), end.getTime());
-        const h = Math.max(0, (e0 - s0) / 3_600_000);
-        hours += h; ram += h * r.memory_mb; cpu += h * r.vcpus; disk += h * r.root_gb;
-        const f = JSON.parse(r.flavor) as { name: string };
-        return {
-          instance_id: r.id, name: r.name, hours: h, memory_mb: r.memory_mb, local_gb: r.root_gb, vcpus: r.vcpus, tenant_id: r.project_id,
-          flavor: f.name, started_at: novaTimeMicro(r.created_at), ended_at: novaTimeMicro(r.terminated_at), state: r.deleted ? 'terminated' : r.vm_state,
-          uptime: Math.floor(h * 3600),
-        };
-      });
-      out.push({
-        tenant_id: pid, total_hours: hours, total_memory_mb_usage: ram, total_vcpus_usage: cpu, total_local_gb_usage: disk,
-        start: novaTimeMicro(start.toISOString()), stop: novaTimeMicro(end.toISOString()), ...(detailed ? { server_usages: servers } : {}),
-      });
+    const paged = ver.atLeast('2.40');
+    const askedLimit = paged ? qInt(q, 'limit') : undefined;
+    const report = await compute.usage.report({
+      start, end, projectId, marker: paged ? qStr(q, 'marker') : undefined,
+      // Nova's [api] max_limit caps every page.
+      limit: paged ? Math.min(askedLimit ?? USAGE_MAX_LIMIT, USAGE_MAX_LIMIT) : undefined,
+    });
+    const usages = report.projects.map((p) => ({
+      tenant_id: p.projectId, total_hours: p.totalHours, total_memory_mb_usage: p.totalMemoryMbUsage,
+      total_vcpus_usage: p.totalVcpusUsage, total_local_gb_usage: p.totalLocalGbUsage,
+      start: novaTimeMicro(report.start.toISOString()), stop: novaTimeMicro(report.end.toISOString()),
+      ...(detailed ? {
+        server_usages: p.servers.map((s) => ({
+          instance_id: s.instanceId, name: s.name, hours: s.hours, memory_mb: s.memoryMb, local_gb: s.localGb, vcpus: s.vcpus,
+          tenant_id: s.projectId, flavor: s.flavor, started_at: novaTimeMicro(s.startedAt), ended_at: novaTimeMicro(s.endedAt),
+          state: s.state, uptime: s.uptimeSec,
+        })),
+      } : {}),
+    }));
+    // As Nova: a next link only when the client gave a limit and the page is full.
+    const last = report.page[report.page.length - 1];
+    let links: Json[] | undefined;
+    if (askedLimit !== undefined && askedLimit > 0 && last && report.page.length === askedLimit) {
+      const next = new URLSearchParams();
+      for (const [k, val] of Object.entries(q)) if (k !== 'marker') next.set(k, String(Array.isArray(val) ? val[val.length - 1] : val));
+      next.set('marker', last.instanceId);
+      links = [{ rel: 'next', href: `${v.base}/os-simple-tenant-usage${projectId ? `/${projectId}` : ''}?${next.toString()}` }];
     }
-    return out;
+    return { usages, links };
   };
   app.get('/os-simple-tenant-usage', op('compute:os-simple-tenant-usage:list'), async (req) => {
     // '/os-simple-tenant-usage/' names the show of an empty project id, which Nova does not find.
     if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     admin(req);
-    return { tenant_usages: await usageFor(req, null, qBool(req.query as Json, 'detailed') === true) };
+    const { usages, links } = await usageFor(req, null, qBool(req.query as Json, 'detailed') === true);
+    return { tenant_usages: usages, ...(links ? { tenant_usages_links: links } : {}) };
   });
   app.get('/os-simple-tenant-usage/:pid', op('compute:os-simple-tenant-usage:show', { target: (req) => ({ project_id: (req.params as { pid: string }).pid }) }), async (req) => {
     const a = ctxOf(req).auth;
     const pid = (req.params as { pid: string }).pid;
     if (pid === '') throw notFound('The resource could not be found.');
     if (!isAdmin(a) && a.projectId !== pid) enforce(a, 'compute:admin');
-    const list = await usageFor(req, pid, true);
-    return { tenant_usage: list[0] ?? {} };
+    const { usages, links } = await usageFor(req, pid, true);
+    return { tenant_usage: usages[0] ?? {}, ...(links ? { tenant_usage_links: links } : {}) };
   });
 
   // os-migrations and servers/{id}/migrations
@@ -356,6 +362,9 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   });
   void novaTime;
 }
+
+/** Nova's default [api] max_limit: the largest usage page. */
+const USAGE_MAX_LIMIT = 1000;
 
 /** A stable small integer for string ids where old microversions show integers. */
 export function hashInt(s: string): number {

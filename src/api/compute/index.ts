@@ -9,6 +9,7 @@ import { adminRoutes } from './admin-routes.js';
 import { hostRoutes } from './host-routes.js';
 import { imageProxyRoutes } from './image-routes.js';
 import { networkProxyActions, networkProxyRoutes } from './proxy-routes.js';
+import { volumeAttachmentRoutes } from './volume-attachment-routes.js';
 import { NetworkProxy } from '../../services/compute/network-proxy.js';
 
 function versionDoc(href: string) {
@@ -55,6 +56,7 @@ export const computeApi: ServiceApi = {
       networkProxyRoutes(v21, compute, proxy);
       imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.publicUrl}/image`);
       hostRoutes(v21, compute);
+      volumeAttachmentRoutes(v21, compute);
     }, { prefix: '/v2.1' });
   },
 };

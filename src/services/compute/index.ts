@@ -19,6 +19,7 @@ import { QuotaService } from './quotas.js';
 import { HostReconciler } from './reconcile.js';
 import { Scheduler } from './scheduler.js';
 import { ServerService } from './servers.js';
+import { UsageService } from './usage.js';
 
 export type { ComputeOptions } from './options.js';
 export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
@@ -41,6 +42,8 @@ export class ComputeService {
   readonly serverActions: ServerActions;
   readonly groups: ServerGroupService;
   readonly aggregates: AggregateService;
+  /** os-simple-tenant-usage reports. */
+  readonly usage: UsageService;
   readonly driver: HypervisorDriver | null;
   readonly agent: ComputeAgent | null;
   /** Restart reconciliation and power-state sync, for drivers whose guests outlive the process (not the fake). */
@@ -78,6 +81,7 @@ export class ComputeService {
     });
     this.groups = new ServerGroupService(this.deps, this.quotas);
     this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAz);
+    this.usage = new UsageService(this.deps);
     if (driver) {
       const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network });
       this.agent = new ComputeAgent(driver, this.hosts, this.queue, manager, {

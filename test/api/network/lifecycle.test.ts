@@ -188,3 +188,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('deleting an external network: 409 NetworkInUse while a floating IP is associated; unassociated ones go with it', async () => {
+  // Neutron's rule (and Tempest's test_delete_external_networks_with_floating_ip): only disassociated floating IPs
+  // are released with their external network; an associated one keeps the network, and nothing is deleted.
+  const admin = cloud.adminToken;
+  const ext = (await call(admin, 'POST', '/networks', { network: { name: 'ext-del', 'router:external': true } }, 201)).network.id;
+  await call(admin, 'POST', '/subnets', { subnet: { network_id: ext, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } }, 201);
+  const inner = (await call(admin, 'POST', '/networks', { network: { name: 'inner-del' } }, 201)).network.id;
+  const innerSub = (await call(admin, 'POST', '/subnets', { subnet: { network_id: inner, ip_version: 4, cidr: '10.77.0.0/24' } }, 201)).subnet.id;
+  const router = (await call(admin, 'POST', '/routers', { router: { name: 'r-del', external_gateway_info: { network_id: ext } } }, 201)).router.id;
+  await call(admin, 'PUT', `/routers/${router}/add_router_interface`, { subnet_id: innerSub }, 200);
+  const port = (await call(admin, 'POST', '/ports', { port: { network_id: inner } }, 201)).port.id;
+  const used = (await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext, port_id: port } }, 201)).floatingip.id;
+  const free = (await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext } }, 201)).floatingip.id;
+  // An associated floating IP also pins the router's gateway (409), so the network stays in use until it is released.
+  await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 409);
+
+  await neutronError(cloud, admin, 'DELETE', `/networks/${ext}`, undefined, 409, 'NetworkInUse');
+  assert.equal((await call(admin, 'GET', `/floatingips/${free}`, undefined, 200)).floatingip.id, free, 'a refused delete removes nothing');
+  assert.equal((await call(admin, 'GET', `/floatingips/${used}`, undefined, 200)).floatingip.port_id, port);
+
+  await call(admin, 'PUT', `/floatingips/${used}`, { floatingip: { port_id: null } }, 200);
+  await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 200);
+  await call(admin, 'DELETE', `/networks/${ext}`, undefined, 204);
+  const left = (await call(admin, 'GET', '/floatingips', undefined, 200)).floatingips.map((f: any) => f.id);
+  assert.ok(!left.includes(free) && !left.includes(used), 'disassociated floating IPs are released with the network');
+});
