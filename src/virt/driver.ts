@@ -42,6 +42,8 @@ export interface GuestSpec {
   /** Flavor's ephemeral disk (GB) and swap (MB); absent or 0: none. */
   ephemeralGb?: number;
   swapMb?: number;
+  /** Seconds a running guest gets to shut down cleanly (ACPI) before it is powered off; absent: 60. */
+  shutdownTimeoutSec?: number;
 }
 
 /** A captured disk in a file the driver owns: valid only while the `snapshot` callback runs. */

@@ -137,6 +137,13 @@ export async function consoleOf(c: TestCloud, id: string): Promise<string> {
   return String(res.json.output);
 }
 
+/** Gureum's facts about a guest (gureum:ssh, gureum:guest_network, ...) from the free-form (pre-2.48) diagnostics. */
+export async function guestFacts(c: TestCloud, id: string): Promise<Record<string, string>> {
+  const res = await c.request('GET', `${V}/servers/${id}/diagnostics`, { token: c.adminToken, headers: { 'OpenStack-API-Version': 'compute 2.1' } });
+  assert.equal(res.status, 200, res.text);
+  return Object.fromEntries(Object.entries(res.json as Record<string, unknown>).filter(([k]) => k.startsWith('gureum:')).map(([k, v]) => [k, String(v)]));
+}
+
 /** Waits until the console shows `FINISHED` at least `n` times. */
 export async function waitFinished(c: TestCloud, id: string, n = 1, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;

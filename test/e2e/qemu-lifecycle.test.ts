@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 import { QemuDriver } from '../../src/virt/qemu/index.js';
-import { FINISHED, V, action, consoleOf, qemuCloud, registerGuest, upload, waitFinished, waitStatus } from './qemu-fixture.js';
+import { FINISHED, V, action, consoleOf, guestFacts, qemuCloud, registerGuest, upload, waitFinished, waitStatus } from './qemu-fixture.js';
 
 test('a server on QEMU through every action, and delete leaves nothing behind', { timeout: 900_000 }, async (t) => {
   const env = await qemuCloud(t);
@@ -25,8 +25,11 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
   const id = create.json.server.id as string;
   const active = await waitStatus(c, id, 'ACTIVE');
   assert.equal(active['OS-EXT-STS:power_state'], 1);
-  assert.match(active.metadata.gureum_ssh ?? '', /^127\.0\.0\.1:\d+$/);
-  assert.match(active.metadata.gureum_guest_network ?? '', /user networking/);
+  // The driver's facts are in the diagnostics, never in the user's metadata.
+  assert.deepEqual(active.metadata, {});
+  const facts = await guestFacts(c, id);
+  assert.match(facts['gureum:ssh'] ?? '', /^127\.0\.0\.1:\d+$/);
+  assert.match(facts['gureum:guest_network'] ?? '', /user networking/);
   const files = driver.files.paths(id);
   const pid = Number(readFileSync(files.pid, 'utf8'));
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { requireCommands } from '../helpers/requirements.js';
-import { V, consoleOf, qemuCloud, waitStatus } from './qemu-fixture.js';
+import { V, consoleOf, guestFacts, qemuCloud, waitStatus } from './qemu-fixture.js';
 
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
 
@@ -72,8 +72,8 @@ test('tiny on QEMU: create with a key and user-data, SSH in, metadata only of it
   assert.match(await consoleOf(c, id1), /user-data of vm1 ran on vm1/);
   await waitConsole(c, id2, new RegExp(`${FINISHED_MARK}.*hostname=vm2`));
 
-  const fwd1 = String(s1.metadata.gureum_ssh);
-  const fwd2 = String(s2.metadata.gureum_ssh);
+  const fwd1 = String((await guestFacts(c, s1.id))['gureum:ssh']);
+  const fwd2 = String((await guestFacts(c, s2.id))['gureum:ssh']);
   assert.notEqual(fwd1, fwd2);
   const h1 = await ssh(keyFile, fwd1, 'hostname');
   assert.equal(h1.status, 0, h1.stderr);

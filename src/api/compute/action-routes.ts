@@ -4,6 +4,7 @@ import { enforce } from '../../services/policy.js';
 import { badRequest, CloudError } from '../../errors.js';
 import { randomSecret, uuid } from '../../util/ids.js';
 import { ServerService } from '../../services/compute/servers.js';
+import { parseDiskConfig } from '../../services/compute/disk-config.js';
 import { ctxOf } from '../http/service-api.js';
 import { invalid, member, onlyKeys, str, stringMap, type Json } from './body.js';
 import { mv } from './microversion.js';
@@ -86,6 +87,7 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
           imageRef, name: nm, metadata: stringMap(o, 'metadata'), keyName: 'key_name' in o ? str(o, 'key_name', { nullable: true }) ?? null : undefined,
           userData, description: 'description' in o ? str(o, 'description', { nullable: true, max: 255 }) ?? null : undefined,
           hostname: str(o, 'hostname') ?? undefined, accessIPv4: str(o, 'accessIPv4', { nullable: true }), accessIPv6: str(o, 'accessIPv6', { nullable: true }),
+          diskConfig: parseDiskConfig(o['OS-DCF:diskConfig']),
         });
         const view = v.server(inst, ver, a, { minimal: !ver.atLeast('2.75'), groups: true });
         // Rebuild adds key_name (2.54) and user_data (2.57) to its plain view; from 2.75 it is show's view with user_data.
@@ -137,7 +139,7 @@ export function actionRoutes(app: FastifyInstance, compute: ComputeService, v: C
         onlyKeys(o, ['flavorRef', 'OS-DCF:diskConfig'], 'resize');
         const fr = o.flavorRef;
         if (fr === undefined || (typeof fr !== 'string' && typeof fr !== 'number') || String(fr) === '') throw invalid('flavorRef', fr ?? null);
-        await act.resize(a, rid, id, String(fr).replace(/^.*\/flavors\//, ''));
+        await act.resize(a, rid, id, String(fr).replace(/^.*\/flavors\//, ''), { diskConfig: parseDiskConfig(o['OS-DCF:diskConfig']) });
         return reply.send();
       }
       case 'confirmResize': await act.confirmResize(a, rid, id); return reply.code(204).send();

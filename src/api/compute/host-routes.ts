@@ -223,6 +223,9 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       const out: Json = { memory: inst.memory_mb * 1024, 'memory-actual': inst.memory_mb * 1024 };
       for (let i = 0; i < inst.vcpus; i++) out[`cpu${i}_time`] = 0;
       for (const d of ['vda', ...(ephemeral ? ['vdb'] : [])]) Object.assign(out, { [`${d}_read`]: 0, [`${d}_read_req`]: 0, [`${d}_write`]: 0, [`${d}_write_req`]: 0, [`${d}_errors`]: -1 });
+      // Gureum's facts about the guest (e.g. gureum:ssh = 127.0.0.1:PORT), in this free-form view only: the 2.48
+      // view has a fixed schema, and the server's metadata belongs to its user.
+      for (const [k, val] of Object.entries(await compute.serverActions.guestDetails(inst))) out[`gureum:${k}`] = val;
       ports.forEach((_p, i) => Object.assign(out, { [`tap${i}_rx`]: 0, [`tap${i}_rx_drop`]: 0, [`tap${i}_rx_errors`]: 0, [`tap${i}_rx_packets`]: 0, [`tap${i}_tx`]: 0, [`tap${i}_tx_drop`]: 0, [`tap${i}_tx_errors`]: 0, [`tap${i}_tx_packets`]: 0 }));
       return out;
     }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import type { ServerCreateSpec, ServerListQuery } from '../../services/compute/servers.js';
 import { ServerService } from '../../services/compute/servers.js';
+import { diskConfigOf, parseDiskConfig } from '../../services/compute/disk-config.js';
 import type { BlockDevice } from '../../services/compute/model.js';
 import { extras } from '../../services/compute/model.js';
 import type { NicRequest } from '../../services/compute/ports.js';
@@ -173,7 +174,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
       name, imageRef, flavorRef, networks: parseNetworks(b.networks, ver), keyName, userData, metadata, securityGroups,
       availabilityZone: b.host ? `${az ?? ''}:${String(b.host)}` : az, configDrive, minCount, maxCount, hints,
       description: str(b, 'description', { nullable: true, max: 255 }), hostname, blockDevices: bdm,
-      accessIPv4, accessIPv6, tags,
+      accessIPv4, accessIPv6, tags, diskConfig: parseDiskConfig(b['OS-DCF:diskConfig']),
     };
     const { instances, reservationId } = await s.create(a, rid(req), spec);
     reply.code(202);
@@ -182,7 +183,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     reply.header('location', `${v.base}/servers/${first.id}`);
     return {
       server: {
-        id: first.id, links: v.links('servers', first.id), 'OS-DCF:diskConfig': 'MANUAL',
+        id: first.id, links: v.links('servers', first.id), 'OS-DCF:diskConfig': diskConfigOf(extras(first).systemMetadata),
         security_groups: extras(first).securityGroups.map((n) => ({ name: n })), adminPass: adminPassIn ?? randomSecret(9).slice(0, 12),
       },
     };
@@ -259,6 +260,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const { accessIPv4, accessIPv6 } = accessIps(b);
     const inst = await s.update(a, (req.params as { id: string }).id, {
       name, description: 'description' in b ? str(b, 'description', { nullable: true, max: 255 }) ?? null : undefined, hostname, accessIPv4, accessIPv6,
+      diskConfig: parseDiskConfig(b['OS-DCF:diskConfig']),
     });
     // From 2.75 update answers the same representation as show.
     return { server: v.server(inst, ver, a, ver.atLeast('2.75') ? { groups: true, hostStatus: await hostStatus(inst.host) } : { minimal: true, groups: true }) };

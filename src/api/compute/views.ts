@@ -4,6 +4,7 @@ import type { AuthContext } from '../../services/auth-context.js';
 import { isAdmin } from '../../services/auth-context.js';
 import type { Flavor } from '../../services/compute/flavors.js';
 import type { Keypair } from '../../services/compute/keypairs.js';
+import { diskConfigOf } from '../../services/compute/disk-config.js';
 import { extras, instanceName } from '../../services/compute/model.js';
 import type { ComputePort } from '../../services/compute/ports.js';
 import { PROGRESS_STATUSES, statusOf } from '../../services/compute/states.js';
@@ -73,7 +74,7 @@ export class ComputeViews {
       image: r.image_ref ? { id: r.image_ref, links: [{ rel: 'bookmark', href: `${this.root}/images/${r.image_ref}` }] } : '',
       flavor, created: novaTime(r.created_at), updated: novaTime(r.updated_at),
       addresses: this.addresses(opts.ports ?? x.ports), accessIPv4: r.access_ip_v4 ?? '', accessIPv6: r.access_ip_v6 ?? '',
-      links: this.links('servers', r.id), 'OS-DCF:diskConfig': 'MANUAL',
+      links: this.links('servers', r.id), 'OS-DCF:diskConfig': diskConfigOf(x.systemMetadata),
       key_name: r.key_name,
       // Nova leaves security_groups out when the server has none (e.g. all removed).
       ...(x.securityGroups.length ? { security_groups: x.securityGroups.map((name) => ({ name })) } : {}),

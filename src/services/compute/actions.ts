@@ -7,6 +7,7 @@ import type { FlavorService } from './flavors.js';
 import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
 import { extras, type FlavorSnapshot } from './model.js';
+import { type DiskConfig, withDiskConfig } from './disk-config.js';
 import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.js';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler } from './scheduler.js';
@@ -31,6 +32,8 @@ interface Queued {
 /** Reads an instance's console or other host facts synchronously (an RPC call in Nova; in-process here). */
 export interface HostCalls {
   consoleOutput(host: string, instanceId: string): Promise<string>;
+  /** The driver's facts about a running guest (SSH forward, guest addresses); null when it has none. */
+  details(host: string, instanceId: string): Promise<Record<string, string> | null>;
 }
 
 /** The server actions (POST /servers/{id}/action and friends): state checks, then a task for the host. */
@@ -120,7 +123,7 @@ export class ServerActions {
   /** Rebuild: optionally a new image, name, metadata, key, user data, description. */
   async rebuild(ctx: AuthContext, rid: string, id: string, spec: {
     imageRef: string; name?: string; metadata?: Record<string, string>; keyName?: string | null; userData?: string | null;
-    description?: string | null; hostname?: string; accessIPv4?: string | null; accessIPv6?: string | null;
+    description?: string | null; hostname?: string; accessIPv4?: string | null; accessIPv6?: string | null; diskConfig?: DiskConfig;
   }): Promise<InstanceRow> {
     const inst0 = await this.x.servers.get(ctx, id);
     const image = await this.image(ctx, spec.imageRef);
@@ -147,9 +150,9 @@ export class ServerActions {
     if (spec.hostname !== undefined) set.hostname = spec.hostname;
     if (spec.accessIPv4 !== undefined) set.access_ip_v4 = spec.accessIPv4;
     if (spec.accessIPv6 !== undefined) set.access_ip_v6 = spec.accessIPv6;
-    set.system_metadata = JSON.stringify({
+    set.system_metadata = JSON.stringify(withDiskConfig({
       ...extras(inst0).systemMetadata, image_min_disk: String(image.minDisk), image_min_ram: String(image.minRam), image_name: image.name,
-    });
+    }, spec.diskConfig));
     return this.queue(ctx, rid, id, {
       action: 'rebuild', name: 'rebuild', event: 'compute_rebuild_instance', kind: 'rebuild', set,
       payload: { previousVmState: inst0.vm_state },
@@ -236,7 +239,7 @@ export class ServerActions {
   }
 
   /** Resize (new flavor) or cold migrate (same flavor, another host). */
-  async resize(ctx: AuthContext, rid: string, id: string, flavorRef: string | null, opts: { host?: string | null } = {}): Promise<void> {
+  async resize(ctx: AuthContext, rid: string, id: string, flavorRef: string | null, opts: { host?: string | null; diskConfig?: DiskConfig } = {}): Promise<void> {
     const inst0 = await this.x.servers.get(ctx, id);
     const migrate = flavorRef === null;
     const old = extras(inst0).flavor;
@@ -268,7 +271,7 @@ export class ServerActions {
       const migId = await this.createMigration(trx, inst, migrationType, node.host, old.id, next.id);
       return {
         old_flavor: JSON.stringify(old), new_flavor: JSON.stringify(next),
-        system_metadata: JSON.stringify({ ...extras(inst).systemMetadata, old_vm_state: inst.vm_state, migration_id: String(migId), source_host: inst.host!, source_node: inst.node ?? inst.host!, dest_host: node.host, dest_node: node.hypervisor_hostname }),
+        system_metadata: JSON.stringify({ ...withDiskConfig(extras(inst).systemMetadata, opts.diskConfig), old_vm_state: inst.vm_state, migration_id: String(migId), source_host: inst.host!, source_node: inst.node ?? inst.host!, dest_host: node.host, dest_node: node.hypervisor_hostname }),
       };
     });
   }
@@ -416,6 +419,16 @@ export class ServerActions {
     const lines = out.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     return lines.slice(Math.max(0, lines.length - length)).join('\n');
+  }
+
+  /**
+   * The driver's facts about the guest, read live from its host (Gureum's own; shown in the diagnostics). They never
+   * go into the server's metadata: that belongs to the user, and Nova returns it exactly as set.
+   */
+  async guestDetails(inst: InstanceRow): Promise<Record<string, string>> {
+    const calls = this.x.calls();
+    if (!calls || !inst.host) return {};
+    return (await calls.details(inst.host, inst.id).catch(() => null)) ?? {};
   }
 
   /** Checks a console request is possible (instance running on a host). */

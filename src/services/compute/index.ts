@@ -74,7 +74,10 @@ export class ComputeService {
       vcpus: o.fakeVcpus, memoryMb: o.fakeMemoryMb, localGb: o.fakeLocalGb,
     }) : null;
     const driver = this.driver;
-    const calls = (): HostCalls | null => (driver ? { consoleOutput: (host, id) => driver.consoleOutput(host, id) } : null);
+    const calls = (): HostCalls | null => (driver ? {
+      consoleOutput: (host, id) => driver.consoleOutput(host, id),
+      details: async (host, id) => (driver.details ? driver.details(host, id) : null),
+    } : null);
     this.serverActions = new ServerActions(this.deps, {
       servers: this.servers, flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, scheduler: this.scheduler,
       hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls,

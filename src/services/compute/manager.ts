@@ -11,9 +11,6 @@ import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.
 import type { Scheduler } from './scheduler.js';
 import type { ServerService } from './servers.js';
 
-/** Tasks after which the driver's facts about the guest are copied into the server's metadata. */
-const DETAIL_TASKS = new Set(['spawn', 'start', 'reboot', 'resume', 'unshelve', 'rebuild', 'resize', 'revert_resize', 'unrescue']);
-
 /**
  * The host side of compute (Nova's compute manager): runs one claimed task with the hypervisor driver and writes
  * the outcome back to the instance. Failures leave nothing half-made: ports are freed, the guest destroyed,
@@ -35,7 +32,7 @@ export class ComputeManager {
       instanceId: inst.id, name: instanceName(inst), hostname: inst.hostname, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk,
       imageId: inst.image_ref, nics: ports.map((p) => ({ portId: p.id, mac: p.mac, ips: p.fixedIps.map((i) => i.ipAddress) })),
       userData: inst.user_data, keyData: inst.key_data, metadata: extras(inst).metadata, configDrive: inst.config_drive === 1,
-      ephemeralGb: f.ephemeral, swapMb: f.swap,
+      ephemeralGb: f.ephemeral, swapMb: f.swap, shutdownTimeoutSec: shutdownTimeout(inst),
     };
   }
 
@@ -47,10 +44,6 @@ export class ComputeManager {
   /** Writes new states (and more) unless the instance is being deleted meanwhile. */
   private async finish(task: HostTask, set: Partial<InstanceRow>, error?: string): Promise<void> {
     const actionId = String(task.payload.actionId ?? '');
-    if (error === undefined && task.instanceId && DETAIL_TASKS.has(task.kind)) {
-      const md = await this.detailsMetadata(task.instanceId, String(set.host ?? task.host));
-      if (md) set = { ...set, metadata: md };
-    }
     await this.db.transaction().execute(async (trx) => {
       if (task.instanceId) {
         let q = trx.updateTable('compute_instances').set({ ...set, updated_at: nowIso() }).where('id', '=', task.instanceId).where('deleted', '=', 0);
@@ -101,17 +94,6 @@ export class ComputeManager {
       const message = e instanceof Error ? e.message : String(e);
       await this.fail(task, inst, message);
     }
-  }
-
-  /** The server's metadata with the driver's facts (SSH forward, guest addresses) as gureum_* keys; null when none. */
-  private async detailsMetadata(id: string, host: string): Promise<string | null> {
-    if (!this.driver.details) return null;
-    const facts = await this.driver.details(host, id).catch(() => null);
-    const cur = await this.load(id);
-    if (!facts || !cur) return null;
-    const md = Object.fromEntries(Object.entries(extras(cur).metadata).filter(([k]) => !k.startsWith('gureum_')));
-    for (const [k, v] of Object.entries(facts)) md[`gureum_${k}`] = v.slice(0, 255);
-    return JSON.stringify(md);
   }
 
   private async fail(task: HostTask, inst: InstanceRow, message: string): Promise<void> {
@@ -173,7 +155,7 @@ export class ComputeManager {
       case 'unpause': await d.unpause(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
       case 'suspend': await d.suspend(host, id); return this.finish(task, { vm_state: 'suspended', task_state: null, power_state: await this.power(host, id) });
       case 'resume': await d.resume(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
-      case 'stop': await d.powerOff(host, id, 60); return this.finish(task, { vm_state: 'stopped', task_state: null, power_state: await this.power(host, id), progress: 0 });
+      case 'stop': await d.powerOff(host, id, shutdownTimeout(inst)); return this.finish(task, { vm_state: 'stopped', task_state: null, power_state: await this.power(host, id), progress: 0 });
       case 'start': await d.powerOn(host, id); return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
       case 'reboot': await d.reboot(host, id, task.payload.type === 'HARD' ? 'HARD' : 'SOFT');
         return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
@@ -283,4 +265,17 @@ export class ComputeManager {
       await this.x.queue.complete(trx, task.id);
     });
   }
+}
+
+/** Nova's default grace for a clean guest shutdown (its `shutdown_timeout`), in seconds. */
+const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 60;
+
+/**
+ * How long a guest may take to shut down cleanly: the image's `os_shutdown_timeout` property when it is a
+ * non-negative integer (0: power off at once), as Nova honours it, else the default.
+ */
+export function shutdownTimeout(inst: InstanceRow): number {
+  const raw = extras(inst).systemMetadata.image_os_shutdown_timeout;
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_SHUTDOWN_TIMEOUT_SEC;
 }

@@ -7,7 +7,8 @@ import type { FlavorService } from './flavors.js';
 import type { HostService } from './hosts.js';
 import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
-import { type BlockDevice, type FlavorSnapshot, sanitizeHostname } from './model.js';
+import { type BlockDevice, type FlavorSnapshot, extras, sanitizeHostname } from './model.js';
+import { type DiskConfig, withDiskConfig } from './disk-config.js';
 import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, NicRequest } from './ports.js';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler, ScheduleRequest } from './scheduler.js';
@@ -34,6 +35,8 @@ export interface ServerCreateSpec {
   accessIPv4?: string | null;
   accessIPv6?: string | null;
   tags: string[];
+  /** OS-DCF:diskConfig; undefined: the image's auto_disk_config decides. */
+  diskConfig?: DiskConfig;
 }
 
 /** The outcome of a create. */
@@ -271,8 +274,8 @@ export class ServerService {
           vcpus: snap.vcpus, memory_mb: snap.ram, root_gb: snap.disk + snap.ephemeral, vm_state: 'building', task_state: 'scheduling',
           power_state: 0, host: null, node: null, availability_zone: az, requested_az: az, key_name: spec.keyName ?? null,
           key_data: keyData, user_data: spec.userData ?? null, metadata: JSON.stringify(spec.metadata),
-          system_metadata: JSON.stringify({ image_min_disk: String(image.minDisk), image_min_ram: String(image.minRam), image_name: image.name,
-            ...Object.fromEntries(Object.entries(image.properties).map(([k, v]) => [`image_${k}`, v])) }),
+          system_metadata: JSON.stringify(withDiskConfig({ image_min_disk: String(image.minDisk), image_min_ram: String(image.minRam), image_name: image.name,
+            ...Object.fromEntries(Object.entries(image.properties).map(([k, v]) => [`image_${k}`, v])) }, spec.diskConfig)),
           tags: JSON.stringify(spec.tags), security_groups: JSON.stringify(spec.securityGroups.length ? spec.securityGroups : ['default']),
           requested_networks: JSON.stringify(nics), ports: '[]', block_devices: JSON.stringify(spec.blockDevices),
           config_drive: spec.configDrive ? 1 : 0, access_ip_v4: spec.accessIPv4 ?? null, access_ip_v6: spec.accessIPv6 ?? null,
@@ -386,8 +389,10 @@ export class ServerService {
     return rows;
   }
 
-  /** Rename, description, hostname, access IPs. */
-  async update(ctx: AuthContext, id: string, change: { name?: string; description?: string | null; hostname?: string; accessIPv4?: string | null; accessIPv6?: string | null }): Promise<InstanceRow> {
+  /** Rename, description, hostname, access IPs, disk config. */
+  async update(ctx: AuthContext, id: string, change: {
+    name?: string; description?: string | null; hostname?: string; accessIPv4?: string | null; accessIPv6?: string | null; diskConfig?: DiskConfig;
+  }): Promise<InstanceRow> {
     const inst = await this.get(ctx, id);
     this.checkLocked(ctx, inst);
     const set: Partial<InstanceRow> = { updated_at: nowIso() };
@@ -396,6 +401,7 @@ export class ServerService {
     if (change.hostname !== undefined) set.hostname = change.hostname;
     if (change.accessIPv4 !== undefined) set.access_ip_v4 = change.accessIPv4;
     if (change.accessIPv6 !== undefined) set.access_ip_v6 = change.accessIPv6;
+    if (change.diskConfig !== undefined) set.system_metadata = JSON.stringify(withDiskConfig(extras(inst).systemMetadata, change.diskConfig));
     await this.d.db.updateTable('compute_instances').set(set).where('id', '=', id).execute();
     return this.get(ctx, id);
   }

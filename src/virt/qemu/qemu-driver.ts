@@ -504,7 +504,7 @@ export class QemuDriver implements HypervisorDriver {
     const st = await this.state(host, id);
     if (destHost !== host) throw new CloudError('BadRequest', `The qemu driver cannot move instances between hosts (${host} -> ${destHost}).`);
     const wasRunning = !!(await this.pidOf(id));
-    await this.stopProcess(id, wasRunning ? 60 : 0);
+    await this.stopProcess(id, wasRunning ? spec.shutdownTimeoutSec ?? 60 : 0);
     const p = this.files.paths(id);
     if (spec.rootGb > 0) await growDisk(p.root, spec.rootGb * GiB);
     const next: InstanceState = { ...st, spec: { ...spec, nics: st.spec.nics }, launch: { ...st.launch, vcpus: spec.vcpus, memoryMb: spec.memoryMb } };
