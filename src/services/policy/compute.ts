@@ -69,6 +69,7 @@ export const computeRules = {
   'compute:os-attach-interfaces:show': projectReader,
   'compute:os-attach-interfaces:create': projectMember,
   'compute:os-attach-interfaces:delete': projectMember,
+  'compute:os-volumes-attachments:index': projectReader,
   'compute:os-server-password:show': projectReader,
   'compute:os-server-password:clear': projectMember,
   'compute:os-server-diagnostics': admin,
