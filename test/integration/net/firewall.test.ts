@@ -91,6 +91,22 @@ test('security groups and anti-spoofing on a bridge: deny by default, rules, rem
     assert.equal(await lab.ping(b, c.ip), true, 'b with its own MAC again was refused');
   });
 
+  await t.test('ARP for an address the port does not hold goes unanswered', async () => {
+    // b claims an address nobody gave it: its ARP replies are dropped, so c never learns b's MAC for it.
+    const stolen = `${net}.77`;
+    const add = await lab.exec(b, ['ip', 'addr', 'add', `${stolen}/24`, 'dev', 'eth0']);
+    assert.equal(add.code, 0, add.stderr);
+    // (The ping itself is refused by b's group either way; what matters is whether ARP resolved.)
+    await lab.ping(c, stolen);
+    const before = await lab.exec(c, ['ip', 'neigh', 'show', stolen]);
+    assert.doesNotMatch(before.stdout, new RegExp(b.mac), `c learned b's MAC for ${stolen}: ${before.stdout}`);
+    await fw.upsertPort({ ...portB, allowedAddressPairs: [{ ip_address: vip }, { ip_address: stolen }] });
+    await lab.exec(c, ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+    await lab.ping(c, stolen);
+    const after = await lab.exec(c, ['ip', 'neigh', 'show', stolen]);
+    assert.match(after.stdout, new RegExp(b.mac), `once an allowed address pair, b's ARP answer should arrive: ${after.stdout}`);
+  });
+
   await t.test('port security off lifts filtering for that port only', async () => {
     assert.equal(await lab.tcp(c, a.ip, 22), false);
     await fw.upsertPort({ ...portA, portSecurity: false, securityGroups: [] });
