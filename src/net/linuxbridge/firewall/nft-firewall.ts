@@ -21,6 +21,7 @@ type MemberChange = { groupId: string; addr: Addr; delta: 1 | -1 };
 /** Counts, per group and address, how many ports make that address a member (two ports may share one). */
 class Members {
   private readonly counts = new Map<string, Map<string, number>>();
+  private readonly families = new Map<string, 4 | 6>();
 
   /** Per group, the addresses whose count goes 0 → 1 (add) or 1 → 0 (del) with these changes; changes nothing. */
   plan(changes: MemberChange[]): Map<string, { add: Addr[]; del: Addr[] }> {
@@ -43,8 +44,16 @@ class Members {
     return out;
   }
 
+  /** Every group's member addresses, to write them again into fresh tables. */
+  all(): Map<string, Addr[]> {
+    const out = new Map<string, Addr[]>();
+    for (const [g, m] of this.counts) out.set(g, [...m.keys()].map((addr) => ({ family: this.families.get(addr) ?? 4, addr })));
+    return out;
+  }
+
   apply(changes: MemberChange[]): void {
     for (const c of changes) {
+      this.families.set(c.addr.addr, c.addr.family);
       const m = this.counts.get(c.groupId) ?? new Map<string, number>();
       const n = (m.get(c.addr.addr) ?? 0) + c.delta;
       if (n > 0) m.set(c.addr.addr, n);
@@ -56,6 +65,7 @@ class Members {
 
   clear(): void {
     this.counts.clear();
+    this.families.clear();
   }
 }
 
@@ -89,13 +99,17 @@ export class NftFirewall implements Firewall {
   }
 
   /**
-   * Runs an incremental batch. The first one after start (a change before the first `sync`) recreates the tables,
-   * so it never builds on state an earlier process left.
+   * Runs an incremental batch. When the tables are not there (a change before the first `sync`, or after the last
+   * filtered port left), it first recreates them with what is remembered (groups, their rules, members), so it
+   * never builds on state an earlier process left.
    */
   private async apply(batch: Batch): Promise<void> {
     if (!batch.lines.length) return;
     if (!this.initialized) {
       const fresh = new Batch(this.table).recreateTables();
+      for (const g of this.declared) fresh.declareGroup(g);
+      for (const layout of this.layouts.values()) fresh.changeGroup(new Map(), layout);
+      for (const [g, addrs] of this.members.all()) fresh.members('add', g, addrs);
       fresh.lines.push(...batch.lines);
       await this.run(fresh.text());
       this.initialized = true;
@@ -159,9 +173,10 @@ export class NftFirewall implements Firewall {
       const changes = [...next.values()].flatMap((a) => membershipChanges(a.port, 1));
       for (const [g, { add }] of fresh.plan(changes)) batch.members('add', g, add);
 
-      await this.run(batch.text());
+      const anyFiltered = [...next.values()].some((a) => a.idx > 0);
+      await this.run(anyFiltered ? batch.text() : new Batch(this.table).dropTables().text());
       this.reportSkipped(skipped);
-      this.initialized = true;
+      this.initialized = anyFiltered;
       this.ports = next;
       this.profiles = profiles;
       this.layouts = layouts;
@@ -225,7 +240,15 @@ export class NftFirewall implements Firewall {
       if (old.profile && this.profiles.get(old.profile.key)?.refs === 1) batch.deleteProfile(old.profile);
       const changes = membershipChanges(old.port, -1);
       for (const [g, { del }] of this.members.plan(changes)) batch.members('delete', g, del);
-      await this.apply(batch);
+      // With no filtered port left the host needs no tables: drop them (a later change recreates them from memory),
+      // so a host whose guests are all gone keeps no nft state of Gureum's.
+      const lastFiltered = old.idx > 0 && ![...this.ports.values()].some((a) => a.idx > 0 && a.port.id !== portId);
+      if (lastFiltered && this.initialized) {
+        await this.run(new Batch(this.table).dropTables().text());
+        this.initialized = false;
+      } else {
+        await this.apply(batch);
+      }
       this.members.apply(changes);
       if (old.profile) this.unref(old.profile);
       this.ports.delete(portId);
@@ -237,14 +260,12 @@ export class NftFirewall implements Firewall {
       const batch = new Batch(this.table);
       const toDeclare = new Set<string>([groupId]);
       for (const r of rules) if (r.remote_group_id) toDeclare.add(r.remote_group_id);
-      const fresh = !this.initialized;
-      for (const g of toDeclare) if (fresh || !this.declared.has(g)) batch.declareGroup(g);
-      const before = fresh ? new Map<string, string[]>() : (this.layouts.get(groupId) ?? new Map<string, string[]>());
+      for (const g of toDeclare) if (!this.declared.has(g)) batch.declareGroup(g);
+      const before = this.layouts.get(groupId) ?? new Map<string, string[]>();
       const { layout, skipped } = groupLayout(groupId, rules);
       batch.changeGroup(before, layout);
       await this.apply(batch);
       this.reportSkipped(skipped);
-      if (fresh) { this.declared.clear(); this.layouts.clear(); }
       for (const g of toDeclare) this.declared.add(g);
       this.layouts.set(groupId, layout);
     });

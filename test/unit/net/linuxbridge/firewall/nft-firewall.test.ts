@@ -81,7 +81,7 @@ test('a port change touches only its own chains and the changed member addresses
 test('an address shared by two members stays in the set until both are gone', async () => {
   const rec = recorder();
   const fw = createNftFirewall({ table: 'gt', run: rec.run });
-  await fw.sync([port(1, [R]), port(2, [R], { fixedIps: ['10.0.0.1'] })], []);
+  await fw.sync([port(1, [R]), port(2, [R], { fixedIps: ['10.0.0.1'] }), port(3, [R], { fixedIps: ['10.0.0.3'] })], []);
   await fw.removePort('p1');
   assert.doesNotMatch(rec.batches[1]!, /delete element inet gt rg4_/);
   await fw.removePort('p2');
@@ -123,8 +123,25 @@ test('ports with the same groups share one profile; its chains go with the last 
   assert.equal(rec.batches[0]!.match(/add chain inet gt pf_\w+_in/g)!.length, 1);
   await fw.removePort('p1');
   assert.doesNotMatch(rec.batches[1]!, /delete chain/);
+  await fw.upsertPort(port(3, [G]));
   await fw.removePort('p2');
-  assert.match(rec.batches[2]!, /delete chain inet gt pf_\w+_in/);
+  assert.match(rec.batches[3]!, /delete chain inet gt pf_\w+_in/);
+});
+
+test('when the last filtered port leaves, the tables go; the next port brings back groups, rules and members', async () => {
+  const rec = recorder();
+  const fw = createNftFirewall({ table: 'gt', run: rec.run });
+  await fw.sync([port(1, [G]), port(2, [R], { portSecurity: false })], rules(2));
+  await fw.removePort('p1');
+  assert.equal(rec.batches[1], 'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n');
+  await fw.upsertPort(port(3, [G]));
+  const b = rec.batches[2]!;
+  assert.match(b, /^add table bridge gt\ndelete table bridge gt/);
+  assert.equal(b.match(/meta l4proto 6 th dport/g)?.length, 2, 'the group rules are written again');
+  assert.match(b, /add element inet gt rg4_\w+ \{ 10\.0\.0\.2 \}/, 'members of unfiltered ports are written again');
+  assert.match(b, /"tap3" : 0x00000001/);
+  await fw.sync([], rules(2));
+  assert.equal(rec.batches[3], rec.batches[1], 'a sync with no filtered port keeps no tables');
 });
 
 test('the first change before any sync starts from fresh tables; destroy drops them', async () => {
