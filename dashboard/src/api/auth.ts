@@ -95,6 +95,8 @@ async function revoke(token: string): Promise<void> {
 export async function signOut(reason: 'logout' | 'idle' = 'logout'): Promise<void> {
   const s = sessionStore.get().session;
   sessionStore.end(reason);
+  // The next person to sign in at this screen starts on the overview, not on the last user's page.
+  if (window.location.hash) history.replaceState(null, '', window.location.pathname);
   if (!s) return;
   await Promise.allSettled([revoke(s.token), ...(s.baseToken && s.baseToken !== s.token ? [revoke(s.baseToken)] : [])]);
 }

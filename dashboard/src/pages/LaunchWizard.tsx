@@ -64,7 +64,8 @@ export function LaunchWizard() {
       },
     }),
     onSuccess: () => {
-      void client.invalidateQueries({ queryKey: ['servers'] });
+      // New servers bring new ports (and quota use): re-read everything they touch.
+      for (const k of ['servers', 'ports', 'quota-compute', 'quota-network']) void client.invalidateQueries({ queryKey: [k] });
       navigate('/instances');
     },
   });

@@ -45,7 +45,9 @@ export function Topology() {
   ];
   const boxX = 30 + nets.length * BAR_GAP + 20;
   const width = boxX + BOX_W + 20;
-  const height = Math.max(200, 70 + devices.length * ROW + 20);
+  // Network names run down their bar below the last device row, where no connection line crosses them.
+  const labelY = 60 + devices.length * ROW + 4;
+  const height = labelY + 190;
   const cidrs = (id: string) => (subnets.data ?? []).filter((x) => x.network_id === id).map((x) => x.cidr).join(' ');
   return (
     <section>
@@ -58,7 +60,7 @@ export function Topology() {
             return (
               <g key={n.id} className={`net${n['router:external'] ? ' external' : ''}`} data-network={n.name}>
                 <rect x={x} y={10} width={22} height={height - 20} rx={6} />
-                <text x={x + 11} y={30} transform={`rotate(90 ${x + 11} 30)`} className="net-label">{n.name} {cidrs(n.id)}</text>
+                <text x={x + 11} y={labelY} transform={`rotate(90 ${x + 11} ${labelY})`} className="net-label">{n.name} {cidrs(n.id)}</text>
               </g>
             );
           })}

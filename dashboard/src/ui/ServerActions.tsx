@@ -21,7 +21,10 @@ export function ServerActions({ server, onError, onDone }: { server: Server; onE
     onSuccess: (a) => { onError(null); onDone?.(a); },
     onError,
     // Either way the list is re-read, so the table shows what the server says, not what we hoped.
-    onSettled: () => client.invalidateQueries({ queryKey: ['servers'] }),
+    onSettled: async (a) => {
+      await client.invalidateQueries({ queryKey: ['servers'] });
+      if (a?.key === 'delete') for (const k of ['ports', 'floatingips', 'quota-compute', 'quota-network']) void client.invalidateQueries({ queryKey: [k] });
+    },
   });
   const actions = allowedActions(server);
   return (

@@ -1,6 +1,7 @@
 // The tiny guest's own files: early /init, busybox init's inittab, the boot script that configures the guest
 // from a config drive or the metadata service, the udhcpc hook, a JSON flattener in awk, account files.
-// All are busybox sh/awk; the boot script prints "gureum-tiny: ..." lines on the console (ttyS0).
+// All are busybox sh/awk; the boot script prints "gureum-tiny: ..." lines on the console (ttyS0) and on the screen
+// (tty1, what the VNC console shows), where a login prompt follows.
 
 /** The console line that says the guest configured itself; tests and the QEMU driver wait for it. */
 export const FINISHED_MARK = 'gureum-tiny: finished';
@@ -24,9 +25,11 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 exec /sbin/init
 `;
 
-const INITTAB = `# busybox init: boot script once, a login prompt on the serial console, clean shutdown on poweroff/reboot.
+const INITTAB = `# busybox init: boot script once, login prompts on the serial console and the screen (the VNC console's first
+# virtual terminal), clean shutdown on poweroff/reboot.
 ::sysinit:/etc/gureum/boot
 ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100
+tty1::respawn:/sbin/getty 38400 tty1 linux
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/etc/gureum/shutdown
 `;
@@ -36,7 +39,9 @@ const BOOT = `#!/bin/sh
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 exec </dev/null >/dev/console 2>&1
 up() { cut -d' ' -f1 /proc/uptime; }
-say() { echo "gureum-tiny: [$(up)] $*"; }
+# Each line to the serial console (the console log) and to the screen (tty1: the VNC console), which has no VGA
+# text console to write to on machines without a display (then the second write just fails, quietly).
+say() { m="gureum-tiny: [$(up)] $*"; echo "$m"; echo "$m" >/dev/tty1 2>/dev/null; }
 STATE=/run/gureum
 mkdir -p $STATE /var/log /var/run /mnt/config /mnt/disk
 say "booting (kernel $(uname -r))"
@@ -169,7 +174,8 @@ if [ -s $MD/user_data ]; then
   fi
 fi
 [ -n "$DISK" ] && [ -n "$IID" ] && echo "$IID" > /mnt/disk/instance-id && sync
-echo "${FINISHED_MARK} at $(up)s: hostname=$(hostname) ip=\${IP:-none} datasource=\${DS:-none}"
+m="${FINISHED_MARK} at $(up)s: hostname=$(hostname) ip=\${IP:-none} datasource=\${DS:-none}"
+echo "$m"; echo "$m" >/dev/tty1 2>/dev/null
 `;
 
 const SHUTDOWN = `#!/bin/sh
@@ -309,7 +315,9 @@ export function guestFiles(modules: string[]): GuestFile[] {
     { path: 'etc/hostname', data: 'gureum-tiny\n', mode: 0o644 },
     { path: 'etc/nsswitch.conf', data: 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n', mode: 0o644 },
     { path: 'etc/profile', data: 'export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1=\'\\u@\\h:\\w\\$ \'\n', mode: 0o644 },
-    { path: 'etc/issue', data: 'Gureum tiny guest (Debian kernel, busybox, dropbear): log in with SSH as root or gureum.\n\n', mode: 0o644 },
+    // Shown by both gettys: no account has a password until user data sets one (SSH keys work from the start).
+    { path: 'etc/issue', data: 'Gureum tiny guest (Debian kernel, busybox, dropbear): log in with SSH as root or gureum.\n'
+      + 'To log in here, set a password with user data, e.g.  echo gureum:PASSWORD | chpasswd\n\n', mode: 0o644 },
     { path: 'etc/resolv.conf', data: '', mode: 0o644 },
   ];
 }
