@@ -21,7 +21,11 @@ test('every guest shell script parses (busybox sh -n)', (t) => {
     assert.equal(r.status, 0, `${s.path}: ${r.stderr}`);
   }
   const boot = guestFiles([]).find((f) => f.path === 'etc/gureum/boot')!.data;
-  assert.ok(boot.includes(`echo "${FINISHED_MARK} at $(up)s: hostname=`) && FINISHED_MARK === 'gureum-tiny: finished');
+  assert.ok(boot.includes(`m="${FINISHED_MARK} at $(up)s: hostname=`) && FINISHED_MARK === 'gureum-tiny: finished');
+  // The finished line goes to the console log (stdout is /dev/console) and to the screen the VNC console shows.
+  assert.ok(boot.includes('echo "$m"; echo "$m" >/dev/tty1 2>/dev/null'));
+  const inittab = guestFiles([]).find((f) => f.path === 'etc/inittab')!.data;
+  assert.match(inittab, /^tty1::respawn:\/sbin\/getty .*tty1/m);
 });
 
 test('the module list is written in the order given', () => {
