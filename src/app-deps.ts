@@ -1,5 +1,4 @@
 import type { GureumConfig } from './config.js';
-import type { Store } from './store/database.js';
 import type { IdentityService } from './services/identity/index.js';
 import type { ImageService } from './services/image/index.js';
 import type { NetworkService } from './services/network/index.js';
@@ -8,10 +7,9 @@ import type { MetadataService } from './services/metadata/index.js';
 import type { ConsoleService } from './services/console/index.js';
 import type { VolumeService } from './services/volume/index.js';
 
-/** What every API plugin gets: config, the store and the services. Services are added here as they arrive. */
+/** What every API plugin gets: config and the services (never the store: HTTP does not reach SQL). */
 export interface AppDeps {
   config: GureumConfig;
-  store: Store;
   identity: IdentityService;
   image: ImageService;
   network: NetworkService;

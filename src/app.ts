@@ -26,6 +26,8 @@ import { join } from 'node:path';
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
   deps: AppDeps;
+  /** The opened store, for tests and tools that set up state directly; the API never sees it. */
+  store: Store;
   server: FastifyInstance;
   bootstrap: BootstrapResult;
   close(): Promise<void>;
@@ -63,13 +65,13 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     });
     await volume.start();
     const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver });
-    const deps: AppDeps = { config, store, identity, image, network, compute, metadata, console: consoles, volume };
+    const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
     if (config.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
     return {
-      deps, server, bootstrap,
+      deps, store, server, bootstrap,
       async close() {
         clearInterval(purge);
         await server.close();

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const accepted = (performance.now() - t0) / 1000;
   await compute.agent!.drain(600_000);
   const active = (performance.now() - t0) / 1000;
-  const db = ctl.deps.store.db;
+  const db = ctl.store.db;
   const count = await db.selectFrom('compute_instances').select((eb) => eb.fn.countAll<number>().as('n')).where('vm_state', '=', 'active').where('deleted', '=', 0).executeTakeFirstOrThrow();
   const hostsUsed = await db.selectFrom('compute_nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('running_vms', '>', 0).executeTakeFirstOrThrow();
   const over = await db.selectFrom('compute_nodes').select('host').where((eb) => eb('memory_mb_used', '>', eb.ref('memory_mb'))).execute();

@@ -18,7 +18,7 @@ export async function up(flags: ConfigFlags): Promise<void> {
   await controller.server.listen({ host: config.listen.host, port: config.listen.port });
 
   const lines = [
-    `Gureum is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${controller.deps.store.dialect})`,
+    `Gureum is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${controller.store.dialect})`,
     ...serviceApis.map((s) => `  ${s.type.padEnd(10)} ${config.publicUrl}${s.endpointPath}`),
   ];
   if (bootstrap.generatedPassword) lines.push('First start: created domain "Default", project and user "admin" with a generated password.');

@@ -94,7 +94,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       }
     }
     if (withServers) {
-      const rows = await compute.d().db.selectFrom('compute_instances').select(['id', 'name']).where('host', '=', n.host).where('deleted', '=', 0).execute();
+      const rows = await compute.reports.instancesOnHost(n.host);
       out.servers = rows.map((r) => ({ uuid: r.id, name: r.name }));
     }
     return out;
@@ -344,20 +344,16 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
   app.get('/os-migrations', op('compute:os-migrations:index'), async (req) => {
     admin(req);
     const q = req.query as Json;
-    let query = compute.d().db.selectFrom('compute_migrations').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
-    const st = qStr(q, 'status'); if (st) query = query.where('status', '=', st);
-    const inst = qStr(q, 'instance_uuid'); if (inst) query = query.where('instance_id', '=', inst);
-    const mt = qStr(q, 'migration_type'); if (mt) query = query.where('migration_type', '=', mt);
-    const host = qStr(q, 'host'); if (host) query = query.where((eb) => eb.or([eb('source_compute', '=', host), eb('dest_compute', '=', host)]));
-    const rows = await query.execute();
+    const rows = await compute.reports.migrations({
+      status: qStr(q, 'status'), instanceId: qStr(q, 'instance_uuid'), migrationType: qStr(q, 'migration_type'), host: qStr(q, 'host'),
+    });
     return { migrations: rows.map((m) => migView(m, mv(req))) };
   });
   app.get('/servers/:id/migrations', op('compute:servers:migrations:index'), async (req) => {
     admin(req);
     const id = (req.params as { id: string }).id;
     await compute.servers.get(ctxOf(req).auth, id);
-    const rows = await compute.d().db.selectFrom('compute_migrations').selectAll().where('instance_id', '=', id).where('migration_type', '=', 'live-migration')
-      .where('status', 'in', ['queued', 'preparing', 'running', 'post-migrating']).execute();
+    const rows = await compute.reports.liveMigrationsInProgress(id);
     return { migrations: rows.map((m) => migView(m, mv(req))) };
   });
   void novaTime;

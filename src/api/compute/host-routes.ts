@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import { extras } from '../../services/compute/model.js';
-import { PASSWORD_CHUNKS, passwordOf } from '../../services/metadata/model.js';
+import type { ProjectHostUsage } from '../../services/compute/reports.js';
+import { passwordOf } from '../../services/metadata/model.js';
 import { enforce } from '../../services/policy.js';
 import { badRequest, CloudError, invalidState, notFound } from '../../errors.js';
-import { nowIso, UUID_RE } from '../../services/compute/common.js';
+import { UUID_RE } from '../../services/compute/common.js';
 import { ctxOf } from '../http/service-api.js';
 import { onlyKeys, str, type Json } from './body.js';
 import { mv } from './microversion.js';
@@ -134,21 +135,14 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     admin(req);
     const name = (req.params as { host: string }).host;
     const n = await computeHost(name);
-    const rows = await compute.d().db.selectFrom('compute_instances').select(['project_id', 'vcpus', 'memory_mb', 'root_gb', 'flavor'])
-      .where('host', '=', name).where('deleted', '=', 0).execute();
+    const byProject = await compute.reports.usageOnHost(name);
     const res = (project: string, cpu: number, memory: number, disk: number) => ({ resource: { host: name, project, cpu, memory_mb: memory, disk_gb: disk } });
-    const byProject = new Map<string, { cpu: number; mem: number; disk: number }>();
-    for (const r of rows) {
-      const p = byProject.get(r.project_id) ?? { cpu: 0, mem: 0, disk: 0 };
-      p.cpu += r.vcpus; p.mem += r.memory_mb; p.disk += r.root_gb + ((JSON.parse(r.flavor || '{}') as { ephemeral?: number }).ephemeral ?? 0);
-      byProject.set(r.project_id, p);
-    }
-    const sum = (f: (x: { cpu: number; mem: number; disk: number }) => number) => [...byProject.values()].reduce((x, p) => x + f(p), 0);
+    const sum = (f: (p: ProjectHostUsage) => number) => byProject.reduce((x, p) => x + f(p), 0);
     return {
       host: [
         res('(total)', n.vcpus, n.memory_mb, n.local_gb), res('(used_now)', n.vcpus_used, n.memory_mb_used, n.local_gb_used),
-        res('(used_max)', sum((p) => p.cpu), sum((p) => p.mem), sum((p) => p.disk)),
-        ...[...byProject].map(([pid, p]) => res(pid, p.cpu, p.mem, p.disk)),
+        res('(used_max)', sum((p) => p.vcpus), sum((p) => p.memoryMb), sum((p) => p.diskGb)),
+        ...byProject.map((p) => res(p.projectId, p.vcpus, p.memoryMb, p.diskGb)),
       ],
     };
   });
@@ -265,8 +259,8 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       const status = str(o, 'status') ?? 'completed';
       if (!['failed', 'completed', 'in-progress'].includes(status)) throw badRequest(`Invalid input for field/attribute status. Value: ${status}.`);
       const tag = str(o, 'tag', { max: 255 });
-      const inst = await compute.d().db.selectFrom('compute_instances').select(['id', 'host']).where('id', '=', server).where('deleted', '=', 0).executeTakeFirst();
-      const code = !inst ? 404 : !inst.host ? 422 : 200;
+      const host = await compute.reports.hostOf(server);
+      const code = host === undefined ? 404 : !host ? 422 : 200;
       if (code === 200) accepted++;
       out.push({ name, server_uuid: server, status, ...(tag !== undefined ? { tag } : {}), code });
     }
@@ -285,12 +279,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const a = ctxOf(req).auth;
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
     enforce(a, 'compute:write', { project_id: inst.project_id });
-    await compute.d().db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('compute_instances').select('system_metadata').where('id', '=', inst.id).executeTakeFirst();
-      const sys = JSON.parse(row?.system_metadata || '{}') as Record<string, string>;
-      for (let i = 0; i < PASSWORD_CHUNKS; i++) sys[`password_${i}`] = '';
-      await trx.updateTable('compute_instances').set({ system_metadata: JSON.stringify(sys), updated_at: nowIso() }).where('id', '=', inst.id).execute();
-    });
+    await compute.passwords.clear(inst.id);
     return reply.code(204).send();
   });
 

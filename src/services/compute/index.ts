@@ -20,6 +20,8 @@ import { HostReconciler } from './reconcile.js';
 import { Scheduler } from './scheduler.js';
 import { ServerService } from './servers.js';
 import { UsageService } from './usage.js';
+import { ComputeReports } from './reports.js';
+import { ServerPasswords } from './server-password.js';
 
 export type { ComputeOptions } from './options.js';
 export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
@@ -44,6 +46,9 @@ export class ComputeService {
   readonly aggregates: AggregateService;
   /** os-simple-tenant-usage reports. */
   readonly usage: UsageService;
+  /** Read-only admin reports (migrations, what runs on a host). */
+  readonly reports: ComputeReports;
+  readonly passwords: ServerPasswords;
   readonly driver: HypervisorDriver | null;
   readonly agent: ComputeAgent | null;
   /** Restart reconciliation and power-state sync, for drivers whose guests outlive the process (not the fake). */
@@ -85,6 +90,8 @@ export class ComputeService {
     this.groups = new ServerGroupService(this.deps, this.quotas);
     this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAz);
     this.usage = new UsageService(this.deps);
+    this.reports = new ComputeReports(this.deps);
+    this.passwords = new ServerPasswords(this.deps);
     if (driver) {
       const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network });
       this.agent = new ComputeAgent(driver, this.hosts, this.queue, manager, {
@@ -107,11 +114,6 @@ export class ComputeService {
   /** Connects the network service (Neutron) once it exists. */
   useNetworkPort(port: ComputeNetworkPort): void {
     this.networkPort = port;
-  }
-
-  /** The database handle, for read-only report queries in the API (usage, migrations). */
-  d(): ComputeDeps {
-    return this.deps;
   }
 
   get network(): ComputeNetworkPort {

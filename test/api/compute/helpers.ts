@@ -39,7 +39,7 @@ export async function waitFor(c: TestCloud, token: string, id: string, status: s
 
 /** Counts rows that must not be left behind by a refused create. */
 export async function leftovers(c: TestCloud): Promise<{ instances: number; ports: number; usage: number; tasks: number }> {
-  const db = c.controller.deps.store.db;
+  const db = c.controller.store.db;
   const inst = await db.selectFrom('compute_instances').select((eb) => eb.fn.countAll<number>().as('n')).where('deleted', '=', 0).executeTakeFirstOrThrow();
   const tasks = await db.selectFrom('compute_tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const usage = await db.selectFrom('compute_usages').select((eb) => eb.fn.sum<number>('instances').as('n')).executeTakeFirst();

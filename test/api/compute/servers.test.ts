@@ -64,7 +64,7 @@ test('compute API with the fake driver', async (t) => {
     const shown = await req('GET', `${V}/os-keypairs/test-key`);
     assert.equal(shown.json.keypair.private_key, undefined);
     assert.equal(shown.json.keypair.fingerprint, gen.json.keypair.fingerprint);
-    const row = await c.controller.deps.store.db.selectFrom('compute_keypairs').selectAll().where('name', '=', 'test-key').executeTakeFirstOrThrow();
+    const row = await c.controller.store.db.selectFrom('compute_keypairs').selectAll().where('name', '=', 'test-key').executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(row).includes('PRIVATE'));
     const pub = gen.json.keypair.public_key as string;
     const imp = await req('POST', `${V}/os-keypairs`, { keypair: { name: 'imported', public_key: pub } }, { 'OpenStack-API-Version': 'compute 2.2' });

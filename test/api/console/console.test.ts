@@ -112,7 +112,7 @@ test('remote console tokens and the websocket bridge', async (t) => {
     assert.deepEqual([rc.json.remote_console.protocol, rc.json.remote_console.type], ['vnc', 'novnc']);
     tokenB = tokenOf(rc.json.remote_console.url);
     assert.notEqual(tokenA, tokenB);
-    const rows = await c.controller.deps.store.db.selectFrom('console_auth_tokens').selectAll().execute();
+    const rows = await c.controller.store.db.selectFrom('console_auth_tokens').selectAll().execute();
     assert.ok(rows.every((row) => row.token_hash !== tokenA && row.token_hash !== tokenB), 'tokens are stored hashed');
     const xvp = await getVnc(a, { 'os-getVNCConsole': { type: 'xvpvnc' } });
     assert.equal(xvp.status, 400);
@@ -143,7 +143,7 @@ test('remote console tokens and the websocket bridge', async (t) => {
     const plain = await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenA)}`);
     assert.equal(plain.status, 426, 'a valid token without an upgrade is told to upgrade');
     assert.equal((await c.request('GET', '/console/websockify?token=nope')).status, 401);
-    await c.controller.deps.store.db.updateTable('console_auth_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
+    await c.controller.store.db.updateTable('console_auth_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
     await refused(tokenA);
     assert.equal((await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenB)}`)).status, 401);
     assert.equal(await c.controller.deps.console.purgeExpired(), 2);

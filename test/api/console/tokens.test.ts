@@ -8,7 +8,7 @@ import { FakeDriver, type HypervisorDriver } from '../../../src/virt/index.js';
 test('console tokens', async (t) => {
   const c = await createTestCloud();
   t.after(() => c.close());
-  const db = c.controller.deps.store.db;
+  const db = c.controller.store.db;
   const vnc: HypervisorDriver = Object.assign(new FakeDriver(), { consoleProtocols: ['vnc'] });
   const svc = new ConsoleService({ db, driver: () => vnc, options: { tokenTtlSec: 60 } });
 

@@ -56,7 +56,7 @@ test('a wrong secret is 401 and the stored secret is only a hash', async () => {
   assert.equal(r.status, 201);
   assert.equal(r.json.application_credential.secret, 'my-own-secret-1234');
   assert.equal((await appCredAuth(r.json.application_credential.id, 'nope')).status, 401);
-  const row = await cloud.controller.deps.store.db.selectFrom('application_credentials').selectAll()
+  const row = await cloud.controller.store.db.selectFrom('application_credentials').selectAll()
     .where('id', '=', r.json.application_credential.id).executeTakeFirstOrThrow();
   assert.notEqual(row.secret_hash, 'my-own-secret-1234');
   assert.equal((await appCredAuth(r.json.application_credential.id, 'my-own-secret-1234')).status, 201);
@@ -92,7 +92,7 @@ test('expiry: echoed with microseconds, past is 400, an expired credential canno
   const ok = await appCredAuth(ac.id, ac.secret);
   assert.equal(ok.status, 201);
   assert.ok(ok.body.expires_at <= '2099-01-02T03:04:05.123456Z');
-  await cloud.controller.deps.store.db.updateTable('application_credentials').set({ expires_at: '2001-01-01T00:00:00.000000Z' })
+  await cloud.controller.store.db.updateTable('application_credentials').set({ expires_at: '2001-01-01T00:00:00.000000Z' })
     .where('id', '=', ac.id).execute();
   assert.equal((await appCredAuth(ac.id, ac.secret)).status, 401);
   const held = await cloud.request('GET', '/identity/v3/auth/tokens', { token: alice.token, headers: { 'x-subject-token': ok.token } });

@@ -122,7 +122,7 @@ test('expiry is echoed with microseconds and bounds the token', async () => {
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.trust.expires_at, '2099-05-06T07:08:09.000000Z');
   assert.equal((await cloud.request('GET', `${TRUSTS}/${r.json.trust.id}`, { token: alice.token })).json.trust.expires_at, '2099-05-06T07:08:09.000000Z');
-  await cloud.controller.deps.store.db.updateTable('trusts').set({ expires_at: '2001-01-01T00:00:00.000000Z' }).where('id', '=', r.json.trust.id).execute();
+  await cloud.controller.store.db.updateTable('trusts').set({ expires_at: '2001-01-01T00:00:00.000000Z' }).where('id', '=', r.json.trust.id).execute();
   assert.equal((await trustAuth(bob, r.json.trust.id)).status, 401);
   assert.equal((await cloud.request('GET', `${TRUSTS}/${r.json.trust.id}`, { token: alice.token })).status, 404);
 });
