@@ -5,11 +5,12 @@ import { migrateToLatest } from './store/migrate.js';
 import { IdentityService } from './services/identity/index.js';
 import { bootstrapIdentity, type BootstrapResult } from './services/identity/bootstrap.js';
 import { ImageService } from './services/image/index.js';
-import { NetworkService, networkOptionsFromEnv, bootstrapNetwork } from './services/network/index.js';
+import { NetworkService, networkOptions, bootstrapNetwork } from './services/network/index.js';
 import { createNetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
-import { createHypervisor } from './services/compute/host-setup.js';
+import { createHostDriver } from './services/compute/host-setup.js';
+import { useQemuImg } from './disk/qemu-img.js';
 import { buildServer } from './api/http/server.js';
 import { serviceApis } from './api/registry.js';
 import type { AppDeps } from './app-deps.js';
@@ -21,7 +22,7 @@ import { bootstrapTinyImage } from './imaging/tiny/index.js';
 import { VolumeService, ImageServicePort } from './services/volume/index.js';
 import { FileVolumeBackend } from './storage/file/file-backend.js';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dataPaths } from './util/paths.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -35,39 +36,40 @@ export interface Controller {
 
 /** Opens the store, migrates, wires services, bootstraps first-start state and builds the HTTP server. */
 export async function createController(config: GureumConfig, opts: { adminPassword?: string } = {}): Promise<Controller> {
-  const store: Store = openStore(config.databaseUrl, config.dataDir);
+  useQemuImg(config.disk.qemuImg);
+  const store: Store = openStore(config.database.url, config.dataDir);
   try {
     await migrateToLatest(store);
-    const identity = new IdentityService({ db: store.db, config });
+    const identity = new IdentityService({ db: store.db, config: config.identity });
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
-    const image = new ImageService({ db: store.db, dataDir: config.dataDir });
+    const image = new ImageService({ db: store.db, dataDir: config.dataDir, config: config.image });
     await image.recover();
-    const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptionsFromEnv(), driver: createNetDriver(process.env.GUREUM_NET_DRIVER ?? 'noop') });
+    const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptions(config.network), driver: createNetDriver(config.net.driver) });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
-    const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadataSecretFile, controllerUrl: loopbackUrl(config.listen) });
-    const hypervisor = createHypervisor(config, image, metadata);
-    const compute = new ComputeService({ db: store.db, dialect: store.dialect, ...(hypervisor ? { driver: hypervisor } : {}) });
+    const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadata.secretFile, controllerUrl: loopbackUrl(config.server.listen) });
+    const hypervisor = createHostDriver(config, image, metadata);
+    const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     await compute.start();
     for (const api of serviceApis) {
       if (api.catalog === false) continue;
-      await identity.catalog.ensureManaged(api.type, api.name, `${config.publicUrl}${api.endpointPath}`, config.region);
-      for (const also of api.alsoInCatalogAs ?? []) {
-        await identity.catalog.ensureManaged(also.type, also.name, `${config.publicUrl}${api.endpointPath}`, config.region);
-      }
+      const url = `${config.server.publicUrl}${api.endpointPath}`;
+      await identity.catalog.ensureManaged(api.type, api.name, url, config.server.region);
+      for (const also of api.alsoInCatalogAs ?? []) await identity.catalog.ensureManaged(also.type, also.name, url, config.server.region);
     }
+    const paths = dataPaths(config.dataDir);
     const volume = new VolumeService({
       db: store.db, hostName: hostname(),
-      backend: new FileVolumeBackend({ dir: join(config.dataDir, 'volumes'), format: config.volume.format, preallocation: config.volume.preallocation }),
-      images: new ImageServicePort(image, join(config.dataDir, 'cache', 'images')),
+      backend: new FileVolumeBackend({ dir: paths.volumes, format: config.volume.format, preallocation: config.volume.preallocation }),
+      images: new ImageServicePort(image, paths.imageCache),
     });
     await volume.start();
-    const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver });
+    const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver, options: { tokenTtlSec: config.console.tokenTtlSeconds } });
     const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
-    if (config.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
+    if (config.image.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
     return {
@@ -77,7 +79,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
         await server.close();
         await compute.stop();
         await volume.idle();
-        hypervisor?.close();
+        hypervisor?.close?.();
         await image.idle();
         await store.close();
       },

@@ -1,72 +1,14 @@
+// Loads Gureum's settings once: defaults < gureum.json < environment < flags (< a test's overrides), validated
+// against the schema (src/config/schema.ts), deep-frozen. This module and the CLI entry are the only places that
+// read process.env; every subsystem is handed its own section by the composition root.
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { ConfigSchema, defaults, type ConfigLayer, type GureumConfig } from './config/schema.js';
+import { ConfigError, ENV_SETTINGS, LEGACY_FILE_KEYS, parseListen } from './config/env.js';
 
-/** Everything Gureum can be told, frozen after loading. Precedence: defaults < file < env < flags. */
-export interface GureumConfig {
-  /** Address the single HTTP port binds to. */
-  listen: { host: string; port: number };
-  /** Where state lives: the SQLite file, images, instances, clouds.yaml. */
-  dataDir: string;
-  /** `sqlite` (file in dataDir, or `sqlite:PATH`) or a `postgres://` URL. */
-  databaseUrl: string;
-  /** Base URL advertised in the service catalog; derived from `listen` when empty. */
-  publicUrl: string;
-  region: string;
-  /** Lifetime of an issued token. */
-  tokenTtlSeconds: number;
-  /** scrypt cost for password hashes; the default is one of OWASP's recommended settings. */
-  passwordHash: { N: number; r: number; p: number };
-  /** Keystone's [security_compliance]; 0 turns an option off (the default, as in Keystone). */
-  securityCompliance: {
-    lockoutFailureAttempts: number;
-    lockoutDurationSeconds: number;
-    uniqueLastPasswordCount: number;
-    minimumPasswordAgeDays: number;
-  };
-  /** Largest JSON body accepted by any API. */
-  maxJsonBodyBytes: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Hypervisor driver: `auto` = qemu where qemu-system-x86_64 exists, else fake. */
-  hypervisor: 'auto' | 'qemu' | 'fake';
-  /** QEMU accelerator: `auto` uses KVM only once a test kernel has booted on it. */
-  accel: 'auto' | 'kvm' | 'tcg';
-  /** Build and register the default `tiny` image at start (needs apt and the Debian mirror the first time). */
-  tinyImage: boolean;
-  /** Secret shared by the metadata proxies and the controller (mode 0600); '' = DATA_DIR/metadata-secret. */
-  metadataSecretFile: string;
-  /** Block storage: the file backend's format for new volumes and its qemu-img preallocation. */
-  volume: { format: 'qcow2' | 'raw'; preallocation: 'off' | 'metadata' | 'falloc' | 'full' };
-}
-
-export const defaults: GureumConfig = {
-  listen: { host: '127.0.0.1', port: 8080 },
-  dataDir: './data',
-  databaseUrl: 'sqlite',
-  publicUrl: '',
-  region: 'RegionOne',
-  tokenTtlSeconds: 3600,
-  // OWASP: scrypt N=2^14 (16 MiB), r=8, p=5 is equivalent in strength to N=2^17, r=8, p=1 with an eighth of the memory.
-  passwordHash: { N: 16384, r: 8, p: 5 },
-  securityCompliance: { lockoutFailureAttempts: 0, lockoutDurationSeconds: 1800, uniqueLastPasswordCount: 0, minimumPasswordAgeDays: 0 },
-  maxJsonBodyBytes: 1024 * 1024,
-  logLevel: 'info',
-  hypervisor: 'auto',
-  accel: 'auto',
-  tinyImage: true,
-  metadataSecretFile: '',
-  volume: { format: 'qcow2', preallocation: 'off' },
-};
-
-/** Parses "HOST:PORT", "[v6]:PORT" or ":PORT". */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
-  if (!m) throw new Error(`--listen wants HOST:PORT, got "${value}"`);
-  const port = Number(m[3]);
-  if (port < 0 || port > 65535) throw new Error(`port out of range in "${value}"`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
-
-type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+export { defaults, ConfigSchema, SECRET_PATHS, type GureumConfig, type ConfigLayer } from './config/schema.js';
+export { ConfigError, ENV_SETTINGS, LEGACY_FILE_KEYS, parseListen } from './config/env.js';
 
 /** Flags understood by `gureum up` that map onto config. */
 export interface ConfigFlags {
@@ -77,72 +19,170 @@ export interface ConfigFlags {
   logLevel?: string;
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): Partial2<GureumConfig> {
-  const out: Partial2<GureumConfig> = {};
-  if (env.GUREUM_LISTEN) out.listen = parseListen(env.GUREUM_LISTEN);
-  if (env.GUREUM_DATA_DIR) out.dataDir = env.GUREUM_DATA_DIR;
-  if (env.GUREUM_DATABASE_URL) out.databaseUrl = env.GUREUM_DATABASE_URL;
-  if (env.GUREUM_PUBLIC_URL) out.publicUrl = env.GUREUM_PUBLIC_URL;
-  if (env.GUREUM_LOG_LEVEL) out.logLevel = env.GUREUM_LOG_LEVEL as GureumConfig['logLevel'];
-  if (env.GUREUM_HYPERVISOR) out.hypervisor = env.GUREUM_HYPERVISOR as GureumConfig['hypervisor'];
-  if (env.GUREUM_ACCEL) out.accel = env.GUREUM_ACCEL as GureumConfig['accel'];
-  if (env.GUREUM_TINY_IMAGE) out.tinyImage = !['0', 'false', 'no', 'off'].includes(env.GUREUM_TINY_IMAGE.toLowerCase());
-  if (env.GUREUM_TOKEN_TTL) out.tokenTtlSeconds = Number(env.GUREUM_TOKEN_TTL);
-  const vol: Partial<GureumConfig['volume']> = {};
-  if (env.GUREUM_VOLUME_FORMAT) vol.format = env.GUREUM_VOLUME_FORMAT as GureumConfig['volume']['format'];
-  if (env.GUREUM_VOLUME_PREALLOCATION) vol.preallocation = env.GUREUM_VOLUME_PREALLOCATION as GureumConfig['volume']['preallocation'];
-  if (Object.keys(vol).length) out.volume = vol as GureumConfig['volume'];
-  const sc: Partial<GureumConfig['securityCompliance']> = {};
-  if (env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS) sc.lockoutFailureAttempts = Number(env.GUREUM_LOCKOUT_FAILURE_ATTEMPTS);
-  if (env.GUREUM_LOCKOUT_DURATION) sc.lockoutDurationSeconds = Number(env.GUREUM_LOCKOUT_DURATION);
-  if (env.GUREUM_UNIQUE_LAST_PASSWORD_COUNT) sc.uniqueLastPasswordCount = Number(env.GUREUM_UNIQUE_LAST_PASSWORD_COUNT);
-  if (env.GUREUM_MINIMUM_PASSWORD_AGE) sc.minimumPasswordAgeDays = Number(env.GUREUM_MINIMUM_PASSWORD_AGE);
-  if (Object.keys(sc).length) out.securityCompliance = sc as GureumConfig['securityCompliance'];
+/** Where each setting's value came from ("default", "file PATH", "env NAME", "flag --x", ...), by dotted path. */
+export type ConfigSources = Map<string, string>;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function setPath(target: Obj, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = target;
+  for (const k of keys.slice(0, -1)) {
+    if (!isObj(o[k])) o[k] = {};
+    o = o[k] as Obj;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
+
+type Schema = { properties?: Record<string, Schema>; anyOf?: Schema[] };
+
+/** The object form of a schema (the object variant of `null | {...}`), if it has fixed properties. */
+const objectSchema = (schema: Schema | undefined): Schema | undefined =>
+  schema?.properties ? schema : schema?.anyOf?.find((s) => s.properties);
+
+/**
+ * Sections and other fixed-shape objects merge key by key; anything else (arrays, null, scalars, and maps such as
+ * network.vlanRanges, which a layer gives whole) replaces.
+ */
+function merge(base: unknown, over: unknown, schema: Schema | undefined = ConfigSchema as Schema): unknown {
+  const shape = objectSchema(schema);
+  if (!isObj(base) || !isObj(over) || !shape?.properties) return over === undefined ? base : over;
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = merge(base[k], v, shape.properties[k]);
   return out;
 }
 
-function merge(base: GureumConfig, over: Partial2<GureumConfig>): GureumConfig {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    const b = (base as unknown as Record<string, unknown>)[k];
-    out[k] = b && typeof b === 'object' && !Array.isArray(b) ? { ...b, ...(v as object) } : v;
-  }
-  return out as unknown as GureumConfig;
+/** The dotted paths of every non-object value in a layer. */
+function leaves(o: unknown, prefix = ''): string[] {
+  if (!isObj(o)) return prefix ? [prefix] : [];
+  return Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : leaves(v, prefix ? `${prefix}.${k}` : k)));
 }
 
-const knownKeys = new Set(Object.keys(defaults));
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function envLayer(env: NodeJS.ProcessEnv): { layer: Obj; names: Map<string, string> } {
+  const layer: Obj = {};
+  const names = new Map<string, string>();
+  for (const s of ENV_SETTINGS) {
+    const text = env[s.env];
+    if (text === undefined || text === '' || (s.unless && env[s.unless])) continue;
+    const value = s.parse(text);
+    if (value === undefined) continue;
+    setPath(layer, s.path, value);
+    names.set(s.path, `env ${s.env}`);
+  }
+  return { layer, names };
+}
+
+/** gureum.json: sectioned keys, plus the old flat keys (moved to their sections), "HOST:PORT" for listen. */
+function fileLayer(file: string): Obj {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObj(parsed)) throw new ConfigError(`${file}: expected a JSON object`);
+  const layer: Obj = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    const legacy = LEGACY_FILE_KEYS[k];
+    if (legacy) setPath(layer, legacy, v);
+    else layer[k] = v;
+  }
+  const server = layer.server;
+  if (isObj(server) && typeof server.listen === 'string') server.listen = parseListen(server.listen);
+  return layer;
+}
+
+/** Checks a merged config against the schema; the first problem becomes one line naming the key and its source. */
+function validate(cfg: unknown, sources: ConfigSources): asserts cfg is GureumConfig {
+  const first = Value.Errors(ConfigSchema, cfg).First();
+  if (!first) return;
+  const path = first.path.split('/').filter(Boolean).join('.');
+  const from = sourceOf(sources, path);
+  if (first.type === ValueErrorType.ObjectAdditionalProperties) {
+    throw new ConfigError(`unknown setting "${path}"${from ? ` (in ${from.replace(/^file /, '')})` : ''}`);
+  }
+  const schema = first.schema as { anyOf?: { const?: unknown }[] };
+  const want = schema.anyOf?.every((s) => s.const !== undefined) ? `one of ${schema.anyOf.map((s) => s.const).join(', ')}` : first.message;
+  throw new ConfigError(`setting "${path}"${from ? ` (from ${from})` : ''}: ${want}; got ${JSON.stringify(first.value)}`);
+}
+
+function sourceOf(sources: ConfigSources, path: string): string | undefined {
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const s = sources.get(p);
+    if (s) return s;
+  }
+  return undefined;
+}
+
+/** Applies layers in order over the defaults, recording for every leaf which layer set it last. */
+function build(layers: [string | Map<string, string>, Obj][]): { config: GureumConfig; sources: ConfigSources } {
+  const sources: ConfigSources = new Map(leaves(defaults).map((p) => [p, 'default']));
+  let merged: unknown = defaults;
+  for (const [label, layer] of layers) {
+    merged = merge(merged, layer);
+    for (const p of leaves(layer)) {
+      for (const k of [...sources.keys()]) if (k.startsWith(`${p}.`)) sources.delete(k);
+      sources.set(p, typeof label === 'string' ? label : label.get(p) ?? 'env');
+    }
+  }
+  const cfg = merged as GureumConfig;
+  validate(cfg, sources);
+  return { config: cfg, sources };
+}
+
+/** Fills what is derived from other settings: the absolute data dir, the public URL from the listen address. */
+function derive(cfg: GureumConfig, sources: ConfigSources): GureumConfig {
+  const out: GureumConfig = { ...cfg, dataDir: resolve(cfg.dataDir) };
+  if (!out.server.publicUrl) {
+    const { host: bound, port } = out.server.listen;
+    const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
+    out.server = { ...out.server, publicUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+    sources.set('server.publicUrl', 'derived from server.listen');
+  }
+  return out;
+}
+
+/** The effective config and where each value came from (for `gureum config show`). */
+export function loadConfigWithSources(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): { config: GureumConfig; sources: ConfigSources } {
+  const fromEnv = envLayer(env);
+  const flagLayer: Obj = {};
+  const flagNames = new Map<string, string>();
+  const flag = (path: string, name: string, value: unknown) => {
+    if (value === undefined) return;
+    setPath(flagLayer, path, value);
+    flagNames.set(path, `flag --${name}`);
+  };
+  flag('server.listen', 'listen', flags.listen ? parseListen(flags.listen) : undefined);
+  flag('dataDir', 'data-dir', flags.dataDir);
+  flag('database.url', 'database-url', flags.databaseUrl);
+  flag('logging.level', 'log-level', flags.logLevel);
+
+  const dataDir = resolve((flagLayer.dataDir ?? fromEnv.layer.dataDir ?? defaults.dataDir) as string);
+  const file = flags.config ?? join(dataDir, 'gureum.json');
+  const layers: [string | Map<string, string>, Obj][] = [];
+  if (existsSync(file)) layers.push([`file ${file}`, fileLayer(file)]);
+  else if (flags.config) throw new ConfigError(`config file ${file} does not exist`);
+  layers.push([fromEnv.names, fromEnv.layer], [flagNames, flagLayer]);
+  const { config, sources } = build(layers);
+  return { config: deepFreeze(derive(config, sources)), sources };
+}
 
 /** Loads the config: defaults, then a JSON file (flag --config or DATA_DIR/gureum.json), then env, then flags. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): GureumConfig {
-  const envPart = fromEnv(env);
-  const flagPart: Partial2<GureumConfig> = {};
-  if (flags.listen) flagPart.listen = parseListen(flags.listen);
-  if (flags.dataDir) flagPart.dataDir = flags.dataDir;
-  if (flags.databaseUrl) flagPart.databaseUrl = flags.databaseUrl;
-  if (flags.logLevel) flagPart.logLevel = flags.logLevel as GureumConfig['logLevel'];
+  return loadConfigWithSources(flags, env).config;
+}
 
-  const dataDir = resolve(flagPart.dataDir ?? envPart.dataDir ?? defaults.dataDir);
-  const file = flags.config ?? join(dataDir, 'gureum.json');
-  let filePart: Partial2<GureumConfig> = {};
-  if (existsSync(file)) {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    for (const k of Object.keys(parsed)) {
-      if (!knownKeys.has(k)) throw new Error(`${file}: unknown setting "${k}"`);
-    }
-    filePart = parsed as Partial2<GureumConfig>;
-    if (typeof parsed.listen === 'string') filePart.listen = parseListen(parsed.listen);
-  } else if (flags.config) {
-    throw new Error(`config file ${file} does not exist`);
-  }
-  let cfg = merge(merge(merge(defaults, filePart), envPart), flagPart);
-  if (!['qcow2', 'raw'].includes(cfg.volume.format)) throw new Error(`volume.format must be qcow2 or raw, got "${cfg.volume.format}"`);
-  if (!['off', 'metadata', 'falloc', 'full'].includes(cfg.volume.preallocation)) throw new Error(`volume.preallocation must be off, metadata, falloc or full, got "${cfg.volume.preallocation}"`);
-  cfg = { ...cfg, dataDir };
-  if (!cfg.publicUrl) {
-    const host = cfg.listen.host === '0.0.0.0' || cfg.listen.host === '::' ? '127.0.0.1' : cfg.listen.host;
-    const h = host.includes(':') ? `[${host}]` : host;
-    cfg = { ...cfg, publicUrl: `http://${h}:${cfg.listen.port}` };
-  }
-  return Object.freeze(cfg);
+/** A loaded config with some settings changed (tests, benchmarks), validated and frozen like the original. */
+export function configWith(base: GureumConfig, over: ConfigLayer): GureumConfig {
+  const { config } = build([['override', merge(base, over) as Obj]]);
+  return deepFreeze(config);
 }

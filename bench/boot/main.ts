@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
+import { configWith, loadConfig } from '../../src/config.js';
 import { createController } from '../../src/app.js';
 import { createOverlay } from '../../src/disk/overlay.js';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
@@ -22,7 +22,7 @@ const ACCEL = (process.env.BENCH_ACCEL ?? 'tcg') as 'tcg' | 'kvm' | 'auto';
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
 const V = '/compute/v2.1';
 // 20 m1.nano guests on a 2-core host need more than Nova's default 4x CPU overcommit.
-process.env.GUREUM_CPU_ALLOCATION_RATIO ??= '16';
+const CPU_RATIO = Number(process.env.GUREUM_CPU_ALLOCATION_RATIO ?? 16);
 
 const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] ?? 0; };
 const ms = (x: number) => `${x.toFixed(0)} ms`;
@@ -61,7 +61,10 @@ async function main(): Promise<void> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-boot-'));
   const base = loadConfig({ dataDir, databaseUrl: 'sqlite', logLevel: 'silent' }, {});
-  const config = Object.freeze({ ...base, hypervisor: 'qemu' as const, accel: ACCEL, tinyImage: false, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://bench.test' });
+  const config = configWith(base, {
+    virt: { driver: 'qemu', accel: ACCEL }, image: { tinyImage: false }, identity: { passwordHash: { N: 1024, r: 8, p: 1 } },
+    server: { publicUrl: 'http://bench.test' }, compute: { cpuAllocationRatio: CPU_RATIO },
+  });
   const ctl = await createController(config, { adminPassword: 'bench-admin-pw' });
   const driver = ctl.deps.compute.driver as QemuDriver;
   try {

@@ -3,23 +3,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { configWith, loadConfig } from '../../src/config.js';
 import { createController } from '../../src/app.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const N = Number(process.env.BENCH_INSTANCES ?? 10000);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
-process.env.GUREUM_FAKE_HOSTS = String(HOSTS);
-process.env.GUREUM_FAKE_HOST_NAME = 'bench-host';
-process.env.GUREUM_FAKE_VCPUS = '64';
-process.env.GUREUM_FAKE_MEMORY_MB = '65536';
 
 const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] ?? 0; };
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-compute-'));
   const base = loadConfig({ dataDir, databaseUrl: process.env.BENCH_DB ?? 'sqlite', logLevel: 'silent' }, {});
-  const config = Object.freeze({ ...base, hypervisor: 'fake' as const, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://bench.test' });
+  const config = configWith(base, {
+    virt: { driver: 'fake', fake: { hosts: HOSTS, hostName: 'bench-host', vcpus: 64, memoryMb: 65536 } },
+    identity: { passwordHash: { N: 1024, r: 8, p: 1 } }, server: { publicUrl: 'http://bench.test' },
+  });
   const ctl = await createController(config, { adminPassword: 'bench-admin-pw' });
   await ctl.server.ready();
   const inject = async (method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {

@@ -9,7 +9,7 @@ const N = Number(process.env.BENCH_N ?? 2000);
 async function main() {
   // The password hash alone, in this process, with the configured (production) cost.
   const h0 = process.hrtime.bigint();
-  const stored = await hashPassword('correct horse battery staple', defaults.passwordHash);
+  const stored = await hashPassword('correct horse battery staple', defaults.identity.passwordHash);
   const hashMs = Number(process.hrtime.bigint() - h0) / 1e6;
   const v0 = process.hrtime.bigint();
   await verifyPassword('correct horse battery staple', stored);
@@ -38,7 +38,7 @@ async function main() {
     const rss10k = rssMb(srv.pid);
 
     console.log('## bench/identity');
-    console.log(`password hash (scrypt N=${defaults.passwordHash.N}, r=${defaults.passwordHash.r}, p=${defaults.passwordHash.p}): hash ${hashMs.toFixed(1)} ms, verify ${verifyMs.toFixed(1)} ms (one call, this process)`);
+    console.log(`password hash (scrypt N=${defaults.identity.passwordHash.N}, r=${defaults.identity.passwordHash.r}, p=${defaults.identity.passwordHash.p}): hash ${hashMs.toFixed(1)} ms, verify ${verifyMs.toFixed(1)} ms (one call, this process)`);
     console.log(table(rows));
     console.log(`RSS after start: ${rssStart.toFixed(1)} MB; after 10,000+ tokens: ${rss10k.toFixed(1)} MB`);
   } finally {

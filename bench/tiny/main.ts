@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { configWith, loadConfig } from '../../src/config.js';
 import { createController } from '../../src/app.js';
 import { buildTinyImage, FINISHED_MARK, type TinyImage } from '../../src/imaging/tiny/index.js';
 import { guestfwdOption } from '../../src/services/metadata/index.js';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     console.log(`sizes: kernel ${mib(img.kernelPath)} MiB, initramfs ${mib(img.initrdPath)} MiB (gzip), root disk ${mib(img.rootDiskPath)} MiB qcow2 (${virtual} MiB virtual)`);
 
     const base = loadConfig({ dataDir: work, databaseUrl: ':memory:', logLevel: 'silent' }, {});
-    const controller = await createController(Object.freeze({ ...base, hypervisor: 'fake' as const, tinyImage: false, passwordHash: { N: 1024, r: 8, p: 1 } }), { adminPassword: 'bench-password' });
+    const controller = await createController(configWith(base, { virt: { driver: 'fake' }, image: { tinyImage: false }, identity: { passwordHash: { N: 1024, r: 8, p: 1 } } }), { adminPassword: 'bench-password' });
     try {
       await controller.server.listen({ host: '127.0.0.1', port: 0 });
       const port = (controller.server.server.address() as AddressInfo).port;

@@ -1,5 +1,6 @@
 import { writeFileSync, existsSync, readFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { dataPaths } from '../util/paths.js';
 import type { GureumConfig } from '../config.js';
 
 /** Quotes a value for a single-quoted shell assignment. */
@@ -9,9 +10,8 @@ const yq = (s: string) => JSON.stringify(s);
 
 /** Writes DATA_DIR/clouds.yaml (cloud "gureum") and admin-openrc.sh, mode 0600. */
 export function writeCredentialFiles(config: GureumConfig, password: string): { cloudsYaml: string; openrc: string } {
-  const authUrl = `${config.publicUrl}/identity/v3`;
-  const cloudsYaml = join(config.dataDir, 'clouds.yaml');
-  const openrc = join(config.dataDir, 'admin-openrc.sh');
+  const authUrl = `${config.server.publicUrl}/identity/v3`;
+  const { cloudsYaml, adminOpenrc: openrc } = dataPaths(config.dataDir);
   writeFileSync(cloudsYaml, [
     '# Written by gureum on first start. Use: export OS_CLIENT_CONFIG_FILE=' + cloudsYaml + '; openstack --os-cloud gureum ...',
     'clouds:',
@@ -23,7 +23,7 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
     '      project_name: "admin"',
     '      user_domain_name: "Default"',
     '      project_domain_name: "Default"',
-    `    region_name: ${yq(config.region)}`,
+    `    region_name: ${yq(config.server.region)}`,
     '    interface: "public"',
     '    identity_api_version: 3',
     '',
@@ -37,7 +37,7 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
     "export OS_PROJECT_NAME='admin'",
     "export OS_USER_DOMAIN_NAME='Default'",
     "export OS_PROJECT_DOMAIN_NAME='Default'",
-    `export OS_REGION_NAME=${shq(config.region)}`,
+    `export OS_REGION_NAME=${shq(config.server.region)}`,
     "export OS_IDENTITY_API_VERSION='3'",
     "export OS_INTERFACE='public'",
     '',
@@ -48,7 +48,7 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
 
 /** The admin password recorded on first start, if the files exist. */
 export function readSavedPassword(dataDir: string): string | undefined {
-  const openrc = join(dataDir, 'admin-openrc.sh');
+  const openrc = dataPaths(dataDir).adminOpenrc;
   if (!existsSync(openrc)) return undefined;
   const m = /^export OS_PASSWORD='((?:[^']|'\\'')*)'$/m.exec(readFileSync(openrc, 'utf8'));
   return m ? m[1]!.replaceAll(`'\\''`, "'") : undefined;

@@ -101,7 +101,7 @@ function printSizes(r: SizeReport) {
 
 async function repoFor(f: Flags): Promise<ImageRepo> {
   const dataDir = resolve(f.str('data-dir') ?? process.env.GUREUM_DATA_DIR ?? 'data');
-  return CloudClient.login(findCredentials(dataDir));
+  return CloudClient.login(findCredentials(dataDir, process.env));
 }
 
 /** Runs a step on FILE or on --image (uploading a derived image named --name when the step changed it). */
@@ -167,10 +167,11 @@ export async function imageCommand(argv: string[]): Promise<number> {
         if (p.positionals.length !== 1) throw new ImagingError('bad-input', 'build: give one RECIPE (a name in recipes/ or a path)');
         const recipe = loadRecipe(p.positionals[0]!);
         const format = f.str('format') ?? 'qcow2';
+        const cacheDir = f.str('cache-dir') ?? (process.env.GUREUM_IMAGE_CACHE || undefined);
         if (format !== 'qcow2' && format !== 'raw') throw new ImagingError('bad-input', '--format must be qcow2 or raw');
         const r = await buildImage(recipe, {
           output: f.str('output') ?? `${recipe.name}.${format}`, format, noCache: f.bool('no-cache'),
-          ...(f.str('cache-dir') ? { cacheDir: f.str('cache-dir')! } : {}), progress: (l) => err(l),
+          ...(cacheDir ? { cacheDir } : {}), progress: (l) => err(l),
         });
         if (f.bool('json')) out(JSON.stringify(r, null, 2));
         else out(`built ${r.output} (${r.format}, ${human(r.sizeBytes)} virtual, ${human(r.fileBytes)} file) in ${r.seconds.toFixed(0)} s${r.cached.length ? `; cached: ${r.cached.join(', ')}` : ''}`);

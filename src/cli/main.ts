@@ -5,6 +5,8 @@
 import { parseArgs, stringFlag } from './args.js';
 import { up } from './up.js';
 import { imageCommand } from './image.js';
+import { loadConfigWithSources, type ConfigFlags } from '../config.js';
+import { renderConfig } from '../config/show.js';
 
 const USAGE = `Usage: gureum <command> [options]
 
@@ -15,8 +17,21 @@ Commands:
           --database-url URL   (env GUREUM_DATABASE_URL: sqlite, sqlite:PATH or postgres://...)
           --config FILE        (JSON settings; default DATA_DIR/gureum.json)
           --log-level LEVEL    (fatal|error|warn|info|debug|silent)
+  config show   Print the effective settings, each with where it came from (secrets masked); takes up's options
+          Every setting, its default and its environment name: docs/configuration.md
   image   The golden image factory: build, customize, seal, audit, ... (gureum image help)
 `;
+
+/** The options of `up` (and `config show`) that map onto settings; anything else is an error. */
+function configFlags(flags: Record<string, string | true>, command: string): ConfigFlags {
+  const known = new Set(['listen', 'data-dir', 'database-url', 'config', 'log-level']);
+  for (const k of Object.keys(flags)) if (!known.has(k)) throw new Error(`unknown option --${k} for "${command}"`);
+  const out: Record<string, string | undefined> = {
+    listen: stringFlag(flags, 'listen'), dataDir: stringFlag(flags, 'data-dir'),
+    databaseUrl: stringFlag(flags, 'database-url'), config: stringFlag(flags, 'config'), logLevel: stringFlag(flags, 'log-level'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ConfigFlags;
+}
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, new Set(['help']));
@@ -25,15 +40,13 @@ async function main(argv: string[]): Promise<number> {
     return args.command || args.flags.help ? 0 : 2;
   }
   switch (args.command) {
-    case 'up': {
-      const known = new Set(['listen', 'data-dir', 'database-url', 'config', 'log-level']);
-      for (const k of Object.keys(args.flags)) if (!known.has(k)) throw new Error(`unknown option --${k} for "up"`);
-      const flags = {
-        listen: stringFlag(args.flags, 'listen'), dataDir: stringFlag(args.flags, 'data-dir'),
-        databaseUrl: stringFlag(args.flags, 'database-url'), config: stringFlag(args.flags, 'config'),
-        logLevel: stringFlag(args.flags, 'log-level'),
-      };
-      await up(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
+    case 'up':
+      await up(configFlags(args.flags, 'up'));
+      return 0;
+    case 'config': {
+      if (args.positionals[0] !== 'show') throw new Error('usage: gureum config show [up\'s options]');
+      const { config, sources } = loadConfigWithSources(configFlags(args.flags, 'config show'));
+      process.stdout.write(`${renderConfig(config, sources)}\n`);
       return 0;
     }
     case 'image':

@@ -15,11 +15,11 @@ export async function up(flags: ConfigFlags): Promise<void> {
   // Rewrite the files every start so a new --listen address is reflected; the password is only ever generated once.
   if (password) files = writeCredentialFiles(config, password);
 
-  await controller.server.listen({ host: config.listen.host, port: config.listen.port });
+  await controller.server.listen({ host: config.server.listen.host, port: config.server.listen.port });
 
   const lines = [
-    `Gureum is up at ${config.publicUrl}  (data: ${config.dataDir}, database: ${controller.store.dialect})`,
-    ...serviceApis.map((s) => `  ${s.type.padEnd(10)} ${config.publicUrl}${s.endpointPath}`),
+    `Gureum is up at ${config.server.publicUrl}  (data: ${config.dataDir}, database: ${controller.store.dialect})`,
+    ...serviceApis.map((s) => `  ${s.type.padEnd(10)} ${config.server.publicUrl}${s.endpointPath}`),
   ];
   if (bootstrap.generatedPassword) lines.push('First start: created domain "Default", project and user "admin" with a generated password.');
   if (files) {

@@ -1,12 +1,12 @@
 // Instance disks: qcow2 overlays on cached bases (never a full copy), blank ephemeral and swap disks, flattening for snapshots.
 import { execFile } from 'node:child_process';
-import { QEMU_IMG, QemuImgError, info } from './qemu-img.js';
+import { qemuImgBinary, QemuImgError, info } from './qemu-img.js';
 
 const GiB = 1024 ** 3;
 
 function qemuImg(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(QEMU_IMG, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(qemuImgBinary(), args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new QemuImgError(`qemu-img ${args[0]} failed: ${String(stderr || err.message).trim().split('\n').slice(-2).join(' ')}`, String(stderr)));
       else resolve(String(stdout));
     });

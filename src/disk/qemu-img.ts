@@ -1,8 +1,18 @@
 // qemu-img, always with an explicit -f so it never guesses the format of an untrusted file.
 import { execFile } from 'node:child_process';
 
-/** Where the binary lives (env GUREUM_QEMU_IMG overrides). */
-export const QEMU_IMG = process.env.GUREUM_QEMU_IMG || 'qemu-img';
+let binary = 'qemu-img';
+
+/**
+ * Sets the qemu-img binary (config disk.qemuImg) once at start. A process-wide setting on purpose: every disk
+ * helper runs the same host tool, and threading it through each call would only add noise.
+ */
+export function useQemuImg(path: string): void {
+  binary = path;
+}
+
+/** The qemu-img binary in use. */
+export const qemuImgBinary = (): string => binary;
 
 /** Glance disk_format (or a detected format) to the name qemu-img uses. */
 export function qemuFormat(format: string): string {
@@ -31,7 +41,7 @@ export class QemuImgError extends Error {
 
 function run(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(QEMU_IMG, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(binary, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const text = String(stderr || err.message).trim().split('\n').slice(-3).join(' ');
         reject(new QemuImgError(`qemu-img ${args[0]} failed: ${text}`, String(stderr)));

@@ -19,6 +19,7 @@ import { ImagingError } from './errors.js';
 import { BASE_PACKAGES, type Recipe } from './recipe.js';
 import { sealDirectory } from './seal.js';
 import { requireTools, runTool } from './tools.js';
+import { childEnv, inherited } from '../util/host-env.js';
 
 /** Options of one build. */
 export interface BuildOptions {
@@ -47,8 +48,9 @@ export interface BuildResult {
   sealed: number;
 }
 
+/** The factory's cache when neither --cache-dir nor imaging.cacheDir (env GUREUM_IMAGE_CACHE) names one. */
 export function defaultCacheDir(): string {
-  return process.env.GUREUM_IMAGE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gureum', 'image-factory');
+  return join(inherited('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'gureum', 'image-factory');
 }
 
 const MBR = ['/usr/lib/EXTLINUX/mbr.bin', '/usr/lib/syslinux/mbr/mbr.bin'];
@@ -67,7 +69,7 @@ function mountsUnder(dir: string): string[] {
 /** Removes a work tree after unmounting anything debootstrap left mounted in it; refuses to delete through a mount. */
 async function removeTree(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
-  for (const m of mountsUnder(dir)) await runTool('umount', ['-l', m], { env: process.env }).catch(() => undefined);
+  for (const m of mountsUnder(dir)) await runTool('umount', ['-l', m], { env: childEnv() }).catch(() => undefined);
   const left = mountsUnder(dir);
   if (left.length) throw new ImagingError('tool', `refusing to delete ${dir}: still mounted: ${left.join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
@@ -110,8 +112,8 @@ async function configure(root: string, recipe: Recipe, mirror: Mirror, uuid: str
   for (const f of recipe.files) put(f.path, f.content, f.mode);
   log('configure: locale-gen, services');
   await runTool('chroot', [root, '/usr/sbin/locale-gen'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
-  for (const s of recipe.services.enable) await runTool('systemctl', [`--root=${root}`, 'enable', s], { env: process.env });
-  for (const s of recipe.services.disable) await runTool('systemctl', [`--root=${root}`, 'disable', s], { env: process.env });
+  for (const s of recipe.services.enable) await runTool('systemctl', [`--root=${root}`, 'enable', s], { env: childEnv() });
+  for (const s of recipe.services.disable) await runTool('systemctl', [`--root=${root}`, 'disable', s], { env: childEnv() });
   // apt's downloaded lists are large and stale by first boot; cloud-init refreshes them when it installs packages.
   rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
   mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
@@ -146,7 +148,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
       const tmp = join(work, 'debs.tgz');
       let n = 0;
       await runTool('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, `--arch=${recipe.arch}`, `--make-tarball=${tmp}`, recipe.release, join(work, 'mk'), mirror.uri],
-        { env: process.env, onLine: (l) => { if (/^I: Retriev/.test(l) && ++n % 25 === 0) log(`      ${n} files retrieved`); else if (/^[EW]:/.test(l)) log(`      ${l}`); } });
+        { env: childEnv(), onLine: (l) => { if (/^I: Retriev/.test(l) && ++n % 25 === 0) log(`      ${n} files retrieved`); else if (/^[EW]:/.test(l)) log(`      ${l}`); } });
       renameSync(tmp, tarball);
       await removeTree(join(work, 'mk'));
     }
@@ -157,21 +159,21 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
       cached.push('base');
       log(`[2/5] base: cached (${baseTar})`);
       mkdirSync(root);
-      await runTool('tar', ['-xpf', baseTar, '--numeric-owner', '-C', root], { env: process.env });
+      await runTool('tar', ['-xpf', baseTar, '--numeric-owner', '-C', root], { env: childEnv() });
     } else {
       log('[2/5] base: debootstrap --unpack-tarball (installs and configures packages)');
       let n = 0;
       await runTool('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, `--arch=${recipe.arch}`, `--unpack-tarball=${tarball}`, recipe.release, root, mirror.uri],
-        { env: process.env, onLine: (l) => { if (/^I: Configuring/.test(l) && ++n % 20 === 0) log(`      ${n} packages configured`); else if (/^E:/.test(l)) log(`      ${l}`); } })
+        { env: childEnv(), onLine: (l) => { if (/^I: Configuring/.test(l) && ++n % 20 === 0) log(`      ${n} packages configured`); else if (/^E:/.test(l)) log(`      ${l}`); } })
         .catch((e: Error) => {
           // The reason is in debootstrap's log inside the tree, which is removed below: keep its tail.
           const logFile = join(root, 'debootstrap', 'debootstrap.log');
           const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n') : '';
           throw new ImagingError('tool', `${e.message}${tail ? `\ndebootstrap.log:\n${tail}` : ''}`);
         });
-      for (const m of mountsUnder(root)) await runTool('umount', ['-l', m], { env: process.env }).catch(() => undefined);
+      for (const m of mountsUnder(root)) await runTool('umount', ['-l', m], { env: childEnv() }).catch(() => undefined);
       const tmp = join(work, 'base.tar');
-      await runTool('tar', ['-cpf', tmp, '--numeric-owner', '--xattrs', '-C', root, '.'], { env: process.env });
+      await runTool('tar', ['-cpf', tmp, '--numeric-owner', '--xattrs', '-C', root, '.'], { env: childEnv() });
       renameSync(tmp, baseTar);
     }
     if (!existsSync(join(root, 'vmlinuz')) || !existsSync(join(root, 'initrd.img'))) throw new ImagingError('tool', 'the kernel or initrd links are missing from the built tree');
@@ -186,7 +188,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
     const part = join(work, 'root.ext4');
     const start = 2048 * 512;
     const partBytes = recipe.sizeBytes - start;
-    await runTool('mke2fs', ['-q', '-t', 'ext4', '-O', '^64bit,^metadata_csum_seed', '-L', 'root', '-U', uuid, '-d', root, '-F', part, `${partBytes / 1024}k`], { env: process.env })
+    await runTool('mke2fs', ['-q', '-t', 'ext4', '-O', '^64bit,^metadata_csum_seed', '-L', 'root', '-U', uuid, '-d', root, '-F', part, `${partBytes / 1024}k`], { env: childEnv() })
       .catch((e: Error) => { throw new ImagingError('tool', `writing the root filesystem failed (is the disk full, or the recipe size too small?): ${e.message}`); });
     await removeTree(root);
     const raw = join(work, 'disk.raw');
@@ -194,8 +196,8 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
     truncateSync(raw, recipe.sizeBytes);
     const script = join(work, 'sfdisk.txt');
     writeFileSync(script, 'label: dos\nstart=2048, type=83, bootable\n');
-    await runTool('sfdisk', ['--no-reread', '--no-tell-kernel', '-q', raw], { env: process.env, stdin: script });
-    await runTool('dd', [`if=${part}`, `of=${raw}`, 'bs=1M', `seek=${start / 2 ** 20}`, 'conv=notrunc,sparse', 'status=none'], { env: process.env })
+    await runTool('sfdisk', ['--no-reread', '--no-tell-kernel', '-q', raw], { env: childEnv(), stdin: script });
+    await runTool('dd', [`if=${part}`, `of=${raw}`, 'bs=1M', `seek=${start / 2 ** 20}`, 'conv=notrunc,sparse', 'status=none'], { env: childEnv() })
       .catch((e: Error) => { throw new ImagingError('tool', `writing the disk failed (disk full?): ${e.message}`); });
     rmSync(part, { force: true });
     // MBR boot code: the first 440 bytes only (the partition table follows).
@@ -211,7 +213,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
     log(`[5/5] output: ${format} ${output}`);
     mkdirSync(dirname(output), { recursive: true });
     if (format === 'raw') renameSync(raw, partialOut);
-    else await runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compression_type=zlib', '-c', raw, partialOut], { env: process.env });
+    else await runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compression_type=zlib', '-c', raw, partialOut], { env: childEnv() });
     renameSync(partialOut, output);
     return { output, format, mirror: mirror.uri, sizeBytes: recipe.sizeBytes, fileBytes: statSync(output).size, seconds: (Date.now() - t0) / 1000, cached, sealed: sealed.changes.length };
   } finally {

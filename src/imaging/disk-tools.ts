@@ -5,6 +5,7 @@ import { ImagingError } from './errors.js';
 import { diskFormatOf } from './guest.js';
 import { GuestfishSession, GuestfsError } from './guestfish.js';
 import { requireTools, runTool } from './tools.js';
+import { childEnv } from '../util/host-env.js';
 
 /** Virtual and on-disk sizes of an image. */
 export interface Sizes { virtualBytes: number; fileBytes: number }
@@ -14,7 +15,7 @@ export interface SizeReport { image: string; step: string; format: string; befor
 
 export async function sizesOf(path: string, format?: string): Promise<Sizes> {
   const fmt = format ?? (await diskFormatOf(path));
-  const info = JSON.parse(await runTool('qemu-img', ['info', '-f', fmt, '--output=json', path], { env: process.env })) as Record<string, number>;
+  const info = JSON.parse(await runTool('qemu-img', ['info', '-f', fmt, '--output=json', path], { env: childEnv() })) as Record<string, number>;
   return { virtualBytes: Number(info['virtual-size']), fileBytes: statSync(path).size };
 }
 
@@ -29,7 +30,7 @@ export async function convertImage(src: string, opts: { toFormat?: string; compr
   const output = opts.output ?? src;
   const tmp = `${output}.partial-${process.pid}`;
   try {
-    await runTool('qemu-img', ['convert', '-f', from, '-O', to, ...(opts.compress ? ['-c'] : []), src, tmp], { env: process.env });
+    await runTool('qemu-img', ['convert', '-f', from, '-O', to, ...(opts.compress ? ['-c'] : []), src, tmp], { env: childEnv() });
     renameSync(tmp, output);
   } finally {
     rmSync(tmp, { force: true });
@@ -100,7 +101,7 @@ export async function shrinkImage(path: string, opts: { slackBytes?: number } = 
     await g.close();
   }
   if (newSize < before.virtualBytes) {
-    await runTool('qemu-img', ['resize', '-f', fmt, '--shrink', path, String(newSize)], { env: process.env });
+    await runTool('qemu-img', ['resize', '-f', fmt, '--shrink', path, String(newSize)], { env: childEnv() });
   }
   return { image: path, step: 'shrink', format: fmt, before, after: await sizesOf(path, fmt), output: path };
 }

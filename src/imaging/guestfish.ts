@@ -6,14 +6,14 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv, inherited } from '../util/host-env.js';
 
 /** Environment libguestfs needs on these machines (see docs/image-factory.md): direct backend, TCG unless told. */
 export function guestfsEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct',
-    LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg',
-  };
+  return childEnv({
+    LIBGUESTFS_BACKEND: inherited('LIBGUESTFS_BACKEND') ?? 'direct',
+    LIBGUESTFS_BACKEND_SETTINGS: inherited('LIBGUESTFS_BACKEND_SETTINGS') ?? 'force_tcg',
+  });
 }
 
 /** A libguestfs command that failed, with what the appliance said. */

@@ -4,11 +4,11 @@ import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImagingError } from './errors.js';
 import { guestfsEnv } from './guestfish.js';
+import { pathDirs } from '../util/host-env.js';
 
 /** True when `cmd` is an executable on PATH (or in /usr/sbin, /sbin, where e2fsprogs and debootstrap live). */
 export function onPath(cmd: string): boolean {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'].filter(Boolean);
-  return dirs.some((d) => { try { accessSync(join(d, cmd), constants.X_OK); return true; } catch { return false; } });
+  return pathDirs().some((d) => { try { accessSync(join(d, cmd), constants.X_OK); return true; } catch { return false; } });
 }
 
 /** Throws a clear error naming the Debian package when a tool is missing. */

@@ -70,6 +70,8 @@ export interface HypervisorDriver {
   readonly type: string;
   /** The hosts this driver instance serves (the fake driver can simulate many). */
   hosts(): HostCapacity[];
+  /** Releases timers and monitor connections at shutdown (guests keep running); drivers holding none omit it. */
+  close?(): void;
   /** Builds and starts the guest. */
   spawn(host: string, spec: GuestSpec): Promise<void>;
   /** Stops and removes the guest and its local disks; unknown guests are not an error. */

@@ -1,8 +1,7 @@
 import type { DriverFactory, HypervisorDriver } from './driver.js';
 import { FakeDriver, type FakeDriverOptions } from './fake/fake-driver.js';
 import { QemuDriver, type QemuDriverOptions } from './qemu/index.js';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { binaryExists } from '../util/host-env.js';
 
 export type * from './driver.js';
 export { PowerState } from './driver.js';
@@ -15,18 +14,16 @@ export const drivers = new Map<string, DriverFactory>([
   ['qemu', (opts) => new QemuDriver(opts as unknown as QemuDriverOptions)],
 ]);
 
-/** True when the QEMU system emulator is on PATH (or GUREUM_QEMU names an existing file). */
-export function qemuAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.GUREUM_QEMU) return existsSync(env.GUREUM_QEMU);
-  return (env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, 'qemu-system-x86_64')));
+/** True when the QEMU system emulator (virt.qemuBinary: a path or a name on PATH) exists. */
+export function qemuAvailable(binary = 'qemu-system-x86_64'): boolean {
+  return binaryExists(binary);
 }
 
-/** The driver a `hypervisor` setting means here: `auto` is qemu where QEMU exists, else fake. */
-export function resolveHypervisor(setting: string, env: NodeJS.ProcessEnv = process.env): 'qemu' | 'fake' {
+/** The driver a `virt.driver` setting means here: `auto` is qemu where QEMU exists, else fake. */
+export function resolveHypervisor(setting: string, qemuBinary = 'qemu-system-x86_64'): 'qemu' | 'fake' {
   if (setting === 'qemu' || setting === 'fake') return setting;
   if (setting !== 'auto') throw new Error(`unknown hypervisor "${setting}" (auto, qemu or fake)`);
-  if (env.GUREUM_COMPUTE_DRIVER === 'fake') return 'fake';
-  return qemuAvailable(env) ? 'qemu' : 'fake';
+  return qemuAvailable(qemuBinary) ? 'qemu' : 'fake';
 }
 
 /** Builds the named driver or explains which exist. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { V, qemuCloud, registerGuest, waitStatus } from './qemu-fixture.js';
-import { novncDir } from '../../src/api/console/index.js';
+import { defaults } from '../../src/config.js';
 
 test('a QEMU guest\'s VNC console through the API\'s noVNC URL', { timeout: 300_000 }, async (t) => {
   const env = await qemuCloud(t);
@@ -50,7 +50,7 @@ test('a QEMU guest\'s VNC console through the API\'s noVNC URL', { timeout: 300_
   });
   assert.equal(bad, 401);
 
-  if (existsSync(`${novncDir()}/vnc_lite.html`)) {
+  if (existsSync(`${defaults.console.novncDir}/vnc_lite.html`)) {
     const page = await c.request('GET', `/console/vnc_lite.html?path=${encodeURIComponent(path)}`);
     assert.equal(page.status, 200);
     assert.match(page.text, /noVNC/);

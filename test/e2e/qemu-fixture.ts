@@ -179,7 +179,7 @@ export function killLeftovers(dataDir: string): number {
 export async function qemuCloud(t: TestContext): Promise<{ c: TestCloud; guest: TestGuest } | null> {
   if (!requireGuestTools(t)) return null;
   const guest = testGuest();
-  const c = await createTestCloud({ config: { hypervisor: 'qemu', accel: 'tcg' } });
+  const c = await createTestCloud({ config: { virt: { driver: 'qemu', accel: 'tcg' } } });
   t.after(async () => {
     killLeftovers(c.config.dataDir);
     await c.close();

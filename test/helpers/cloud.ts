@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type GureumConfig } from '../../src/config.js';
+import { configWith, loadConfig, type ConfigLayer, type GureumConfig } from '../../src/config.js';
 import { createController, type Controller } from '../../src/app.js';
 
 export interface InjectOptions {
@@ -34,11 +34,15 @@ export interface TestCloud {
 }
 
 /** Starts an in-process cloud. `databaseUrl` defaults to in-memory SQLite. */
-export async function createTestCloud(opts: { databaseUrl?: string; config?: Partial<GureumConfig> } = {}): Promise<TestCloud> {
+export async function createTestCloud(opts: { databaseUrl?: string; config?: ConfigLayer } = {}): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
   const base = loadConfig({ dataDir, databaseUrl: opts.databaseUrl ?? ':memory:', logLevel: 'silent' }, {});
   // Cheap password hashing keeps tests fast; production uses the configured OWASP cost.
-  const config: GureumConfig = Object.freeze({ ...base, passwordHash: { N: 1024, r: 8, p: 1 }, publicUrl: 'http://gureum.test', hypervisor: 'fake', tinyImage: false, ...opts.config });
+  const cheap = configWith(base, {
+    identity: { passwordHash: { N: 1024, r: 8, p: 1 } }, server: { publicUrl: 'http://gureum.test' },
+    virt: { driver: 'fake' }, image: { tinyImage: false },
+  });
+  const config: GureumConfig = opts.config ? configWith(cheap, opts.config) : cheap;
   const adminPassword = 'test-admin-password';
   const controller = await createController(config, { adminPassword });
   await controller.server.ready();

@@ -170,7 +170,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
 
   // os-availability-zone
   app.get('/os-availability-zone', op('compute:os-availability-zone:list'), async () => {
-    const zones = new Set([compute.options.defaultAz, ...(await hosts.hostZones()).values()]);
+    const zones = new Set([compute.options.defaultAvailabilityZone, ...(await hosts.hostZones()).values()]);
     return { availabilityZoneInfo: [...zones].map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })) };
   });
   app.get('/os-availability-zone/detail', op('compute:os-availability-zone:detail'), async (req) => {

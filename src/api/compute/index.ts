@@ -28,7 +28,7 @@ export const computeApi: ServiceApi = {
   endpointPath: '/compute/v2.1',
   errorFormat: 'nova',
   async routes(app, deps) {
-    const root = `${deps.config.publicUrl}/compute`;
+    const root = `${deps.config.server.publicUrl}/compute`;
     const views = new ComputeViews(`${root}/v2.1`, root);
     installMicroversions(app);
     app.get('/', { config: { public: true } }, async () => ({
@@ -50,11 +50,11 @@ export const computeApi: ServiceApi = {
       const proxy = new NetworkProxy(deps.network);
       actionRoutes(v21, compute, views, networkProxyActions(compute, proxy), async (instanceId, host, type) => {
         const { token } = await deps.console.issue(instanceId, host, type);
-        return `${deps.config.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
+        return `${deps.config.server.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
       });
       adminRoutes(v21, compute, views);
       networkProxyRoutes(v21, compute, proxy);
-      imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.publicUrl}/image`);
+      imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.server.publicUrl}/image`);
       hostRoutes(v21, compute);
       volumeAttachmentRoutes(v21, compute);
     }, { prefix: '/v2.1' });

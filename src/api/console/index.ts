@@ -15,8 +15,6 @@ import type { ServiceApi } from '../http/service-api.js';
 import type { AppDeps } from '../../app-deps.js';
 import type { ConsoleService } from '../../services/console/index.js';
 
-/** Where noVNC's files are (GUREUM_NOVNC_DIR overrides Debian's place). */
-export const novncDir = (): string => process.env.GUREUM_NOVNC_DIR ?? '/usr/share/novnc';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -129,6 +127,7 @@ export const consoleApi: ServiceApi = {
   catalog: false,
   routes(app, deps: AppDeps) {
     const consoles = deps.console;
+    const novncDir = deps.config.console.novncDir;
     // noVNC offers "binary" (older clients also "base64", which we do not speak): take binary when offered.
     const wss = new WebSocketServer({
       noServer: true, maxPayload: 16 * 1024 * 1024,
@@ -149,9 +148,9 @@ export const consoleApi: ServiceApi = {
       return text(reply.header('upgrade', 'websocket'), 426, 'Upgrade Required: open this URL as a websocket.\n');
     });
     const serve = async (rel: string, reply: FastifyReply): Promise<FastifyReply> => {
-      const file = await staticFile(novncDir(), rel);
+      const file = await staticFile(novncDir, rel);
       if (!file) {
-        const installed = await stat(novncDir()).then(() => true, () => false);
+        const installed = await stat(novncDir).then(() => true, () => false);
         return text(reply, 404, installed ? 'Not Found\n' : 'noVNC is not installed on this host (Debian package novnc).\n');
       }
       const size = (await stat(file)).size;

@@ -77,7 +77,7 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
       if (!config?.public) enforceRoutePolicy(request, auth);
     } else if (!config?.public) {
       throw new CloudError('Unauthorized', 'The request you have made requires authentication.', {
-        headers: { 'WWW-Authenticate': `Keystone uri="${deps.config.publicUrl}/identity"` },
+        headers: { 'WWW-Authenticate': `Keystone uri="${deps.config.server.publicUrl}/identity"` },
       });
     }
   });
@@ -86,12 +86,12 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
 /** Builds the one HTTP server that carries every service. */
 export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    logger: deps.config.logging.level === 'silent' ? false : { level: deps.config.logging.level },
     // One structured line per request comes from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${uuid()}`,
     requestIdHeader: false,
-    bodyLimit: deps.config.maxJsonBodyBytes,
+    bodyLimit: deps.config.server.maxJsonBodyBytes,
     // Clients differ on trailing slashes (".../v3/" vs ".../v3"); OpenStack services accept both.
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,

@@ -30,7 +30,7 @@ export const identityApi: ServiceApi = {
   endpointPath: '/identity',
   errorFormat: 'keystone',
   routes(app, deps) {
-    const base = `${deps.config.publicUrl}/identity`;
+    const base = `${deps.config.server.publicUrl}/identity`;
     const v = new Views(`${base}/v3`);
     app.get('/', { config: { public: true } }, async (_req, reply) => {
       reply.code(300);

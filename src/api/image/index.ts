@@ -21,7 +21,7 @@ export const imageApi: ServiceApi = {
   endpointPath: '/image',
   errorFormat: 'glance',
   routes(app, deps) {
-    const href = `${deps.config.publicUrl}/image/v2/`;
+    const href = `${deps.config.server.publicUrl}/image/v2/`;
     const versions = () => ({ versions: VERSIONS.map(([id, status]) => ({ id: `v${id}`, status, links: [{ rel: 'self', href }] })) });
     app.get('/', { config: { public: true } }, async (_req, reply) => {
       reply.code(300);

@@ -226,7 +226,7 @@ export const networkApi: ServiceApi = {
   errorFormat: 'neutron',
   routes(app, deps: AppDeps) {
     const net = deps.network;
-    const baseUrl = deps.config.publicUrl;
+    const baseUrl = deps.config.server.publicUrl;
     const v2 = `${baseUrl}/network/v2.0/`;
     app.get('/', { config: { public: true } }, async () => ({
       versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: v2, rel: 'self' }] }],

@@ -34,7 +34,7 @@ export const volumeApi: ServiceApi = {
   errorFormat: 'cinder',
   alsoInCatalogAs: [{ type: 'volumev3', name: 'cinderv3' }],
   async routes(app, deps) {
-    const root = `${deps.config.publicUrl}/volume`;
+    const root = `${deps.config.server.publicUrl}/volume`;
     const views = new VolumeViews(root);
     // GET /volume/ lists the versions with 300 Multiple Choices, as Cinder does.
     app.get('/', { config: { public: true } }, async (_req, reply) => reply.code(300).send({ versions: [v3Doc(root)] }));

@@ -13,6 +13,7 @@ import { TINY_PACKAGES, fetchDebs, kernelPackage, resolveDebs, unpackDeb, versio
 import { elfDeps } from './elf.js';
 import { guestFiles, ROOT_LABEL, TINY_USER } from './guest-files.js';
 import { TINY_MODULES, resolveModules } from './modules.js';
+import { childEnv } from '../../util/host-env.js';
 
 const run = promisify(execFile);
 
@@ -257,7 +258,7 @@ async function makeRootDisk(skel: string, raw: string, qcow2: string, key: strin
   const fsUuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   const seed = `${h.slice(32, 40)}-${h.slice(40, 44)}-4${h.slice(45, 48)}-8${h.slice(49, 52)}-${h.slice(52, 64)}`;
   await run('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', ROOT_LABEL, '-U', fsUuid, '-E', `hash_seed=${seed},root_owner=0:0`, '-d', skel, raw, `${ROOT_FS_MB}M`], {
-    env: { ...process.env, E2FSPROGS_FAKE_TIME: '1700000000' },
+    env: childEnv({ E2FSPROGS_FAKE_TIME: '1700000000' }),
     maxBuffer: 1 << 20,
   });
   await qemuImg.convert(raw, 'raw', qcow2, 'qcow2');

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -47,7 +48,7 @@ export function parsePrintUris(text: string): Omit<DebFile, 'package'>[] {
 /** Resolves each package to the file apt would download now (no network: reads the local apt lists). */
 export async function resolveDebs(packages: string[]): Promise<DebFile[]> {
   // An empty folder: apt-get prints nothing for a file already present in the current directory.
-  const empty = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'gureum-apt-'));
+  const empty = mkdtempSync(join(tmpdir(), 'gureum-apt-'));
   try {
     const { stdout } = await run('apt-get', ['download', '--print-uris', ...packages], { cwd: empty, maxBuffer: 1 << 20 });
     const files = parsePrintUris(stdout);

@@ -3,6 +3,7 @@
 // Idempotent: an existing active set is kept; leftovers of an interrupted registration are removed first.
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { dataPaths } from '../../util/paths.js';
 import type { AuthContext } from '../../services/auth-context.js';
 import type { Image, ImageService } from '../../services/image/index.js';
 import { buildTinyImage, type TinyImage } from './build.js';
@@ -78,7 +79,7 @@ export async function registerTinyImage(image: ImageService, opts: {
 
 /** The cache folder for tiny builds below the data directory. */
 export function tinyCacheDir(dataDir: string): string {
-  return join(dataDir, 'cache', 'tiny');
+  return dataPaths(dataDir).tinyCache;
 }
 
 /**

@@ -1,12 +1,13 @@
-// Wiring of this host's hypervisor: which driver, and what the QEMU driver reads images and metadata through.
+// Which hypervisor driver this host runs, and what the QEMU driver reads images and metadata through.
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GureumConfig } from '../../config.js';
 import type { ImageSource, SourceImage } from '../../disk/image-cache.js';
-import { QemuDriver, resolveHypervisor } from '../../virt/index.js';
+import { FakeDriver, QemuDriver, resolveHypervisor, type HypervisorDriver } from '../../virt/index.js';
+import { dataPaths } from '../../util/paths.js';
 import type { ImageService } from '../image/index.js';
-import { tinyCacheDir } from '../../imaging/tiny/register.js';
 import { COMPUTE_SERVICE } from './adapters.js';
 
 /** ImageSource over the in-process ImageService, acting as the compute service (Nova's image download). */
@@ -25,15 +26,15 @@ export function imageSourceOf(image: ImageService): ImageSource {
   };
 }
 
-/** A kernel for the KVM proof: GUREUM_QEMU_PROBE_KERNEL, else the tiny image's kernel once it is built. */
-function probeKernel(dataDir: string): { kernel: string } | null {
-  const k = process.env.GUREUM_QEMU_PROBE_KERNEL;
-  if (k && existsSync(k)) return { kernel: k };
+/** A kernel for the KVM proof: virt.probeKernel, else the tiny image's kernel once it is built. */
+function probeKernel(configured: string, dataDir: string): { kernel: string } | null {
+  if (configured && existsSync(configured)) return { kernel: configured };
   try {
-    const dir = tinyCacheDir(dataDir);
+    const dir = dataPaths(dataDir).tinyCache;
     const tiny = join(dir, 'builds', readFileSync(join(dir, 'latest'), 'utf8').trim(), 'vmlinuz');
     return existsSync(tiny) ? { kernel: tiny } : null;
   } catch {
+    // No tiny build yet (no `latest` file): the KVM proof has no kernel and the driver uses TCG.
     return null;
   }
 }
@@ -44,14 +45,25 @@ export interface GuestMetadataPort {
   writeConfigDrive(instanceId: string, dest: string): Promise<void>;
 }
 
-/** The QEMU driver when the config says so (or `auto` finds QEMU); null means ComputeService's own choice (fake). */
-export function createHypervisor(config: GureumConfig, image: ImageService, metadata?: GuestMetadataPort): QemuDriver | null {
-  if (resolveHypervisor(config.hypervisor) !== 'qemu') return null;
+/**
+ * This host's hypervisor driver, as virt.driver says (`auto`: QEMU where it exists, else fake); null when this
+ * process runs no compute agent (compute.runAgent false).
+ */
+export function createHostDriver(config: GureumConfig, image: ImageService, metadata?: GuestMetadataPort): HypervisorDriver | null {
+  if (!config.compute.runAgent) return null;
+  const virt = config.virt;
+  if (resolveHypervisor(virt.driver, virt.qemuBinary) === 'fake') {
+    const f = virt.fake;
+    // One simulated host under the default name takes this machine's name, as a real compute host would.
+    const hostName = f.hosts === 1 && f.hostName === 'gureum-compute' ? hostname() : f.hostName;
+    return new FakeDriver({ hosts: f.hosts, hostName, vcpus: f.vcpus, memoryMb: f.memoryMb, localGb: f.localGb });
+  }
   return new QemuDriver({
     dataDir: config.dataDir,
-    accel: config.accel,
+    accel: virt.accel,
+    binary: virt.qemuBinary,
     images: () => imageSourceOf(image),
-    probeKernel: () => probeKernel(config.dataDir),
+    probeKernel: () => probeKernel(virt.probeKernel, config.dataDir),
     ...(metadata ? {
       metadataCommand: (id: string) => metadata.proxyCommand(id),
       configDrive: (spec, dest) => metadata.writeConfigDrive(spec.instanceId, dest),

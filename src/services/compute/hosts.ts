@@ -79,7 +79,7 @@ export class HostService {
 
   isUp(s: ComputeServiceRow): boolean {
     if (s.forced_down) return false;
-    return Date.now() - Date.parse(s.last_seen_at) <= this.opts.serviceDownTime * 1000;
+    return Date.now() - Date.parse(s.last_seen_at) <= this.opts.serviceDownTimeSeconds * 1000;
   }
 
   /** host → availability zone, from aggregates with availability_zone metadata. */
@@ -90,7 +90,7 @@ export class HostService {
   }
 
   async zoneOf(host: string, trx: Db = this.d.db): Promise<string> {
-    return (await this.hostZones(trx)).get(host) ?? this.opts.defaultAz;
+    return (await this.hostZones(trx)).get(host) ?? this.opts.defaultAvailabilityZone;
   }
 
   async listServices(filter: { binary?: string; host?: string } = {}): Promise<ComputeServiceView[]> {
@@ -99,7 +99,7 @@ export class HostService {
     if (filter.host) q = q.where('host', '=', filter.host);
     const zones = await this.hostZones();
     return (await q.execute()).map((s) => ({
-      ...s, up: this.isUp(s), zone: s.binary === 'nova-compute' ? zones.get(s.host) ?? this.opts.defaultAz : 'internal',
+      ...s, up: this.isUp(s), zone: s.binary === 'nova-compute' ? zones.get(s.host) ?? this.opts.defaultAvailabilityZone : 'internal',
     }));
   }
 

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
 import { TaskQueue } from '../../store/task-queue.js';
-import { loadDriver, type HypervisorDriver } from '../../virt/index.js';
+import type { HypervisorDriver } from '../../virt/index.js';
 import { ServerActions, type HostCalls } from './actions.js';
 import { ComputeAgent } from './agent.js';
 import type { ComputeDeps } from './common.js';
@@ -13,7 +13,7 @@ import { HostService } from './hosts.js';
 import { InstanceActionLog } from './instance-actions.js';
 import { KeypairService } from './keypairs.js';
 import { ComputeManager } from './manager.js';
-import { computeOptions, type ComputeOptions } from './options.js';
+import type { ComputeOptions } from './options.js';
 import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort } from './ports.js';
 import { QuotaService } from './quotas.js';
 import { HostReconciler } from './reconcile.js';
@@ -57,8 +57,12 @@ export class ComputeService {
   private networkPort: ComputeNetworkPort = new NoNetwork();
   private readonly deps: ComputeDeps;
 
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options?: Partial<ComputeOptions>; driver?: HypervisorDriver }) {
-    this.options = computeOptions(process.env, deps.options);
+  /**
+   * `driver` is this host's hypervisor when this process runs the agent (the all-in-one), else null; the
+   * composition root builds it, so the service never chooses or constructs drivers.
+   */
+  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options: ComputeOptions; driver: HypervisorDriver | null }) {
+    this.options = deps.options;
     this.deps = { db: deps.db, dialect: deps.dialect };
     const o = this.options;
     this.queue = new TaskQueue(deps.db, deps.dialect);
@@ -72,12 +76,9 @@ export class ComputeService {
     const network = () => this.networkPort;
     this.servers = new ServerService(this.deps, {
       flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
-      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAz,
+      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAvailabilityZone,
     });
-    this.driver = o.runAgent ? deps.driver ?? loadDriver(o.driver, {
-      hosts: o.fakeHosts, hostName: o.fakeHosts === 1 && o.fakeHostName === 'gureum-compute' ? hostname() : o.fakeHostName,
-      vcpus: o.fakeVcpus, memoryMb: o.fakeMemoryMb, localGb: o.fakeLocalGb,
-    }) : null;
+    this.driver = deps.driver;
     const driver = this.driver;
     const calls = (): HostCalls | null => (driver ? {
       consoleOutput: (host, id) => driver.consoleOutput(host, id),
@@ -88,7 +89,7 @@ export class ComputeService {
       hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls,
     });
     this.groups = new ServerGroupService(this.deps, this.quotas);
-    this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAz);
+    this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAvailabilityZone);
     this.usage = new UsageService(this.deps);
     this.reports = new ComputeReports(this.deps);
     this.passwords = new ServerPasswords(this.deps);
@@ -101,8 +102,8 @@ export class ComputeService {
       this.agent = null;
     }
     this.reconciler = driver && driver.type !== 'fake' ? new HostReconciler(deps.db, driver, {
-      resumeGuestsOnHostBoot: process.env.GUREUM_RESUME_GUESTS_ON_HOST_BOOT === '1',
-      syncIntervalSec: Number(process.env.GUREUM_POWER_SYNC_INTERVAL ?? 10),
+      resumeGuestsOnHostBoot: o.resumeGuestsOnHostBoot,
+      syncIntervalSec: o.powerSyncIntervalSeconds,
     }) : null;
   }
 

@@ -89,7 +89,7 @@ export class Scheduler {
     this.cache = nodes.map((n) => {
       const s = svc.get(n.host);
       return {
-        node: n, az: zones.get(n.host) ?? this.opts.defaultAz, enabled: !!s && s.disabled === 0, up: !!s && this.hosts.isUp(s),
+        node: n, az: zones.get(n.host) ?? this.opts.defaultAvailabilityZone, enabled: !!s && s.disabled === 0, up: !!s && this.hosts.isUp(s),
         arch: String(parseJson<Record<string, unknown>>(n.cpu_info, {}).arch ?? 'x86_64'),
       };
     });

@@ -9,7 +9,7 @@ import type { HypervisorDriver } from '../../virt/index.js';
 
 /** Settings of the console service. */
 export interface ConsoleOptions {
-  /** Seconds a console token stays valid (Nova's [consoleauth] token_ttl; default 600, env GUREUM_CONSOLE_TOKEN_TTL). */
+  /** Seconds a console token stays valid (Nova's [consoleauth] token_ttl; config console.tokenTtlSeconds). */
   tokenTtlSec: number;
 }
 
@@ -28,18 +28,13 @@ const CONSOLE_STATES = new Set(['active', 'paused', 'rescued', 'resized']);
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-/** Console options from the environment. */
-export function consoleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ConsoleOptions {
-  const ttl = Number(env.GUREUM_CONSOLE_TOKEN_TTL ?? 600);
-  return { tokenTtlSec: Number.isFinite(ttl) && ttl > 0 ? ttl : 600 };
-}
 
 /** Issues and checks remote console tokens; knows this host's driver to find the guest's console socket. */
 export class ConsoleService {
   readonly options: ConsoleOptions;
 
   constructor(private readonly deps: { db: Kysely<Database>; driver: () => HypervisorDriver | null; options?: Partial<ConsoleOptions> }) {
-    this.options = { ...consoleOptionsFromEnv(), ...deps.options };
+    this.options = { tokenTtlSec: 600, ...deps.options };
   }
 
   /** True when this host's driver serves `protocol` consoles ("vnc"). */

@@ -6,7 +6,7 @@ import { badRequest } from '../../errors.js';
 /** What identity modules share. */
 export interface IdentityDeps {
   db: Kysely<Database>;
-  config: GureumConfig;
+  config: GureumConfig['identity'];
 }
 
 /** Keystone's attribute rules for names: 1..max characters (64 for projects and domains, else 255), not only whitespace. */

@@ -15,7 +15,7 @@ export const MEMBER_STATUSES = ['pending', 'accepted', 'rejected'] as const;
 export const STORE_ID = 'local';
 export const IMPORT_METHODS = ['glance-direct', 'copy-image'] as const;
 
-/** Settings of the image service (env: GUREUM_IMAGE_CONVERT_TO, GUREUM_IMAGE_SIZE_CAP). */
+/** Settings of the image service (the configurable ones come from the config's `image` section). */
 export interface ImageServiceOptions {
   /** Format every imported image is converted to (qemu-img convert), or null for no conversion (Glance's default). */
   convertTo: string | null;
@@ -34,11 +34,11 @@ export interface ImageServiceOptions {
   pageMax: number;
 }
 
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ImageServiceOptions {
-  const cap = Number(env.GUREUM_IMAGE_SIZE_CAP);
+/** The service's options from its config section; the quotas and page sizes are Glance's fixed defaults. */
+export function imageOptions(section: { convertTo: string; sizeCapBytes: number }): ImageServiceOptions {
   return {
-    convertTo: env.GUREUM_IMAGE_CONVERT_TO || null,
-    sizeCap: Number.isFinite(cap) && cap > 0 ? cap : 1024 ** 4,
+    convertTo: section.convertTo || null,
+    sizeCap: section.sizeCapBytes,
     maxProperties: 128,
     maxTags: 128,
     maxMembers: 128,

@@ -1,11 +1,12 @@
 // The image service (Glance v2): records, data, sharing, quotas, metadata definitions.
+import { defaults, type GureumConfig } from '../../config.js';
 import type { Readable } from 'node:stream';
 import type { ReadStream } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { AuthContext } from '../auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
-import { optionsFromEnv, STORE_ID, type Image, type ImageDeps, type ImageServiceOptions } from './common.js';
+import { imageOptions, STORE_ID, type Image, type ImageDeps, type ImageServiceOptions } from './common.js';
 import { Images } from './images.js';
 import { Members } from './members.js';
 import { Quotas } from './quotas.js';
@@ -39,8 +40,8 @@ export class ImageService {
   readonly options: ImageServiceOptions;
   private readonly d: ImageDeps;
 
-  constructor(deps: { db: Kysely<Database>; dataDir: string; options?: Partial<ImageServiceOptions> }) {
-    this.options = { ...optionsFromEnv(), ...deps.options };
+  constructor(deps: { db: Kysely<Database>; dataDir: string; config?: GureumConfig['image']; options?: Partial<ImageServiceOptions> }) {
+    this.options = { ...imageOptions(deps.config ?? defaults.image), ...deps.options };
     this.d = { db: deps.db, dataDir: deps.dataDir, options: this.options };
     this.images = new Images(this.d);
     this.members = new Members(this.d, this.images);

@@ -2,6 +2,7 @@
 // the data plane says is asking (the per-instance proxy signs the instance id), and writes config drives.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { dataPaths } from '../../util/paths.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import { buildConfigDrive } from '../../disk/config-drive.js';
@@ -44,7 +45,7 @@ export class MetadataService {
   private controllerUrl: string;
 
   constructor(private readonly deps: { db: Kysely<Database>; dataDir: string; secretFile?: string; controllerUrl: string; options?: Partial<MetadataOptions> }) {
-    this.secretFile = deps.secretFile || join(deps.dataDir, 'metadata-secret');
+    this.secretFile = deps.secretFile || dataPaths(deps.dataDir).metadataSecret;
     this.secret = ensureSecret(this.secretFile);
     this.controllerUrl = deps.controllerUrl;
   }

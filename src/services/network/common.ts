@@ -7,69 +7,28 @@ import { isAdmin } from '../auth-context.js';
 import { CloudError, type ErrorKind } from '../../errors.js';
 import type { NetDispatcher } from '../../net/index.js';
 import { isoSeconds } from '../../util/ids.js';
+import { defaults, type GureumConfig } from '../../config.js';
 
-/** Networking settings (all have defaults; `networkOptionsFromEnv` reads overrides). */
-export interface NetworkOptions {
-  /** MACs start with this; bytes given as 00 are random ("fa:16:3e:00:00:00" like Neutron). */
-  baseMac: string;
-  /** The type of networks tenants create: vxlan (VNI from vniRanges) or vlan (from vlanRanges). */
-  tenantNetworkType: 'vxlan' | 'vlan';
-  vniRanges: [number, number][];
-  /** physnet -> VLAN ranges; a physnet listed with no ranges is allowed for provider VLANs only. */
-  vlanRanges: Record<string, [number, number][]>;
-  /** physnets allowed for flat networks ("*" = any). */
-  flatNetworks: string[];
-  /** MTU of the physical network; VXLAN networks get 50 less. */
-  physicalMtu: number;
+/** Networking settings: the config's `network` section plus Neutron's fixed defaults (zones, quotas). */
+export type NetworkOptions = GureumConfig['network'] & {
   availabilityZones: string[];
   /** Default quotas per project (-1 = unlimited). */
   quotas: Record<string, number>;
-  /** The devstack-like first-start topology; null skips it. */
-  topology: { publicCidr: string; publicPoolStart?: string; publicPoolEnd?: string; privateCidr: string; physnet: string } | null;
-}
-
-export const defaultNetworkOptions: NetworkOptions = {
-  baseMac: 'fa:16:3e:00:00:00',
-  tenantNetworkType: 'vxlan',
-  vniRanges: [[1, 65535]],
-  vlanRanges: { physnet1: [[1000, 1999]], public: [], extnet: [] },
-  flatNetworks: ['*'],
-  physicalMtu: 1500,
-  availabilityZones: ['nova'],
-  quotas: {
-    network: 100, subnet: 100, port: 500, router: 10, floatingip: 50, security_group: 10,
-    security_group_rule: 100, subnetpool: -1, rbac_policy: 10,
-  },
-  topology: { publicCidr: '172.24.4.0/24', privateCidr: '10.0.0.0/24', physnet: 'public' },
 };
 
-function ranges(text: string): [number, number][] {
-  return text.split(',').filter(Boolean).map((r) => {
-    const [a, b] = r.split(':').map(Number);
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a! > b!) throw new Error(`bad range "${r}" (want MIN:MAX)`);
-    return [a!, b!] as [number, number];
-  });
+/** The service's options from its config section. */
+export function networkOptions(section: GureumConfig['network']): NetworkOptions {
+  return {
+    ...section,
+    availabilityZones: ['nova'],
+    quotas: {
+      network: 100, subnet: 100, port: 500, router: 10, floatingip: 50, security_group: 10,
+      security_group_rule: 100, subnetpool: -1, rbac_policy: 10,
+    },
+  };
 }
 
-/** Options from env: GUREUM_NET_BASE_MAC, GUREUM_NET_VNI_RANGES=1:1000, GUREUM_NET_VLAN_RANGES=physnet1:100:199,
- * GUREUM_NET_TENANT_TYPE=vxlan|vlan, GUREUM_NET_MTU, GUREUM_NET_TOPOLOGY=none|default, GUREUM_NET_PUBLIC_CIDR. */
-export function networkOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): NetworkOptions {
-  const o: NetworkOptions = { ...defaultNetworkOptions, quotas: { ...defaultNetworkOptions.quotas } };
-  if (env.GUREUM_NET_BASE_MAC) o.baseMac = env.GUREUM_NET_BASE_MAC;
-  if (env.GUREUM_NET_VNI_RANGES) o.vniRanges = ranges(env.GUREUM_NET_VNI_RANGES);
-  if (env.GUREUM_NET_VLAN_RANGES) {
-    o.vlanRanges = {};
-    for (const part of env.GUREUM_NET_VLAN_RANGES.split(',')) {
-      const [net, a, b] = part.split(':');
-      o.vlanRanges[net!] = [...(o.vlanRanges[net!] ?? []), ...(a ? ranges(`${a}:${b}`) : [])];
-    }
-  }
-  if (env.GUREUM_NET_TENANT_TYPE === 'vlan' || env.GUREUM_NET_TENANT_TYPE === 'vxlan') o.tenantNetworkType = env.GUREUM_NET_TENANT_TYPE;
-  if (env.GUREUM_NET_MTU) o.physicalMtu = Number(env.GUREUM_NET_MTU);
-  if (env.GUREUM_NET_TOPOLOGY === 'none') o.topology = null;
-  else if (env.GUREUM_NET_PUBLIC_CIDR && o.topology) o.topology = { ...o.topology, publicCidr: env.GUREUM_NET_PUBLIC_CIDR };
-  return o;
-}
+export const defaultNetworkOptions: NetworkOptions = networkOptions(defaults.network);
 
 /** What every networking module gets. */
 export interface NetworkDeps {

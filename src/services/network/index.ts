@@ -16,7 +16,7 @@ import { SecurityGroups } from './security-groups.js';
 import { Routers } from './routers.js';
 import { FloatingIps } from './floating-ips.js';
 
-export { networkOptionsFromEnv, defaultNetworkOptions, type NetworkOptions } from './common.js';
+export { networkOptions, defaultNetworkOptions, type NetworkOptions } from './common.js';
 export { bootstrapNetwork } from './bootstrap.js';
 
 /** An admin identity for rendering what a driver needs (drivers see every attribute). */

@@ -10,12 +10,12 @@ import { execFile } from 'node:child_process';
 import { chmod, link, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir } from '../../util/fs.js';
-import { QEMU_IMG, QemuImgError, qemuFormat } from '../../disk/qemu-img.js';
+import { qemuImgBinary, QemuImgError, qemuFormat } from '../../disk/qemu-img.js';
 import type { ImageFile, VolumeBackend, VolumeConnection } from '../volume-backend.js';
 
 function qemuImg(args: string[], timeoutMs = 3_600_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(QEMU_IMG, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(qemuImgBinary(), args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new QemuImgError(`qemu-img ${args[0]} failed: ${String(stderr || err.message).trim().split('\n').slice(-2).join(' ')}`, String(stderr)));
       else resolve(String(stdout));
     });

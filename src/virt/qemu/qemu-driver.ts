@@ -20,7 +20,7 @@ import { QmpClient } from './qmp.js';
 /** Settings of the QEMU driver. */
 export interface QemuDriverOptions {
   dataDir: string;
-  /** qemu-system-x86_64 (env GUREUM_QEMU overrides). */
+  /** The system emulator (config virt.qemuBinary; default qemu-system-x86_64 on PATH). */
   binary?: string;
   accel?: AccelMode;
   /** Host name for the scheduler (default: this machine's). */
@@ -102,7 +102,7 @@ export class QemuDriver implements HypervisorDriver {
   private consoleTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: QemuDriverOptions) {
-    this.binary = opts.binary ?? process.env.GUREUM_QEMU ?? 'qemu-system-x86_64';
+    this.binary = opts.binary ?? 'qemu-system-x86_64';
     this.files = new InstanceFiles(opts.dataDir);
     this.cache = new ImageCache(join(opts.dataDir, 'cache', 'images'), opts.images);
     const host = opts.hostName ?? hostname();

@@ -3,7 +3,7 @@
 // (each greets with RFB 003.008 and names its instance) so the bridge can be checked without QEMU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +49,8 @@ async function create(c: TestCloud, image: string, name: string): Promise<string
 const tokenOf = (url: string): string => new URLSearchParams(decodeURIComponent(new URL(url).searchParams.get('path')!).split('?')[1]).get('token')!;
 
 test('remote console tokens and the websocket bridge', async (t) => {
-  const c = await createTestCloud();
   const dir = mkdtempSync(join(tmpdir(), 'gureum-console-test-'));
+  const c = await createTestCloud({ config: { console: { novncDir: join(dir, 'novnc') } } });
   const servers: Server[] = [];
   t.after(async () => {
     for (const s of servers) s.close();
@@ -181,9 +181,7 @@ test('remote console tokens and the websocket bridge', async (t) => {
     writeFileSync(join(dir, 'secret.txt'), 'secret');
     symlinkSync(join(dir, 'secret.txt'), join(root, 'escape.html'));
     symlinkSync('vnc_lite.html', join(root, 'vnc_auto.html'));
-    const saved = process.env.GUREUM_NOVNC_DIR;
-    process.env.GUREUM_NOVNC_DIR = root;
-    try {
+    {
       const page = await c.request('GET', '/console/vnc_lite.html?path=console%2Fwebsockify%3Ftoken%3Dx');
       assert.equal(page.status, 200);
       assert.match(String(page.headers['content-type']), /text\/html/);
@@ -196,13 +194,10 @@ test('remote console tokens and the websocket bridge', async (t) => {
         assert.equal(r.status, 404, bad);
         assert.ok(!r.text.includes('secret'), bad);
       }
-      process.env.GUREUM_NOVNC_DIR = join(dir, 'missing');
+      renameSync(root, join(dir, 'novnc-gone'));
       const none = await c.request('GET', '/console/vnc_lite.html');
       assert.equal(none.status, 404);
       assert.match(none.text, /novnc/);
-    } finally {
-      if (saved === undefined) delete process.env.GUREUM_NOVNC_DIR;
-      else process.env.GUREUM_NOVNC_DIR = saved;
     }
   });
 

@@ -5,9 +5,9 @@ import { defaults } from '../../../src/config.js';
 
 let cloud: TestCloud;
 before(async () => {
-  cloud = await createTestCloud({ config: {
+  cloud = await createTestCloud({ config: { identity: {
     securityCompliance: { lockoutFailureAttempts: 2, lockoutDurationSeconds: 1, uniqueLastPasswordCount: 2, minimumPasswordAgeDays: 0 },
-  } });
+  } } });
 });
 after(async () => { await cloud.close(); });
 
@@ -22,7 +22,7 @@ async function makeUser(name: string, password: string): Promise<string> {
 }
 
 test('compliance is off by default, as in Keystone', () => {
-  assert.deepEqual(defaults.securityCompliance, { lockoutFailureAttempts: 0, lockoutDurationSeconds: 1800, uniqueLastPasswordCount: 0, minimumPasswordAgeDays: 0 });
+  assert.deepEqual(defaults.identity.securityCompliance, { lockoutFailureAttempts: 0, lockoutDurationSeconds: 1800, uniqueLastPasswordCount: 0, minimumPasswordAgeDays: 0 });
 });
 
 test('two failed logins lock the account, even for the right password, until the lockout passes', async () => {

@@ -13,7 +13,7 @@ interface Rule { from: string; forbidden: (target: string) => boolean; why: stri
 const under = (dir: string) => (t: string) => t === dir || t.startsWith(`${dir}/`);
 const anyOf = (...preds: ((t: string) => boolean)[]) => (t: string) => preds.some((p) => p(t));
 /** What the low layers may use: each other, src/util, src/errors.ts, node builtins and packages (never fastify). */
-const lowLayer = (t: string) => ['src/virt', 'src/net', 'src/disk', 'src/util'].some((d) => under(d)(t)) || t === 'src/errors.ts';
+const lowLayer = (t: string) => ['src/virt', 'src/net', 'src/disk', 'src/storage', 'src/util'].some((d) => under(d)(t)) || t === 'src/errors.ts';
 
 export const RULES: Rule[] = [
   { from: 'src/api', forbidden: anyOf(under('src/store'), under('src/cli')), why: 'HTTP never reaches SQL: ask a service' },
@@ -22,7 +22,7 @@ export const RULES: Rule[] = [
     why: 'services hold the rules, without HTTP',
   },
   { from: 'src/store', forbidden: anyOf(under('src/api'), under('src/services'), under('src/cli')), why: 'the store knows only rows' },
-  ...['src/virt', 'src/net', 'src/disk'].map((from): Rule => ({
+  ...['src/virt', 'src/net', 'src/disk', 'src/storage'].map((from): Rule => ({
     from, forbidden: (t) => (t.startsWith('src/') && !lowLayer(t)) || t === 'fastify', why: 'drivers import nothing above them',
   })),
 ];
