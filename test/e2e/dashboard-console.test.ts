@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
-import { novncDir } from '../../src/api/console/index.js';
+import { defaults } from '../../src/config.js';
 import { requireCommands, requireOrSkip } from '../helpers/requirements.js';
 import { artifactsDir, launchChromium } from '../helpers/browser.js';
 import { V, qemuCloud, waitStatus } from './qemu-fixture.js';
@@ -29,7 +29,7 @@ const LIT_PIXELS = `(() => {
 
 test('dashboard console: launch tiny in the wizard, ACTIVE, console log finished, noVNC drawn', { timeout: 900_000 }, async (t) => {
   if (!requireCommands(t, ['chromium', 'mke2fs'])) return;
-  if (!requireOrSkip(t, existsSync(join(novncDir(), 'vnc_lite.html')), 'needs noVNC (Debian package novnc)')) return;
+  if (!requireOrSkip(t, existsSync(join(defaults.console.novncDir, 'vnc_lite.html')), 'needs noVNC (Debian package novnc)')) return;
   const env = await qemuCloud(t);
   if (!env) return;
   const { c } = env;
