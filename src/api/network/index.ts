@@ -99,11 +99,16 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     views: async (_a, rows) => rows.map((r) => net.securityGroups.ruleView(r)),
     create: async (a, b) => (await net.securityGroups.createRules(a, [b]))[0]!,
     update: (a, id, b) => net.securityGroups.updateRule(a, id, b),
-    remove: (a, id) => net.securityGroups.deleteRule(a, id),
-    after: async (_action, id, last) => {
+    // A rule deleted changes its group: the data plane gets the group without it (the rule is gone by `after`).
+    remove: async (a, id) => {
+      const rule = await net.securityGroups.deleteRule(a, id);
+      await net.publish('security_group', 'updated', rule.security_group_id);
+      return rule;
+    },
+    after: async (action, id) => {
+      if (action === 'deleted') return;
       const rule = await net.securityGroups.getRule(await systemAuth(), id).catch(() => undefined);
-      const group = rule?.security_group_id ?? (last?.security_group_id as string | undefined);
-      if (group) await net.publish('security_group', 'updated', group);
+      if (rule) await net.publish('security_group', 'updated', rule.security_group_id);
     },
   });
   registerResource(app, net, baseUrl, {

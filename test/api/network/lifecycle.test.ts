@@ -141,6 +141,19 @@ test('data-plane events: created, bound and deleted reach the driver with full o
   assert.ok(!driver.realized.get('port')?.has(port.id), 'a deleted port is no longer realized');
 });
 
+test('data-plane events: creating or deleting a rule hands the driver its group with the rules as they now are', async () => {
+  const driver = cloud.controller.deps.network.events.driver as NoopNetDriver;
+  const t = cloud.adminToken;
+  const group = (await call(t, 'POST', '/security-groups', { security_group: { name: 'ev-sg' } }, 201)).security_group.id;
+  const rule = (await call(t, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: group, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 } }, 201)).security_group_rule.id;
+  await cloud.controller.deps.network.events.drain();
+  const rulesSeen = (): string[] => ((driver.realized.get('security_group')!.get(group)!.security_group_rules as any[]) ?? []).map((r) => r.id);
+  assert.ok(rulesSeen().includes(rule));
+  await call(t, 'DELETE', `/security-group-rules/${rule}`, undefined, 204);
+  await cloud.controller.deps.network.events.drain();
+  assert.ok(!rulesSeen().includes(rule), 'the driver still has the deleted rule');
+});
+
 test('the Nova-facing service: instance ports, addresses, auto network, groups by name', async () => {
   const net = cloud.controller.deps.network;
   const auth = await cloud.controller.deps.identity.tokens.validateForRequest(member.token);
