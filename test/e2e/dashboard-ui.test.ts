@@ -64,7 +64,9 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
   const page = await context.newPage();
   const cspViolations: string[] = [];
   page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text()); });
-  page.on('dialog', (d) => void d.accept());
+  // Confirmations are accepted; a prompt (the volume's new size) gets the answer a step sets up beforehand.
+  let promptAnswer = '';
+  page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? promptAnswer : undefined));
   // The token the page sends, to check where it is (not) kept and that logout revokes it.
   let seenToken = '';
   page.on('request', (r) => { const tok = r.headers()['x-auth-token']; if (tok) seenToken = tok; });
@@ -212,6 +214,21 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     await row.locator('summary').click();
     await row.getByRole('button', { name: 'Delete', exact: true }).click();
     await row.waitFor({ state: 'detached', timeout: 60_000 });
+  });
+
+  await step('volumes: create, extend, snapshot', async () => {
+    promptAnswer = '2';
+    await go(page, w, '#/volumes');
+    await page.locator('input[name="volume-name"]').fill('vol1');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const row = page.locator('tr[data-name="vol1"]');
+    await row.locator('[data-status="available"]').waitFor({ timeout: 60_000 });
+    await row.getByRole('button', { name: 'Extend' }).click();
+    await row.getByText('2 GiB').waitFor({ timeout: 60_000 });
+    await row.locator('[data-status="available"]').waitFor({ timeout: 60_000 });
+    await row.getByRole('button', { name: 'Snapshot' }).click();
+    await page.locator('tr[data-name="vol1-snap"] [data-status="available"]').waitFor({ timeout: 60_000 });
+    await shot('volumes');
   });
 
   await step('the pages fit 390 px', async () => {

@@ -2,11 +2,16 @@
 import { ApiError, messageOf } from './errors';
 import { sessionStore, type Session } from './session';
 
-export type Service = 'identity' | 'compute' | 'image' | 'network';
+export type Service = 'identity' | 'compute' | 'image' | 'network' | 'volume';
 
 /** Where each service lives on Gureum's one port when the catalog does not say. */
 const DEFAULT_PREFIX: Record<Service, string> = {
-  identity: '/identity/v3', compute: '/compute/v2.1', image: '/image', network: '/network',
+  identity: '/identity/v3', compute: '/compute/v2.1', image: '/image', network: '/network', volume: '/volume/v3/%(project_id)s',
+};
+
+/** Catalog types that name each service (Cinder is listed as block-storage and volumev3). */
+const CATALOG_TYPES: Record<Service, string[]> = {
+  identity: ['identity'], compute: ['compute'], image: ['image'], network: ['network'], volume: ['block-storage', 'volumev3'],
 };
 
 /** Nova microversion the dashboard is written against (embedded flavors, remote-consoles, keypair generation). */
@@ -15,14 +20,14 @@ export const COMPUTE_MICROVERSION = '2.79';
 /** The path prefix of a service, from the catalog's public endpoint (same origin: only its path is used). */
 export function servicePrefix(service: Service, session: Session | null): string {
   if (service === 'identity' || !session) return DEFAULT_PREFIX[service];
-  const entry = session.catalog.find((c) => c.type === service);
+  const withProject = (path: string) => path.replace('%(project_id)s', session.project.id).replace('$(project_id)s', session.project.id);
+  const entry = session.catalog.find((c) => CATALOG_TYPES[service].includes(c.type));
   const ep = entry?.endpoints.find((e) => e.interface === 'public') ?? entry?.endpoints[0];
-  if (!ep) return DEFAULT_PREFIX[service];
+  if (!ep) return withProject(DEFAULT_PREFIX[service]);
   try {
-    return new URL(ep.url).pathname.replace(/\/+$/, '').replace('%(project_id)s', session.project.id)
-      .replace('$(project_id)s', session.project.id);
+    return withProject(decodeURIComponent(new URL(ep.url).pathname).replace(/\/+$/, ''));
   } catch {
-    return DEFAULT_PREFIX[service];
+    return withProject(DEFAULT_PREFIX[service]);
   }
 }
 
@@ -51,6 +56,7 @@ export async function call<T>(service: Service, path: string, opts: RequestOptio
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (token) headers['X-Auth-Token'] = token;
   if (service === 'compute') headers['OpenStack-API-Version'] = `compute ${COMPUTE_MICROVERSION}`;
+  if (service === 'volume') headers['OpenStack-API-Version'] = 'volume 3.60';
   let body: BodyInit | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] ??= 'application/json';

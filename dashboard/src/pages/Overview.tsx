@@ -20,7 +20,15 @@ export function Overview() {
     queryFn: async () => (await get<{ quota: NeutronQuotaDetail }>('network', `/v2.0/quotas/${s.project.id}/details`)).quota,
     refetchInterval: 15_000,
   });
+  // Block storage may be absent from a catalog: then its meters are simply not shown.
+  const volume = useQuery({
+    queryKey: ['quota-volume', s.project.id],
+    queryFn: async () => (await get<{ quota_set: QuotaDetail }>('volume', `/os-quota-sets/${s.project.id}?usage=true`)).quota_set,
+    enabled: s.catalog.some((e) => e.type === 'block-storage' || e.type === 'volumev3'),
+    refetchInterval: 15_000,
+  });
   const c = compute.data;
+  const v = volume.data;
   const n = network.data;
   return (
     <section>
@@ -35,6 +43,8 @@ export function Overview() {
         {n?.security_group && <Meter label={t('overview.securityGroups')} used={n.security_group.used} limit={n.security_group.limit} />}
         {n?.network && <Meter label={t('overview.networks')} used={n.network.used} limit={n.network.limit} />}
         {n?.port && <Meter label={t('overview.ports')} used={n.port.used} limit={n.port.limit} />}
+        {v?.volumes && <Meter label={t('overview.volumes')} used={v.volumes.in_use} limit={v.volumes.limit} />}
+        {v?.gigabytes && <Meter label={t('overview.gigabytes')} used={v.gigabytes.in_use} limit={v.gigabytes.limit} unit=" GiB" />}
         {c?.key_pairs && <Meter label={t('overview.keypairs')} used={c.key_pairs.in_use} limit={c.key_pairs.limit} />}
       </div>
     </section>

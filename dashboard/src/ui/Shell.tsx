@@ -8,6 +8,7 @@ import { Instances } from '../pages/Instances';
 import { InstanceDetail } from '../pages/InstanceDetail';
 import { LaunchWizard } from '../pages/LaunchWizard';
 import { Images } from '../pages/Images';
+import { Volumes } from '../pages/Volumes';
 import { Networks } from '../pages/Networks';
 import { Topology } from '../pages/Topology';
 import { SecurityGroups } from '../pages/SecurityGroups';
@@ -16,7 +17,7 @@ import { ApiAccess } from '../pages/ApiAccess';
 import { AdminHypervisors, AdminInstances, AdminFlavors, AdminIdentity, AdminServices } from '../pages/Admin';
 
 const PROJECT_NAV: [string, MessageKey][] = [
-  ['/', 'nav.overview'], ['/instances', 'nav.instances'], ['/images', 'nav.images'], ['/networks', 'nav.networks'],
+  ['/', 'nav.overview'], ['/instances', 'nav.instances'], ['/images', 'nav.images'], ['/volumes', 'nav.volumes'], ['/networks', 'nav.networks'],
   ['/topology', 'nav.topology'], ['/security-groups', 'nav.securityGroups'], ['/keypairs', 'nav.keypairs'],
   ['/api-access', 'nav.apiAccess'],
 ];
@@ -96,6 +97,7 @@ export function Shell() {
           <Route path="/instances/:id">{(p) => <InstanceDetail id={p.id} />}</Route>
           <Route path="/launch" component={LaunchWizard} />
           <Route path="/images" component={Images} />
+          <Route path="/volumes" component={Volumes} />
           <Route path="/networks" component={Networks} />
           <Route path="/topology" component={Topology} />
           <Route path="/security-groups" component={SecurityGroups} />
