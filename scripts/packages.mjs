@@ -10,8 +10,9 @@
 export const PURPOSES = {
   // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
   // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
-  // iproute2 and nftables: the Linux bridge data plane (bridges, namespaces; security groups with `nft -f -`).
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables'] },
+  // iproute2, nftables, dnsmasq-base, iputils-arping: the Linux bridge data plane (bridges, taps, namespaces, NAT, DHCP,
+  // gratuitous ARP for floating IPs; security groups with `nft -f -`).
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables', 'dnsmasq-base', 'iputils-arping'] },
   // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
   bench: { extends: 'start', packages: ['iperf3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
@@ -49,6 +50,9 @@ export const COMMANDS = {
   nft: 'nftables',
   ping: 'iputils-ping',
   ip: 'iproute2',
+  bridge: 'iproute2',
+  dnsmasq: 'dnsmasq-base',
+  arping: 'iputils-arping',
 };
 
 /** Every package `purpose` needs, its `extends` chain included. Throws on an unknown purpose. */

@@ -6,7 +6,8 @@ import { IdentityService } from './services/identity/index.js';
 import { bootstrapIdentity, type BootstrapResult } from './services/identity/bootstrap.js';
 import { ImageService } from './services/image/index.js';
 import { NetworkService, networkOptions, bootstrapNetwork } from './services/network/index.js';
-import { createNetDriver } from './net/index.js';
+import { createHash } from 'node:crypto';
+import { createNetDriver, chooseDataPlane, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
 import { createHostDriver } from './services/compute/host-setup.js';
@@ -44,11 +45,19 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
     const image = new ImageService({ db: store.db, dataDir: config.dataDir, config: config.image });
     await image.recover();
-    const network = new NetworkService({ db: store.db, dialect: store.dialect, options: networkOptions(config.network), driver: createNetDriver(config.net.driver) });
+    const plane = chooseDataPlane(config.net.dataPlane, { isRoot: process.getuid?.() === 0 });
+    // Data-plane messages wait until the server's logger exists, then go straight to it.
+    const netLog: string[] = [];
+    let netSay = (m: string): void => { netLog.push(m); };
+    const driver = netDriverFor(config, plane, (m) => netSay(m));
+    const network = new NetworkService({
+      db: store.db, dialect: store.dialect, options: networkOptions(config.network), driver,
+      onDriverError: (e) => netSay(`data plane: ${e instanceof Error ? e.message : String(e)}`),
+    });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
     const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadata.secretFile, controllerUrl: loopbackUrl(config.server.listen) });
-    const hypervisor = createHostDriver(config, image, metadata);
+    const hypervisor = createHostDriver(config, image, metadata, plane.plane === 'linuxbridge' ? tapName : undefined);
     const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
@@ -69,6 +78,9 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver, options: { tokenTtlSec: config.console.tokenTtlSeconds } });
     const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
+    server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
+    for (const m of netLog.splice(0)) server.log.info(m);
+    netSay = (m) => server.log.info(m);
     if (config.image.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
     const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
     purge.unref();
@@ -88,4 +100,18 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await store.close();
     throw e;
   }
+}
+
+/**
+ * The network driver for the chosen data plane. Devices carry a tag from the data dir, so two clouds on one machine
+ * (tests) never remove each other's devices.
+ */
+function netDriverFor(config: GureumConfig, plane: DataPlaneChoice, log: (m: string) => void): NetDriver {
+  if (plane.plane !== 'linuxbridge') return createNetDriver(config.net.driver);
+  const n = config.net;
+  const tag = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8);
+  return createNetDriver('linuxbridge', {
+    stateDir: netStateDir(config.dataDir), tag,
+    physnets: n.physnets, hostOnlyPhysnets: n.hostOnlyPhysnets, hostGateway: n.hostGateway, vxlanLocalIp: n.vxlanLocalIp || null, log,
+  });
 }

@@ -96,7 +96,14 @@ export const VirtSection = section({
 }, 'Hypervisor drivers');
 
 export const NetSection = section({
-  driver: Type.Literal('noop', { description: 'Data-plane driver' }),
+  driver: Type.Literal('noop', { description: 'Data-plane driver when the data plane is `user` (the API model only)' }),
+  dataPlane: Type.Union([Type.Literal('auto'), Type.Literal('linuxbridge'), Type.Literal('user')],
+    { description: 'linuxbridge (bridges, taps, dnsmasq, router namespaces; root), user (QEMU user networking), auto' }),
+  physnets: Type.Record(Type.String(), Type.Object({ bridge: Type.Optional(Type.String()), interface: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    { description: 'physnet -> {bridge} (flat networks ride it) or {interface} (enslaved; VLANs are made on it)' }),
+  hostOnlyPhysnets: Type.Boolean({ description: 'Unmapped flat physnets get a host-only bridge on first use; false: their ports fail to bind' }),
+  hostGateway: Type.Boolean({ description: "A host-only flat network's subnet gateway lives on the host (devstack's br-ex)" }),
+  vxlanLocalIp: Type.String({ description: "This host's VXLAN endpoint ('' keeps tenant networks on this host)" }),
 }, 'The network data plane');
 
 export const DiskSection = section({
@@ -170,7 +177,7 @@ export const defaults: GureumConfig = {
     driver: 'auto', accel: 'auto', qemuBinary: 'qemu-system-x86_64', probeKernel: '',
     fake: { hosts: 1, hostName: 'gureum-compute', vcpus: 64, memoryMb: 131072, localGb: 2000 },
   },
-  net: { driver: 'noop' },
+  net: { driver: 'noop', dataPlane: 'auto', physnets: {}, hostOnlyPhysnets: true, hostGateway: true, vxlanLocalIp: '' },
   disk: { qemuImg: 'qemu-img' },
   imaging: { cacheDir: '' },
   volume: { format: 'qcow2', preallocation: 'off' },

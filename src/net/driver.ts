@@ -30,6 +30,16 @@ export interface NetState {
   security_groups: Record<string, unknown>[];
 }
 
+/** What a driver reports about a port it wired (or failed to): the port's status and binding fields follow it. */
+export interface PortStatusReport {
+  portId: string;
+  status: 'ACTIVE' | 'DOWN';
+  /** binding:vif_type: "bridge" when wired, "binding_failed" when it cannot be. */
+  vifType: string;
+  /** binding:vif_details; a failure carries its reason under `reason`. */
+  vifDetails: Record<string, unknown>;
+}
+
 /**
  * A data-plane driver. Implementations must be idempotent (an event may be delivered again after a crash) and
  * must converge on `resync` (called at start with the state from the database: create what is missing, remove
@@ -44,4 +54,10 @@ export interface NetDriver {
   resync(state: NetState): Promise<void>;
   /** Releases resources held by the driver process (not the data plane itself). */
   close(): Promise<void>;
+  /** True when the driver sets port status itself: bound ports start DOWN and go ACTIVE once wired. */
+  readonly reportsPortStatus?: boolean;
+  /** True when the driver serves DHCP from a network:dhcp port per network (the service creates that port). */
+  readonly wantsDhcpPorts?: boolean;
+  /** The service hands the driver the way to record a port's status; called once, before any event. */
+  onPortStatus?(report: (r: PortStatusReport) => Promise<void>): void;
 }

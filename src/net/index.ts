@@ -1,19 +1,26 @@
-import type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState } from './driver.js';
+import type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport } from './driver.js';
 import { NoopNetDriver } from './noop.js';
+import { LinuxBridgeDriver, type LinuxBridgeOptions } from './linuxbridge/index.js';
 
-export type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState };
-export { NoopNetDriver };
+export type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport };
+export { NoopNetDriver, LinuxBridgeDriver, type LinuxBridgeOptions };
+export { tapName, netStateDir, type PhysnetMapping } from './linuxbridge/index.js';
+export { chooseDataPlane, type DataPlaneChoice, type DataPlaneSetting } from './data-plane.js';
 
-/** Driver constructors by name; later drivers (linuxbridge, user) add a line. */
-const drivers: Record<string, () => NetDriver> = {
+/** Driver constructors by name; `linuxbridge` needs its options. */
+const drivers: Record<string, (opts?: LinuxBridgeOptions) => NetDriver> = {
   noop: () => new NoopNetDriver(),
+  linuxbridge: (opts) => {
+    if (!opts) throw new Error('the linuxbridge driver needs its options');
+    return new LinuxBridgeDriver(opts);
+  },
 };
 
 /** Builds the named data-plane driver. */
-export function createNetDriver(name: string): NetDriver {
+export function createNetDriver(name: string, opts?: LinuxBridgeOptions): NetDriver {
   const make = drivers[name];
   if (!make) throw new Error(`unknown network driver "${name}" (have: ${Object.keys(drivers).join(', ')})`);
-  return make();
+  return make(opts);
 }
 
 /**
@@ -31,6 +38,11 @@ export class NetDispatcher {
     const event: NetEvent = { kind, action, id: String(object.id), object, seq: ++this.seq };
     this.tail = this.tail.then(() => this.driver.apply(event)).catch((e) => this.onError(e, event));
     return this.tail;
+  }
+
+  /** Hands an error that happened beside an event (e.g. making a DHCP port) to the same error sink. */
+  report(e: unknown): void {
+    this.onError(e, { kind: 'network', action: 'updated', id: '*', object: {}, seq: 0 });
   }
 
   /** Waits until every queued event was handled. */

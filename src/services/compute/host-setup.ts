@@ -49,7 +49,8 @@ export interface GuestMetadataPort {
  * This host's hypervisor driver, as virt.driver says (`auto`: QEMU where it exists, else fake); null when this
  * process runs no compute agent (compute.runAgent false).
  */
-export function createHostDriver(config: GureumConfig, image: ImageService, metadata?: GuestMetadataPort): HypervisorDriver | null {
+/** `taps`: bridged networking (the data plane's tap of each port); absent: QEMU user networking. */
+export function createHostDriver(config: GureumConfig, image: ImageService, metadata?: GuestMetadataPort, taps?: (portId: string) => string): HypervisorDriver | null {
   if (!config.compute.runAgent) return null;
   const virt = config.virt;
   if (resolveHypervisor(virt.driver, virt.qemuBinary) === 'fake') {
@@ -64,6 +65,7 @@ export function createHostDriver(config: GureumConfig, image: ImageService, meta
     binary: virt.qemuBinary,
     images: () => imageSourceOf(image),
     probeKernel: () => probeKernel(virt.probeKernel, config.dataDir),
+    ...(taps ? { tapName: taps, configDriveWithTaps: true } : {}),
     ...(metadata ? {
       metadataCommand: (id: string) => metadata.proxyCommand(id),
       configDrive: (spec, dest) => metadata.writeConfigDrive(spec.instanceId, dest),

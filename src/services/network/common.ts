@@ -36,6 +36,8 @@ export interface NetworkDeps {
   dialect: Dialect;
   options: NetworkOptions;
   events: NetDispatcher;
+  /** The data plane reports port status (bound ports start DOWN and go ACTIVE once wired). */
+  driverSetsPortStatus?: boolean;
 }
 
 export type { Db };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
 import type { AuthContext } from '../auth-context.js';
-import { NetDispatcher, type NetDriver, type NetObjectKind, type NetAction } from '../../net/index.js';
+import { NetDispatcher, type NetDriver, type NetObjectKind, type NetAction, type PortStatusReport } from '../../net/index.js';
 import type { NetworkDeps, NetworkOptions, Obj } from './common.js';
 import { admin, nerr, projectOf } from './common.js';
 import { Tags } from './tags.js';
@@ -67,7 +67,9 @@ export class NetworkService {
   constructor(opts: { db: Kysely<Database>; dialect: Dialect; options: NetworkOptions; driver: NetDriver; onDriverError?: (e: unknown) => void }) {
     this.options = opts.options;
     this.events = new NetDispatcher(opts.driver, (e) => opts.onDriverError?.(e));
-    const d: NetworkDeps = { db: opts.db, dialect: opts.dialect, options: opts.options, events: this.events };
+    this.wantsDhcpPorts = opts.driver.wantsDhcpPorts === true;
+    const d: NetworkDeps = { db: opts.db, dialect: opts.dialect, options: opts.options, events: this.events, driverSetsPortStatus: opts.driver.reportsPortStatus === true };
+    opts.driver.onPortStatus?.((r) => this.recordPortStatus(r));
     this.tags = new Tags(d);
     this.quotas = new Quotas(d);
     this.networks = new Networks(d, this.tags, this.quotas);
@@ -82,6 +84,38 @@ export class NetworkService {
   }
 
   private readonly db: Kysely<Database>;
+  /** The data plane serves DHCP from a network:dhcp port per network, which this service creates (Neutron's DHCP agent does). */
+  private readonly wantsDhcpPorts: boolean;
+
+  /** What the data plane found when wiring a port: its status and binding fields follow. */
+  private async recordPortStatus(r: PortStatusReport): Promise<void> {
+    await this.db.updateTable('net_ports').set({ status: r.status, binding_vif_type: r.vifType, binding_vif_details: JSON.stringify(r.vifDetails) })
+      .where('id', '=', r.portId).execute();
+  }
+
+  /** Gives a network with DHCP-enabled subnets its network:dhcp port, holding an address on each of them. */
+  private async ensureDhcpPort(networkId: string): Promise<void> {
+    const subnets = (await this.db.selectFrom('net_subnets').select(['id', 'enable_dhcp', 'ip_version']).where('network_id', '=', networkId).execute())
+      .filter((s) => s.enable_dhcp && s.ip_version === 4);
+    if (!subnets.length) return;
+    const existing = (await this.ports.list(SYSTEM_CONTEXT, { networkId })).find((p) => p.device_owner === 'network:dhcp');
+    const net = await this.networks.find(networkId);
+    if (!net) return;
+    if (!existing) {
+      const port = await this.ports.create(SYSTEM_CONTEXT, {
+        network_id: networkId, device_owner: 'network:dhcp', device_id: `dhcp-${networkId}`, project_id: net.project_id, name: '',
+        fixed_ips: subnets.map((s) => ({ subnet_id: s.id })),
+      });
+      await this.events.publish('port', 'created', (await this.render('port', port.id)) ?? { id: port.id });
+      return;
+    }
+    const have = new Set((await this.ports.fixedIps(this.db, existing.id)).map((f) => f.subnet_id));
+    const missing = subnets.filter((s) => !have.has(s.id));
+    if (!missing.length) return;
+    const fixed = [...(await this.ports.fixedIps(this.db, existing.id)).map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })), ...missing.map((s) => ({ subnet_id: s.id }))];
+    await this.ports.update(SYSTEM_CONTEXT, existing.id, { fixed_ips: fixed });
+    await this.events.publish('port', 'updated', (await this.render('port', existing.id)) ?? { id: existing.id });
+  }
 
   /** The admin view of one object, as drivers receive it. */
   async render(kind: NetObjectKind, id: string): Promise<Obj | undefined> {
@@ -106,11 +140,17 @@ export class NetworkService {
   async publish(kind: NetObjectKind, action: NetAction, id: string, object?: Obj): Promise<void> {
     const obj = action === 'deleted' ? (object ?? { id }) : ((await this.render(kind, id)) ?? object ?? { id });
     await this.events.publish(kind, action, obj);
+    if (this.wantsDhcpPorts && action !== 'deleted' && (kind === 'subnet' || kind === 'network')) {
+      await this.ensureDhcpPort(kind === 'subnet' ? String(obj.network_id) : id).catch((e) => this.events.report(e));
+    }
   }
 
   /** Hands the whole state to the driver (at start, after a restart). */
   async resync(): Promise<void> {
     const s = SYSTEM_CONTEXT;
+    if (this.wantsDhcpPorts) {
+      for (const n of await this.db.selectFrom('net_subnets').select('network_id').distinct().execute()) await this.ensureDhcpPort(n.network_id);
+    }
     const routers = await this.routers.views(s, await this.routers.list(s));
     for (const r of routers) r.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, String(r.id)));
     await this.events.resync({

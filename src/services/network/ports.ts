@@ -223,7 +223,7 @@ export class Ports {
     const row: Port = {
       id, project_id: spec.project, name: spec.name ?? '', description: spec.description ?? '', created_at: t, updated_at: t,
       revision_number: 1, network_id: spec.network.id, mac_address: spec.mac ?? this.randomMac(),
-      admin_state_up: bool(spec.adminStateUp ?? true), status: host || owner.startsWith('network:') ? 'ACTIVE' : 'DOWN',
+      admin_state_up: bool(spec.adminStateUp ?? true), status: (host && !this.d.driverSetsPortStatus) || owner.startsWith('network:') ? 'ACTIVE' : 'DOWN',
       device_id: spec.deviceId ?? '', device_owner: owner, port_security_enabled: bool(portSecurity), binding_host_id: host,
       binding_vif_type: host ? 'bridge' : 'unbound', binding_vnic_type: spec.vnicType ?? 'normal',
       binding_profile: JSON.stringify(spec.bindingProfile ?? {}), binding_vif_details: JSON.stringify(host ? { port_filter: true, connectivity: 'l2' } : {}),
@@ -358,7 +358,8 @@ export class Ports {
         set.binding_host_id = parsed.bindingHostId;
         set.binding_vif_type = parsed.bindingHostId ? 'bridge' : 'unbound';
         set.binding_vif_details = JSON.stringify(parsed.bindingHostId ? { port_filter: true, connectivity: 'l2' } : {});
-        set.status = parsed.bindingHostId ? 'ACTIVE' : 'DOWN';
+        // With a real data plane the port goes ACTIVE when the driver has wired it, not when it is bound.
+        set.status = parsed.bindingHostId && !this.d.driverSetsPortStatus ? 'ACTIVE' : 'DOWN';
         bound = !!parsed.bindingHostId && parsed.bindingHostId !== p.binding_host_id;
       }
       if (parsed.mac !== undefined && parsed.mac !== p.mac_address) {

@@ -37,6 +37,14 @@ export interface QemuDriverOptions {
   consoleMaxBytes?: number;
   /** QEMU machine type (default pc). */
   machine?: string;
+  /**
+   * Bridged networking: the tap device (made and plugged by the data plane) of a port. Absent: QEMU user networking.
+   * With taps a guest holds its Neutron fixed IP and there is no SSH forward; metadata reaches it over its network
+   * when the data plane serves it, so a config drive is attached when `configDriveWithTaps` says so.
+   */
+  tapName?: (portId: string) => string;
+  /** Attach a config drive to every bridged guest (while the data plane serves no metadata on its networks). */
+  configDriveWithTaps?: boolean;
   /** Cut guests off from the host except for their forwards (default true). */
   restrictNetwork?: boolean;
   /** Seconds a soft reboot waits for the guest before resetting it (default 60). */
@@ -221,6 +229,8 @@ export class QemuDriver implements HypervisorDriver {
   // --- building
 
   private async nicsFor(spec: GuestSpec, sshPort: number | null): Promise<NicSpec[]> {
+    const tap = this.opts.tapName;
+    if (tap) return spec.nics.map((n, i) => ({ id: `net${i}`, mac: n.mac, backend: { kind: 'tap' as const, ifname: tap(n.portId) } }));
     const meta = this.opts.metadataCommand?.(spec.instanceId) ?? null;
     return spec.nics.map((n, i) => ({
       id: `net${i}`,
@@ -255,7 +265,7 @@ export class QemuDriver implements HypervisorDriver {
       await createBlank(p.swap, spec.swapMb! * 1024 * 1024);
       disks.push({ id: 'disk2', path: p.swap, format: 'qcow2' });
     }
-    if (spec.configDrive) {
+    if (spec.configDrive || (this.opts.tapName && this.opts.configDriveWithTaps && this.opts.configDrive)) {
       if (!this.opts.configDrive) throw new CloudError('BadRequest', 'Config drive is not available on this host.');
       await this.opts.configDrive(spec, p.configDrive);
       disks.push({ id: 'config', path: p.configDrive, format: 'raw', readOnly: true });
@@ -266,7 +276,7 @@ export class QemuDriver implements HypervisorDriver {
       const r = props.ramdisk_id ? await this.cache.get(props.ramdisk_id) : null;
       kernel = { path: k.path, ...(r ? { initrd: r.path } : {}), append: props.os_command_line || 'root=/dev/vda console=ttyS0' };
     }
-    const sshPort = spec.nics.length ? await freePort() : null;
+    const sshPort = spec.nics.length && !this.opts.tapName ? await freePort() : null;
     const launch: LaunchSpec = {
       binary: this.binary, name: spec.name, uuid: spec.instanceId, accel: (await this.accel()).accel, machine: this.opts.machine ?? 'pc',
       vcpus: spec.vcpus, memoryMb: spec.memoryMb, disks, nics: await this.nicsFor(spec, sshPort), ...(kernel ? { kernel } : {}),
@@ -275,7 +285,7 @@ export class QemuDriver implements HypervisorDriver {
     const guestAgent = ['yes', 'true', '1'].includes((props.hw_qemu_guest_agent ?? '').toLowerCase());
     if (guestAgent) launch.guestAgentSocket = p.qga;
     const key = base.path.slice(this.cache.dir.length + 1);
-    return { spec, launch, sshPort, guestAddress: spec.nics.length ? USER_NET.dhcpStart : null, baseKey: key, suspended: false, guestAgent };
+    return { spec, launch, sshPort, guestAddress: spec.nics.length && !this.opts.tapName ? USER_NET.dhcpStart : null, baseKey: key, suspended: false, guestAgent };
   }
 
   async spawn(host: string, spec: GuestSpec): Promise<void> {
@@ -586,8 +596,8 @@ export class QemuDriver implements HypervisorDriver {
     const m = await this.monitor(id);
     if (m) {
       const b = added.backend;
-      if (b.kind !== 'user') throw new Error('only user-mode NICs can be hot-plugged for now');
-      await m.netdevAdd({ type: 'user', id: added.id, net: b.net, host: b.host, dhcpstart: b.dhcpStart, restrict: b.restrict });
+      if (b.kind === 'tap') await m.netdevAdd({ type: 'tap', id: added.id, ifname: b.ifname, script: 'no', downscript: 'no' });
+      else await m.netdevAdd({ type: 'user', id: added.id, net: b.net, host: b.host, dhcpstart: b.dhcpStart, restrict: b.restrict });
       await m.deviceAdd({ driver: 'virtio-net-pci', netdev: added.id, id: `${added.id}-dev`, mac: added.mac });
     }
     await this.files.writeState(id, { ...st, spec, launch: { ...st.launch, nics: launchNics } });

@@ -1,0 +1,129 @@
+// Tiny guests on the Linux bridge data plane (root, QEMU/TCG): two guests on `private` take their fixed IPs by DHCP
+// and ping each other; an outside namespace the test attaches to `public` (holding the public gateway address) reaches
+// a guest by SSH on its floating IP; the guest is seen from outside as its floating IP (SNAT); a guest on a network
+// with no router cannot be reached; deleting the servers removes their taps, and the teardown leaves no bridge,
+// namespace or dnsmasq. Every name is unique to this run (ids, a random suffix); cleanup runs also on failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
+import { registerTinyImage } from '../../src/imaging/tiny/register.js';
+import { defaults } from '../../src/config.js';
+import { LinuxBridgeDriver, tapName } from '../../src/net/index.js';
+import { linuxBridgeMissing } from '../../src/net/data-plane.js';
+import { qemuAvailable } from '../../src/virt/index.js';
+import { createTestCloud } from '../helpers/cloud.js';
+import { isRoot, requireOrSkip } from '../helpers/requirements.js';
+import { V, consoleOf, killLeftovers, waitStatus } from './qemu-fixture.js';
+
+const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
+const N = '/network/v2.0';
+
+/** A command inside a namespace without blocking the event loop (the in-process cloud keeps serving). */
+function inNs(ns: string, cmd: string, args: string[], timeout = 60_000): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, pattern: RegExp, timeoutMs = 180_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  let out = '';
+  while (Date.now() < deadline) {
+    out = await consoleOf(c, id);
+    const m = pattern.exec(out);
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`console never matched ${pattern}:\n${out.slice(-3000)}`);
+}
+
+test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT, isolation, clean teardown', { timeout: 900_000 }, async (t) => {
+  if (!requireOrSkip(t, isRoot() && linuxBridgeMissing(true).length === 0, 'needs root, ip, bridge, nft, dnsmasq')) return;
+  if (!requireOrSkip(t, qemuAvailable(), 'needs qemu-system-x86_64')) return;
+  if (!requireOrSkip(t, existsSync('/usr/bin/ssh') && existsSync('/usr/bin/ssh-keygen'), 'needs openssh-client')) return;
+  const c = await createTestCloud({ config: { virt: { driver: 'qemu', accel: 'tcg' }, net: { ...defaults.net, dataPlane: 'linuxbridge', hostGateway: false } } });
+  const driver = c.controller.deps.network.events.driver as LinuxBridgeDriver;
+  const rnd = randomBytes(3).toString('hex');
+  const outNs = `gte-${rnd}`;
+  const work = mkdtempSync(join(tmpdir(), 'gureum-lb-e2e-'));
+  t.after(async () => {
+    killLeftovers(c.config.dataDir);
+    await driver.destroyAll().catch(() => {});
+    spawnSync('ip', ['netns', 'del', outNs]);
+    await c.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
+  if (reg.status === 'skipped') { requireOrSkip(t, false, `the tiny image cannot be built here: ${reg.reason}`); return; }
+  const keyFile = join(work, 'id_ed25519');
+  assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
+  const tok = { token: c.adminToken };
+  assert.equal((await c.request('POST', `${V}/os-keypairs`, { ...tok, body: { keypair: { name: 'k', public_key: readFileSync(`${keyFile}.pub`, 'utf8') } } })).status, 200);
+  const nets = (await c.request('GET', `${N}/networks`, tok)).json.networks as { id: string; name: string }[];
+  const priv = nets.find((n) => n.name === 'private')!;
+  const pub = nets.find((n) => n.name === 'public')!;
+
+  // A network with no router: its guest must stay unreachable from the others.
+  const lone = (await c.request('POST', `${N}/networks`, { ...tok, body: { network: { name: 'lone' } } })).json.network;
+  assert.equal((await c.request('POST', `${N}/subnets`, { ...tok, body: { subnet: { network_id: lone.id, cidr: '10.0.9.0/24', ip_version: 4 } } })).status, 201);
+
+  const boot = async (name: string, net: string): Promise<string> => {
+    const r = await c.request('POST', `${V}/servers`, { ...tok, body: { server: { name, imageRef: reg.imageId, flavorRef: '42', key_name: 'k', networks: [{ uuid: net }] } } });
+    assert.equal(r.status, 202, r.text);
+    return r.json.server.id as string;
+  };
+  const ids = [await boot('vm1', priv.id), await boot('vm2', priv.id), await boot('vm3', lone.id)];
+  const ipOf: string[] = [];
+  for (const [i, id] of ids.entries()) {
+    await waitStatus(c, id, 'ACTIVE', 180_000);
+    const m = await waitConsole(c, id, new RegExp(`${FINISHED_MARK}.*hostname=vm${i + 1} ip=(\\S+)`));
+    const ports = (await c.request('GET', `${N}/ports?device_id=${id}`, tok)).json.ports;
+    assert.equal(ports[0].status, 'ACTIVE', 'a wired port is ACTIVE');
+    assert.equal(ports[0]['binding:vif_type'], 'bridge');
+    const fixed = ports[0].fixed_ips[0].ip_address as string;
+    assert.equal(m[1]!.split('/')[0], fixed, `vm${i + 1} took its fixed IP by DHCP`);
+    ipOf.push(fixed);
+  }
+
+  // The outside world: a namespace on public's bridge holding the public subnet's gateway (the router's next hop).
+  const pubSub = (await c.request('GET', `${N}/subnets?network_id=${pub.id}`, tok)).json.subnets[0];
+  execFileSync('ip', ['netns', 'add', outNs]);
+  execFileSync('ip', ['link', 'add', `gte${rnd}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs]);
+  execFileSync('ip', ['link', 'set', `gte${rnd}`, 'master', `brq${pub.id.slice(0, 11)}`, 'up']);
+  execFileSync('ip', ['netns', 'exec', outNs, 'ip', 'addr', 'add', `${pubSub.gateway_ip}/24`, 'dev', 'eth0']);
+  execFileSync('ip', ['netns', 'exec', outNs, 'ip', 'link', 'set', 'eth0', 'up']);
+
+  const port1 = (await c.request('GET', `${N}/ports?device_id=${ids[0]}`, tok)).json.ports[0];
+  const fipRes = await c.request('POST', `${N}/floatingips`, { ...tok, body: { floatingip: { floating_network_id: pub.id, port_id: port1.id } } });
+  assert.equal(fipRes.status, 201, fipRes.text);
+  const fip = fipRes.json.floatingip.floating_ip_address as string;
+
+  const ssh = (cmd: string) => inNs(outNs, 'ssh', ['-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${fip}`, cmd]);
+  let who = await ssh('hostname');
+  for (let i = 0; i < 5 && who.status !== 0; i++) who = await ssh('hostname');
+  assert.equal(who.stdout.trim(), 'vm1', `SSH from outside to the floating IP: ${who.stderr}`);
+  assert.equal((await ssh(`ping -c 2 -W 2 ${ipOf[1]}`)).status, 0, 'vm1 pings vm2 on private');
+  assert.notEqual((await ssh(`ping -c 2 -W 2 ${ipOf[2]}`)).status, 0, 'the unrouted network stays isolated');
+
+  // SNAT: the guest reaches a listener outside and is seen as its floating IP.
+  const listener = spawn('ip', ['netns', 'exec', outNs, process.execPath, '-e',
+    `require('net').createServer((s)=>{s.end(s.remoteAddress+'\\n')}).listen(7777,'0.0.0.0',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => { listener.kill('SIGKILL'); });
+  await new Promise((r) => listener.stdout.once('data', r));
+  assert.equal((await ssh(`nc ${pubSub.gateway_ip} 7777 </dev/null`)).stdout.trim(), fip);
+
+  // Deleting the servers removes their taps.
+  for (const id of ids) assert.equal((await c.request('DELETE', `${V}/servers/${id}`, tok)).status, 204);
+  for (const id of ids) await waitStatus(c, id, 'DELETED', 120_000).catch(() => {});
+  await c.controller.deps.network.events.drain();
+  const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
+  assert.ok(!links.includes(tapName(port1.id)), 'the guest tap is gone');
+});
