@@ -37,6 +37,9 @@ export interface Controller {
 
 /** Opens the store, migrates, wires services, bootstraps first-start state and builds the HTTP server. */
 export async function createController(config: GureumConfig, opts: { adminPassword?: string } = {}): Promise<Controller> {
+  // Everything the cloud writes (images, disks, keys, console logs) and every child it spawns (qemu, qemu-img) makes
+  // files for the cloud's user only, whatever umask the process inherited.
+  process.umask(0o077);
   useQemuImg(config.disk.qemuImg);
   const store: Store = openStore(config.database.url, config.dataDir);
   try {

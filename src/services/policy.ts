@@ -6,9 +6,11 @@ import { forbidden } from '../errors.js';
 import { admin, anyOf, anyone, member, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
 import { computeRules } from './policy/compute.js';
 import { volumeRules } from './policy/volume.js';
+import { networkRules } from './policy/network.js';
 
 export type { PolicyTarget, Rule } from './policy/checks.js';
 export { projectMember, projectReader } from './policy/checks.js';
+export { networkRule, networkTagRule, type NetworkResource } from './policy/network.js';
 
 const identityRules = {
   'identity:admin': admin,
@@ -35,11 +37,6 @@ const imageRules = {
   'image:publicize': admin,
   'image:copy_image': admin,
   'image:metadef_admin': admin,
-} satisfies Record<string, Rule>;
-
-const networkRules = {
-  // writes need member (admin anywhere); ownership of each object is checked by services/network
-  'network:write': projectMember,
 } satisfies Record<string, Rule>;
 
 const sharedRules = {

@@ -2,6 +2,7 @@ import { Kysely, SqliteDialect, PostgresDialect, sql, type Transaction } from 'k
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { ensureDir } from '../util/fs.js';
+import { chmodSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Database } from './tables.js';
 
@@ -35,9 +36,12 @@ export function openStore(url: string, dataDir: string): Store {
   else throw new Error(`unsupported database URL "${url}" (want sqlite, sqlite:PATH or postgres://...)`);
   if (file !== ':memory:') {
     if (!isAbsolute(file)) file = join(dataDir, file);
-    ensureDir(dirname(file));
+    ensureDir(dirname(file), 0o700);
   }
   const sqlite = new BetterSqlite3(file);
+  // The database holds password hashes and secrets: owner only, whatever the umask (SQLite gives its -wal/-shm
+  // files the database file's mode).
+  if (file !== ':memory:') chmodSync(file, 0o600);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

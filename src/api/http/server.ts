@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { CloudError, isCloudError, badRequest } from '../../errors.js';
 import { renderError, type ErrorFormat } from './error-bodies.js';
 import type { ServiceApi } from './service-api.js';
+import { checkQueryKeys, parseJsonBody } from './json-body.js';
 import { enforceRoutePolicy, installRouteDeclarations, type RouteConfig } from './route-policy.js';
 import type { AppDeps } from '../../app-deps.js';
 import { uuid } from '../../util/ids.js';
@@ -104,12 +105,10 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   // JSON bodies: an empty body is "no body" (clients send Content-Type on DELETE), bad JSON is a clear 400.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(/^application\/([\w.+-]*\+)?json(;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(badRequest('Malformed request body: the body is not valid JSON.'), undefined);
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
     }
   });
 
@@ -131,6 +130,8 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   for (const svc of services) {
     await app.register(async (scope) => {
       installErrorHandling(scope, svc.errorFormat);
+      // Before any handler builds objects from the query string: prototype keys are a 400.
+      scope.addHook('onRequest', async (request) => checkQueryKeys(request.url));
       installAuth(scope, deps, svc);
       await svc.routes(scope, deps);
     }, { prefix: svc.prefix });

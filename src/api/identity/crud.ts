@@ -22,8 +22,12 @@ export interface Crud<T> {
   remove?: (auth: AuthContext, id: string) => Promise<void>;
 }
 
+/** Reference fields of Keystone bodies: strings (or null) of an id's length; anything else is a 400 at the edge. */
+const REFERENCES = Object.fromEntries(['domain_id', 'parent_id', 'default_project_id', 'service_id', 'region_id', 'parent_region_id']
+  .map((k) => [k, { type: ['string', 'null'], maxLength: 255 }]));
+
 const memberBody = (member: string) => ({
-  type: 'object', required: [member], properties: { [member]: { type: 'object' } },
+  type: 'object', required: [member], properties: { [member]: { type: 'object', properties: REFERENCES } },
 });
 
 /** The query string with repeated keys flattened to their last value (Keystone reads one value per filter). */

@@ -1,5 +1,6 @@
 import type { ServiceApi } from '../http/service-api.js';
-import { badRequest, notFound } from '../../errors.js';
+import { parseJsonBody } from '../http/json-body.js';
+import { notFound } from '../../errors.js';
 import { imageRoutes } from './image-routes.js';
 import { dataRoutes } from './data-routes.js';
 import { metadefRoutes } from './metadef-routes.js';
@@ -32,9 +33,9 @@ export const imageApi: ServiceApi = {
     // JSON-patch bodies (PATCH /v2/images/{id}) are JSON under their own media types.
     app.addContentTypeParser([PATCH_V21, PATCH_V20], { parseAs: 'string' }, (_req, text, done) => {
       try {
-        done(null, JSON.parse(text as string));
-      } catch {
-        done(badRequest('Malformed request body: the body is not valid JSON.'), undefined);
+        done(null, parseJsonBody(text as string));
+      } catch (e) {
+        done(e as Error, undefined);
       }
     });
 

@@ -7,8 +7,11 @@ import { badRequest, notFound } from '../../errors.js';
 import { registerResource, writer } from './resource.js';
 import { single, queryOf, applyQuery } from './query.js';
 import { extensions } from './extensions.js';
+import { op } from '../http/route-policy.js';
 
 type Obj = Record<string, unknown>;
+
+const memberBody = (member: string) => ({ type: 'object', required: [member], properties: { [member]: { type: 'object' } } });
 
 const body = (b: unknown, key: string): Obj => {
   const o = (b as Obj | undefined)?.[key];
@@ -130,8 +133,9 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   const auth = (req: Parameters<typeof ctxOf>[0]) => ctxOf(req).auth;
   const rid = (req: { params: unknown }) => (req.params as { id: string }).id;
 
-  for (const [op, add] of [['add_router_interface', true], ['remove_router_interface', false]] as const) {
-    app.put(`/v2.0/routers/:id/${op}`, async (req) => {
+  const objectBody = { type: 'object' };
+  for (const [action, add] of [['add_router_interface', true], ['remove_router_interface', false]] as const) {
+    app.put(`/v2.0/routers/:id/${action}`, op(`network:${action}`, { schema: { body: objectBody } }), async (req) => {
       const a = auth(req);
       writer(a);
       const b = (req.body ?? {}) as Obj;
@@ -143,8 +147,8 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
       return info;
     });
   }
-  for (const [op, add] of [['add_extraroutes', true], ['remove_extraroutes', false]] as const) {
-    app.put(`/v2.0/routers/:id/${op}`, async (req) => {
+  for (const [action, add] of [['add_extraroutes', true], ['remove_extraroutes', false]] as const) {
+    app.put(`/v2.0/routers/:id/${action}`, op(`network:${action}`, { schema: { body: memberBody('router') } }), async (req) => {
       const a = auth(req);
       writer(a);
       const r = await net.routers.changeRoutes(a, rid(req), body(req.body, 'router').routes, add);
@@ -155,11 +159,11 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
 
   // Port forwardings of a floating IP.
   const pf = '/v2.0/floatingips/:id/port_forwardings';
-  app.get(pf, async (req) => {
+  app.get(pf, op('network:get_floatingip_port_forwarding'), async (req) => {
     const items = (await net.floatingIps.listForwardings(auth(req), rid(req))).map((p) => net.floatingIps.pfView(p));
     return { port_forwardings: applyQuery(items, queryOf(req.query), { path: '', collection: 'port_forwardings', baseUrl }).items };
   });
-  app.post(pf, async (req, reply) => {
+  app.post(pf, op('network:create_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }), async (req, reply) => {
     const a = auth(req);
     writer(a);
     const p = await net.floatingIps.createForwarding(a, rid(req), body(req.body, 'port_forwarding'));
@@ -167,17 +171,17 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
     reply.code(201);
     return { port_forwarding: net.floatingIps.pfView(p) };
   });
-  app.get(`${pf}/:pf`, async (req) => ({
+  app.get(`${pf}/:pf`, op('network:get_floatingip_port_forwarding'), async (req) => ({
     port_forwarding: net.floatingIps.pfView(await net.floatingIps.getForwarding(auth(req), rid(req), (req.params as { pf: string }).pf)),
   }));
-  app.put(`${pf}/:pf`, async (req) => {
+  app.put(`${pf}/:pf`, op('network:update_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }), async (req) => {
     const a = auth(req);
     writer(a);
     const p = await net.floatingIps.updateForwarding(a, rid(req), (req.params as { pf: string }).pf, body(req.body, 'port_forwarding'));
     await net.publish('floatingip', 'updated', rid(req));
     return { port_forwarding: net.floatingIps.pfView(p) };
   });
-  app.delete(`${pf}/:pf`, async (req, reply) => {
+  app.delete(`${pf}/:pf`, op('network:delete_floatingip_port_forwarding'), async (req, reply) => {
     const a = auth(req);
     writer(a);
     await net.floatingIps.deleteForwarding(a, rid(req), (req.params as { pf: string }).pf);
@@ -185,31 +189,32 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
     reply.code(204).send();
   });
 
-  // Quotas.
-  app.get('/v2.0/quotas', async (req) => ({ quotas: await net.quotas.list(auth(req)) }));
-  app.get('/v2.0/quotas/:id', async (req) => ({ quota: await net.quotas.show(auth(req), rid(req)) }));
-  app.get('/v2.0/quotas/:id/default', async (req) => { auth(req); return { quota: net.quotas.defaults() }; });
+  // Quotas: the project named in the URL is the target.
+  const projectParam = (req: { params: unknown }) => ({ project_id: rid(req) });
+  app.get('/v2.0/quotas', op('network:get_quotas'), async (req) => ({ quotas: await net.quotas.list(auth(req)) }));
+  app.get('/v2.0/quotas/:id', op('network:get_quota', { target: projectParam }), async (req) => ({ quota: await net.quotas.show(auth(req), rid(req)) }));
+  app.get('/v2.0/quotas/:id/default', op('network:get_quota_default'), async (req) => { auth(req); return { quota: net.quotas.defaults() }; });
   for (const path of ['/v2.0/quotas/:id/details', '/v2.0/quotas/:id/details.json']) {
-    app.get(path, async (req) => ({ quota: await net.quotas.details(auth(req), rid(req)) }));
+    app.get(path, op('network:get_quota', { target: projectParam }), async (req) => ({ quota: await net.quotas.details(auth(req), rid(req)) }));
   }
-  app.put('/v2.0/quotas/:id', async (req) => ({ quota: await net.quotas.update(auth(req), rid(req), body(req.body, 'quota')) }));
-  app.delete('/v2.0/quotas/:id', async (req, reply) => {
+  app.put('/v2.0/quotas/:id', op('network:update_quota', { schema: { body: memberBody('quota') } }), async (req) => ({ quota: await net.quotas.update(auth(req), rid(req), body(req.body, 'quota')) }));
+  app.delete('/v2.0/quotas/:id', op('network:delete_quota'), async (req, reply) => {
     await net.quotas.reset(auth(req), rid(req));
     reply.code(204).send();
   });
 
   // IP availability, availability zones, floating IP pools.
-  app.get('/v2.0/network-ip-availabilities', async (req) => {
+  app.get('/v2.0/network-ip-availabilities', op('network:get_network_ip_availability'), async (req) => {
     const items = await net.ipAvailability(auth(req));
     return { network_ip_availabilities: applyQuery(items, queryOf(req.query), { path: '', collection: '', baseUrl }).items };
   });
-  app.get('/v2.0/network-ip-availabilities/:id', async (req) => ({ network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0] }));
+  app.get('/v2.0/network-ip-availabilities/:id', op('network:get_network_ip_availability'), async (req) => ({ network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0] }));
   // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
-  app.get('/v2.0/agents', async (req) => { auth(req); return { agents: [] }; });
-  app.get('/v2.0/availability_zones', async (req) => ({
+  app.get('/v2.0/agents', op('network:get_agent'), async (req) => { auth(req); return { agents: [] }; });
+  app.get('/v2.0/availability_zones', op('network:get_availability_zone'), async (req) => ({
     availability_zones: applyQuery(net.availabilityZones(), queryOf(req.query), { path: '', collection: '', baseUrl }).items,
   }));
-  app.get('/v2.0/floatingip_pools', async (req) => {
+  app.get('/v2.0/floatingip_pools', op('network:get_floatingip_pool'), async (req) => {
     const a = auth(req);
     const nets = (await net.networks.list(a)).filter((n) => n.router_external);
     const pools: Obj[] = [];
@@ -240,8 +245,8 @@ export const networkApi: ServiceApi = {
       resources: ['subnet', 'network', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'subnetpool', 'quota']
         .map((r) => ({ name: r, collection: r === 'quota' ? 'quotas' : `${r.replaceAll('_', '-')}s`, links: [{ href: `${v2}${r.replaceAll('_', '-')}s`, rel: 'self' }] })),
     }));
-    app.get('/v2.0/extensions', async () => ({ extensions }));
-    app.get('/v2.0/extensions/:alias', async (req) => {
+    app.get('/v2.0/extensions', op('network:get_extension'), async () => ({ extensions }));
+    app.get('/v2.0/extensions/:alias', op('network:get_extension'), async (req) => {
       const alias = (req.params as { alias: string }).alias;
       const ext = extensions.find((e) => e.alias === alias);
       if (!ext) throw notFound(`Extension with alias ${alias} does not exist`, { code: 'ExtensionNotFound' });

@@ -4,7 +4,8 @@ import type { AuthContext } from '../../services/auth-context.js';
 import type { NetworkService } from '../../services/network/index.js';
 import type { NetObjectKind } from '../../net/index.js';
 import { ctxOf } from '../http/service-api.js';
-import { enforce } from '../../services/policy.js';
+import { enforce, networkRule, networkTagRule, type NetworkResource } from '../../services/policy.js';
+import { op } from '../http/route-policy.js';
 import { badRequest, notFound } from '../../errors.js';
 import { applyQuery, pick, queryOf, type Query } from './query.js';
 
@@ -14,8 +15,8 @@ type Obj = Record<string, unknown>;
 export interface ResourceSpec<T extends { id: string }> {
   /** URL collection, e.g. "security-groups". */
   path: string;
-  /** Body key of one item, e.g. "security_group". */
-  member: string;
+  /** Body key of one item, e.g. "security_group" (also names its policy rules). */
+  member: NetworkResource;
   /** Body key of a list, e.g. "security_groups". */
   collection: string;
   /** Data-plane object kind, when the driver cares. */
@@ -47,11 +48,21 @@ function bodyMember(body: unknown, member: string): Obj {
   return v as Obj;
 }
 
+const memberSchema = (member: string) => ({ type: 'object', required: [member], properties: { [member]: { type: 'object' } } });
+/** One item, or a bulk list under the collection key. */
+const createSchema = (member: string, collection: string) => ({
+  type: 'object',
+  properties: { [member]: { type: 'object' }, [collection]: { type: 'array', items: { type: 'object' } } },
+  anyOf: [{ required: [member] }, { required: [collection] }],
+});
+const tagsSchema = { type: 'object', required: ['tags'], properties: { tags: { type: 'array', items: { type: 'string', maxLength: 255 } } } };
+
 export function registerResource<T extends { id: string }>(app: FastifyInstance, net: NetworkService, baseUrl: string, spec: ResourceSpec<T>): void {
   const base = `/v2.0/${spec.path}`;
   const one = async (a: AuthContext, row: T) => (await spec.views(a, [row]))[0]!;
+  const rule = (verb: 'get' | 'create' | 'update' | 'delete') => networkRule(verb, spec.member);
 
-  app.get(base, async (req) => {
+  app.get(base, op(rule('get')), async (req) => {
     const a = authOf(req);
     const q = queryOf(req.query);
     const rows = await spec.list(a, q);
@@ -61,7 +72,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
     return out;
   });
 
-  app.get(`${base}/:id`, async (req) => {
+  app.get(`${base}/:id`, op(rule('get')), async (req) => {
     const a = authOf(req);
     const v = await one(a, await spec.get(a, (req.params as { id: string }).id));
     const fields = queryOf(req.query).fields?.flatMap((f) => f.split(',')).filter(Boolean);
@@ -70,7 +81,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
 
   if (spec.create) {
     const create = spec.create;
-    app.post(base, async (req, reply) => {
+    app.post(base, op(rule('create'), { schema: { body: createSchema(spec.member, spec.collection) } }), async (req, reply) => {
       const a = authOf(req);
       writer(a);
       const body = req.body as Obj | undefined;
@@ -99,7 +110,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
 
   if (spec.update) {
     const update = spec.update;
-    app.put(`${base}/:id`, async (req) => {
+    app.put(`${base}/:id`, op(rule('update'), { schema: { body: memberSchema(spec.member) } }), async (req) => {
       const a = authOf(req);
       writer(a);
       const id = (req.params as { id: string }).id;
@@ -114,7 +125,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
 
   if (spec.remove) {
     const remove = spec.remove;
-    app.delete(`${base}/:id`, async (req, reply) => {
+    app.delete(`${base}/:id`, op(rule('delete')), async (req, reply) => {
       const a = authOf(req);
       writer(a);
       const id = (req.params as { id: string }).id;
@@ -128,47 +139,50 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
   if (spec.tagType) {
     const type = spec.tagType;
     const tagsOf = `${base}/:id/tags`;
+    const tagRule = (verb: 'get' | 'create' | 'update' | 'delete') => networkTagRule(verb, spec.member);
     const visible = async (req: FastifyRequest) => {
       const a = authOf(req);
       const row = await spec.get(a, (req.params as { id: string }).id);
       return { a, row };
     };
+    /** Tag writes need the member role in the tagged object's own project (a shared network is visible, not ours). */
+    const owned = async (req: FastifyRequest, verb: 'create' | 'update' | 'delete') => {
+      const { a, row } = await visible(req);
+      enforce(a, tagRule(verb), { project_id: (row as { project_id?: string | null }).project_id ?? null });
+      return { a, row };
+    };
     const touched = async (id: string) => spec.after?.('updated', id);
-    app.get(tagsOf, async (req) => {
+    app.get(tagsOf, op(tagRule('get')), async (req) => {
       const { row } = await visible(req);
       return { tags: await net.tags.of(row.id) };
     });
-    app.get(`${tagsOf}/:tag`, async (req, reply) => {
+    app.get(`${tagsOf}/:tag`, op(tagRule('get')), async (req, reply) => {
       const { row } = await visible(req);
       const tag = (req.params as { tag: string }).tag;
       if (!(await net.tags.of(row.id)).includes(tag)) throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
       reply.code(204).send();
     });
-    app.put(tagsOf, async (req) => {
-      const { a, row } = await visible(req);
-      writer(a);
+    app.put(tagsOf, op(tagRule('update'), { schema: { body: tagsSchema } }), async (req) => {
+      const { row } = await owned(req, 'update');
       const body = req.body as Obj | undefined;
       if (!body || !Array.isArray(body.tags)) throw badRequest('Invalid body: expected {"tags": [...]}.');
       const tags = await net.tags.replace(type, row.id, body.tags);
       await touched(row.id);
       return { tags };
     });
-    app.put(`${tagsOf}/:tag`, async (req, reply) => {
-      const { a, row } = await visible(req);
-      writer(a);
+    app.put(`${tagsOf}/:tag`, op(tagRule('create'), { body: 'none' }), async (req, reply) => {
+      const { row } = await owned(req, 'create');
       await net.tags.add(type, row.id, (req.params as { tag: string }).tag);
       await touched(row.id);
       reply.code(201).send();
     });
-    app.delete(tagsOf, async (req, reply) => {
-      const { a, row } = await visible(req);
-      writer(a);
+    app.delete(tagsOf, op(tagRule('delete')), async (req, reply) => {
+      const { row } = await owned(req, 'delete');
       await net.tags.removeAll(row.id);
       reply.code(204).send();
     });
-    app.delete(`${tagsOf}/:tag`, async (req, reply) => {
-      const { a, row } = await visible(req);
-      writer(a);
+    app.delete(`${tagsOf}/:tag`, op(tagRule('delete')), async (req, reply) => {
+      const { row } = await owned(req, 'delete');
       const tag = (req.params as { tag: string }).tag;
       if (!(await net.tags.remove(row.id, tag))) throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
       reply.code(204).send();

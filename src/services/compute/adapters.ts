@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import { badRequest, conflict, isCloudError } from '../../errors.js';
+import { badRequest, conflict, forbidden, isCloudError } from '../../errors.js';
 import type { AuthContext } from '../auth-context.js';
+import { isAdmin } from '../auth-context.js';
 import type { ImageService } from '../image/index.js';
 import type { NetworkService } from '../network/index.js';
 import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
@@ -95,6 +96,11 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
       if (r.kind === 'network') {
         const n = await this.net.networks.get(ctx, r.networkId).catch(() => null);
         if (!n) throw badRequest(`Network ${r.networkId} could not be found.`, { code: 'NetworkNotFound' });
+        // Nova's _check_external_network_attach: an external network is visible to all, but only an admin (or the
+        // owner, or a shared one) may plug an instance into it; refused here, before anything is queued.
+        if (n.router_external && !n.shared && !isAdmin(ctx) && n.project_id !== ctx.projectId) {
+          throw forbidden(`It is not allowed to create an interface on external network ${r.networkId}`, { code: 'ExternalNetworkAttachForbidden' });
+        }
       } else {
         const p = await this.net.ports.get(ctx, r.portId).catch(() => null);
         if (!p) throw badRequest(`Port id ${r.portId} could not be found.`, { code: 'PortNotFound' });
