@@ -20,7 +20,7 @@ import { metadataApi } from './api/metadata/index.js';
 import { ConsoleService } from './services/console/index.js';
 import { consoleApi } from './api/console/index.js';
 import { bootstrapTinyImage } from './imaging/tiny/index.js';
-import { VolumeService, ImageServicePort } from './services/volume/index.js';
+import { VolumeService, ImageServicePort, VolumeComputePort } from './services/volume/index.js';
 import { FileVolumeBackend } from './storage/file/file-backend.js';
 import { hostname } from 'node:os';
 import { dataPaths } from './util/paths.js';
@@ -64,13 +64,6 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
-    await compute.start();
-    for (const api of serviceApis) {
-      if (api.catalog === false) continue;
-      const url = `${config.server.publicUrl}${api.endpointPath}`;
-      await identity.catalog.ensureManaged(api.type, api.name, url, config.server.region);
-      for (const also of api.alsoInCatalogAs ?? []) await identity.catalog.ensureManaged(also.type, also.name, url, config.server.region);
-    }
     const paths = dataPaths(config.dataDir);
     const volume = new VolumeService({
       db: store.db, hostName: hostname(),
@@ -78,6 +71,17 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       images: new ImageServicePort(image, paths.imageCache),
     });
     await volume.start();
+    compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes));
+    volume.volumes.growAttached = (instanceId, volumeId, bytes) => compute.extendAttachedVolume(instanceId, volumeId, bytes);
+    await compute.start();
+    // Attaches and detaches a crash interrupted are settled by what the hypervisor actually has.
+    await volume.attachments.reconcile((instanceId, volumeId) => compute.volumeAttachedOnHost(instanceId, volumeId));
+    for (const api of serviceApis) {
+      if (api.catalog === false) continue;
+      const url = `${config.server.publicUrl}${api.endpointPath}`;
+      await identity.catalog.ensureManaged(api.type, api.name, url, config.server.region);
+      for (const also of api.alsoInCatalogAs ?? []) await identity.catalog.ensureManaged(also.type, also.name, url, config.server.region);
+    }
     const consoles = new ConsoleService({ db: store.db, driver: () => compute.driver, options: { tokenTtlSec: config.console.tokenTtlSeconds } });
     const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);

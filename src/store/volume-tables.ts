@@ -85,6 +85,12 @@ export interface VolumeAttachmentRow {
   attached_at: string | null;
   created_at: string;
   updated_at: string | null;
+  /** Nova's device tag (2.49+). */
+  tag: string | null;
+  /** Delete the volume when the server is deleted (boot from volume). */
+  delete_on_termination: number;
+  /** The server boots from this volume when 0. */
+  boot_index: number | null;
 }
 
 /** Cinder's user messages: what went wrong in an asynchronous operation, for the project to read. */

@@ -44,6 +44,27 @@ export interface GuestSpec {
   swapMb?: number;
   /** Seconds a running guest gets to shut down cleanly (ACPI) before it is powered off; absent: 60. */
   shutdownTimeoutSec?: number;
+  /** Block-storage volumes to attach at boot, in device order. */
+  volumes?: VolumeDisk[];
+}
+
+/** A block-storage volume as a hypervisor opens it: a file on this host (the volume backend's connection). */
+export interface VolumeDisk {
+  volumeId: string;
+  path: string;
+  /** qcow2 or raw (never probed). */
+  format: string;
+  /** The device name reported to the API (/dev/vdb); the guest names disks itself. */
+  device: string;
+  readOnly?: boolean;
+}
+
+/** The guest did not release a volume in time (detach); the volume stays attached. */
+export class VolumeDetachTimeout extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VolumeDetachTimeout';
+  }
 }
 
 /** A captured disk in a file the driver owns: valid only while the `snapshot` callback runs. */
@@ -101,6 +122,14 @@ export interface HypervisorDriver {
   consoleOutput(host: string, instanceId: string): Promise<string>;
   attachInterface(host: string, instanceId: string, nic: GuestSpec['nics'][number]): Promise<void>;
   detachInterface(host: string, instanceId: string, portId: string): Promise<void>;
+  /** Hot-plugs a volume (or records it for the next start when the guest is not running). */
+  attachVolume(host: string, instanceId: string, disk: VolumeDisk): Promise<void>;
+  /** Hot-unplugs a volume, waiting up to timeoutMs for the guest to let go; throws VolumeDetachTimeout otherwise. */
+  detachVolume(host: string, instanceId: string, volumeId: string, timeoutMs: number): Promise<void>;
+  /** Grows an attached volume to `bytes` through the running guest's hypervisor; false when no guest runs (grow the file then). */
+  extendVolume(host: string, instanceId: string, volumeId: string, bytes: number): Promise<boolean>;
+  /** Volumes the driver has attached to a guest (restart reconciliation); [] when none or unknown. */
+  attachedVolumes(host: string, instanceId: string): Promise<VolumeDisk[]>;
   /** Guests present on a host, for reconciliation after a restart. */
   listInstances(host: string): Promise<string[]>;
   /** Remote console protocols this driver serves ("vnc"); empty when it has none (the fake). */

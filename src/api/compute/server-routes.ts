@@ -108,7 +108,8 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const inst = await s.get(a, id);
     let ports = extras(inst).ports;
     if (ports.length) ports = await compute.network.listPorts(inst.id).catch(() => ports);
-    return v.server(inst, mv(req), a, { ports, hostStatus: await hostStatus(inst.host), groups: true });
+    const volumes = (await compute.volume?.ofInstance(inst.id)) ?? [];
+    return v.server(inst, mv(req), a, { ports, hostStatus: await hostStatus(inst.host), groups: true, volumes });
   };
   const hostStatus = async (host: string | null): Promise<string> => {
     if (!host) return '';
@@ -245,7 +246,11 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const ver = mv(req);
     const statuses = new Map<string, string>();
     if (isAdmin(a) && ver.atLeast('2.16')) for (const h of new Set(rows.map((r) => r.host).filter((x): x is string => !!x))) statuses.set(h, await hostStatus(h));
-    return { servers: rows.map((r) => v.server(r, ver, a, { hostStatus: r.host ? statuses.get(r.host) ?? 'UP' : '' })), ...nextLinks(req, 'servers/detail', rows, q) };
+    const volumes = (await compute.volume?.ofInstances(rows.map((r) => r.id))) ?? new Map();
+    return {
+      servers: rows.map((r) => v.server(r, ver, a, { hostStatus: r.host ? statuses.get(r.host) ?? 'UP' : '', volumes: volumes.get(r.id) ?? [] })),
+      ...nextLinks(req, 'servers/detail', rows, q),
+    };
   });
   app.get('/servers/:id', op('compute:servers:show'), async (req) => ({ server: await show(req, (req.params as { id: string }).id) }));
   app.put('/servers/:id', op('compute:servers:update'), async (req) => {

@@ -60,7 +60,7 @@ export class ComputeViews {
   }
 
   /** The full server body at microversion `v` for caller `ctx`. */
-  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string; minimal?: boolean; groups?: boolean } = {}) {
+  server(r: InstanceRow, v: ApiVersion, ctx: AuthContext, opts: { ports?: ComputePort[]; hostStatus?: string; minimal?: boolean; groups?: boolean; volumes?: { volumeId: string; deleteOnTermination: boolean }[] } = {}) {
     const x = extras(r);
     const admin = isAdmin(ctx);
     const status = statusOf(r.vm_state, r.task_state);
@@ -83,7 +83,7 @@ export class ComputeViews {
       'OS-EXT-AZ:availability_zone': r.availability_zone ?? '',
       'OS-EXT-STS:task_state': r.task_state, 'OS-EXT-STS:vm_state': r.vm_state, 'OS-EXT-STS:power_state': r.power_state,
       config_drive: r.config_drive ? 'True' : '',
-      'os-extended-volumes:volumes_attached': [],
+      'os-extended-volumes:volumes_attached': (opts.volumes ?? []).map((a) => ({ id: a.volumeId, ...(v.atLeast('2.3') ? { delete_on_termination: a.deleteOnTermination } : {}) })),
     };
     if (PROGRESS_STATUSES.has(status)) out.progress = r.progress;
     if ((status === 'ERROR' || status === 'DELETED') && x.fault) {

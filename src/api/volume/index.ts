@@ -1,8 +1,7 @@
 import type { ServiceApi } from '../http/service-api.js';
-import { badRequest } from '../../errors.js';
 import { installVolumeMicroversions, MAX_VOLUME_VERSION, MIN_VOLUME_VERSION } from './microversion.js';
 import { VolumeViews } from './views.js';
-import { volumeRoutes, type VolumeServerActions } from './volume-routes.js';
+import { volumeRoutes } from './volume-routes.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { typeRoutes } from './type-routes.js';
 import { miscRoutes } from './misc-routes.js';
@@ -14,16 +13,6 @@ function v3Doc(root: string) {
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
   };
 }
-
-/** Actions that need a server until the compute integration answers them: Cinder's 400 for what is not offered. */
-const notYet: VolumeServerActions = {
-  async extendAttached() {
-    throw badRequest('Invalid volume: extending an attached volume is not offered by this cloud yet.');
-  },
-  async other(_c, name) {
-    throw badRequest(`There is no such action: ${name}`);
-  },
-};
 
 /** Cinder v3 (microversions 3.0-3.64) at /volume; the catalog endpoint carries the project id, as Cinder's does. */
 export const volumeApi: ServiceApi = {
@@ -43,7 +32,7 @@ export const volumeApi: ServiceApi = {
     await app.register(async (v3) => {
       installVolumeMicroversions(v3);
       const svc = deps.volume;
-      volumeRoutes(v3, svc, views, notYet);
+      volumeRoutes(v3, svc, views);
       snapshotRoutes(v3, svc, views);
       typeRoutes(v3, svc, views);
       miscRoutes(v3, svc, views, startedAt);

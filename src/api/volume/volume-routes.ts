@@ -6,6 +6,7 @@ import { isAdmin } from '../../services/auth-context.js';
 import { allowed } from '../../services/policy.js';
 import { parseListOptions, VOLUME_SORT_KEYS, type VolumeService, type VolumeListFilters } from '../../services/volume/index.js';
 import { accepted, route, type VolumeCall } from './route.js';
+import { attachAction } from './attach-actions.js';
 import type { VolumeViews } from './views.js';
 import {
   ActionBody, BootableBody, boolOf, ExtendBody, ImageMetaBody, MetadataBody, MetaItemBody, ReadonlyBody, ResetStatusBody, RetypeBody,
@@ -52,7 +53,7 @@ function arg<T extends import('@sinclair/typebox').TSchema>(schema: T, value: un
 
 const sizeOf = (v: number | string) => Number(v);
 
-export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: VolumeViews, actions: VolumeServerActions): void {
+export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: VolumeViews): void {
   const vols = svc.volumes;
 
   const listing = (detail: boolean) => async ({ auth, project, version, query }: VolumeCall<unknown, Q>) => {
@@ -171,13 +172,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
       switch (name) {
         case 'os-extend': {
           const b = arg(ExtendBody, value, name);
-          const v = await vols.get(auth, id);
-          if (v.status === 'in-use') {
-            if (!c.version.atLeast('3.42')) throw badRequest(`Invalid volume: Volume status must be 'available' to extend, but it is in-use.`);
-            await vols.extend(auth, id, sizeOf(b.new_size), (vol, bytes) => actions.extendAttached(vol.id, bytes));
-          } else {
-            await vols.extend(auth, id, sizeOf(b.new_size));
-          }
+          await vols.extend(auth, id, sizeOf(b.new_size), c.version.atLeast('3.42'));
           return accepted();
         }
         case 'os-set_bootable': {
@@ -220,16 +215,12 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
         }
         case 'os-show_image_metadata':
           return { metadata: (await vols.get(auth, id)).imageMetadata };
-        default:
-          return actions.other(c, name, value);
+        default: {
+          const out = await attachAction(svc, auth, id, name, value);
+          if (out === undefined) throw badRequest(`There is no such action: ${name}`);
+          return out;
+        }
       }
     },
   });
-}
-
-/** Actions that involve a server or another service; the composition supplies them. */
-export interface VolumeServerActions {
-  extendAttached(volumeId: string, bytes: number): Promise<void>;
-  /** Any other action (attach, detach, upload to image, ...); unknown ones answer 400. */
-  other(c: VolumeCall<Record<string, unknown>, Record<string, unknown>>, name: string, value: unknown): Promise<unknown>;
 }

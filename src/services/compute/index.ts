@@ -14,7 +14,8 @@ import { InstanceActionLog } from './instance-actions.js';
 import { KeypairService } from './keypairs.js';
 import { ComputeManager } from './manager.js';
 import type { ComputeOptions } from './options.js';
-import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort } from './ports.js';
+import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort, type ComputeVolumePort } from './ports.js';
+import { ServerVolumes } from './volumes.js';
 import { QuotaService } from './quotas.js';
 import { HostReconciler } from './reconcile.js';
 import { Scheduler } from './scheduler.js';
@@ -24,7 +25,7 @@ import { ComputeReports } from './reports.js';
 import { ServerPasswords } from './server-password.js';
 
 export type { ComputeOptions } from './options.js';
-export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
+export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest, ComputeVolumePort, ComputeVolumeAttachment } from './ports.js';
 export { statusOf, checkState, ACTIONS } from './states.js';
 
 /**
@@ -49,12 +50,15 @@ export class ComputeService {
   /** Read-only admin reports (migrations, what runs on a host). */
   readonly reports: ComputeReports;
   readonly passwords: ServerPasswords;
+  /** os-volume_attachments. */
+  readonly volumes: ServerVolumes;
   readonly driver: HypervisorDriver | null;
   readonly agent: ComputeAgent | null;
   /** Restart reconciliation and power-state sync, for drivers whose guests outlive the process (not the fake). */
   readonly reconciler: HostReconciler | null;
   private imagePort: ComputeImagePort | null = null;
   private networkPort: ComputeNetworkPort = new NoNetwork();
+  private volumePort: ComputeVolumePort | null = null;
   private readonly deps: ComputeDeps;
 
   /**
@@ -74,6 +78,7 @@ export class ComputeService {
     this.actions = new InstanceActionLog(this.deps);
     const image = () => this.imagePort;
     const network = () => this.networkPort;
+    const volume = () => this.volumePort;
     this.servers = new ServerService(this.deps, {
       flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
       actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAvailabilityZone,
@@ -88,13 +93,14 @@ export class ComputeService {
       servers: this.servers, flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, scheduler: this.scheduler,
       hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls,
     });
+    this.volumes = new ServerVolumes(this.deps, { servers: this.servers, actions: this.actions, queue: this.queue, volume });
     this.groups = new ServerGroupService(this.deps, this.quotas);
     this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAvailabilityZone);
     this.usage = new UsageService(this.deps);
     this.reports = new ComputeReports(this.deps);
     this.passwords = new ServerPasswords(this.deps);
     if (driver) {
-      const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network });
+      const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network, volume });
       this.agent = new ComputeAgent(driver, this.hosts, this.queue, manager, {
         concurrency: o.agentConcurrency, workerId: `agent-${hostname()}`, allHosts: true,
       });
@@ -115,6 +121,35 @@ export class ComputeService {
   /** Connects the network service (Neutron) once it exists. */
   useNetworkPort(port: ComputeNetworkPort): void {
     this.networkPort = port;
+  }
+
+  /** Connects the block storage service (Cinder) once it exists. */
+  useVolumePort(port: ComputeVolumePort): void {
+    this.volumePort = port;
+  }
+
+  get volume(): ComputeVolumePort | null {
+    return this.volumePort;
+  }
+
+  /**
+   * Whether the hypervisor has a volume attached to a server (restart reconciliation of attachments);
+   * null when that cannot be known here (no driver, the server has no host).
+   */
+  async volumeAttachedOnHost(instanceId: string, volumeId: string): Promise<boolean | null> {
+    if (!this.driver) return null;
+    const inst = await this.deps.db.selectFrom('compute_instances').select(['host']).where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+    if (!inst) return false;
+    if (!inst.host) return null;
+    return (await this.driver.attachedVolumes(inst.host, instanceId)).some((v) => v.volumeId === volumeId);
+  }
+
+  /** Grows a volume attached to a server through its hypervisor; false when no guest runs (the caller grows the file). */
+  async extendAttachedVolume(instanceId: string, volumeId: string, bytes: number): Promise<boolean> {
+    if (!this.driver) return false;
+    const inst = await this.deps.db.selectFrom('compute_instances').select(['host']).where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+    if (!inst?.host) return false;
+    return this.driver.extendVolume(inst.host, instanceId, volumeId, bytes);
   }
 
   get network(): ComputeNetworkPort {

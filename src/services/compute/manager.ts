@@ -3,11 +3,12 @@ import type { Kysely } from 'kysely';
 import type { InstanceRow } from '../../store/compute-tables.js';
 import type { Database } from '../../store/tables.js';
 import type { HostTask, TaskQueue } from '../../store/task-queue.js';
-import { PowerState, type GuestSpec, type HypervisorDriver } from '../../virt/index.js';
+import { PowerState, type GuestSpec, type HypervisorDriver, type VolumeDisk } from '../../virt/index.js';
+import { DETACH_TIMEOUT_MS } from './volumes.js';
 import { nowIso } from './common.js';
 import type { InstanceActionLog } from './instance-actions.js';
 import { extras, instanceName, type FlavorSnapshot } from './model.js';
-import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.js';
+import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './ports.js';
 import type { Scheduler } from './scheduler.js';
 import type { ServerService } from './servers.js';
 
@@ -22,7 +23,7 @@ export class ComputeManager {
     private readonly driver: HypervisorDriver,
     private readonly x: {
       queue: TaskQueue; actions: InstanceActionLog; servers: ServerService; scheduler: Scheduler;
-      image: () => ComputeImagePort | null; network: () => ComputeNetworkPort;
+      image: () => ComputeImagePort | null; network: () => ComputeNetworkPort; volume?: () => ComputeVolumePort | null;
     },
   ) {}
 
@@ -34,6 +35,19 @@ export class ComputeManager {
       userData: inst.user_data, keyData: inst.key_data, metadata: extras(inst).metadata, configDrive: inst.config_drive === 1,
       ephemeralGb: f.ephemeral, swapMb: f.swap, shutdownTimeoutSec: shutdownTimeout(inst),
     };
+  }
+
+  /** The spec plus the server's attached volumes, so a guest rebuilt from its spec (unshelve, rebuild, migrate) keeps them. */
+  private async fullSpec(inst: InstanceRow, ports: ComputePort[], flavor?: FlavorSnapshot): Promise<GuestSpec> {
+    const spec = this.spec(inst, ports, flavor);
+    const port = this.x.volume?.();
+    if (!port) return spec;
+    const volumes: VolumeDisk[] = [];
+    for (const a of await port.ofInstance(inst.id)) {
+      if (a.status !== 'attached' && a.status !== 'attaching') continue;
+      volumes.push({ volumeId: a.volumeId, ...port.connection(a.volumeId), device: a.device ?? '' });
+    }
+    return volumes.length ? { ...spec, volumes } : spec;
   }
 
   private async load(id: string | null): Promise<InstanceRow | undefined> {
@@ -123,7 +137,7 @@ export class ComputeManager {
             ports = await net.allocate({ id, projectId: inst.project_id, userId: inst.user_id, host, hostname: inst.hostname }, requested, extras(inst).securityGroups);
             await this.db.updateTable('compute_instances').set({ ports: JSON.stringify(ports), task_state: 'spawning' }).where('id', '=', id).execute();
           }
-          await d.spawn(host, this.spec(inst, ports));
+          await d.spawn(host, await this.fullSpec(inst, ports));
         } catch (e) {
           if (ports.length) await net.deallocate(id, ports).catch(() => {});
           await this.db.updateTable('compute_instances').set({ ports: '[]' }).where('id', '=', id).execute();
@@ -139,6 +153,7 @@ export class ComputeManager {
       }
       case 'delete': {
         await d.destroy(host, id);
+        await this.x.volume?.()?.releaseInstance(id).catch(() => {});
         const ports = extras(inst).ports;
         if (ports.length) await this.x.network().deallocate(id, ports).catch(() => {});
         const sm = extras(inst).systemMetadata;
@@ -161,7 +176,7 @@ export class ComputeManager {
         return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id) });
       case 'rebuild': {
         await d.destroy(host, id);
-        await d.spawn(host, this.spec(inst, extras(inst).ports));
+        await d.spawn(host, await this.fullSpec(inst, extras(inst).ports));
         const wasStopped = task.payload.previousVmState === 'stopped';
         if (wasStopped) await d.powerOff(host, id, 0);
         return this.finish(task, { vm_state: wasStopped ? 'stopped' : 'active', task_state: null, power_state: await this.power(host, id), launched_at: now });
@@ -190,7 +205,7 @@ export class ComputeManager {
       case 'shelve_offload': return this.offload(task, inst, host, extras(inst).systemMetadata.shelved_image_id ?? null);
       case 'unshelve': {
         const sm = extras(inst).systemMetadata;
-        await d.spawn(host, { ...this.spec(inst, extras(inst).ports), imageId: sm.shelved_image_id ?? inst.image_ref });
+        await d.spawn(host, { ...await this.fullSpec(inst, extras(inst).ports), imageId: sm.shelved_image_id ?? inst.image_ref });
         const { shelved_image_id: shelvedImage, shelved_at: _s, ...rest } = sm;
         if (shelvedImage) await this.x.image()?.deleteImage(shelvedImage).catch(() => {});
         return this.finish(task, { vm_state: 'active', task_state: null, power_state: await this.power(host, id), system_metadata: JSON.stringify(rest) });
@@ -199,7 +214,7 @@ export class ComputeManager {
         const next = JSON.parse(inst.new_flavor ?? inst.flavor) as FlavorSnapshot;
         const sm = extras(inst).systemMetadata;
         const dest = sm.dest_host ?? host;
-        await d.migrate(host, id, dest, this.spec(inst, extras(inst).ports, next));
+        await d.migrate(host, id, dest, await this.fullSpec(inst, extras(inst).ports, next));
         if (sm.migration_id) await this.db.updateTable('compute_migrations').set({ status: 'finished', updated_at: nowIso() }).where('id', '=', Number(sm.migration_id)).execute();
         return this.finish(task, {
           vm_state: 'resized', task_state: null, host: dest, node: sm.dest_node ?? dest, flavor: JSON.stringify(next), flavor_id: next.id,
@@ -209,7 +224,7 @@ export class ComputeManager {
       case 'revert_resize': {
         const sm = extras(inst).systemMetadata;
         const from = sm.dest_host ?? host;
-        await d.migrate(from, id, inst.host ?? host, this.spec(inst, extras(inst).ports));
+        await d.migrate(from, id, inst.host ?? host, await this.fullSpec(inst, extras(inst).ports));
         const oldVm = sm.old_vm_state === 'stopped' ? 'stopped' : 'active';
         if (oldVm === 'stopped') await d.powerOff(inst.host ?? host, id, 0);
         if (sm.migration_id) await this.db.updateTable('compute_migrations').set({ status: 'reverted', updated_at: nowIso() }).where('id', '=', Number(sm.migration_id)).execute();
@@ -219,7 +234,7 @@ export class ComputeManager {
       case 'live_migrate': {
         const sm = extras(inst).systemMetadata;
         const dest = sm.dest_host!;
-        await d.migrate(host, id, dest, this.spec(inst, extras(inst).ports));
+        await d.migrate(host, id, dest, await this.fullSpec(inst, extras(inst).ports));
         const { migration_id: migId, dest_host: _d, dest_node: destNode, ...rest } = sm;
         await this.db.transaction().execute(async (trx) => {
           await this.x.scheduler.release(trx, host, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb });
@@ -236,6 +251,37 @@ export class ComputeManager {
         const p = task.payload.port as ComputePort;
         await d.detachInterface(host, id, p.id).catch(() => {});
         await this.x.network().deallocate(id, [p]).catch(() => {});
+        return this.finish(task, {});
+      }
+      case 'attach_volume': {
+        const port = this.x.volume?.();
+        const attachmentId = String(task.payload.attachmentId);
+        const disk = task.payload.disk as VolumeDisk;
+        // Settled meanwhile (a restart's reconciliation removed it): attaching now would leave a device nobody knows.
+        const still = (await port?.ofInstance(id))?.find((a) => a.attachmentId === attachmentId && a.status === 'attaching');
+        if (!still) return this.finish(task, {}, `Volume attachment ${attachmentId} was cancelled.`);
+        try {
+          await d.attachVolume(host, id, disk);
+        } catch (e) {
+          // QEMU refused the device: the volume goes back to available, the reason is a user message.
+          const message = `Failed to attach volume ${disk.volumeId}: ${e instanceof Error ? e.message : String(e)}`;
+          await port?.rollback(attachmentId, message);
+          return this.finish(task, {}, message);
+        }
+        await port?.complete(attachmentId, disk.device, host);
+        return this.finish(task, {});
+      }
+      case 'detach_volume': {
+        const port = this.x.volume?.();
+        const attachmentId = String(task.payload.attachmentId);
+        try {
+          await d.detachVolume(host, id, String(task.payload.volumeId), Number(task.payload.timeoutMs ?? DETACH_TIMEOUT_MS));
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          await port?.rollDetach(attachmentId, message);
+          return this.finish(task, {}, message);
+        }
+        await port?.finishDetach(attachmentId);
         return this.finish(task, {});
       }
       default:

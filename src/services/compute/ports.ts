@@ -82,3 +82,36 @@ export class NoNetwork implements ComputeNetworkPort {
   async deallocate(): Promise<void> {}
   async listPorts(): Promise<ComputePort[]> { return []; }
 }
+
+/** A volume attached to a server, as compute shows it (Nova's block device mapping of a volume). */
+export interface ComputeVolumeAttachment {
+  attachmentId: string;
+  volumeId: string;
+  instanceId: string;
+  device: string | null;
+  tag: string | null;
+  deleteOnTermination: boolean;
+  /** attaching | attached | detaching. */
+  status: string;
+}
+
+/** The narrow view of the block storage service compute uses (Cinder for Nova). */
+export interface ComputeVolumePort {
+  /** Reserves a volume the caller may see for the server (400 InvalidVolume when it cannot be attached). */
+  reserve(ctx: AuthContext, volumeId: string, instanceId: string, opts: { device: string; tag: string | null; deleteOnTermination: boolean }):
+    Promise<{ attachment: ComputeVolumeAttachment; path: string; format: string; readonly: boolean }>;
+  complete(attachmentId: string, device: string, host: string | null): Promise<void>;
+  /** The attach failed: the volume is available again; `reason` becomes a user message. */
+  rollback(attachmentId: string, reason?: string): Promise<void>;
+  beginDetach(attachmentId: string): Promise<void>;
+  finishDetach(attachmentId: string): Promise<void>;
+  rollDetach(attachmentId: string, reason: string): Promise<void>;
+  /** Attachments of a server (any status). */
+  ofInstance(instanceId: string): Promise<ComputeVolumeAttachment[]>;
+  /** Attachments of many servers (for server lists). */
+  ofInstances(instanceIds: string[]): Promise<Map<string, ComputeVolumeAttachment[]>>;
+  /** Where a volume's bytes are, for reattaching it when a guest is rebuilt from its spec. */
+  connection(volumeId: string): { path: string; format: string };
+  /** The server is deleted: detach everything, delete volumes marked delete_on_termination. */
+  releaseInstance(instanceId: string): Promise<void>;
+}

@@ -56,6 +56,8 @@ export const ACTIONS = {
   trigger_crash_dump: { vm: ['active', 'paused', 'rescued', 'resized', 'error'], task: IDLE, sets: null },
   attach_interface: { vm: ['active', 'paused', 'stopped'], task: IDLE, sets: null },
   detach_interface: { vm: ['active', 'paused', 'stopped'], task: IDLE, sets: null },
+  attach_volume: { vm: ['active', 'paused', 'stopped', 'resized', 'shelved_offloaded'], task: IDLE, sets: null },
+  detach_volume: { vm: ['active', 'paused', 'stopped', 'resized', 'shelved_offloaded'], task: IDLE, sets: null },
   get_console: { vm: ['active', 'paused', 'rescued', 'resized', 'suspended'], task: 'any', sets: null },
   forceDelete: { vm: ['soft-delete'], task: 'any', sets: 'deleting' },
   restore: { vm: ['soft-delete'], task: 'any', sets: null },

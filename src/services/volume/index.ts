@@ -7,17 +7,20 @@ import { Snapshots } from './snapshots.js';
 import { VolumeTypes } from './types.js';
 import { VolumeQuotas } from './quotas.js';
 import { Messages } from './messages.js';
+import { Attachments } from './attachments.js';
 import type { VolumeImagePort } from './images.js';
 
 export type { Volume, Snapshot, VolumeType, VolumeAttachment } from './model.js';
 export type { VolumeCreateSpec, VolumeListFilters } from './volumes.js';
 export type { UserMessage } from './messages.js';
+export type { Reservation } from './attachments.js';
 export type { ListOptions } from './paging.js';
 export { parseListOptions } from './paging.js';
 export { VOLUME_SORT_KEYS, VOLUME_AZ } from './volumes.js';
 export { SNAPSHOT_SORT_KEYS } from './snapshots.js';
 export { DEFAULT_QUOTAS } from './quotas.js';
 export { ImageServicePort } from './images.js';
+export { VolumeComputePort } from './compute-port.js';
 
 export interface VolumeServiceDeps {
   db: Kysely<Database>;
@@ -35,6 +38,7 @@ export class VolumeService {
   readonly types: VolumeTypes;
   readonly quotas: VolumeQuotas;
   readonly messages: Messages;
+  readonly attachments: Attachments;
   readonly backendHost: string;
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
@@ -52,6 +56,7 @@ export class VolumeService {
     this.quotas = new VolumeQuotas(deps.db);
     this.messages = new Messages(deps.db);
     this.volumes = new Volumes({ db: deps.db, backend: deps.backend, types: this.types, quotas: this.quotas, images: deps.images, messages: this.messages, background, host: this.backendHost });
+    this.attachments = new Attachments({ db: deps.db, backend: deps.backend, volumes: this.volumes, messages: this.messages });
     this.snapshots = new Snapshots({ db: deps.db, backend: deps.backend, quotas: this.quotas, volumes: this.volumes, messages: this.messages, background });
   }
 

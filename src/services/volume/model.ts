@@ -16,6 +16,9 @@ export interface VolumeAttachment {
   attachedAt: string | null;
   createdAt: string;
   updatedAt: string | null;
+  tag: string | null;
+  deleteOnTermination: boolean;
+  bootIndex: number | null;
 }
 
 /** A volume as the API shows it. */
@@ -83,7 +86,8 @@ export function attachmentOf(r: VolumeAttachmentRow): VolumeAttachment {
   return {
     id: r.id, volumeId: r.volume_id, projectId: r.project_id, instanceId: r.instance_id, hostName: r.host_name, device: r.device,
     attachStatus: r.attach_status, attachMode: r.attach_mode, connector: fromJson<Record<string, unknown> | null>(r.connector, null),
-    attachedAt: r.attached_at, createdAt: r.created_at, updatedAt: r.updated_at,
+    attachedAt: r.attached_at, createdAt: r.created_at, updatedAt: r.updated_at, tag: r.tag, deleteOnTermination: r.delete_on_termination === 1,
+    bootIndex: r.boot_index,
   };
 }
 

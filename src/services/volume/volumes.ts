@@ -281,10 +281,15 @@ export class Volumes {
 
   // --- actions without a server
 
-  /** os-extend of a detached volume; attached ones go through `extendAttached` with the hypervisor. */
-  async extend(a: AuthContext, id: string, newSize: number, grow?: (v: Volume, bytes: number) => Promise<void>): Promise<void> {
+  /** Grows a volume attached to a server through its hypervisor (false: no guest runs); set by the composition root. */
+  growAttached: ((instanceId: string, volumeId: string, bytes: number) => Promise<boolean>) | null = null;
+
+  /** os-extend; `online` (3.42+) also extends an in-use volume, through the hypervisor so the guest sees it. */
+  async extend(a: AuthContext, id: string, newSize: number, online = false): Promise<void> {
     const v = await this.get(a, id);
-    assertVolumeStatus(grow ? 'extendAttached' : 'extend', v.status, grow ? undefined : `Invalid volume: Volume status must be 'available' to extend, but it is ${v.status}.`);
+    const attached = v.status === 'in-use' && online;
+    assertVolumeStatus(attached ? 'extendAttached' : 'extend', v.status, attached ? undefined : `Invalid volume: Volume status must be 'available' to extend, but it is ${v.status}.`);
+    const instanceId = v.attachments.find((x) => x.attachStatus === 'attached' && x.instanceId)?.instanceId ?? null;
     if (newSize <= v.size) throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
     const type = (await this.d.types.find(v.volumeTypeId))?.name ?? '';
     await this.d.db.transaction().execute(async (tx) => {
@@ -294,8 +299,8 @@ export class Volumes {
     });
     this.d.background.run(`extend volume ${id}`, async () => {
       try {
-        if (grow) await grow(v, newSize * GiB);
-        else await this.d.backend.extend(id, newSize * GiB);
+        const online = attached && instanceId && this.growAttached ? await this.growAttached(instanceId, id, newSize * GiB) : false;
+        if (!online) await this.d.backend.extend(id, newSize * GiB);
         await this.setStatus(id, v.status, ['extending'], { size: newSize });
       } catch (e) {
         await this.setStatus(id, 'error_extending', ['extending']);

@@ -8,6 +8,7 @@ import * as compute from './2026112205-compute.js';
 import * as network from './2026112204-network.js';
 import * as consoleTokens from './2026112208-console.js';
 import * as volume from './2026120701-volume.js';
+import * as volumeAttachments from './2026120702-volume-attachments.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026112204-network': network,
   '2026112208-console': consoleTokens,
   '2026120701-volume': volume,
+  '2026120702-volume-attachments': volumeAttachments,
 };

@@ -2,7 +2,7 @@ import { CloudError } from '../../errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type PowerStateValue, type SnapshotFile } from '../driver.js';
+import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type PowerStateValue, type SnapshotFile, type VolumeDisk } from '../driver.js';
 
 /** Options of the fake driver: how many hosts and how big. */
 export interface FakeDriverOptions {
@@ -207,6 +207,31 @@ export class FakeDriver implements HypervisorDriver {
     await this.wait();
     const g = this.guest(host, id);
     g.spec = { ...g.spec, nics: g.spec.nics.filter((n) => n.portId !== portId) };
+  }
+
+  async attachVolume(host: string, id: string, disk: VolumeDisk): Promise<void> {
+    await this.wait();
+    const g = this.guest(host, id);
+    g.spec = { ...g.spec, volumes: [...(g.spec.volumes ?? []).filter((v) => v.volumeId !== disk.volumeId), disk] };
+    this.log(g, `[   10.000000] virtio_blk: ${disk.device} attached (${disk.volumeId})`);
+  }
+
+  async detachVolume(host: string, id: string, volumeId: string): Promise<void> {
+    await this.wait();
+    const g = this.guest(host, id);
+    g.spec = { ...g.spec, volumes: (g.spec.volumes ?? []).filter((v) => v.volumeId !== volumeId) };
+  }
+
+  async extendVolume(host: string, id: string, volumeId: string): Promise<boolean> {
+    await this.wait();
+    const g = this.guest(host, id);
+    if (!(g.spec.volumes ?? []).some((v) => v.volumeId === volumeId)) throw new Error(`volume ${volumeId} is not attached to ${id}`);
+    // The fake has no file to grow: the backend grows it.
+    return false;
+  }
+
+  async attachedVolumes(host: string, id: string): Promise<VolumeDisk[]> {
+    return this.guests.get(host)?.get(id)?.spec.volumes ?? [];
   }
 
   async listInstances(host: string): Promise<string[]> {

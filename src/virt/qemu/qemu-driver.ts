@@ -7,7 +7,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CloudError } from '../../errors.js';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type SnapshotFile } from '../driver.js';
+import { PowerState, VolumeDetachTimeout, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type SnapshotFile, type VolumeDisk } from '../driver.js';
 import { ImageCache, type ImageSource } from '../../disk/image-cache.js';
 import { createBlank, createOverlay, flatten, growDisk, rootDiskBytes } from '../../disk/overlay.js';
 import { accelCacheKey, bootsUnderKvm, cachedAccel, chooseAccel, kvmDeviceUsable, type AccelChoice, type AccelMode } from './accel.js';
@@ -55,6 +55,16 @@ export interface QemuDriverOptions {
 export const USER_NET = { net: '169.254.169.0/24', host: '169.254.169.1', dhcpStart: '169.254.169.15' } as const;
 
 const GiB = 1024 ** 3;
+
+/** The QEMU id of a volume's block node (`-drive id=` at launch, `node-name` when hot-plugged); its device is `<id>-dev`. */
+export function volumeNodeId(volumeId: string): string {
+  return `vol-${volumeId.replaceAll('-', '').slice(0, 16)}`;
+}
+
+/** A volume as a disk of the command line (relaunches keep attached volumes). */
+function volumeDiskSpec(v: VolumeDisk): DiskSpec {
+  return { id: volumeNodeId(v.volumeId), path: v.path, format: v.format, serial: v.volumeId.slice(0, 20), ...(v.readOnly ? { readOnly: true } : {}) };
+}
 
 /** Names of the temporary snapshot files in an instance folder. */
 const SNAPSHOT_FILE = /^snapshot-[0-9a-f]{12}\.qcow2$/;
@@ -270,6 +280,7 @@ export class QemuDriver implements HypervisorDriver {
       await this.opts.configDrive(spec, p.configDrive);
       disks.push({ id: 'config', path: p.configDrive, format: 'raw', readOnly: true });
     }
+    for (const v of spec.volumes ?? []) disks.push(volumeDiskSpec(v));
     let kernel: LaunchSpec['kernel'];
     if (props.kernel_id) {
       const k = await this.cache.get(props.kernel_id);
@@ -616,6 +627,76 @@ export class QemuDriver implements HypervisorDriver {
     }
     const nics = st.spec.nics.filter((n) => n.portId !== portId);
     await this.files.writeState(id, { ...st, spec: { ...st.spec, nics }, launch: { ...st.launch, nics: st.launch.nics.filter((_, i) => i !== idx) } });
+  }
+
+  // --- volumes
+
+  async attachVolume(host: string, id: string, disk: VolumeDisk): Promise<void> {
+    const st = await this.state(host, id);
+    const node = volumeNodeId(disk.volumeId);
+    if ((st.spec.volumes ?? []).some((v) => v.volumeId === disk.volumeId)) return;
+    const m = st.suspended ? null : await this.monitor(id);
+    if (m) {
+      await m.run('blockdev-add', {
+        driver: disk.format, 'node-name': node, 'read-only': !!disk.readOnly, discard: 'unmap',
+        file: { driver: 'file', filename: disk.path, 'read-only': !!disk.readOnly },
+      });
+      try {
+        await m.deviceAdd({ driver: 'virtio-blk-pci', drive: node, id: `${node}-dev`, serial: disk.volumeId.slice(0, 20) });
+      } catch (e) {
+        // Revert the half-made attachment: the block node goes, the guest never saw a device.
+        await m.run('blockdev-del', { 'node-name': node }).catch(() => {});
+        throw e;
+      }
+    }
+    const spec = { ...st.spec, volumes: [...(st.spec.volumes ?? []), disk] };
+    await this.files.writeState(id, { ...st, spec, launch: { ...st.launch, disks: [...st.launch.disks, volumeDiskSpec(disk)] } });
+  }
+
+  async detachVolume(host: string, id: string, volumeId: string, timeoutMs: number): Promise<void> {
+    const st = await this.state(host, id);
+    const node = volumeNodeId(volumeId);
+    const m = st.suspended ? null : await this.monitor(id);
+    if (m) {
+      const present = await m.run<{ qdev?: string; id?: string }[]>('query-block').then(
+        (blocks) => blocks.some((b) => b.qdev?.includes(`${node}-dev`) || b.id === `${node}-dev`), () => true);
+      if (present) {
+        // device_del only asks: the guest acknowledges through ACPI hot-plug, and QEMU then says DEVICE_DELETED.
+        const gone = new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => { m.events.off('event', onEvent); resolve(false); }, timeoutMs);
+          const onEvent = (e: { event: string; data?: Record<string, unknown> }) => {
+            if (e.event === 'DEVICE_DELETED' && e.data?.device === `${node}-dev`) { clearTimeout(t); m.events.off('event', onEvent); resolve(true); }
+          };
+          m.events.on('event', onEvent);
+        });
+        await m.deviceDel(`${node}-dev`);
+        if (!(await gone)) {
+          throw new VolumeDetachTimeout(`The guest did not release volume ${volumeId} within ${Math.round(timeoutMs / 1000)} s; it stays attached.`);
+        }
+        // A hot-plugged node must be removed explicitly; a -drive from the command line went with its device.
+        await m.run('blockdev-del', { 'node-name': node }).catch(() => {});
+      }
+    }
+    const cur = (await this.files.readState(id)) ?? st;
+    const spec = { ...cur.spec, volumes: (cur.spec.volumes ?? []).filter((v) => v.volumeId !== volumeId) };
+    await this.files.writeState(id, { ...cur, spec, launch: { ...cur.launch, disks: cur.launch.disks.filter((d) => d.id !== node) } });
+  }
+
+  async extendVolume(host: string, id: string, volumeId: string, bytes: number): Promise<boolean> {
+    const st = await this.state(host, id);
+    if (!(st.spec.volumes ?? []).some((v) => v.volumeId === volumeId)) throw new Error(`volume ${volumeId} is not attached to ${id}`);
+    const m = st.suspended ? null : await this.monitor(id);
+    // Online: QEMU grows the image and the guest sees a capacity change; offline the backend has grown the file.
+    if (!m) return false;
+    await m.run('block_resize', { 'node-name': volumeNodeId(volumeId), size: bytes }).catch(async () => {
+      await m.run('block_resize', { device: volumeNodeId(volumeId), size: bytes });
+    });
+    return true;
+  }
+
+  async attachedVolumes(host: string, id: string): Promise<VolumeDisk[]> {
+    if (host !== this.capacity.host) return [];
+    return (await this.files.readState(id))?.spec.volumes ?? [];
   }
 
   /** Instances with files on this host, plus any QEMU process of ours whose files are gone. */

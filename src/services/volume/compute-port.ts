@@ -1,0 +1,70 @@
+// Block storage as compute sees it (Nova's cinder client): reserve, complete, roll back, detach, release.
+import type { AuthContext } from '../auth-context.js';
+import type { ComputeVolumeAttachment, ComputeVolumePort } from '../compute/ports.js';
+import type { VolumeAttachment } from './model.js';
+import type { Attachments } from './attachments.js';
+import type { Volumes } from './volumes.js';
+
+/** The volume service acting on its own behalf (deleting delete_on_termination volumes of a deleted server). */
+export const VOLUME_SERVICE: AuthContext = {
+  tokenHash: '', userId: 'gureum-volume', userName: 'gureum-volume', userDomainId: 'default', userDomainName: 'Default',
+  system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
+  issuedAt: '', expiresAt: '',
+};
+
+const view = (a: VolumeAttachment): ComputeVolumeAttachment => ({
+  attachmentId: a.id, volumeId: a.volumeId, instanceId: a.instanceId ?? '', device: a.device, tag: a.tag,
+  deleteOnTermination: a.deleteOnTermination, status: a.attachStatus,
+});
+
+export class VolumeComputePort implements ComputeVolumePort {
+  constructor(private readonly attachments: Attachments, private readonly volumes: Volumes) {}
+
+  async reserve(ctx: AuthContext, volumeId: string, instanceId: string, opts: { device: string; tag: string | null; deleteOnTermination: boolean }) {
+    const r = await this.attachments.reserve(ctx, volumeId, instanceId, opts);
+    return { attachment: view(r.attachment), path: r.connection.path, format: r.connection.format, readonly: r.readonly };
+  }
+
+  complete(attachmentId: string, device: string, host: string | null): Promise<void> {
+    return this.attachments.complete(attachmentId, device, host);
+  }
+
+  rollback(attachmentId: string, reason?: string): Promise<void> {
+    return this.attachments.rollback(attachmentId, reason);
+  }
+
+  beginDetach(attachmentId: string): Promise<void> {
+    return this.attachments.beginDetach(attachmentId);
+  }
+
+  finishDetach(attachmentId: string): Promise<void> {
+    return this.attachments.finishDetach(attachmentId);
+  }
+
+  rollDetach(attachmentId: string, reason: string): Promise<void> {
+    return this.attachments.rollDetach(attachmentId, reason);
+  }
+
+  async ofInstance(instanceId: string): Promise<ComputeVolumeAttachment[]> {
+    return (await this.attachments.ofInstance(instanceId)).map(view);
+  }
+
+  async ofInstances(instanceIds: string[]): Promise<Map<string, ComputeVolumeAttachment[]>> {
+    const out = new Map<string, ComputeVolumeAttachment[]>();
+    for (const a of await this.attachments.ofInstances(instanceIds)) {
+      const list = out.get(a.instanceId ?? '') ?? [];
+      list.push(view(a));
+      out.set(a.instanceId ?? '', list);
+    }
+    return out;
+  }
+
+  connection(volumeId: string): { path: string; format: string } {
+    const c = this.attachments.connection(volumeId);
+    return { path: c.path, format: c.format };
+  }
+
+  async releaseInstance(instanceId: string): Promise<void> {
+    await this.attachments.releaseInstance(instanceId, (volumeId) => this.volumes.delete(VOLUME_SERVICE, volumeId));
+  }
+}
