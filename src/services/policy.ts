@@ -5,6 +5,7 @@ import type { AuthContext } from './auth-context.js';
 import { forbidden } from '../errors.js';
 import { admin, anyOf, anyone, member, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
 import { computeRules } from './policy/compute.js';
+import { imageRules } from './policy/image.js';
 import { volumeRules } from './policy/volume.js';
 import { networkRules } from './policy/network.js';
 
@@ -29,14 +30,6 @@ const identityRules = {
   'identity:get_catalog': anyone,
   'identity:reader': reader,
   'identity:read_limit': anyOf(admin, ownProject, (c, t) => !!c.domainId && c.domainId === t.domain_id),
-} satisfies Record<string, Rule>;
-
-const imageRules = {
-  // Glance defaults: ownership and visibility are checked in services/image
-  'image:write': member,
-  'image:publicize': admin,
-  'image:copy_image': admin,
-  'image:metadef_admin': admin,
 } satisfies Record<string, Rule>;
 
 const sharedRules = {

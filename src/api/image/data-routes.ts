@@ -6,6 +6,7 @@ import type { ImportRequest } from '../../services/image/index.js';
 import { IMPORT_METHODS } from '../../services/image/index.js';
 import { ctxOf } from '../http/service-api.js';
 import { CloudError, badRequest } from '../../errors.js';
+import { op } from '../http/route-policy.js';
 
 type P = { image_id: string };
 
@@ -57,17 +58,17 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
   // Image bodies are never buffered: the handler receives the request stream itself.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-  app.put('/v2/images/:image_id/file', { bodyLimit: LARGE }, async (req, reply) => {
+  app.put('/v2/images/:image_id/file', op('image:upload_image', { bodyLimit: LARGE, body: 'raw' }), async (req, reply) => {
     await consuming(reply, () => svc.data.upload(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)));
     reply.code(204).send();
   });
 
-  app.put('/v2/images/:image_id/stage', { bodyLimit: LARGE }, async (req, reply) => {
+  app.put('/v2/images/:image_id/stage', op('image:stage_image', { bodyLimit: LARGE, body: 'raw' }), async (req, reply) => {
     await consuming(reply, () => svc.data.stage(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)));
     reply.code(204).send();
   });
 
-  app.get('/v2/images/:image_id/file', async (req, reply) => {
+  app.get('/v2/images/:image_id/file', op('image:download_image'), async (req, reply) => {
     const range = parseRange(req.headers.range);
     const dl = await svc.data.download(ctxOf(req).auth, (req.params as P).image_id, range);
     if (!dl) return reply.code(204).send();
@@ -84,7 +85,7 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.send(dl.stream);
   });
 
-  app.post('/v2/images/:image_id/import', async (req, reply) => {
+  app.post('/v2/images/:image_id/import', op('image:import_image'), async (req, reply) => {
     const b = req.body as Record<string, unknown> | undefined;
     if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('The request body must be a JSON object with a "method".');
     const method = b.method as Record<string, unknown> | undefined;
@@ -106,11 +107,11 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
     reply.code(202).send();
   });
 
-  app.get('/v2/info/import', async () => ({
+  app.get('/v2/info/import', op('image:get_import_info'), async () => ({
     'import-methods': { description: 'Import methods available.', type: 'array', value: [...IMPORT_METHODS] },
   }));
-  app.get('/v2/info/stores', async () => ({ stores: svc.stores() }));
-  app.get('/v2/info/usage', async (req) => {
+  app.get('/v2/info/stores', op('image:stores_info'), async () => ({ stores: svc.stores() }));
+  app.get('/v2/info/usage', op('image:get_usage'), async (req) => {
     const a = ctxOf(req).auth;
     if (!a.projectId) throw badRequest('Usage is reported for a project-scoped token.');
     return { usage: await svc.quotas.usage(a.projectId) };

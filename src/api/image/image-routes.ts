@@ -7,6 +7,7 @@ import { ctxOf } from '../http/service-api.js';
 import { badRequest, notFound } from '../../errors.js';
 import { imageView, memberView, taskView } from './views.js';
 import { parsePatch } from './patch.js';
+import { op } from '../http/route-policy.js';
 
 type P = { image_id: string };
 
@@ -37,7 +38,7 @@ const body = (req: FastifyRequest): Record<string, unknown> => {
 export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
   const svc = deps.image;
 
-  app.post('/v2/images', async (req, reply) => {
+  app.post('/v2/images', op('image:add_image'), async (req, reply) => {
     const a = ctxOf(req).auth;
     const img = await svc.createImage(a, body(req));
     reply.code(201).headers({
@@ -48,7 +49,7 @@ export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
     return imageView(img);
   });
 
-  app.get('/v2/images', async (req) => {
+  app.get('/v2/images', op('image:get_images'), async (req) => {
     if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     const a = ctxOf(req).auth;
     const res = await svc.list(a, rawQuery(req));
@@ -60,60 +61,60 @@ export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get('/v2/images/:image_id', async (req) => imageView(await svc.getImage(ctxOf(req).auth, (req.params as P).image_id)));
+  app.get('/v2/images/:image_id', op('image:get_image'), async (req) => imageView(await svc.getImage(ctxOf(req).auth, (req.params as P).image_id)));
 
-  app.patch('/v2/images/:image_id', async (req) => {
+  app.patch('/v2/images/:image_id', op('image:modify_image'), async (req) => {
     const ops = parsePatch(req.headers['content-type'], req.body);
     return imageView(await svc.images.update(ctxOf(req).auth, (req.params as P).image_id, ops));
   });
 
-  app.delete('/v2/images/:image_id', async (req, reply) => {
+  app.delete('/v2/images/:image_id', op('image:delete_image'), async (req, reply) => {
     await svc.deleteImage(ctxOf(req).auth, (req.params as P).image_id);
     reply.code(204).send();
   });
 
-  app.put('/v2/images/:image_id/tags/:tag', async (req, reply) => {
+  app.put('/v2/images/:image_id/tags/:tag', op('image:modify_image'), async (req, reply) => {
     const { image_id, tag } = req.params as P & { tag: string };
     await svc.images.addTag(ctxOf(req).auth, image_id, tag);
     reply.code(204).send();
   });
-  app.delete('/v2/images/:image_id/tags/:tag', async (req, reply) => {
+  app.delete('/v2/images/:image_id/tags/:tag', op('image:modify_image'), async (req, reply) => {
     const { image_id, tag } = req.params as P & { tag: string };
     await svc.images.removeTag(ctxOf(req).auth, image_id, tag);
     reply.code(204).send();
   });
 
-  app.post('/v2/images/:image_id/actions/deactivate', async (req, reply) => {
+  app.post('/v2/images/:image_id/actions/deactivate', op('image:deactivate'), async (req, reply) => {
     await svc.data.deactivate(ctxOf(req).auth, (req.params as P).image_id);
     reply.code(204).send();
   });
-  app.post('/v2/images/:image_id/actions/reactivate', async (req, reply) => {
+  app.post('/v2/images/:image_id/actions/reactivate', op('image:reactivate'), async (req, reply) => {
     await svc.data.reactivate(ctxOf(req).auth, (req.params as P).image_id);
     reply.code(204).send();
   });
 
-  app.get('/v2/images/:image_id/tasks', async (req) => ({
+  app.get('/v2/images/:image_id/tasks', op('image:get_image_tasks'), async (req) => ({
     tasks: (await svc.imageTasks(ctxOf(req).auth, (req.params as P).image_id)).map(taskView),
   }));
 
   // Members.
-  app.get('/v2/images/:image_id/members', async (req) => ({
+  app.get('/v2/images/:image_id/members', op('image:get_members'), async (req) => ({
     members: (await svc.members.list(ctxOf(req).auth, (req.params as P).image_id)).map(memberView),
     schema: '/v2/schemas/members',
   }));
-  app.post('/v2/images/:image_id/members', async (req) => {
+  app.post('/v2/images/:image_id/members', op('image:add_member'), async (req) => {
     const b = body(req);
     return memberView(await svc.members.add(ctxOf(req).auth, (req.params as P).image_id, b.member));
   });
-  app.get('/v2/images/:image_id/members/:member_id', async (req) => {
+  app.get('/v2/images/:image_id/members/:member_id', op('image:get_member'), async (req) => {
     const { image_id, member_id } = req.params as P & { member_id: string };
     return memberView(await svc.members.get(ctxOf(req).auth, image_id, member_id));
   });
-  app.put('/v2/images/:image_id/members/:member_id', async (req) => {
+  app.put('/v2/images/:image_id/members/:member_id', op('image:modify_member'), async (req) => {
     const { image_id, member_id } = req.params as P & { member_id: string };
     return memberView(await svc.members.setStatus(ctxOf(req).auth, image_id, member_id, body(req).status));
   });
-  app.delete('/v2/images/:image_id/members/:member_id', async (req, reply) => {
+  app.delete('/v2/images/:image_id/members/:member_id', op('image:delete_member'), async (req, reply) => {
     const { image_id, member_id } = req.params as P & { member_id: string };
     await svc.members.remove(ctxOf(req).auth, image_id, member_id);
     reply.code(204).send();

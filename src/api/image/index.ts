@@ -6,6 +6,7 @@ import { dataRoutes } from './data-routes.js';
 import { metadefRoutes } from './metadef-routes.js';
 import { PATCH_V20, PATCH_V21 } from './patch.js';
 import { imageSchema, imagesSchema, memberSchema, membersSchema, metadefSchema } from './schemas.js';
+import { op } from '../http/route-policy.js';
 
 // Without an image cache API (2.14, 2.16) the versions Glance lists with multiple stores enabled.
 const VERSIONS: [string, string][] = [
@@ -39,11 +40,11 @@ export const imageApi: ServiceApi = {
       }
     });
 
-    app.get('/v2/schemas/image', async () => imageSchema());
-    app.get('/v2/schemas/images', async () => imagesSchema());
-    app.get('/v2/schemas/member', async () => memberSchema());
-    app.get('/v2/schemas/members', async () => membersSchema());
-    app.get('/v2/schemas/metadefs/:name', async (req) => {
+    app.get('/v2/schemas/image', op('image:get_schema'), async () => imageSchema());
+    app.get('/v2/schemas/images', op('image:get_schema'), async () => imagesSchema());
+    app.get('/v2/schemas/member', op('image:get_schema'), async () => memberSchema());
+    app.get('/v2/schemas/members', op('image:get_schema'), async () => membersSchema());
+    app.get('/v2/schemas/metadefs/:name', op('image:get_schema'), async (req) => {
       const s = metadefSchema((req.params as { name: string }).name);
       if (!s) throw notFound('The resource could not be found.');
       return s;

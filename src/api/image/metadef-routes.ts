@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app-deps.js';
 import type { Namespace, NamedDef } from '../../services/image/metadefs.js';
 import { ctxOf } from '../http/service-api.js';
 import { badRequest } from '../../errors.js';
+import { op } from '../http/route-policy.js';
 
 type Obj = Record<string, unknown>;
 type NsP = { ns: string };
@@ -33,9 +34,9 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
   const m = deps.image.metadefs;
   const auth = (req: FastifyRequest) => ctxOf(req).auth;
 
-  app.get('/v2/metadefs/resource_types', async () => ({ resource_types: await m.listResourceTypes() }));
+  app.get('/v2/metadefs/resource_types', op('image:list_metadef_resource_types'), async () => ({ resource_types: await m.listResourceTypes() }));
 
-  app.get(base, async (req) => {
+  app.get(base, op('image:get_metadef_namespaces'), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const list = await m.listNamespaces(auth(req), {
       ...(q.visibility ? { visibility: q.visibility } : {}),
@@ -43,12 +44,12 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     });
     return { namespaces: list.map(nsView), first: base, schema: '/v2/schemas/metadefs/namespaces' };
   });
-  app.post(base, async (req, reply) => {
+  app.post(base, op('image:add_metadef_namespace'), async (req, reply) => {
     const n = await m.createNamespace(auth(req), body(req));
     reply.code(201);
     return nsView(n);
   });
-  app.get(`${base}/:ns`, async (req) => {
+  app.get(`${base}/:ns`, op('image:get_metadef_namespace'), async (req) => {
     const full = await m.getNamespace(auth(req), (req.params as NsP).ns);
     const v = nsView(full.ns);
     if (full.associations.length) v.resource_type_associations = full.associations;
@@ -57,101 +58,101 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (full.tags.length) v.tags = full.tags.map((t) => ({ name: t.name }));
     return v;
   });
-  app.put(`${base}/:ns`, async (req) => nsView(await m.updateNamespace(auth(req), (req.params as NsP).ns, body(req))));
-  app.delete(`${base}/:ns`, async (req, reply) => {
+  app.put(`${base}/:ns`, op('image:modify_metadef_namespace'), async (req) => nsView(await m.updateNamespace(auth(req), (req.params as NsP).ns, body(req))));
+  app.delete(`${base}/:ns`, op('image:delete_metadef_namespace'), async (req, reply) => {
     await m.deleteNamespace(auth(req), (req.params as NsP).ns);
     reply.code(204).send();
   });
 
   // Resource type associations.
-  app.get(`${base}/:ns/resource_types`, async (req) => ({ resource_type_associations: await m.listAssociations(auth(req), (req.params as NsP).ns) }));
-  app.post(`${base}/:ns/resource_types`, async (req, reply) => {
+  app.get(`${base}/:ns/resource_types`, op('image:get_metadef_resource_types'), async (req) => ({ resource_type_associations: await m.listAssociations(auth(req), (req.params as NsP).ns) }));
+  app.post(`${base}/:ns/resource_types`, op('image:add_metadef_resource_type_association'), async (req, reply) => {
     const r = await m.associate(auth(req), (req.params as NsP).ns, body(req));
     reply.code(201);
     return r;
   });
-  app.delete(`${base}/:ns/resource_types/:rt`, async (req, reply) => {
+  app.delete(`${base}/:ns/resource_types/:rt`, op('image:remove_metadef_resource_type_association'), async (req, reply) => {
     const { ns, rt } = req.params as NsP & { rt: string };
     await m.dissociate(auth(req), ns, rt);
     reply.code(204).send();
   });
 
   // Objects.
-  app.get(`${base}/:ns/objects`, async (req) => {
+  app.get(`${base}/:ns/objects`, op('image:get_metadef_objects'), async (req) => {
     const { ns } = req.params as NsP;
     return { objects: (await m.listDefs(auth(req), ns, 'metadef_objects')).map((o) => objectView(ns, o)), schema: '/v2/schemas/metadefs/objects' };
   });
-  app.post(`${base}/:ns/objects`, async (req, reply) => {
+  app.post(`${base}/:ns/objects`, op('image:add_metadef_object'), async (req, reply) => {
     const { ns } = req.params as NsP;
     const o = await m.putDef(auth(req), ns, 'metadef_objects', body(req));
     reply.code(201);
     return objectView(ns, o);
   });
-  app.get(`${base}/:ns/objects/:name`, async (req) => {
+  app.get(`${base}/:ns/objects/:name`, op('image:get_metadef_object'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return objectView(ns, await m.getDef(auth(req), ns, 'metadef_objects', name));
   });
-  app.put(`${base}/:ns/objects/:name`, async (req) => {
+  app.put(`${base}/:ns/objects/:name`, op('image:modify_metadef_object'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return objectView(ns, await m.putDef(auth(req), ns, 'metadef_objects', body(req), name));
   });
-  app.delete(`${base}/:ns/objects/:name`, async (req, reply) => {
+  app.delete(`${base}/:ns/objects/:name`, op('image:delete_metadef_object'), async (req, reply) => {
     const { ns, name } = req.params as NsP & { name: string };
     await m.deleteDef(auth(req), ns, 'metadef_objects', name);
     reply.code(204).send();
   });
 
   // Properties (listed as an object keyed by name, as Glance does).
-  app.get(`${base}/:ns/properties`, async (req) => {
+  app.get(`${base}/:ns/properties`, op('image:get_metadef_properties'), async (req) => {
     const props = await m.listDefs(auth(req), (req.params as NsP).ns, 'metadef_properties');
     return { properties: Object.fromEntries(props.map((p) => [p.name, propertyView(p)])) };
   });
-  app.post(`${base}/:ns/properties`, async (req, reply) => {
+  app.post(`${base}/:ns/properties`, op('image:add_metadef_property'), async (req, reply) => {
     const p = await m.putDef(auth(req), (req.params as NsP).ns, 'metadef_properties', body(req));
     reply.code(201);
     return propertyView(p);
   });
-  app.get(`${base}/:ns/properties/:name`, async (req) => {
+  app.get(`${base}/:ns/properties/:name`, op('image:get_metadef_property'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return propertyView(await m.getDef(auth(req), ns, 'metadef_properties', name));
   });
-  app.put(`${base}/:ns/properties/:name`, async (req) => {
+  app.put(`${base}/:ns/properties/:name`, op('image:modify_metadef_property'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return propertyView(await m.putDef(auth(req), ns, 'metadef_properties', body(req), name));
   });
-  app.delete(`${base}/:ns/properties/:name`, async (req, reply) => {
+  app.delete(`${base}/:ns/properties/:name`, op('image:remove_metadef_property'), async (req, reply) => {
     const { ns, name } = req.params as NsP & { name: string };
     await m.deleteDef(auth(req), ns, 'metadef_properties', name);
     reply.code(204).send();
   });
 
   // Tags.
-  app.get(`${base}/:ns/tags`, async (req) => ({ tags: await m.listTags(auth(req), (req.params as NsP).ns) }));
-  app.post(`${base}/:ns/tags`, async (req, reply) => {
+  app.get(`${base}/:ns/tags`, op('image:get_metadef_tags'), async (req) => ({ tags: await m.listTags(auth(req), (req.params as NsP).ns) }));
+  app.post(`${base}/:ns/tags`, op('image:add_metadef_tags'), async (req, reply) => {
     const append = String(req.headers['x-openstack-append'] ?? '').toLowerCase() === 'true';
     const tags = await m.setTags(auth(req), (req.params as NsP).ns, body(req).tags, append);
     reply.code(201);
     return { tags: tags.map((t) => ({ name: t.name })) };
   });
-  app.delete(`${base}/:ns/tags`, async (req, reply) => {
+  app.delete(`${base}/:ns/tags`, op('image:delete_metadef_tags'), async (req, reply) => {
     await m.deleteTags(auth(req), (req.params as NsP).ns);
     reply.code(204).send();
   });
-  app.post(`${base}/:ns/tags/:name`, async (req, reply) => {
+  app.post(`${base}/:ns/tags/:name`, op('image:add_metadef_tag'), async (req, reply) => {
     const { ns, name } = req.params as NsP & { name: string };
     const t = await m.addTag(auth(req), ns, name);
     reply.code(201);
     return t;
   });
-  app.get(`${base}/:ns/tags/:name`, async (req) => {
+  app.get(`${base}/:ns/tags/:name`, op('image:get_metadef_tag'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return m.getTag(auth(req), ns, name);
   });
-  app.put(`${base}/:ns/tags/:name`, async (req) => {
+  app.put(`${base}/:ns/tags/:name`, op('image:modify_metadef_tag'), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return m.renameTag(auth(req), ns, name, body(req));
   });
-  app.delete(`${base}/:ns/tags/:name`, async (req, reply) => {
+  app.delete(`${base}/:ns/tags/:name`, op('image:delete_metadef_tag'), async (req, reply) => {
     const { ns, name } = req.params as NsP & { name: string };
     await m.deleteTag(auth(req), ns, name);
     reply.code(204).send();
