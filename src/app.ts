@@ -7,7 +7,7 @@ import { bootstrapIdentity, type BootstrapResult } from './services/identity/boo
 import { ImageService } from './services/image/index.js';
 import { NetworkService, networkOptions, bootstrapNetwork } from './services/network/index.js';
 import { createHash } from 'node:crypto';
-import { createNetDriver, chooseDataPlane, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
+import { createNetDriver, createNftFirewall, chooseDataPlane, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
 import { createHostDriver } from './services/compute/host-setup.js';
@@ -120,5 +120,7 @@ function netDriverFor(config: GureumConfig, plane: DataPlaneChoice, log: (m: str
   return createNetDriver('linuxbridge', {
     stateDir: netStateDir(config.dataDir), tag,
     physnets: n.physnets, hostOnlyPhysnets: n.hostOnlyPhysnets, hostGateway: n.hostGateway, vxlanLocalIp: n.vxlanLocalIp || null, log,
+    // Security groups and anti-spoofing: one pair of nft tables per cloud (data dir), like the devices' tag.
+    firewall: createNftFirewall({ table: `gureum_${tag}`, log }),
   });
 }

@@ -5,6 +5,7 @@ import { LinuxBridgeDriver, type LinuxBridgeOptions } from './linuxbridge/index.
 export type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport };
 export { NoopNetDriver, LinuxBridgeDriver, type LinuxBridgeOptions };
 export { tapName, netStateDir, type PhysnetMapping } from './linuxbridge/index.js';
+export { createNftFirewall } from './linuxbridge/firewall/index.js';
 export { chooseDataPlane, type DataPlaneChoice, type DataPlaneSetting } from './data-plane.js';
 
 /** Driver constructors by name; `linuxbridge` needs its options. */

@@ -1,7 +1,8 @@
 // Tiny guests on the Linux bridge data plane (root, QEMU/TCG): two guests on `private` take their fixed IPs by DHCP
-// and ping each other; an outside namespace the test attaches to `public` (holding the public gateway address) reaches
-// a guest by SSH on its floating IP; the guest is seen from outside as its floating IP (SNAT); a guest on a network
-// with no router cannot be reached; deleting the servers removes their taps, and the teardown leaves no bridge,
+// and ping each other; an outside namespace the test attaches to `public` (holding the public gateway address) cannot
+// reach a guest's port 22 or ping it until security-group rules open them, then reaches it by SSH on its floating IP;
+// the guest is seen from outside as its floating IP (SNAT); a guest on a network with no router cannot be reached;
+// deleting the servers removes their taps and the firewall's nft tables, and the teardown leaves no bridge,
 // namespace or dnsmasq. Every name is unique to this run (ids, a random suffix); cleanup runs also on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { defaults } from '../../src/config.js';
@@ -105,6 +106,25 @@ test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT,
   assert.equal(fipRes.status, 201, fipRes.text);
   const fip = fipRes.json.floatingip.floating_ip_address as string;
 
+  // Security groups: the default group admits only its own members, so from outside port 22 is closed until a rule
+  // opens it (and ICMP likewise); a rule deleted cuts new connections.
+  const tcpFromOutside = async (port: number): Promise<boolean> => (await inNs(outNs, process.execPath, ['-e',
+    `const s=require('net').connect({host:process.argv[1],port:+process.argv[2]});s.setTimeout(3000,()=>process.exit(3));s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(2))`,
+    fip, String(port)])).status === 0;
+  const pingFromOutside = async (): Promise<boolean> => (await inNs(outNs, 'ping', ['-c', '2', '-i', '0.3', '-W', '2', fip])).status === 0;
+  assert.equal(await tcpFromOutside(22), false, 'port 22 open from outside with only the default group');
+  assert.equal(await pingFromOutside(), false, 'ping answered from outside with only the default group');
+  const group = port1.security_groups[0] as string;
+  const addRule = async (rule: Record<string, unknown>): Promise<string> => {
+    const r = await c.request('POST', `${N}/security-group-rules`, { ...tok, body: { security_group_rule: { security_group_id: group, direction: 'ingress', ethertype: 'IPv4', ...rule } } });
+    assert.equal(r.status, 201, r.text);
+    return r.json.security_group_rule.id as string;
+  };
+  const sshRule = await addRule({ protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
+  await addRule({ protocol: 'icmp' });
+  await c.controller.deps.network.events.drain();
+  assert.equal(await pingFromOutside(), true, 'ping from outside once ICMP is allowed');
+
   const ssh = (cmd: string) => inNs(outNs, 'ssh', ['-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
     '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${fip}`, cmd]);
   let who = await ssh('hostname');
@@ -120,10 +140,17 @@ test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT,
   await new Promise((r) => listener.stdout.once('data', r));
   assert.equal((await ssh(`nc ${pubSub.gateway_ip} 7777 </dev/null`)).stdout.trim(), fip);
 
+  // Deleting the SSH rule cuts new connections.
+  assert.equal((await c.request('DELETE', `${N}/security-group-rules/${sshRule}`, tok)).status, 204);
+  await c.controller.deps.network.events.drain();
+  assert.equal(await tcpFromOutside(22), false, 'port 22 still open after its rule was deleted');
+
   // Deleting the servers removes their taps.
   for (const id of ids) assert.equal((await c.request('DELETE', `${V}/servers/${id}`, tok)).status, 204);
   for (const id of ids) await waitStatus(c, id, 'DELETED', 120_000).catch(() => {});
   await c.controller.deps.network.events.drain();
   const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
   assert.ok(!links.includes(tapName(port1.id)), 'the guest tap is gone');
+  const fwTable = `gureum_${createHash('sha256').update(c.config.dataDir).digest('hex').slice(0, 8)}`;
+  assert.notEqual(spawnSync('nft', ['list', 'table', 'inet', fwTable]).status, 0, 'no guest left, no firewall table left');
 });

@@ -1,28 +1,8 @@
-// The security-group engine the Linux bridge driver calls (built in ./firewall/ by its own module). Until that module
-// lands, `noopFirewall` stands in: ports are wired and carry packets unfiltered.
+// The security-group engine the Linux bridge driver calls (./firewall/: nftables) and what the driver needs around it:
+// a stand-in that filters nothing (tests of the driver alone), and rules in the firewall's shape.
+import type { Firewall, SgRule } from './firewall/index.js';
 
-export interface SgRule {
-  id: string; security_group_id: string; direction: 'ingress' | 'egress'; ethertype: 'IPv4' | 'IPv6';
-  protocol: string | null; port_range_min: number | null; port_range_max: number | null;
-  remote_ip_prefix: string | null; remote_group_id: string | null;
-}
-
-export interface SgPort {
-  id: string; tap: string; mac: string; fixedIps: string[];
-  allowedAddressPairs: { ip_address: string; mac_address?: string }[]; securityGroups: string[];
-  portSecurity: boolean; deviceOwner: string;
-}
-
-export interface Firewall {
-  /** Whole state (start/resync), idempotent. */
-  sync(ports: SgPort[], rules: SgRule[]): Promise<void>;
-  /** A wired tap, or its groups/IPs changed. */
-  upsertPort(port: SgPort): Promise<void>;
-  removePort(portId: string): Promise<void>;
-  setGroupRules(groupId: string, rules: SgRule[]): Promise<void>;
-  /** Removes Gureum's nft table(s). */
-  destroy(): Promise<void>;
-}
+export type { Firewall, SgPort, SgRule } from './firewall/index.js';
 
 /** A firewall that filters nothing (until the nftables one is wired in). */
 export const noopFirewall: Firewall = {

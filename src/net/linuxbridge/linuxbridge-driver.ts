@@ -161,13 +161,15 @@ export class LinuxBridgeDriver implements NetDriver {
     try {
       if (!net) throw new BindingError(`network ${p.networkId} is unknown to the data plane`);
       const br = await this.l2.ensureNetwork(net);
-      await this.l2.plugTap(tap, p.mac, br, net.mtu, p.adminUp);
+      // Rules first (they name the tap, which need not exist yet): a new tap never carries a frame unfiltered.
       await this.fw.upsertPort(this.sgPort(p));
+      await this.l2.plugTap(tap, p.mac, br, net.mtu, p.adminUp);
       await this.report({ portId: p.id, status: p.adminUp ? 'ACTIVE' : 'DOWN', vifType: 'bridge', vifDetails: { port_filter: true, connectivity: 'l2', bridge_name: br } });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.log(`port ${p.id}: binding failed: ${reason}`);
       await this.l2.unplug(tap).catch(() => {});
+      await this.fw.removePort(p.id).catch(() => {});
       await this.report({ portId: p.id, status: 'DOWN', vifType: 'binding_failed', vifDetails: { reason } });
     }
   }
