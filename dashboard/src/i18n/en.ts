@@ -10,6 +10,7 @@ export const en = {
   'admin.updated': 'Updated', 'admin.users': 'Users', 'admin.zone': 'Zone',
   'api.cloudsYaml': 'Download clouds.yaml', 'api.endpoint': 'Endpoint', 'api.openrc': 'Download openrc',
   'api.noPassword': 'Neither file contains your password: openrc asks for it, clouds.yaml leaves it to you.', 'api.service': 'Service',
+  'common.pages': 'Pages', 'common.previous': 'Previous', 'common.next': 'Next', 'common.range': '{from}-{to} of {total}',
   'common.any': 'Any', 'common.confirmDelete': 'Delete {name}?', 'common.filter': 'Filter', 'common.loading': 'Loading…', 'common.name': 'Name',
   'detail.action': 'Action', 'detail.actionLog': 'Action log', 'detail.back': '← All instances', 'detail.console': 'Console',
   'detail.consoleLog': 'Console log', 'detail.consoleNewTab': 'Open the console in its own tab', 'detail.created': 'Created',

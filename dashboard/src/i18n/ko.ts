@@ -12,6 +12,7 @@ export const ko: Record<MessageKey, string> = {
   'admin.updated': '갱신', 'admin.users': '사용자', 'admin.zone': '영역',
   'api.cloudsYaml': 'clouds.yaml 내려받기', 'api.endpoint': '엔드포인트', 'api.openrc': 'openrc 내려받기',
   'api.noPassword': '두 파일 모두 비밀번호를 담지 않습니다: openrc는 실행할 때 묻고, clouds.yaml에는 직접 넣으세요.', 'api.service': '서비스',
+  'common.pages': '페이지', 'common.previous': '이전', 'common.next': '다음', 'common.range': '{total}개 중 {from}-{to}',
   'common.any': '전체', 'common.confirmDelete': '{name}을(를) 삭제할까요?', 'common.filter': '필터', 'common.loading': '불러오는 중…', 'common.name': '이름',
   'detail.action': '작업', 'detail.actionLog': '작업 기록', 'detail.back': '← 인스턴스 목록', 'detail.console': '콘솔',
   'detail.consoleLog': '콘솔 로그', 'detail.consoleNewTab': '콘솔을 새 탭에서 열기', 'detail.created': '생성 시각',

@@ -24,7 +24,10 @@ export function StatusBadge({ server, t }: { server: Server; t: T }) {
   );
 }
 
-/** Project instances: live table with filters and per-state actions. */
+/** Rows per page: a thousand servers stay one quick render (filters still search them all). */
+export const PAGE_SIZE = 100;
+
+/** Project instances: live table with filters, paging and per-state actions. */
 export function Instances({ all = false }: { all?: boolean }) {
   const s = useSession();
   const t = useT();
@@ -34,11 +37,15 @@ export function Instances({ all = false }: { all?: boolean }) {
   const [filter, setFilter] = useState('');
   const [status, setStatus] = useState('');
   const [actionError, setActionError] = useState<unknown>(null);
+  const [pageNo, setPageNo] = useState(0);
   const imageName = useMemo(() => new Map((images.data ?? []).map((i) => [i.id, i.name ?? i.id])), [images.data]);
   const flavorName = useMemo(() => new Map((flavors.data ?? []).map((f) => [f.id, f.name])), [flavors.data]);
   const rows = (servers.data ?? []).filter((v) =>
     (!filter || v.name.toLowerCase().includes(filter.toLowerCase()) || addressesOf(v).includes(filter)) && (!status || v.status === status));
   const statuses = [...new Set((servers.data ?? []).map((v) => v.status))].sort();
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  const shown = Math.min(pageNo, pages - 1);
+  const pageRows = rows.slice(shown * PAGE_SIZE, (shown + 1) * PAGE_SIZE);
   const now = Date.now();
   return (
     <section>
@@ -68,7 +75,7 @@ export function Instances({ all = false }: { all?: boolean }) {
             </tr>
           </thead>
           <tbody>
-            {rows.map((v) => (
+            {pageRows.map((v) => (
               <tr key={v.id} data-name={v.name}>
                 <td><Link href={`/instances/${v.id}`}>{v.name}</Link>{v.locked ? ' 🔒' : ''}</td>
                 <td><StatusBadge server={v} t={t} /></td>
@@ -85,6 +92,13 @@ export function Instances({ all = false }: { all?: boolean }) {
         {servers.isPending && <p className="muted">{t('common.loading')}</p>}
         {servers.data && rows.length === 0 && <p className="muted">{t('instances.none')}</p>}
       </div>
+      {rows.length > PAGE_SIZE && (
+        <nav className="pager" aria-label={t('common.pages')}>
+          <button type="button" disabled={shown === 0} onClick={() => setPageNo(shown - 1)}>{t('common.previous')}</button>
+          <span>{t('common.range', { from: shown * PAGE_SIZE + 1, to: shown * PAGE_SIZE + pageRows.length, total: rows.length })}</span>
+          <button type="button" disabled={shown >= pages - 1} onClick={() => setPageNo(shown + 1)}>{t('common.next')}</button>
+        </nav>
+      )}
     </section>
   );
 }

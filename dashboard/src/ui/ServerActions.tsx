@@ -7,11 +7,26 @@ import { useT, type MessageKey } from '../i18n';
 
 type Action = (typeof SERVER_ACTIONS)[number];
 
-/** The actions the state table allows for one server, as a keyboard-usable disclosure menu. */
-export function ServerActions({ server, onError, onDone }: { server: Server; onError: (e: unknown) => void; onDone?: (a: Action) => void }) {
+type Props = { server: Server; onError: (e: unknown) => void; onDone?: (a: Action) => void };
+
+/**
+ * The actions the state table allows for one server, as a keyboard-usable disclosure menu. The menu's body (with
+ * its mutation) mounts only when opened: a table of many servers stays cheap to render.
+ */
+export function ServerActions(props: Props) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="menu" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary aria-label={t('instances.actionsFor', { name: props.server.name })}>{t('instances.actions')}</summary>
+      {open && <ActionItems {...props} close={() => setOpen(false)} />}
+    </details>
+  );
+}
+
+function ActionItems({ server, onError, onDone, close }: Props & { close: () => void }) {
   const t = useT();
   const client = useQueryClient();
-  const [open, setOpen] = useState(false);
   const run = useMutation({
     mutationFn: async (a: Action) => {
       if (a.key === 'delete') await call('compute', `/servers/${server.id}`, { method: 'DELETE' });
@@ -28,8 +43,6 @@ export function ServerActions({ server, onError, onDone }: { server: Server; onE
   });
   const actions = allowedActions(server);
   return (
-    <details className="menu" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-      <summary aria-label={t('instances.actionsFor', { name: server.name })}>{t('instances.actions')}</summary>
       <div className="menu-items">
         {actions.length === 0 && <span className="muted">{t('instances.noActions')}</span>}
         {actions.map((a) => (
@@ -40,7 +53,7 @@ export function ServerActions({ server, onError, onDone }: { server: Server; onE
             disabled={run.isPending}
             onClick={() => {
               if (a.key === 'delete' && !window.confirm(t('instances.confirmDelete', { name: server.name }))) return;
-              setOpen(false);
+              close();
               run.mutate(a);
             }}
           >
@@ -48,6 +61,5 @@ export function ServerActions({ server, onError, onDone }: { server: Server; onE
           </button>
         ))}
       </div>
-    </details>
   );
 }
