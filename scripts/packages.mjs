@@ -20,7 +20,8 @@ export const PURPOSES = {
   // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):
   // independent readers of the initramfs and ISO 9660 writers.
   // chromium: the dashboard's end-to-end tests drive Debian's browser through playwright-core (nothing downloaded).
-  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium', 'iputils-ping'] },
+  // openstack-dashboard (stock Horizon) and python3-openstacksdk: compatibility judges in test/compat.
+  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium', 'iputils-ping', 'openstack-dashboard', 'python3-openstacksdk'] },
   tempest: { extends: 'test', packages: [] },
 };
 

@@ -5,6 +5,7 @@ import { volumeRoutes } from './volume-routes.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { typeRoutes } from './type-routes.js';
 import { miscRoutes } from './misc-routes.js';
+import { emptyFeatureRoutes } from './empty-feature-routes.js';
 
 function v3Doc(root: string) {
   return {
@@ -36,6 +37,7 @@ export const volumeApi: ServiceApi = {
       snapshotRoutes(v3, svc, views);
       typeRoutes(v3, svc, views);
       miscRoutes(v3, svc, views, startedAt);
+      emptyFeatureRoutes(v3, svc);
     }, { prefix: '/v3' });
   },
 };

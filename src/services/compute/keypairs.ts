@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../store/database.js';
 import type { KeypairRow } from '../../store/compute-tables.js';
 import { type ComputeDeps, nextIntId, nowIso } from './common.js';
 import type { QuotaService } from './quotas.js';
+import { generateX509KeyPair } from './x509.js';
 
 const genKeyPair = promisify(generateKeyPair);
 
@@ -105,8 +106,10 @@ export class KeypairService {
     let publicKey = spec.publicKey;
     let privateKey: string | undefined;
     if (publicKey === undefined) {
-      if (type === 'x509') throw badRequest('Generating x509 key pairs is not supported: import a certificate.');
-      const gen = await generateSshKey('Generated-by-Nova');
+      // As Nova: an ssh key with the comment "Generated-by-Nova", or an RSA key with a self-signed certificate.
+      const gen = type === 'x509'
+        ? await generateX509KeyPair(userId).then((x) => ({ publicKey: x.certificate, privateKey: x.privateKey }))
+        : await generateSshKey('Generated-by-Nova');
       publicKey = gen.publicKey;
       privateKey = gen.privateKey;
     }
