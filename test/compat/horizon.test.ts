@@ -68,7 +68,7 @@ async function waitHttp(url: string, child: ChildProcess, logs: () => string, ti
 
 test('Horizon (Debian openstack-dashboard) renders every panel for a member and for admin', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, existsSync(MANAGE_PY) && existsSync(DEBIAN_PYTHON), 'needs Debian openstack-dashboard (node scripts/prepare.mjs --for test installs it)')) return;
-  const server = await startServer({ env: { GUREUM_HYPERVISOR: 'fake' } });
+  const server = await startServer({ env: { GUREUM_HYPERVISOR: 'fake' }, readyTimeoutMs: 120_000 });
   const work = mkdtempSync(join(tmpdir(), 'gureum-horizon-'));
   let horizon: ChildProcess | undefined;
   t.after(async () => {

@@ -19,13 +19,15 @@ async function uploadImage(baseUrl: string, token: string, name: string): Promis
   return id;
 }
 
-/** [compute], [compute-feature-enabled] for a server whose Nova runs the fake driver on one host. */
+/** [compute], [compute-feature-enabled] for a server whose Nova runs the fake driver (or QEMU, GUREUM_HYPERVISOR=qemu) on one host. */
 export async function computeTempestSettings(server: TestServer): Promise<IniOverrides> {
   const token = await getToken(server.baseUrl, server.admin);
   const image = await uploadImage(server.baseUrl, token, 'tempest-image');
   const imageAlt = await uploadImage(server.baseUrl, token, 'tempest-image-alt');
   const on = 'true';
   const off = 'false';
+  // The fake driver has no guest screens; a real one (QEMU) has VNC behind Gureum's noVNC proxy.
+  const realDriver = (process.env.GUREUM_HYPERVISOR ?? 'fake') !== 'fake';
   return {
     compute: {
       image_ref: image, image_ref_alt: imageAlt, flavor_ref: '42', flavor_ref_alt: '84', fixed_network_name: 'private',
@@ -34,7 +36,7 @@ export async function computeTempestSettings(server: TestServer): Promise<IniOve
     'compute-feature-enabled': {
       pause: on, suspend: on, shelve: on, shelve_migrate: off, snapshot: on, rescue: on, stable_rescue: off, resize: on,
       cold_migration: off, live_migration: off, block_migration_for_live_migration: off, console_output: on,
-      interface_attach: on, change_password: off, vnc_console: off, spice_console: off, rdp_console: off, serial_console: off,
+      interface_attach: on, change_password: off, vnc_console: realDriver ? on : off, spice_console: off, rdp_console: off, serial_console: off,
       config_drive: off, metadata_service: off, personality: off, disk_config: on, attach_encrypted_volume: off,
       swap_volume: off, volume_multiattach: off, hostname_fqdn_sanitization: on, unified_limits: off,
     },
