@@ -4,16 +4,47 @@ import { getToken } from '../helpers/server.js';
 import { request } from '../helpers/http.js';
 import type { IniOverrides } from '../helpers/tempest.js';
 
+/**
+ * The test image: 64 KiB whose first sector is a boot sector that prints a few lines to the first serial port (BIOS
+ * int 14h) and halts. On a real driver the guest then has console output, as Tempest's console tests expect of
+ * CirrOS; it runs no OS, so nothing answers ACPI (see os_shutdown_timeout below).
+ */
+function bootSectorImage() {
+  const image = new Uint8Array(1 << 16);
+  const disk = Buffer.from(image.buffer); // a view: writes land in `image`
+  const code = [
+    0x31, 0xc0, // xor ax, ax
+    0x8e, 0xd8, // mov ds, ax
+    0xbe, 0x18, 0x7c, // mov si, 0x7c18 (the message, right after this code)
+    0xfc, // cld
+    0xac, // next: lodsb
+    0x84, 0xc0, // test al, al
+    0x74, 0x08, // jz done
+    0xb4, 0x01, // mov ah, 1 (send the character in al)
+    0x31, 0xd2, // xor dx, dx (COM1)
+    0xcd, 0x14, // int 14h
+    0xeb, 0xf3, // jmp next
+    0xf4, // done: hlt
+    0xeb, 0xfd, // jmp done
+  ];
+  Buffer.from(code).copy(disk, 0);
+  const message = ['gureum tempest image', 'no operating system here:', 'this boot sector prints', 'these lines to the serial port', 'and halts', ''].join('\r\n');
+  Buffer.from(`${message}\0`, 'latin1').copy(disk, code.length);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  return image;
+}
+
 async function uploadImage(baseUrl: string, token: string, name: string): Promise<string> {
   const made = await request('POST', `${baseUrl}/image/v2/images`, {
-    // The image is blank: no OS answers ACPI, so waiting for a clean shutdown (Nova's 60 s) only slows every stop,
+    // No OS runs in the image to answer ACPI, so waiting for a clean shutdown (Nova's 60 s) only slows every stop,
     // resize and shelve on a real driver; os_shutdown_timeout=0 (a Nova image property) powers it off at once.
     token, json: { name, disk_format: 'raw', container_format: 'bare', visibility: 'public', os_shutdown_timeout: '0' },
   });
   if (made.status !== 201) throw new Error(`tempest-compute: image create ${made.status} ${made.text}`);
   const id = made.body.id as string;
   const up = await fetch(`${baseUrl}/image/v2/images/${id}/file`, {
-    method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(1 << 16),
+    method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: bootSectorImage(),
   });
   if (up.status !== 204) throw new Error(`tempest-compute: image upload ${up.status} ${await up.text()}`);
   return id;
