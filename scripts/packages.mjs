@@ -12,7 +12,8 @@ export const PURPOSES = {
   // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
   // iproute2, nftables, dnsmasq-base, iputils-arping: the Linux bridge data plane (bridges, taps, namespaces, NAT, DHCP,
   // gratuitous ARP for floating IPs; security groups with `nft -f -`).
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables', 'dnsmasq-base', 'iputils-arping'] },
+  // python3-openstackclient: the cloud's main client; the README's next command after `npm start` is `openstack`.
+  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables', 'dnsmasq-base', 'iputils-arping', 'python3-openstackclient'] },
   // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
   bench: { extends: 'start', packages: ['iperf3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).

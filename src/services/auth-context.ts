@@ -39,3 +39,25 @@ export interface RequestContext {
 export function isAdmin(a: AuthContext): boolean {
   return a.roleNames.has('admin');
 }
+
+/**
+ * A service acting on its own behalf, as OpenStack services use their service users: admin, system scope, or
+ * scoped to `project` when what it creates must belong to one (the bootstrap's images, the default topology).
+ */
+export function serviceContext(name: string, project?: { id: string; name: string }): AuthContext {
+  return {
+    tokenHash: '', userId: name, userName: name, userDomainId: 'default', userDomainName: 'Default',
+    ...(project ? { projectId: project.id, projectName: project.name, projectDomainId: 'default', projectDomainName: 'Default' } : {}),
+    system: !project, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']),
+    methods: [], auditIds: [], issuedAt: '', expiresAt: '',
+  };
+}
+
+/** Acting for a project as one of its members (the agent creating an instance's ports for its owner). */
+export function projectMemberContext(projectId: string, userId: string): AuthContext {
+  return {
+    tokenHash: '', userId, userName: userId, userDomainId: 'default', userDomainName: 'Default', projectId, projectName: projectId,
+    projectDomainId: 'default', projectDomainName: 'Default', system: false, roles: [{ id: 'member', name: 'member' }],
+    roleNames: new Set(['member', 'reader']), methods: [], auditIds: [], issuedAt: '', expiresAt: '',
+  };
+}

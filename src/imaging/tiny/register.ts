@@ -4,7 +4,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataPaths } from '../../util/paths.js';
-import type { AuthContext } from '../../services/auth-context.js';
+import { type AuthContext, serviceContext } from '../../services/auth-context.js';
 import type { Image, ImageService } from '../../services/image/index.js';
 import { buildTinyImage, type TinyImage } from './build.js';
 import { TINY_USER } from './guest-files.js';
@@ -19,11 +19,7 @@ export type TinyRegistration =
   | { status: 'skipped'; reason: string };
 
 function adminContext(projectId: string): AuthContext {
-  return {
-    tokenHash: '', userId: 'gureum-bootstrap', userName: 'gureum-bootstrap', userDomainId: 'default', userDomainName: 'Default',
-    projectId, projectName: 'admin', projectDomainId: 'default', projectDomainName: 'Default', system: false,
-    roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [], issuedAt: '', expiresAt: '',
-  };
+  return serviceContext('gureum-bootstrap', { id: projectId, name: 'admin' });
 }
 
 async function ours(image: ImageService, ctx: AuthContext, name: string): Promise<Image[]> {

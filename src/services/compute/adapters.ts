@@ -1,26 +1,12 @@
 import type { Readable } from 'node:stream';
 import { badRequest, conflict, forbidden, isCloudError } from '../../errors.js';
-import type { AuthContext } from '../auth-context.js';
-import { isAdmin } from '../auth-context.js';
+import { type AuthContext, isAdmin, projectMemberContext, serviceContext } from '../auth-context.js';
 import type { ImageService } from '../image/index.js';
 import type { NetworkService } from '../network/index.js';
 import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
 
 /** Compute acting on its own behalf (uploading snapshot data, cleaning up), as Nova uses its service user. */
-export const COMPUTE_SERVICE: AuthContext = {
-  tokenHash: '', userId: 'gureum-compute', userName: 'gureum-compute', userDomainId: 'default', userDomainName: 'Default',
-  system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
-  issuedAt: '', expiresAt: '',
-};
-
-/** Acting for an instance's project (creating its ports when the agent builds it). */
-function projectContext(projectId: string, userId: string): AuthContext {
-  return {
-    tokenHash: '', userId, userName: userId, userDomainId: 'default', userDomainName: 'Default', projectId, projectName: projectId,
-    projectDomainId: 'default', projectDomainName: 'Default', system: false, roles: [{ id: 'member', name: 'member' }],
-    roleNames: new Set(['member', 'reader']), methods: [], auditIds: [], issuedAt: '', expiresAt: '',
-  };
-}
+export const COMPUTE_SERVICE: AuthContext = serviceContext('gureum-compute');
 
 /** Compute's view of Glance, over the in-process ImageService. */
 export class ImageServiceAdapter implements ComputeImagePort {
@@ -125,7 +111,7 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
   }
 
   async allocate(instance: { id: string; projectId: string; userId: string; host: string; hostname: string }, requests: NicRequest[], securityGroups: string[]): Promise<ComputePort[]> {
-    const ctx = projectContext(instance.projectId, instance.userId);
+    const ctx = projectMemberContext(instance.projectId, instance.userId);
     const groups = await this.securityGroupIds(ctx, securityGroups.filter((g) => g !== 'default' || securityGroups.length > 1 || true));
     const made: ComputePort[] = [];
     try {

@@ -1,5 +1,5 @@
 import type { NetworkService } from './index.js';
-import { SYSTEM_CONTEXT } from './index.js';
+import { serviceContext } from '../auth-context.js';
 
 /** What the first-start topology consists of (ids of what exists after bootstrap). */
 export interface NetworkBootstrapResult {
@@ -16,7 +16,8 @@ export interface NetworkBootstrapResult {
 export async function bootstrapNetwork(net: NetworkService, adminProjectId: string): Promise<NetworkBootstrapResult> {
   const topo = net.options.topology;
   if (!topo) return {};
-  const ctx = { ...SYSTEM_CONTEXT, projectId: adminProjectId };
+  // The network service's own user, owning what it creates in the admin project.
+  const ctx = { ...serviceContext('gureum-network'), projectId: adminProjectId };
   const byName = async (name: string) => (await net.networks.list(ctx, { name })).find((n) => n.project_id === adminProjectId);
   const marker = await net.networks.list(ctx);
   const done = marker.some((n) => n.name === 'public' || n.name === 'private');

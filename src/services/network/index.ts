@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
-import type { AuthContext } from '../auth-context.js';
+import { type AuthContext, serviceContext } from '../auth-context.js';
 import { NetDispatcher, type NetDriver, type NetObjectKind, type NetAction, type PortStatusReport } from '../../net/index.js';
 import type { NetworkDeps, NetworkOptions, Obj } from './common.js';
 import { admin, nerr, projectOf } from './common.js';
@@ -20,11 +20,7 @@ export { networkOptions, defaultNetworkOptions, type NetworkOptions } from './co
 export { bootstrapNetwork } from './bootstrap.js';
 
 /** An admin identity for rendering what a driver needs (drivers see every attribute). */
-export const SYSTEM_CONTEXT: AuthContext = {
-  tokenHash: '', userId: 'gureum-network', userName: 'gureum-network', userDomainId: 'default', userDomainName: 'Default',
-  system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
-  issuedAt: '', expiresAt: '',
-};
+export const SYSTEM_CONTEXT: AuthContext = serviceContext('gureum-network');
 
 /** One address of a server's port, as Nova shows it under `addresses`. */
 export interface ServerAddress {

@@ -1,6 +1,6 @@
 // The volume service's view of the image service: describe an image as the caller sees it, and bring its bytes
 // to a verified local file (the shared base-image cache), inspected again before qemu-img reads it.
-import type { AuthContext } from '../auth-context.js';
+import { type AuthContext, serviceContext } from '../auth-context.js';
 import type { ImageService } from '../image/index.js';
 import { ImageCache, type ImageSource } from '../../disk/image-cache.js';
 import { ImageRefused, openFileSource, verifyImage } from '../../disk/inspector/index.js';
@@ -29,11 +29,7 @@ export interface VolumeImagePort {
 }
 
 /** The volume service acting on its own behalf (reading image data into the cache), as Cinder uses its service user. */
-const VOLUME_SERVICE: AuthContext = {
-  tokenHash: '', userId: 'gureum-volume', userName: 'gureum-volume', userDomainId: 'default', userDomainName: 'Default',
-  system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
-  issuedAt: '', expiresAt: '',
-};
+const VOLUME_SERVICE: AuthContext = serviceContext('gureum-volume');
 
 /** Over the in-process ImageService and the host's base-image cache (DATA_DIR/cache/images, shared with QEMU). */
 export class ImageServicePort implements VolumeImagePort {
