@@ -106,12 +106,15 @@ async function main(): Promise<void> {
     await send(server.baseUrl, { method: 'DELETE', path: `/image/v2/images/${id}`, headers: h });
 
     // 1,000 images, then GET /v2/images (first page of 25, Glance's default) and the full list in one page.
-    await runLoad('create images', server.baseUrl, 4, LIST_IMAGES, (i) => ({ method: 'POST', path: '/image/v2/images', headers: h,
+    const created = await runLoad('create images', server.baseUrl, 4, LIST_IMAGES, (i) => ({ method: 'POST', path: '/image/v2/images', headers: h,
       body: JSON.stringify({ name: `img-${i}`, disk_format: 'qcow2', container_format: 'bare', tags: ['bench'], os_distro: 'debian' }), expect: 201 }));
+    // A list benchmark over fewer images than claimed would overstate: every create must have succeeded.
+    if (created.errors > 0) throw new Error(`${created.errors} of ${LIST_IMAGES} image creates failed`);
     await runLoad('warm-up', server.baseUrl, 1, 200, () => ({ method: 'GET', path: '/image/v2/images', headers: h, expect: 200 }));
     const page = await runLoad('GET /v2/images (25 of 1000)', server.baseUrl, 1, 2000, () => ({ method: 'GET', path: '/image/v2/images', headers: h, expect: 200 }));
     const full = await runLoad('GET /v2/images?limit=1000', server.baseUrl, 1, 50, () => ({ method: 'GET', path: '/image/v2/images?limit=1000', headers: h, expect: 200 }));
     const filtered = await runLoad('GET /v2/images?os_distro=debian&sort=name:asc', server.baseUrl, 1, 500, () => ({ method: 'GET', path: '/image/v2/images?os_distro=debian&sort=name:asc', headers: h, expect: 200 }));
+    for (const l of [page, full, filtered]) if (l.errors > 0) throw new Error(`${l.name}: ${l.errors} of ${l.requests} requests failed`);
     results.list = { page, full, filtered };
     results.rssEndMb = rssMb(server.pid);
   } finally {
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
   console.log(`download ${f(r.downloadMBs)} MB/s (${(r.downloadVsDd * 100).toFixed(0)}% of dd read)`);
   console.log(`server RSS: ${f(r.rssBeforeMb)} MB before upload, peak ${f(r.rssPeakUploadMb)} MB during upload, ${f(r.rssEndMb)} MB at end`);
   for (const l of [r.list.page, r.list.full, r.list.filtered]) {
-    console.log(`${l.name}: p50 ${l.p50ms.toFixed(2)} ms, p99 ${l.p99ms.toFixed(2)} ms, ${l.reqPerSec.toFixed(0)} req/s, ${l.errors} errors`);
+    const tail = Number.isNaN(l.p99ms) ? '' : `p99 ${l.p99ms.toFixed(2)} ms, `;
+    console.log(`${l.name}: p50 ${l.p50ms.toFixed(2)} ms, ${tail}max ${l.maxms.toFixed(2)} ms (${l.requests} requests), ${l.reqPerSec.toFixed(0)} req/s, ${l.errors} errors`);
   }
   if (process.env.BENCH_IMAGE_JSON) writeFileSync(process.env.BENCH_IMAGE_JSON, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -10,8 +10,33 @@ export interface LoadResult {
   seconds: number;
   reqPerSec: number;
   p50ms: number;
+  /** NaN when there were fewer than MIN_SAMPLES_FOR_P99 samples: report the max instead. */
   p99ms: number;
   maxms: number;
+}
+
+/**
+ * Fewest samples a p99 is reported from: with 1,000 there are 10 above it, so it is not just the slowest one or two.
+ * Below this the benchmarks report the maximum instead.
+ */
+export const MIN_SAMPLES_FOR_P99 = 1000;
+
+/** p50, p99 (NaN with too few samples) and max of latency samples in ms. */
+export function latencySummary(samples: readonly number[]): { n: number; p50: number; p99: number; max: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: sorted.length >= MIN_SAMPLES_FOR_P99 ? percentile(sorted, 99) : NaN,
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
+}
+
+/** "p50 X ms, p99 Y ms, max Z ms (n samples)", leaving p99 out when the samples are too few to mean it. */
+export function describeLatency(samples: readonly number[], digits = 1): string {
+  const s = latencySummary(samples);
+  const f = (x: number) => x.toFixed(digits);
+  return `p50 ${f(s.p50)} ms, ${Number.isNaN(s.p99) ? '' : `p99 ${f(s.p99)} ms, `}max ${f(s.max)} ms (${s.n} samples)`;
 }
 
 export interface RequestSpec {
@@ -75,11 +100,8 @@ export async function runLoad(name: string, baseUrl: string, concurrency: number
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  return {
-    name, concurrency, requests: total, errors, seconds, reqPerSec: total / seconds,
-    p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), maxms: latencies[latencies.length - 1] ?? NaN,
-  };
+  const l = latencySummary(latencies);
+  return { name, concurrency, requests: total, errors, seconds, reqPerSec: total / seconds, p50ms: l.p50, p99ms: l.p99, maxms: l.max };
 }
 
 /** Resident set size of a process in MB, from /proc. */
@@ -96,12 +118,10 @@ export function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-
-
-
 /** Prints results as a Markdown table. */
 export function table(rows: LoadResult[]): string {
   const head = '| operation | conc. | requests | req/s | p50 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
-  const body = rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${r.maxms.toFixed(1)} | ${r.errors} |`);
+  const p99 = (r: LoadResult) => (Number.isNaN(r.p99ms) ? `– (n<${MIN_SAMPLES_FOR_P99})` : r.p99ms.toFixed(2));
+  const body = rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${p99(r)} | ${r.maxms.toFixed(1)} | ${r.errors} |`);
   return [head, ...body].join('\n');
 }

@@ -4,7 +4,8 @@
 //   --list FILE           run exactly the test ids listed in FILE (one per line, # comments)
 //   --exclude REGEX       leave out matching tests
 //   --json FILE           write a JSON summary
-//   --strict              exit 1 when a test failed or none ran (default: exit 0, it is a report)
+//   --strict              exit 1 when a test failed, none passed, or (with --list) a listed id did not run and
+//                         pass; the ids that did not are printed (default: exit 0, it is a report)
 //   --concurrency N       tempest workers (default 2); --serial for one
 //   --timeout SECONDS     stop tempest after this long (default 1800)
 //   --database-url URL    run the server on PostgreSQL
@@ -28,6 +29,7 @@ import {
   describeCall,
   groupFailures,
   readTempestLog,
+  strictVerdict,
   mergeIni,
   parseTempestOutput,
   readTestList,
@@ -229,6 +231,7 @@ async function main(): Promise<number> {
 
   const args = ['run', '--concurrency', String(opts.concurrency)];
   let selection: string;
+  let listed: string[] | undefined;
   if (opts.list) {
     const ids = readTestList(readFileSync(resolve(opts.list), 'utf8'));
     if (ids.length === 0) {
@@ -240,6 +243,7 @@ async function main(): Promise<number> {
     writeFileSync(includeFile, `${ids.map(exactTestRegex).join('\n')}\n`);
     args.push('--include-list', includeFile);
     selection = `${ids.length} tests from ${opts.list}`;
+    listed = ids;
   } else {
     args.push('--regex', opts.regex!);
     selection = `--regex ${opts.regex}`;
@@ -278,7 +282,10 @@ async function main(): Promise<number> {
     }
     console.log(`\nDetails: ${join(workspace, 'tempest-output.txt')}; HTTP log: ${httpLog ?? '(none)'}`);
   }
-  console.log(`tempest: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const verdict = strictVerdict(results, listed);
+  for (const id of verdict.notRun) console.log(`listed but did not run: ${id}`);
+  for (const id of verdict.skipped) console.log(`listed but skipped: ${id}`);
+  console.log(`tempest: ${passed} passed, ${failed} failed, ${skipped} skipped${listed ? `, ${verdict.notRun.length} listed did not run` : ''}`);
 
   if (opts.json) {
     const summary = {
@@ -287,6 +294,7 @@ async function main(): Promise<number> {
       passed,
       failed,
       skipped,
+      listedNotRun: verdict.notRun,
       tempestTotals: totals,
       tempestExitCode: code,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -299,11 +307,14 @@ async function main(): Promise<number> {
     say(`summary written to ${opts.json}`);
   }
 
-  if (opts.strict && (failed > 0 || passed + skipped === 0)) {
-    if (failed === 0) console.error('tempest-run: --strict: no test ran');
-    return 1;
+  if (!opts.strict) return 0;
+  if (verdict.ok) return 0;
+  if (verdict.failed.length > 0) console.error(`tempest-run: --strict: ${verdict.failed.length} test(s) failed`);
+  if (verdict.nonePassed) console.error('tempest-run: --strict: no test passed');
+  if (verdict.notRun.length + verdict.skipped.length > 0) {
+    console.error(`tempest-run: --strict: ${verdict.notRun.length} listed id(s) did not run, ${verdict.skipped.length} were skipped (listed above)`);
   }
-  return 0;
+  return 1;
 }
 
 main().then(

@@ -21,6 +21,14 @@ export interface TestGuest {
 /** The line the guest prints when it is up. */
 export const FINISHED = 'gureum-test-guest finished';
 
+/** After FINISHED the guest prints `TICK n` each second, n from 1: a reboot restarts the count, a resume does not. */
+export const TICK = 'gureum-test-guest tick';
+
+/** The tick numbers in a console text, in order. */
+export function ticksIn(text: string): number[] {
+  return [...text.matchAll(new RegExp(`${TICK} (\\d+)`, 'g'))].map((m) => Number(m[1]));
+}
+
 const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -36,7 +44,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do grep -q 'Power Button' /proc/bus/input/devices
 acpid -f -l /dev/null &
 echo "gureum-test-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 echo "${FINISHED}"
-while true; do sleep 3600; done
+i=0
+while true; do i=$((i+1)); echo "${TICK} $i"; sleep 1; done
 `;
 
 /** Skips (fails under CI) unless QEMU and what testGuest builds with are installed (apt, dpkg and gzip are essential). */
@@ -49,7 +58,7 @@ export function requireGuestTools(t: TestContext): boolean {
  * failure of the test (it throws), never a skip.
  */
 export function testGuest(): TestGuest {
-  const dir = join(tmpdir(), 'gureum-qemu-fixture-v5');
+  const dir = join(tmpdir(), 'gureum-qemu-fixture-v6');
   const out: TestGuest = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), disk: join(dir, 'root.raw') };
   if (existsSync(out.kernel) && existsSync(out.initrd) && existsSync(out.disk)) return out;
   const work = `${dir}.work-${process.pid}`;
@@ -74,17 +83,19 @@ export function testGuest(): TestGuest {
     const cpio = execFileSync('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: root, input: list, maxBuffer: 64 * 1024 * 1024 });
     const gz = execFileSync('gzip', ['-1', '-c'], { input: cpio, maxBuffer: 64 * 1024 * 1024 });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${out.initrd}.tmp`, gz);
+    // Test files run in parallel and may build at once: each writes its own temp files, the renames are atomic.
+    const tmp = `.tmp-${process.pid}`;
+    writeFileSync(`${out.initrd}${tmp}`, gz);
     // A bzImage carries a legacy 0x55AA boot-sector signature that the image service's inspector reads as an MBR
     // with broken partitions and refuses; QEMU's loader checks "HdrS" at 0x202 only, so the signature is cleared.
     const kernel = readFileSync(join(work, 'x', 'boot', `vmlinuz-${release}`));
     kernel[510] = 0;
     kernel[511] = 0;
-    writeFileSync(`${out.kernel}.tmp`, kernel);
-    writeFileSync(`${out.disk}.tmp`, Buffer.alloc(1024 * 1024));
-    renameSync(`${out.initrd}.tmp`, out.initrd);
-    renameSync(`${out.kernel}.tmp`, out.kernel);
-    renameSync(`${out.disk}.tmp`, out.disk);
+    writeFileSync(`${out.kernel}${tmp}`, kernel);
+    writeFileSync(`${out.disk}${tmp}`, Buffer.alloc(1024 * 1024));
+    renameSync(`${out.initrd}${tmp}`, out.initrd);
+    renameSync(`${out.kernel}${tmp}`, out.kernel);
+    renameSync(`${out.disk}${tmp}`, out.disk);
     return out;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -369,3 +369,28 @@ export function groupFailures(results: TempestResult[]): { cause: string; tests:
   }
   return [...groups].map(([cause, tests]) => ({ cause, tests })).sort((a, b) => b.tests.length - a.tests.length);
 }
+
+/** What --strict found wrong with a run; `ok` only when nothing is. */
+export interface StrictVerdict {
+  ok: boolean;
+  failed: string[];
+  /** Listed ids that printed no result at all (renamed, removed, or their class never set up). */
+  notRun: string[];
+  /** Listed ids that Tempest skipped. */
+  skipped: string[];
+  /** True when nothing passed (an all-skip or empty run). */
+  nonePassed: boolean;
+}
+
+/**
+ * The --strict verdict: no failures, at least one test passed, and with a list every listed id ran and passed
+ * (a renamed test or one Tempest skips must not drop out of the gate unnoticed).
+ */
+export function strictVerdict(results: readonly TempestResult[], listed?: readonly string[]): StrictVerdict {
+  const byName = new Map(results.map((r) => [r.name, r.status]));
+  const failed = results.filter((r) => r.status === 'failed').map((r) => r.name);
+  const notRun = (listed ?? []).filter((id) => !byName.has(id));
+  const skipped = (listed ?? []).filter((id) => byName.get(id) === 'skipped');
+  const nonePassed = !results.some((r) => r.status === 'passed');
+  return { ok: failed.length === 0 && notRun.length === 0 && skipped.length === 0 && !nonePassed, failed, notRun, skipped, nonePassed };
+}

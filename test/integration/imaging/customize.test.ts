@@ -51,8 +51,12 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
     writeFileSync(fb, '#!/bin/sh\necho gureum-firstboot-ran > /var/tmp/firstboot-marker\n', { mode: 0o755 });
 
     const before = await openGuest(img, { readonly: true });
-    const [shadowBefore] = await before.g.batch([['cat', '/etc/shadow']]);
-    await before.g.close();
+    let shadowBefore: string | undefined;
+    try {
+      [shadowBefore] = await before.g.batch([['cat', '/etc/shadow']]);
+    } finally {
+      await before.g.close(); // also on failure: an open guestfish keeps its appliance running
+    }
     const rootBefore = shadowBefore!.split('\n').find((l) => l.startsWith('root:'))!;
 
     // Bad input is refused before any appliance starts.
