@@ -26,7 +26,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', ...env },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000; // a loaded 2-core machine has taken ~50 s
   for (;;) {
     try {
       if ((await send(baseUrl, { method: 'GET', path: '/healthz' })).status === 200) break;

@@ -168,7 +168,7 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
   const tailOf = () => output.split('\n').slice(-40).join('\n');
 
   // Wait for /healthz.
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
   let lastProbe = 'no answer yet';
   for (;;) {
     if (exited) {
@@ -189,7 +189,7 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
-        `gureum up was not ready within ${(opts.readyTimeoutMs ?? 30_000) / 1000} s (last probe: ${lastProbe})\n` +
+        `gureum up was not ready within ${(opts.readyTimeoutMs ?? 120_000) / 1000} s (last probe: ${lastProbe})\n` +
           `--- server output (tail) ---\n${tailOf()}`,
       );
     }
