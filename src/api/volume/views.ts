@@ -32,17 +32,21 @@ export class VolumeViews {
     return { id: v.id, name: v.name, links: this.links(project, 'volumes', v.id) };
   }
 
-  volume(v: Volume, ver: ApiVersion, admin: boolean, project: string) {
+  /**
+   * `extensions` adds the attributes Cinder's extensions put on show and detail only (tenant, host, migration);
+   * create and update answer without them, and Tempest's schemas for those responses refuse them.
+   */
+  volume(v: Volume, ver: ApiVersion, admin: boolean, project: string, extensions = true) {
     const out: Record<string, unknown> = {
       id: v.id, name: v.name, description: v.description, size: v.size, status: v.status, availability_zone: v.availabilityZone,
       created_at: v.createdAt, updated_at: v.updatedAt, volume_type: v.volumeTypeName, snapshot_id: v.snapshotId, source_volid: v.sourceVolid,
       metadata: v.metadata, links: this.links(project, 'volumes', v.id), user_id: v.userId, bootable: String(v.bootable), encrypted: false,
       replication_status: null, consistencygroup_id: null, multiattach: v.multiattach, migration_status: v.migrationStatus,
       attachments: v.attachments.filter((x) => x.attachStatus === 'attached').map((x) => this.attachment(x)),
-      'os-vol-tenant-attr:tenant_id': v.projectId,
     };
+    if (extensions) out['os-vol-tenant-attr:tenant_id'] = v.projectId;
     if (Object.keys(v.imageMetadata).length) out.volume_image_metadata = v.imageMetadata;
-    if (admin) {
+    if (admin && extensions) {
       out['os-vol-host-attr:host'] = v.host;
       out['os-vol-mig-status-attr:migstat'] = v.migrationStatus;
       out['os-vol-mig-status-attr:name_id'] = null;

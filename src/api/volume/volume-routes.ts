@@ -94,7 +94,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
         sourceVolid: b.source_volid ?? null, imageId: b.imageRef ?? b.image_id ?? null, metadata: b.metadata ?? {},
         multiattach: b.multiattach === undefined ? false : boolOf(b.multiattach, 'multiattach'),
       });
-      return { volume: views.volume(created, version, isAdmin(auth), project) };
+      return { volume: views.volume(created, version, isAdmin(auth), project, false) };
     },
   });
 
@@ -113,7 +113,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
       const v = await vols.update(auth, params.id!, {
         ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}), ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
       });
-      return { volume: views.volume(v, version, isAdmin(auth), project) };
+      return { volume: views.volume(v, version, isAdmin(auth), project, false) };
     },
   });
 
