@@ -30,6 +30,11 @@ function bootSectorImage() {
   Buffer.from(code).copy(disk, 0);
   const message = ['gureum tempest image', 'no operating system here:', 'this boot sector prints', 'these lines to the serial port', 'and halts', ''].join('\r\n');
   Buffer.from(`${message}\0`, 'latin1').copy(disk, code.length);
+  // One partition entry (Linux, LBA 1 to the end): a boot sector with an empty partition table is what the image
+  // inspector refuses ("MBR defines no partitions"), as Glance's format_inspector does.
+  Buffer.from([0x00, 0x00, 0x02, 0x00, 0x83, 0xfe, 0xff, 0xff]).copy(disk, 446);
+  disk.writeUInt32LE(1, 446 + 8);
+  disk.writeUInt32LE(image.length / 512 - 1, 446 + 12);
   disk[510] = 0x55;
   disk[511] = 0xaa;
   return image;
