@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../config.js';
 import { CloudClient, findCredentials } from '../imaging/cloud-client.js';
 import { buildImage } from '../imaging/build.js';
 import { customizeImage, type CustomizeStep } from '../imaging/customize.js';
@@ -100,7 +101,7 @@ function printSizes(r: SizeReport) {
 }
 
 async function repoFor(f: Flags): Promise<ImageRepo> {
-  const dataDir = resolve(f.str('data-dir') ?? process.env.GUREUM_DATA_DIR ?? 'data');
+  const dataDir = resolve(f.str('data-dir') ?? loadConfig().dataDir);
   return CloudClient.login(findCredentials(dataDir, process.env));
 }
 
@@ -167,7 +168,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
         if (p.positionals.length !== 1) throw new ImagingError('bad-input', 'build: give one RECIPE (a name in recipes/ or a path)');
         const recipe = loadRecipe(p.positionals[0]!);
         const format = f.str('format') ?? 'qcow2';
-        const cacheDir = f.str('cache-dir') ?? (process.env.GUREUM_IMAGE_CACHE || undefined);
+        const cacheDir = f.str('cache-dir') ?? (loadConfig().imaging.cacheDir || undefined);
         if (format !== 'qcow2' && format !== 'raw') throw new ImagingError('bad-input', '--format must be qcow2 or raw');
         const r = await buildImage(recipe, {
           output: f.str('output') ?? `${recipe.name}.${format}`, format, noCache: f.bool('no-cache'),
