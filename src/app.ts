@@ -7,6 +7,9 @@ import { bootstrapIdentity, type BootstrapResult } from './services/identity/boo
 import { ImageService } from './services/image/index.js';
 import { NetworkService, networkOptions, bootstrapNetwork } from './services/network/index.js';
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MetadataNsAgent } from './services/metadata/ns-agent.js';
 import { createNetDriver, createNftFirewall, chooseDataPlane, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
@@ -61,6 +64,12 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await network.resync();
     const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadata.secretFile, controllerUrl: loopbackUrl(config.server.listen) });
     const hypervisor = createHostDriver(config, image, metadata, plane.plane === 'linuxbridge' ? tapName : undefined);
+    let nsAgent: MetadataNsAgent | null = null;
+    if (plane.plane === 'linuxbridge') {
+      nsAgent = new MetadataNsAgent({ db: store.db, target: () => metadata.nsTarget() });
+      await mkdir(netStateDir(config.dataDir), { recursive: true, mode: 0o700 });
+      await nsAgent.listen(metadataSocketPath(config));
+    }
     const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
@@ -96,6 +105,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       async close() {
         clearInterval(purge);
         await server.close();
+        await nsAgent?.close();
         await compute.stop();
         await volume.idle();
         hypervisor?.close?.();
@@ -109,6 +119,9 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
   }
 }
 
+/** The unix socket where namespace metadata proxies reach this host's metadata agent. */
+const metadataSocketPath = (config: GureumConfig): string => join(netStateDir(config.dataDir), 'metadata.sock');
+
 /**
  * The network driver for the chosen data plane. Devices carry a tag from the data dir, so two clouds on one machine
  * (tests) never remove each other's devices.
@@ -119,8 +132,9 @@ function netDriverFor(config: GureumConfig, plane: DataPlaneChoice, log: (m: str
   const tag = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8);
   return createNetDriver('linuxbridge', {
     stateDir: netStateDir(config.dataDir), tag,
-    physnets: n.physnets, hostOnlyPhysnets: n.hostOnlyPhysnets, hostGateway: n.hostGateway, vxlanLocalIp: n.vxlanLocalIp || null, log,
     // Security groups and anti-spoofing: one pair of nft tables per cloud (data dir), like the devices' tag.
     firewall: createNftFirewall({ table: `gureum_${tag}`, log }),
+    metadata: { socket: metadataSocketPath(config), port: 9697 },
+    physnets: n.physnets, hostOnlyPhysnets: n.hostOnlyPhysnets, hostGateway: n.hostGateway, vxlanLocalIp: n.vxlanLocalIp || null, log,
   });
 }

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,10 +16,8 @@ import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { defaults } from '../../src/config.js';
 import { LinuxBridgeDriver, tapName } from '../../src/net/index.js';
-import { linuxBridgeMissing } from '../../src/net/data-plane.js';
-import { qemuAvailable } from '../../src/virt/index.js';
 import { createTestCloud } from '../helpers/cloud.js';
-import { isRoot, requireOrSkip } from '../helpers/requirements.js';
+import { requireCommands, requireOrSkip, requireRoot } from '../helpers/requirements.js';
 import { V, consoleOf, killLeftovers, waitStatus } from './qemu-fixture.js';
 
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
@@ -46,9 +45,8 @@ async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, patte
 }
 
 test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT, isolation, clean teardown', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, isRoot() && linuxBridgeMissing(true).length === 0, 'needs root, ip, bridge, nft, dnsmasq')) return;
-  if (!requireOrSkip(t, qemuAvailable(), 'needs qemu-system-x86_64')) return;
-  if (!requireOrSkip(t, existsSync('/usr/bin/ssh') && existsSync('/usr/bin/ssh-keygen'), 'needs openssh-client')) return;
+  if (!requireRoot(t, 'needs root (bridges, taps, namespaces)')) return;
+  if (!requireCommands(t, ['ip', 'bridge', 'nft', 'dnsmasq', 'qemu-system-x86_64', 'ssh', 'ssh-keygen', 'busybox', 'ping'])) return;
   const c = await createTestCloud({ config: { virt: { driver: 'qemu', accel: 'tcg' }, net: { ...defaults.net, dataPlane: 'linuxbridge', hostGateway: false } } });
   const driver = c.controller.deps.network.events.driver as LinuxBridgeDriver;
   const rnd = randomBytes(3).toString('hex');
@@ -63,6 +61,9 @@ test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT,
   });
   const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
   if (reg.status === 'skipped') { requireOrSkip(t, false, `the tiny image cannot be built here: ${reg.reason}`); return; }
+  // The metadata agent forwards to the API over HTTP: the in-process cloud listens on a free loopback port.
+  await c.controller.server.listen({ host: '127.0.0.1', port: 0 });
+  c.controller.deps.metadata.setControllerUrl(`http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`);
   const keyFile = join(work, 'id_ed25519');
   assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
   const tok = { token: c.adminToken };
@@ -127,9 +128,21 @@ test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT,
 
   const ssh = (cmd: string) => inNs(outNs, 'ssh', ['-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
     '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${fip}`, cmd]);
+  // The default group admits only its members: port 22 stays closed to the outside until a rule opens it.
+  assert.notEqual((await inNs(outNs, 'busybox', ['nc', '-w', '3', fip, '22'], 10_000)).stdout.includes('SSH'), true, 'port 22 closed by the default group');
+  const groups = (await c.request('GET', `${N}/security-groups?name=default&project_id=${c.controller.bootstrap.adminProjectId}`, tok)).json.security_groups;
+  for (const rule of [{ protocol: 'tcp', port_range_min: 22, port_range_max: 22 }, { protocol: 'icmp' }]) {
+    const r = await c.request('POST', `${N}/security-group-rules`, { ...tok, body: { security_group_rule: { security_group_id: groups[0].id, direction: 'ingress', remote_ip_prefix: '0.0.0.0/0', ...rule } } });
+    assert.equal(r.status, 201, r.text);
+  }
   let who = await ssh('hostname');
   for (let i = 0; i < 5 && who.status !== 0; i++) who = await ssh('hostname');
   assert.equal(who.stdout.trim(), 'vm1', `SSH from outside to the floating IP: ${who.stderr}`);
+  assert.equal((await inNs(outNs, 'ping', ['-c', '1', '-W', '3', fip])).status, 0, 'ICMP once allowed');
+
+  // Metadata through the router namespace names the asking guest; vm3 (no router) got its name through DHCP's.
+  const md = await ssh('timeout 10 wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json');
+  assert.equal(JSON.parse(md.stdout).uuid, ids[0], `metadata answers vm1 its own id: ${md.stderr}`);
   assert.equal((await ssh(`ping -c 2 -W 2 ${ipOf[1]}`)).status, 0, 'vm1 pings vm2 on private');
   assert.notEqual((await ssh(`ping -c 2 -W 2 ${ipOf[2]}`)).status, 0, 'the unrouted network stays isolated');
 

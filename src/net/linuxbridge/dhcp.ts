@@ -75,7 +75,7 @@ export class Dhcp {
   }
 
   /** Makes the namespace, addresses the DHCP port and (re)starts or reloads dnsmasq. */
-  async apply(d: DhcpNetwork, plugPort: (netns: string) => Promise<void>): Promise<void> {
+  async apply(d: DhcpNetwork, plugPort: (netns: string) => Promise<void>, metadata?: (netns: string, on: boolean) => Promise<void>): Promise<void> {
     const ns = dhcpNamespace(d.networkId);
     await ensureNamespace(ns, this.alias);
     await plugPort(ns);
@@ -84,7 +84,9 @@ export class Dhcp {
       const s = d.subnets.find((x) => x.id === f.subnetId);
       return s ? [`${f.ip}/${prefixLen(s.cidr)}`] : [];
     });
-    await syncAddresses(ns, dev, want);
+    // On a network without a router the DHCP namespace answers 169.254.169.254 itself (option 121 routes it here).
+    await syncAddresses(ns, dev, d.metadataViaDhcp && metadata ? [...want, '169.254.169.254/32'] : want);
+    if (metadata) await metadata(ns, d.metadataViaDhcp);
     const dir = this.dir(d.networkId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ranges = d.subnets.map((s) => `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,${netmask(prefixLen(s.cidr))},${LEASE}`);

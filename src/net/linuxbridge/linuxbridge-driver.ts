@@ -11,7 +11,9 @@ import { Dhcp, deleteNamespace, namespaceAlias } from './dhcp.js';
 import { applyRouter, gatewayHostEnd, gatewayMac, type RouterPlan } from './router.js';
 import { bridgeName, dhcpDeviceName, dhcpNamespace, routerDeviceName, routerNamespace, tapName } from './names.js';
 import { floatingIpView, networkView, portView, prefixLen, routerView, subnetView, type FloatingIpView, type NetworkView, type PortView, type RouterView, type SubnetView } from './model.js';
-import { noopFirewall, sgRulesOf, type Firewall, type SgPort } from './firewall-contract.js';
+import { MetadataProxies } from './metadata-proxies.js';
+import { noopFirewall, sgRulesOf } from './security-groups.js';
+import type { Firewall, SgPort } from './firewall/index.js';
 
 export interface LinuxBridgeOptions {
   /** Where dnsmasq files live (DATA_DIR/net). */
@@ -26,8 +28,8 @@ export interface LinuxBridgeOptions {
   /** Ownership mark on devices and namespaces; unique per cloud (data dir). */
   tag: string;
   firewall?: Firewall;
-  /** Port of the metadata proxy in router namespaces; null: none. */
-  metadataPort?: number | null;
+  /** Metadata on tenant networks: the host agent's unix socket and the port proxies listen on in router namespaces. */
+  metadata?: { socket: string; port: number } | null;
   log?: (msg: string) => void;
 }
 
@@ -45,6 +47,7 @@ export class LinuxBridgeDriver implements NetDriver {
   private readonly l2: L2;
   private readonly dhcp: Dhcp;
   private readonly fw: Firewall;
+  private readonly proxies: MetadataProxies | null;
   private readonly host: string;
   private readonly log: (msg: string) => void;
   private report: (r: PortStatusReport) => Promise<void> = async () => {};
@@ -55,6 +58,7 @@ export class LinuxBridgeDriver implements NetDriver {
     this.l2 = new L2({ physnets: o.physnets ?? {}, hostOnlyPhysnets: o.hostOnlyPhysnets ?? true, vxlanLocalIp: o.vxlanLocalIp ?? null, tag: o.tag, log: this.log });
     this.dhcp = new Dhcp(o.stateDir, this.l2.alias, this.log);
     this.fw = o.firewall ?? noopFirewall;
+    this.proxies = o.metadata ? new MetadataProxies(join(o.stateDir, 'metadata'), o.metadata.socket, o.metadata.port) : null;
   }
 
   onPortStatus(report: (r: PortStatusReport) => Promise<void>): void {
@@ -67,7 +71,7 @@ export class LinuxBridgeDriver implements NetDriver {
       case 'network': {
         if (gone) {
           this.networks.delete(ev.id);
-          await this.dhcp.remove(ev.id);
+          await this.removeDhcp(ev.id);
           await this.l2.removeNetwork(ev.id);
         } else {
           this.networks.set(ev.id, networkView(ev.object));
@@ -120,8 +124,9 @@ export class LinuxBridgeDriver implements NetDriver {
     await mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
     await this.removeLeftovers();
     const guestPorts = [...this.ports.values()].filter((p) => isGuestPort(p) && p.hostId === this.host);
-    for (const p of guestPorts) await this.wireGuest(p);
+    // Rules first, then taps: a tap never carries traffic before its filter is in place.
     await this.fw.sync(guestPorts.map((p) => this.sgPort(p)), state.security_groups.flatMap(sgRulesOf));
+    for (const p of guestPorts) await this.wireGuest(p);
     for (const id of this.networks.keys()) await this.refreshNetwork(id);
     for (const r of this.routers.values()) await this.applyRouter(r);
   }
@@ -192,15 +197,17 @@ export class LinuxBridgeDriver implements NetDriver {
     const dhcpPort = [...this.ports.values()].find((p) => p.networkId === networkId && p.deviceOwner === 'network:dhcp');
     const dhcpSubnets = subnets.filter((s) => s.enableDhcp && s.ipVersion === 4);
     if (!dhcpPort || dhcpSubnets.length === 0) {
-      if (await this.dhcp.runningPid(networkId)) await this.dhcp.remove(networkId);
+      if (await this.dhcp.runningPid(networkId)) await this.removeDhcp(networkId);
       return;
     }
     const routed = [...this.ports.values()].some((p) => p.networkId === networkId && p.deviceOwner.startsWith('network:router_interface'));
     const hosts = [...this.ports.values()].filter((p) => p.networkId === networkId && p.fixedIps.length > 0);
     try {
       const br = await this.l2.ensureNetwork(net);
-      await this.dhcp.apply({ networkId, port: dhcpPort, subnets: dhcpSubnets, hosts, metadataViaDhcp: !routed && false, mtu: net.mtu },
-        (ns) => this.l2.plugVeth(tapName(dhcpPort.id), dhcpDeviceName(dhcpPort.id), ns, dhcpPort.mac, br, net.mtu));
+      const proxies = this.proxies;
+      await this.dhcp.apply({ networkId, port: dhcpPort, subnets: dhcpSubnets, hosts, metadataViaDhcp: !routed && !!proxies, mtu: net.mtu },
+        (ns) => this.l2.plugVeth(tapName(dhcpPort.id), dhcpDeviceName(dhcpPort.id), ns, dhcpPort.mac, br, net.mtu),
+        proxies ? (ns, on) => (on ? proxies.ensure(ns, { networkId }) : proxies.stop(ns)) : undefined);
       await this.report({ portId: dhcpPort.id, status: 'ACTIVE', vifType: 'bridge', vifDetails: { connectivity: 'l2', bridge_name: br } });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
@@ -222,7 +229,7 @@ export class LinuxBridgeDriver implements NetDriver {
 
   private async applyRouter(r: RouterView): Promise<void> {
     const plan: RouterPlan = {
-      router: r, subnets: this.subnets, floatingIps: [...this.fips.values()].filter((f) => f.routerId === r.id), metadataPort: this.o.metadataPort ?? null,
+      router: r, subnets: this.subnets, floatingIps: [...this.fips.values()].filter((f) => f.routerId === r.id), metadataPort: this.proxies?.port ?? null,
     };
     try {
       await applyRouter(plan, this.l2.alias, async (ns) => {
@@ -240,6 +247,7 @@ export class LinuxBridgeDriver implements NetDriver {
           await this.l2.unplug(gatewayHostEnd(r.id));
         }
       }, this.log);
+      if (this.proxies) await this.proxies.ensure(routerNamespace(r.id), { routerId: r.id });
       for (const p of r.interfaces) await this.report({ portId: p.id, status: 'ACTIVE', vifType: 'bridge', vifDetails: { connectivity: 'l2' } });
     } catch (e) {
       this.log(`router ${r.id} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -247,7 +255,13 @@ export class LinuxBridgeDriver implements NetDriver {
     }
   }
 
+  private async removeDhcp(networkId: string): Promise<void> {
+    await this.proxies?.stop(dhcpNamespace(networkId));
+    await this.dhcp.remove(networkId);
+  }
+
   private async removeRouter(id: string): Promise<void> {
+    await this.proxies?.stop(routerNamespace(id));
     await this.l2.unplug(gatewayHostEnd(id));
     await deleteNamespace(routerNamespace(id));
   }
@@ -260,8 +274,8 @@ export class LinuxBridgeDriver implements NetDriver {
     const namespaces = (await run('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^q(router|dhcp)-/.test(n));
     for (const ns of namespaces) {
       if (wantedNs.has(ns) || (await namespaceAlias(ns)) !== this.l2.alias) continue;
-      if (ns.startsWith('qdhcp-')) await this.dhcp.remove(ns.slice('qdhcp-'.length));
-      else await deleteNamespace(ns);
+      if (ns.startsWith('qdhcp-')) await this.removeDhcp(ns.slice('qdhcp-'.length));
+      else await this.removeRouter(ns.slice('qrouter-'.length));
       this.log(`removed leftover namespace ${ns}`);
     }
     const wantedDev = new Set<string>();
@@ -278,7 +292,7 @@ export class LinuxBridgeDriver implements NetDriver {
   /** Removes everything this cloud made on the host (tests, `gureum down --purge`). */
   async destroyAll(): Promise<void> {
     for (const id of this.routers.keys()) await this.removeRouter(id);
-    for (const id of this.networks.keys()) await this.dhcp.remove(id);
+    for (const id of this.networks.keys()) await this.removeDhcp(id);
     this.routers.clear(); this.networks.clear(); this.ports.clear(); this.subnets.clear(); this.fips.clear();
     await this.removeLeftovers();
     await this.fw.destroy();

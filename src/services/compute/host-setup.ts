@@ -65,7 +65,7 @@ export function createHostDriver(config: GureumConfig, image: ImageService, meta
     binary: virt.qemuBinary,
     images: () => imageSourceOf(image),
     probeKernel: () => probeKernel(virt.probeKernel, config.dataDir),
-    ...(taps ? { tapName: taps, configDriveWithTaps: true } : {}),
+    ...(taps ? { tapName: taps } : {}),
     ...(metadata ? {
       metadataCommand: (id: string) => metadata.proxyCommand(id),
       configDrive: (spec, dest) => metadata.writeConfigDrive(spec.instanceId, dest),

@@ -59,6 +59,11 @@ export class MetadataService {
     this.controllerUrl = url;
   }
 
+  /** Where and how the host's metadata agent forwards for namespace proxies: the API base URL and the signing secret. */
+  nsTarget(): { url: string; secret: string } {
+    return { url: `${this.controllerUrl.replace(/\/+$/, '')}${METADATA_PREFIX}`, secret: this.secret };
+  }
+
   /** argv of the per-connection metadata proxy for an instance (for QEMU's guestfwd ... -cmd:). */
   proxyCommand(instanceId: string): string[] {
     return metadataProxyCommand({ instanceId, controllerUrl: this.controllerUrl, secretFile: this.secretFile });

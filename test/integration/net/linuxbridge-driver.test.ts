@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LinuxBridgeDriver } from '../../../src/net/linuxbridge/index.js';
-import { linuxBridgeMissing } from '../../../src/net/data-plane.js';
 import type { NetAction, NetEvent, NetObjectKind, PortStatusReport } from '../../../src/net/index.js';
-import { isRoot, requireOrSkip } from '../../helpers/requirements.js';
+import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 
 const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const tryRun = (cmd: string, args: string[]): number | null => spawnSync(cmd, args, { stdio: 'ignore' }).status;
@@ -35,8 +34,8 @@ while [ -n "$1" ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; 
 `;
 
 test('linuxbridge: DHCP, routing, SNAT, floating IPs and a clean delete, in namespaces', async (t) => {
-  if (!requireOrSkip(t, isRoot() && linuxBridgeMissing(true).length === 0, 'needs root, ip, bridge, nft, dnsmasq')) return;
-  if (!requireOrSkip(t, tryRun('busybox', ['--help']) === 0, 'needs busybox (udhcpc) on the host')) return;
+  if (!requireRoot(t, 'needs root (bridges, namespaces, nftables)')) return;
+  if (!requireCommands(t, ['ip', 'bridge', 'nft', 'dnsmasq', 'busybox'])) return;
   const rnd = randomBytes(3).toString('hex');
   const tag = `t${rnd}`;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-lb-'));

@@ -1,8 +1,6 @@
-// The security-group engine the Linux bridge driver calls (./firewall/: nftables) and what the driver needs around it:
-// a stand-in that filters nothing (tests of the driver alone), and rules in the firewall's shape.
+// What the driver hands the security-group firewall (./firewall/): rules from the API's group view, and a stand-in
+// that filters nothing for a driver built without a firewall (tests of the L2/L3 parts alone).
 import type { Firewall, SgRule } from './firewall/index.js';
-
-export type { Firewall, SgPort, SgRule } from './firewall/index.js';
 
 /** A firewall that filters nothing (until the nftables one is wired in). */
 export const noopFirewall: Firewall = {
