@@ -58,6 +58,7 @@ function isRoot() {
 
 /** Step 1: Debian packages. Returns the names that are not installed. */
 function missingPackages(packages) {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format, not a JS template
   const res = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...packages], { encoding: 'utf8' });
   if (res.error) return null; // no dpkg: not a Debian system
   const installed = new Set();

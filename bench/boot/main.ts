@@ -13,7 +13,7 @@ import { createOverlay } from '../../src/disk/overlay.js';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { qemuAvailable } from '../../src/virt/index.js';
-import { QemuDriver } from '../../src/virt/qemu/index.js';
+import type { QemuDriver } from '../../src/virt/qemu/index.js';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 import { send } from '../lib/load.js';
 

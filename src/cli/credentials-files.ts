@@ -1,5 +1,4 @@
 import { writeFileSync, existsSync, readFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
 import { dataPaths } from '../util/paths.js';
 import type { GureumConfig } from '../config.js';
 
@@ -13,7 +12,7 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
   const authUrl = `${config.server.publicUrl}/identity/v3`;
   const { cloudsYaml, adminOpenrc: openrc } = dataPaths(config.dataDir);
   writeFileSync(cloudsYaml, [
-    '# Written by gureum on first start. Use: export OS_CLIENT_CONFIG_FILE=' + cloudsYaml + '; openstack --os-cloud gureum ...',
+    `# Written by gureum on first start. Use: export OS_CLIENT_CONFIG_FILE=${cloudsYaml}; openstack --os-cloud gureum ...`,
     'clouds:',
     '  gureum:',
     '    auth:',
@@ -30,7 +29,7 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
   ].join('\n'), { mode: 0o600 });
   chmodSync(cloudsYaml, 0o600);
   writeFileSync(openrc, [
-    '# Source this file: . ' + openrc,
+    `# Source this file: . ${openrc}`,
     `export OS_AUTH_URL=${shq(authUrl)}`,
     "export OS_USERNAME='admin'",
     `export OS_PASSWORD=${shq(password)}`,

@@ -29,7 +29,7 @@ export async function up(flags: ConfigFlags): Promise<void> {
   } else {
     lines.push(`The admin password is not on record in ${config.dataDir}; admin-openrc.sh was removed. Reset it with a new data dir.`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;

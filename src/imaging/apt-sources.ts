@@ -21,7 +21,7 @@ export function parseSourcesList(text: string, file: string): AptSource[] {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) continue;
     const m = /^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
-    if (!m || m[1] !== 'deb') continue;
+    if (m?.[1] !== 'deb') continue;
     const opts = Object.fromEntries((m[2] ?? '').trim().split(/\s+/).filter(Boolean).map((o) => o.split('=', 2) as [string, string]));
     out.push({ uri: m[3]!, suites: [m[4]!], components: m[5]!.split(/\s+/).filter(Boolean), ...(opts['signed-by'] ? { signedBy: opts['signed-by'] } : {}), file });
   }

@@ -63,7 +63,7 @@ async function editFiles(v: GuestView, op: string, files: Entry[], edit: (t: str
   for (const f of files) {
     const text = (await v.read(f.path)).toString('utf8');
     const e = edit(text, f.path);
-    if (e && e.removed.length) out.push({ op, path: f.path, what: `${what}: ${e.removed.join(', ')}`, action: { kind: 'write', content: e.text } });
+    if (e?.removed.length) out.push({ op, path: f.path, what: `${what}: ${e.removed.join(', ')}`, action: { kind: 'write', content: e.text } });
   }
   return out;
 }

@@ -101,6 +101,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case '-h':
       case '--help':
+        // biome-ignore lint/suspicious/noFallthroughSwitchClause: usage() exits the process
         usage();
       default:
         if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);

@@ -37,7 +37,7 @@ async function signIn(page: Page, user: string, password = PASSWORD): Promise<vo
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-async function go(page: Page, w: World, hash: string): Promise<void> {
+async function go(page: Page, _w: World, hash: string): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
   await page.locator('main h1').first().waitFor();
 }

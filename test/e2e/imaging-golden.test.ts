@@ -86,7 +86,7 @@ test('golden image: build → customize → seal → publish → two QEMU server
       assert.match(consoleText, new RegExp(`root@${name} \\(ED25519\\)`), 'cloud-init made host keys for this host name');
       // 2.37 diagnostics are the free-form view that carries Gureum's guest facts.
       const fwd = String((await api('GET', `/servers/${id}/diagnostics`)).json['gureum:ssh']);
-      const r = await ssh(keyFile, fwd, 'hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; cat /etc/gureum-golden' + (install ? '; systemctl is-active nginx' : ''));
+      const r = await ssh(keyFile, fwd, `hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; cat /etc/gureum-golden${install ? '; systemctl is-active nginx' : ''}`);
       assert.equal(r.status, 0, r.stderr);
       const [hostname, hostKey, machineId, rootBytes, marker, nginx] = r.stdout.trim().split('\n');
       assert.equal(hostname, name);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
-import { QemuDriver } from '../../src/virt/qemu/index.js';
+import type { QemuDriver } from '../../src/virt/qemu/index.js';
 import { FINISHED, V, action, consoleOf, guestFacts, qemuCloud, registerGuest, ticksIn, upload, waitFinished, waitStatus } from './qemu-fixture.js';
 
 test('a server on QEMU through every action, and delete leaves nothing behind', { timeout: 900_000 }, async (t) => {

@@ -100,7 +100,7 @@ test('tiny image under TCG: metadata service, config drive, user-data, SSH', { t
   await t.test('boots from the metadata service: host name, keys, user-data, finished line, SSH', async (st) => {
     const sshPort = await freePort();
     const fwd = guestfwdOption(cloud.controller.deps.metadata.proxyCommand(id));
-    const g = bootGuest(st, img, work, 'md', { netdev: `user,id=n0,net=169.254.0.0/16,${'guestfwd=' + fwd},hostfwd=tcp:127.0.0.1:${sshPort}-:22` });
+    const g = bootGuest(st, img, work, 'md', { netdev: `user,id=n0,net=169.254.0.0/16,${`guestfwd=${fwd}`},hostfwd=tcp:127.0.0.1:${sshPort}-:22` });
     const fin = await waitForConsole(g, new RegExp(`${FINISHED_MARK} at ([0-9.]+)s: hostname=(\\S+) ip=(\\S+) datasource=(.+)`), 120_000);
     assert.equal(fin[2], 'vm1', g.console());
     assert.match(fin[4]!, /metadata service/);

@@ -282,6 +282,7 @@ export function parseTempestOutput(text: string): { results: TempestResult[]; to
     detail = [];
   };
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes
   const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/);
   let i = 0;
   for (; i < lines.length; i++) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import { enforce } from '../../services/policy.js';
 import { badRequest, CloudError } from '../../errors.js';
-import { randomSecret, uuid } from '../../util/ids.js';
+import { randomSecret } from '../../util/ids.js';
 import { ServerService } from '../../services/compute/servers.js';
 import { parseDiskConfig } from '../../services/compute/disk-config.js';
 import { ctxOf } from '../http/service-api.js';

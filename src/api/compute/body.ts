@@ -123,7 +123,7 @@ export function normalizeIpv6(s: string): string | null {
   if (v4) {
     const b = v4.slice(1).map(Number);
     if (b.some((x) => x > 255)) return null;
-    text = text.slice(0, v4.index) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;

@@ -220,7 +220,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       // Gureum's facts about the guest (e.g. gureum:ssh = 127.0.0.1:PORT), in this free-form view only: the 2.48
       // view has a fixed schema, and the server's metadata belongs to its user.
       for (const [k, val] of Object.entries(await compute.serverActions.guestDetails(inst))) out[`gureum:${k}`] = val;
-      ports.forEach((_p, i) => Object.assign(out, { [`tap${i}_rx`]: 0, [`tap${i}_rx_drop`]: 0, [`tap${i}_rx_errors`]: 0, [`tap${i}_rx_packets`]: 0, [`tap${i}_tx`]: 0, [`tap${i}_tx_drop`]: 0, [`tap${i}_tx_errors`]: 0, [`tap${i}_tx_packets`]: 0 }));
+      ports.forEach((_p, i) => void Object.assign(out, { [`tap${i}_rx`]: 0, [`tap${i}_rx_drop`]: 0, [`tap${i}_rx_errors`]: 0, [`tap${i}_rx_packets`]: 0, [`tap${i}_tx`]: 0, [`tap${i}_tx_drop`]: 0, [`tap${i}_tx_errors`]: 0, [`tap${i}_tx_packets`]: 0 }));
       return out;
     }
     const uptime = inst.launched_at ? Math.max(0, Math.floor((Date.now() - Date.parse(inst.launched_at)) / 1000)) : null;

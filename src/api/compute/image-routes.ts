@@ -127,7 +127,7 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
   };
   const checkQuota = async (a: AuthContext, md: Record<string, string>) => {
     const limit = (await compute.quotas.limits(a.projectId)).metadata_items ?? 128;
-    if (limit >= 0 && Object.keys(md).length > limit) throw new CloudError('OverQuota', 'Quota exceeded for metadata_items: Requested 1, but already used ' + `${Object.keys(md).length - 1} of ${limit} metadata_items`, { status: 403 });
+    if (limit >= 0 && Object.keys(md).length > limit) throw new CloudError('OverQuota', `Quota exceeded for metadata_items: Requested 1, but already used ${Object.keys(md).length - 1} of ${limit} metadata_items`, { status: 403 });
   };
   const write = async (req: FastifyRequest, imageId: string, md: Record<string, string>, replace: boolean): Promise<Record<string, string>> => {
     const a = auth(req);

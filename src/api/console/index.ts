@@ -96,7 +96,10 @@ function upgradeHandler(consoles: ConsoleService, wss: WebSocketServer, prefix: 
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
-    if (path !== `${prefix}/websockify`) return refuse(socket, 404, 'Not Found');
+    if (path !== `${prefix}/websockify`) {
+      refuse(socket, 404, 'Not Found');
+      return;
+    }
     consoles.connect(tokenOf(req.url ?? '')).then(async (r) => {
       // Nova's proxy answers a bad token by closing the connection, sending nothing a client could take for
       // console data (Tempest's test_novnc_bad_token checks exactly that); a plain GET still gets the 401 below.

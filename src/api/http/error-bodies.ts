@@ -1,4 +1,4 @@
-import { CloudError } from '../../errors.js';
+import type { CloudError } from '../../errors.js';
 
 /** The error body shapes of the OpenStack services. Each service plugin picks one. */
 export type ErrorFormat = 'keystone' | 'nova' | 'neutron' | 'glance' | 'cinder';

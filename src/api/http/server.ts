@@ -51,7 +51,7 @@ export function sendError(reply: FastifyReply, format: ErrorFormat, err: CloudEr
 /** Installs one service's error body for everything thrown or unmatched below its prefix. */
 export function installErrorHandling(scope: FastifyInstance, format: ErrorFormat): void {
   scope.setErrorHandler((err, request, reply) => sendError(reply, format, toCloudError(err, request)));
-  scope.setNotFoundHandler((request, reply) =>
+  scope.setNotFoundHandler((_request, reply) =>
     sendError(reply, format, new CloudError('NotFound', `The resource could not be found.`)));
 }
 

@@ -6,7 +6,7 @@ import type { Policy } from '../../services/identity/policies.js';
 import { LIMIT_MODEL } from '../../services/identity/limits.js';
 import { enforce, allowed } from '../../services/policy.js';
 import { ctxOf } from '../http/service-api.js';
-import { registerCrud, flatQuery } from './crud.js';
+import { registerCrud } from './crud.js';
 import type { Views } from './views.js';
 
 type Obj = Record<string, unknown>;

@@ -60,8 +60,8 @@ export function applyQuery(items: Obj[], q: Query, opts: { path: string; collect
     const tags = (it.tags ?? []) as string[];
     const all = tagList(q, 'tags'); if (all && !all.every((t) => tags.includes(t))) return false;
     const any = tagList(q, 'tags-any'); if (any && !any.some((t) => tags.includes(t))) return false;
-    const notAll = tagList(q, 'not-tags'); if (notAll && notAll.every((t) => tags.includes(t))) return false;
-    const notAny = tagList(q, 'not-tags-any'); if (notAny && notAny.some((t) => tags.includes(t))) return false;
+    const notAll = tagList(q, 'not-tags'); if (notAll?.every((t) => tags.includes(t))) return false;
+    const notAny = tagList(q, 'not-tags-any'); if (notAny?.some((t) => tags.includes(t))) return false;
     return true;
   });
 
@@ -113,7 +113,7 @@ export function applyQuery(items: Obj[], q: Query, opts: { path: string; collect
   }
 
   const fields = q.fields?.flatMap((f) => f.split(',')).filter(Boolean);
-  if (fields && fields.length) out = out.map((o) => pick(o, fields));
+  if (fields?.length) out = out.map((o) => pick(o, fields));
   return { items: out, links };
 }
 

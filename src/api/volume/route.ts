@@ -21,6 +21,7 @@ export interface VolumeCall<B, Q> {
   query: Q;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a route without a body schema has an untyped body
 export interface VolumeRoute<B = any, Q = Record<string, unknown>> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Below /v3/:project_id. */
@@ -48,6 +49,7 @@ export const accepted = (): Answer => new Answer(202);
 const ANY_QUERY = { type: 'object', additionalProperties: true } as const;
 
 /** Registers one route on the /v3 scope. */
+// biome-ignore lint/suspicious/noExplicitAny: as VolumeRoute
 export function route<B = any, Q = Record<string, unknown>>(app: FastifyInstance, r: VolumeRoute<B, Q>): void {
   app.route({
     method: r.method,

@@ -42,7 +42,7 @@ function guid(b: Buffer): string {
 
 async function vhdxMetadata(src: ByteSource, report: FormatReport): Promise<void> {
   const table = await readExact(src, REGION_TABLE, 64 * 1024);
-  if (!table || table.toString('latin1', 0, 4) !== 'regi') {
+  if (table?.toString('latin1', 0, 4) !== 'regi') {
     report.unsafe.push('VHDX region table is missing');
     return;
   }
@@ -58,7 +58,7 @@ async function vhdxMetadata(src: ByteSource, report: FormatReport): Promise<void
     if (guid(e) === METADATA_REGION) metaOffset = u64(e, 16, 'le');
   }
   const meta = metaOffset >= 0 && Number.isFinite(metaOffset) ? await readExact(src, metaOffset, 32) : undefined;
-  if (!meta || meta.toString('latin1', 0, 8) !== 'metadata') {
+  if (meta?.toString('latin1', 0, 8) !== 'metadata') {
     report.unsafe.push('VHDX metadata region is missing');
     return;
   }

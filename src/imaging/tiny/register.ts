@@ -2,7 +2,6 @@
 // and `tiny` (qcow2 root disk with kernel_id, ramdisk_id and os_command_line), public, owned by the admin project.
 // Idempotent: an existing active set is kept; leftovers of an interrupted registration are removed first.
 import { createReadStream, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { dataPaths } from '../../util/paths.js';
 import { type AuthContext, serviceContext } from '../../services/auth-context.js';
 import type { Image, ImageService } from '../../services/image/index.js';

@@ -48,7 +48,7 @@ export class ServerActions {
   ) {}
 
   /** Loads, checks lock and state, sets task_state (compare-and-set), records the action and queues the task. */
-  private async queue(ctx: AuthContext, requestId: string, id: string, q: Queued, before?: (trx: Db, inst: InstanceRow) => Promise<Partial<InstanceRow> | void>): Promise<InstanceRow> {
+  private async queue(ctx: AuthContext, requestId: string, id: string, q: Queued, before?: (trx: Db, inst: InstanceRow) => Promise<Partial<InstanceRow> | undefined>): Promise<InstanceRow> {
     const inst0 = await this.x.servers.get(ctx, id);
     if (q.action !== 'unlock' && q.action !== 'lock') this.x.servers.checkLocked(ctx, inst0);
     const rule = checkState(q.action, inst0);

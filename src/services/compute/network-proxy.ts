@@ -212,7 +212,7 @@ export class NetworkProxy {
     }
     const body: Record<string, unknown> = {
       security_group_id: parent.id, direction: 'ingress', protocol,
-      ethertype: cidr && cidr.includes(':') ? 'IPv6' : 'IPv4', remote_ip_prefix: source ? null : cidr, remote_group_id: source?.id ?? null,
+      ethertype: cidr?.includes(':') ? 'IPv6' : 'IPv4', remote_ip_prefix: source ? null : cidr, remote_group_id: source?.id ?? null,
     };
     if (fromN !== null && fromN !== -1) body.port_range_min = fromN;
     if (toN !== null && toN !== -1) body.port_range_max = toN;

@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, notFound, overQuota, CloudError, isCloudError } from '../../errors.js';
+import { badRequest, conflict, forbidden, notFound, overQuota, type CloudError, isCloudError } from '../../errors.js';
 import type { InstanceRow } from '../../store/compute-tables.js';
 import { nextSeq, type TaskQueue } from '../../store/task-queue.js';
 import { uuid } from '../../util/ids.js';

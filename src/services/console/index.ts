@@ -79,7 +79,7 @@ export class ConsoleService {
       .where('id', '=', target.instanceId).where('deleted', '=', 0).executeTakeFirst();
     if (!inst || inst.host !== target.host) return { status: 401, message: 'The console token is invalid or has expired.' };
     const driver = this.deps.driver();
-    if (!driver || !driver.hosts().some((h) => h.host === target.host)) {
+    if (!driver?.hosts().some((h) => h.host === target.host)) {
       return { status: 409, message: `Instance ${target.instanceId} is not on this host.` };
     }
     if (!CONSOLE_STATES.has(inst.vm_state)) return { status: 409, message: `Instance ${target.instanceId} is not running.` };

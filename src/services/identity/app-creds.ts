@@ -51,7 +51,7 @@ export class AppCreds {
   async checkUnrestricted(auth: AuthContext, what: string): Promise<void> {
     if (!auth.appCredId) return;
     const ac = await this.d.db.selectFrom('application_credentials').select('unrestricted').where('id', '=', auth.appCredId).executeTakeFirst();
-    if (!ac || !ac.unrestricted) throw forbidden(`Using method 'application_credential' is not allowed for managing ${what}.`);
+    if (!ac?.unrestricted) throw forbidden(`Using method 'application_credential' is not allowed for managing ${what}.`);
   }
 
   async create(auth: AuthContext, userId: string, body: Obj): Promise<AppCred> {

@@ -138,7 +138,7 @@ export class Credentials {
   /** An ec2 credential of the user by its access key, else 404. */
   async getEc2(userId: string, access: string): Promise<Credential> {
     const c = await this.find(sha256(access));
-    if (!c || c.type !== 'ec2' || c.user_id !== userId) throw notFound(`Could not find credential: ${access}.`);
+    if (c?.type !== 'ec2' || c.user_id !== userId) throw notFound(`Could not find credential: ${access}.`);
     return c;
   }
 

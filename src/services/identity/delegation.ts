@@ -18,7 +18,7 @@ export function parseExpiry(value: unknown, field = 'expires_at'): string | null
   const z = zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${z}`);
   if (Number.isNaN(ms)) throw badRequest(`Invalid timestamp for '${field}': ${String(value)}.`);
-  const micro = (frac + '000000').slice(0, 6);
+  const micro = (`${frac}000000`).slice(0, 6);
   const stored = `${new Date(ms).toISOString().slice(0, 19)}.${micro}Z`;
   if (ms + Number(micro) / 1000 <= Date.now()) throw badRequest(`The '${field}' must not be before now.`);
   return stored;
@@ -28,7 +28,7 @@ export function parseExpiry(value: unknown, field = 'expires_at'): string | null
 export function expiryWithZ(stored: string | null): string | null {
   if (!stored) return null;
   const m = /^(.{19})(?:\.(\d+))?Z$/.exec(stored);
-  return m ? `${m[1]}.${((m[2] ?? '') + '000000').slice(0, 6)}Z` : stored;
+  return m ? `${m[1]}.${(`${m[2] ?? ''}000000`).slice(0, 6)}Z` : stored;
 }
 
 /** True when a stored expiry has passed. */

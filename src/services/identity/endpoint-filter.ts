@@ -106,6 +106,7 @@ export class EndpointFilter {
  */
 class Association {
   // The two tables differ only in the left column's name; a loosely typed handle keeps one implementation.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   private readonly db: Kysely<any>;
 
   constructor(
@@ -115,6 +116,7 @@ class Association {
     private readonly checkLeft: (id: string) => Promise<void>,
     private readonly leftName: string,
   ) {
+    // biome-ignore lint/suspicious/noExplicitAny: see the field
     this.db = d.db as unknown as Kysely<any>;
   }
 

@@ -114,8 +114,8 @@ export class Projects {
       const has = (t: string) => p.tags.includes(t);
       if (f.tags && !f.tags.every(has)) return false;
       if (f.tagsAny && !f.tagsAny.some(has)) return false;
-      if (f.notTags && f.notTags.every(has)) return false;
-      if (f.notTagsAny && f.notTagsAny.some(has)) return false;
+      if (f.notTags?.every(has)) return false;
+      if (f.notTagsAny?.some(has)) return false;
       return true;
     });
   }

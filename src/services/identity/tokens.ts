@@ -90,9 +90,9 @@ export class Tokens {
     const db = this.d.db;
     if (!allowExpired && row.expires_at <= new Date().toISOString()) return undefined;
     const user = await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
-    if (!user || !user.enabled) return undefined;
+    if (!user?.enabled) return undefined;
     const userDomain = await db.selectFrom('domains').selectAll().where('id', '=', user.domain_id).executeTakeFirst();
-    if (!userDomain || !userDomain.enabled) return undefined;
+    if (!userDomain?.enabled) return undefined;
     const info: TokenInfo = {
       hash: row.id_hash, user, userDomain, methods: fromJson(row.methods, []), issuedAt: row.issued_at, expiresAt: row.expires_at,
       auditIds: row.parent_audit_id ? [row.audit_id, row.parent_audit_id] : [row.audit_id], system: !!row.system, roles: [],
@@ -100,15 +100,15 @@ export class Tokens {
     let scope: Target | undefined;
     if (row.project_id) {
       const project = await db.selectFrom('projects').selectAll().where('id', '=', row.project_id).executeTakeFirst();
-      if (!project || !project.enabled) return undefined;
+      if (!project?.enabled) return undefined;
       const pd = await db.selectFrom('domains').selectAll().where('id', '=', project.domain_id).executeTakeFirst();
-      if (!pd || !pd.enabled) return undefined;
+      if (!pd?.enabled) return undefined;
       info.project = project;
       info.projectDomain = pd;
       scope = { project: project.id };
     } else if (row.domain_id) {
       const domain = await db.selectFrom('domains').selectAll().where('id', '=', row.domain_id).executeTakeFirst();
-      if (!domain || !domain.enabled) return undefined;
+      if (!domain?.enabled) return undefined;
       info.domain = domain;
       scope = { domain: domain.id };
     } else if (row.system) {
@@ -121,7 +121,7 @@ export class Tokens {
       const trust = await db.selectFrom('trusts').selectAll().where('id', '=', row.trust_id).executeTakeFirst();
       if (!trust || trust.deleted_at || (trust.expires_at && trust.expires_at <= new Date().toISOString())) return undefined;
       const trustor = await db.selectFrom('users').select(['id', 'enabled']).where('id', '=', trust.trustor_user_id).executeTakeFirst();
-      if (!trustor || !trustor.enabled) return undefined;
+      if (!trustor?.enabled) return undefined;
       info.trust = trust;
       // A redelegated trust delegates the original trustor's roles: walk up the chain, which must still stand.
       let origin = trust;

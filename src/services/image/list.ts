@@ -90,7 +90,7 @@ export function parseListQuery(q: RawQuery, d: ImageDeps): ListQuery {
     }
   } else {
     if (sortDirs.length > 1 && sortDirs.length !== sortKeys.length) throw badRequest('Number of sort dirs does not match the number of sort keys.');
-    sortKeys.forEach((k, i) => out.sort.push({ key: keyOf(k), dir: dirOf(sortDirs[i] ?? sortDirs[0]) }));
+    for (const [i, k] of sortKeys.entries()) out.sort.push({ key: keyOf(k), dir: dirOf(sortDirs[i] ?? sortDirs[0]) });
     if (sortKeys.length === 0 && sortDirs.length === 1) out.sort.push({ key: 'created_at', dir: dirOf(sortDirs[0]) });
   }
   if (out.sort.length === 0) out.sort.push({ key: 'created_at', dir: 'desc' });

@@ -113,7 +113,8 @@ export class LocalStore {
   /** Hashes an existing file (after conversion or OVA extraction). */
   async hashFile(path: string): Promise<{ size: number; md5: string; sha512: string }> {
     const digest = new Digest({ maxBytes: Number.MAX_SAFE_INTEGER });
-    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), digest, async function* (src) {
+    // The digest stream is the last one that matters: its output is drained and dropped.
+    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), digest, async (src: AsyncIterable<Buffer>) => {
       for await (const _ of src) { /* drain */ }
     });
     return { size: digest.bytes, md5: digest.md5.digest('hex'), sha512: digest.sha512.digest('hex') };

@@ -1,7 +1,6 @@
 // The metadata service: answers a guest's questions about itself (OpenStack and EC2 trees), for the instance
 // the data plane says is asking (the per-instance proxy signs the instance id), and writes config drives.
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { dataPaths } from '../../util/paths.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';

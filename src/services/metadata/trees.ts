@@ -200,7 +200,7 @@ export function lookup(tree: MetadataDir, path: string): Lookup {
   for (const p of parts) {
     if (typeof node !== 'object' || Buffer.isBuffer(node)) return null;
     const d: MetadataDir = force(node);
-    if (!Object.prototype.hasOwnProperty.call(d.dir, p)) return null;
+    if (!Object.hasOwn(d.dir, p)) return null;
     node = d.dir[p]!;
   }
   if (typeof node === 'string') return { kind: 'file', body: Buffer.from(node, 'utf8'), name: parts[parts.length - 1] ?? '' };

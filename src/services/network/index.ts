@@ -70,7 +70,7 @@ export class NetworkService {
     this.quotas = new Quotas(d);
     this.networks = new Networks(d, this.tags, this.quotas);
     this.subnetPools = new SubnetPools(d, this.tags);
-    this.ipam = new Ipam(d);
+    this.ipam = new Ipam();
     this.subnets = new Subnets(d, this.tags, this.quotas, this.networks, this.subnetPools, this.ipam);
     this.securityGroups = new SecurityGroups(d, this.tags, this.quotas);
     this.ports = new Ports(d, this.tags, this.quotas, this.networks, this.ipam, this.securityGroups);

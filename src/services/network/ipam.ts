@@ -5,7 +5,7 @@
 // When a candidate is taken (by another controller, or after wrap-around) a sorted window of allocated keys past
 // it is read to find the next gap; only a nearly full subnet ever scans much.
 import type { NetSubnetRow } from '../../store/network-tables.js';
-import type { Db, NetworkDeps } from './common.js';
+import type { Db } from './common.js';
 import { j, nerr } from './common.js';
 import { formatIp, ipKey, keyToIp, tryParseIp, type IpVersion, type Range } from './ipaddr.js';
 
@@ -36,8 +36,6 @@ export const exhausted = (networkId: string) =>
 
 export class Ipam {
   private readonly cursors = new Map<string, bigint>();
-
-  constructor(private readonly d: NetworkDeps) {}
 
   /** Forgets a subnet's cursor (after its pools changed or it was deleted). */
   reset(subnetId: string): void {

@@ -43,7 +43,7 @@ export class VolumeService {
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly deps: VolumeServiceDeps) {
+  constructor(deps: VolumeServiceDeps) {
     this.hostName = deps.hostName;
     this.backendHost = `${deps.hostName}@${deps.backend.name}#${deps.backend.name}`;
     const background: Background = {

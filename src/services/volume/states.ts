@@ -35,7 +35,7 @@ export const ALLOWED_FROM: Record<string, readonly string[]> = {
 /** Throws Cinder's InvalidVolume unless `op` may start from `status`. */
 export function assertVolumeStatus(op: string, status: string, message?: string): void {
   const ok = ALLOWED_FROM[op];
-  if (!ok || !ok.includes(status)) {
+  if (!ok?.includes(status)) {
     throw badRequest(message ?? `Invalid volume: Volume status must be ${(ok ?? []).join(' or ')}, but it is ${status}.`);
   }
 }

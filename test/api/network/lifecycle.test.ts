@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { requireOrSkip, testPgUrl } from '../../helpers/requirements.js';
-import { NoopNetDriver } from '../../../src/net/index.js';
+import type { NoopNetDriver } from '../../../src/net/index.js';
 import { api, makeMember, neutronError, type Member } from './helpers.js';
 
 let cloud: TestCloud;

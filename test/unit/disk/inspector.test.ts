@@ -116,7 +116,7 @@ test('descriptor rules line by line', () => {
   assert.deepEqual(checkDescriptor(ok).problems, []);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', '../x')).problems.join(), /path/);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', 'C:\\\\x')).problems.join(), /path/);
-  assert.match(checkDescriptor(ok + 'something odd here\n').problems.join(), /not understood/);
+  assert.match(checkDescriptor(`${ok}something odd here\n`).problems.join(), /not understood/);
   assert.match(checkDescriptor(ok.replace('RW 2048 SPARSE "disk.vmdk"\n', '')).problems.join(), /no extents/);
   assert.match(checkDescriptor(ok.replace('SPARSE', 'VMFS')).problems.join(), /extent type/);
 });

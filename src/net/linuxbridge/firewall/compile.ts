@@ -189,7 +189,7 @@ export class Batch {
   }
 
   text(): string {
-    return this.lines.join('\n') + '\n';
+    return `${this.lines.join('\n')}\n`;
   }
 }
 

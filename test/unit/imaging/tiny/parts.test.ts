@@ -36,7 +36,7 @@ test('ELF reader finds the interpreter and DT_NEEDED of a dynamic program', () =
 });
 
 test('apt print-uris lines and file names give packages and versions (epochs too)', () => {
-  const text = "'http://mirror/pool/b/busybox-static_1.35.0_amd64.deb' busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb 928188 SHA256:" + 'a'.repeat(64) + '\n';
+  const text = `'http://mirror/pool/b/busybox-static_1.35.0_amd64.deb' busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb 928188 SHA256:${'a'.repeat(64)}\n`;
   assert.deepEqual(parsePrintUris(text), [{ file: 'busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb', size: 928188, sha256: 'a'.repeat(64) }]);
   assert.equal(versionOf('busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb'), '1:1.35.0-4+deb12u1+b1');
   assert.equal(versionOf('libc6_2.36-9+deb12u14_amd64.deb'), '2.36-9+deb12u14');
