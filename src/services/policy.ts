@@ -3,7 +3,7 @@
 // the object they load (owner checks). Rules not in the table are refused (fail closed).
 import type { AuthContext } from './auth-context.js';
 import { forbidden } from '../errors.js';
-import { admin, anyOf, anyone, member, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
+import { admin, anyOf, anyone, ownProject, ownUser, projectMember, projectReader, reader, type PolicyTarget, type Rule } from './policy/checks.js';
 import { computeRules } from './policy/compute.js';
 import { imageRules } from './policy/image.js';
 import { volumeRules } from './policy/volume.js';

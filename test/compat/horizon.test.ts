@@ -50,7 +50,7 @@ function crawl(base: string, username: string, password: string, lookFor: string
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`crawl.py exited ${code}: ${err.slice(-2000)}`));
-      try { resolve(JSON.parse(out) as Report); } catch (e) { reject(new Error(`crawl.py printed no report: ${out.slice(0, 500)} ${err.slice(-1000)}`)); }
+      try { resolve(JSON.parse(out) as Report); } catch { reject(new Error(`crawl.py printed no report: ${out.slice(0, 500)} ${err.slice(-1000)}`)); }
     });
   });
 }

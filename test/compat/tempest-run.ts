@@ -101,8 +101,8 @@ function parseArgs(argv: string[]): Options {
         break;
       case '-h':
       case '--help':
-        // biome-ignore lint/suspicious/noFallthroughSwitchClause: usage() exits the process
-        usage();
+        usage(); // exits the process
+        break;
       default:
         if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
         if (opts.regex) throw new Error(`one REGEX only (got "${opts.regex}" and "${arg}")`);
