@@ -1,11 +1,13 @@
 // Loads Gureum's settings once: defaults < gureum.json < environment < flags (< a test's overrides), validated
-// against the schema (src/config/schema.ts), deep-frozen. This module and the CLI entry are the only places that
-// read process.env; every subsystem is handed its own section by the composition root.
+// against the schema (src/config/schema.ts), deep-frozen. The environment is the start-up snapshot of
+// src/config/process-env.ts (the only reader of process.env); every subsystem is handed its own section by the
+// composition root.
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { ConfigSchema, defaults, type ConfigLayer, type GureumConfig } from './config/schema.js';
 import { ConfigError, ENV_SETTINGS, LEGACY_FILE_KEYS, parseListen } from './config/env.js';
+import { processEnv } from './config/process-env.js';
 
 export { defaults, ConfigSchema, SECRET_PATHS, type GureumConfig, type ConfigLayer } from './config/schema.js';
 export { ConfigError, ENV_SETTINGS, LEGACY_FILE_KEYS, parseListen } from './config/env.js';
@@ -67,7 +69,7 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-function envLayer(env: NodeJS.ProcessEnv): { layer: Obj; names: Map<string, string> } {
+function envLayer(env: Readonly<NodeJS.ProcessEnv>): { layer: Obj; names: Map<string, string> } {
   const layer: Obj = {};
   const names = new Map<string, string>();
   for (const s of ENV_SETTINGS) {
@@ -152,7 +154,7 @@ function derive(cfg: GureumConfig, sources: ConfigSources): GureumConfig {
 }
 
 /** The effective config and where each value came from (for `gureum config show`). */
-export function loadConfigWithSources(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): { config: GureumConfig; sources: ConfigSources } {
+export function loadConfigWithSources(flags: ConfigFlags = {}, env: Readonly<NodeJS.ProcessEnv> = processEnv): { config: GureumConfig; sources: ConfigSources } {
   const fromEnv = envLayer(env);
   const flagLayer: Obj = {};
   const flagNames = new Map<string, string>();
@@ -177,7 +179,7 @@ export function loadConfigWithSources(flags: ConfigFlags = {}, env: NodeJS.Proce
 }
 
 /** Loads the config: defaults, then a JSON file (flag --config or DATA_DIR/gureum.json), then env, then flags. */
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): GureumConfig {
+export function loadConfig(flags: ConfigFlags = {}, env: Readonly<NodeJS.ProcessEnv> = processEnv): GureumConfig {
   return loadConfigWithSources(flags, env).config;
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config.js';
+import { processEnv } from '../config/process-env.js';
 import { CloudClient, findCredentials } from '../imaging/cloud-client.js';
 import { buildImage } from '../imaging/build.js';
 import { customizeImage, type CustomizeStep } from '../imaging/customize.js';
@@ -102,7 +103,7 @@ function printSizes(r: SizeReport) {
 
 async function repoFor(f: Flags): Promise<ImageRepo> {
   const dataDir = resolve(f.str('data-dir') ?? loadConfig().dataDir);
-  return CloudClient.login(findCredentials(dataDir, process.env));
+  return CloudClient.login(findCredentials(dataDir, processEnv));
 }
 
 /** Runs a step on FILE or on --image (uploading a derived image named --name when the step changed it). */

@@ -42,7 +42,7 @@ export function parseCloudsYaml(text: string, cloud = 'gureum'): Credentials {
 }
 
 /** Credentials from OS_* variables when OS_AUTH_URL is set, else DATA_DIR/clouds.yaml. */
-export function findCredentials(dataDir: string, env: NodeJS.ProcessEnv): Credentials {
+export function findCredentials(dataDir: string, env: Readonly<NodeJS.ProcessEnv>): Credentials {
   if (env.OS_AUTH_URL) {
     if (!env.OS_USERNAME || !env.OS_PASSWORD) throw new ImagingError('bad-input', 'OS_AUTH_URL is set but OS_USERNAME/OS_PASSWORD are not');
     return {
