@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';
 import { defaults } from '../../src/config.js';
-import { LinuxBridgeDriver, tapName } from '../../src/net/index.js';
+import { type LinuxBridgeDriver, tapName } from '../../src/net/index.js';
 import { createTestCloud } from '../helpers/cloud.js';
 import { requireCommands, requireOrSkip, requireRoot } from '../helpers/requirements.js';
 import { V, consoleOf, killLeftovers, waitStatus } from './qemu-fixture.js';
