@@ -80,7 +80,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       images: new ImageServicePort(image, paths.imageCache),
     });
     await volume.start();
-    compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes));
+    compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes, volume.snapshots));
     volume.volumes.growAttached = (instanceId, volumeId, bytes) => compute.extendAttachedVolume(instanceId, volumeId, bytes);
     await compute.start();
     // Attaches and detaches a crash interrupted are settled by what the hypervisor actually has.

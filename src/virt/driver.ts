@@ -46,6 +46,11 @@ export interface GuestSpec {
   shutdownTimeoutSec?: number;
   /** Block-storage volumes to attach at boot, in device order. */
   volumes?: VolumeDisk[];
+  /**
+   * Boot from volume: the root disk is this volume (no local root disk, no image fetched); its image properties
+   * (kernel_id, ramdisk_id, os_command_line, hw_*) come from the volume's image metadata.
+   */
+  rootVolume?: VolumeDisk & { imageProperties: Record<string, string> };
 }
 
 /** A block-storage volume as a hypervisor opens it: a file on this host (the volume backend's connection). */

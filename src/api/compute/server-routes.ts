@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import type { ServerCreateSpec, ServerListQuery } from '../../services/compute/servers.js';
 import { ServerService } from '../../services/compute/servers.js';
@@ -51,31 +51,90 @@ function parseNetworks(raw: unknown, ver: ApiVersion): ServerCreateSpec['network
   });
 }
 
-function parseBdm(raw: unknown): BlockDevice[] {
+const BDM_KEYS = ['boot_index', 'source_type', 'destination_type', 'uuid', 'volume_size', 'delete_on_termination', 'device_name', 'tag',
+  'guest_format', 'disk_bus', 'device_type', 'no_device', 'volume_id', 'snapshot_id', 'image_id', 'volume_type', 'encrypted', 'encryption_secret_uuid',
+  'encryption_format', 'encryption_options', 'connection_info'];
+const DISK_BUSES = ['virtio', 'scsi', 'ide', 'usb', 'sata', 'fdc', 'xen', 'uml', 'lxc', 'sd'];
+const DEVICE_TYPES = ['disk', 'cdrom', 'floppy', 'lun', 'fs'];
+/** Nova's device_name: a device path or name without spaces, at most 255 characters. */
+const DEVICE_NAME = /^[^\s]{1,255}$/;
+
+/** delete_on_termination as Nova's schema takes it: a boolean or its string spellings. */
+function bdmBool(v: unknown, field: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|t|yes|y|1|on)$/i.test(v)) return true;
+  if (typeof v === 'string' && /^(false|f|no|n|0|off)$/i.test(v)) return false;
+  throw invalid(field, v, 'is not of type \'boolean\'');
+}
+
+function optInt(o: Json, key: string, min: number): number | null {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') return null;
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw invalid(key, v);
+  return n;
+}
+
+function optStr(o: Json, key: string, opts: { re?: RegExp; oneOf?: string[] } = {}): string | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || (opts.re && !opts.re.test(v)) || (opts.oneOf && !opts.oneOf.includes(v))) throw invalid(key, v);
+  return v;
+}
+
+/** block_device_mapping_v2 as Nova's schema checks it (tags from 2.42, volume_type from 2.67). */
+function parseBdm(raw: unknown, ver: ApiVersion): BlockDevice[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw invalid('block_device_mapping_v2', raw, "is not of type 'array'");
   const bootIdx = new Set<number>();
   return raw.map((b) => {
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalid('block_device_mapping_v2', b);
     const o = b as Json;
+    onlyKeys(o, BDM_KEYS.filter((k) => (k !== 'tag' || ver.atLeast('2.42')) && (k !== 'volume_type' || ver.atLeast('2.67'))), 'block_device_mapping_v2');
     const src = o.source_type ?? 'image';
-    const dst = o.destination_type ?? (src === 'blank' || src === 'image' ? 'local' : 'volume');
     if (!['image', 'volume', 'snapshot', 'blank'].includes(String(src))) throw invalid('source_type', src);
+    const dst = o.destination_type ?? (src === 'blank' || src === 'image' ? 'local' : 'volume');
     if (!['local', 'volume'].includes(String(dst))) throw invalid('destination_type', dst);
-    const boot = o.boot_index === undefined || o.boot_index === null || o.boot_index === 'none' ? null : Number(o.boot_index);
-    if (boot !== null && !Number.isInteger(boot)) throw invalid('boot_index', o.boot_index);
+    const rawBoot = o.boot_index;
+    const boot = rawBoot === undefined || rawBoot === null || rawBoot === 'none' ? null : Number(rawBoot);
+    if (boot !== null && (!Number.isInteger(boot) || (typeof rawBoot !== 'number' && !/^-?\d+$/.test(String(rawBoot))))) throw invalid('boot_index', rawBoot);
     if (boot !== null && boot >= 0) {
       if (bootIdx.has(boot)) throw badRequest('Boot sequence for the instance and image/block device mapping combination is not valid.');
       bootIdx.add(boot);
     }
-    if ((src === 'image' || src === 'volume' || src === 'snapshot') && (typeof o.uuid !== 'string' || !UUID.test(o.uuid))) throw invalid('uuid', o.uuid);
-    const size = o.volume_size === undefined || o.volume_size === null ? null : Number(o.volume_size);
-    if (size !== null && (!Number.isInteger(size) || size < 0)) throw invalid('volume_size', o.volume_size);
+    const uuid = optStr(o, 'uuid');
+    if (src !== 'blank' && (uuid === null || !/^[a-zA-Z0-9._-]{1,255}$/.test(uuid))) throw invalid('uuid', o.uuid);
     return {
-      boot_index: boot, source_type: String(src), destination_type: String(dst), uuid: typeof o.uuid === 'string' ? o.uuid : null,
-      volume_size: size, delete_on_termination: o.delete_on_termination === true, device_name: typeof o.device_name === 'string' ? o.device_name : null,
-      tag: typeof o.tag === 'string' ? o.tag : null, guest_format: typeof o.guest_format === 'string' ? o.guest_format : null,
-      disk_bus: typeof o.disk_bus === 'string' ? o.disk_bus : null, device_type: typeof o.device_type === 'string' ? o.device_type : null,
+      boot_index: boot, source_type: String(src), destination_type: String(dst), uuid, volume_size: optInt(o, 'volume_size', 0),
+      delete_on_termination: bdmBool(o.delete_on_termination, 'delete_on_termination'), device_name: optStr(o, 'device_name', { re: DEVICE_NAME }),
+      tag: optStr(o, 'tag', { re: /^[^,/]{1,60}$/ }), guest_format: optStr(o, 'guest_format', { re: /^.{1,255}$/ }),
+      disk_bus: optStr(o, 'disk_bus', { oneOf: DISK_BUSES }), device_type: optStr(o, 'device_type', { oneOf: DEVICE_TYPES }), volume_id: null,
+    };
+  });
+}
+
+/**
+ * The legacy block_device_mapping (v1): volume_id or snapshot_id on a device name; the root device (vda) is the
+ * boot volume, as Nova reads it.
+ */
+function parseLegacyBdm(raw: unknown): BlockDevice[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw invalid('block_device_mapping', raw, "is not of type 'array'");
+  return raw.map((b) => {
+    if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalid('block_device_mapping', b);
+    const o = b as Json;
+    onlyKeys(o, ['device_name', 'volume_id', 'snapshot_id', 'volume_size', 'delete_on_termination', 'no_device', 'virtual_name', 'connection_info'], 'block_device_mapping');
+    const device = optStr(o, 'device_name', { re: DEVICE_NAME });
+    if (device === null) throw badRequest("Invalid input for field/attribute device_name. 'device_name' is a required property");
+    const volumeId = optStr(o, 'volume_id');
+    const snapshotId = optStr(o, 'snapshot_id');
+    if (!volumeId && !snapshotId) throw badRequest('Block Device Mapping is Invalid: a legacy mapping needs volume_id or snapshot_id.');
+    const root = device.replace(/^\/dev\//, '') === 'vda';
+    return {
+      boot_index: root ? 0 : null, source_type: volumeId ? 'volume' : 'snapshot', destination_type: 'volume', uuid: volumeId ?? snapshotId,
+      volume_size: optInt(o, 'volume_size', 0), delete_on_termination: bdmBool(o.delete_on_termination, 'delete_on_termination'),
+      device_name: device, tag: null, guest_format: null, disk_bus: null, device_type: null, volume_id: null,
     };
   });
 }
@@ -119,7 +178,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     return svc.disabled ? 'MAINTENANCE' : 'UP';
   };
 
-  app.post('/servers', op('compute:servers:create'), async (req, reply) => {
+  const create = async (req: FastifyRequest, reply: FastifyReply) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:write', { project_id: a.projectId ?? null });
     const ver = mv(req);
@@ -168,8 +227,10 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const adminPassIn = str(b, 'adminPass', { nullable: true });
     const cd = b.config_drive;
     const configDrive = cd === undefined || cd === null || cd === '' ? false : typeof cd === 'boolean' ? cd : bool(b, 'config_drive') ?? false;
-    const bdm = parseBdm(b.block_device_mapping_v2);
-    if (b.block_device_mapping !== undefined) throw badRequest('block_device_mapping (v1) is not supported: use block_device_mapping_v2.');
+    if (b.block_device_mapping !== undefined && b.block_device_mapping_v2 !== undefined) {
+      throw badRequest('Using different block_device_mapping syntaxes is not allowed in the same request.');
+    }
+    const bdm = b.block_device_mapping !== undefined ? parseLegacyBdm(b.block_device_mapping) : parseBdm(b.block_device_mapping_v2, ver);
     if (ver.atLeast('2.74') && (b.host || b.hypervisor_hostname) && !isAdmin(a)) throw forbidden(`Policy doesn't allow compute:servers:create:requested_destination to be performed.`);
     const spec: ServerCreateSpec = {
       name, imageRef, flavorRef, networks: parseNetworks(b.networks, ver), keyName, userData, metadata, securityGroups,
@@ -188,7 +249,10 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
         security_groups: extras(first).securityGroups.map((n) => ({ name: n })), adminPass: adminPassIn ?? randomSecret(9).slice(0, 12),
       },
     };
-  });
+  };
+  app.post('/servers', op('compute:servers:create'), create);
+  // Nova's older name for create with a block device mapping (boot from volume).
+  app.post('/os-volumes_boot', op('compute:servers:create'), create);
 
   const listQuery = (req: FastifyRequest): ServerListQuery => {
     const q = req.query as Json;

@@ -8,7 +8,9 @@ import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
 import { extras, type FlavorSnapshot } from './model.js';
 import { type DiskConfig, withDiskConfig } from './disk-config.js';
-import type { ComputeImagePort, ComputeNetworkPort, ComputePort } from './ports.js';
+import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './ports.js';
+import { isVolumeBacked, snapshotVolumeBacked } from './block-devices.js';
+import { Readable } from 'node:stream';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler } from './scheduler.js';
 import { imageIdFromRef, type ServerService } from './servers.js';
@@ -42,7 +44,7 @@ export class ServerActions {
     private readonly d: ComputeDeps,
     private readonly x: {
       servers: ServerService; flavors: FlavorService; keypairs: KeypairService; quotas: QuotaService; scheduler: Scheduler;
-      hosts: HostService; actions: InstanceActionLog; queue: TaskQueue; image: () => ComputeImagePort | null;
+      hosts: HostService; actions: InstanceActionLog; queue: TaskQueue; image: () => ComputeImagePort | null; volume?: () => ComputeVolumePort | null;
       network: () => ComputeNetworkPort; calls: () => HostCalls | null;
     },
   ) {}
@@ -177,6 +179,17 @@ export class ServerActions {
     // As Nova: the caller's metadata may override image_type and friends; a backup's backup_type always wins.
     Object.assign(props, { instance_uuid: inst.id, image_type: action === 'createBackup' ? 'backup' : 'snapshot', base_image_ref: inst.image_ref, user_id: ctx.userId }, metadata);
     if (action === 'createBackup' && backup) props.backup_type = backup.type;
+    const volumePort = this.x.volume?.();
+    if (volumePort && isVolumeBacked(extras(inst).blockDevices) && action === 'createImage') {
+      // Volume-backed: volume snapshots and a zero-size image naming them, made now (Nova does it in the API too).
+      Object.assign(props, await snapshotVolumeBacked(volumePort, ctx, inst, extras(inst).blockDevices, name));
+      const img = await port.createSnapshot(ctx, { name, minDisk: 0, minRam: Number(sm.image_min_ram ?? 0), properties: props });
+      await port.uploadSnapshot(img.id, 'raw', Readable.from([]), 0).catch(async (e: unknown) => {
+        await port.deleteImage(img.id).catch(() => {});
+        throw e;
+      });
+      return img.id;
+    }
     const img = await port.createSnapshot(ctx, {
       name, minDisk: Math.max(Number(sm.image_min_disk ?? 0), inst.root_gb), minRam: Number(sm.image_min_ram ?? 0), properties: props,
     });
@@ -197,7 +210,8 @@ export class ServerActions {
     checkState('shelve', inst);
     const port = this.x.image();
     let imageId: string | null = null;
-    if (port) {
+    // A volume-backed server keeps its root on the volume: shelving it makes no image (as Nova).
+    if (port && !isVolumeBacked(extras(inst).blockDevices)) {
       // As createImage: the base image's properties (kernel_id, ramdisk_id, os_command_line, hw_*) go with the
       // snapshot, or the guest cannot boot from it at unshelve.
       const inherited: Record<string, string> = {};

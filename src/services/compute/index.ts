@@ -81,7 +81,7 @@ export class ComputeService {
     const volume = () => this.volumePort;
     this.servers = new ServerService(this.deps, {
       flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
-      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAvailabilityZone,
+      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAvailabilityZone, volume,
     });
     this.driver = deps.driver;
     const driver = this.driver;
@@ -91,7 +91,7 @@ export class ComputeService {
     } : null);
     this.serverActions = new ServerActions(this.deps, {
       servers: this.servers, flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, scheduler: this.scheduler,
-      hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls,
+      hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls, volume,
     });
     this.volumes = new ServerVolumes(this.deps, { servers: this.servers, actions: this.actions, queue: this.queue, volume });
     this.groups = new ServerGroupService(this.deps, this.quotas);

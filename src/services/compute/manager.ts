@@ -4,10 +4,12 @@ import type { InstanceRow } from '../../store/compute-tables.js';
 import type { Database } from '../../store/tables.js';
 import type { HostTask, TaskQueue } from '../../store/task-queue.js';
 import { PowerState, type GuestSpec, type HypervisorDriver, type VolumeDisk } from '../../virt/index.js';
-import { DETACH_TIMEOUT_MS } from './volumes.js';
+import { DETACH_TIMEOUT_MS, nextDevice } from './volumes.js';
+import { attachMappedVolumes, isVolumeBacked, ROOT_DEVICE, volumeImageProperties } from './block-devices.js';
+import { projectMemberContext } from '../auth-context.js';
 import { nowIso } from './common.js';
 import type { InstanceActionLog } from './instance-actions.js';
-import { extras, instanceName, type FlavorSnapshot } from './model.js';
+import { extras, instanceName, type BlockDevice, type FlavorSnapshot } from './model.js';
 import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './ports.js';
 import type { Scheduler } from './scheduler.js';
 import type { ServerService } from './servers.js';
@@ -43,11 +45,34 @@ export class ComputeManager {
     const port = this.x.volume?.();
     if (!port) return spec;
     const volumes: VolumeDisk[] = [];
+    let rootVolume: GuestSpec['rootVolume'];
+    const volumeBacked = isVolumeBacked(extras(inst).blockDevices);
     for (const a of await port.ofInstance(inst.id)) {
       if (a.status !== 'attached' && a.status !== 'attaching') continue;
-      volumes.push({ volumeId: a.volumeId, ...port.connection(a.volumeId), device: a.device ?? '' });
+      const disk = { volumeId: a.volumeId, ...port.connection(a.volumeId), device: a.device ?? '' };
+      if (volumeBacked && a.device === ROOT_DEVICE) {
+        // The boot volume is the root disk; its image metadata (kernel_id, os_command_line, ...) describes the guest.
+        rootVolume = { ...disk, imageProperties: volumeImageProperties((await port.volumeState(a.volumeId))?.imageMetadata ?? {}) };
+      } else volumes.push(disk);
     }
-    return volumes.length ? { ...spec, volumes } : spec;
+    return { ...spec, ...(volumes.length ? { volumes } : {}), ...(rootVolume ? { rootVolume, rootGb: 0 } : {}) };
+  }
+
+  /** Creates and attaches the volumes of the server's block device mapping (boot from volume) before its first spawn. */
+  private async prepareBlockDevices(inst: InstanceRow, host: string): Promise<void> {
+    const bdms = extras(inst).blockDevices;
+    if (!bdms.some((b) => b.destination_type === 'volume')) return;
+    const port = this.x.volume?.();
+    if (!port) throw new Error('Block storage is not available to attach the server\'s volumes.');
+    await this.db.updateTable('compute_instances').set({ task_state: 'block_device_mapping' }).where('id', '=', inst.id).execute();
+    const f = extras(inst).flavor;
+    const own = { ephemeral: f.ephemeral > 0, swap: f.swap > 0, configDrive: inst.config_drive === 1 };
+    const save = async (mapped: BlockDevice[]) => {
+      await this.db.updateTable('compute_instances').set({ block_devices: JSON.stringify(mapped) }).where('id', '=', inst.id).execute();
+    };
+    const mapped = await attachMappedVolumes(port, projectMemberContext(inst.project_id, inst.user_id), inst, bdms, host, (used) => nextDevice(own, used), save);
+    await save(mapped);
+    await this.db.updateTable('compute_instances').set({ task_state: 'spawning' }).where('id', '=', inst.id).execute();
   }
 
   private async load(id: string | null): Promise<InstanceRow | undefined> {
@@ -137,7 +162,8 @@ export class ComputeManager {
             ports = await net.allocate({ id, projectId: inst.project_id, userId: inst.user_id, host, hostname: inst.hostname }, requested, extras(inst).securityGroups);
             await this.db.updateTable('compute_instances').set({ ports: JSON.stringify(ports), task_state: 'spawning' }).where('id', '=', id).execute();
           }
-          await d.spawn(host, await this.fullSpec(inst, ports));
+          await this.prepareBlockDevices(inst, host);
+          await d.spawn(host, await this.fullSpec((await this.load(id)) ?? inst, ports));
         } catch (e) {
           if (ports.length) await net.deallocate(id, ports).catch(() => {});
           await this.db.updateTable('compute_instances').set({ ports: '[]' }).where('id', '=', id).execute();

@@ -11,11 +11,11 @@ export interface FlavorSnapshot {
 /** A port as stored on the instance (enough to show addresses without asking the network service). */
 export type StoredPort = ComputePort;
 
-/** One block device mapping as accepted (image/blank local disks; volumes arrive with the volume service). */
+/** One block device mapping as accepted; `volume_id` is the volume the host made or used for it (block-devices.ts). */
 export interface BlockDevice {
   boot_index: number | null; source_type: string; destination_type: string; uuid: string | null; volume_size: number | null;
   delete_on_termination: boolean; device_name: string | null; tag: string | null; guest_format: string | null;
-  disk_bus: string | null; device_type: string | null;
+  disk_bus: string | null; device_type: string | null; volume_id?: string | null;
 }
 
 /** Decoded JSON columns of an instance. */

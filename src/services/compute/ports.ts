@@ -114,4 +114,19 @@ export interface ComputeVolumePort {
   connection(volumeId: string): { path: string; format: string };
   /** The server is deleted: detach everything, delete volumes marked delete_on_termination. */
   releaseInstance(instanceId: string): Promise<void>;
+  /** A volume the caller may see (boot-from-volume checks); null when there is none. */
+  describeVolume(ctx: AuthContext, volumeId: string): Promise<ComputeVolumeInfo | null>;
+  /** A volume snapshot the caller may see; null when there is none. */
+  describeSnapshot(ctx: AuthContext, snapshotId: string): Promise<{ id: string; status: string; size: number } | null>;
+  /** Creates a volume for a server's block device mapping (status `creating`); answers its id. */
+  createVolume(ctx: AuthContext, spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null }): Promise<string>;
+  /** A volume's status and image metadata with the service's own rights; null when it is gone. */
+  volumeState(volumeId: string): Promise<{ status: string; imageMetadata: Record<string, string> } | null>;
+  /** Snapshots a volume attached to a server (server createImage of a volume-backed server); answers the snapshot id. */
+  snapshotAttached(ctx: AuthContext, volumeId: string, name: string): Promise<{ id: string; size: number }>;
+}
+
+/** What boot from volume needs to know about a volume. */
+export interface ComputeVolumeInfo {
+  id: string; status: string; size: number; bootable: boolean; imageMetadata: Record<string, string>;
 }

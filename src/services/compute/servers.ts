@@ -9,7 +9,8 @@ import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
 import { type BlockDevice, type FlavorSnapshot, extras, sanitizeHostname } from './model.js';
 import { type DiskConfig, withDiskConfig } from './disk-config.js';
-import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, NicRequest } from './ports.js';
+import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputeVolumePort, NicRequest } from './ports.js';
+import { checkBlockDevices } from './block-devices.js';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler, ScheduleRequest } from './scheduler.js';
 import { statesForStatus, statusOf } from './states.js';
@@ -98,7 +99,7 @@ export class ServerService {
     private readonly x: {
       flavors: FlavorService; keypairs: KeypairService; quotas: QuotaService; hosts: HostService; scheduler: Scheduler;
       actions: InstanceActionLog; queue: TaskQueue; image: () => ComputeImagePort | null; network: () => ComputeNetworkPort;
-      defaultAz: string;
+      defaultAz: string; volume?: () => ComputeVolumePort | null;
     },
   ) {}
 
@@ -182,17 +183,15 @@ export class ServerService {
       id: flavor.id, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, ephemeral: flavor.ephemeral,
       swap: flavor.swap, extraSpecs: flavor.extraSpecs,
     };
-    // Boot source: imageRef, or a block device mapping with boot_index 0 from an image.
-    let imageRef = spec.imageRef ? imageIdFromRef(spec.imageRef) : '';
-    for (const b of spec.blockDevices) {
-      if (b.source_type === 'volume' || b.source_type === 'snapshot' || b.destination_type === 'volume') {
-        throw badRequest('Block device mappings with volumes need the block storage service, which this cloud does not run yet.');
-      }
-      if (b.boot_index === 0 && b.source_type === 'image' && b.uuid) imageRef = b.uuid;
-    }
-    if (!imageRef) throw badRequest('Missing imageRef attribute');
-    const image = await this.resolveImage(ctx, imageRef);
-    this.checkFit(image, snap);
+    // Boot source: imageRef, or the block device mapping's boot_index 0 (an image, or a volume: boot from volume).
+    const plan = await checkBlockDevices(ctx, spec.blockDevices, spec.imageRef ? imageIdFromRef(spec.imageRef) : null, this.x.volume?.() ?? null,
+      (id) => this.resolveImage(ctx, id));
+    const image = plan.image;
+    // A volume-backed server's root disk is its volume: the flavor's disk neither has to fit the image nor is claimed.
+    if (plan.volumeBacked) {
+      if (image.minRam > snap.ram) throw badRequest(`Flavor's memory is too small for requested image.`, { code: 'FlavorMemoryTooSmall' });
+    } else this.checkFit(image, snap);
+    const rootGb = plan.volumeBacked ? 0 : snap.disk;
     let keyData: string | null = null;
     if (spec.keyName) {
       const kp = await this.x.keypairs.get(ctx.userId, spec.keyName).catch(() => null);
@@ -270,20 +269,20 @@ export class ServerService {
         const now = nowIso();
         const row: InstanceRow = {
           id, seq: nextSeq(), name, hostname, description: spec.description ?? null, project_id: projectId, user_id: ctx.userId,
-          image_ref: image.id, flavor_id: snap.id, flavor: JSON.stringify(snap), old_flavor: null, new_flavor: null,
-          vcpus: snap.vcpus, memory_mb: snap.ram, root_gb: snap.disk + snap.ephemeral, vm_state: 'building', task_state: 'scheduling',
+          image_ref: plan.imageRef, flavor_id: snap.id, flavor: JSON.stringify(snap), old_flavor: null, new_flavor: null,
+          vcpus: snap.vcpus, memory_mb: snap.ram, root_gb: rootGb + snap.ephemeral, vm_state: 'building', task_state: 'scheduling',
           power_state: 0, host: null, node: null, availability_zone: az, requested_az: az, key_name: spec.keyName ?? null,
           key_data: keyData, user_data: spec.userData ?? null, metadata: JSON.stringify(spec.metadata),
           system_metadata: JSON.stringify(withDiskConfig({ image_min_disk: String(image.minDisk), image_min_ram: String(image.minRam), image_name: image.name,
             ...Object.fromEntries(Object.entries(image.properties).map(([k, v]) => [`image_${k}`, v])) }, spec.diskConfig)),
           tags: JSON.stringify(spec.tags), security_groups: JSON.stringify(spec.securityGroups.length ? spec.securityGroups : ['default']),
-          requested_networks: JSON.stringify(nics), ports: '[]', block_devices: JSON.stringify(spec.blockDevices),
+          requested_networks: JSON.stringify(nics), ports: '[]', block_devices: JSON.stringify(plan.blockDevices),
           config_drive: spec.configDrive ? 1 : 0, access_ip_v4: spec.accessIPv4 ?? null, access_ip_v6: spec.accessIPv6 ?? null,
           locked: 0, locked_by: null, locked_reason: null, progress: 0, fault: null, launch_index: i, reservation_id: reservationId,
           server_group_id: group?.id ?? null, launched_at: null, terminated_at: null, created_at: now, updated_at: now, deleted: 0, deleted_at: null,
         };
         const req: ScheduleRequest = {
-          vcpus: snap.vcpus, memoryMb: snap.ram, diskGb: snap.disk + snap.ephemeral + Math.ceil(snap.swap / 1024), az, forceHost,
+          vcpus: snap.vcpus, memoryMb: snap.ram, diskGb: rootGb + snap.ephemeral + Math.ceil(snap.swap / 1024), az, forceHost,
           imageProps: image.properties, group: group ? { policy: group.policy, hosts: groupHosts, maxPerHost: group.maxPerHost } : null,
           sameHosts, differentHosts, ignoreHosts: [],
         };

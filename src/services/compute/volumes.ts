@@ -9,6 +9,7 @@ import type { TaskQueue } from '../../store/task-queue.js';
 import type { ServerService } from './servers.js';
 import { checkState } from './states.js';
 import { extras } from './model.js';
+import { bootDevice } from './block-devices.js';
 import type { ComputeVolumeAttachment, ComputeVolumePort } from './ports.js';
 
 /** How long a detach waits for the guest to release the device before it is reported as failed. */
@@ -90,7 +91,8 @@ export class ServerVolumes {
     const att = (await port.ofInstance(serverId)).find((a) => a.volumeId === volumeId);
     if (!att) throw notFound(`Instance ${serverId} is not attached to volume ${volumeId}.`, { code: 'VolumeBDMNotFound' });
     if (att.status !== 'attached') throw badRequest(`Invalid volume: Volume ${volumeId} is ${att.status}, it cannot be detached now.`);
-    if (extras(inst).blockDevices.some((b) => b.uuid === volumeId && b.boot_index === 0 && b.destination_type === 'volume')) {
+    const boot = bootDevice(extras(inst).blockDevices);
+    if (boot?.destination_type === 'volume' && (boot.volume_id ?? boot.uuid) === volumeId) {
       throw badRequest(`Can't detach root device volume`);
     }
     await port.beginDetach(att.attachmentId);

@@ -1,9 +1,11 @@
 // Block storage as compute sees it (Nova's cinder client): reserve, complete, roll back, detach, release.
 import type { AuthContext } from '../auth-context.js';
-import type { ComputeVolumeAttachment, ComputeVolumePort } from '../compute/ports.js';
+import type { ComputeVolumeAttachment, ComputeVolumeInfo, ComputeVolumePort } from '../compute/ports.js';
 import type { VolumeAttachment } from './model.js';
 import type { Attachments } from './attachments.js';
 import type { Volumes } from './volumes.js';
+import type { Snapshots } from './snapshots.js';
+import { isCloudError } from '../../errors.js';
 
 /** The volume service acting on its own behalf (deleting delete_on_termination volumes of a deleted server). */
 export const VOLUME_SERVICE: AuthContext = {
@@ -18,7 +20,7 @@ const view = (a: VolumeAttachment): ComputeVolumeAttachment => ({
 });
 
 export class VolumeComputePort implements ComputeVolumePort {
-  constructor(private readonly attachments: Attachments, private readonly volumes: Volumes) {}
+  constructor(private readonly attachments: Attachments, private readonly volumes: Volumes, private readonly snapshots: Snapshots) {}
 
   async reserve(ctx: AuthContext, volumeId: string, instanceId: string, opts: { device: string; tag: string | null; deleteOnTermination: boolean }) {
     const r = await this.attachments.reserve(ctx, volumeId, instanceId, opts);
@@ -64,7 +66,42 @@ export class VolumeComputePort implements ComputeVolumePort {
     return { path: c.path, format: c.format };
   }
 
+  async describeVolume(ctx: AuthContext, volumeId: string): Promise<ComputeVolumeInfo | null> {
+    const v = await orNull(this.volumes.get(ctx, volumeId));
+    return v && { id: v.id, status: v.status, size: v.size, bootable: v.bootable, imageMetadata: v.imageMetadata };
+  }
+
+  async describeSnapshot(ctx: AuthContext, snapshotId: string): Promise<{ id: string; status: string; size: number } | null> {
+    const s = await orNull(this.snapshots.get(ctx, snapshotId));
+    return s && { id: s.id, status: s.status, size: s.size };
+  }
+
+  async createVolume(ctx: AuthContext, spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null }): Promise<string> {
+    const v = await this.volumes.create(ctx, { size: spec.size, name: spec.name, imageId: spec.imageId ?? null, snapshotId: spec.snapshotId ?? null });
+    return v.id;
+  }
+
+  async volumeState(volumeId: string): Promise<{ status: string; imageMetadata: Record<string, string> } | null> {
+    const v = await orNull(this.volumes.get(VOLUME_SERVICE, volumeId));
+    return v && { status: v.status, imageMetadata: v.imageMetadata };
+  }
+
+  async snapshotAttached(ctx: AuthContext, volumeId: string, name: string): Promise<{ id: string; size: number }> {
+    const s = await this.snapshots.create(ctx, { volumeId, name, force: true, inUseAllowed: true });
+    return { id: s.id, size: s.size };
+  }
+
   async releaseInstance(instanceId: string): Promise<void> {
     await this.attachments.releaseInstance(instanceId, (volumeId) => this.volumes.delete(VOLUME_SERVICE, volumeId));
+  }
+}
+
+/** A lookup that answers null for "not found" and rethrows anything else. */
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isCloudError(e) && e.status === 404) return null;
+    throw e;
   }
 }

@@ -260,13 +260,23 @@ export class QemuDriver implements HypervisorDriver {
 
   /** Disks, kernel and files of a guest; removes what it made when a step fails. */
   private async build(spec: GuestSpec, p: InstancePaths): Promise<InstanceState> {
-    const base = await this.cache.get(spec.imageId);
-    const props = base.image.properties;
-    if (['aki', 'ari'].includes(base.image.diskFormat ?? '')) {
-      throw new CloudError('BadRequest', `Image ${spec.imageId} is a kernel or ramdisk, not a bootable disk.`);
+    let props: Record<string, string>;
+    let key: string | null = null;
+    const disks: DiskSpec[] = [];
+    if (spec.rootVolume) {
+      // Boot from volume: the volume is the root disk, nothing local is made for it.
+      props = spec.rootVolume.imageProperties;
+      disks.push({ ...volumeDiskSpec(spec.rootVolume), boot: true });
+    } else {
+      const base = await this.cache.get(spec.imageId);
+      props = base.image.properties;
+      if (['aki', 'ari'].includes(base.image.diskFormat ?? '')) {
+        throw new CloudError('BadRequest', `Image ${spec.imageId} is a kernel or ramdisk, not a bootable disk.`);
+      }
+      await createOverlay(p.root, base.path, base.format, rootDiskBytes(spec.rootGb, base.virtualSize));
+      disks.push({ id: 'disk0', path: p.root, format: 'qcow2', serial: spec.instanceId.slice(0, 20), boot: true });
+      key = base.path.slice(this.cache.dir.length + 1);
     }
-    await createOverlay(p.root, base.path, base.format, rootDiskBytes(spec.rootGb, base.virtualSize));
-    const disks: DiskSpec[] = [{ id: 'disk0', path: p.root, format: 'qcow2', serial: spec.instanceId.slice(0, 20), boot: true }];
     if ((spec.ephemeralGb ?? 0) > 0) {
       await createBlank(p.ephemeral, spec.ephemeralGb! * GiB);
       disks.push({ id: 'disk1', path: p.ephemeral, format: 'qcow2' });
@@ -295,7 +305,6 @@ export class QemuDriver implements HypervisorDriver {
     };
     const guestAgent = ['yes', 'true', '1'].includes((props.hw_qemu_guest_agent ?? '').toLowerCase());
     if (guestAgent) launch.guestAgentSocket = p.qga;
-    const key = base.path.slice(this.cache.dir.length + 1);
     return { spec, launch, sshPort, guestAddress: spec.nics.length && !this.opts.tapName ? USER_NET.dhcpStart : null, baseKey: key, suspended: false, guestAgent };
   }
 
@@ -527,7 +536,7 @@ export class QemuDriver implements HypervisorDriver {
     const wasRunning = !!(await this.pidOf(id));
     await this.stopProcess(id, wasRunning ? spec.shutdownTimeoutSec ?? 60 : 0);
     const p = this.files.paths(id);
-    if (spec.rootGb > 0) await growDisk(p.root, spec.rootGb * GiB);
+    if (spec.rootGb > 0 && !spec.rootVolume) await growDisk(p.root, spec.rootGb * GiB);
     const next: InstanceState = { ...st, spec: { ...spec, nics: st.spec.nics }, launch: { ...st.launch, vcpus: spec.vcpus, memoryMb: spec.memoryMb } };
     await this.files.writeState(id, next);
     if (wasRunning) await this.launch(id, next);
