@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import type { ServerCreateSpec, ServerListQuery } from '../../services/compute/servers.js';
@@ -139,6 +140,9 @@ function parseLegacyBdm(raw: unknown): BlockDevice[] {
   });
 }
 
+/** os-volumes_boot's envelope; the server inside is checked field by field as for POST /servers. */
+const VolumesBootBody = Type.Object({ server: Type.Object({}, { additionalProperties: true }) }, { additionalProperties: true });
+
 const CREATE_KEYS = ['name', 'imageRef', 'flavorRef', 'networks', 'key_name', 'user_data', 'metadata', 'security_groups', 'availability_zone',
   'config_drive', 'min_count', 'max_count', 'return_reservation_id', 'description', 'hostname', 'block_device_mapping_v2', 'block_device_mapping',
   'accessIPv4', 'accessIPv6', 'adminPass', 'personality', 'OS-DCF:diskConfig', 'tags', 'trusted_image_certificates', 'host', 'hypervisor_hostname'];
@@ -252,7 +256,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   };
   app.post('/servers', op('compute:servers:create'), create);
   // Nova's older name for create with a block device mapping (boot from volume).
-  app.post('/os-volumes_boot', op('compute:servers:create'), create);
+  app.post('/os-volumes_boot', op('compute:servers:create', { schema: { body: VolumesBootBody } }), create);
 
   const listQuery = (req: FastifyRequest): ServerListQuery => {
     const q = req.query as Json;
