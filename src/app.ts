@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataNsAgent } from './services/metadata/ns-agent.js';
-import { createNetDriver, createNftFirewall, chooseDataPlane, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
+import { resolveHypervisor } from './virt/index.js';
+import { createNetDriver, createNftFirewall, chooseDataPlane, LinuxBridgeDriver, netStateDir, tapName, type DataPlaneChoice, type NetDriver } from './net/index.js';
 import { ComputeService } from './services/compute/index.js';
 import { ImageServiceAdapter, NetworkServiceAdapter } from './services/compute/adapters.js';
 import { createHostDriver } from './services/compute/host-setup.js';
@@ -51,7 +52,8 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
     const image = new ImageService({ db: store.db, dataDir: config.dataDir, config: config.image });
     await image.recover();
-    const plane = chooseDataPlane(config.net.dataPlane, { isRoot: process.getuid?.() === 0 });
+    const hypervisor = config.compute.runAgent ? resolveHypervisor(config.virt.driver, config.virt.qemuBinary) : 'none';
+    const plane = chooseDataPlane(config.net.dataPlane, { isRoot: process.getuid?.() === 0, hypervisor });
     // Data-plane messages wait until the server's logger exists, then go straight to it.
     const netLog: string[] = [];
     let netSay = (m: string): void => { netLog.push(m); };
@@ -63,14 +65,14 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
     const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadata.secretFile, controllerUrl: loopbackUrl(config.server.listen) });
-    const hypervisor = createHostDriver(config, image, metadata, plane.plane === 'linuxbridge' ? tapName : undefined);
+    const hostDriver = createHostDriver(config, image, metadata, plane.plane === 'linuxbridge' ? tapName : undefined);
     let nsAgent: MetadataNsAgent | null = null;
     if (plane.plane === 'linuxbridge') {
       nsAgent = new MetadataNsAgent({ db: store.db, target: () => metadata.nsTarget() });
       await mkdir(netStateDir(config.dataDir), { recursive: true, mode: 0o700 });
       await nsAgent.listen(metadataSocketPath(config));
     }
-    const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
+    const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hostDriver });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     const paths = dataPaths(config.dataDir);
@@ -108,7 +110,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
         await nsAgent?.close();
         await compute.stop();
         await volume.idle();
-        hypervisor?.close?.();
+        hostDriver?.close?.();
         await image.idle();
         await store.close();
       },
@@ -128,9 +130,14 @@ const metadataSocketPath = (config: GureumConfig): string => join(netStateDir(co
  */
 function netDriverFor(config: GureumConfig, plane: DataPlaneChoice, log: (m: string) => void): NetDriver {
   if (plane.plane !== 'linuxbridge') return createNetDriver(config.net.driver);
+  return bridgeDriverFor(config, log);
+}
+
+/** This cloud's Linux bridge driver (also for `gureum net purge`, which removes what a stopped cloud left running). */
+export function bridgeDriverFor(config: GureumConfig, log: (m: string) => void): LinuxBridgeDriver {
   const n = config.net;
   const tag = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8);
-  return createNetDriver('linuxbridge', {
+  return new LinuxBridgeDriver({
     stateDir: netStateDir(config.dataDir), tag,
     // Security groups and anti-spoofing: one pair of nft tables per cloud (data dir), like the devices' tag.
     firewall: createNftFirewall({ table: `gureum_${tag}`, log }),

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const config = configWith(base, {
     virt: { driver: 'qemu', accel: ACCEL }, image: { tinyImage: false }, identity: { passwordHash: { N: 1024, r: 8, p: 1 } },
     server: { publicUrl: 'http://bench.test' }, compute: { cpuAllocationRatio: CPU_RATIO },
+    // Boot time, not wiring: QEMU user networking, so the run leaves no bridges (bench/dataplane measures those).
+    net: { dataPlane: 'user' },
   });
   const ctl = await createController(config, { adminPassword: 'bench-admin-pw' });
   const driver = ctl.deps.compute.driver as QemuDriver;

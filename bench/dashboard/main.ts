@@ -64,7 +64,8 @@ async function main(): Promise<void> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-dash-'));
   const base = loadConfig({ dataDir, databaseUrl: 'sqlite', logLevel: 'silent' }, {});
-  const config = Object.freeze({ ...base, hypervisor: 'fake' as const, tinyImage: false, passwordHash: { N: 1024, r: 8, p: 1 } });
+  // No data plane: the dashboard's cost, not the network's (and the run leaves no bridges behind).
+  const config = Object.freeze({ ...base, net: { ...base.net, dataPlane: 'user' as const }, hypervisor: 'fake' as const, tinyImage: false, passwordHash: { N: 1024, r: 8, p: 1 } });
   const ctl = await createController(config, { adminPassword: PASSWORD });
   await ctl.server.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(ctl.server.server.address() as AddressInfo).port}`;

@@ -5,6 +5,7 @@
 import { parseArgs, stringFlag } from './args.js';
 import { up } from './up.js';
 import { imageCommand } from './image.js';
+import { netCommand } from './net.js';
 import { loadConfigWithSources, type ConfigFlags } from '../config.js';
 import { renderConfig } from '../config/show.js';
 
@@ -19,6 +20,8 @@ Commands:
           --log-level LEVEL    (fatal|error|warn|info|debug|silent)
   config show   Print the effective settings, each with where it came from (secrets masked); takes up's options
           Every setting, its default and its environment name: docs/configuration.md
+  net purge     Remove the bridges, namespaces, dnsmasq and nft tables a stopped \`up\` left (Linux bridge data
+          plane; \`up\` keeps them so guests keep their traffic across a restart); takes up's options
   image   The golden image factory: build, customize, seal, audit, ... (gureum image help)
 `;
 
@@ -49,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${renderConfig(config, sources)}\n`);
       return 0;
     }
+    case 'net':
+      return netCommand(args.positionals[0], configFlags(args.flags, 'net'));
     case 'image':
       return imageCommand(argv.slice(argv.indexOf('image') + 1));
     default:

@@ -11,7 +11,8 @@ import { MAIN_JS, freePort, getToken, readCloudConfig } from '../helpers/server.
  * `started` at once so the test's cleanup can kill whatever is still running before it deletes the data dir.
  */
 async function up(dataDir: string, port: number, started: ChildProcess[]) {
-  const child = spawn(process.execPath, [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // About restarts of the control plane, not the network: pinned to QEMU user networking (no bridges to clean up).
+  const child = spawn(process.execPath, [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GUREUM_DATA_PLANE: 'user' } });
   started.push(child);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });

@@ -41,6 +41,9 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
   const cheap = configWith(base, {
     identity: { passwordHash: { N: 1024, r: 8, p: 1 } }, server: { publicUrl: 'http://gureum.test' },
     virt: { driver: 'fake' }, image: { tinyImage: false },
+    // Test clouds run side by side on one machine: none makes bridges or takes the public gateway on the host unless
+    // its test is about the data plane and asks for linuxbridge itself (test/e2e/dataplane-linuxbridge.test.ts).
+    net: { dataPlane: 'user' },
   });
   const config: GureumConfig = opts.config ? configWith(cheap, opts.config) : cheap;
   const adminPassword = 'test-admin-password';

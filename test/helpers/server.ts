@@ -1,6 +1,6 @@
 // Starts a real `gureum up` for a test: free port, fresh data dir, ready when /healthz answers 200.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,12 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exitPromise;
       clearTimeout(timer);
+    }
+    // A server on the Linux bridge data plane (root, QEMU) leaves its bridges, namespaces and dnsmasq running on
+    // purpose (guests keep their traffic across restarts): the test takes them away with the data dir.
+    if (existsSync(join(dataDir, 'net'))) {
+      const purge = spawnSync(process.execPath, [MAIN_JS, 'net', 'purge', '--data-dir', dataDir], { env, encoding: 'utf8', timeout: 120_000 });
+      if (purge.status !== 0) collect(Buffer.from(`net purge failed: ${purge.stderr}\n`));
     }
     // Wait for the pipes to drain so the log holds the server's last words.
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,6 +1,9 @@
 // Pure parts of the Linux bridge data plane: names, dnsmasq files, the router's NAT table, the data-plane choice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bridgeName, tapName, tapMac, routerDeviceName } from '../../../src/net/linuxbridge/names.js';
 import { hostsFile, optsFile, type DhcpNetwork } from '../../../src/net/linuxbridge/dhcp.js';
 import { natRuleset } from '../../../src/net/linuxbridge/router.js';
@@ -54,9 +57,25 @@ test('the router NAT table: SNAT of internal subnets, 1:1 floating IPs, port for
   assert.ok(text.indexOf('snat to 172.24.4.20') < text.indexOf('snat to 172.24.4.10'));
 });
 
-test('data plane choice: user unless configured; an explicit linuxbridge that cannot run is an error', () => {
-  assert.equal(chooseDataPlane('user', { isRoot: true, dirs: [] }).plane, 'user');
-  assert.equal(chooseDataPlane('auto', { isRoot: false, dirs: [] }).plane, 'user');
-  assert.match(chooseDataPlane('auto', { isRoot: false, dirs: [] }).reason, /root/);
+test('data plane choice: auto is linuxbridge for QEMU guests as root with every tool and kernel feature, else user; an explicit linuxbridge that cannot run is an error', () => {
+  const tools = mkdtempSync(join(tmpdir(), 'gureum-dp-tools-'));
+  try {
+    for (const bin of ['ip', 'bridge', 'nft', 'dnsmasq']) writeFileSync(join(tools, bin), '', { mode: 0o755 });
+    const ok = { isRoot: true, dirs: [tools], hypervisor: 'qemu' as const, kernelMissing: () => [] };
+    assert.equal(chooseDataPlane('user', ok).plane, 'user');
+    assert.equal(chooseDataPlane('auto', ok).plane, 'linuxbridge');
+    assert.match(chooseDataPlane('auto', ok).reason, /auto: root/);
+    assert.equal(chooseDataPlane('linuxbridge', ok).plane, 'linuxbridge');
+    // No QEMU guests (fake hypervisor): nothing to plug, no bridges made for nothing.
+    assert.match(chooseDataPlane('auto', { ...ok, hypervisor: 'fake' }).reason, /hypervisor fake/);
+    const noNft = chooseDataPlane('auto', { ...ok, kernelMissing: () => ['nf_tables (kernel)'] });
+    assert.equal(noNft.plane, 'user');
+    assert.match(noNft.reason, /nf_tables/);
+    assert.throws(() => chooseDataPlane('linuxbridge', { ...ok, kernelMissing: () => ['bridge (kernel)'] }), /bridge \(kernel\)/);
+  } finally {
+    rmSync(tools, { recursive: true, force: true });
+  }
+  assert.equal(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).plane, 'user');
+  assert.match(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).reason, /root/);
   assert.throws(() => chooseDataPlane('linuxbridge', { isRoot: false, dirs: [] }), /needs root/);
 });
