@@ -33,7 +33,8 @@ export class VolumeViews {
   }
 
   /**
-   * `extensions` adds the attributes Cinder's extensions put on show and detail only (tenant, host, migration);
+   * `extensions` adds the attributes Cinder's extensions put on show and detail only (tenant, host, migration, image
+   * metadata);
    * create and update answer without them, and Tempest's schemas for those responses refuse them.
    */
   volume(v: Volume, ver: ApiVersion, admin: boolean, project: string, extensions = true) {
@@ -45,7 +46,7 @@ export class VolumeViews {
       attachments: v.attachments.filter((x) => x.attachStatus === 'attached').map((x) => this.attachment(x)),
     };
     if (extensions) out['os-vol-tenant-attr:tenant_id'] = v.projectId;
-    if (Object.keys(v.imageMetadata).length) out.volume_image_metadata = v.imageMetadata;
+    if (extensions && Object.keys(v.imageMetadata).length) out.volume_image_metadata = v.imageMetadata;
     if (admin && extensions) {
       out['os-vol-host-attr:host'] = v.host;
       out['os-vol-mig-status-attr:migstat'] = v.migrationStatus;
