@@ -11,6 +11,8 @@ import { imageProxyRoutes } from './image-routes.js';
 import { networkProxyActions, networkProxyRoutes } from './proxy-routes.js';
 import { volumeAttachmentRoutes } from './volume-attachment-routes.js';
 import { NetworkProxy } from '../../services/compute/network-proxy.js';
+import { VolumeProxy } from '../../services/compute/volume-proxy.js';
+import { volumeProxyRoutes } from './volume-proxy-routes.js';
 
 function versionDoc(href: string) {
   return {
@@ -56,7 +58,9 @@ export const computeApi: ServiceApi = {
       networkProxyRoutes(v21, compute, proxy);
       imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.server.publicUrl}/image`);
       hostRoutes(v21, compute);
-      volumeAttachmentRoutes(v21, compute);
+      const volumeProxy = new VolumeProxy(deps.volume);
+      volumeAttachmentRoutes(v21, compute, volumeProxy);
+      volumeProxyRoutes(v21, volumeProxy);
     }, { prefix: '/v2.1' });
   },
 };

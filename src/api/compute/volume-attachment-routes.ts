@@ -2,6 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ComputeService, ComputeVolumeAttachment } from '../../services/compute/index.js';
+import type { VolumeProxy } from '../../services/compute/volume-proxy.js';
+import { enforce } from '../../services/policy.js';
 import { badRequest } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
 import { op } from '../http/route-policy.js';
@@ -37,7 +39,7 @@ export function attachmentView(a: ComputeVolumeAttachment, serverId: string, v: 
   };
 }
 
-export function volumeAttachmentRoutes(app: FastifyInstance, compute: ComputeService): void {
+export function volumeAttachmentRoutes(app: FastifyInstance, compute: ComputeService, volumes: VolumeProxy): void {
   const sv = compute.volumes;
   const params = (req: FastifyRequest) => req.params as { id: string; vid: string };
   app.get('/servers/:id/os-volume_attachments', op('compute:os-volumes-attachments:index'), async (req) => {
@@ -64,7 +66,15 @@ export function volumeAttachmentRoutes(app: FastifyInstance, compute: ComputeSer
   app.put('/servers/:id/os-volume_attachments/:vid', op('compute:os-volumes-attachments:update', { schema: { body: UpdateBody } }), async (req, reply) => {
     const { id, vid } = params(req);
     const b = (req.body as Static<typeof UpdateBody>).volumeAttachment;
-    await sv.update(ctxOf(req).auth, id, vid, b.volumeId);
+    const auth = ctxOf(req).auth;
+    if (b.volumeId !== vid) {
+      // A swap, as Nova orders its checks: the attachment (404), the swap rule (admin), then the new volume, a
+      // request parameter, so a missing one is 400. Gureum then refuses the swap itself (409, not offered).
+      await sv.get(auth, id, vid);
+      enforce(auth, 'compute:os-volumes-attachments:swap', { project_id: auth.projectId ?? null });
+      if (!(await volumes.volumeVisible(auth, b.volumeId))) throw badRequest(`Volume ${b.volumeId} could not be found.`);
+    }
+    await sv.update(auth, id, vid, b.volumeId);
     return reply.code(202).send();
   });
   app.delete('/servers/:id/os-volume_attachments/:vid', op('compute:os-volumes-attachments:delete'), async (req, reply) => {
