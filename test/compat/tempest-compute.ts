@@ -9,7 +9,7 @@ import type { IniOverrides } from '../helpers/tempest.js';
  * int 14h) and halts. On a real driver the guest then has console output, as Tempest's console tests expect of
  * CirrOS; it runs no OS, so nothing answers ACPI (see os_shutdown_timeout below).
  */
-function bootSectorImage() {
+export function bootSectorImage() {
   const image = new Uint8Array(1 << 16);
   const disk = Buffer.from(image.buffer); // a view: writes land in `image`
   const code = [
@@ -44,7 +44,9 @@ async function uploadImage(baseUrl: string, token: string, name: string): Promis
   const made = await request('POST', `${baseUrl}/image/v2/images`, {
     // No OS runs in the image to answer ACPI, so waiting for a clean shutdown (Nova's 60 s) only slows every stop,
     // resize and shelve on a real driver; os_shutdown_timeout=0 (a Nova image property) powers it off at once.
-    token, json: { name, disk_format: 'raw', container_format: 'bare', visibility: 'public', os_shutdown_timeout: '0' },
+    // For the same reason a virtio-blk volume could never be detached (its unplug waits for the guest's ACPI
+    // answer); hw_disk_bus=scsi (Nova's image property) puts the disks on virtio-scsi, which unplugs without one.
+    token, json: { name, disk_format: 'raw', container_format: 'bare', visibility: 'public', os_shutdown_timeout: '0', hw_disk_bus: 'scsi' },
   });
   if (made.status !== 201) throw new Error(`tempest-compute: image create ${made.status} ${made.text}`);
   const id = made.body.id as string;

@@ -40,7 +40,15 @@ export interface DiskSpec {
   serial?: string;
   /** Boot from this disk first. */
   boot?: boolean;
+  /**
+   * The guest bus (the image's hw_disk_bus): virtio-blk by default, or a disk on a virtio-scsi controller, which
+   * QEMU can hot-unplug without the guest's help (a virtio-blk unplug waits for the guest's ACPI answer).
+   */
+  bus?: 'virtio' | 'scsi';
 }
+
+/** The id of the virtio-scsi controller a guest gets when any of its disks is on the SCSI bus. */
+export const SCSI_CONTROLLER = 'scsi0';
 
 /** Everything that decides the QEMU command line of one instance. */
 export interface LaunchSpec {
@@ -123,10 +131,12 @@ export function buildCommandLine(s: LaunchSpec): string[] {
   a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
   const serial = s.smbiosSerial ?? s.uuid;
   a.push('-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${escapeOpt(serial)},uuid=${s.uuid}`);
+  if (s.disks.some((d) => d.bus === 'scsi')) a.push('-device', `virtio-scsi-pci,id=${SCSI_CONTROLLER}`);
   for (const d of s.disks) {
     const ro = d.readOnly ? ',read-only=on' : '';
     a.push('-drive', `file=${escapeOpt(d.path)},format=${d.format},if=none,id=${d.id},discard=unmap${ro}`);
-    const dev = [`virtio-blk-pci`, `drive=${d.id}`, `id=${d.id}-dev`];
+    const dev = d.bus === 'scsi' ? ['scsi-hd', `bus=${SCSI_CONTROLLER}.0`] : ['virtio-blk-pci'];
+    dev.push(`drive=${d.id}`, `id=${d.id}-dev`);
     if (d.serial) dev.push(`serial=${escapeOpt(d.serial)}`);
     if (d.boot) dev.push('bootindex=1');
     a.push('-device', dev.join(','));

@@ -11,7 +11,7 @@ import { PowerState, VolumeDetachTimeout, type GuestInfo, type GuestSpec, type H
 import { ImageCache, type ImageSource } from '../../disk/image-cache.js';
 import { createBlank, createOverlay, flatten, growDisk, rootDiskBytes } from '../../disk/overlay.js';
 import { accelCacheKey, bootsUnderKvm, cachedAccel, chooseAccel, kvmDeviceUsable, type AccelChoice, type AccelMode } from './accel.js';
-import { buildCommandLine, type DiskSpec, type LaunchSpec, type NicSpec } from './cmdline.js';
+import { buildCommandLine, SCSI_CONTROLLER, type DiskSpec, type LaunchSpec, type NicSpec } from './cmdline.js';
 import { guestAgentFacts, guestAgentFreeze, guestAgentThaw } from './guest-agent.js';
 import { InstanceFiles, type InstancePaths, type InstanceState } from './instance-files.js';
 import { isOurProcess, killHard, launchDaemon, qemuProcessesUnder, readPid, waitGone } from './process.js';
@@ -291,6 +291,9 @@ export class QemuDriver implements HypervisorDriver {
       disks.push({ id: 'config', path: p.configDrive, format: 'raw', readOnly: true });
     }
     for (const v of spec.volumes ?? []) disks.push(volumeDiskSpec(v));
+    // Nova's hw_disk_bus image property: `scsi` puts the guest's disks (not the read-only config drive) on a
+    // virtio-scsi controller; anything else is virtio-blk, Nova's default for KVM/QEMU guests.
+    if (props.hw_disk_bus === 'scsi') for (const d of disks) if (d.id !== 'config') d.bus = 'scsi';
     let kernel: LaunchSpec['kernel'];
     if (props.kernel_id) {
       const k = await this.cache.get(props.kernel_id);
@@ -645,13 +648,18 @@ export class QemuDriver implements HypervisorDriver {
     const node = volumeNodeId(disk.volumeId);
     if ((st.spec.volumes ?? []).some((v) => v.volumeId === disk.volumeId)) return;
     const m = st.suspended ? null : await this.monitor(id);
+    const scsi = st.launch.disks.some((d) => d.bus === 'scsi');
     if (m) {
       await m.run('blockdev-add', {
         driver: disk.format, 'node-name': node, 'read-only': !!disk.readOnly, discard: 'unmap',
         file: { driver: 'file', filename: disk.path, 'read-only': !!disk.readOnly },
       });
       try {
-        await m.deviceAdd({ driver: 'virtio-blk-pci', drive: node, id: `${node}-dev`, serial: disk.volumeId.slice(0, 20) });
+        // A volume joins the bus of the guest's own disks (hw_disk_bus at launch).
+        await m.deviceAdd({
+          ...(scsi ? { driver: 'scsi-hd', bus: `${SCSI_CONTROLLER}.0` } : { driver: 'virtio-blk-pci' }),
+          drive: node, id: `${node}-dev`, serial: disk.volumeId.slice(0, 20),
+        });
       } catch (e) {
         // Revert the half-made attachment: the block node goes, the guest never saw a device.
         await m.run('blockdev-del', { 'node-name': node }).catch(() => {});
@@ -659,7 +667,8 @@ export class QemuDriver implements HypervisorDriver {
       }
     }
     const spec = { ...st.spec, volumes: [...(st.spec.volumes ?? []), disk] };
-    await this.files.writeState(id, { ...st, spec, launch: { ...st.launch, disks: [...st.launch.disks, volumeDiskSpec(disk)] } });
+    const launched: DiskSpec = { ...volumeDiskSpec(disk), ...(scsi ? { bus: 'scsi' as const } : {}) };
+    await this.files.writeState(id, { ...st, spec, launch: { ...st.launch, disks: [...st.launch.disks, launched] } });
   }
 
   async detachVolume(host: string, id: string, volumeId: string, timeoutMs: number): Promise<void> {

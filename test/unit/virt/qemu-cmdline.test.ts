@@ -118,3 +118,20 @@ test('accel kvm and tcg are taken as configured without a probe', async () => {
   assert.equal((await chooseAccel('tcg', d)).accel, 'tcg');
   assert.equal(d.probes, 0);
 });
+
+test('disks on the SCSI bus (hw_disk_bus=scsi) get one virtio-scsi controller and scsi-hd devices; others stay virtio-blk', () => {
+  const a = buildCommandLine(spec({
+    disks: [
+      { id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc', bus: 'scsi' },
+      { id: 'vol-1', path: '/v/1', format: 'raw', serial: 'v1', bus: 'scsi' },
+      { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
+    ],
+  }));
+  const devices = values(a, '-device');
+  assert.equal(devices.filter((d) => d.startsWith('virtio-scsi-pci')).length, 1);
+  assert.ok(devices.includes('virtio-scsi-pci,id=scsi0'));
+  assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'), devices.join(' '));
+  assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=vol-1,id=vol-1-dev,serial=v1'), devices.join(' '));
+  assert.ok(devices.includes('virtio-blk-pci,drive=config,id=config-dev'), devices.join(' '));
+  assert.ok(!buildCommandLine(spec()).some((x) => x.startsWith('virtio-scsi-pci')), 'no controller without a SCSI disk');
+});
