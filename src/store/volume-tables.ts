@@ -111,6 +111,23 @@ export interface VolumeMessageRow {
   expires_at: string;
 }
 
+/** A volume transfer (migrations/2026120703-volume-transfers.ts); the key itself is never stored. */
+export interface VolumeTransferRow {
+  id: string;
+  volume_id: string;
+  source_project_id: string;
+  destination_project_id: string | null;
+  name: string | null;
+  salt: string;
+  /** sha256(salt + auth key), hex. */
+  crypt_hash: string;
+  no_snapshots: number;
+  accepted: number;
+  deleted: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
 export interface VolumeTables {
   volume_messages: VolumeMessageRow;
   volume_types: VolumeTypeRow;
@@ -119,4 +136,5 @@ export interface VolumeTables {
   volume_snapshots: VolumeSnapshotRow;
   volume_quotas: VolumeQuotaRow;
   volume_attachments: VolumeAttachmentRow;
+  volume_transfers: VolumeTransferRow;
 }

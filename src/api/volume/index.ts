@@ -6,6 +6,7 @@ import { snapshotRoutes } from './snapshot-routes.js';
 import { typeRoutes } from './type-routes.js';
 import { miscRoutes } from './misc-routes.js';
 import { emptyFeatureRoutes } from './empty-feature-routes.js';
+import { transferRoutes } from './transfer-routes.js';
 
 function v3Doc(root: string) {
   return {
@@ -38,6 +39,7 @@ export const volumeApi: ServiceApi = {
       typeRoutes(v3, svc, views);
       miscRoutes(v3, svc, views, startedAt);
       emptyFeatureRoutes(v3, svc);
+      transferRoutes(v3, svc, views);
     }, { prefix: '/v3' });
   },
 };

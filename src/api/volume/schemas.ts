@@ -84,3 +84,8 @@ export function boolOf(v: unknown, field: string): boolean {
   if (['false', 'f', 'no', 'n', 'off', '0'].includes(s)) return false;
   throw badRequest(`Invalid input for field/attribute ${field}. Value: ${String(v)}. ${String(v)} is not a valid boolean.`);
 }
+
+export const TransferCreate = wrap('transfer', Type.Object({
+  volume_id: Uuidish, name: Type.Optional(Name), no_snapshots: Type.Optional(Bool),
+}, { additionalProperties: false }));
+export const TransferAccept = wrap('accept', Type.Object({ auth_key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }));

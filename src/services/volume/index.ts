@@ -8,6 +8,7 @@ import { VolumeTypes } from './types.js';
 import { VolumeQuotas } from './quotas.js';
 import { Messages } from './messages.js';
 import { Attachments } from './attachments.js';
+import { Transfers } from './transfers.js';
 import type { VolumeImagePort } from './images.js';
 
 export type { Volume, Snapshot, VolumeType, VolumeAttachment } from './model.js';
@@ -15,6 +16,7 @@ export type { VolumeCreateSpec, VolumeListFilters } from './volumes.js';
 export type { UserMessage } from './messages.js';
 export type { Reservation } from './attachments.js';
 export type { ListOptions } from './paging.js';
+export type { VolumeTransfer } from './transfers.js';
 export { parseListOptions } from './paging.js';
 export { VOLUME_SORT_KEYS, VOLUME_AZ } from './volumes.js';
 export { SNAPSHOT_SORT_KEYS } from './snapshots.js';
@@ -39,6 +41,7 @@ export class VolumeService {
   readonly quotas: VolumeQuotas;
   readonly messages: Messages;
   readonly attachments: Attachments;
+  readonly transfers: Transfers;
   readonly backendHost: string;
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
@@ -58,6 +61,7 @@ export class VolumeService {
     this.volumes = new Volumes({ db: deps.db, backend: deps.backend, types: this.types, quotas: this.quotas, images: deps.images, messages: this.messages, background, host: this.backendHost });
     this.attachments = new Attachments({ db: deps.db, backend: deps.backend, volumes: this.volumes, messages: this.messages });
     this.snapshots = new Snapshots({ db: deps.db, backend: deps.backend, quotas: this.quotas, volumes: this.volumes, messages: this.messages, background });
+    this.transfers = new Transfers({ db: deps.db, volumes: this.volumes, quotas: this.quotas });
   }
 
   /** First start and every start: the default type exists; work interrupted by a crash is marked failed. */

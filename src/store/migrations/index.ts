@@ -9,6 +9,7 @@ import * as network from './2026112204-network.js';
 import * as consoleTokens from './2026112208-console.js';
 import * as volume from './2026120701-volume.js';
 import * as volumeAttachments from './2026120702-volume-attachments.js';
+import * as volumeTransfers from './2026120703-volume-transfers.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026112208-console': consoleTokens,
   '2026120701-volume': volume,
   '2026120702-volume-attachments': volumeAttachments,
+  '2026120703-volume-transfers': volumeTransfers,
 };
