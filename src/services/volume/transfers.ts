@@ -102,7 +102,7 @@ export class Transfers {
     const t = now();
     await this.d.db.transaction().execute(async (tx) => {
       const v = await tx.selectFrom('volume_volumes').selectAll().where('id', '=', r.volume_id).executeTakeFirst();
-      if (!v || v.status !== 'awaiting-transfer') throw badRequest(`Invalid volume: Volume ${r.volume_id} is not awaiting a transfer.`);
+      if (v?.status !== 'awaiting-transfer') throw badRequest(`Invalid volume: Volume ${r.volume_id} is not awaiting a transfer.`);
       const type = await tx.selectFrom('volume_types').select('name').where('id', '=', v.volume_type_id).executeTakeFirst();
       await this.d.quotas.check(tx, dest, 'volumes', type?.name ?? '', v.size);
       const snaps = r.no_snapshots ? [] : await tx.selectFrom('volume_snapshots').select(['id', 'size']).where('volume_id', '=', v.id).execute();

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 
 /** Cinder's volume transfers: a volume offered to any project that presents the key (kept only as a salted hash). */
-// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createTable('volume_transfers')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -20,7 +19,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('volume_transfers_volume').on('volume_transfers').column('volume_id').execute();
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: as up
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('volume_transfers').execute();
 }
