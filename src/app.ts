@@ -77,7 +77,7 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     const paths = dataPaths(config.dataDir);
     const volume = new VolumeService({
-      db: store.db, hostName: hostname(),
+      db: store.db, hostName: hostname(), backupDir: paths.backups,
       backend: new FileVolumeBackend({ dir: paths.volumes, format: config.volume.format, preallocation: config.volume.preallocation }),
       images: new ImageServicePort(image, paths.imageCache),
     });

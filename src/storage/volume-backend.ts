@@ -36,6 +36,8 @@ export interface VolumeBackend {
   /** Grows an unattached volume (attached volumes grow through the hypervisor). */
   extend(volumeId: string, sizeBytes: number): Promise<void>;
   connection(volumeId: string): VolumeConnection;
+  /** Where a snapshot's bytes are, to read them (backups of a snapshot); absent: the backend cannot. */
+  snapshotConnection?(snapshotId: string): VolumeConnection;
   /** Whether the bytes of a volume exist (restart reconciliation). */
   exists(volumeId: string): Promise<boolean>;
 }

@@ -128,6 +128,33 @@ export interface VolumeTransferRow {
   updated_at: string | null;
 }
 
+/** A volume backup (migrations/2026120704-volume-backups.ts); its data is in the backup store. */
+export interface VolumeBackupRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  snapshot_id: string | null;
+  /** The backup an incremental one builds on. */
+  parent_id: string | null;
+  name: string | null;
+  description: string | null;
+  container: string | null;
+  /** creating, available, deleting, error, restoring, error_deleting. */
+  status: string;
+  fail_reason: string | null;
+  /** GiB of the volume backed up. */
+  size: number;
+  object_count: number;
+  is_incremental: number;
+  metadata: string;
+  availability_zone: string;
+  data_timestamp: string;
+  deleted: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
 export interface VolumeTables {
   volume_messages: VolumeMessageRow;
   volume_types: VolumeTypeRow;
@@ -137,4 +164,5 @@ export interface VolumeTables {
   volume_quotas: VolumeQuotaRow;
   volume_attachments: VolumeAttachmentRow;
   volume_transfers: VolumeTransferRow;
+  volume_backups: VolumeBackupRow;
 }

@@ -16,6 +16,8 @@ export function dataPaths(dataDir: string) {
     imageCache: join(dataDir, 'cache', 'images'),
     /** Volumes of the file backend (block storage). */
     volumes: join(dataDir, 'volumes'),
+    /** Volume backups (the backup store). */
+    backups: join(dataDir, 'backups'),
     /** Builds of the default `tiny` image. */
     tinyCache: join(dataDir, 'cache', 'tiny'),
     /** Secret shared with the metadata proxies, unless metadata.secretFile names another. */

@@ -7,6 +7,7 @@ import { typeRoutes } from './type-routes.js';
 import { miscRoutes } from './misc-routes.js';
 import { emptyFeatureRoutes } from './empty-feature-routes.js';
 import { transferRoutes } from './transfer-routes.js';
+import { backupRoutes } from './backup-routes.js';
 
 function v3Doc(root: string) {
   return {
@@ -40,6 +41,7 @@ export const volumeApi: ServiceApi = {
       miscRoutes(v3, svc, views, startedAt);
       emptyFeatureRoutes(v3, svc);
       transferRoutes(v3, svc, views);
+      backupRoutes(v3, svc, views);
     }, { prefix: '/v3' });
   },
 };

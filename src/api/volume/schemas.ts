@@ -89,3 +89,18 @@ export const TransferCreate = wrap('transfer', Type.Object({
   volume_id: Uuidish, name: Type.Optional(Name), no_snapshots: Type.Optional(Bool),
 }, { additionalProperties: false }));
 export const TransferAccept = wrap('accept', Type.Object({ auth_key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }));
+
+export const BackupCreate = wrap('backup', Type.Object({
+  volume_id: Uuidish, container: Type.Optional(Name), name: Type.Optional(Name), description: Type.Optional(Description),
+  incremental: Type.Optional(Bool), force: Type.Optional(Bool), snapshot_id: Type.Optional(Type.Union([Uuidish, Type.Null()])),
+  metadata: Type.Optional(Metadata), availability_zone: Type.Optional(Name),
+}, { additionalProperties: false }));
+export const BackupUpdate = wrap('backup', Type.Object({
+  name: Type.Optional(Name), description: Type.Optional(Description), metadata: Type.Optional(Metadata),
+}, { additionalProperties: false }));
+export const BackupRestore = wrap('restore', Type.Union([Type.Object({
+  volume_id: Type.Optional(Type.Union([Uuidish, Type.Null()])), name: Type.Optional(Name),
+}, { additionalProperties: false }), Type.Null()]));
+export const BackupImport = wrap('backup-record', Type.Object({
+  backup_service: Type.String({ minLength: 1, maxLength: 255 }), backup_url: Type.String({ minLength: 1 }),
+}, { additionalProperties: false }));

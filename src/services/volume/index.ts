@@ -9,6 +9,8 @@ import { VolumeQuotas } from './quotas.js';
 import { Messages } from './messages.js';
 import { Attachments } from './attachments.js';
 import { Transfers } from './transfers.js';
+import { Backups } from './backups.js';
+import { BackupStore } from '../../storage/file/backup-store.js';
 import type { VolumeImagePort } from './images.js';
 
 export type { Volume, Snapshot, VolumeType, VolumeAttachment } from './model.js';
@@ -17,6 +19,7 @@ export type { UserMessage } from './messages.js';
 export type { Reservation } from './attachments.js';
 export type { ListOptions } from './paging.js';
 export type { VolumeTransfer } from './transfers.js';
+export type { VolumeBackup } from './backups.js';
 export { parseListOptions } from './paging.js';
 export { VOLUME_SORT_KEYS, VOLUME_AZ } from './volumes.js';
 export { SNAPSHOT_SORT_KEYS } from './snapshots.js';
@@ -28,6 +31,8 @@ export interface VolumeServiceDeps {
   db: Kysely<Database>;
   backend: VolumeBackend;
   images: VolumeImagePort;
+  /** The backup store's directory (DATA_DIR/backups). */
+  backupDir: string;
   /** Host name for Cinder's host@backend#pool and os-services. */
   hostName: string;
   log?: (message: string, err?: unknown) => void;
@@ -42,6 +47,7 @@ export class VolumeService {
   readonly messages: Messages;
   readonly attachments: Attachments;
   readonly transfers: Transfers;
+  readonly backups: Backups;
   readonly backendHost: string;
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
@@ -62,12 +68,16 @@ export class VolumeService {
     this.attachments = new Attachments({ db: deps.db, backend: deps.backend, volumes: this.volumes, messages: this.messages });
     this.snapshots = new Snapshots({ db: deps.db, backend: deps.backend, quotas: this.quotas, volumes: this.volumes, messages: this.messages, background });
     this.transfers = new Transfers({ db: deps.db, volumes: this.volumes, quotas: this.quotas });
+    this.backups = new Backups({
+      db: deps.db, store: new BackupStore(deps.backupDir), backend: deps.backend, volumes: this.volumes, quotas: this.quotas, messages: this.messages, background,
+    });
   }
 
   /** First start and every start: the default type exists; work interrupted by a crash is marked failed. */
   async start(): Promise<void> {
     await this.types.bootstrap();
     await this.volumes.recover();
+    await this.backups.recover();
   }
 
   /** Resolves when no background work is running (tests, shutdown). */

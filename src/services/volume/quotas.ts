@@ -54,7 +54,7 @@ export class VolumeQuotas {
     return out;
   }
 
-  /** What a project uses now, per resource (backups and groups stay 0 until they exist). */
+  /** What a project uses now, per resource (groups stay 0: they do not exist). */
   async usage(projectId: string, db: Db = this.db): Promise<Record<string, number>> {
     const types = new Map((await db.selectFrom('volume_types').select(['id', 'name']).execute()).map((t) => [t.id, t.name]));
     const out: Record<string, number> = { volumes: 0, snapshots: 0, gigabytes: 0, backups: 0, backup_gigabytes: 0, groups: 0, per_volume_gigabytes: 0 };
@@ -72,7 +72,22 @@ export class VolumeQuotas {
       add('snapshots', 1); add('gigabytes', s.size);
       if (t) { add(`snapshots_${t}`, 1); add(`gigabytes_${t}`, s.size); }
     }
+    const backups = await db.selectFrom('volume_backups').select(['size']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
+    for (const b of backups) { add('backups', 1); add('backup_gigabytes', b.size); }
     return out;
+  }
+
+  /** Refuses a new backup of `sizeGb` over the project's backups or backup_gigabytes limit (Cinder's 413). */
+  async checkBackup(db: Db, projectId: string, sizeGb: number): Promise<void> {
+    const limits = await this.limits(projectId, db);
+    const used = await this.usage(projectId, db);
+    if ((limits.backups ?? -1) >= 0 && (used.backups ?? 0) + 1 > limits.backups!) {
+      throw exceeded(`BackupLimitExceeded: Maximum number of backups allowed (${limits.backups}) exceeded`);
+    }
+    const lim = limits.backup_gigabytes ?? -1;
+    if (lim >= 0 && (used.backup_gigabytes ?? 0) + sizeGb > lim) {
+      throw exceeded(`VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${sizeGb}G, quota is ${lim}G and ${used.backup_gigabytes ?? 0}G has been consumed.`);
+    }
   }
 
   /**

@@ -133,6 +133,10 @@ export class FileVolumeBackend implements VolumeBackend {
     return { driver: 'file', path: this.volumePath(volumeId), format: this.format };
   }
 
+  snapshotConnection(snapshotId: string): VolumeConnection {
+    return { driver: 'file', path: this.snapshotPath(snapshotId), format: this.format };
+  }
+
   async exists(volumeId: string): Promise<boolean> {
     return !!(await stat(this.volumePath(volumeId)).catch(() => null));
   }

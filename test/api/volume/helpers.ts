@@ -19,7 +19,7 @@ export async function projectOf(c: TestCloud, token: string): Promise<string> {
 }
 
 /** Polls a volume (or snapshot) until its status is `status` ("DELETED" waits for 404). */
-export async function waitStatus(c: TestCloud, token: string, url: string, key: 'volume' | 'snapshot', status: string, timeoutMs = 20_000): Promise<any> {
+export async function waitStatus(c: TestCloud, token: string, url: string, key: 'volume' | 'snapshot' | 'backup', status: string, timeoutMs = 20_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < deadline) {
