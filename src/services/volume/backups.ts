@@ -206,7 +206,7 @@ export class Backups {
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
       const r = await this.d.db.selectFrom('volume_volumes').select('status').where('id', '=', volumeId).executeTakeFirst();
       if (r?.status === 'available') return;
-      if (!r || r.status !== 'creating') throw badRequest(`Invalid volume: the volume to restore to went to ${r?.status ?? 'nowhere'}.`);
+      if (r?.status !== 'creating') throw badRequest(`Invalid volume: the volume to restore to went to ${r?.status ?? 'nowhere'}.`);
       await new Promise((res) => setTimeout(res, delay));
     }
   }
