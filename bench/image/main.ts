@@ -1,15 +1,17 @@
 // bench/image: upload and download throughput of a large image against dd on the same disk in the same run,
 // peak server RSS during the upload, and GET /v2/images latency with 1,000 images.
-// Env: BENCH_IMAGE_GIB (default 2), BENCH_IMAGE_LIST (default 1000 images), BENCH_IMAGE_JSON (write results there).
+// Env: BENCH_IMAGE_GIB (sizes to upload, comma-separated, default "0.5,2": peak RSS must not grow with size),
+// BENCH_IMAGE_LIST (default 1000 images), BENCH_IMAGE_JSON (write results there).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startBenchServer } from '../lib/server.js';
 import { runLoad, send } from '../lib/load.js';
+import { downloadStream, uploadStream } from '../lib/transfer.js';
 
-const GIB = Number(process.env.BENCH_IMAGE_GIB ?? 2);
+const SIZES_GIB = (process.env.BENCH_IMAGE_GIB ?? '0.5,2').split(',').map(Number);
+const GIB = Math.max(...SIZES_GIB);
 const BYTES = Math.round(GIB * 1024 ** 3);
 const LIST_IMAGES = Number(process.env.BENCH_IMAGE_LIST ?? 1000);
 const MiB = 1024 * 1024;
@@ -27,44 +29,9 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** PUTs `total` bytes (a 1 MiB random block repeated) with backpressure; resolves with the status. */
-function uploadStream(baseUrl: string, path: string, token: string, total: number): Promise<number> {
-  const block = randomBytes(MiB);
-  const u = new URL(path, baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'PUT',
-      headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(total) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        const n = Math.min(MiB, total - sent);
-        sent += n;
-        if (!req.write(n === MiB ? block : block.subarray(0, n))) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
-  });
-}
-
-function downloadStream(baseUrl: string, path: string, token: string): Promise<number> {
-  const u = new URL(path, baseUrl);
-  return new Promise((resolve, reject) => {
-    http.get({ hostname: u.hostname, port: u.port, path: u.pathname, headers: { 'x-auth-token': token } }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => resolve(n));
-    }).on('error', reject);
-  });
-}
-
 async function main(): Promise<void> {
   const server = await startBenchServer();
-  const results: Record<string, unknown> = { gib: GIB, listImages: LIST_IMAGES };
+  const results: Record<string, unknown> = { gib: SIZES_GIB, listImages: LIST_IMAGES };
   try {
     const auth = await send(server.baseUrl, { method: 'POST', path: '/identity/v3/auth/tokens', body: JSON.stringify({ auth: {
       identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: server.adminPassword } } },
@@ -80,22 +47,32 @@ async function main(): Promise<void> {
     results.ddWriteMBs = ddWrite;
     results.ddReadMBs = ddRead;
 
-    // Upload with md5 + sha512 computed in the same pass, fsync and rename; sample RSS meanwhile.
-    const c = await send(server.baseUrl, { method: 'POST', path: '/image/v2/images', headers: h,
-      body: JSON.stringify({ name: 'big', disk_format: 'raw', container_format: 'bare' }) });
-    const id = JSON.parse(c.body).id as string;
-    const rssBefore = rssMb(server.pid);
-    let peak = rssBefore;
-    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(server.pid)); }, 20);
-    const t0 = process.hrtime.bigint();
-    const status = await uploadStream(server.baseUrl, `/image/v2/images/${id}/file`, token, BYTES);
-    const upSec = Number(process.hrtime.bigint() - t0) / 1e9;
-    clearInterval(sampler);
-    if (status !== 204) throw new Error(`upload answered ${status}`);
-    results.uploadMBs = BYTES / upSec / 1e6;
-    results.uploadVsDd = (results.uploadMBs as number) / ddWrite;
-    results.rssBeforeMb = rssBefore;
-    results.rssPeakUploadMb = peak;
+    // Upload with md5 + sha512 computed in the same pass, fsync and rename; sample RSS meanwhile. Each size in turn,
+    // smallest first; the throughput compared with dd is the largest size's (the size dd wrote).
+    const uploads: { gib: number; MBs: number; rssBeforeMb: number; rssPeakMb: number }[] = [];
+    let id = '';
+    for (const gib of [...SIZES_GIB].sort((a, b) => a - b)) {
+      if (id) await send(server.baseUrl, { method: 'DELETE', path: `/image/v2/images/${id}`, headers: h });
+      const bytes = Math.round(gib * 1024 ** 3);
+      const c = await send(server.baseUrl, { method: 'POST', path: '/image/v2/images', headers: h,
+        body: JSON.stringify({ name: `big-${gib}`, disk_format: 'raw', container_format: 'bare' }) });
+      id = JSON.parse(c.body).id as string;
+      const rssBefore = rssMb(server.pid);
+      let peak = rssBefore;
+      const sampler = setInterval(() => { peak = Math.max(peak, rssMb(server.pid)); }, 20);
+      const t0 = process.hrtime.bigint();
+      const status = await uploadStream(server.baseUrl, `/image/v2/images/${id}/file`, token, bytes);
+      const upSec = Number(process.hrtime.bigint() - t0) / 1e9;
+      clearInterval(sampler);
+      if (status !== 204) throw new Error(`upload answered ${status}`);
+      uploads.push({ gib, MBs: bytes / upSec / 1e6, rssBeforeMb: rssBefore, rssPeakMb: peak });
+    }
+    const largest = uploads[uploads.length - 1]!;
+    results.uploads = uploads;
+    results.uploadMBs = largest.MBs;
+    results.uploadVsDd = largest.MBs / ddWrite;
+    results.rssBeforeMb = largest.rssBeforeMb;
+    results.rssPeakUploadMb = Math.max(...uploads.map((u) => u.rssPeakMb));
 
     const t1 = process.hrtime.bigint();
     const got = await downloadStream(server.baseUrl, `/image/v2/images/${id}/file`, token);
@@ -122,9 +99,10 @@ async function main(): Promise<void> {
   }
   const r = results as Record<string, any>;
   const f = (n: number) => n.toFixed(1);
-  console.log(`image size ${GIB} GiB on ${process.platform}, ${new Date().toISOString()}`);
-  console.log(`dd write (fdatasync) ${f(r.ddWriteMBs)} MB/s, dd read ${f(r.ddReadMBs)} MB/s`);
-  console.log(`upload   ${f(r.uploadMBs)} MB/s (${(r.uploadVsDd * 100).toFixed(0)}% of dd write) with md5+sha512, fsync, inspection`);
+  console.log(`image sizes ${SIZES_GIB.join(', ')} GiB on ${process.platform}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`dd write (fdatasync) ${f(r.ddWriteMBs)} MB/s, dd read ${f(r.ddReadMBs)} MB/s (${GIB} GiB)`);
+  for (const u of r.uploads) console.log(`upload ${u.gib} GiB: ${f(u.MBs)} MB/s, server RSS ${f(u.rssBeforeMb)} MB before, peak ${f(u.rssPeakMb)} MB`);
+  console.log(`upload   ${f(r.uploadMBs)} MB/s (${(r.uploadVsDd * 100).toFixed(0)}% of dd write) with md5+sha512 (two threads), fsync, inspection`);
   console.log(`download ${f(r.downloadMBs)} MB/s (${(r.downloadVsDd * 100).toFixed(0)}% of dd read)`);
   console.log(`server RSS: ${f(r.rssBeforeMb)} MB before upload, peak ${f(r.rssPeakUploadMb)} MB during upload, ${f(r.rssEndMb)} MB at end`);
   for (const l of [r.list.page, r.list.full, r.list.filtered]) {

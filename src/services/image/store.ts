@@ -1,14 +1,14 @@
 // The local filesystem store: DATA_DIR/images/<id> holds active data, images/staging/<id> staged data,
 // images/.tmp/ what is being received. Data is hashed while it streams in, fsync'd, then renamed into place,
 // so a crash never leaves a half-written file under an image's name.
-import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { CloudError, badRequest } from '../../errors.js';
+import { digestFor, type ParallelDigestOptions } from './digests.js';
 
 /** What a completed receive produced: a temp file and its digests. */
 export interface Received {
@@ -28,32 +28,13 @@ export interface ReceiveLimits {
   tooLargeMessage?: string;
 }
 
-/** Hashes and counts bytes as they pass; stops the stream when it grows past the limit. */
-class Digest extends Transform {
-  readonly md5: Hash = createHash('md5');
-  readonly sha512: Hash = createHash('sha512');
-  bytes = 0;
-  constructor(private readonly limits: ReceiveLimits) {
-    super({ highWaterMark: 1024 * 1024 });
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limits.maxBytes) {
-      done(new CloudError('PayloadTooLarge', this.limits.tooLargeMessage ?? 'Image exceeds the storage quota.'));
-      return;
-    }
-    this.md5.update(chunk);
-    this.sha512.update(chunk);
-    done(null, chunk);
-  }
-}
-
 export class LocalStore {
   readonly root: string;
   readonly tmpDir: string;
   readonly stagingDir: string;
 
-  constructor(dataDir: string) {
+  /** `digest`: how uploads are hashed (tests substitute the worker or the threshold for threads). */
+  constructor(dataDir: string, private readonly digest: ParallelDigestOptions & { parallelFromBytes?: number } = {}) {
     this.root = join(dataDir, 'images');
     this.tmpDir = join(this.root, '.tmp');
     this.stagingDir = join(this.root, 'staging');
@@ -73,11 +54,14 @@ export class LocalStore {
     return join(this.tmpDir, `${id}.${tag}.${randomBytes(6).toString('hex')}`);
   }
 
-  /** Streams `body` into a temp file with md5 and sha512 computed in the same pass; removes it on any failure. */
+  /**
+   * Streams `body` into a temp file with md5 and sha512 computed in the same pass (on two threads for large or
+   * unsized uploads); answers only once the data is synced and both digests are known; removes it on any failure.
+   */
   async receive(id: string, body: Readable, limits: ReceiveLimits): Promise<Received> {
     const tmpPath = this.tempPath(id);
     const fh = await open(tmpPath, 'wx', 0o640);
-    const digest = new Digest(limits);
+    const digest = digestFor(limits, this.digest);
     try {
       let aborted = false;
       const onAbort = () => { aborted = true; };
@@ -100,10 +84,14 @@ export class LocalStore {
       if (limits.expectedBytes !== undefined && digest.bytes !== limits.expectedBytes) {
         throw badRequest(`Received ${digest.bytes} bytes but Content-Length said ${limits.expectedBytes}; nothing was stored.`);
       }
-      await fh.sync();
+      // The last hashing and the fsync overlap; both must succeed.
+      const [digests, synced] = await Promise.allSettled([digest.digests(), fh.sync()]);
+      if (synced.status === 'rejected') throw synced.reason;
+      if (digests.status === 'rejected') throw digests.reason;
       await fh.close();
-      return { tmpPath, size: digest.bytes, md5: digest.md5.digest('hex'), sha512: digest.sha512.digest('hex') };
+      return { tmpPath, size: digest.bytes, ...digests.value };
     } catch (e) {
+      digest.abort();
       await fh.close().catch(() => {});
       await rm(tmpPath, { force: true });
       throw e;
@@ -112,12 +100,17 @@ export class LocalStore {
 
   /** Hashes an existing file (after conversion or OVA extraction). */
   async hashFile(path: string): Promise<{ size: number; md5: string; sha512: string }> {
-    const digest = new Digest({ maxBytes: Number.MAX_SAFE_INTEGER });
-    // The digest stream is the last one that matters: its output is drained and dropped.
-    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), digest, async (src: AsyncIterable<Buffer>) => {
-      for await (const _ of src) { /* drain */ }
-    });
-    return { size: digest.bytes, md5: digest.md5.digest('hex'), sha512: digest.sha512.digest('hex') };
+    const digest = digestFor({ maxBytes: Number.MAX_SAFE_INTEGER, expectedBytes: (await stat(path)).size }, this.digest);
+    try {
+      // The digest stream is the last one that matters: its output is drained and dropped.
+      await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), digest, async (src: AsyncIterable<Buffer>) => {
+        for await (const _ of src) { /* drain */ }
+      });
+      return { size: digest.bytes, ...(await digest.digests()) };
+    } catch (e) {
+      digest.abort();
+      throw e;
+    }
   }
 
   /** Moves a finished temp file to its final name (same filesystem, atomic) and syncs the directory. */
