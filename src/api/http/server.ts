@@ -9,6 +9,7 @@ import type { AppDeps } from '../../app-deps.js';
 import { uuid } from '../../util/ids.js';
 import { requestAllowed } from '../../services/identity/access-rules.js';
 import { registerDashboard } from '../dashboard/index.js';
+import { lazyValidator } from './lazy-validator.js';
 
 const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
@@ -99,8 +100,7 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
     ajv: { customOptions: {} },
   });
 
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? bodyAjv.compile(schema as object) : queryAjv.compile(schema as object));
+  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(httpPart === 'body' ? bodyAjv : queryAjv, schema as object));
 
   // JSON bodies: an empty body is "no body" (clients send Content-Type on DELETE), bad JSON is a clear 400.
   app.removeContentTypeParser('application/json');
