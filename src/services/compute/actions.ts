@@ -129,8 +129,13 @@ export class ServerActions {
   }): Promise<InstanceRow> {
     const inst0 = await this.x.servers.get(ctx, id);
     const image = await this.image(ctx, spec.imageRef);
-    this.x.servers.checkFit(image, extras(inst0).flavor);
-    const set: Partial<InstanceRow> = { image_ref: image.id };
+    const volumeBacked = isVolumeBacked(extras(inst0).blockDevices);
+    if (volumeBacked) {
+      // Re-imaging the root volume (2.93) is not offered: the same image only rebuilds around the volume, as Nova before 2.93.
+      const current = inst0.image_ref || extras(inst0).systemMetadata.image_image_id || '';
+      if (image.id !== current) throw badRequest('Unable to rebuild with a different image for a volume-backed server.');
+    } else this.x.servers.checkFit(image, extras(inst0).flavor);
+    const set: Partial<InstanceRow> = volumeBacked ? {} : { image_ref: image.id };
     if (spec.name !== undefined) set.name = spec.name;
     if (spec.metadata !== undefined) {
       await this.x.servers.checkMetadata(inst0.project_id, spec.metadata);

@@ -180,3 +180,19 @@ test('volume-backed: shelve keeps no image and unshelve boots the volume; create
     await waitFor(c, c.adminToken, id, 'DELETED');
   }
 });
+
+test('rebuild of a volume-backed server with another image is refused (re-imaging the volume, 2.93, is not offered)', async (t) => {
+  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+  const r = await create({
+    name: 'bfv5', block_device_mapping_v2: [{ uuid: image, source_type: 'image', destination_type: 'volume', boot_index: 0, volume_size: 1, delete_on_termination: true }],
+  });
+  assert.equal(r.status, 202, r.text);
+  const sid = r.json.server.id as string;
+  await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+  const other = await makeImage(c, { name: 'bfv-other' });
+  const rb = await c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body: { rebuild: { imageRef: other } } });
+  assert.equal(rb.status, 400, rb.text);
+  assert.match(rb.json.badRequest.message, /different image for a volume-backed server/);
+  assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
+  await waitFor(c, c.adminToken, sid, 'DELETED');
+});
