@@ -16,6 +16,9 @@ export const PURPOSES = {
   start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables', 'dnsmasq-base', 'iputils-arping', 'python3-openstackclient'] },
   // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
   bench: { extends: 'start', packages: ['iperf3'] },
+  // bench/versus only (`npm run bench -- versus`, never start/test): Debian's Keystone and Glance code, run under the bench's own
+  // uWSGI (the keystone/glance-api service packages would start system services); sqlite3 for their databases.
+  versus: { extends: 'bench', packages: ['python3-keystone', 'python3-glance', 'uwsgi-plugin-python3', 'sqlite3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
   imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
   // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):

@@ -13,6 +13,8 @@ export interface LoadResult {
   /** NaN when there were fewer than MIN_SAMPLES_FOR_P99 samples: report the max instead. */
   p99ms: number;
   maxms: number;
+  /** What the first failed request got (status and body start, or the socket error), when any failed. */
+  firstError?: string;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function runLoad(name: string, baseUrl: string, concurrency: number
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
+  let firstError: string | undefined;
   const started = process.hrtime.bigint();
   const worker = async () => {
     while (next < total) {
@@ -91,9 +94,13 @@ export async function runLoad(name: string, baseUrl: string, concurrency: number
       const t0 = process.hrtime.bigint();
       try {
         const res = await send(baseUrl, spec);
-        if (res.status !== spec.expect) errors++;
-      } catch {
+        if (res.status !== spec.expect) {
+          errors++;
+          firstError ??= `${spec.method} ${spec.path}: ${res.status} ${res.body.slice(0, 200)}`;
+        }
+      } catch (e) {
         errors++;
+        firstError ??= `${spec.method} ${spec.path}: ${(e as Error).message}`;
       }
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
@@ -101,7 +108,7 @@ export async function runLoad(name: string, baseUrl: string, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const l = latencySummary(latencies);
-  return { name, concurrency, requests: total, errors, seconds, reqPerSec: total / seconds, p50ms: l.p50, p99ms: l.p99, maxms: l.max };
+  return { name, concurrency, requests: total, errors, seconds, reqPerSec: total / seconds, p50ms: l.p50, p99ms: l.p99, maxms: l.max, ...(firstError ? { firstError } : {}) };
 }
 
 /** Resident set size of a process in MB, from /proc. */
