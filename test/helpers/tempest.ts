@@ -114,10 +114,10 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
     },
     service_available: Object.fromEntries(Object.keys(SERVICE_FLAGS).map((flag) => [flag, on(flag)])),
     'image-feature-enabled': { import_image: 'true', os_glance_reserved: 'true' },
-    // Cinder: what the file backend offers (backups, groups, manage/unmanage, revert and multiattach are not there yet).
+    // Cinder: what the file backend offers (backups to the local backup store; groups, manage/unmanage, revert and multiattach are not there yet).
     volume: { catalog_type: 'volumev3', min_microversion: '3.0', max_microversion: '3.64', volume_size: '1', build_timeout: '120' },
     'volume-feature-enabled': {
-      backup: 'false', snapshot: 'true', clone: 'true', manage_snapshot: 'false', manage_volume: 'false', extend_attached_volume: 'true',
+      backup: 'true', snapshot: 'true', clone: 'true', manage_snapshot: 'false', manage_volume: 'false', extend_attached_volume: 'true',
       extend_volume_with_snapshot: 'true', multi_backend: 'false', consistency_group: 'false', volume_revert: 'false', cluster_active_active: 'false',
     },
     validation: { run_validation: 'false' },
