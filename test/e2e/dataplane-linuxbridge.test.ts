@@ -5,6 +5,7 @@
 // deleting the servers removes their taps and the firewall's nft tables, and the teardown leaves no bridge,
 // namespace or dnsmasq. Every name is unique to this run (ids, a random suffix); cleanup runs also on failure.
 import { test } from 'node:test';
+import { hostLock } from '../helpers/host-lock.js';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,6 +48,9 @@ async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, patte
 test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT, isolation, clean teardown', { timeout: 900_000 }, async (t) => {
   if (!requireRoot(t, 'needs root (bridges, taps, namespaces)')) return;
   if (!requireCommands(t, ['ip', 'bridge', 'nft', 'dnsmasq', 'qemu-system-x86_64', 'ssh', 'ssh-keygen', 'busybox', 'ping'])) return;
+  // One firewall on the host at a time (test/helpers/host-lock.ts says why).
+  // Released at the end of the cleanup below (or when this test file's process ends).
+  const unlock = await hostLock('nft-firewall');
   const c = await createTestCloud({ config: { virt: { driver: 'qemu', accel: 'tcg' }, net: { ...defaults.net, dataPlane: 'linuxbridge', hostGateway: false } } });
   const driver = c.controller.deps.network.events.driver as LinuxBridgeDriver;
   const rnd = randomBytes(3).toString('hex');
@@ -58,6 +62,7 @@ test('linuxbridge e2e: DHCP, guest to guest, floating IP SSH from outside, SNAT,
     spawnSync('ip', ['netns', 'del', outNs]);
     await c.close();
     rmSync(work, { recursive: true, force: true });
+    unlock();
   });
   const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
   if (reg.status === 'skipped') { requireOrSkip(t, false, `the tiny image cannot be built here: ${reg.reason}`); return; }

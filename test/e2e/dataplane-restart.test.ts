@@ -5,6 +5,7 @@
 // needed here (kill -9 of an in-process cloud would kill the test). Every name is unique to this run; cleanup (the
 // server, QEMU, `gureum net purge`, the outside namespace, the data dir) runs also on failure.
 import { test } from 'node:test';
+import { hostLock } from '../helpers/host-lock.js';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,9 @@ function hostState(dataDir: string, tag: string, ids: string[]) {
 test('linuxbridge: kill -9 of gureum up keeps the guests\' traffic; the restart duplicates nothing', { timeout: 900_000 }, async (t) => {
   if (!requireRoot(t, 'needs root (bridges, taps, namespaces)')) return;
   if (!requireCommands(t, ['ip', 'bridge', 'nft', 'dnsmasq', 'qemu-system-x86_64', 'ping'])) return;
+  // One firewall on the host at a time (test/helpers/host-lock.ts says why).
+  // Released at the end of the cleanup below (or when this test file's process ends).
+  const unlock = await hostLock('nft-firewall');
   const rnd = randomBytes(3).toString('hex');
   const outNs = `gtr-${rnd}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-lb-restart-'));
@@ -92,6 +96,7 @@ test('linuxbridge: kill -9 of gureum up keeps the guests\' traffic; the restart 
     spawnSync(process.execPath, [MAIN_JS, 'net', 'purge', '--data-dir', dataDir], { stdio: 'ignore', timeout: 120_000 });
     spawnSync('ip', ['netns', 'del', outNs]);
     rmSync(dataDir, { recursive: true, force: true });
+    unlock();
   });
 
   await up();

@@ -31,7 +31,8 @@ test('golden image: build → customize → seal → publish → two QEMU server
   await ensureBuildCache();
   const install = isCI() || process.env.GUREUM_TEST_IMAGE_INSTALL === '1';
   const work = mkdtempSync(join(tmpdir(), 'gureum-golden-e2e-'));
-  const server = await startServer({ env: { GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0' } });
+  // About images, reached by SSH through the user-mode loopback forward (gureum:ssh): pinned to QEMU user networking.
+  const server = await startServer({ env: { GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0', GUREUM_DATA_PLANE: 'user' } });
   try {
     const dd = ['--data-dir', server.dataDir];
     const img = join(work, 'debian-12.qcow2');

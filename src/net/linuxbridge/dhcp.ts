@@ -2,6 +2,7 @@
 // entries only (MAC → fixed IP and host name), the subnet's DNS servers and host routes as option 121. Port changes
 // rewrite the host and option files and send SIGHUP, which re-reads them without dropping leases.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ip, run } from './exec.js';
@@ -68,6 +69,9 @@ export function optsFile(d: DhcpNetwork): string {
 }
 
 export class Dhcp {
+  /** Per network, the namespace setup this process last applied in full (see apply). */
+  private readonly setups = new Map<string, string>();
+
   constructor(private readonly stateDir: string, private readonly alias: string, private readonly log: (m: string) => void) {}
 
   private dir(networkId: string): string {
@@ -77,15 +81,23 @@ export class Dhcp {
   /** Makes the namespace, addresses the DHCP port and (re)starts or reloads dnsmasq. */
   async apply(d: DhcpNetwork, plugPort: (netns: string) => Promise<void>, metadata?: (netns: string, on: boolean) => Promise<void>): Promise<void> {
     const ns = dhcpNamespace(d.networkId);
-    await ensureNamespace(ns, this.alias);
-    await plugPort(ns);
     const dev = dhcpDeviceName(d.port.id);
     const want = d.port.fixedIps.flatMap((f) => {
       const s = d.subnets.find((x) => x.id === f.subnetId);
       return s ? [`${f.ip}/${prefixLen(s.cidr)}`] : [];
     });
     // On a network without a router the DHCP namespace answers 169.254.169.254 itself (option 121 routes it here).
-    await syncAddresses(ns, dev, d.metadataViaDhcp && metadata ? [...want, '169.254.169.254/32'] : want);
+    const addresses = d.metadataViaDhcp && metadata ? [...want, '169.254.169.254/32'] : want;
+    // The namespace, its port and addresses change rarely; guest ports come and go all the time and only need the
+    // hosts file and a SIGHUP. So the setup is redone only when what it depends on changed (or its namespace or
+    // dnsmasq is gone): a port's wiring then costs no `ip` processes here.
+    const setup = JSON.stringify([d.port.id, d.port.mac, addresses, d.mtu]);
+    if (this.setups.get(d.networkId) !== setup || !existsSync(`/run/netns/${ns}`) || !(await this.runningPid(d.networkId))) {
+      this.setups.delete(d.networkId);
+      await ensureNamespace(ns, this.alias);
+      await plugPort(ns);
+      await syncAddresses(ns, dev, addresses);
+    }
     if (metadata) await metadata(ns, d.metadataViaDhcp);
     const dir = this.dir(d.networkId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -102,16 +114,19 @@ export class Dhcp {
     const pid = await this.runningPid(d.networkId);
     if (pid && before === args.join('\n')) {
       process.kill(pid, 'SIGHUP');
+      this.setups.set(d.networkId, setup);
       return;
     }
     if (pid) await this.kill(pid);
     await writeFile(argsFile, args.join('\n'), { mode: 0o600 });
     await startDnsmasq(ns, args);
+    this.setups.set(d.networkId, setup);
     this.log(`dnsmasq for network ${d.networkId} started in ${ns}`);
   }
 
   /** Stops dnsmasq and removes the namespace and files of a network. */
   async remove(networkId: string): Promise<void> {
+    this.setups.delete(networkId);
     const pid = await this.runningPid(networkId);
     if (pid) await this.kill(pid);
     await deleteNamespace(dhcpNamespace(networkId));

@@ -1,6 +1,7 @@
 // Layer 2 on one host: a bridge per network, its uplink (host-only, a physnet's bridge or interface, VXLAN), and the
 // bridge-side devices of ports (guest taps, veths into DHCP and router namespaces). Every device Gureum makes carries
 // the alias `gureum:<tag>`, so a resync removes only its own leftovers, never another program's devices.
+import { existsSync } from 'node:fs';
 import { ip, ipBatch, ipQuiet, run, NetCommandError } from './exec.js';
 import { bridgeName, tapMac, vxlanName } from './names.js';
 import type { NetworkView } from './model.js';
@@ -132,6 +133,8 @@ export class L2 {
   }
 
   async linkExists(dev: string, netns?: string): Promise<boolean> {
+    // In this process's own namespace sysfs answers without spawning `ip` (a port's wiring is a handful of processes).
+    if (!netns) return existsSync(`/sys/class/net/${dev}`);
     try {
       await ip(['link', 'show', 'dev', dev], netns);
       return true;

@@ -1,6 +1,7 @@
 // The nftables firewall on a real bridge: namespaces stand in for guests (their host-side veths are the taps), and
 // every probe goes between the test's own namespaces. Needs root, nft and ping.
 import { test } from 'node:test';
+import { hostLock } from '../../helpers/host-lock.js';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { createNftFirewall, type SgPort, type SgRule } from '../../../src/net/linuxbridge/firewall/index.js';
@@ -27,12 +28,16 @@ function portOf(host: LabHost, groups: string[], extra: Partial<SgPort> = {}): S
 
 test('security groups and anti-spoofing on a bridge: deny by default, rules, remote groups, spoofing, pairs, port security', { timeout: 180_000 }, async (t) => {
   if (!requireRoot(t, 'needs root (bridge, namespaces, nftables)') || !requireCommands(t, ['nft', 'ip', 'ping'])) return;
+  // One firewall on the host at a time (test/helpers/host-lock.ts says why).
+  // Released at the end of the cleanup below (or when this test file's process ends).
+  const unlock = await hostLock('nft-firewall');
   const lab = new NetLab();
   const table = `gureum_t${lab.suffix}`;
   const fw = createNftFirewall({ table });
   t.after(async () => {
     await fw.destroy().catch(() => {});
     await lab.destroy();
+    unlock();
   });
   await lab.up();
   const net = `10.${randomInt(64, 250)}.${randomInt(1, 250)}`;
