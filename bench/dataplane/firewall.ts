@@ -15,7 +15,7 @@ const REMOTE = 'b0000000-0000-4000-8000-000000000002';
 function memberPort(i: number, groups: string[]): SgPort {
   const mac = `fa:16:3e:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
   return {
-    id: `bench-port-${i}`, tap: `tapb${i}`, mac, fixedIps: [`10.${100 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`],
+    id: `bench-port-${i}`, tap: `tapb${i}`, bridge: 'brqbench', mac, fixedIps: [`10.${100 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`],
     allowedAddressPairs: [], securityGroups: groups, portSecurity: true, deviceOwner: 'compute:nova',
   };
 }
@@ -88,7 +88,7 @@ async function throughput(): Promise<string[]> {
     lab.spawn(b, ['iperf3', '-s']);
     for (let i = 0; i < 50 && (await lab.exec(a, ['iperf3', '-c', b.ip, '-t', '1', '-J'], 10_000)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
     const portOf = (h: typeof a, id: string): SgPort => ({
-      id, tap: h.tap, mac: h.mac, fixedIps: [h.ip], allowedAddressPairs: [], securityGroups: [GROUP, REMOTE], portSecurity: true, deviceOwner: 'compute:nova',
+      id, tap: h.tap, bridge: lab.bridge, mac: h.mac, fixedIps: [h.ip], allowedAddressPairs: [], securityGroups: [GROUP, REMOTE], portSecurity: true, deviceOwner: 'compute:nova',
     });
     const members = Array.from({ length: 998 }, (_, i) => memberPort(i + 2, [REMOTE]));
     const fwTable = `gureum_b${lab.suffix}`;

@@ -23,11 +23,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Spawns `gureum up` on `dataDir` and waits for /healthz 200. */
+/** Spawns `gureum up` on `dataDir` and waits for /healthz 200: QEMU user networking, so an API bench leaves no bridges (bench/dataplane measures those). */
 async function spawnGureum(port: number, dataDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; startMs: number }> {
   const t0 = process.hrtime.bigint();
   const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', GUREUM_DATA_PLANE: 'user', ...env },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 300_000; // a 2-core machine at load 30 has taken 120 s for a fresh data dir

@@ -108,6 +108,7 @@ export const ENV_SETTINGS: EnvSetting[] = [
   { env: 'GUREUM_FAKE_LOCAL_GB', path: 'virt.fake.localGb', parse: int('GUREUM_FAKE_LOCAL_GB') },
   { env: 'GUREUM_NET_DRIVER', path: 'net.driver', parse: str },
   { env: 'GUREUM_DATA_PLANE', path: 'net.dataPlane', parse: str },
+  { env: 'GUREUM_NET_HOST_GATEWAY', path: 'net.hostGateway', parse: bool },
   { env: 'GUREUM_QEMU_IMG', path: 'disk.qemuImg', parse: str },
   { env: 'GUREUM_IMAGE_CACHE', path: 'imaging.cacheDir', parse: str },
   { env: 'GUREUM_VOLUME_FORMAT', path: 'volume.format', parse: str },

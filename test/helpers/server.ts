@@ -114,7 +114,9 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
-  const env: Record<string, string | undefined> = { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', ...process.env, ...opts.env };
+  // A test server on the bridge data plane (root, QEMU) keeps the public gateway off the host: test servers run side
+  // by side, and each would put 172.24.4.1 on its own host bridge.
+  const env: Record<string, string | undefined> = { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_NET_HOST_GATEWAY: '0', ...process.env, ...opts.env };
   if (opts.databaseUrl) env.GUREUM_DATABASE_URL = opts.databaseUrl;
   else if (!opts.env?.GUREUM_DATABASE_URL) delete env.GUREUM_DATABASE_URL;
 

@@ -47,6 +47,12 @@ export class L2 {
     return `gureum:${this.o.tag}`;
   }
 
+  /** The bridge a network's ports plug into on this host (what ensureNetwork makes), without touching the host. */
+  bridgeOf(net: NetworkView | undefined, networkId: string): string {
+    const mapping = net?.physnet ? this.o.physnets[net.physnet] : undefined;
+    return net?.type === 'flat' && mapping?.bridge ? mapping.bridge : bridgeName(networkId);
+  }
+
   /** The bridge a network's ports plug into on this host, made (with its uplink) when missing. */
   async ensureNetwork(net: NetworkView): Promise<string> {
     const mapping = net.physnet ? this.o.physnets[net.physnet] : undefined;

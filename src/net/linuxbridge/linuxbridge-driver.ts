@@ -181,7 +181,7 @@ export class LinuxBridgeDriver implements NetDriver {
 
   private sgPort(p: PortView): SgPort {
     return {
-      id: p.id, tap: tapName(p.id), mac: p.mac, fixedIps: p.fixedIps.map((f) => f.ip), allowedAddressPairs: p.allowedAddressPairs,
+      id: p.id, tap: tapName(p.id), bridge: this.l2.bridgeOf(this.networks.get(p.networkId), p.networkId), mac: p.mac, fixedIps: p.fixedIps.map((f) => f.ip), allowedAddressPairs: p.allowedAddressPairs,
       securityGroups: p.securityGroups, portSecurity: p.portSecurity, deviceOwner: p.deviceOwner,
     };
   }

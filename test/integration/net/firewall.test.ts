@@ -19,9 +19,12 @@ function rule(group: string, direction: 'ingress' | 'egress', extra: Partial<SgR
   };
 }
 
+/** The lab's bridge (set when the lab is made; every port is on it). */
+let labBridge = '';
+
 function portOf(host: LabHost, groups: string[], extra: Partial<SgPort> = {}): SgPort {
   return {
-    id: `port-${host.name}`, tap: host.tap, mac: host.mac, fixedIps: [host.ip], allowedAddressPairs: [],
+    id: `port-${host.name}`, tap: host.tap, bridge: labBridge, mac: host.mac, fixedIps: [host.ip], allowedAddressPairs: [],
     securityGroups: groups, portSecurity: true, deviceOwner: 'compute:nova', ...extra,
   };
 }
@@ -32,6 +35,7 @@ test('security groups and anti-spoofing on a bridge: deny by default, rules, rem
   // Released at the end of the cleanup below (or when this test file's process ends).
   const unlock = await hostLock('nft-firewall');
   const lab = new NetLab();
+  labBridge = lab.bridge;
   const table = `gureum_t${lab.suffix}`;
   const fw = createNftFirewall({ table });
   t.after(async () => {

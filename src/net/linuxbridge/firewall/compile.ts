@@ -16,7 +16,7 @@
 //  - Remote groups are the named sets rg4_<g>/rg6_<g>: a rule change adds or deletes only its own rules (by
 //    handle), a membership change only set elements, whatever the sizes.
 import { createHash } from 'node:crypto';
-import { FROM_MASK, TO_MASK, hex, elementText, type Element } from './port-elements.js';
+import { elementText, type Element } from './port-elements.js';
 import { compileRule, groupKey, remoteSetName } from './rule.js';
 import type { SgRule } from './types.js';
 
@@ -104,11 +104,13 @@ export class Batch {
       '  chain forward { type filter hook forward priority -300; policy accept; meta mark set oifname map @to_mark; }',
       '}',
       `table ${i} {`,
-      '  map egress_port { type mark : verdict; }',
-      '  map ingress_port { type mark : verdict; }',
+      // Keyed by bridge and mark: the bridge chains above set the whole mark (sender's number, then receiver's
+      // number << 16), and the bridge keeps another cloud's equal numbers out of this table's dispatch.
+      '  map egress_port { type ifname . mark : verdict; }',
+      '  map ingress_port { type ifname . mark : verdict; }',
       // Priority 0 in prerouting runs after conntrack (-200), so `ct state` is known.
-      `  chain egress { type filter hook prerouting priority 0; policy accept; meta mark and ${hex(FROM_MASK)} vmap @egress_port; }`,
-      `  chain ingress { type filter hook forward priority 0; policy accept; meta mark and ${hex(TO_MASK)} vmap @ingress_port; }`,
+      '  chain egress { type filter hook prerouting priority 0; policy accept; iifname . meta mark vmap @egress_port; }',
+      '  chain ingress { type filter hook forward priority 0; policy accept; oifname . meta mark vmap @ingress_port; }',
       '}',
     );
     return this;

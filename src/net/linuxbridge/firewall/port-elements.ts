@@ -94,8 +94,8 @@ export function portElements(port: SgPort, idx: number, profile: { in: string; o
     { family: 'bridge', set: 'from_mark', key: tap, value: hex(idx) },
     { family: 'bridge', set: 'to_mark', key: tap, value: hex(idx << 16) },
     { family: 'bridge', set: 'ownmac', key: `${tap} . ${ownMac(port)}` },
-    { family: 'inet', set: 'egress_port', key: hex(idx), value: `jump ${profile.out}` },
-    { family: 'inet', set: 'ingress_port', key: hex(idx << 16), value: `jump ${profile.in}` },
+    { family: 'inet', set: 'egress_port', key: `${quote(port.bridge)} . ${hex(idx)}`, value: `jump ${profile.out}` },
+    { family: 'inet', set: 'ingress_port', key: `${quote(port.bridge)} . ${hex(idx << 16)}`, value: `jump ${profile.in}` },
   ];
   for (const [mac, nets] of sourcesByMac(port)) {
     for (const n of outermost([...nets, linkLocal(mac)])) {

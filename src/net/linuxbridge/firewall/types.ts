@@ -21,6 +21,12 @@ export interface SgPort {
   id: string;
   /** The host-side interface on the bridge (tap or veth). */
   tap: string;
+  /**
+   * The bridge the tap is a port of. In the inet hooks bridged traffic shows the bridge as its interface: the
+   * dispatch by port number is keyed by bridge too, so another cloud's firewall on this host (which numbers its
+   * ports from 1 as well, in the same packet mark) never applies its rules to this cloud's packets.
+   */
+  bridge: string;
   mac: string;
   /** Fixed IP addresses (no prefix). */
   fixedIps: string[];

@@ -24,7 +24,7 @@ const skipped = (r: SgRule): boolean => 'skip' in compileRule(r);
 
 function port(extra: Partial<SgPort> = {}): SgPort {
   return {
-    id: 'p1', tap: 'tap6f1c2b9e-00', mac: 'FA:16:3E:00:00:01', fixedIps: ['10.0.0.5', '2001:db8::5'], allowedAddressPairs: [],
+    id: 'p1', tap: 'tap6f1c2b9e-00', bridge: 'brq6f1c2b9e-00', mac: 'FA:16:3E:00:00:01', fixedIps: ['10.0.0.5', '2001:db8::5'], allowedAddressPairs: [],
     securityGroups: [G], portSecurity: true, deviceOwner: 'compute:nova', ...extra,
   };
 }
@@ -82,8 +82,8 @@ test('anti-spoofing elements: own MAC with fixed IPs and its link-local address,
   assert.deepEqual(of('from_mark'), [`${tap} : 0x00000007`]);
   assert.deepEqual(of('to_mark'), [`${tap} : 0x00070000`]);
   assert.deepEqual(of('ownmac'), [`${tap} . fa:16:3e:00:00:01`]);
-  assert.deepEqual(of('egress_port'), [`0x00000007 : jump ${profile.out}`]);
-  assert.deepEqual(of('ingress_port'), [`0x00070000 : jump ${profile.in}`]);
+  assert.deepEqual(of('egress_port'), [`"brq6f1c2b9e-00" . 0x00000007 : jump ${profile.out}`]);
+  assert.deepEqual(of('ingress_port'), [`"brq6f1c2b9e-00" . 0x00070000 : jump ${profile.in}`]);
   // A host inside a pair's network is left out: an interval set refuses overlapping elements.
   assert.deepEqual(of('spoof4').sort(), [
     `${tap} . fa:16:3e:00:00:01 . 10.0.0.100`, `${tap} . fa:16:3e:00:00:01 . 10.0.0.5`, `${tap} . fa:16:3e:00:00:99 . 10.9.0.0/16`,

@@ -18,7 +18,7 @@ function recorder(failWhen: (batch: string) => boolean = () => false): { batches
 
 function port(n: number, groups: string[], extra: Partial<SgPort> = {}): SgPort {
   return {
-    id: `p${n}`, tap: `tap${n}`, mac: `fa:16:3e:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
+    id: `p${n}`, tap: `tap${n}`, bridge: 'brq1', mac: `fa:16:3e:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
     fixedIps: [`10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`], allowedAddressPairs: [], securityGroups: groups,
     portSecurity: true, deviceOwner: 'compute:nova', ...extra,
   };
