@@ -17,7 +17,8 @@ interface Up { proc: ChildProcess; base: string; token: string; output(): string
 async function up(dataDir: string, procs: ChildProcess[]): Promise<Up> {
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env: { ...process.env, GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0', GUREUM_POWER_SYNC_INTERVAL: '2' },
+    // About compute's restart, not the network's (test/e2e/dataplane-restart.test.ts is that): QEMU user networking.
+    env: { ...process.env, GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0', GUREUM_POWER_SYNC_INTERVAL: '2', GUREUM_DATA_PLANE: 'user' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   procs.push(proc);
