@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { VolumeProxy } from '../../services/compute/volume-proxy.js';
 import { ctxOf } from '../http/service-api.js';
 import { op } from '../http/route-policy.js';
+import { notFound } from '../../errors.js';
 import { bool, qInt } from './body.js';
 import { proxyOnly } from './proxy-routes.js';
 
@@ -34,12 +35,17 @@ const SnapshotCreateBody = Type.Object({
 export function volumeProxyRoutes(app: FastifyInstance, proxy: VolumeProxy): void {
   const auth = (req: FastifyRequest) => { proxyOnly(req); return ctxOf(req).auth; };
   const id = (req: FastifyRequest) => (req.params as { id: string }).id;
+  // `GET /os-volumes/` is a show of an empty id to Nova (404), not the list the router would take it for.
+  const listing = (req: FastifyRequest) => {
+    if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
+    return auth(req);
+  };
   const paging = (req: FastifyRequest) => {
     const q = req.query as Record<string, unknown>;
     return { limit: qInt(q, 'limit'), offset: qInt(q, 'offset') };
   };
 
-  app.get('/os-volumes', op('compute:os-volumes:list'), async (req) => ({ volumes: await proxy.listVolumes(auth(req), paging(req)) }));
+  app.get('/os-volumes', op('compute:os-volumes:list'), async (req) => ({ volumes: await proxy.listVolumes(listing(req), paging(req)) }));
   app.get('/os-volumes/detail', op('compute:os-volumes:detail'), async (req) => ({ volumes: await proxy.listVolumes(auth(req), paging(req)) }));
   app.get('/os-volumes/:id', op('compute:os-volumes:show'), async (req) => ({ volume: await proxy.getVolume(auth(req), id(req)) }));
   app.post('/os-volumes', op('compute:os-volumes:create', { schema: { body: VolumeCreateBody } }), async (req) => {
@@ -57,7 +63,7 @@ export function volumeProxyRoutes(app: FastifyInstance, proxy: VolumeProxy): voi
     return reply.code(202).send();
   });
 
-  app.get('/os-snapshots', op('compute:os-volumes:snapshots:list'), async (req) => ({ snapshots: await proxy.listSnapshots(auth(req), paging(req)) }));
+  app.get('/os-snapshots', op('compute:os-volumes:snapshots:list'), async (req) => ({ snapshots: await proxy.listSnapshots(listing(req), paging(req)) }));
   app.get('/os-snapshots/detail', op('compute:os-volumes:snapshots:detail'), async (req) => ({ snapshots: await proxy.listSnapshots(auth(req), paging(req)) }));
   app.get('/os-snapshots/:id', op('compute:os-volumes:snapshots:show'), async (req) => ({ snapshot: await proxy.getSnapshot(auth(req), id(req)) }));
   app.post('/os-snapshots', op('compute:os-volumes:snapshots:create', { schema: { body: SnapshotCreateBody } }), async (req) => {

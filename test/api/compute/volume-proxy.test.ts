@@ -56,6 +56,8 @@ test('os-volumes: create, show, list with offset/limit, delete, in Nova shapes; 
   assert.equal((await c.request('GET', `${V}/os-volumes`, { token: tok, headers: OLD })).json.volumes.length, made.length, 'no volume from a refused request');
 
   assert.equal((await c.request('GET', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD })).status, 404);
+  assert.equal((await c.request('GET', `${V}/os-volumes/`, { token: tok, headers: OLD })).status, 404, 'an empty id is a show, not the list');
+  assert.equal((await c.request('GET', `${V}/os-snapshots/`, { token: tok, headers: OLD })).status, 404);
   assert.equal((await c.request('DELETE', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD })).status, 404);
   const newer = await c.request('GET', `${V}/os-volumes`, { token: tok, headers: { 'x-openstack-nova-api-version': '2.36' } });
   assert.equal(newer.status, 404, 'the proxy ends at 2.35');
