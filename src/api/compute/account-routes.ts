@@ -65,7 +65,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
   });
 
   // quotas: the project named in the URL is the target
-  const projectParam = (req: import('fastify').FastifyRequest) => ({ project_id: (req.params as { pid: string }).pid });
+  const projectParam = (req: { params: unknown }) => ({ project_id: (req.params as { pid: string }).pid });
   const quotaBody = (id: string, limits: Record<string, number>, ver: import('./microversion.js').ApiVersion) => {
     const out: Json = { id };
     for (const r of quotaResources(ver)) out[r] = limits[r];

@@ -16,6 +16,13 @@ export interface ActionPolicy {
   otherwise: PolicyName;
 }
 
+/**
+ * The object a rule is checked against, from the request (params, query, body). It may load the object (Keystone's
+ * credentials and trusts: the owner is in the row), so a missing object answers 404 before the rule is checked, as
+ * Keystone does when it builds its policy target.
+ */
+export type RouteTarget = (req: Pick<FastifyRequest, 'params' | 'query' | 'body' | 'headers'>, auth: AuthContext) => PolicyTarget | Promise<PolicyTarget>;
+
 /** Route config every route carries (Fastify's `config`). */
 export interface RouteConfig {
   /** No token needed (version documents, POST /auth/tokens); no policy then. */
@@ -27,7 +34,7 @@ export interface RouteConfig {
    * role; the service then finds the object within the caller's project, so a rule of "member of the owner project"
    * holds. Routes naming another project or user in the URL (quotas, keypairs, identity) say so here.
    */
-  target?: (req: FastifyRequest, auth: AuthContext) => PolicyTarget;
+  target?: RouteTarget;
   /** For POST/PUT/PATCH without a JSON body schema: 'none' (no body read) or 'raw' (bytes, e.g. image data). */
   body?: 'none' | 'raw';
 }
@@ -42,6 +49,8 @@ export interface RouteDeclaration {
   hasQuerySchema: boolean;
   hasParamsSchema: boolean;
   body: 'none' | 'raw' | undefined;
+  /** The declared target (the policy matrix test evaluates the rule with it); undefined = the caller's own scope. */
+  target: RouteTarget | undefined;
   /** The handler's source, so the walk can tell a handler that reads the query string. */
   handlerSource: string;
 }
@@ -81,7 +90,7 @@ export function installRouteDeclarations(app: FastifyInstance): void {
       if (config.policy !== undefined) checkPolicyNames(config.policy, where);
       if (config.public && config.policy !== undefined) throw new Error(`${where}: a public route has no policy`);
       list.push({
-        method, url: route.url, public: !!config.public, policy: config.policy, body: config.body,
+        method, url: route.url, public: !!config.public, policy: config.policy, body: config.body, target: config.target,
         hasBodySchema: !!schema.body, hasQuerySchema: !!schema.querystring, hasParamsSchema: !!schema.params,
         handlerSource: String(route.handler),
       });
@@ -103,11 +112,11 @@ export function ownScope(auth: AuthContext): PolicyTarget {
 }
 
 /** Enforces the route's declared rule for an authenticated request (a 403 in the service's body otherwise). */
-export function enforceRoutePolicy(req: FastifyRequest, auth: AuthContext): void {
+export async function enforceRoutePolicy(req: FastifyRequest, auth: AuthContext): Promise<void> {
   const config = (req.routeOptions.config ?? {}) as RouteConfig;
   const rule = ruleOf(config, req.body);
   if (rule === undefined) return;
-  enforce(auth, rule, config.target ? config.target(req, auth) : ownScope(auth));
+  enforce(auth, rule, config.target ? await config.target(req, auth) : ownScope(auth));
 }
 
 /** True for a method that carries a body. */

@@ -56,10 +56,14 @@ export function installErrorHandling(scope: FastifyInstance, format: ErrorFormat
     sendError(reply, format, new CloudError('NotFound', `The resource could not be found.`)));
 }
 
-/** The auth hook: validates X-Auth-Token on every route not marked public. */
+/**
+ * The auth hook: validates X-Auth-Token on every route not marked public and enforces the route's rule. It runs
+ * before schema validation (the body is parsed by then, so action routes find their rule), so a caller the rule
+ * refuses gets its 401 or 403 whatever it sent, and learns nothing from validation messages.
+ */
 function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): void {
   scope.decorateRequest('ctx', undefined);
-  scope.addHook('preHandler', async (request) => {
+  scope.addHook('preValidation', async (request) => {
     const config = request.routeOptions.config as RouteConfig | undefined;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0) {
@@ -76,7 +80,7 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
       }
       request.ctx = { requestId: request.id, auth };
       // The route's declared rule, before the handler sees the request (public routes declare none).
-      if (!config?.public) enforceRoutePolicy(request, auth);
+      if (!config?.public) await enforceRoutePolicy(request, auth);
     } else if (!config?.public) {
       throw new CloudError('Unauthorized', 'The request you have made requires authentication.', {
         headers: { 'WWW-Authenticate': `Keystone uri="${deps.config.server.publicUrl}/identity"` },

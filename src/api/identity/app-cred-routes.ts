@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
 import type { AppCred, AccessRule } from '../../services/identity/app-creds.js';
-import { enforce } from '../../services/policy.js';
 import { ctxOf } from '../http/service-api.js';
-import { flatQuery } from './crud.js';
+import { op } from '../http/route-policy.js';
+import { flatQuery, fromParam, querySchema } from './crud.js';
 import type { Views } from './views.js';
 
 type Obj = Record<string, unknown>;
@@ -29,40 +29,36 @@ export function appCredRoutes(app: FastifyInstance, deps: AppDeps, v: Views): vo
     id: r.id, path: r.path, method: r.method, service: r.service, links: v.self(`/users/${r.user_id}/access_rules/${r.id}`),
   });
   const base = '/v3/users/:user_id/application_credentials';
+  const target = fromParam('user_id', 'user_id');
   const body = { type: 'object', required: ['application_credential'], properties: { application_credential: { type: 'object' } } };
 
-  app.post(base, { schema: { body } }, async (req, reply) => {
+  app.post(base, op('identity:create_application_credential', { target, schema: { body } }), async (req, reply) => {
     const auth = ctxOf(req).auth;
     const { user_id } = req.params as UserParams;
-    enforce(auth, 'identity:application_credential', { user_id });
     const c = await ac.create(auth, user_id, (req.body as { application_credential: Obj }).application_credential);
     reply.code(201);
     return { application_credential: view(c) };
   });
-  app.get(base, async (req) => {
+  app.get(base, op('identity:list_application_credentials', { target, schema: { querystring: querySchema('name') } }), async (req) => {
     const { user_id } = req.params as UserParams;
-    enforce(ctxOf(req).auth, 'identity:application_credential', { user_id });
     const q = flatQuery(req);
     const list = await ac.list(user_id, q.name !== undefined ? { name: q.name } : {});
     return { application_credentials: list.map(view), links: v.collection(`/users/${user_id}/application_credentials`, new URLSearchParams(q).toString()) };
   });
-  app.get(`${base}/:id`, async (req) => {
+  app.get(`${base}/:id`, op('identity:get_application_credential', { target }), async (req) => {
     const { user_id, id } = req.params as UserParams & { id: string };
-    enforce(ctxOf(req).auth, 'identity:application_credential', { user_id });
     return { application_credential: view(await ac.get(user_id, id)) };
   });
-  app.delete(`${base}/:id`, async (req, reply) => {
+  app.delete(`${base}/:id`, op('identity:delete_application_credential', { target }), async (req, reply) => {
     const auth = ctxOf(req).auth;
     const { user_id, id } = req.params as UserParams & { id: string };
-    enforce(auth, 'identity:application_credential', { user_id });
     await ac.delete(auth, user_id, id);
     reply.code(204).send();
   });
 
   const rules = '/v3/users/:user_id/access_rules';
-  app.get(rules, async (req) => {
+  app.get(rules, op('identity:list_access_rules', { target, schema: { querystring: querySchema('service', 'path', 'method') } }), async (req) => {
     const { user_id } = req.params as UserParams;
-    enforce(ctxOf(req).auth, 'identity:access_rule', { user_id });
     const q = flatQuery(req);
     const list = await ac.listAccessRules(user_id, {
       ...(q.service !== undefined ? { service: q.service } : {}), ...(q.path !== undefined ? { path: q.path } : {}),
@@ -70,14 +66,12 @@ export function appCredRoutes(app: FastifyInstance, deps: AppDeps, v: Views): vo
     });
     return { access_rules: list.map(ruleView), links: v.collection(`/users/${user_id}/access_rules`, new URLSearchParams(q).toString()) };
   });
-  app.get(`${rules}/:id`, async (req) => {
+  app.get(`${rules}/:id`, op('identity:get_access_rule', { target }), async (req) => {
     const { user_id, id } = req.params as UserParams & { id: string };
-    enforce(ctxOf(req).auth, 'identity:access_rule', { user_id });
     return { access_rule: ruleView(await ac.getAccessRule(user_id, id)) };
   });
-  app.delete(`${rules}/:id`, async (req, reply) => {
+  app.delete(`${rules}/:id`, op('identity:delete_access_rule', { target }), async (req, reply) => {
     const { user_id, id } = req.params as UserParams & { id: string };
-    enforce(ctxOf(req).auth, 'identity:access_rule', { user_id });
     await ac.deleteAccessRule(user_id, id);
     reply.code(204).send();
   });

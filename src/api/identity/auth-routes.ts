@@ -3,6 +3,8 @@ import type { AppDeps } from '../../app-deps.js';
 import { ctxOf } from '../http/service-api.js';
 import type { Views } from './views.js';
 import { allowed } from '../../services/policy.js';
+import { op, publicRoute } from '../http/route-policy.js';
+import { fromParam, querySchema } from './crud.js';
 import { forbidden, unauthorized, badRequest } from '../../errors.js';
 import { queryBool } from '../../services/identity/common.js';
 
@@ -12,11 +14,33 @@ const subjectToken = (req: FastifyRequest): string => {
   return t;
 };
 
+/**
+ * POST /auth/tokens: the shape at the edge (the methods' own fields are the service's to check, with Keystone's 400s
+ * and 401s). Deep or mistyped bodies stop here with a 400 naming the field.
+ */
+const AUTH_BODY = {
+  type: 'object', required: ['auth'],
+  properties: {
+    auth: {
+      type: 'object', required: ['identity'],
+      properties: {
+        identity: {
+          type: 'object', required: ['methods'],
+          properties: { methods: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 64 } } },
+        },
+        scope: { type: ['object', 'string'] },
+      },
+    },
+  },
+};
+
+const TOKEN_QUERY = querySchema('nocatalog', 'allow_expired');
+
 /** /v3/auth/*: issue, validate, revoke tokens and what a token may see. */
 export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void {
   const id = deps.identity;
 
-  app.post('/v3/auth/tokens', { config: { public: true } }, async (req, reply) => {
+  app.post('/v3/auth/tokens', publicRoute({ schema: { body: AUTH_BODY, querystring: querySchema('nocatalog') } }), async (req, reply) => {
     // Authentication with a token method ignores any X-Auth-Token on the request itself.
     const { token, info } = await id.auth.authenticate(req.body);
     const nocatalog = req.query && (req.query as Record<string, unknown>).nocatalog !== undefined;
@@ -36,16 +60,17 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     return { info, nocatalog: q.nocatalog !== undefined };
   };
 
-  app.get('/v3/auth/tokens', { exposeHeadRoute: false }, async (req, reply) => {
+  // The subject check (admin, or a token of the same user) is the handler's: the rule's target is the subject token.
+  app.get('/v3/auth/tokens', op('identity:validate_token', { exposeHeadRoute: false, schema: { querystring: TOKEN_QUERY } }), async (req, reply) => {
     const { info, nocatalog } = await validate(req);
     reply.header('X-Subject-Token', subjectToken(req));
     return v.token(info, nocatalog ? undefined : await id.catalog.build(info.project?.id));
   });
-  app.head('/v3/auth/tokens', async (req, reply) => {
+  app.head('/v3/auth/tokens', op('identity:check_token', { schema: { querystring: TOKEN_QUERY } }), async (req, reply) => {
     await validate(req);
     reply.header('X-Subject-Token', subjectToken(req)).code(200).send();
   });
-  app.delete('/v3/auth/tokens', async (req, reply) => {
+  app.delete('/v3/auth/tokens', op('identity:revoke_token'), async (req, reply) => {
     const ctx = ctxOf(req);
     const subject = subjectToken(req);
     const info = await id.tokens.validate(subject).catch(() => undefined);
@@ -56,20 +81,19 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     reply.code(204).send();
   });
 
-  app.get('/v3/auth/catalog', async (req) => {
+  app.get('/v3/auth/catalog', op('identity:get_auth_catalog'), async (req) => {
     const ctx = ctxOf(req);
-    if (!ctx.auth.projectId && !ctx.auth.domainId && !ctx.auth.system) throw forbidden('The catalog requires a scoped token.');
     return { catalog: await id.catalog.build(ctx.auth.projectId), links: v.collection('/auth/catalog') };
   });
 
-  app.get('/v3/auth/projects', async (req) => {
+  app.get('/v3/auth/projects', op('identity:get_auth_projects'), async (req) => {
     const ctx = ctxOf(req);
     const ids = await projectIdsOf(deps, ctx.auth.userId);
     const projects = (await id.projects.list({ ids, enabled: true }));
     return { projects: projects.map((p) => v.project(p)), links: v.collection('/auth/projects') };
   });
 
-  app.get('/v3/auth/domains', async (req) => {
+  app.get('/v3/auth/domains', op('identity:get_auth_domains'), async (req) => {
     const ctx = ctxOf(req);
     const ids: string[] = [];
     for (const d of await id.domains.list({ enabled: true })) {
@@ -78,16 +102,14 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     return { domains: (await id.domains.list({ ids })).map((d) => v.domain(d)), links: v.collection('/auth/domains') };
   });
 
-  app.get('/v3/auth/system', async (req) => {
+  app.get('/v3/auth/system', op('identity:get_auth_system'), async (req) => {
     const ctx = ctxOf(req);
     const has = (await id.assignments.effectiveRoleIds(ctx.auth.userId, { system: true })).size > 0;
     return { system: has ? [{ all: true }] : [], links: v.collection('/auth/system') };
   });
 
-  app.get('/v3/users/:user_id/projects', async (req) => {
-    const ctx = ctxOf(req);
+  app.get('/v3/users/:user_id/projects', op('identity:list_user_projects', { target: fromParam('user_id', 'user_id'), schema: { querystring: querySchema('name', 'enabled', 'domain_id') } }), async (req) => {
     const { user_id } = req.params as { user_id: string };
-    if (!allowed(ctx.auth, 'identity:list_user_projects', { user_id })) throw forbidden();
     await id.users.get(user_id);
     const q = (req.query ?? {}) as Record<string, string>;
     const ids = await projectIdsOf(deps, user_id);
@@ -98,7 +120,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     return { projects: projects.map((p) => v.project(p)), links: v.collection(`/users/${user_id}/projects`) };
   });
 
-  app.get('/v3/OS-FEDERATION/projects', async () => { throw badRequest('Federation is not enabled.'); });
+  app.get('/v3/OS-FEDERATION/projects', op('identity:list_projects_for_federation'), async () => { throw badRequest('Federation is not enabled.'); });
 }
 
 /** Projects on which the user holds any role, directly, through groups or by inheritance. */

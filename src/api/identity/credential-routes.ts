@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
 import type { Credential } from '../../services/identity/credentials.js';
-import type { AuthContext } from '../../services/auth-context.js';
 import { enforce, allowed } from '../../services/policy.js';
 import { fromJson } from '../../util/json.js';
 import { ctxOf } from '../http/service-api.js';
-import { registerCrud, flatQuery } from './crud.js';
+import { op, type RouteTarget } from '../http/route-policy.js';
+import { registerCrud, flatQuery, fromParam, querySchema } from './crud.js';
 import type { Views } from './views.js';
 
 type Obj = Record<string, unknown>;
-const own = (a: AuthContext, userId: unknown) => enforce(a, 'identity:credential', { user_id: typeof userId === 'string' ? userId : null });
+const asUser = (userId: unknown) => ({ user_id: typeof userId === 'string' ? userId : null });
 
 /** /v3/credentials (owner or admin) and the OS-EC2 view of ec2 credentials under /v3/users/{id}/credentials/OS-EC2. */
 export function credentialRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void {
@@ -18,9 +18,19 @@ export function credentialRoutes(app: FastifyInstance, deps: AppDeps, v: Views):
     ...c.extra, id: c.id, user_id: c.user_id, project_id: c.project_id, type: c.type, blob: c.blob, links: v.self(`/credentials/${c.id}`),
   });
 
+  // The credential's owner is the target: from the body on create, from the stored row otherwise (404 first).
+  const stored: RouteTarget = async (req) => asUser((await creds.get((req.params as { credential_id: string }).credential_id)).user_id);
   registerCrud<Credential>(app, v, {
-    path: '/credentials', member: 'credential', view,
-    create: async (a, b) => { own(a, b.user_id); return creds.create(b); },
+    path: '/credentials', member: 'credential', view, filters: ['user_id', 'type', 'project_id'],
+    rules: {
+      create: 'identity:create_credential', list: 'identity:list_credentials', get: 'identity:get_credential',
+      update: 'identity:update_credential', remove: 'identity:delete_credential',
+    },
+    targets: {
+      create: (req) => asUser(((req.body as { credential?: Obj } | undefined)?.credential ?? {}).user_id),
+      get: stored, update: stored, remove: stored,
+    },
+    create: async (_a, b) => creds.create(b),
     list: async (a, q) => {
       // Non-admins see their own credentials only, whatever they filter on.
       const userId = allowed(a, 'identity:admin') ? q.user_id : a.userId;
@@ -30,14 +40,14 @@ export function credentialRoutes(app: FastifyInstance, deps: AppDeps, v: Views):
         ...(q.project_id !== undefined ? { project_id: q.project_id } : {}),
       });
     },
-    get: async (a, id) => { const c = await creds.get(id); own(a, c.user_id); return c; },
+    get: async (_a, id) => creds.get(id),
     update: async (a, id, b) => {
+      // Moving a credential to another user needs that user's rule too.
       const c = await creds.get(id);
-      own(a, c.user_id);
-      if (b.user_id !== undefined && b.user_id !== c.user_id) own(a, b.user_id);
+      if (b.user_id !== undefined && b.user_id !== c.user_id) enforce(a, 'identity:update_credential', asUser(b.user_id));
       return creds.update(id, b);
     },
-    remove: async (a, id) => { const c = await creds.get(id); own(a, c.user_id); await creds.delete(id); },
+    remove: async (_a, id) => { await creds.delete(id); },
   });
 
   // OS-EC2.
@@ -51,31 +61,28 @@ export function credentialRoutes(app: FastifyInstance, deps: AppDeps, v: Views):
   };
   const ec2 = '/v3/users/:user_id/credentials/OS-EC2';
   type P = { user_id: string; access?: string };
-  app.post(ec2, { schema: { body: { type: 'object' } } }, async (req, reply) => {
+  const ec2User = fromParam('user_id', 'user_id');
+  app.post(ec2, op('identity:ec2_create_credential', { target: ec2User, schema: { body: { type: 'object' } } }), async (req, reply) => {
     const auth = ctxOf(req).auth;
     const { user_id } = req.params as P;
-    own(auth, user_id);
     const c = await creds.createEc2(user_id, (req.body as Obj).tenant_id, {
       ...(auth.trustId ? { trustId: auth.trustId } : {}), ...(auth.appCredId ? { appCredId: auth.appCredId } : {}),
     });
     reply.code(201);
     return { credential: ec2View(c) };
   });
-  app.get(ec2, async (req) => {
+  app.get(ec2, op('identity:ec2_list_credentials', { target: ec2User, schema: { querystring: querySchema() } }), async (req) => {
     const { user_id } = req.params as P;
-    own(ctxOf(req).auth, user_id);
     await deps.identity.users.get(user_id);
     const list = await creds.list({ user_id, type: 'ec2' });
     return { credentials: list.map(ec2View), links: v.collection(`/users/${user_id}/credentials/OS-EC2`, new URLSearchParams(flatQuery(req)).toString()) };
   });
-  app.get(`${ec2}/:access`, async (req) => {
+  app.get(`${ec2}/:access`, op('identity:ec2_get_credential', { target: ec2User }), async (req) => {
     const { user_id, access } = req.params as Required<P>;
-    own(ctxOf(req).auth, user_id);
     return { credential: ec2View(await creds.getEc2(user_id, access)) };
   });
-  app.delete(`${ec2}/:access`, async (req, reply) => {
+  app.delete(`${ec2}/:access`, op('identity:ec2_delete_credential', { target: ec2User }), async (req, reply) => {
     const { user_id, access } = req.params as Required<P>;
-    own(ctxOf(req).auth, user_id);
     const c = await creds.getEc2(user_id, access);
     await creds.delete(c.id);
     reply.code(204).send();

@@ -1,28 +1,30 @@
 import type { Role } from '../../services/identity/roles.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
-import type { AuthContext } from '../../services/auth-context.js';
 import type { Actor, Target, AssignmentView } from '../../services/identity/assignments.js';
-import { enforce, allowed } from '../../services/policy.js';
 import { queryBool } from '../../services/identity/common.js';
-import { ctxOf } from '../http/service-api.js';
-import { registerCrud, flatQuery } from './crud.js';
+import { op, type RouteTarget } from '../http/route-policy.js';
+import { registerCrud, flatQuery, crudRules, querySchema } from './crud.js';
 import type { Views } from './views.js';
-import { forbidden } from '../../errors.js';
 
-const admin = (a: AuthContext) => enforce(a, 'identity:admin');
+/** GET /role_assignments?user.id=X: the listed user is the target (a user may list their own assignments). */
+const assignmentUser: RouteTarget = (req) => {
+  const u = (req.query as Record<string, unknown> | undefined)?.['user.id'];
+  const last = Array.isArray(u) ? u[u.length - 1] : u;
+  return { user_id: typeof last === 'string' ? last : null };
+};
 
 /** Roles, implied roles, grants (incl. OS-INHERIT and system) and GET /role_assignments. */
 export function roleRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void {
   const id = deps.identity;
 
   registerCrud<Role>(app, v, {
-    path: '/roles', member: 'role', view: (r) => v.role(r),
-    create: async (a, b) => { admin(a); return id.roles.create(b); },
-    list: async (a, q) => { admin(a); return id.roles.list({ ...(q.name !== undefined ? { name: q.name } : {}), domain_id: q.domain_id ?? null }); },
-    get: async (a, rid) => { admin(a); return id.roles.get(rid); },
-    update: async (a, rid, b) => { admin(a); return id.roles.update(rid, b); },
-    remove: async (a, rid) => { admin(a); await id.roles.delete(rid); },
+    path: '/roles', member: 'role', view: (r) => v.role(r), rules: crudRules('role', 'roles'), filters: ['name', 'domain_id'],
+    create: async (_a, b) => id.roles.create(b),
+    list: async (_a, q) => id.roles.list({ ...(q.name !== undefined ? { name: q.name } : {}), domain_id: q.domain_id ?? null }),
+    get: async (_a, rid) => id.roles.get(rid),
+    update: async (_a, rid, b) => id.roles.update(rid, b),
+    remove: async (_a, rid) => { await id.roles.delete(rid); },
   });
 
   // Implied roles.
@@ -31,38 +33,32 @@ export function roleRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     role_inference: { prior_role: v.roleRef(p.prior), implies: v.roleRef(p.implied) },
     links: v.self(`/roles/${p.prior.id}/implies/${p.implied.id}`),
   });
-  app.put('/v3/roles/:prior_role_id/implies/:implied_role_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
+  app.put('/v3/roles/:prior_role_id/implies/:implied_role_id', op('identity:create_implied_role', { body: 'none' }), async (req, reply) => {
     const { prior_role_id, implied_role_id } = req.params as Pair;
     const p = await id.roles.createImplication(prior_role_id, implied_role_id);
     reply.code(201);
     return inferenceBody(p);
   });
-  app.get('/v3/roles/:prior_role_id/implies/:implied_role_id', { exposeHeadRoute: false }, async (req) => {
-    admin(ctxOf(req).auth);
+  app.get('/v3/roles/:prior_role_id/implies/:implied_role_id', op('identity:get_implied_role', { exposeHeadRoute: false }), async (req) => {
     const { prior_role_id, implied_role_id } = req.params as Pair;
     return inferenceBody(await id.roles.getImplication(prior_role_id, implied_role_id));
   });
-  app.head('/v3/roles/:prior_role_id/implies/:implied_role_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
+  app.head('/v3/roles/:prior_role_id/implies/:implied_role_id', op('identity:check_implied_role'), async (req, reply) => {
     const { prior_role_id, implied_role_id } = req.params as Pair;
     await id.roles.getImplication(prior_role_id, implied_role_id);
     reply.code(204).send();
   });
-  app.delete('/v3/roles/:prior_role_id/implies/:implied_role_id', async (req, reply) => {
-    admin(ctxOf(req).auth);
+  app.delete('/v3/roles/:prior_role_id/implies/:implied_role_id', op('identity:delete_implied_role'), async (req, reply) => {
     const { prior_role_id, implied_role_id } = req.params as Pair;
     await id.roles.deleteImplication(prior_role_id, implied_role_id);
     reply.code(204).send();
   });
-  app.get('/v3/roles/:prior_role_id/implies', async (req) => {
-    admin(ctxOf(req).auth);
+  app.get('/v3/roles/:prior_role_id/implies', op('identity:list_implied_roles'), async (req) => {
     const { prior_role_id } = req.params as { prior_role_id: string };
     const [inf] = await id.roles.listImplications(prior_role_id);
     return { role_inference: v.inference(inf!.prior, inf!.implies), links: v.self(`/roles/${prior_role_id}/implies`) };
   });
-  app.get('/v3/role_inferences', async (req) => {
-    admin(ctxOf(req).auth);
+  app.get('/v3/role_inferences', op('identity:list_role_inference_rules'), async () => {
     const all = await id.roles.listImplications();
     return { role_inferences: all.map((i) => v.inference(i.prior, i.implies)), links: v.self('/role_inferences') };
   });
@@ -82,35 +78,31 @@ export function roleRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
         { base: `/v3/${t}/:target/${a}/:actor/roles`, suffix: '', inherited: false },
         { base: `/v3/OS-INHERIT/${t}/:target/${a}/:actor/roles`, suffix: '/inherited_to_projects', inherited: true },
       ];
+    // Keystone names the system grants' rules apart (identity:create_system_grant_for_user, ...); the rule is the same.
+    const actorTarget: RouteTarget = (req) => ({ user_id: a === 'users' ? (req.params as Record<string, string>).actor ?? null : null });
     for (const { base, suffix, inherited } of prefixes) {
-      app.put(`${base}/:role_id${suffix}`, async (req, reply) => {
-        admin(ctxOf(req).auth);
+      app.put(`${base}/:role_id${suffix}`, op('identity:create_grant', { body: 'none' }), async (req, reply) => {
         const p = req.params as Record<string, string>;
         await id.assignments.grant(actorOf(p), targetOf(p), p.role_id!, inherited);
         reply.code(204).send();
       });
-      app.head(`${base}/:role_id${suffix}`, async (req, reply) => {
-        admin(ctxOf(req).auth);
+      app.head(`${base}/:role_id${suffix}`, op('identity:check_grant'), async (req, reply) => {
         const p = req.params as Record<string, string>;
         await id.assignments.check(actorOf(p), targetOf(p), p.role_id!, inherited);
         reply.code(204).send();
       });
-      app.get(`${base}/:role_id${suffix}`, { exposeHeadRoute: false }, async (req, reply) => {
-        admin(ctxOf(req).auth);
+      app.get(`${base}/:role_id${suffix}`, op('identity:check_grant', { exposeHeadRoute: false }), async (req, reply) => {
         const p = req.params as Record<string, string>;
         await id.assignments.check(actorOf(p), targetOf(p), p.role_id!, inherited);
         reply.code(204).send();
       });
-      app.delete(`${base}/:role_id${suffix}`, async (req, reply) => {
-        admin(ctxOf(req).auth);
+      app.delete(`${base}/:role_id${suffix}`, op('identity:revoke_grant'), async (req, reply) => {
         const p = req.params as Record<string, string>;
         await id.assignments.revoke(actorOf(p), targetOf(p), p.role_id!, inherited);
         reply.code(204).send();
       });
-      app.get(`${base}${suffix}`, async (req) => {
-        const auth = ctxOf(req).auth;
+      app.get(`${base}${suffix}`, op('identity:list_grants', { target: actorTarget }), async (req) => {
         const p = req.params as Record<string, string>;
-        if (!(a === 'users' && p.actor === auth.userId) || !allowed(auth, 'identity:reader')) admin(auth);
         const roleIds = await id.assignments.listDirect(actorOf(p), targetOf(p), inherited);
         const roles = await Promise.all(roleIds.map((r) => id.roles.get(r)));
         return { roles: roles.map((r) => v.role(r)), links: v.collection(req.url.replace(/^.*\/v3/, '').split('?')[0]!) };
@@ -118,11 +110,15 @@ export function roleRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     }
   }
 
-  app.get('/v3/role_assignments', async (req) => {
-    const auth = ctxOf(req).auth;
+  // Admins see all; anyone may list their own.
+  app.get('/v3/role_assignments', op('identity:list_role_assignments', {
+    target: assignmentUser,
+    schema: {
+      querystring: querySchema('user.id', 'group.id', 'role.id', 'scope.project.id', 'scope.domain.id', 'scope.system',
+        'scope.OS-INHERIT:inherited_to', 'effective', 'include_subtree', 'include_names'),
+    },
+  }), async (req) => {
     const q = flatQuery(req);
-    // Admins see all; anyone may list their own.
-    if (!allowed(auth, 'identity:admin') && q['user.id'] !== auth.userId) throw forbidden();
     const views = await id.assignments.list({
       ...(q['user.id'] !== undefined ? { userId: q['user.id'] } : {}),
       ...(q['group.id'] !== undefined ? { groupId: q['group.id'] } : {}),

@@ -107,3 +107,28 @@ test('a bad token on a public route is ignored: version discovery and login stil
   });
   assert.equal(login.status, 201);
 });
+
+test('POST /auth/tokens: a mistyped shape is a 400 naming the field, before any authentication', async () => {
+  for (const body of [{}, { auth: 'x' }, { auth: { identity: { methods: 'password' } } }, { auth: { identity: { methods: [1] } } }]) {
+    const res = await cloud.request('POST', '/identity/v3/auth/tokens', { body });
+    isKeystoneError(res, 400);
+    assert.match(res.json.error.message, /auth|identity|methods/, res.json.error.message);
+  }
+});
+
+test('a reader of a project is refused project tag writes and other users\' records (declared rules)', async () => {
+  const pid = (await cloud.request('POST', '/identity/v3/projects', { token: cloud.adminToken, body: { project: { name: 'rules-p' } } })).json.project.id;
+  const uid = (await cloud.request('POST', '/identity/v3/users', { token: cloud.adminToken, body: { user: { name: 'rules-u', password: 'pw-rules-u' } } })).json.user.id;
+  const reader = (await cloud.request('GET', '/identity/v3/roles?name=reader', { token: cloud.adminToken })).json.roles[0].id;
+  assert.equal((await cloud.request('PUT', `/identity/v3/projects/${pid}/users/${uid}/roles/${reader}`, { token: cloud.adminToken })).status, 204);
+  const token = await cloud.login('rules-u', 'pw-rules-u', 'rules-p');
+  isKeystoneError(await cloud.request('PUT', `/identity/v3/projects/${pid}/tags/x`, { token }), 403);
+  assert.equal((await cloud.request('GET', `/identity/v3/projects/${pid}/tags`, { token })).status, 200);
+  assert.equal((await cloud.request('GET', `/identity/v3/users/${uid}`, { token })).status, 200);
+  isKeystoneError(await cloud.request('GET', '/identity/v3/users', { token }), 403);
+  const adminId = (await cloud.request('GET', '/identity/v3/users?name=admin', { token: cloud.adminToken })).json.users[0].id;
+  isKeystoneError(await cloud.request('GET', `/identity/v3/users/${adminId}`, { token }), 403);
+  isKeystoneError(await cloud.request('GET', `/identity/v3/users/${adminId}/application_credentials`, { token }), 403);
+  isKeystoneError(await cloud.request('GET', '/identity/v3/role_assignments', { token }), 403);
+  assert.equal((await cloud.request('GET', `/identity/v3/role_assignments?user.id=${uid}`, { token })).status, 200);
+});
