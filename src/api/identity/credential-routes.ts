@@ -27,7 +27,7 @@ export function credentialRoutes(app: FastifyInstance, deps: AppDeps, v: Views):
       update: 'identity:update_credential', remove: 'identity:delete_credential',
     },
     targets: {
-      create: (req) => asUser(((req.body as { credential?: Obj } | undefined)?.credential ?? {}).user_id),
+      create: (req) => asUser((req.body as { credential?: Obj } | undefined)?.credential?.user_id),
       get: stored, update: stored, remove: stored,
     },
     create: async (_a, b) => creds.create(b),
