@@ -118,6 +118,12 @@ test('policy matrix: every route × six personas answers as the policy table say
       await new Promise((r) => setTimeout(r, 50));
     }
     const snapshot = (await ok(await asA('POST', `/volume/v3/${A.id}/snapshots`, { snapshot: { volume_id: volume, name: 'snap-a' } }), 'snapshot')).snapshot.id;
+    // a second volume, offered for transfer (a transfer holds its volume)
+    const volume2 = (await ok(await asA('POST', `/volume/v3/${A.id}/volumes`, { volume: { size: 1, name: 'vol-a2' } }), 'volume 2')).volume.id;
+    for (let i = 0; i < 200 && (await asA('GET', `/volume/v3/${A.id}/volumes/${volume2}`)).json?.volume?.status !== 'available'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const transfer = (await ok(await asA('POST', `/volume/v3/${A.id}/os-volume-transfer`, { transfer: { volume_id: volume2, name: 't-a' } }), 'transfer')).transfer.id;
     const volumeType = (await req('GET', `/volume/v3/${cloud.controller.bootstrap.adminProjectId}/types`)).json.volume_types[0]?.id ?? MISSING;
     const aggregate = (await ok(await req('POST', `${V}/os-aggregates`, { body: { aggregate: { name: uniq('agg') } } }), 'aggregate')).aggregate.id;
     const hypervisors = (await req('GET', `${V}/os-hypervisors`)).json.hypervisors;
@@ -161,7 +167,7 @@ test('policy matrix: every route × six personas answers as the policy table say
     }), 'endpoint group')).endpoint_group.id;
 
     /** Ids of objects project A owns: a default-target route naming one hides it from other projects. */
-    const ownedByA = new Set([imageA, net, subnet, port, router, sg, sgRule, subnetpool, fip, server, serverGroup, volume, snapshot, serverPort, A.id]);
+    const ownedByA = new Set([imageA, net, subnet, port, router, sg, sgRule, subnetpool, fip, server, serverGroup, volume, snapshot, serverPort, volume2, transfer, A.id]);
 
     // ---- path parameters, by route (first match wins)
     const placeholders = new Set<string>();
@@ -185,6 +191,7 @@ test('policy matrix: every route × six personas answers as the policy table say
       [/^\/compute\/v2\.1\/servers\/:id\/os-instance-actions\/:rid/, ':rid', () => { placeholders.add('os-instance-actions/:rid'); return MISSING; }],
       [/^\/compute\/v2\.1\/servers\/:id\/os-interface\/:pid/, ':pid', serverPort],
       [/^\/compute\/v2\.1\/servers\/:id/, ':id', server], [/^\/compute\/v2\.1\/servers/, ':vid', volume], [/^\/compute\/v2\.1\/servers/, ':net', 'net-a'],
+      [/^\/compute\/v2\.1\/os-volumes\/:id/, ':id', volume], [/^\/compute\/v2\.1\/os-snapshots\/:id/, ':id', snapshot],
       [/^\/compute\/v2\.1\/flavors\/:id/, ':id', '42'], [/^\/compute\/v2\.1\/images\/:id/, ':id', imageA],
       [/^\/compute\/v2\.1\/os-aggregates/, ':id', aggregate], [/^\/compute\/v2\.1\/os-floating-ips/, ':id', fip],
       [/^\/compute\/v2\.1\/os-hypervisors\/:id/, ':id', hypervisor], [/^\/compute\/v2\.1\/os-hypervisors/, ':pattern', host],
@@ -206,7 +213,7 @@ test('policy matrix: every route × six personas answers as the policy table say
       // volume
       [/^\/volume\/v3\/:project_id\/messages\/:id/, ':id', () => { placeholders.add(':project_id/messages/:id'); return MISSING; }],
       [/^\/volume\/v3\/:project_id\/snapshots\/:id/, ':id', snapshot], [/^\/volume\/v3\/:project_id\/volumes\/:id/, ':id', volume],
-      [/^\/volume\/v3\/:project_id\/types\/:id/, ':id', volumeType], [/^\/volume\/v3\//, ':target', A.id],
+      [/^\/volume\/v3\/:project_id\/types\/:id/, ':id', volumeType], [/^\/volume\/v3\/:project_id\/(os-volume-transfer|volume-transfers)\/:id/, ':id', transfer], [/^\/volume\/v3\//, ':target', A.id],
       [/^\/volume\/v3\//, ':cls', 'default'], [/^\/volume\/v3\//, ':project_id', A.id],
       // shared
       [/./, ':key', 'k'], [/./, ':tag', 'x'],
