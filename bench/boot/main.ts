@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { configWith, loadConfig } from '../../src/config.js';
-import { createController } from '../../src/app.js';
+import { createController } from '../../src/app/index.js';
 import { createOverlay } from '../../src/disk/overlay.js';
 import { FINISHED_MARK } from '../../src/imaging/tiny/index.js';
 import { registerTinyImage } from '../../src/imaging/tiny/register.js';

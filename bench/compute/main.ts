@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configWith, loadConfig } from '../../src/config.js';
-import { createController } from '../../src/app.js';
+import { createController } from '../../src/app/index.js';
 import type { AddressInfo } from 'node:net';
 import { describeLatency, latencySummary, send } from '../lib/load.js';
 
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     }
   }));
   const accepted = (performance.now() - t0) / 1000;
-  await compute.agent!.drain(600_000);
+  await ctl.computeHost!.agent.drain(600_000);
   const active = (performance.now() - t0) / 1000;
   const db = ctl.store.db;
   const count = await db.selectFrom('compute_instances').select((eb) => eb.fn.countAll<number>().as('n')).where('vm_state', '=', 'active').where('deleted', '=', 0).executeTakeFirstOrThrow();

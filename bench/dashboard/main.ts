@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { createController } from '../../src/app.js';
+import { createController } from '../../src/app/index.js';
 import { dashboardDir } from '../../src/api/dashboard/index.js';
 import { launchChromium } from '../../test/helpers/browser.js';
 

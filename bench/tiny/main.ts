@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configWith, loadConfig } from '../../src/config.js';
-import { createController } from '../../src/app.js';
+import { createController } from '../../src/app/index.js';
 import { buildTinyImage, FINISHED_MARK, type TinyImage } from '../../src/imaging/tiny/index.js';
 import { guestfwdOption } from '../../src/services/metadata/index.js';
 

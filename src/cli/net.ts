@@ -3,7 +3,7 @@
 // running on purpose, so guests keep their traffic across a restart; this is the explicit way to take them away.
 import { existsSync } from 'node:fs';
 import { loadConfig, type ConfigFlags } from '../config.js';
-import { bridgeDriverFor } from '../app.js';
+import { bridgeDriverFor } from '../app/index.js';
 import { netStateDir } from '../net/index.js';
 
 export async function netCommand(sub: string | undefined, flags: ConfigFlags): Promise<number> {

@@ -1,6 +1,6 @@
 import { ensureDir } from '../util/fs.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
-import { createController } from '../app.js';
+import { createController } from '../app/index.js';
 import { writeCredentialFiles, readSavedPassword } from './credentials-files.js';
 import { serviceApis } from '../api/registry.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configWith, loadConfig, type ConfigLayer, type GureumConfig } from '../../src/config.js';
-import { createController, type Controller } from '../../src/app.js';
+import { createController, type Controller } from '../../src/app/index.js';
 
 export interface InjectOptions {
   token?: string;

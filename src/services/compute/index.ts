@@ -5,19 +5,16 @@ import type { Dialect } from '../../store/database.js';
 import { TaskQueue } from '../../store/task-queue.js';
 import type { HypervisorDriver } from '../../virt/index.js';
 import { ServerActions, type HostCalls } from './actions.js';
-import { ComputeAgent } from './agent.js';
 import type { ComputeDeps } from './common.js';
 import { FlavorService } from './flavors.js';
 import { AggregateService, ServerGroupService } from './groups.js';
 import { HostService } from './hosts.js';
 import { InstanceActionLog } from './instance-actions.js';
 import { KeypairService } from './keypairs.js';
-import { ComputeManager } from './manager.js';
 import type { ComputeOptions } from './options.js';
 import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort, type ComputeVolumePort } from './ports.js';
 import { ServerVolumes } from './volumes.js';
 import { QuotaService } from './quotas.js';
-import { HostReconciler } from './reconcile.js';
 import { Scheduler } from './scheduler.js';
 import { ServerService } from './servers.js';
 import { UsageService } from './usage.js';
@@ -27,10 +24,14 @@ import { ServerPasswords } from './server-password.js';
 export type { ComputeOptions } from './options.js';
 export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest, ComputeVolumePort, ComputeVolumeAttachment } from './ports.js';
 export { statusOf, checkState, ACTIONS } from './states.js';
+// The host side (agent, task runner, reconciler), which the composition root builds around a driver (src/app/).
+export { ComputeAgent } from './agent.js';
+export { ComputeManager } from './manager.js';
+export { HostReconciler } from './reconcile.js';
 
 /**
- * Nova: flavors, keypairs, quotas, servers and their actions, scheduler and placement accounting, and (for the
- * all-in-one) the in-process compute agent running the configured hypervisor driver.
+ * Nova's API side: flavors, keypairs, quotas, servers and their actions, scheduler and placement accounting. The
+ * compute host (agent, reconciler) around this host's hypervisor is built by the composition root (src/app/).
  */
 export class ComputeService {
   readonly options: ComputeOptions;
@@ -52,10 +53,8 @@ export class ComputeService {
   readonly passwords: ServerPasswords;
   /** os-volume_attachments. */
   readonly volumes: ServerVolumes;
+  /** This host's hypervisor when this process runs the agent (console output, details, attached volumes). */
   readonly driver: HypervisorDriver | null;
-  readonly agent: ComputeAgent | null;
-  /** Restart reconciliation and power-state sync, for drivers whose guests outlive the process (not the fake). */
-  readonly reconciler: HostReconciler | null;
   private imagePort: ComputeImagePort | null = null;
   private networkPort: ComputeNetworkPort = new NoNetwork();
   private volumePort: ComputeVolumePort | null = null;
@@ -63,7 +62,7 @@ export class ComputeService {
 
   /**
    * `driver` is this host's hypervisor when this process runs the agent (the all-in-one), else null; the
-   * composition root builds it, so the service never chooses or constructs drivers.
+   * composition root builds it (and the agent around it), so the service never chooses or constructs drivers.
    */
   constructor(deps: { db: Kysely<Database>; dialect: Dialect; options: ComputeOptions; driver: HypervisorDriver | null }) {
     this.options = deps.options;
@@ -99,18 +98,6 @@ export class ComputeService {
     this.usage = new UsageService(this.deps);
     this.reports = new ComputeReports(this.deps);
     this.passwords = new ServerPasswords(this.deps);
-    if (driver) {
-      const manager = new ComputeManager(deps.db, driver, { queue: this.queue, actions: this.actions, servers: this.servers, scheduler: this.scheduler, image, network, volume });
-      this.agent = new ComputeAgent(driver, this.hosts, this.queue, manager, {
-        concurrency: o.agentConcurrency, workerId: `agent-${hostname()}`, allHosts: true,
-      });
-    } else {
-      this.agent = null;
-    }
-    this.reconciler = driver && driver.type !== 'fake' ? new HostReconciler(deps.db, driver, {
-      resumeGuestsOnHostBoot: o.resumeGuestsOnHostBoot,
-      syncIntervalSec: o.powerSyncIntervalSeconds,
-    }) : null;
   }
 
   /** Connects the image service (Glance) once it exists. */
@@ -160,17 +147,9 @@ export class ComputeService {
     return this.imagePort;
   }
 
-  /** First-start state (default flavors), controller services, and the in-process agent. */
+  /** First-start state (default flavors) and this controller's registration. */
   async start(): Promise<void> {
     await this.flavors.ensureDefaults();
     await this.hosts.registerController(hostname());
-    if (this.reconciler) await this.reconciler.initHost();
-    if (this.agent) await this.agent.start();
-    this.reconciler?.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.reconciler?.stop();
-    if (this.agent) await this.agent.stop();
   }
 }
