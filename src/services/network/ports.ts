@@ -1,57 +1,29 @@
+// Neutron ports: the rows and their life (create, update, delete, views), MAC generation, security-group links.
+// What a request body means is parsed in port-spec.ts; which addresses a port gets is decided in port-ips.ts.
 import { randomBytes } from 'node:crypto';
 import type { AuthContext } from '../auth-context.js';
 import type { NetPortRow } from '../../store/network-tables.js';
 import { bool, inTransaction } from '../../store/database.js';
 import { uuid } from '../../util/ids.js';
 import type { NetworkDeps, Db, Obj } from './common.js';
-import { admin, adminOnly, badInput, boolOf, j, listOf, nerr, now, onlyKnown, ownerFor, owns, projectOf, standardView, str } from './common.js';
+import { admin, adminOnly, badInput, j, nerr, now, onlyKnown, ownerFor, owns, projectOf, standardView } from './common.js';
 import type { Tags } from './tags.js';
 import type { Quotas } from './quotas.js';
-import type { Network, Networks } from './networks.js';
-import { isAutoAddress, type Subnet } from './subnets.js';
+import type { Networks } from './networks.js';
 import type { Ipam } from './ipam.js';
 import type { SecurityGroups } from './security-groups.js';
-import { contains, eui64, formatIp, normalizeMac, parseCidr, tryParseCidr, tryParseIp } from './ipaddr.js';
+import { formatIp, tryParseIp } from './ipaddr.js';
+import { PORT_KEYS, mergeDhcpOpts, parsePortAttributes, type FixedIpRequest, type PortSpec } from './port-spec.js';
+import { allocatePortIps } from './port-ips.js';
+
+export type { FixedIpRequest, PortSpec } from './port-spec.js';
 
 export type Port = NetPortRow;
 
-const KNOWN = ['name', 'description', 'network_id', 'admin_state_up', 'mac_address', 'fixed_ips', 'device_id', 'device_owner',
-  'security_groups', 'allowed_address_pairs', 'port_security_enabled', 'binding:host_id', 'binding:profile', 'binding:vnic_type',
-  'extra_dhcp_opts', 'tenant_id', 'project_id', 'dns_name', 'qos_policy_id', 'propagate_uplink_status', 'tags', 'status'] as const;
-const VNIC_TYPES = ['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'remote-managed'];
 /** Ports the service owns; they cannot be deleted through the port API. */
 const SERVICE_OWNERS = ['network:router_interface', 'network:router_gateway', 'network:floatingip', 'network:router_interface_distributed', 'network:ha_router_replicated_interface'];
 
 export const portNotFound = (id: string) => nerr('NotFound', 'PortNotFound', `Port ${id} could not be found.`);
-
-/** A fixed IP request: a subnet, an address, or both. */
-export interface FixedIpRequest {
-  subnet_id?: string;
-  ip_address?: string;
-}
-
-/** A port to insert, already authorized: used by the port API, routers, floating IPs and Nova. */
-export interface PortSpec {
-  project: string;
-  network: Network;
-  name?: string;
-  description?: string;
-  adminStateUp?: boolean;
-  mac?: string;
-  /** undefined = automatic (one address per IPv4 / stateful IPv6 subnet, EUI-64 on SLAAC subnets); [] = none. */
-  fixedIps?: FixedIpRequest[];
-  deviceId?: string;
-  deviceOwner?: string;
-  /** undefined = the project's default group (for compute ports with port security on). */
-  securityGroups?: string[];
-  portSecurity?: boolean;
-  allowedAddressPairs?: Obj[];
-  extraDhcpOpts?: Obj[];
-  bindingHostId?: string;
-  bindingProfile?: Obj;
-  vnicType?: string;
-  dnsName?: string;
-}
 
 /** Ports: MAC, fixed IPs (through IPAM), security groups, address pairs, DHCP options and host binding. */
 export class Ports {
@@ -131,70 +103,6 @@ export class Ports {
     return base.map((b, i) => (i < 3 || b !== 0 ? b : rnd[i]!)).map((b) => b.toString(16).padStart(2, '0')).join(':');
   }
 
-  private async subnetsOf(db: Db, networkId: string): Promise<Subnet[]> {
-    return db.selectFrom('net_subnets').selectAll().where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-  }
-
-  /** Resolves and allocates the fixed IPs of a port inside the transaction. */
-  private async allocateIps(db: Db, spec: PortSpec, portId: string, mac: string): Promise<void> {
-    const subnets = await this.subnetsOf(db, spec.network.id);
-    const isRouter = (spec.deviceOwner ?? '').startsWith('network:router');
-    if (spec.fixedIps === undefined) {
-      for (const version of [4, 6]) {
-        const stateful = subnets.filter((s) => s.ip_version === version && !isAutoAddress(s));
-        let last: unknown;
-        for (const s of stateful) {
-          try {
-            await this.ipam.allocate(db, s, portId);
-            last = null;
-            break;
-          } catch (e) {
-            last = e;
-          }
-        }
-        if (last) throw last;
-      }
-      if (!isRouter) {
-        for (const s of subnets.filter(isAutoAddress)) {
-          await this.ipam.allocateSpecific(db, s, formatIp(6, eui64(parseCidr(s.cidr), mac)), portId);
-        }
-      }
-      return;
-    }
-    for (const req of spec.fixedIps) {
-      let subnet: Subnet | undefined;
-      if (req.subnet_id !== undefined) {
-        subnet = subnets.find((s) => s.id === req.subnet_id);
-        if (!subnet) {
-          const exists = await db.selectFrom('net_subnets').select('id').where('id', '=', req.subnet_id).executeTakeFirst();
-          if (!exists) throw nerr('NotFound', 'SubnetNotFound', `Subnet ${req.subnet_id} could not be found.`);
-          throw badInput(`Failed to create port on network ${spec.network.id}, because fixed_ips included invalid subnet ${req.subnet_id}.`);
-        }
-      }
-      if (req.ip_address !== undefined) {
-        const ip = tryParseIp(req.ip_address);
-        if (!ip) throw badInput(`'${req.ip_address}' is not a valid IP address.`);
-        if (subnet) {
-          if (!contains(parseCidr(subnet.cidr), ip.value) || ip.version !== subnet.ip_version) {
-            throw nerr('BadRequest', 'InvalidIpForSubnet', `IP address ${req.ip_address} is not a valid IP for the specified subnet.`);
-          }
-        } else {
-          subnet = subnets.find((s) => s.ip_version === ip.version && contains(parseCidr(s.cidr), ip.value));
-          if (!subnet) throw nerr('BadRequest', 'InvalidIpForNetwork', `IP address ${req.ip_address} is not a valid IP for any of the subnets on the specified network.`);
-        }
-        if (isAutoAddress(subnet) && !isRouter) {
-          throw badInput(`IPv6 address ${req.ip_address} cannot be directly assigned to a port on subnet ${subnet.id} since the subnet is configured for automatic addresses`);
-        }
-        await this.ipam.allocateSpecific(db, subnet, req.ip_address, portId);
-      } else if (subnet) {
-        if (isAutoAddress(subnet) && !isRouter) await this.ipam.allocateSpecific(db, subnet, formatIp(6, eui64(parseCidr(subnet.cidr), mac)), portId);
-        else await this.ipam.allocate(db, subnet, portId);
-      } else {
-        throw badInput('Each fixed_ips entry needs a subnet_id or an ip_address.');
-      }
-    }
-  }
-
   private async setGroups(db: Db, portId: string, groups: string[]): Promise<void> {
     await db.deleteFrom('net_port_security_groups').where('port_id', '=', portId).execute();
     if (groups.length) await db.insertInto('net_port_security_groups').values(groups.map((g) => ({ port_id: portId, security_group_id: g }))).execute();
@@ -238,85 +146,13 @@ export class Ports {
       if (attempt > 16) throw nerr('ServiceUnavailable', 'MacAddressGenerationFailure', `Unable to generate unique mac on network ${spec.network.id}.`);
       row.mac_address = this.randomMac();
     }
-    await this.allocateIps(db, spec, id, row.mac_address);
+    await allocatePortIps(this.ipam, db, spec, id, row.mac_address);
     await this.setGroups(db, id, groups);
     return row;
   }
 
-  /** Parses the user-settable attributes shared by create and update. */
-  private async parseCommon(a: AuthContext, body: Obj, network: Network, project: string, db: Db): Promise<Partial<PortSpec>> {
-    const out: Partial<PortSpec> = {};
-    if (body.mac_address !== undefined) {
-      const mac = normalizeMac(body.mac_address);
-      if (!mac) throw badInput(`'${String(body.mac_address)}' is not a valid MAC address.`);
-      out.mac = mac;
-    }
-    if (body.fixed_ips !== undefined) {
-      out.fixedIps = (listOf(body, 'fixed_ips') ?? []).map((f) => {
-        if (!f || typeof f !== 'object' || Array.isArray(f)) throw badInput(`Invalid data format for fixed IP: '${JSON.stringify(f)}'.`);
-        const o = f as Obj;
-        for (const k of Object.keys(o)) if (k !== 'subnet_id' && k !== 'ip_address') throw badInput(`Unrecognized fixed IP key '${k}'.`);
-        if (o.ip_address !== undefined && !tryParseIp(o.ip_address)) throw badInput(`'${String(o.ip_address)}' is not a valid IP address.`);
-        if (o.ip_address !== undefined && !owns(a, network.project_id)) {
-          throw nerr('Forbidden', 'PolicyNotAuthorized', '(rule:create_port and rule:create_port:fixed_ips:ip_address) is disallowed by policy');
-        }
-        return { ...(o.subnet_id !== undefined ? { subnet_id: String(o.subnet_id) } : {}), ...(o.ip_address !== undefined ? { ip_address: String(o.ip_address) } : {}) };
-      });
-    }
-    if (body.security_groups !== undefined) {
-      const ids = [...new Set((listOf(body, 'security_groups') ?? []).map(String))];
-      for (const g of ids) {
-        const row = await db.selectFrom('net_security_groups').select(['id', 'project_id']).where('id', '=', g).executeTakeFirst();
-        if (!row || (row.project_id !== project && !admin(a))) throw nerr('NotFound', 'SecurityGroupNotFound', `Security group ${g} does not exist`);
-      }
-      out.securityGroups = ids;
-    }
-    if (body.allowed_address_pairs !== undefined) {
-      const pairs = (listOf(body, 'allowed_address_pairs') ?? []).map((p) => {
-        const o = (p ?? {}) as Obj;
-        if (typeof p !== 'object' || Object.keys(o).some((k) => k !== 'ip_address' && k !== 'mac_address')) throw badInput(`'${JSON.stringify(p)}' is not a valid address pair.`);
-        const c = tryParseCidr(o.ip_address);
-        if (!c) throw badInput(`'${String(o.ip_address)}' is not a valid IP address or CIDR for allowed_address_pairs.`);
-        const mac = o.mac_address === undefined ? undefined : normalizeMac(o.mac_address);
-        if (mac === null) throw badInput(`'${String(o.mac_address)}' is not a valid MAC address.`);
-        return { ip_address: String(o.ip_address), mac_address: mac };
-      });
-      const keys = pairs.map((p) => `${p.ip_address}|${p.mac_address ?? ''}`);
-      if (new Set(keys).size !== keys.length) throw nerr('BadRequest', 'DuplicateAddressPairInRequest', 'Request contains duplicate address pair.');
-      if (pairs.length > 10) throw nerr('BadRequest', 'AllowedAddressPairExhausted', 'The number of allowed address pair exceeds the maximum 10.');
-      out.allowedAddressPairs = pairs;
-    }
-    if (body.extra_dhcp_opts !== undefined) {
-      out.extraDhcpOpts = (listOf(body, 'extra_dhcp_opts') ?? []).map((o) => {
-        const x = (o ?? {}) as Obj;
-        if (typeof o !== 'object' || typeof x.opt_name !== 'string' || x.opt_name === '') throw badInput(`'${JSON.stringify(o)}' is not a valid DHCP option.`);
-        const ipv = x.ip_version === undefined ? 4 : Number(x.ip_version);
-        if (ipv !== 4 && ipv !== 6) throw badInput(`'${String(x.ip_version)}' is not in [4, 6] for ip_version.`);
-        return { opt_name: x.opt_name, opt_value: x.opt_value === null || x.opt_value === undefined ? null : String(x.opt_value), ip_version: ipv };
-      });
-    }
-    const ps = boolOf(body, 'port_security_enabled'); if (ps !== undefined) out.portSecurity = ps;
-    const name = str(body, 'name'); if (name !== undefined) out.name = name;
-    const desc = str(body, 'description'); if (desc !== undefined) out.description = desc;
-    const up = boolOf(body, 'admin_state_up'); if (up !== undefined) out.adminStateUp = up;
-    const dev = str(body, 'device_id'); if (dev !== undefined) out.deviceId = dev;
-    const owner = str(body, 'device_owner'); if (owner !== undefined) out.deviceOwner = owner;
-    const host = str(body, 'binding:host_id'); if (host !== undefined) out.bindingHostId = host;
-    if (body['binding:profile'] !== undefined) {
-      const prof = body['binding:profile'];
-      if (prof !== null && (typeof prof !== 'object' || Array.isArray(prof))) throw badInput("'binding:profile' must be a dictionary.");
-      out.bindingProfile = (prof ?? {}) as Obj;
-    }
-    if (body['binding:vnic_type'] !== undefined) {
-      if (!VNIC_TYPES.includes(String(body['binding:vnic_type']))) throw badInput(`'${String(body['binding:vnic_type'])}' is not in ${JSON.stringify(VNIC_TYPES)} for binding:vnic_type.`);
-      out.vnicType = String(body['binding:vnic_type']);
-    }
-    const dns = str(body, 'dns_name'); if (dns !== undefined) out.dnsName = dns;
-    return out;
-  }
-
   async create(a: AuthContext, body: Obj): Promise<Port> {
-    onlyKnown(body, KNOWN, 'port');
+    onlyKnown(body, PORT_KEYS, 'port');
     adminOnly(a, body, ['binding:host_id', 'binding:profile', 'status'], 'create_port');
     if (typeof body.network_id !== 'string') throw badInput("'network_id' is required.");
     const network = await this.networks.get(a, body.network_id);
@@ -328,14 +164,14 @@ export class Ports {
     if (body.security_groups === undefined) await this.groups.ensureDefault(project);
     return inTransaction(this.d.db, async (trx) => {
       await this.quotas.check(trx, project, 'port');
-      const parsed = await this.parseCommon(a, body, network, project, trx);
+      const parsed = await parsePortAttributes(a, body, network, project, trx);
       return this.insert(trx, { project, network, ...parsed });
     });
   }
 
   async update(a: AuthContext, id: string, body: Obj): Promise<{ port: Port; bound: boolean }> {
     const p = await this.get(a, id);
-    onlyKnown(body, KNOWN, 'port');
+    onlyKnown(body, PORT_KEYS, 'port');
     adminOnly(a, body, ['binding:host_id', 'binding:profile', 'status'], 'update_port');
     if (body.network_id !== undefined && body.network_id !== p.network_id) throw badInput('Cannot update read-only attribute network_id');
     if ((body.project_id ?? body.tenant_id) !== undefined && (body.project_id ?? body.tenant_id) !== p.project_id) throw badInput('Cannot update read-only attribute project_id');
@@ -343,7 +179,7 @@ export class Ports {
     if (body.mac_address !== undefined && !admin(a)) throw nerr('Forbidden', 'PolicyNotAuthorized', '(rule:update_port and rule:update_port:mac_address) is disallowed by policy');
     let bound = false;
     const port = await inTransaction(this.d.db, async (trx) => {
-      const parsed = await this.parseCommon(a, body, network, p.project_id, trx);
+      const parsed = await parsePortAttributes(a, body, network, p.project_id, trx);
       const set: Partial<Port> = {};
       if (parsed.name !== undefined) set.name = parsed.name;
       if (parsed.description !== undefined) set.description = parsed.description;
@@ -396,7 +232,7 @@ export class Ports {
             await trx.deleteFrom('net_ip_allocations').where('subnet_id', '=', c.subnet_id).where('ip_key', '=', c.ip_key).execute();
           }
         }
-        await this.allocateIps(trx, { project: p.project_id, network, fixedIps: fresh, deviceOwner: set.device_owner ?? p.device_owner }, id, set.mac_address ?? p.mac_address);
+        await allocatePortIps(this.ipam, trx, { project: p.project_id, network, fixedIps: fresh, deviceOwner: set.device_owner ?? p.device_owner }, id, set.mac_address ?? p.mac_address);
       }
       await trx.updateTable('net_ports').set({ ...set, updated_at: now(), revision_number: p.revision_number + 1 }).where('id', '=', id).execute();
       return (await this.find(id, trx))!;
@@ -438,15 +274,4 @@ export class Ports {
   ownerOf(a: AuthContext, body: Obj): string {
     return ownerFor(a, body);
   }
-}
-
-/** Neutron merges DHCP option updates by name; a null value removes the option. */
-function mergeDhcpOpts(current: Obj[], changes: Obj[]): Obj[] {
-  const out = [...current];
-  for (const c of changes) {
-    const i = out.findIndex((o) => o.opt_name === c.opt_name && (o.ip_version ?? 4) === (c.ip_version ?? 4));
-    if (c.opt_value === null) { if (i >= 0) out.splice(i, 1); continue; }
-    if (i >= 0) out[i] = c; else out.push(c);
-  }
-  return out;
 }
