@@ -1,6 +1,6 @@
 /**
  * The one error catalogue. Services throw these; each API maps them once to its own body
- * (see src/api/error-bodies.ts). `code` is a stable machine name (Neutron's `type`, e.g. "NetworkInUse").
+ * (src/api/http/error-bodies.ts). `code` is a stable machine name (Neutron's `type`, e.g. "NetworkInUse").
  */
 export type ErrorKind =
   | 'BadRequest'

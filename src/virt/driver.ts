@@ -144,6 +144,3 @@ export interface HypervisorDriver {
   /** Facts worth showing in the server's details (SSH forward, guest addresses); null when unknown. */
   details?(host: string, instanceId: string): Promise<Record<string, string> | null>;
 }
-
-/** The registry of drivers by name. */
-export type DriverFactory = (opts: Record<string, unknown>) => HypervisorDriver;

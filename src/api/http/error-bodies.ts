@@ -42,7 +42,8 @@ export function renderError(format: ErrorFormat, err: CloudError): RenderedError
       return json(status, { error: { code: status, title, message: err.message } });
     case 'nova':
     case 'cinder': {
-      const key = status >= 500 ? (format === 'nova' ? 'computeFault' : 'computeFault') : (novaFault[status] ?? 'badRequest');
+      // Cinder kept Nova's fault names, computeFault for a 5xx included.
+      const key = status >= 500 ? 'computeFault' : (novaFault[status] ?? 'badRequest');
       return json(status, { [key]: { code: status, message: err.message } });
     }
     case 'neutron':

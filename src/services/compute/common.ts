@@ -26,8 +26,8 @@ export function novaTimeMicro(iso: string | null | undefined): string | null {
   return iso.replace(/\.(\d{3})Z$/, '.$1000').replace(/Z$/, '');
 }
 
-export const parseJson = <T>(text: string | null | undefined, fallback: T): T =>
-  text === null || text === undefined || text === '' ? fallback : (JSON.parse(text) as T);
+/** The store's JSON-text reader under the name compute has always used (one implementation: src/util/json.ts). */
+export { fromJson as parseJson } from '../../util/json.js';
 
 export { isAdmin };
 export type { AuthContext, Db };
