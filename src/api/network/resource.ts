@@ -94,6 +94,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
             made.push(await create(a, item as Obj));
           }
         } catch (e) {
+          // Bulk create is all or nothing: undo the ones made, and report the create's error, not a cleanup's.
           for (const m of made.reverse()) await spec.remove?.(a, m.id).catch(() => {});
           throw e;
         }

@@ -31,6 +31,7 @@ async function upload(image: ImageService, ctx: AuthContext, body: Record<string
   try {
     return await image.uploadImageData(ctx, created.id, createReadStream(path), statSync(path).size);
   } catch (e) {
+    // The upload's error is the one to report; an image left queued is removed as a leftover at the next start.
     await image.deleteImage(ctx, created.id).catch(() => {});
     throw e;
   }
@@ -55,6 +56,7 @@ export async function registerTinyImage(image: ImageService, opts: {
   }
   // Leftovers of an interrupted registration (queued, killed, or a kernel without its root image).
   for (const name of ['tiny', 'tiny-kernel', 'tiny-ramdisk']) {
+    // One that cannot be deleted now is tried again at the next start; registration goes on without it.
     for (const i of await ours(image, ctx, name)) await image.deleteImage(ctx, i.id).catch(() => {});
   }
   const marker = { [TINY_MARKER]: build.key };

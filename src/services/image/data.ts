@@ -250,6 +250,7 @@ export class ImageData {
       await this.store.remove(staged);
       const reverted = await this.images.transition(id, ['importing'], { status: 'queued', staged_size: 0 });
       if (reverted) await this.images.setInternalProps(id, { os_glance_importing_to_stores: '', os_glance_failed_import: STORE_ID });
+      // Best effort: the image is already back to queued; a task row that stays 'processing' only misreports it.
       await this.tasks.finish(taskId, false, (e as Error).message.slice(0, 1000)).catch(() => {});
     }
   }

@@ -92,6 +92,7 @@ export class LocalStore {
       return { tmpPath, size: digest.bytes, ...digests.value };
     } catch (e) {
       digest.abort();
+      // The write's error is the one to report; a close failing after it adds nothing (the file is removed next).
       await fh.close().catch(() => {});
       await rm(tmpPath, { force: true });
       throw e;

@@ -283,6 +283,7 @@ export class NetworkService {
       await this.publish('network', 'created', net.id);
       await this.publish('router', 'created', router.id);
     } catch (e) {
+      // Undo what was made; the setup's own error is the one to report, not a failed cleanup of it.
       await this.networks.delete(as, net.id, async () => {}).catch(() => {});
       throw e;
     }

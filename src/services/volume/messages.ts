@@ -49,6 +49,8 @@ export class Messages {
       id: uuid(), project_id: projectId, resource_type: resourceType, resource_uuid: resourceUuid,
       event_id: `VOLUME_${resourceType}_${num}_001`, message_level: 'ERROR', user_message: `${what}: ${detail}`, detail,
       request_id: null, created_at: created, expires_at: new Date(Date.now() + TTL_MS).toISOString().replace(/\.(\d{3})Z$/, '.$1000'),
+    // A user message is advice about a failure already recorded in the resource's status: failing to write it must
+    // not turn into a second failure.
     }).execute().catch(() => {});
   }
 

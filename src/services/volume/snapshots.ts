@@ -70,6 +70,7 @@ export class Snapshots {
         await this.d.backend.createSnapshot(id, v.id, inUse);
         await this.d.db.updateTable('volume_snapshots').set({ status: 'available', progress: '100%', updated_at: now() }).where('id', '=', id).where('status', '=', 'creating').execute();
       } catch (e) {
+        // Remove what the backend may have half made; the snapshot goes to error below whatever this answers.
         await this.d.backend.deleteSnapshot(id).catch(() => {});
         await this.d.db.updateTable('volume_snapshots').set({ status: 'error', updated_at: now() }).where('id', '=', id).execute();
         await this.d.messages.record(v.projectId, 'SNAPSHOT', id, 'SNAPSHOT_CREATE', (e as Error).message);

@@ -188,6 +188,7 @@ export class Volumes {
         }
         await this.setStatus(id, 'available', ['creating']);
       } catch (e) {
+        // Remove what the backend may have half made; the volume goes to error below whatever this answers.
         await this.d.backend.deleteVolume(id).catch(() => {});
         await this.setStatus(id, 'error', ['creating']);
         await this.d.messages.record(a.projectId!, 'VOLUME', id, 'CREATE_VOLUME', (e as Error).message);

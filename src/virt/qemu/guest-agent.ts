@@ -95,5 +95,6 @@ export async function guestAgentFreeze(socketPath: string): Promise<boolean> {
 
 /** Thaws what guestAgentFreeze froze. */
 export async function guestAgentThaw(socketPath: string): Promise<void> {
+  // Nothing more can be done from here when the agent does not answer; the snapshot itself is good and is kept.
   await guestAgentCall(socketPath, [{ execute: 'guest-fsfreeze-thaw' }], 10_000).catch(() => {});
 }

@@ -62,7 +62,7 @@ export async function suspendGuest(g: GuestStore, host: string, id: string, st: 
     await rm(tmp, { force: true });
     // The guest goes on running where it was; the suspend's own error is the one the caller sees.
     const mm = await g.procs.monitor(id).catch(() => null);
-    if (mm) await mm.cont().catch(() => {});
+    if (mm) await mm.cont().catch(() => {}); // a guest that cannot continue is reported by the power sync
     throw e;
   } finally {
     (server as Server | null)?.close();
