@@ -1,13 +1,14 @@
 // /snapshots: create, list (brief and detail), show, update, delete, metadata, os-reset_status.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { badRequest, forbidden, notFound } from '../../errors.js';
+import { badRequest, forbidden, } from '../../errors.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { allowed } from '../../services/policy.js';
 import { parseListOptions, SNAPSHOT_SORT_KEYS, type VolumeService } from '../../services/volume/index.js';
+import { metadataRoutes } from './metadata-routes.js';
 import { accepted, route, type VolumeCall } from './route.js';
 import type { VolumeViews } from './views.js';
-import { ActionBody, boolOf, MetadataBody, MetaItemBody, SnapshotCreate, SnapshotUpdate } from './schemas.js';
+import { ActionBody, boolOf, SnapshotCreate, SnapshotUpdate } from './schemas.js';
 import { metadataFilter } from './volume-routes.js';
 
 type Q = Record<string, unknown>;
@@ -58,38 +59,7 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService, views: 
     method: 'DELETE', url: '/snapshots/:id', policy: 'volume:write', status: 202,
     handler: async ({ auth, params }) => { await snaps.delete(auth, params.id!); },
   });
-  route(app, {
-    method: 'GET', url: '/snapshots/:id/metadata', policy: 'volume:read',
-    handler: async ({ auth, params }) => ({ metadata: (await snaps.get(auth, params.id!)).metadata }),
-  });
-  route<Static<typeof MetadataBody>>(app, {
-    method: 'POST', url: '/snapshots/:id/metadata', policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await snaps.setMetadata(auth, params.id!, body.metadata, false) }),
-  });
-  route<Static<typeof MetadataBody>>(app, {
-    method: 'PUT', url: '/snapshots/:id/metadata', policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await snaps.setMetadata(auth, params.id!, body.metadata, true) }),
-  });
-  route(app, {
-    method: 'GET', url: '/snapshots/:id/metadata/:key', policy: 'volume:read',
-    handler: async ({ auth, params }) => {
-      const m = (await snaps.get(auth, params.id!)).metadata;
-      if (!(params.key! in m)) throw notFound('Metadata item was not found.');
-      return { meta: { [params.key!]: m[params.key!] } };
-    },
-  });
-  route<Static<typeof MetaItemBody>>(app, {
-    method: 'PUT', url: '/snapshots/:id/metadata/:key', policy: 'volume:write', body: MetaItemBody,
-    handler: async ({ auth, params, body }) => {
-      if (!(params.key! in body.meta)) throw badRequest('Request body and URI mismatch');
-      await snaps.setMetadata(auth, params.id!, body.meta, false);
-      return { meta: body.meta };
-    },
-  });
-  route(app, {
-    method: 'DELETE', url: '/snapshots/:id/metadata/:key', policy: 'volume:write',
-    handler: async ({ auth, params }) => { await snaps.deleteMetadata(auth, params.id!, params.key!); },
-  });
+  metadataRoutes(app, 'snapshots', snaps);
   route<Record<string, unknown>>(app, {
     method: 'POST', url: '/snapshots/:id/action', policy: 'volume:write', body: ActionBody,
     handler: async ({ auth, params, body }) => {

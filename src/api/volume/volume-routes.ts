@@ -1,15 +1,16 @@
 // /volumes: create, list (brief and detail), show, update, delete, summary, metadata and the actions.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { badRequest, forbidden, notFound } from '../../errors.js';
+import { badRequest, forbidden, } from '../../errors.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { allowed } from '../../services/policy.js';
 import { parseListOptions, VOLUME_SORT_KEYS, type VolumeService, type VolumeListFilters } from '../../services/volume/index.js';
+import { metadataRoutes } from './metadata-routes.js';
 import { accepted, route, type VolumeCall } from './route.js';
 import { attachAction } from './attach-actions.js';
 import type { VolumeViews } from './views.js';
 import {
-  ActionBody, BootableBody, boolOf, ExtendBody, ImageMetaBody, MetadataBody, MetaItemBody, ReadonlyBody, ResetStatusBody, RetypeBody,
+  ActionBody, BootableBody, boolOf, ExtendBody, ImageMetaBody, ReadonlyBody, ResetStatusBody, RetypeBody,
   UnsetImageMetaBody, VolumeCreate, VolumeUpdate,
 } from './schemas.js';
 import { Value } from '@sinclair/typebox/value';
@@ -129,38 +130,7 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
   });
 
   // metadata
-  route(app, {
-    method: 'GET', url: '/volumes/:id/metadata', policy: 'volume:read',
-    handler: async ({ auth, params }) => ({ metadata: (await vols.get(auth, params.id!)).metadata }),
-  });
-  route<Static<typeof MetadataBody>>(app, {
-    method: 'POST', url: '/volumes/:id/metadata', policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await vols.setMetadata(auth, params.id!, body.metadata, false) }),
-  });
-  route<Static<typeof MetadataBody>>(app, {
-    method: 'PUT', url: '/volumes/:id/metadata', policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await vols.setMetadata(auth, params.id!, body.metadata, true) }),
-  });
-  route(app, {
-    method: 'GET', url: '/volumes/:id/metadata/:key', policy: 'volume:read',
-    handler: async ({ auth, params }) => {
-      const m = (await vols.get(auth, params.id!)).metadata;
-      if (!(params.key! in m)) throw notFound('Metadata item was not found.');
-      return { meta: { [params.key!]: m[params.key!] } };
-    },
-  });
-  route<Static<typeof MetaItemBody>>(app, {
-    method: 'PUT', url: '/volumes/:id/metadata/:key', policy: 'volume:write', body: MetaItemBody,
-    handler: async ({ auth, params, body }) => {
-      if (!(params.key! in body.meta)) throw badRequest('Request body and URI mismatch');
-      await vols.setMetadata(auth, params.id!, body.meta, false);
-      return { meta: body.meta };
-    },
-  });
-  route(app, {
-    method: 'DELETE', url: '/volumes/:id/metadata/:key', policy: 'volume:write',
-    handler: async ({ auth, params }) => { await vols.deleteMetadata(auth, params.id!, params.key!); },
-  });
+  metadataRoutes(app, 'volumes', vols);
 
   // actions
   route<Record<string, unknown>>(app, {
