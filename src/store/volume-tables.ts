@@ -148,6 +148,8 @@ export interface VolumeBackupRow {
   object_count: number;
   is_incremental: number;
   metadata: string;
+  /** JSON: the volume's metadata when it was backed up (restored with the data). */
+  volume_metadata: string;
   availability_zone: string;
   data_timestamp: string;
   deleted: number;

@@ -107,7 +107,7 @@ export class Backups {
       await tx.insertInto('volume_backups').values({
         id, project_id: a.projectId!, user_id: a.userId, volume_id: v.id, snapshot_id: snapshotId, parent_id: parentId, name: spec.name ?? null,
         description: spec.description ?? null, container: spec.container ?? null, status: 'creating', fail_reason: null, size: v.size, object_count: 0,
-        is_incremental: parentId ? 1 : 0, metadata: JSON.stringify(spec.metadata ?? {}), availability_zone: VOLUME_AZ, data_timestamp: t, deleted: 0,
+        is_incremental: parentId ? 1 : 0, metadata: JSON.stringify(spec.metadata ?? {}), volume_metadata: JSON.stringify(v.metadata), availability_zone: VOLUME_AZ, data_timestamp: t, deleted: 0,
         created_at: t, updated_at: t,
       }).execute();
     });
@@ -189,7 +189,10 @@ export class Backups {
     this.d.background.run(`restore backup ${id}`, async () => {
       try {
         await this.d.store.restore(id, this.d.backend.connection(target));
-        await this.d.volumes.setStatus(target, 'available', ['restoring-backup']);
+        const row = await this.d.db.selectFrom('volume_backups').select('volume_metadata').where('id', '=', id).executeTakeFirst();
+        const tv = await this.d.db.selectFrom('volume_volumes').select('metadata').where('id', '=', target).executeTakeFirst();
+        const metadata = { ...(JSON.parse(tv?.metadata ?? '{}') as Record<string, string>), ...(JSON.parse(row?.volume_metadata ?? '{}') as Record<string, string>) };
+        await this.d.volumes.setStatus(target, 'available', ['restoring-backup'], { metadata: JSON.stringify(metadata) });
       } catch (e) {
         await this.d.volumes.setStatus(target, 'error_restoring', ['restoring-backup']);
         await this.d.messages.record(b.projectId, 'BACKUP', id, 'BACKUP_RESTORE', (e as Error).message);
@@ -240,7 +243,7 @@ export class Backups {
     const row: VolumeBackupRow = {
       id: rec.id, project_id: a.projectId ?? rec.project_id, user_id: a.userId, volume_id: rec.volume_id, snapshot_id: rec.snapshot_id, parent_id: rec.parent_id,
       name: rec.name, description: rec.description, container: rec.container, status: 'available', fail_reason: null, size: rec.size, object_count: 1,
-      is_incremental: rec.is_incremental ? 1 : 0, metadata: JSON.stringify(rec.metadata ?? {}), availability_zone: VOLUME_AZ, data_timestamp: rec.data_timestamp,
+      is_incremental: rec.is_incremental ? 1 : 0, metadata: JSON.stringify(rec.metadata ?? {}), volume_metadata: '{}', availability_zone: VOLUME_AZ, data_timestamp: rec.data_timestamp,
       deleted: 0, created_at: rec.created_at, updated_at: t,
     };
     await this.d.db.transaction().execute(async (tx) => {

@@ -54,6 +54,7 @@ async function backup(body: Record<string, unknown>): Promise<any> {
 test('full and incremental backups restore what was written; delete order; export/import', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
   const vid = await volume();
+  assert.equal((await req('PUT', `/volumes/${vid}/metadata`, { metadata: { kept: 'yes' } })).status, 200);
   write(vid, 0, 'A');
   const full = await backup({ volume_id: vid, name: 'full' });
   assert.equal(full.is_incremental, false);
@@ -71,6 +72,7 @@ test('full and incremental backups restore what was written; delete order; expor
   assert.equal(r1.json.restore.backup_id, full.id);
   const v1 = await waitStatus(c, c.adminToken, `${V}/volumes/${r1.json.restore.volume_id}`, 'volume', 'available');
   assert.equal(v1.name, 'from-full');
+  assert.deepEqual(v1.metadata, { kept: 'yes' });
   assert.equal(byteAt(v1.id, 0), 0x41);
   assert.equal(byteAt(v1.id, 1024 * 1024), 0);
   // Restore the incremental one into an existing volume: both.
