@@ -3,9 +3,12 @@ import type { ComputeService } from '../../services/compute/index.js';
 import { quotaResources, QUOTA_DEFAULTS } from '../../services/compute/quotas.js';
 import { enforce } from '../../services/policy.js';
 import { isAdmin } from '../../services/auth-context.js';
-import { badRequest, forbidden } from '../../errors.js';
+import { forbidden } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
-import { bool, member, onlyKeys, qInt, qStr, str, type Json } from './body.js';
+import { qInt, qStr, type Json } from './body.js';
+import { toBool, toInt } from './schemas/common.js';
+import { KeypairCreateBody, keypairCreateVersions, QuotaClassSetBody, QuotaSetBody } from './schemas/resources.js';
+import { onlyResources, versioned } from './schemas/versions.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
@@ -43,23 +46,16 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     await kp.delete(whose(req), (req.params as { name: string }).name);
     return reply.code(mv(req).atLeast('2.2') ? 204 : 202).send();
   });
-  app.post('/os-keypairs', op('compute:os-keypairs:create'), async (req, reply) => {
+  app.post('/os-keypairs', op('compute:os-keypairs:create', { schema: { body: KeypairCreateBody }, ...versioned(keypairCreateVersions) }), async (req, reply) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
-    const b = member(req.body, 'keypair');
-    onlyKeys(b, ['name', 'public_key', ...(ver.atLeast('2.2') ? ['type'] : []), ...(ver.atLeast('2.10') ? ['user_id'] : [])], 'keypair');
-    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
-    const publicKey = str(b, 'public_key', { max: 65535 }) ?? undefined;
-    if (ver.atLeast('2.92') && publicKey === undefined) throw badRequest("Invalid input for field/attribute keypair. 'public_key' is a required property");
-    const type = str(b, 'type') ?? undefined;
-    if (type !== undefined && type !== 'ssh' && type !== 'x509') throw badRequest(`Invalid input for field/attribute type. Value: ${type}. '${type}' is not one of ['ssh', 'x509']`);
+    const { name, public_key: publicKey, type, user_id: uid } = (req.body as KeypairCreateBody).keypair;
     let userId = a.userId;
-    const uid = str(b, 'user_id') ?? undefined;
     if (uid !== undefined && uid !== a.userId) {
       if (!isAdmin(a)) throw forbidden(`Policy doesn't allow os_compute_api:os-keypairs:create to be performed.`);
       userId = uid;
     }
-    const created = await kp.create(userId, a.projectId, { name, type: type as 'ssh' | 'x509' | undefined, publicKey, wideNames: ver.atLeast('2.92') });
+    const created = await kp.create(userId, a.projectId, { name, type, publicKey, wideNames: ver.atLeast('2.92') });
     if (ver.atLeast('2.2')) reply.code(201);
     return { keypair: v.keypair(created, ver, { created: true }) };
   });
@@ -94,21 +90,15 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     for (const r of quotaResources(mv(req))) out[r] = { limit: lim[r], in_use: used[r] ?? 0, reserved: 0 };
     return { quota_set: out };
   });
-  app.put('/os-quota-sets/:pid', op('compute:os-quota-sets:update'), async (req) => {
+  app.put('/os-quota-sets/:pid', op('compute:os-quota-sets:update', { schema: { body: QuotaSetBody } }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const pid = (req.params as { pid: string }).pid;
     const ver = mv(req);
-    const b = member(req.body, 'quota_set');
-    const allowed = [...quotaResources(ver), 'force'];
-    onlyKeys(b, allowed, 'quota_set');
-    const force = bool(b, 'force') ?? false;
+    const { force: forceRaw, ...limits } = (req.body as QuotaSetBody).quota_set;
+    onlyResources(limits, quotaResources(ver), 'quota_set');
+    const force = toBool(forceRaw) ?? false;
     const values: Record<string, number> = {};
-    for (const [k, val] of Object.entries(b)) {
-      if (k === 'force') continue;
-      const n = typeof val === 'number' ? val : typeof val === 'string' && /^-?\d+$/.test(val) ? Number(val) : NaN;
-      if (!Number.isInteger(n) || n < -1 || n > 2147483647) throw badRequest(`Invalid input for field/attribute ${k}. Value: ${String(val)}.`);
-      values[k] = n;
-    }
+    for (const [k, val] of Object.entries(limits)) values[k] = toInt(val as number | string);
     await compute.quotas.update(pid, values, force);
     const lim = await compute.quotas.limits(pid);
     const { id: _id, ...rest } = quotaBody(pid, lim, ver);
@@ -125,16 +115,11 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     const lim = name === 'default' ? await compute.quotas.classLimits() : { ...QUOTA_DEFAULTS };
     return { quota_class_set: quotaBody(name, lim, mv(req)) };
   });
-  app.put('/os-quota-class-sets/:name', op('compute:os-quota-class-sets:update'), async (req) => {
+  app.put('/os-quota-class-sets/:name', op('compute:os-quota-class-sets:update', { schema: { body: QuotaClassSetBody } }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const name = (req.params as { name: string }).name;
-    const b = member(req.body, 'quota_class_set');
-    onlyKeys(b, quotaResources(mv(req)), 'quota_class_set');
-    const values: Record<string, number> = {};
-    for (const [k, val] of Object.entries(b)) {
-      if (typeof val !== 'number' || !Number.isInteger(val) || val < -1) throw badRequest(`Invalid input for field/attribute ${k}. Value: ${String(val)}.`);
-      values[k] = val;
-    }
+    const values = (req.body as QuotaClassSetBody).quota_class_set;
+    onlyResources(values, quotaResources(mv(req)), 'quota_class_set');
     await compute.quotas.updateClass(name, values);
     const { id: _id, ...rest } = quotaBody(name, await compute.quotas.classLimits(name), mv(req));
     return { quota_class_set: rest };

@@ -6,7 +6,13 @@ import { isAdmin } from '../../services/auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { novaTime, novaTimeMicro } from '../../services/compute/common.js';
 import { ctxOf } from '../http/service-api.js';
-import { bool, member, onlyKeys, qBool, qInt, qStr, str, type Json } from './body.js';
+import { qBool, qInt, qStr, type Json } from './body.js';
+import { toBool, toInt } from './schemas/common.js';
+import {
+  AggregateActionBody, AggregateCreateBody, AggregateUpdateBody, ServerGroupCreateBody, serverGroupCreateVersions, ServiceUpdateBody,
+  serviceUpdateVersions,
+} from './schemas/resources.js';
+import { versioned } from './schemas/versions.js';
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
@@ -28,21 +34,20 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     const list = await hosts.listServices({ binary: qStr(q, 'binary'), host: qStr(q, 'host') });
     return { services: list.map((s) => serviceView(s, mv(req))) };
   });
-  app.put('/os-services/:id', op('compute:os-services:update'), async (req) => {
+  app.put('/os-services/:id', op('compute:os-services:update', { schema: { body: ServiceUpdateBody }, ...versioned(serviceUpdateVersions) }), async (req) => {
     admin(req);
     const ver = mv(req);
     const id = (req.params as { id: string }).id;
-    const b = (req.body ?? {}) as Json;
+    const b = req.body as ServiceUpdateBody;
     if (!ver.atLeast('2.53')) {
       // enable, disable, disable-log-reason, force-down with {host, binary}
-      const host = str(b, 'host', { required: true })!;
-      const binary = str(b, 'binary', { required: true })!;
-      const svc = await hosts.findService(binary, host);
+      if (b.host === undefined || b.binary === undefined) throw badRequest(`Invalid input for field/attribute service. '${b.host === undefined ? 'host' : 'binary'}' is a required property`);
+      const svc = await hosts.findService(b.binary, b.host);
       let out;
       if (id === 'enable') out = await hosts.updateService(svc.id, { disabled: false });
       else if (id === 'disable') out = await hosts.updateService(svc.id, { disabled: true });
-      else if (id === 'disable-log-reason') out = await hosts.updateService(svc.id, { disabled: true, disabledReason: str(b, 'disabled_reason', { required: true, max: 255 }) });
-      else if (id === 'force-down' && ver.atLeast('2.11')) out = await hosts.updateService(svc.id, { forcedDown: bool(b, 'forced_down') ?? false });
+      else if (id === 'disable-log-reason') out = await hosts.updateService(svc.id, { disabled: true, disabledReason: b.disabled_reason ?? (() => { throw badRequest("Invalid input for field/attribute service. 'disabled_reason' is a required property"); })() });
+      else if (id === 'force-down' && ver.atLeast('2.11')) out = await hosts.updateService(svc.id, { forcedDown: toBool(b.forced_down) ?? false });
       else throw notFound('Unknown action');
       compute.scheduler.invalidate();
       const view: Json = { host: out.host, binary: out.binary };
@@ -51,14 +56,12 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       if (id === 'disable-log-reason') view.disabled_reason = out.disabled_reason;
       return { service: view };
     }
-    onlyKeys(b, ['status', 'disabled_reason', 'forced_down'], 'service');
-    const status = str(b, 'status');
-    if (status !== undefined && status !== 'enabled' && status !== 'disabled') throw badRequest(`Invalid input for field/attribute status. Value: ${status}.`);
+    const status = b.status;
     if (b.disabled_reason !== undefined && status !== 'disabled') throw badRequest('Specifying a disabled reason is only allowed when disabling a service.');
     if (Object.keys(b).length === 0) throw badRequest('No updates were requested. Fields status or forced_down should be specified.');
     const out = await hosts.updateService(id, {
-      disabled: status === undefined ? undefined : status === 'disabled', disabledReason: str(b, 'disabled_reason', { max: 255 }) ?? undefined,
-      forcedDown: bool(b, 'forced_down'),
+      disabled: status === undefined ? undefined : status === 'disabled', disabledReason: b.disabled_reason,
+      forcedDown: toBool(b.forced_down),
     });
     compute.scheduler.invalidate();
     return { service: serviceView(out, ver) };
@@ -198,38 +201,29 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     return Number(raw);
   };
   app.get('/os-aggregates', op('compute:os-aggregates:index'), async (req) => { admin(req); return { aggregates: (await compute.aggregates.list()).map((x) => aggView(x, mv(req))) }; });
-  app.post('/os-aggregates', op('compute:os-aggregates:create'), async (req) => {
+  app.post('/os-aggregates', op('compute:os-aggregates:create', { schema: { body: AggregateCreateBody } }), async (req) => {
     admin(req);
-    const b = member(req.body, 'aggregate');
-    onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
-    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
-    const x = await compute.aggregates.create(name, str(b, 'availability_zone', { nullable: true, min: 1, max: 255 }) ?? null);
+    const b = (req.body as AggregateCreateBody).aggregate;
+    const x = await compute.aggregates.create(b.name, b.availability_zone ?? null);
     const { hosts: _h, metadata: _m, ...rest } = aggView(x, mv(req));
     return { aggregate: rest };
   });
   app.get('/os-aggregates/:id', op('compute:os-aggregates:show'), async (req) => { admin(req); return { aggregate: aggView(await compute.aggregates.get(aggId(req)), mv(req)) }; });
-  app.put('/os-aggregates/:id', op('compute:os-aggregates:update'), async (req) => {
+  app.put('/os-aggregates/:id', op('compute:os-aggregates:update', { schema: { body: AggregateUpdateBody } }), async (req) => {
     admin(req);
-    const b = member(req.body, 'aggregate');
-    onlyKeys(b, ['name', 'availability_zone'], 'aggregate');
-    if (Object.keys(b).length === 0) throw badRequest('Invalid input for field/attribute aggregate: no name or availability_zone.');
+    const b = (req.body as AggregateUpdateBody).aggregate;
     return { aggregate: aggView(await compute.aggregates.update(aggId(req), {
-      name: str(b, 'name', { min: 1, max: 255 }) ?? undefined, availabilityZone: 'availability_zone' in b ? str(b, 'availability_zone', { nullable: true, min: 1, max: 255 }) ?? null : undefined,
+      name: b.name, availabilityZone: 'availability_zone' in b ? b.availability_zone ?? null : undefined,
     }), mv(req)) };
   });
   app.delete('/os-aggregates/:id', op('compute:os-aggregates:delete'), async (req, reply) => { admin(req); await compute.aggregates.delete(aggId(req)); return reply.code(200).send(); });
-  app.post('/os-aggregates/:id/action', op('compute:os-aggregates:action'), async (req) => {
+  app.post('/os-aggregates/:id/action', op('compute:os-aggregates:action', { schema: { body: AggregateActionBody } }), async (req) => {
     admin(req);
     const id = aggId(req);
-    const b = (req.body ?? {}) as Json;
-    if ('add_host' in b) return { aggregate: aggView(await compute.aggregates.addHost(id, str(member(b, 'add_host'), 'host', { required: true, min: 1, max: 255 })!), mv(req)) };
-    if ('remove_host' in b) return { aggregate: aggView(await compute.aggregates.removeHost(id, str(member(b, 'remove_host'), 'host', { required: true, min: 1, max: 255 })!), mv(req)) };
-    if ('set_metadata' in b) {
-      const md = member(b, 'set_metadata').metadata;
-      if (!md || typeof md !== 'object' || Array.isArray(md)) throw badRequest("Invalid input for field/attribute set_metadata. 'metadata' is a required property");
-      return { aggregate: aggView(await compute.aggregates.setMetadata(id, md as Record<string, string | null>), mv(req)) };
-    }
-    throw badRequest('Invalid request body');
+    const b = req.body as AggregateActionBody;
+    if (b.add_host) return { aggregate: aggView(await compute.aggregates.addHost(id, b.add_host.host), mv(req)) };
+    if (b.remove_host) return { aggregate: aggView(await compute.aggregates.removeHost(id, b.remove_host.host), mv(req)) };
+    return { aggregate: aggView(await compute.aggregates.setMetadata(id, b.set_metadata!.metadata), mv(req)) };
   });
 
   // os-server-groups
@@ -250,32 +244,15 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     await compute.groups.delete(ctxOf(req).auth, (req.params as { id: string }).id);
     return reply.code(204).send();
   });
-  app.post('/os-server-groups', op('compute:os-server-groups:create'), async (req) => {
+  app.post('/os-server-groups', op('compute:os-server-groups:create', { schema: { body: ServerGroupCreateBody }, ...versioned(serverGroupCreateVersions) }), async (req) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
-    const b = member(req.body, 'server_group');
-    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
-    if (name.trim() !== name || name.trim() === '') throw badRequest(`Invalid input for field/attribute name. Value: ${name}.`);
-    let policy: string;
-    let rules: Json = {};
-    if (ver.atLeast('2.64')) {
-      onlyKeys(b, ['name', 'policy', 'rules'], 'server_group');
-      policy = str(b, 'policy', { required: true })!;
-      if (b.rules !== undefined) {
-        if (!b.rules || typeof b.rules !== 'object') throw badRequest('Invalid input for field/attribute rules.');
-        rules = b.rules as Json;
-        const m = rules.max_server_per_host;
-        if (m !== undefined && (!Number.isInteger(Number(m)) || Number(m) < 1)) throw badRequest(`Invalid input for field/attribute max_server_per_host. Value: ${String(m)}.`);
-        if (m !== undefined) rules = { max_server_per_host: Number(m) };
-      }
-    } else {
-      onlyKeys(b, ['name', 'policies'], 'server_group');
-      const pol = b.policies;
-      if (!Array.isArray(pol) || pol.length !== 1 || typeof pol[0] !== 'string') throw badRequest(`Invalid input for field/attribute policies. Value: ${JSON.stringify(pol ?? null)}.`);
-      policy = pol[0];
-      if (!ver.atLeast('2.15') && policy.startsWith('soft-')) throw badRequest(`Invalid input for field/attribute policies. Value: ${JSON.stringify(pol)}.`);
-    }
-    return { server_group: groupView(await compute.groups.create(a, name, policy, rules), ver) };
+    const b = (req.body as ServerGroupCreateBody).server_group;
+    const policy = b.policy ?? b.policies![0]!;
+    if (!ver.atLeast('2.15') && policy.startsWith('soft-')) throw badRequest(`Invalid input for field/attribute policies. Value: ${JSON.stringify(b.policies)}.`);
+    const perHost = toInt(b.rules?.max_server_per_host);
+    const rules = perHost !== undefined ? { max_server_per_host: perHost } : {};
+    return { server_group: groupView(await compute.groups.create(a, b.name, policy, rules), ver) };
   });
 
   // os-simple-tenant-usage (paged over instances from 2.40: marker, limit, and a next link when the page is full)

@@ -2,9 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ComputeService } from '../../services/compute/index.js';
 import { enforce } from '../../services/policy.js';
 import { isAdmin } from '../../services/auth-context.js';
-import { badRequest, notFound } from '../../errors.js';
+import { badRequest, CloudError, notFound } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
-import { bool, int, member, onlyKeys, qBool, qInt, qStr, str, type Json } from './body.js';
+import { qBool, qInt, qStr, type Json } from './body.js';
+import { toBool, toInt } from './schemas/common.js';
+import {
+  ExtraSpecItemBody, ExtraSpecsBody, FlavorActionBody, FlavorCreateBody, flavorCreateVersions, FlavorUpdateBody,
+} from './schemas/resources.js';
+import { versioned } from './schemas/versions.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
@@ -47,38 +52,24 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const a = ctxOf(req).auth;
     return { flavor: v.flavor(await f.get(a, (req.params as { id: string }).id), mv(req), true) };
   });
-  app.post('/flavors', op('compute:os-flavor-manage:create'), async (req) => {
+  app.post('/flavors', op('compute:os-flavor-manage:create', { schema: { body: FlavorCreateBody }, ...versioned(flavorCreateVersions) }), async (req) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
-    const b = member(req.body, 'flavor');
-    const ver = mv(req);
-    onlyKeys(b, ['name', 'ram', 'vcpus', 'disk', 'id', 'OS-FLV-EXT-DATA:ephemeral', 'swap', 'rxtx_factor', 'os-flavor-access:is_public',
-      ...(ver.atLeast('2.55') ? ['description'] : [])], 'flavor');
-    const name = str(b, 'name', { required: true, min: 1, max: 255 })!;
-    const idRaw = typeof b.id === 'number' && Number.isInteger(b.id) ? String(b.id) : b.id;
-    if (idRaw !== undefined && idRaw !== null && typeof idRaw !== 'string') throw badRequest(`Invalid input for field/attribute id. Value: ${String(idRaw)}.`);
-    const rx = b.rxtx_factor;
-    if (rx !== undefined && (typeof rx !== 'number' && !(typeof rx === 'string' && Number.isFinite(Number(rx))) || Number(rx) <= 0)) {
-      throw badRequest(`Invalid input for field/attribute rxtx_factor. Value: ${String(rx)}.`);
-    }
+    const b = (req.body as FlavorCreateBody).flavor;
     const created = await f.create({
-      name, ram: int(b, 'ram', { required: true, min: 1, max: 2147483647 })!, vcpus: int(b, 'vcpus', { required: true, min: 1, max: 2147483647 })!,
-      disk: int(b, 'disk', { required: true, min: 0, max: 2147483647 })!, id: idRaw as string | null | undefined,
-      ephemeral: int(b, 'OS-FLV-EXT-DATA:ephemeral', { min: 0, max: 2147483647 }), swap: int(b, 'swap', { min: 0, max: 2147483647 }),
-      rxtxFactor: rx === undefined ? undefined : Number(rx), isPublic: bool(b, 'os-flavor-access:is_public'),
-      description: str(b, 'description', { nullable: true, max: 65535 }) ?? null,
+      name: b.name, ram: toInt(b.ram), vcpus: toInt(b.vcpus), disk: toInt(b.disk), id: b.id === undefined || b.id === null ? b.id : String(b.id),
+      ephemeral: toInt(b['OS-FLV-EXT-DATA:ephemeral']), swap: toInt(b.swap),
+      rxtxFactor: b.rxtx_factor === undefined ? undefined : Number(b.rxtx_factor), isPublic: toBool(b['os-flavor-access:is_public']),
+      description: b.description ?? null,
     });
-    return { flavor: v.flavor(created, ver, true) };
+    return { flavor: v.flavor(created, mv(req), true) };
   });
-  app.put('/flavors/:id', op('compute:os-flavor-manage:update'), async (req) => {
+  app.put('/flavors/:id', op('compute:os-flavor-manage:update', { schema: { body: FlavorUpdateBody } }), async (req) => {
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
     const ver = mv(req);
-    if (!ver.atLeast('2.55')) throw new (await import('../../errors.js')).CloudError('MethodNotAllowed', 'Method not allowed.');
-    const b = member(req.body, 'flavor');
-    onlyKeys(b, ['description'], 'flavor');
-    if (!('description' in b)) throw badRequest("Invalid input for field/attribute flavor. 'description' is a required property");
-    const d = str(b, 'description', { nullable: true, max: 65535 }) ?? null;
+    if (!ver.atLeast('2.55')) throw new CloudError('MethodNotAllowed', 'Method not allowed.');
+    const d = (req.body as FlavorUpdateBody).flavor.description;
     return { flavor: v.flavor(await f.updateDescription((req.params as { id: string }).id, d), ver, true) };
   });
   app.delete('/flavors/:id', op('compute:os-flavor-manage:delete'), async (req, reply) => {
@@ -88,18 +79,13 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
 
   // extra specs
-  const specsBody = (body: unknown): Json => {
-    const specs = (body as Json | undefined)?.extra_specs;
-    if (!specs || typeof specs !== 'object' || Array.isArray(specs)) throw badRequest("Invalid input for field/attribute extra_specs. 'extra_specs' is a required property");
-    return specs as Json;
-  };
   app.get('/flavors/:id/os-extra_specs', op('compute:os-flavor-extra-specs:index'), async (req) => {
     const a = ctxOf(req).auth;
     return { extra_specs: (await f.get(a, (req.params as { id: string }).id)).extraSpecs };
   });
-  app.post('/flavors/:id/os-extra_specs', op('compute:os-flavor-extra-specs:create'), async (req) => {
+  app.post('/flavors/:id/os-extra_specs', op('compute:os-flavor-extra-specs:create', { schema: { body: ExtraSpecsBody } }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
-    return { extra_specs: await f.setExtraSpecs((req.params as { id: string }).id, specsBody(req.body)) };
+    return { extra_specs: await f.setExtraSpecs((req.params as { id: string }).id, (req.body as ExtraSpecsBody).extra_specs) };
   });
   app.get('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:show'), async (req) => {
     const a = ctxOf(req).auth;
@@ -107,12 +93,11 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     await f.get(a, id);
     return { [key]: await f.getExtraSpec(id, key) };
   });
-  app.put('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:update'), async (req) => {
+  app.put('/flavors/:id/os-extra_specs/:key', op('compute:os-flavor-extra-specs:update', { schema: { body: ExtraSpecItemBody } }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const { id, key } = req.params as { id: string; key: string };
-    const b = req.body as Json | undefined;
-    if (!b || typeof b !== 'object' || Array.isArray(b) || Object.keys(b).length !== 1) throw badRequest('Request body contains too many items.');
-    if (!(key in b)) throw badRequest('Request body and URI mismatch');
+    const b = req.body as ExtraSpecItemBody;
+    if (!Object.hasOwn(b, key)) throw badRequest('Request body and URI mismatch');
     await f.setExtraSpecs(id, { [key]: b[key] });
     return { [key]: String(b[key]) };
   });
@@ -129,22 +114,12 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     enforce(ctxOf(req).auth, 'compute:admin');
     return accessView(await f.listAccess((req.params as { id: string }).id));
   });
-  app.post('/flavors/:id/action', op({ byAction: { addTenantAccess: 'compute:os-flavor-access:add_tenant_access', removeTenantAccess: 'compute:os-flavor-access:remove_tenant_access' }, otherwise: 'compute:os-flavor-access' }), async (req) => {
+  app.post('/flavors/:id/action', op({ byAction: { addTenantAccess: 'compute:os-flavor-access:add_tenant_access', removeTenantAccess: 'compute:os-flavor-access:remove_tenant_access' }, otherwise: 'compute:os-flavor-access' }, { schema: { body: FlavorActionBody } }), async (req) => {
     enforce(ctxOf(req).auth, 'compute:admin');
     const id = (req.params as { id: string }).id;
-    const b = req.body as Json | undefined;
-    if (!b || typeof b !== 'object') throw badRequest('Malformed request body');
-    if ('addTenantAccess' in b) {
-      const t = member(b, 'addTenantAccess');
-      const tenant = str(t, 'tenant', { required: true, min: 1, max: 255 })!;
-      return accessView(await f.addAccess(id, tenant));
-    }
-    if ('removeTenantAccess' in b) {
-      const t = member(b, 'removeTenantAccess');
-      const tenant = str(t, 'tenant', { required: true, min: 1, max: 255 })!;
-      return accessView(await f.removeAccess(id, tenant));
-    }
-    throw badRequest('Invalid flavor action.');
+    const b = req.body as FlavorActionBody;
+    if (b.addTenantAccess) return accessView(await f.addAccess(id, b.addTenantAccess.tenant));
+    return accessView(await f.removeAccess(id, b.removeTenantAccess!.tenant));
   });
   void notFound;
 }

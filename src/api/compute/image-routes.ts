@@ -5,7 +5,9 @@ import type { AuthContext } from '../../services/auth-context.js';
 import { CloudError, badRequest, forbidden, isCloudError, notFound } from '../../errors.js';
 import { novaTime } from '../../services/compute/common.js';
 import { ctxOf } from '../http/service-api.js';
-import { qInt, qStr, stringMap, type Json } from './body.js';
+import { qInt, qStr, type Json } from './body.js';
+import type { Static } from '@sinclair/typebox';
+import { MetadataBody, MetaItem } from './schemas/common.js';
 import { mv } from './microversion.js';
 import { proxyOnly } from './proxy-routes.js';
 import type { ComputeViews } from './views.js';
@@ -143,14 +145,14 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
     metaOnly(req);
     return { metadata: (await load(auth(req), id(req))).properties };
   });
-  app.post('/images/:id/metadata', op('compute:image-metadata:create'), async (req) => {
+  app.post('/images/:id/metadata', op('compute:image-metadata:create', { schema: { body: MetadataBody } }), async (req) => {
     metaOnly(req);
-    const md = stringMap((req.body ?? {}) as Json, 'metadata', { required: true })!;
+    const md = (req.body as Static<typeof MetadataBody>).metadata;
     return { metadata: await write(req, id(req), md, false) };
   });
-  app.put('/images/:id/metadata', op('compute:image-metadata:update_all'), async (req) => {
+  app.put('/images/:id/metadata', op('compute:image-metadata:update_all', { schema: { body: MetadataBody } }), async (req) => {
     metaOnly(req);
-    const md = stringMap((req.body ?? {}) as Json, 'metadata', { required: true })!;
+    const md = (req.body as Static<typeof MetadataBody>).metadata;
     return { metadata: await write(req, id(req), md, true) };
   });
   app.get('/images/:id/metadata/:key', op('compute:image-metadata:show'), async (req) => {
@@ -160,11 +162,10 @@ export function imageProxyRoutes(app: FastifyInstance, compute: ComputeService, 
     if (!(key in props)) throw notFound('Invalid metadata key', { code: 'MetadataNotFound' });
     return { meta: { [key]: props[key] } };
   });
-  app.put('/images/:id/metadata/:key', op('compute:image-metadata:update'), async (req) => {
+  app.put('/images/:id/metadata/:key', op('compute:image-metadata:update', { schema: { body: MetaItem } }), async (req) => {
     metaOnly(req);
     const key = (req.params as { key: string }).key;
-    const meta = stringMap((req.body ?? {}) as Json, 'meta', { required: true })!;
-    if (Object.keys(meta).length !== 1) throw badRequest('Request body contains too many items');
+    const meta = (req.body as Static<typeof MetaItem>).meta;
     if (!(key in meta)) throw badRequest('Request body and URI mismatch');
     await write(req, id(req), meta, false);
     return { meta };

@@ -5,7 +5,9 @@ import { enforce } from '../../services/policy.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
-import { member, onlyKeys, qInt, qStr, str, type Json } from './body.js';
+import { qInt, qStr, type Json } from './body.js';
+import { tryParseIp } from '../../util/ipaddr.js';
+import { FloatingIpCreateBody, SecurityGroupBody, SecurityGroupRuleBody } from './schemas/resources.js';
 import { mv } from './microversion.js';
 import { op } from '../http/route-policy.js';
 
@@ -17,19 +19,12 @@ export function proxyOnly(req: FastifyRequest): void {
   if (!mv(req).atMost(MAX_PROXY_VERSION)) throw notFound('The resource could not be found.');
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-const isIp = (s: string) => IPV4.test(s) || (/^[0-9a-fA-F:.]+$/.test(s) && s.includes(':'));
 
 /** A server action handler (body already picked by its action name). */
 export type ActionHandler = (req: FastifyRequest, serverId: string, arg: unknown) => Promise<void>;
 
-/** Checks the name/description pair Nova's os-security-groups create and update require. */
-function groupBody(body: unknown): { name: string; description: string } {
-  const g = member(body, 'security_group');
-  const name = str(g, 'name', { required: true, max: 255 })!;
-  const description = str(g, 'description', { required: true, max: 255 })!;
-  return { name, description };
-}
+/** The name/description pair Nova's os-security-groups create and update require. */
+const groupBody = (body: unknown): { name: string; description: string } => (body as SecurityGroupBody).security_group;
 
 /** os-security-groups, os-security-group-rules, servers/{id}/os-security-groups, os-floating-ips(-pools), os-networks, os-tenant-networks. */
 export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService, proxy: NetworkProxy): void {
@@ -45,12 +40,12 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
     return { security_groups: await proxy.listGroups(a, { allTenants: qStr(q, 'all_tenants') !== undefined, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') }) };
   });
   app.get('/os-security-groups/:id', op('compute:os-security-groups:show'), async (req) => ({ security_group: await proxy.getGroup(reading(req), id(req)) }));
-  app.post('/os-security-groups', op('compute:os-security-groups:create'), async (req) => {
+  app.post('/os-security-groups', op('compute:os-security-groups:create', { schema: { body: SecurityGroupBody } }), async (req) => {
     const a = writing(req);
     const { name, description } = groupBody(req.body);
     return { security_group: await proxy.createGroup(a, name, description) };
   });
-  app.put('/os-security-groups/:id', op('compute:os-security-groups:update'), async (req) => {
+  app.put('/os-security-groups/:id', op('compute:os-security-groups:update', { schema: { body: SecurityGroupBody } }), async (req) => {
     const a = writing(req);
     const { name, description } = groupBody(req.body);
     return { security_group: await proxy.updateGroup(a, id(req), name, description) };
@@ -59,11 +54,10 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
     await proxy.deleteGroup(writing(req), id(req));
     return reply.code(202).send();
   });
-  app.post('/os-security-group-rules', op('compute:os-security-groups:rule:create'), async (req) => {
+  app.post('/os-security-group-rules', op('compute:os-security-groups:rule:create', { schema: { body: SecurityGroupRuleBody } }), async (req) => {
     const a = writing(req);
-    const r = member(req.body, 'security_group_rule');
-    if (r.parent_group_id === undefined) throw badRequest("Invalid input for field/attribute security_group_rule. Value: None. 'parent_group_id' is a required property");
-    return { security_group_rule: await proxy.createRule(a, r as unknown as Parameters<NetworkProxy['createRule']>[1]) };
+    const r = (req.body as SecurityGroupRuleBody).security_group_rule;
+    return { security_group_rule: await proxy.createRule(a, { ...r, parent_group_id: String(r.parent_group_id) }) };
   });
   app.delete('/os-security-group-rules/:id', op('compute:os-security-groups:rule:delete'), async (req, reply) => {
     await proxy.deleteRule(writing(req), id(req));
@@ -78,15 +72,9 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
   // floating IPs
   app.get('/os-floating-ips', op('compute:os-floating-ips:list'), async (req) => ({ floating_ips: await proxy.listFloatingIps(reading(req)) }));
   app.get('/os-floating-ips/:id', op('compute:os-floating-ips:show'), async (req) => ({ floating_ip: await proxy.getFloatingIp(reading(req), id(req)) }));
-  app.post('/os-floating-ips', op('compute:os-floating-ips:create'), async (req) => {
+  app.post('/os-floating-ips', op('compute:os-floating-ips:create', { schema: { body: FloatingIpCreateBody } }), async (req) => {
     const a = writing(req);
-    const b = req.body as Json | null | undefined;
-    let pool: string | null = null;
-    if (b && typeof b === 'object' && b.pool !== undefined && b.pool !== null) {
-      if (typeof b.pool !== 'string') throw badRequest(`Invalid input for field/attribute pool. Value: ${JSON.stringify(b.pool)}. ${JSON.stringify(b.pool)} is not of type 'string'`);
-      pool = b.pool;
-    }
-    return { floating_ip: await proxy.allocateFloatingIp(a, pool) };
+    return { floating_ip: await proxy.allocateFloatingIp(a, (req.body as FloatingIpCreateBody | undefined)?.pool ?? null) };
   });
   app.delete('/os-floating-ips/:id', op('compute:os-floating-ips:delete'), async (req, reply) => {
     await proxy.deleteFloatingIp(writing(req), id(req));
@@ -123,18 +111,16 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
 
 /** addSecurityGroup / removeSecurityGroup / addFloatingIp / removeFloatingIp server actions. */
 export function networkProxyActions(compute: ComputeService, proxy: NetworkProxy): Record<string, ActionHandler> {
-  const nameOf = (action: string, arg: unknown): string => {
-    if (!arg || typeof arg !== 'object' || Array.isArray(arg)) throw badRequest(`Invalid input for field/attribute ${action}. Value: ${JSON.stringify(arg ?? null)}. ${JSON.stringify(arg ?? null)} is not of type 'object'`);
-    onlyKeys(arg as Json, ['name'], action);
-    const name = str(arg as Json, 'name', { required: true, min: 1 })!;
+  // The action's argument has passed its schema (schemas/actions.ts); what is left is Nova's rules on the values.
+  const nameOf = (arg: unknown): string => {
+    const { name } = arg as { name: string };
     if (name.trim() === '') throw badRequest('Security group name cannot be empty');
     return name;
   };
-  const addressOf = (action: string, arg: unknown, key: string, required: boolean): string | null => {
-    if (!arg || typeof arg !== 'object' || Array.isArray(arg)) throw badRequest(`Invalid input for field/attribute ${action}. Value: ${JSON.stringify(arg ?? null)}.`);
-    const v = (arg as Json)[key];
-    if (v === undefined && !required) return null;
-    if (typeof v !== 'string' || !isIp(v)) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${String(v)}. '${String(v)}' is not a 'ip-address'`);
+  const addressOf = (arg: unknown, key: 'address' | 'fixed_address'): string | null => {
+    const v = (arg as { address: string; fixed_address?: string })[key];
+    if (v === undefined) return null;
+    if (!tryParseIp(v)) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${v}. '${v}' is not a 'ip-address'`);
     return v;
   };
   const syncGroups = async (instanceId: string) => compute.servers.setSecurityGroupNames(instanceId, await proxy.serverGroupNames(instanceId));
@@ -144,7 +130,7 @@ export function networkProxyActions(compute: ComputeService, proxy: NetworkProxy
   return {
     addSecurityGroup: async (req, sid, arg) => {
       const a = ctxOf(req).auth;
-      const name = nameOf('addSecurityGroup', arg);
+      const name = nameOf(arg);
       const inst = await compute.servers.get(a, sid);
       enforce(a, 'compute:write', { project_id: inst.project_id });
       await proxy.addToInstance(a, inst.id, name);
@@ -152,7 +138,7 @@ export function networkProxyActions(compute: ComputeService, proxy: NetworkProxy
     },
     removeSecurityGroup: async (req, sid, arg) => {
       const a = ctxOf(req).auth;
-      const name = nameOf('removeSecurityGroup', arg);
+      const name = nameOf(arg);
       const inst = await compute.servers.get(a, sid);
       enforce(a, 'compute:write', { project_id: inst.project_id });
       await proxy.removeFromInstance(a, inst.id, name);
@@ -161,9 +147,8 @@ export function networkProxyActions(compute: ComputeService, proxy: NetworkProxy
     addFloatingIp: async (req, sid, arg) => {
       floatingVersion(req);
       const a = ctxOf(req).auth;
-      const address = addressOf('addFloatingIp', arg, 'address', true)!;
-      const fixed = addressOf('addFloatingIp', arg, 'fixed_address', false);
-      onlyKeys(arg as Json, ['address', 'fixed_address'], 'addFloatingIp');
+      const address = addressOf(arg, 'address')!;
+      const fixed = addressOf(arg, 'fixed_address');
       const inst = await compute.servers.get(a, sid);
       enforce(a, 'compute:write', { project_id: inst.project_id });
       await proxy.associate(a, inst.id, address, fixed);
@@ -171,7 +156,7 @@ export function networkProxyActions(compute: ComputeService, proxy: NetworkProxy
     removeFloatingIp: async (req, sid, arg) => {
       floatingVersion(req);
       const a = ctxOf(req).auth;
-      const address = addressOf('removeFloatingIp', arg, 'address', true)!;
+      const address = addressOf(arg, 'address')!;
       const inst = await compute.servers.get(a, sid);
       enforce(a, 'compute:write', { project_id: inst.project_id });
       await proxy.disassociate(a, inst.id, address);

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
+import { validationMessage } from './validation-errors.js';
 import { CloudError, isCloudError, badRequest } from '../../errors.js';
 import { renderError, type ErrorFormat } from './error-bodies.js';
 import type { ServiceApi } from './service-api.js';
@@ -11,17 +12,15 @@ import { requestAllowed } from '../../services/identity/access-rules.js';
 import { registerDashboard } from '../dashboard/index.js';
 import { lazyValidator } from './lazy-validator.js';
 
-const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
-const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+// verbose: each error carries the offending value, which the messages show (validation-errors.ts).
+const bodyAjv = new Ajv({ verbose: true, allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+const queryAjv = new Ajv({ verbose: true, allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
 
 /** Turns anything thrown in a handler into a CloudError; unknown errors become a logged 500 without internals. */
 export function toCloudError(err: unknown, request: FastifyRequest): CloudError {
   if (isCloudError(err)) return err;
   const e = err as FastifyError & { validation?: unknown; validationContext?: string; status?: number };
-  if (e.validation) {
-    const where = e.validationContext === 'body' ? '' : ` in ${e.validationContext}`;
-    return badRequest(`Invalid input${where}: ${e.message.replace(/^(body|querystring|params)\/?/, '')}`);
-  }
+  if (Array.isArray(e.validation)) return badRequest(validationMessage(e.validation as ErrorObject[], e.validationContext));
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -19,7 +19,9 @@ export interface NovaGroup { id: string; name: string; description: string; tena
 export interface NovaFloatingIp { id: string; ip: string; pool: string; fixed_ip: string | null; instance_id: string | null }
 
 /** What a rule create asks for, as Nova's os-security-group-rules body carries it (values unvalidated). */
-export interface NovaRuleRequest { parent_group_id: string; group_id?: string | null; ip_protocol?: unknown; from_port?: unknown; to_port?: unknown; cidr?: unknown }
+/** A rule as Nova's legacy API takes it: ports and protocol may be numbers or strings (checked by createRule). */
+type Loose = string | number | null;
+export interface NovaRuleRequest { parent_group_id: string; group_id?: string | null; ip_protocol?: Loose; from_port?: Loose; to_port?: Loose; cidr?: Loose }
 
 /** Re-raises a network error with the status Nova's proxy gives it (`map` by the network status). */
 function translate(e: unknown, map: Partial<Record<number, 'BadRequest' | 'Forbidden' | 'NotFound' | 'Conflict'>>): never {
