@@ -7,6 +7,7 @@ import { IMPORT_METHODS } from '../../services/image/index.js';
 import { ctxOf } from '../http/service-api.js';
 import { CloudError, badRequest } from '../../errors.js';
 import { op } from '../http/route-policy.js';
+import { ImportBody } from './request-schemas.js';
 
 type P = { image_id: string };
 
@@ -85,24 +86,12 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.send(dl.stream);
   });
 
-  app.post('/v2/images/:image_id/import', op('image:import_image'), async (req, reply) => {
-    const b = req.body as Record<string, unknown> | undefined;
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('The request body must be a JSON object with a "method".');
-    const method = b.method as Record<string, unknown> | undefined;
-    if (typeof method !== 'object' || method === null || typeof method.name !== 'string') throw badRequest('Import request requires a "method" with a "name".');
-    const r: ImportRequest = { method: method.name };
-    if (b.stores !== undefined) {
-      if (!Array.isArray(b.stores) || !b.stores.every((s) => typeof s === 'string')) throw badRequest('"stores" must be a list of store ids.');
-      r.stores = b.stores as string[];
-    }
-    if (b.all_stores !== undefined) {
-      if (typeof b.all_stores !== 'boolean') throw badRequest('"all_stores" must be a boolean.');
-      r.allStores = b.all_stores;
-    }
-    if (b.all_stores_must_succeed !== undefined) {
-      if (typeof b.all_stores_must_succeed !== 'boolean') throw badRequest('"all_stores_must_succeed" must be a boolean.');
-      r.allStoresMustSucceed = b.all_stores_must_succeed;
-    }
+  app.post('/v2/images/:image_id/import', op('image:import_image', { schema: { body: ImportBody } }), async (req, reply) => {
+    const b = req.body as ImportBody;
+    const r: ImportRequest = {
+      method: b.method.name, ...(b.stores ? { stores: b.stores } : {}), ...(b.all_stores !== undefined ? { allStores: b.all_stores } : {}),
+      ...(b.all_stores_must_succeed !== undefined ? { allStoresMustSucceed: b.all_stores_must_succeed } : {}),
+    };
     await svc.data.startImport(ctxOf(req).auth, (req.params as P).image_id, r, req.id);
     reply.code(202).send();
   });

@@ -3,18 +3,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
 import type { Namespace, NamedDef } from '../../services/image/metadefs.js';
 import { ctxOf } from '../http/service-api.js';
-import { badRequest } from '../../errors.js';
 import { op } from '../http/route-policy.js';
+import {
+  MetadefObjectBody, MetadefPropertyBody, MetadefTagBody, MetadefTagsBody, NamespaceBody, ResourceTypeAssociationBody,
+} from './request-schemas.js';
 
 type Obj = Record<string, unknown>;
 type NsP = { ns: string };
 const base = '/v2/metadefs/namespaces';
 
-const body = (req: FastifyRequest): Obj => {
-  const b = req.body;
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('The request body must be a JSON object.');
-  return b as Obj;
-};
+/** The body of a write, already checked against the route's schema (./request-schemas.ts): a JSON object. */
+const body = (req: FastifyRequest): Obj => req.body as Obj;
 
 function nsView(n: Namespace): Obj {
   const v: Obj = { ...n, schema: '/v2/schemas/metadefs/namespace', self: `${base}/${n.namespace}` };
@@ -44,7 +43,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     });
     return { namespaces: list.map(nsView), first: base, schema: '/v2/schemas/metadefs/namespaces' };
   });
-  app.post(base, op('image:add_metadef_namespace'), async (req, reply) => {
+  app.post(base, op('image:add_metadef_namespace', { schema: { body: NamespaceBody } }), async (req, reply) => {
     const n = await m.createNamespace(auth(req), body(req));
     reply.code(201);
     return nsView(n);
@@ -58,7 +57,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (full.tags.length) v.tags = full.tags.map((t) => ({ name: t.name }));
     return v;
   });
-  app.put(`${base}/:ns`, op('image:modify_metadef_namespace'), async (req) => nsView(await m.updateNamespace(auth(req), (req.params as NsP).ns, body(req))));
+  app.put(`${base}/:ns`, op('image:modify_metadef_namespace', { schema: { body: NamespaceBody } }), async (req) => nsView(await m.updateNamespace(auth(req), (req.params as NsP).ns, body(req))));
   app.delete(`${base}/:ns`, op('image:delete_metadef_namespace'), async (req, reply) => {
     await m.deleteNamespace(auth(req), (req.params as NsP).ns);
     reply.code(204).send();
@@ -66,7 +65,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   // Resource type associations.
   app.get(`${base}/:ns/resource_types`, op('image:get_metadef_resource_types'), async (req) => ({ resource_type_associations: await m.listAssociations(auth(req), (req.params as NsP).ns) }));
-  app.post(`${base}/:ns/resource_types`, op('image:add_metadef_resource_type_association'), async (req, reply) => {
+  app.post(`${base}/:ns/resource_types`, op('image:add_metadef_resource_type_association', { schema: { body: ResourceTypeAssociationBody } }), async (req, reply) => {
     const r = await m.associate(auth(req), (req.params as NsP).ns, body(req));
     reply.code(201);
     return r;
@@ -82,7 +81,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { ns } = req.params as NsP;
     return { objects: (await m.listDefs(auth(req), ns, 'metadef_objects')).map((o) => objectView(ns, o)), schema: '/v2/schemas/metadefs/objects' };
   });
-  app.post(`${base}/:ns/objects`, op('image:add_metadef_object'), async (req, reply) => {
+  app.post(`${base}/:ns/objects`, op('image:add_metadef_object', { schema: { body: MetadefObjectBody } }), async (req, reply) => {
     const { ns } = req.params as NsP;
     const o = await m.putDef(auth(req), ns, 'metadef_objects', body(req));
     reply.code(201);
@@ -92,7 +91,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { ns, name } = req.params as NsP & { name: string };
     return objectView(ns, await m.getDef(auth(req), ns, 'metadef_objects', name));
   });
-  app.put(`${base}/:ns/objects/:name`, op('image:modify_metadef_object'), async (req) => {
+  app.put(`${base}/:ns/objects/:name`, op('image:modify_metadef_object', { schema: { body: MetadefObjectBody } }), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return objectView(ns, await m.putDef(auth(req), ns, 'metadef_objects', body(req), name));
   });
@@ -107,7 +106,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     const props = await m.listDefs(auth(req), (req.params as NsP).ns, 'metadef_properties');
     return { properties: Object.fromEntries(props.map((p) => [p.name, propertyView(p)])) };
   });
-  app.post(`${base}/:ns/properties`, op('image:add_metadef_property'), async (req, reply) => {
+  app.post(`${base}/:ns/properties`, op('image:add_metadef_property', { schema: { body: MetadefPropertyBody } }), async (req, reply) => {
     const p = await m.putDef(auth(req), (req.params as NsP).ns, 'metadef_properties', body(req));
     reply.code(201);
     return propertyView(p);
@@ -116,7 +115,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { ns, name } = req.params as NsP & { name: string };
     return propertyView(await m.getDef(auth(req), ns, 'metadef_properties', name));
   });
-  app.put(`${base}/:ns/properties/:name`, op('image:modify_metadef_property'), async (req) => {
+  app.put(`${base}/:ns/properties/:name`, op('image:modify_metadef_property', { schema: { body: MetadefPropertyBody } }), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return propertyView(await m.putDef(auth(req), ns, 'metadef_properties', body(req), name));
   });
@@ -128,7 +127,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   // Tags.
   app.get(`${base}/:ns/tags`, op('image:get_metadef_tags'), async (req) => ({ tags: await m.listTags(auth(req), (req.params as NsP).ns) }));
-  app.post(`${base}/:ns/tags`, op('image:add_metadef_tags'), async (req, reply) => {
+  app.post(`${base}/:ns/tags`, op('image:add_metadef_tags', { schema: { body: MetadefTagsBody } }), async (req, reply) => {
     const append = String(req.headers['x-openstack-append'] ?? '').toLowerCase() === 'true';
     const tags = await m.setTags(auth(req), (req.params as NsP).ns, body(req).tags, append);
     reply.code(201);
@@ -138,7 +137,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     await m.deleteTags(auth(req), (req.params as NsP).ns);
     reply.code(204).send();
   });
-  app.post(`${base}/:ns/tags/:name`, op('image:add_metadef_tag'), async (req, reply) => {
+  app.post(`${base}/:ns/tags/:name`, op('image:add_metadef_tag', { body: 'none' }), async (req, reply) => {
     const { ns, name } = req.params as NsP & { name: string };
     const t = await m.addTag(auth(req), ns, name);
     reply.code(201);
@@ -148,7 +147,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { ns, name } = req.params as NsP & { name: string };
     return m.getTag(auth(req), ns, name);
   });
-  app.put(`${base}/:ns/tags/:name`, op('image:modify_metadef_tag'), async (req) => {
+  app.put(`${base}/:ns/tags/:name`, op('image:modify_metadef_tag', { schema: { body: MetadefTagBody } }), async (req) => {
     const { ns, name } = req.params as NsP & { name: string };
     return m.renameTag(auth(req), ns, name, body(req));
   });

@@ -16,12 +16,18 @@ function pointer(p: unknown): string[] {
   });
 }
 
-/** Parses the body for the given Content-Type into operations (415 for other media types). */
-export function parsePatch(contentType: string | undefined, body: unknown): PatchOp[] {
+/** The JSON-patch media type of a request; 415 for any other. */
+export function checkPatchType(contentType: string | undefined): typeof PATCH_V21 | typeof PATCH_V20 {
   const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (ct !== PATCH_V21 && ct !== PATCH_V20) {
     throw new CloudError('UnsupportedMediaType', `Unsupported Content-Type '${ct.slice(0, 80)}'; use ${PATCH_V21}.`);
   }
+  return ct;
+}
+
+/** Parses the body for the given Content-Type into operations (415 for other media types). */
+export function parsePatch(contentType: string | undefined, body: unknown): PatchOp[] {
+  const ct = checkPatchType(contentType);
   if (!Array.isArray(body)) throw badRequest('Request body must be a JSON array of operation objects.');
   return body.map((raw): PatchOp => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badRequest('Operations must be JSON objects.');

@@ -57,6 +57,6 @@ export const metadataApi: ServiceApi = {
     const opts = { config: { public: true }, bodyLimit: 64 * 1024 };
     app.get('/', opts, (req, reply) => serve(req, reply, deps));
     app.get('/*', opts, (req, reply) => serve(req, reply, deps));
-    app.post('/*', opts, (req, reply) => serve(req, reply, deps));
+    app.post('/*', { ...opts, config: { public: true, body: 'raw' } }, (req, reply) => serve(req, reply, deps));
   },
 };
