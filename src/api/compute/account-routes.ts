@@ -12,6 +12,7 @@ import { onlyResources, versioned } from './schemas/versions.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** Keypairs, os-quota-sets, os-quota-class-sets and limits. */
 export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -27,7 +28,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     return a.userId;
   };
 
-  app.get('/os-keypairs', op('compute:os-keypairs:index'), async (req) => {
+  app.get('/os-keypairs', op('compute:os-keypairs:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const ver = mv(req);
     const q = req.query as Json;
     const limit = ver.atLeast('2.35') ? qInt(q, 'limit') : undefined;
@@ -39,7 +40,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     }
     return out;
   });
-  app.get('/os-keypairs/:name', op('compute:os-keypairs:show'), async (req) => {
+  app.get('/os-keypairs/:name', op('compute:os-keypairs:show', { schema: { querystring: pagedQuery() } }), async (req) => {
     return { keypair: v.keypair(await kp.get(whose(req), (req.params as { name: string }).name), mv(req), { full: true }) };
   });
   app.delete('/os-keypairs/:name', op('compute:os-keypairs:delete'), async (req, reply) => {
@@ -80,7 +81,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     const pid = (req.params as { pid: string }).pid;
     return { quota_set: quotaBody(pid, await compute.quotas.classLimits(), mv(req)) };
   });
-  app.get('/os-quota-sets/:pid/detail', op('compute:os-quota-sets:detail', { target: projectParam }), async (req) => {
+  app.get('/os-quota-sets/:pid/detail', op('compute:os-quota-sets:detail', { schema: { querystring: pagedQuery() }, target: projectParam }), async (req) => {
     const pid = (req.params as { pid: string }).pid;
     checkProject(req, pid);
     const lim = await compute.quotas.limits(pid);
@@ -125,7 +126,7 @@ export function accountRoutes(app: FastifyInstance, compute: ComputeService, v: 
     return { quota_class_set: rest };
   });
 
-  app.get('/limits', op('compute:limits'), async (req) => {
+  app.get('/limits', op('compute:limits', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const ver = mv(req);
     let pid = a.projectId ?? '';

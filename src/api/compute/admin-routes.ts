@@ -16,6 +16,7 @@ import { versioned } from './schemas/versions.js';
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** os-services, os-hypervisors, os-availability-zone, os-aggregates, os-server-groups, os-simple-tenant-usage, os-migrations. */
 export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -28,7 +29,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     status: s.disabled ? 'disabled' : 'enabled', state: s.up ? 'up' : 'down', updated_at: novaTimeMicro(s.last_seen_at),
     disabled_reason: s.disabled_reason, ...(ver.atLeast('2.11') ? { forced_down: s.forced_down === 1 } : {}),
   });
-  app.get('/os-services', op('compute:os-services:list'), async (req) => {
+  app.get('/os-services', op('compute:os-services:list', { schema: { querystring: pagedQuery() } }), async (req) => {
     admin(req);
     const q = req.query as Json;
     const list = await hosts.listServices({ binary: qStr(q, 'binary'), host: qStr(q, 'host') });
@@ -146,7 +147,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       },
     };
   });
-  app.get('/os-hypervisors/:id', op('compute:os-hypervisors:show'), async (req) => {
+  app.get('/os-hypervisors/:id', op('compute:os-hypervisors:show', { schema: { querystring: pagedQuery() } }), async (req) => {
     admin(req);
     const ver = mv(req);
     return { hypervisor: await hvView(await findNode((req.params as { id: string }).id), ver, true, ver.atLeast('2.53') && qBool(req.query as Json, 'with_servers') === true) };
@@ -233,7 +234,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       ? { id: g.id, name: g.name, policy: g.policy, rules, members: g.members, project_id: g.project_id, user_id: g.user_id }
       : { id: g.id, name: g.name, policies: [g.policy], members: g.members, metadata: {}, ...(ver.atLeast('2.13') ? { project_id: g.project_id, user_id: g.user_id } : {}) };
   };
-  app.get('/os-server-groups', op('compute:os-server-groups:index'), async (req) => {
+  app.get('/os-server-groups', op('compute:os-server-groups:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const q = req.query as Json;
     const list = await compute.groups.list(a, { allProjects: qBool(q, 'all_projects') === true, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') });
@@ -293,14 +294,14 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     }
     return { usages, links };
   };
-  app.get('/os-simple-tenant-usage', op('compute:os-simple-tenant-usage:list'), async (req) => {
+  app.get('/os-simple-tenant-usage', op('compute:os-simple-tenant-usage:list', { schema: { querystring: pagedQuery() } }), async (req) => {
     // '/os-simple-tenant-usage/' names the show of an empty project id, which Nova does not find.
     if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     admin(req);
     const { usages, links } = await usageFor(req, null, qBool(req.query as Json, 'detailed') === true);
     return { tenant_usages: usages, ...(links ? { tenant_usages_links: links } : {}) };
   });
-  app.get('/os-simple-tenant-usage/:pid', op('compute:os-simple-tenant-usage:show', { target: (req) => ({ project_id: (req.params as { pid: string }).pid }) }), async (req) => {
+  app.get('/os-simple-tenant-usage/:pid', op('compute:os-simple-tenant-usage:show', { schema: { querystring: pagedQuery() }, target: (req) => ({ project_id: (req.params as { pid: string }).pid }) }), async (req) => {
     const a = ctxOf(req).auth;
     const pid = (req.params as { pid: string }).pid;
     if (pid === '') throw notFound('The resource could not be found.');
@@ -318,7 +319,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     ...(ver.atLeast('2.23') ? { migration_type: m.migration_type, links: m.migration_type === 'live-migration' && m.status === 'running' ? [] : undefined } : {}),
     ...(ver.atLeast('2.59') ? { uuid: m.uuid } : {}), ...(ver.atLeast('2.80') ? { project_id: m.project_id, user_id: m.user_id } : {}),
   });
-  app.get('/os-migrations', op('compute:os-migrations:index'), async (req) => {
+  app.get('/os-migrations', op('compute:os-migrations:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     admin(req);
     const q = req.query as Json;
     const rows = await compute.reports.migrations({

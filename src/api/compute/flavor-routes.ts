@@ -13,6 +13,7 @@ import { versioned } from './schemas/versions.js';
 import { mv } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** /flavors, extra specs and os-flavor-access. */
 export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
@@ -36,13 +37,13 @@ export function flavorRoutes(app: FastifyInstance, compute: ComputeService, v: C
     limit !== undefined && items.length === limit && items.length > 0
       ? { flavors_links: [{ rel: 'next', href: `${v.base}/${path}?limit=${limit}&marker=${items[items.length - 1]!.id}` }] } : {};
 
-  app.get('/flavors', op('compute:flavors:index'), async (req) => {
+  app.get('/flavors', op('compute:flavors:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req.query as Json, isAdmin(a));
     const list = await f.list(a, q);
     return { flavors: list.map((x) => v.flavorBrief(x, mv(req))), ...nextLink('flavors', list, q.limit) };
   });
-  app.get('/flavors/detail', op('compute:flavors:index'), async (req) => {
+  app.get('/flavors/detail', op('compute:flavors:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req.query as Json, isAdmin(a));
     const list = await f.list(a, q);

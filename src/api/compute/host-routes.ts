@@ -10,6 +10,7 @@ import type { Json } from './body.js';
 import { ExternalEventsBody, HostUpdateBody } from './schemas/resources.js';
 import { mv } from './microversion.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** The binaries os-hosts leaves out (API services) and the topic each other one reports as. */
 const TOPIC: Record<string, string> = { 'nova-compute': 'compute', 'nova-scheduler': 'scheduler', 'nova-conductor': 'conductor' };
@@ -123,7 +124,7 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
   };
 
   // os-hosts (2.1-2.42)
-  app.get('/os-hosts', op('compute:os-hosts:list'), async (req) => {
+  app.get('/os-hosts', op('compute:os-hosts:list', { schema: { querystring: pagedQuery() } }), async (req) => {
     hostsVersion(req);
     admin(req);
     const zone = (req.query as Json).zone;

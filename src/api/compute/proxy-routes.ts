@@ -10,6 +10,7 @@ import { tryParseIp } from '../../util/ipaddr.js';
 import { FloatingIpCreateBody, SecurityGroupBody, SecurityGroupRuleBody } from './schemas/resources.js';
 import { mv } from './microversion.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** The last microversion of Nova's proxy APIs (network and image proxies answer 404 after it). */
 export const MAX_PROXY_VERSION = '2.35';
@@ -34,7 +35,7 @@ export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService
   const writing = (req: FastifyRequest) => { proxyOnly(req); const a = auth(req); enforce(a, 'compute:write', { project_id: a.projectId ?? null }); return a; };
 
   // security groups
-  app.get('/os-security-groups', op('compute:os-security-groups:list'), async (req) => {
+  app.get('/os-security-groups', op('compute:os-security-groups:list', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = reading(req);
     const q = req.query as Json;
     return { security_groups: await proxy.listGroups(a, { allTenants: qStr(q, 'all_tenants') !== undefined, limit: qInt(q, 'limit'), offset: qInt(q, 'offset') }) };

@@ -21,6 +21,7 @@ import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { novaTimeMicro } from '../../services/compute/common.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 /** An ISO 8601 date or date-time, as Nova's changes-since/changes-before accept (not "2011/01/01"). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
@@ -111,12 +112,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     void q;
     return { servers_links: [{ rel: 'next', href: `${v.base}/${path}?${params.toString()}` }] };
   };
-  app.get('/servers', op('compute:servers:index'), async (req) => {
+  app.get('/servers', op('compute:servers:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const q = listQuery(req);
     const rows = await s.list(ctxOf(req).auth, q);
     return { servers: rows.map((r) => v.serverBrief(r)), ...nextLinks(req, 'servers', rows, q) };
   });
-  app.get('/servers/detail', op('compute:servers:detail'), async (req) => {
+  app.get('/servers/detail', op('compute:servers:detail', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const q = listQuery(req);
     const rows = await s.list(a, q);
@@ -236,7 +237,7 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     action: r.action, instance_uuid: r.instance_id, request_id: r.request_id, user_id: r.user_id, project_id: r.project_id,
     start_time: novaTimeMicro(r.start_time), message: r.message, ...(ver.atLeast('2.58') ? { updated_at: novaTimeMicro(r.updated_at) } : {}),
   });
-  app.get('/servers/:id/os-instance-actions', op('compute:os-instance-actions:list'), async (req) => {
+  app.get('/servers/:id/os-instance-actions', op('compute:os-instance-actions:list', { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = ctxOf(req).auth;
     const id = (req.params as { id: string }).id;
     const ver = mv(req);

@@ -73,7 +73,7 @@ export function accessIps(b: { accessIPv4?: string | null; accessIPv6?: string |
   let accessIPv6 = b.accessIPv6;
   if (accessIPv6) {
     const ip = tryParseIp(accessIPv6);
-    if (!ip || ip.version !== 6) throw invalidField('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
+    if (ip?.version !== 6) throw invalidField('accessIPv6', accessIPv6, 'is not a valid IPv6 address');
     accessIPv6 = formatIp(6, ip.value);
   }
   return { accessIPv4: b.accessIPv4, accessIPv6 };

@@ -7,6 +7,7 @@ import { enforce } from '../../services/policy.js';
 import { badRequest } from '../../errors.js';
 import { ctxOf } from '../http/service-api.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 import { mv, type ApiVersion } from './microversion.js';
 
 const UUID = '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$';
@@ -42,7 +43,7 @@ export function attachmentView(a: ComputeVolumeAttachment, serverId: string, v: 
 export function volumeAttachmentRoutes(app: FastifyInstance, compute: ComputeService, volumes: VolumeProxy): void {
   const sv = compute.volumes;
   const params = (req: FastifyRequest) => req.params as { id: string; vid: string };
-  app.get('/servers/:id/os-volume_attachments', op('compute:os-volumes-attachments:index'), async (req) => {
+  app.get('/servers/:id/os-volume_attachments', op('compute:os-volumes-attachments:index', { schema: { querystring: pagedQuery() } }), async (req) => {
     const { id } = params(req);
     const q = req.query as { limit?: string; offset?: string };
     let list = await sv.list(ctxOf(req).auth, id);

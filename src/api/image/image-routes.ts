@@ -9,6 +9,7 @@ import { imageView, memberView, taskView } from './views.js';
 import { checkPatchType, parsePatch } from './patch.js';
 import { ImageCreateBody, ImagePatchBody, MemberCreateBody, MemberUpdateBody } from './request-schemas.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 type P = { image_id: string };
 
@@ -45,7 +46,7 @@ export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
     return imageView(img);
   });
 
-  app.get('/v2/images', op('image:get_images'), async (req) => {
+  app.get('/v2/images', op('image:get_images', { schema: { querystring: pagedQuery() } }), async (req) => {
     if (req.url.split('?')[0]!.endsWith('/')) throw notFound('The resource could not be found.');
     const a = ctxOf(req).auth;
     const res = await svc.list(a, rawQuery(req));

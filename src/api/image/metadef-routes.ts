@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app-deps.js';
 import type { Namespace, NamedDef } from '../../services/image/metadefs.js';
 import { ctxOf } from '../http/service-api.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 import {
   MetadefObjectBody, MetadefPropertyBody, MetadefTagBody, MetadefTagsBody, NamespaceBody, ResourceTypeAssociationBody,
 } from './request-schemas.js';
@@ -35,7 +36,7 @@ export function metadefRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/v2/metadefs/resource_types', op('image:list_metadef_resource_types'), async () => ({ resource_types: await m.listResourceTypes() }));
 
-  app.get(base, op('image:get_metadef_namespaces'), async (req) => {
+  app.get(base, op('image:get_metadef_namespaces', { schema: { querystring: pagedQuery() } }), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const list = await m.listNamespaces(auth(req), {
       ...(q.visibility ? { visibility: q.visibility } : {}),

@@ -8,6 +8,7 @@ import { registerResource, writer } from './resource.js';
 import { single, queryOf, applyQuery } from './query.js';
 import { extensions } from './extensions.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery } from '../http/query-schemas.js';
 
 type Obj = Record<string, unknown>;
 
@@ -159,7 +160,7 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
 
   // Port forwardings of a floating IP.
   const pf = '/v2.0/floatingips/:id/port_forwardings';
-  app.get(pf, op('network:get_floatingip_port_forwarding'), async (req) => {
+  app.get(pf, op('network:get_floatingip_port_forwarding', { schema: { querystring: pagedQuery() } }), async (req) => {
     const items = (await net.floatingIps.listForwardings(auth(req), rid(req))).map((p) => net.floatingIps.pfView(p));
     return { port_forwardings: applyQuery(items, queryOf(req.query), { path: '', collection: 'port_forwardings', baseUrl }).items };
   });
@@ -204,14 +205,14 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   });
 
   // IP availability, availability zones, floating IP pools.
-  app.get('/v2.0/network-ip-availabilities', op('network:get_network_ip_availability'), async (req) => {
+  app.get('/v2.0/network-ip-availabilities', op('network:get_network_ip_availability', { schema: { querystring: pagedQuery() } }), async (req) => {
     const items = await net.ipAvailability(auth(req));
     return { network_ip_availabilities: applyQuery(items, queryOf(req.query), { path: '', collection: '', baseUrl }).items };
   });
   app.get('/v2.0/network-ip-availabilities/:id', op('network:get_network_ip_availability'), async (req) => ({ network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0] }));
   // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
   app.get('/v2.0/agents', op('network:get_agent'), async (req) => { auth(req); return { agents: [] }; });
-  app.get('/v2.0/availability_zones', op('network:get_availability_zone'), async (req) => ({
+  app.get('/v2.0/availability_zones', op('network:get_availability_zone', { schema: { querystring: pagedQuery() } }), async (req) => ({
     availability_zones: applyQuery(net.availabilityZones(), queryOf(req.query), { path: '', collection: '', baseUrl }).items,
   }));
   app.get('/v2.0/floatingip_pools', op('network:get_floatingip_pool'), async (req) => {

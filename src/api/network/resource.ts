@@ -6,6 +6,7 @@ import type { NetObjectKind } from '../../net/index.js';
 import { ctxOf } from '../http/service-api.js';
 import { enforce, networkRule, networkTagRule, type NetworkResource } from '../../services/policy.js';
 import { op } from '../http/route-policy.js';
+import { pagedQuery, plainQuery } from '../http/query-schemas.js';
 import { badRequest, notFound } from '../../errors.js';
 import { applyQuery, pick, queryOf, type Query } from './query.js';
 
@@ -62,7 +63,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
   const one = async (a: AuthContext, row: T) => (await spec.views(a, [row]))[0]!;
   const rule = (verb: 'get' | 'create' | 'update' | 'delete') => networkRule(verb, spec.member);
 
-  app.get(base, op(rule('get')), async (req) => {
+  app.get(base, op(rule('get'), { schema: { querystring: pagedQuery() } }), async (req) => {
     const a = authOf(req);
     const q = queryOf(req.query);
     const rows = await spec.list(a, q);
@@ -72,7 +73,7 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
     return out;
   });
 
-  app.get(`${base}/:id`, op(rule('get')), async (req) => {
+  app.get(`${base}/:id`, op(rule('get'), { schema: { querystring: plainQuery } }), async (req) => {
     const a = authOf(req);
     const v = await one(a, await spec.get(a, (req.params as { id: string }).id));
     const fields = queryOf(req.query).fields?.flatMap((f) => f.split(',')).filter(Boolean);

@@ -13,7 +13,7 @@ import { isVolumeBacked, snapshotVolumeBacked } from './block-devices.js';
 import { Readable } from 'node:stream';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler } from './scheduler.js';
-import { imageIdFromRef, type ServerService } from './servers.js';
+import { findImage, type ServerService } from './servers.js';
 import { checkState, type ServerAction } from './states.js';
 import type { HostService } from './hosts.js';
 
@@ -110,17 +110,10 @@ export class ServerActions {
     return this.queue(ctx, rid, id, { action: 'unrescue', name: 'unrescue', event: 'compute_unrescue_instance', kind: 'unrescue' });
   }
 
-  private async image(ctx: AuthContext, ref: string) {
-    const port = this.x.image();
-    const imageId = imageIdFromRef(ref);
-    if (!port) throw badRequest(`Image ${imageId} could not be found.`, { code: 'ImageNotFound' });
-    try {
-      return await port.getImage(ctx, imageId);
-    } catch (e) {
-      if (isCloudError(e) && e.status === 404) throw badRequest(`Image ${imageId} could not be found.`, { code: 'ImageNotFound' });
-      throw e;
-    }
+  private image(ctx: AuthContext, ref: string) {
+    return findImage(this.x.image(), ctx, ref);
   }
+
 
   /** Rebuild: optionally a new image, name, metadata, key, user data, description. */
   async rebuild(ctx: AuthContext, rid: string, id: string, spec: {

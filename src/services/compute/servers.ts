@@ -92,6 +92,18 @@ export function imageIdFromRef(ref: string): string {
   return m ? m[1]! : ref;
 }
 
+/** The image a request names (an id or an image URL), or Nova's 400 ImageNotFound when the image service has none. */
+export async function findImage(port: ComputeImagePort | undefined | null, ctx: AuthContext, ref: string): Promise<ComputeImage> {
+  const id = imageIdFromRef(ref);
+  if (!port) throw badRequest(`Image ${id} could not be found.`, { code: 'ImageNotFound' });
+  try {
+    return await port.getImage(ctx, id);
+  } catch (e) {
+    if (isCloudError(e) && e.status === 404) throw badRequest(`Image ${id} could not be found.`, { code: 'ImageNotFound' });
+    throw e;
+  }
+}
+
 /** Servers: create, read, update, delete, metadata and tags. Actions live in ServerActions. */
 export class ServerService {
   constructor(
@@ -120,16 +132,8 @@ export class ServerService {
     if (image.minRam > flavor.ram) throw badRequest(`Flavor's memory is too small for requested image.`, { code: 'FlavorMemoryTooSmall' });
   }
 
-  private async resolveImage(ctx: AuthContext, ref: string): Promise<ComputeImage> {
-    const port = this.x.image();
-    const id = imageIdFromRef(ref);
-    if (!port) throw badRequest(`Image ${id} could not be found.`, { code: 'ImageNotFound' });
-    try {
-      return await port.getImage(ctx, id);
-    } catch (e) {
-      if (isCloudError(e) && e.status === 404) throw badRequest(`Image ${id} could not be found.`, { code: 'ImageNotFound' });
-      throw e;
-    }
+  private resolveImage(ctx: AuthContext, ref: string): Promise<ComputeImage> {
+    return findImage(this.x.image(), ctx, ref);
   }
 
   /** Validates user data: base64, at most 65535 bytes as sent. */
@@ -207,12 +211,8 @@ export class ServerService {
     if (Array.isArray(nics)) {
       if (spec.maxCount > 1 && nics.some((n) => n.kind === 'port')) throw badRequest('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
       await network.validate(ctx, nics);
-    } else if (nics === 'auto' && spec.networks === undefined) {
-      // Before 2.37 no "networks" means: use the project's networks (Nova's default).
-      const nets = await network.autoNetworks(ctx);
-      if (nets.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.', { code: 'NetworkAmbiguous' });
-      nics = nets.map((id) => ({ kind: 'network' as const, networkId: id }));
     } else if (nics === 'auto') {
+      // "auto", and before 2.37 no "networks" at all: the project's one usable network (Nova's default).
       const nets = await network.autoNetworks(ctx);
       if (nets.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.', { code: 'NetworkAmbiguous' });
       nics = nets.map((id) => ({ kind: 'network' as const, networkId: id }));
