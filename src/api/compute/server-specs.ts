@@ -7,7 +7,7 @@ import type { AuthContext } from '../../services/auth-context.js';
 import { isAdmin } from '../../services/auth-context.js';
 import type { ServerCreateSpec } from '../../services/compute/servers.js';
 import type { BlockDevice } from '../../services/compute/model.js';
-import type { NicRequest } from '../../services/compute/ports.js';
+import type { NicRequest } from '../../services/compute/peer-services.js';
 import { toBool, toInt, UUID_PATTERN } from './schemas/common.js';
 import type { ServerCreateBody } from './schemas/servers.js';
 

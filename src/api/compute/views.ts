@@ -6,7 +6,7 @@ import type { Flavor } from '../../services/compute/flavors.js';
 import type { Keypair } from '../../services/compute/keypairs.js';
 import { diskConfigOf } from '../../services/compute/disk-config.js';
 import { extras, instanceName } from '../../services/compute/model.js';
-import type { ComputePort } from '../../services/compute/ports.js';
+import type { ComputePort } from '../../services/compute/peer-services.js';
 import { PROGRESS_STATUSES, statusOf } from '../../services/compute/states.js';
 import { novaTime } from '../../services/compute/common.js';
 import type { ApiVersion } from './microversion.js';

@@ -17,7 +17,7 @@ export const ImageCreateBody = Type.Object({
   disk_format: Type.Optional(Nullable(Str255)),
   min_disk: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
   min_ram: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
-  tags: Type.Optional(Type.Array(Str255, { maxItems: 128 })),
+  tags: Type.Optional(Type.Array(Str255)), // how many: the image tag quota (413), checked by the service
 }, { additionalProperties: true });
 export type ImageCreateBody = Static<typeof ImageCreateBody>;
 

@@ -8,7 +8,7 @@ import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
 import { extras, type FlavorSnapshot } from './model.js';
 import { type DiskConfig, withDiskConfig } from './disk-config.js';
-import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './ports.js';
+import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './peer-services.js';
 import { isVolumeBacked, snapshotVolumeBacked } from './block-devices.js';
 import { Readable } from 'node:stream';
 import type { QuotaService } from './quotas.js';
@@ -136,6 +136,7 @@ export class ServerActions {
     }
     if (spec.keyName !== undefined) {
       if (spec.keyName === null) { set.key_name = null; set.key_data = null; } else {
+        // An unknown key pair is Nova's 400 below, not the key pair service's 404.
         const kp = await this.x.keypairs.get(ctx.userId, spec.keyName).catch(() => null);
         if (!kp) throw badRequest('Invalid key_name provided.', { code: 'KeypairNotFound' });
         set.key_name = kp.name;
@@ -183,6 +184,7 @@ export class ServerActions {
       Object.assign(props, await snapshotVolumeBacked(volumePort, ctx, inst, extras(inst).blockDevices, name));
       const img = await port.createSnapshot(ctx, { name, minDisk: 0, minRam: Number(sm.image_min_ram ?? 0), properties: props });
       await port.uploadSnapshot(img.id, 'raw', Readable.from([]), 0).catch(async (e: unknown) => {
+        // Removing the half-made image is best effort: the upload's own error is the one the caller gets.
         await port.deleteImage(img.id).catch(() => {});
         throw e;
       });
@@ -196,6 +198,7 @@ export class ServerActions {
       if (action === 'createBackup' && backup) Object.assign(payload, { backupType: backup.type, rotation: backup.rotation });
       await this.queue(ctx, rid, id, { action, name: action, event: action === 'createBackup' ? 'compute_backup_instance' : 'compute_snapshot_instance', kind: 'snapshot', payload });
     } catch (e) {
+      // The snapshot was not queued: its empty image goes again; a failure there must not hide `e`.
       await port.deleteImage(img.id).catch(() => {});
       throw e;
     }
@@ -223,6 +226,7 @@ export class ServerActions {
     try {
       await this.queue(ctx, rid, id, { action: 'shelve', name: 'shelve', event: 'compute_shelve_instance', kind: 'shelve', payload: { imageId } });
     } catch (e) {
+      // The shelve was not queued: its image goes again; a failure there must not hide `e`.
       if (imageId) await port!.deleteImage(imageId).catch(() => {});
       throw e;
     }
@@ -413,8 +417,10 @@ export class ServerActions {
       }
     });
     if (queued) this.x.queue.notify();
+    // Ports of a server that never reached a host: the network service's own reconciler removes any left behind.
     if (orphanPorts.length) await this.x.network().deallocate(id, orphanPorts).catch(() => {});
     const sm = extras(inst0).systemMetadata;
+    // A shelved server's image may already be gone (deleted by its owner): nothing left to do then.
     if (!queued && sm.shelved_image_id) await this.x.image()?.deleteImage(sm.shelved_image_id).catch(() => {});
   }
 
@@ -440,6 +446,7 @@ export class ServerActions {
   async guestDetails(inst: InstanceRow): Promise<Record<string, string>> {
     const calls = this.x.calls();
     if (!calls || !inst.host) return {};
+    // Details are extra facts for diagnostics: a host that cannot answer gives none, not an error.
     return (await calls.details(inst.host, inst.id).catch(() => null)) ?? {};
   }
 
@@ -479,7 +486,7 @@ export class ServerActions {
     checkState('attach_interface', inst);
     if (!inst.host) throw conflict(`Instance ${id} is not ready.`, { code: 'InstanceNotReady' });
     const net = this.x.network();
-    let nic: import('./ports.js').NicRequest;
+    let nic: import('./peer-services.js').NicRequest;
     if (req.portId) nic = { kind: 'port', portId: req.portId };
     else if (req.networkId) nic = { kind: 'network', networkId: req.networkId, ...(req.fixedIp ? { fixedIp: req.fixedIp } : {}) };
     else {
@@ -499,6 +506,7 @@ export class ServerActions {
         await this.x.queue.enqueue(trx, { host: cur.host!, kind: 'attach_interface', instanceId: id, payload: { actionId: a, port } });
       });
     } catch (e) {
+      // The attach was not queued: its new port goes again; a failure there must not hide `e`.
       await net.deallocate(id, [port]).catch(() => {});
       throw e;
     }

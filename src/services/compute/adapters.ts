@@ -3,7 +3,7 @@ import { badRequest, conflict, forbidden, isCloudError } from '../../errors.js';
 import { type AuthContext, isAdmin, projectMemberContext, serviceContext } from '../auth-context.js';
 import type { ImageService } from '../image/index.js';
 import type { NetworkService } from '../network/index.js';
-import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './ports.js';
+import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest } from './peer-services.js';
 
 /** Compute acting on its own behalf (uploading snapshot data, cleaning up), as Nova uses its service user. */
 export const COMPUTE_SERVICE: AuthContext = serviceContext('gureum-compute');

@@ -8,7 +8,7 @@
 import { badRequest, isCloudError } from '../../errors.js';
 import type { AuthContext } from '../auth-context.js';
 import type { BlockDevice } from './model.js';
-import type { ComputeImage, ComputeVolumePort } from './ports.js';
+import type { ComputeImage, ComputeVolumePort } from './peer-services.js';
 
 /** The device the boot volume gets: the root disk of a volume-backed server. */
 export const ROOT_DEVICE = '/dev/vda';

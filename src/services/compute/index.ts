@@ -12,7 +12,7 @@ import { HostService } from './hosts.js';
 import { InstanceActionLog } from './instance-actions.js';
 import { KeypairService } from './keypairs.js';
 import type { ComputeOptions } from './options.js';
-import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort, type ComputeVolumePort } from './ports.js';
+import { NoNetwork, type ComputeImagePort, type ComputeNetworkPort, type ComputeVolumePort } from './peer-services.js';
 import { ServerVolumes } from './volumes.js';
 import { QuotaService } from './quotas.js';
 import { Scheduler } from './scheduler.js';
@@ -22,7 +22,7 @@ import { ComputeReports } from './reports.js';
 import { ServerPasswords } from './server-password.js';
 
 export type { ComputeOptions } from './options.js';
-export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest, ComputeVolumePort, ComputeVolumeAttachment } from './ports.js';
+export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest, ComputeVolumePort, ComputeVolumeAttachment } from './peer-services.js';
 export { statusOf, checkState, ACTIONS } from './states.js';
 // The host side (agent, task runner, reconciler), which the composition root builds around a driver (src/app/).
 export { ComputeAgent } from './agent.js';

@@ -10,7 +10,7 @@ import { projectMemberContext } from '../auth-context.js';
 import { nowIso } from './common.js';
 import type { InstanceActionLog } from './instance-actions.js';
 import { extras, instanceName, type BlockDevice, type FlavorSnapshot } from './model.js';
-import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './ports.js';
+import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './peer-services.js';
 import type { Scheduler } from './scheduler.js';
 import type { ServerService } from './servers.js';
 

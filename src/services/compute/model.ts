@@ -1,5 +1,5 @@
 import type { InstanceRow } from '../../store/compute-tables.js';
-import type { ComputePort, NicRequest } from './ports.js';
+import type { ComputePort, NicRequest } from './peer-services.js';
 import { parseJson } from './common.js';
 
 /** The flavor as copied into an instance at boot (Nova's embedded flavor, shown from 2.47). */

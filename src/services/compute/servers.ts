@@ -9,7 +9,7 @@ import type { InstanceActionLog } from './instance-actions.js';
 import type { KeypairService } from './keypairs.js';
 import { type BlockDevice, type FlavorSnapshot, extras, sanitizeHostname } from './model.js';
 import { type DiskConfig, withDiskConfig } from './disk-config.js';
-import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputeVolumePort, NicRequest } from './ports.js';
+import type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputeVolumePort, NicRequest } from './peer-services.js';
 import { checkBlockDevices } from './block-devices.js';
 import type { QuotaService } from './quotas.js';
 import type { Scheduler, ScheduleRequest } from './scheduler.js';
@@ -198,6 +198,7 @@ export class ServerService {
     const rootGb = plan.volumeBacked ? 0 : snap.disk;
     let keyData: string | null = null;
     if (spec.keyName) {
+      // An unknown key pair is Nova's 400 below, not the key pair service's 404.
       const kp = await this.x.keypairs.get(ctx.userId, spec.keyName).catch(() => null);
       if (!kp) throw badRequest('Invalid key_name provided.', { code: 'KeypairNotFound' });
       keyData = kp.publicKey;

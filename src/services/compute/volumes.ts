@@ -10,7 +10,7 @@ import type { ServerService } from './servers.js';
 import { checkState } from './states.js';
 import { extras } from './model.js';
 import { bootDevice } from './block-devices.js';
-import type { ComputeVolumeAttachment, ComputeVolumePort } from './ports.js';
+import type { ComputeVolumeAttachment, ComputeVolumePort } from './peer-services.js';
 
 /** How long a detach waits for the guest to release the device before it is reported as failed. */
 export const DETACH_TIMEOUT_MS = 60_000;

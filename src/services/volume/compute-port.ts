@@ -1,6 +1,6 @@
 // Block storage as compute sees it (Nova's cinder client): reserve, complete, roll back, detach, release.
 import type { AuthContext } from '../auth-context.js';
-import type { ComputeVolumeAttachment, ComputeVolumeInfo, ComputeVolumePort } from '../compute/ports.js';
+import type { ComputeVolumeAttachment, ComputeVolumeInfo, ComputeVolumePort } from '../compute/peer-services.js';
 import type { VolumeAttachment } from './model.js';
 import type { Attachments } from './attachments.js';
 import type { Volumes } from './volumes.js';

@@ -1,3 +1,5 @@
+// The narrow views compute has of its peer services (image, network, block storage): the interfaces it calls and
+// the shapes it gets back. The adapters over the in-process services are in ./adapters.ts.
 import type { Readable } from 'node:stream';
 import type { AuthContext } from '../auth-context.js';
 
