@@ -6,7 +6,9 @@ import type { VolumeProxy } from '../../services/compute/volume-proxy.js';
 import { ctxOf } from '../http/service-api.js';
 import { op } from '../http/route-policy.js';
 import { notFound } from '../../errors.js';
-import { bool, qInt } from './body.js';
+import { pagedQuery } from '../http/query-schemas.js';
+import { qInt } from './body.js';
+import { BoolLike, toBool } from './schemas/common.js';
 import { proxyOnly } from './proxy-routes.js';
 
 const VolumeCreateBody = Type.Object({
@@ -25,8 +27,8 @@ const VolumeCreateBody = Type.Object({
 const SnapshotCreateBody = Type.Object({
   snapshot: Type.Object({
     volume_id: Type.String(),
-    // Nova's parameter_types.boolean: true/false or their string and number spellings (read with body.bool).
-    force: Type.Optional(Type.Union([Type.Boolean(), Type.String(), Type.Integer()])),
+    // Nova's parameter_types.boolean: true/false or their string spellings; 0 and 1 as Python compares them.
+    force: Type.Optional(Type.Union([BoolLike, Type.Integer({ minimum: 0, maximum: 1 })])),
     display_name: Type.Optional(Type.String()),
     display_description: Type.Optional(Type.String()),
   }, { additionalProperties: false }),
@@ -45,8 +47,8 @@ export function volumeProxyRoutes(app: FastifyInstance, proxy: VolumeProxy): voi
     return { limit: qInt(q, 'limit'), offset: qInt(q, 'offset') };
   };
 
-  app.get('/os-volumes', op('compute:os-volumes:list'), async (req) => ({ volumes: await proxy.listVolumes(listing(req), paging(req)) }));
-  app.get('/os-volumes/detail', op('compute:os-volumes:detail'), async (req) => ({ volumes: await proxy.listVolumes(auth(req), paging(req)) }));
+  app.get('/os-volumes', op('compute:os-volumes:list', { schema: { querystring: pagedQuery() } }), async (req) => ({ volumes: await proxy.listVolumes(listing(req), paging(req)) }));
+  app.get('/os-volumes/detail', op('compute:os-volumes:detail', { schema: { querystring: pagedQuery() } }), async (req) => ({ volumes: await proxy.listVolumes(auth(req), paging(req)) }));
   app.get('/os-volumes/:id', op('compute:os-volumes:show'), async (req) => ({ volume: await proxy.getVolume(auth(req), id(req)) }));
   app.post('/os-volumes', op('compute:os-volumes:create', { schema: { body: VolumeCreateBody } }), async (req) => {
     const a = auth(req);
@@ -63,13 +65,13 @@ export function volumeProxyRoutes(app: FastifyInstance, proxy: VolumeProxy): voi
     return reply.code(202).send();
   });
 
-  app.get('/os-snapshots', op('compute:os-volumes:snapshots:list'), async (req) => ({ snapshots: await proxy.listSnapshots(listing(req), paging(req)) }));
-  app.get('/os-snapshots/detail', op('compute:os-volumes:snapshots:detail'), async (req) => ({ snapshots: await proxy.listSnapshots(auth(req), paging(req)) }));
+  app.get('/os-snapshots', op('compute:os-volumes:snapshots:list', { schema: { querystring: pagedQuery() } }), async (req) => ({ snapshots: await proxy.listSnapshots(listing(req), paging(req)) }));
+  app.get('/os-snapshots/detail', op('compute:os-volumes:snapshots:detail', { schema: { querystring: pagedQuery() } }), async (req) => ({ snapshots: await proxy.listSnapshots(auth(req), paging(req)) }));
   app.get('/os-snapshots/:id', op('compute:os-volumes:snapshots:show'), async (req) => ({ snapshot: await proxy.getSnapshot(auth(req), id(req)) }));
   app.post('/os-snapshots', op('compute:os-volumes:snapshots:create', { schema: { body: SnapshotCreateBody } }), async (req) => {
     const a = auth(req);
     const s = (req.body as Static<typeof SnapshotCreateBody>).snapshot;
-    const force = bool(s as Record<string, unknown>, 'force') ?? false;
+    const force = typeof s.force === 'number' ? s.force === 1 : toBool(s.force) ?? false;
     return { snapshot: await proxy.createSnapshot(a, { volumeId: s.volume_id, force, displayName: s.display_name, displayDescription: s.display_description }) };
   });
   app.delete('/os-snapshots/:id', op('compute:os-volumes:snapshots:delete'), async (req, reply) => {
