@@ -13,19 +13,49 @@ export const PURPOSES = {
   // iproute2, nftables, dnsmasq-base, iputils-arping: the Linux bridge data plane (bridges, taps, namespaces, NAT, DHCP,
   // gratuitous ARP for floating IPs; security groups with `nft -f -`).
   // python3-openstackclient: the cloud's main client; the README's next command after `npm start` is `openstack`.
-  start: { packages: ['qemu-utils', 'qemu-system-x86', 'e2fsprogs', 'novnc', 'iproute2', 'nftables', 'dnsmasq-base', 'iputils-arping', 'python3-openstackclient'] },
+  start: {
+    packages: [
+      'qemu-utils',
+      'qemu-system-x86',
+      'e2fsprogs',
+      'novnc',
+      'iproute2',
+      'nftables',
+      'dnsmasq-base',
+      'iputils-arping',
+      'python3-openstackclient',
+    ],
+  },
   // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
   bench: { extends: 'start', packages: ['iperf3'] },
   // bench/versus only (`npm run bench -- versus`, never start/test): Debian's Keystone and Glance code, run under the bench's own
   // uWSGI (the keystone/glance-api service packages would start system services); sqlite3 for their databases.
   versus: { extends: 'bench', packages: ['python3-keystone', 'python3-glance', 'uwsgi-plugin-python3', 'sqlite3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
-  imaging: { extends: 'start', packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'] },
+  imaging: {
+    extends: 'start',
+    packages: ['libguestfs-tools', 'linux-image-cloud-amd64', 'debootstrap', 'fdisk', 'extlinux'],
+  },
   // busybox-static: the tiny guest's scripts checked with the guest's own shell and awk; cpio and util-linux (blkid):
   // independent readers of the initramfs and ISO 9660 writers.
   // chromium: the dashboard's end-to-end tests drive Debian's browser through playwright-core (nothing downloaded).
   // openstack-dashboard (stock Horizon) and python3-openstacksdk: compatibility judges in test/compat.
-  test: { extends: 'imaging', packages: ['python3-openstackclient', 'tempest', 'postgresql', 'openssh-client', 'busybox-static', 'cpio', 'util-linux', 'chromium', 'iputils-ping', 'openstack-dashboard', 'python3-openstacksdk'] },
+  test: {
+    extends: 'imaging',
+    packages: [
+      'python3-openstackclient',
+      'tempest',
+      'postgresql',
+      'openssh-client',
+      'busybox-static',
+      'cpio',
+      'util-linux',
+      'chromium',
+      'iputils-ping',
+      'openstack-dashboard',
+      'python3-openstacksdk',
+    ],
+  },
   tempest: { extends: 'test', packages: [] },
 };
 

@@ -17,7 +17,16 @@
 // Plain Node with builtins only, like prepare.mjs.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, appendFileSync, readFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  appendFileSync,
+  readFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -40,7 +49,10 @@ function parseArgs(argv) {
     const value = () => inline ?? argv[++i];
     switch (name) {
       case '--only':
-        opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+        opts.only = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case '--no-pg':
         opts.pg = false;
@@ -56,7 +68,12 @@ function parseArgs(argv) {
         break;
       case '-h':
       case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).join('\n'));
+        console.log(
+          readFileSync(fileURLToPath(import.meta.url), 'utf8')
+            .split('\n')
+            .slice(1, 17)
+            .join('\n'),
+        );
         process.exit(0);
         break;
       default:
@@ -151,7 +168,8 @@ class ThrowawayPostgres {
 
   async start() {
     const bin = findPgBin();
-    if (!bin) return { error: 'PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)' };
+    if (!bin)
+      return { error: 'PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)' };
     const root = process.getuid?.() === 0;
     let owner = null;
     if (root) {
@@ -195,9 +213,13 @@ class ThrowawayPostgres {
       } catch {}
       return { error: `pg_ctl start failed: ${tail(start)}\n${serverLog}` };
     }
-    const create = spawnSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'gureum_test'], {
-      encoding: 'utf8',
-    });
+    const create = spawnSync(
+      join(bin, 'createdb'),
+      ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'gureum_test'],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (create.status !== 0) return { error: `createdb failed: ${tail(create)}` };
     return { url: `postgres://postgres@127.0.0.1:${port}/gureum_test` };
   }

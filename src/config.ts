@@ -113,8 +113,12 @@ function validate(cfg: unknown, sources: ConfigSources): asserts cfg is GureumCo
     throw new ConfigError(`unknown setting "${path}"${from ? ` (in ${from.replace(/^file /, '')})` : ''}`);
   }
   const schema = first.schema as { anyOf?: { const?: unknown }[] };
-  const want = schema.anyOf?.every((s) => s.const !== undefined) ? `one of ${schema.anyOf.map((s) => s.const).join(', ')}` : first.message;
-  throw new ConfigError(`setting "${path}"${from ? ` (from ${from})` : ''}: ${want}; got ${JSON.stringify(first.value)}`);
+  const want = schema.anyOf?.every((s) => s.const !== undefined)
+    ? `one of ${schema.anyOf.map((s) => s.const).join(', ')}`
+    : first.message;
+  throw new ConfigError(
+    `setting "${path}"${from ? ` (from ${from})` : ''}: ${want}; got ${JSON.stringify(first.value)}`,
+  );
 }
 
 function sourceOf(sources: ConfigSources, path: string): string | undefined {
@@ -133,7 +137,7 @@ function build(layers: [string | Map<string, string>, Obj][]): { config: GureumC
     merged = merge(merged, layer);
     for (const p of leaves(layer)) {
       for (const k of [...sources.keys()]) if (k.startsWith(`${p}.`)) sources.delete(k);
-      sources.set(p, typeof label === 'string' ? label : label.get(p) ?? 'env');
+      sources.set(p, typeof label === 'string' ? label : (label.get(p) ?? 'env'));
     }
   }
   const cfg = merged as GureumConfig;
@@ -154,7 +158,10 @@ function derive(cfg: GureumConfig, sources: ConfigSources): GureumConfig {
 }
 
 /** The effective config and where each value came from (for `gureum config show`). */
-export function loadConfigWithSources(flags: ConfigFlags = {}, env: Readonly<NodeJS.ProcessEnv> = processEnv): { config: GureumConfig; sources: ConfigSources } {
+export function loadConfigWithSources(
+  flags: ConfigFlags = {},
+  env: Readonly<NodeJS.ProcessEnv> = processEnv,
+): { config: GureumConfig; sources: ConfigSources } {
   const fromEnv = envLayer(env);
   const flagLayer: Obj = {};
   const flagNames = new Map<string, string>();

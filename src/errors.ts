@@ -69,13 +69,18 @@ export class CloudError extends Error {
 }
 
 export const badRequest = (message: string, opts?: CloudErrorOptions) => new CloudError('BadRequest', message, opts);
-export const unauthorized = (message = 'The request you have made requires authentication.', opts?: CloudErrorOptions) =>
-  new CloudError('Unauthorized', message, opts);
-export const forbidden = (message = 'You are not authorized to perform the requested action.', opts?: CloudErrorOptions) =>
-  new CloudError('Forbidden', message, opts);
+export const unauthorized = (
+  message = 'The request you have made requires authentication.',
+  opts?: CloudErrorOptions,
+) => new CloudError('Unauthorized', message, opts);
+export const forbidden = (
+  message = 'You are not authorized to perform the requested action.',
+  opts?: CloudErrorOptions,
+) => new CloudError('Forbidden', message, opts);
 export const notFound = (message: string, opts?: CloudErrorOptions) => new CloudError('NotFound', message, opts);
 export const conflict = (message: string, opts?: CloudErrorOptions) => new CloudError('Conflict', message, opts);
-export const invalidState = (message: string, opts?: CloudErrorOptions) => new CloudError('InvalidState', message, opts);
+export const invalidState = (message: string, opts?: CloudErrorOptions) =>
+  new CloudError('InvalidState', message, opts);
 export const overQuota = (message: string, opts?: CloudErrorOptions) => new CloudError('OverQuota', message, opts);
 
 export function isCloudError(e: unknown): e is CloudError {

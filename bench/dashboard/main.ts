@@ -15,7 +15,10 @@ const SERVERS = Number(process.env.BENCH_DASH_SERVERS ?? 1000);
 const RUNS = Number(process.env.BENCH_DASH_RUNS ?? 5);
 const PASSWORD = 'bench-admin-pw';
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)] ?? 0; };
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 /** Bytes of the first page's files, raw and gzipped (what index.html names). */
@@ -60,12 +63,20 @@ const LIST_RENDER = (total: number) => `(async () => {
 
 async function main(): Promise<void> {
   const size = firstPageSize();
-  console.log(`first page: JS ${(size.js[0] / 1024).toFixed(1)} KiB (${(size.js[1] / 1024).toFixed(1)} KiB gzipped), CSS ${(size.css[0] / 1024).toFixed(1)} KiB (${(size.css[1] / 1024).toFixed(1)} KiB gzipped), total gzipped ${((size.js[1] + size.css[1]) / 1024).toFixed(1)} KiB (goal < 250 KiB)`);
+  console.log(
+    `first page: JS ${(size.js[0] / 1024).toFixed(1)} KiB (${(size.js[1] / 1024).toFixed(1)} KiB gzipped), CSS ${(size.css[0] / 1024).toFixed(1)} KiB (${(size.css[1] / 1024).toFixed(1)} KiB gzipped), total gzipped ${((size.js[1] + size.css[1]) / 1024).toFixed(1)} KiB (goal < 250 KiB)`,
+  );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-dash-'));
   const base = loadConfig({ dataDir, databaseUrl: 'sqlite', logLevel: 'silent' }, {});
   // No data plane: the dashboard's cost, not the network's (and the run leaves no bridges behind).
-  const config = Object.freeze({ ...base, net: { ...base.net, dataPlane: 'user' as const }, hypervisor: 'fake' as const, tinyImage: false, passwordHash: { N: 1024, r: 8, p: 1 } });
+  const config = Object.freeze({
+    ...base,
+    net: { ...base.net, dataPlane: 'user' as const },
+    hypervisor: 'fake' as const,
+    tinyImage: false,
+    passwordHash: { N: 1024, r: 8, p: 1 },
+  });
   const ctl = await createController(config, { adminPassword: PASSWORD });
   await ctl.server.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(ctl.server.server.address() as AddressInfo).port}`;
@@ -78,31 +89,69 @@ async function main(): Promise<void> {
       const ctx = await chrome.browser.newContext();
       const page = await ctx.newPage();
       await page.goto(`${url}/`);
-      cold.push(await page.evaluate(LOAD_TIMING) as { interactive: number; shown: number });
+      cold.push((await page.evaluate(LOAD_TIMING)) as { interactive: number; shown: number });
       await page.goto(`${url}/`);
-      warm.push(await page.evaluate(LOAD_TIMING) as { interactive: number; shown: number; fromCache: number });
+      warm.push((await page.evaluate(LOAD_TIMING)) as { interactive: number; shown: number; fromCache: number });
       await ctx.close();
     }
-    console.log(`first load, cold cache (median of ${RUNS}): DOM interactive ${ms(median(cold.map((x) => x.interactive)))}, login form on screen ${ms(median(cold.map((x) => x.shown)))}`);
-    console.log(`first load, warm cache (median of ${RUNS}): DOM interactive ${ms(median(warm.map((x) => x.interactive)))}, login form on screen ${ms(median(warm.map((x) => x.shown)))}, assets from cache ${median(warm.map((x) => x.fromCache))}`);
+    console.log(
+      `first load, cold cache (median of ${RUNS}): DOM interactive ${ms(median(cold.map((x) => x.interactive)))}, login form on screen ${ms(median(cold.map((x) => x.shown)))}`,
+    );
+    console.log(
+      `first load, warm cache (median of ${RUNS}): DOM interactive ${ms(median(warm.map((x) => x.interactive)))}, login form on screen ${ms(median(warm.map((x) => x.shown)))}, assets from cache ${median(warm.map((x) => x.fromCache))}`,
+    );
 
     // 1,000 servers in the admin project (fake driver), created through the API in batches.
     const inject = async (method: string, path: string, token?: string, body?: unknown) => {
-      const r = await ctl.server.inject({ method: method as 'GET', url: path, headers: { ...(token ? { 'x-auth-token': token } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: JSON.stringify(body) } : {}) });
+      const r = await ctl.server.inject({
+        method: method as 'GET',
+        url: path,
+        headers: {
+          ...(token ? { 'x-auth-token': token } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
       return { status: r.statusCode, headers: r.headers, json: () => JSON.parse(r.body) };
     };
-    const auth = await inject('POST', '/identity/v3/auth/tokens', undefined, { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: PASSWORD } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } });
+    const auth = await inject('POST', '/identity/v3/auth/tokens', undefined, {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password: PASSWORD } },
+        },
+        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+      },
+    });
     const token = String(auth.headers['x-subject-token']);
     const projectId = auth.json().token.project.id as string;
-    await inject('PUT', `/compute/v2.1/os-quota-sets/${projectId}`, token, { quota_set: { instances: -1, cores: -1, ram: -1 } });
+    await inject('PUT', `/compute/v2.1/os-quota-sets/${projectId}`, token, {
+      quota_set: { instances: -1, cores: -1, ram: -1 },
+    });
     await inject('PUT', `/network/v2.0/quotas/${projectId}`, token, { quota: { port: -1 } });
-    const img = (await inject('POST', '/image/v2/images', token, { name: 'bench', disk_format: 'raw', container_format: 'bare' })).json();
-    await ctl.server.inject({ method: 'PUT', url: `/image/v2/images/${img.id}/file`, headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(4096) });
+    const img = (
+      await inject('POST', '/image/v2/images', token, { name: 'bench', disk_format: 'raw', container_format: 'bare' })
+    ).json();
+    await ctl.server.inject({
+      method: 'PUT',
+      url: `/image/v2/images/${img.id}/file`,
+      headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+      payload: Buffer.alloc(4096),
+    });
     const net = (await inject('GET', '/network/v2.0/networks?name=private', token)).json().networks[0].id as string;
     const t0 = Date.now();
-    for (let made = 0; made < SERVERS;) {
+    for (let made = 0; made < SERVERS; ) {
       const n = Math.min(50, SERVERS - made);
-      const r = await inject('POST', '/compute/v2.1/servers', token, { server: { name: 'bench', imageRef: img.id, flavorRef: '42', min_count: n, max_count: n, networks: [{ uuid: net }] } });
+      const r = await inject('POST', '/compute/v2.1/servers', token, {
+        server: {
+          name: 'bench',
+          imageRef: img.id,
+          flavorRef: '42',
+          min_count: n,
+          max_count: n,
+          networks: [{ uuid: net }],
+        },
+      });
       if (r.status !== 202) throw new Error(`server create answered ${r.status}`);
       made += n;
     }
@@ -121,7 +170,9 @@ async function main(): Promise<void> {
       await page.locator('.meter').first().waitFor();
       again.push(Number(await page.evaluate(LIST_RENDER(SERVERS))));
     }
-    console.log(`instance list with ${SERVERS} servers: first show (API + render) ${ms(first)}; shown again from the cache, median of ${RUNS}: ${ms(median(again))} (goal < 500 ms)`);
+    console.log(
+      `instance list with ${SERVERS} servers: first show (API + render) ${ms(first)}; shown again from the cache, median of ${RUNS}: ${ms(median(again))} (goal < 500 ms)`,
+    );
   } finally {
     await chrome.close();
     await ctl.close();
@@ -129,4 +180,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

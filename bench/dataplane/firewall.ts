@@ -4,7 +4,12 @@
 // Everything happens in the bench's own bridge, namespaces and nft tables (random names), removed at the end.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createNftFirewall, type Firewall, type SgPort, type SgRule } from '../../src/net/linuxbridge/firewall/index.js';
+import {
+  createNftFirewall,
+  type Firewall,
+  type SgPort,
+  type SgRule,
+} from '../../src/net/linuxbridge/firewall/index.js';
 import { NetLab, run } from '../../test/helpers/netlab.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 20);
@@ -15,26 +20,56 @@ const REMOTE = 'b0000000-0000-4000-8000-000000000002';
 function memberPort(i: number, groups: string[]): SgPort {
   const mac = `fa:16:3e:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
   return {
-    id: `bench-port-${i}`, tap: `tapb${i}`, bridge: 'brqbench', mac, fixedIps: [`10.${100 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`],
-    allowedAddressPairs: [], securityGroups: groups, portSecurity: true, deviceOwner: 'compute:nova',
+    id: `bench-port-${i}`,
+    tap: `tapb${i}`,
+    bridge: 'brqbench',
+    mac,
+    fixedIps: [`10.${100 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`],
+    allowedAddressPairs: [],
+    securityGroups: groups,
+    portSecurity: true,
+    deviceOwner: 'compute:nova',
   };
 }
 
 /** 1,000 rules: 999 TCP ports from the remote group, then what the probe needs last (the worst case for a new flow). */
 function thousandRules(variant: number): SgRule[] {
-  const rules: SgRule[] = [{
-    id: 'egress-any', security_group_id: GROUP, direction: 'egress', ethertype: 'IPv4', protocol: null,
-    port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_group_id: null,
-  }];
+  const rules: SgRule[] = [
+    {
+      id: 'egress-any',
+      security_group_id: GROUP,
+      direction: 'egress',
+      ethertype: 'IPv4',
+      protocol: null,
+      port_range_min: null,
+      port_range_max: null,
+      remote_ip_prefix: null,
+      remote_group_id: null,
+    },
+  ];
   for (let i = 0; rules.length < 999; i++) {
     rules.push({
-      id: `r${i}`, security_group_id: GROUP, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp',
-      port_range_min: 10_000 + i + variant, port_range_max: 10_000 + i + variant, remote_ip_prefix: null, remote_group_id: REMOTE,
+      id: `r${i}`,
+      security_group_id: GROUP,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 10_000 + i + variant,
+      port_range_max: 10_000 + i + variant,
+      remote_ip_prefix: null,
+      remote_group_id: REMOTE,
     });
   }
   rules.push({
-    id: 'last', security_group_id: GROUP, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp',
-    port_range_min: 5201, port_range_max: 5201, remote_ip_prefix: null, remote_group_id: REMOTE,
+    id: 'last',
+    security_group_id: GROUP,
+    direction: 'ingress',
+    ethertype: 'IPv4',
+    protocol: 'tcp',
+    port_range_min: 5201,
+    port_range_max: 5201,
+    remote_ip_prefix: null,
+    remote_group_id: REMOTE,
   });
   return rules;
 }
@@ -45,7 +80,8 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const ms = (x: number): string => x.toFixed(1);
 
 async function ruleChangeCosts(members: number): Promise<string> {
@@ -58,7 +94,8 @@ async function ruleChangeCosts(members: number): Promise<string> {
     const base = thousandRules(0);
     const extra: SgRule = { ...base[1]!, id: 'extra', port_range_min: 9000, port_range_max: 9000 };
     const change: number[] = [];
-    for (let r = 1; r <= REPS; r++) change.push(await timed(() => fw.setGroupRules(GROUP, r % 2 ? [...base, extra] : base)));
+    for (let r = 1; r <= REPS; r++)
+      change.push(await timed(() => fw.setGroupRules(GROUP, r % 2 ? [...base, extra] : base)));
     const join: number[] = [];
     for (let r = 0; r < REPS; r++) {
       const p = memberPort(60_000 + r, [REMOTE]);
@@ -72,9 +109,14 @@ async function ruleChangeCosts(members: number): Promise<string> {
 }
 
 async function iperf(lab: NetLab, clientIdx: number, serverIp: string): Promise<number> {
-  const r = await lab.exec(lab.hosts[clientIdx]!, ['iperf3', '-c', serverIp, '-t', String(SECONDS), '-J'], (SECONDS + 20) * 1000);
+  const r = await lab.exec(
+    lab.hosts[clientIdx]!,
+    ['iperf3', '-c', serverIp, '-t', String(SECONDS), '-J'],
+    (SECONDS + 20) * 1000,
+  );
   if (r.code !== 0) throw new Error(`iperf3 failed: ${r.stderr || r.stdout.slice(0, 500)}`);
-  const bps = (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+  const bps = (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received
+    .bits_per_second;
   return bps / 1e9;
 }
 
@@ -86,9 +128,18 @@ async function throughput(): Promise<string[]> {
     const a = await lab.addHost('a', '10.99.0.1/24', 'fa:16:3e:99:00:01');
     const b = await lab.addHost('b', '10.99.0.2/24', 'fa:16:3e:99:00:02');
     lab.spawn(b, ['iperf3', '-s']);
-    for (let i = 0; i < 50 && (await lab.exec(a, ['iperf3', '-c', b.ip, '-t', '1', '-J'], 10_000)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await lab.exec(a, ['iperf3', '-c', b.ip, '-t', '1', '-J'], 10_000)).code !== 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const portOf = (h: typeof a, id: string): SgPort => ({
-      id, tap: h.tap, bridge: lab.bridge, mac: h.mac, fixedIps: [h.ip], allowedAddressPairs: [], securityGroups: [GROUP, REMOTE], portSecurity: true, deviceOwner: 'compute:nova',
+      id,
+      tap: h.tap,
+      bridge: lab.bridge,
+      mac: h.mac,
+      fixedIps: [h.ip],
+      allowedAddressPairs: [],
+      securityGroups: [GROUP, REMOTE],
+      portSecurity: true,
+      deviceOwner: 'compute:nova',
     });
     const members = Array.from({ length: 998 }, (_, i) => memberPort(i + 2, [REMOTE]));
     const fwTable = `gureum_b${lab.suffix}`;
@@ -118,9 +169,15 @@ async function throughput(): Promise<string[]> {
 
 /** Runs the firewall benchmark and prints its tables; skips (exit 0) without root or nft/iperf3. */
 export async function firewallBench(): Promise<void> {
-  if (process.getuid?.() !== 0) { console.log('bench/dataplane firewall: skipped (needs root)'); return; }
+  if (process.getuid?.() !== 0) {
+    console.log('bench/dataplane firewall: skipped (needs root)');
+    return;
+  }
   for (const cmd of ['nft', 'iperf3']) {
-    if ((await run('which', [cmd])).code !== 0) { console.log(`bench/dataplane firewall: skipped (no ${cmd}; node scripts/prepare.mjs --for bench)`); return; }
+    if ((await run('which', [cmd])).code !== 0) {
+      console.log(`bench/dataplane firewall: skipped (no ${cmd}; node scripts/prepare.mjs --for bench)`);
+      return;
+    }
   }
   console.log(`Rule change on a group of 1,000 rules naming a remote group (ms, ${REPS} reps each):`);
   console.log('| remote group members | first sync | rule change p50 | p99 | member joins p50 | p99 |');

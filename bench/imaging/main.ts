@@ -22,7 +22,10 @@ async function time<T>(label: string, fn: () => Promise<T>): Promise<T> {
 }
 
 async function main() {
-  if (!onPath('guestfish') || process.getuid?.() !== 0) { console.log('bench/imaging: skipped (needs root and libguestfs-tools)'); return; }
+  if (!onPath('guestfish') || process.getuid?.() !== 0) {
+    console.log('bench/imaging: skipped (needs root and libguestfs-tools)');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gureum-bench-imaging-'));
   try {
     // A planted image: every kind of identity, ext4 made with mke2fs -d.
@@ -42,19 +45,27 @@ async function main() {
       execFileSync('virt-sysprep', ['--format', 'raw', '-a', sysprepCopy], { env: guestfsEnv(), stdio: 'ignore' });
     });
     const a2 = await auditImage(sysprepCopy);
-    console.log(`  identity left after virt-sysprep by our audit: ${a2.findings.length} (${[...new Set(a2.findings.map((f) => f.op))].join(', ')})`);
+    console.log(
+      `  identity left after virt-sysprep by our audit: ${a2.findings.length} (${[...new Set(a2.findings.map((f) => f.op))].join(', ')})`,
+    );
 
     if (process.env.GUREUM_BENCH_BUILD === '1') {
       const recipe = loadRecipe('debian-12');
       const cache = join(dir, 'cache');
       const cold = join(dir, 'cold.raw');
-      await time('build debian-12 cold (empty cache, raw)', () => buildImage(recipe, { output: cold, format: 'raw', cacheDir: cache }));
+      await time('build debian-12 cold (empty cache, raw)', () =>
+        buildImage(recipe, { output: cold, format: 'raw', cacheDir: cache }),
+      );
       const cached = join(dir, 'cached.qcow2');
-      await time('build debian-12 cached (qcow2 compressed)', () => buildImage(recipe, { output: cached, format: 'qcow2', cacheDir: cache }));
+      await time('build debian-12 cached (qcow2 compressed)', () =>
+        buildImage(recipe, { output: cached, format: 'qcow2', cacheDir: cache }),
+      );
       const plain = join(dir, 'plain.qcow2');
       execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', cold, plain]);
       const used = Number(execFileSync('du', ['-B1', cold]).toString().split('\t')[0]);
-      console.log(`sizes: raw ${mib(statSync(cold).size)} virtual (${mib(used)} allocated), qcow2 ${mib(statSync(plain).size)}, compressed qcow2 ${mib(statSync(cached).size)}`);
+      console.log(
+        `sizes: raw ${mib(statSync(cold).size)} virtual (${mib(used)} allocated), qcow2 ${mib(statSync(plain).size)}, compressed qcow2 ${mib(statSync(cached).size)}`,
+      );
       await time('audit (built debian-12)', () => auditImage(cached));
       await time('seal (built debian-12)', () => sealImage(cached));
       const c = await time('compress (qemu-img convert -c)', () => convertImage(plain, { compress: true }));

@@ -53,17 +53,32 @@ export interface RequestSpec {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One HTTP request; resolves with status, headers and body. */
-export function send(baseUrl: string, spec: Omit<RequestSpec, 'expect'>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function send(
+  baseUrl: string,
+  spec: Omit<RequestSpec, 'expect'>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const u = new URL(spec.path, baseUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent, hostname: u.hostname, port: u.port, path: u.pathname + u.search, method: spec.method,
-      headers: { ...(spec.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) } : {}), ...spec.headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      {
+        agent,
+        hostname: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: spec.method,
+        headers: {
+          ...(spec.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) } : {}),
+          ...spec.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     if (spec.body) req.write(spec.body);
     req.end();
@@ -80,8 +95,13 @@ export function percentile(sorted: number[], p: number): number {
  * Runs `total` requests from `concurrency` workers (bounded in count, loopback only).
  * `make(i)` builds the i-th request, so each may differ.
  */
-export async function runLoad(name: string, baseUrl: string, concurrency: number, total: number,
-  make: (i: number) => RequestSpec): Promise<LoadResult> {
+export async function runLoad(
+  name: string,
+  baseUrl: string,
+  concurrency: number,
+  total: number,
+  make: (i: number) => RequestSpec,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -108,7 +128,18 @@ export async function runLoad(name: string, baseUrl: string, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const l = latencySummary(latencies);
-  return { name, concurrency, requests: total, errors, seconds, reqPerSec: total / seconds, p50ms: l.p50, p99ms: l.p99, maxms: l.max, ...(firstError ? { firstError } : {}) };
+  return {
+    name,
+    concurrency,
+    requests: total,
+    errors,
+    seconds,
+    reqPerSec: total / seconds,
+    p50ms: l.p50,
+    p99ms: l.p99,
+    maxms: l.max,
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 /** Resident set size of a process in MB, from /proc. */
@@ -127,8 +158,12 @@ export function peakRssMb(pid: number): number {
 
 /** Prints results as a Markdown table. */
 export function table(rows: LoadResult[]): string {
-  const head = '| operation | conc. | requests | req/s | p50 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+  const head =
+    '| operation | conc. | requests | req/s | p50 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
   const p99 = (r: LoadResult) => (Number.isNaN(r.p99ms) ? `– (n<${MIN_SAMPLES_FOR_P99})` : r.p99ms.toFixed(2));
-  const body = rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${p99(r)} | ${r.maxms.toFixed(1)} | ${r.errors} |`);
+  const body = rows.map(
+    (r) =>
+      `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${p99(r)} | ${r.maxms.toFixed(1)} | ${r.errors} |`,
+  );
   return [head, ...body].join('\n');
 }

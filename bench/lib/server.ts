@@ -24,17 +24,28 @@ export interface BenchServer {
 }
 
 /** Spawns `gureum up` on `dataDir` and waits for /healthz 200: QEMU user networking, so an API bench leaves no bridges (bench/dataplane measures those). */
-async function spawnGureum(port: number, dataDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; startMs: number }> {
+async function spawnGureum(
+  port: number,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; startMs: number }> {
   const t0 = process.hrtime.bigint();
-  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', GUREUM_DATA_PLANE: 'user', ...env },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...NODE_FLAGS, MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', GUREUM_DATA_PLANE: 'user', ...env },
+    },
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 300_000; // a 2-core machine at load 30 has taken 120 s for a fresh data dir
   for (;;) {
     try {
       if ((await send(baseUrl, { method: 'GET', path: '/healthz' })).status === 200) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error('bench server did not start');
@@ -63,7 +74,11 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   }
   const m = /^export OS_PASSWORD='([^']*)'$/m.exec(readFileSync(join(dataDir, 'admin-openrc.sh'), 'utf8'));
   const server: BenchServer = {
-    baseUrl: `http://127.0.0.1:${port}`, pid: started.child.pid!, dataDir, adminPassword: m![1]!, startMs: started.startMs,
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: started.child.pid!,
+    dataDir,
+    adminPassword: m![1]!,
+    startMs: started.startMs,
     async restart() {
       await stopChild(started.child);
       started = await spawnGureum(port, dataDir, env);

@@ -11,16 +11,26 @@ const BULK = 500;
 async function main() {
   const srv = await startBenchServer();
   try {
-    const pwBody = JSON.stringify({ auth: {
-      identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: srv.adminPassword } } },
-      scope: { project: { name: 'admin', domain: { id: 'default' } } },
-    } });
+    const pwBody = JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password: srv.adminPassword } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    });
     const auth = await send(srv.baseUrl, { method: 'POST', path: '/identity/v3/auth/tokens', body: pwBody });
     const token = String(auth.headers['x-subject-token']);
     const projectId = JSON.parse(auth.body).token.project.id as string;
     const h = { 'x-auth-token': token };
     const call = async (method: string, path: string, body?: unknown) => {
-      const r = await send(srv.baseUrl, { method, path: `/network/v2.0${path}`, headers: h, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const r = await send(srv.baseUrl, {
+        method,
+        path: `/network/v2.0${path}`,
+        headers: h,
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
       return r.body ? JSON.parse(r.body) : undefined;
     };
@@ -43,20 +53,30 @@ async function main() {
       rows.push(r);
       allocated += N;
     }
-    const conc = await runLoad(`port create, 32 concurrent, ${allocated.toLocaleString('en')}+ allocated`, srv.baseUrl, 32, Math.max(N * 4, 1000), create);
+    const conc = await runLoad(
+      `port create, 32 concurrent, ${allocated.toLocaleString('en')}+ allocated`,
+      srv.baseUrl,
+      32,
+      Math.max(N * 4, 1000),
+      create,
+    );
     rows.push(conc);
     allocated += conc.requests;
 
     // Zero duplicates: every fixed IP on the network, counted.
     const avail = await call('GET', `/network-ip-availabilities/${net}`);
     const ports = await call('GET', `/ports?network_id=${net}&fields=fixed_ips`);
-    const ips = (ports.ports as { fixed_ips: { ip_address: string }[] }[]).flatMap((p) => p.fixed_ips.map((f) => f.ip_address));
+    const ips = (ports.ports as { fixed_ips: { ip_address: string }[] }[]).flatMap((p) =>
+      p.fixed_ips.map((f) => f.ip_address),
+    );
     const unique = new Set(ips).size;
     const errors = rows.reduce((n, r) => n + r.errors, 0);
 
     console.log('## bench/network');
     console.log(table(rows));
-    console.log(`\nports on the /16: ${ips.length}, distinct IPs: ${unique}, duplicates: ${ips.length - unique}, used_ips (ip-availability): ${avail.network_ip_availability.used_ips}, request errors: ${errors}`);
+    console.log(
+      `\nports on the /16: ${ips.length}, distinct IPs: ${unique}, duplicates: ${ips.length - unique}, used_ips (ip-availability): ${avail.network_ip_availability.used_ips}, request errors: ${errors}`,
+    );
     console.log(`server RSS: ${rssMb(srv.pid).toFixed(0)} MB`);
     if (ips.length !== unique || errors) process.exitCode = 1;
   } finally {

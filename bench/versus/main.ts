@@ -42,42 +42,90 @@ interface Row {
 const rss = (s: Side) => s.pids().reduce((sum, p) => sum + treeRssMb(p), 0);
 
 function passwordBody(password: string): string {
-  return JSON.stringify({ auth: {
-    identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
-    scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
+  return JSON.stringify({
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+      scope: { project: { name: 'admin', domain: { id: 'default' } } },
+    },
+  });
 }
 
 async function login(s: Side): Promise<string> {
-  const r = await send(s.identityUrl, { method: 'POST', path: `${s.identityPrefix}/v3/auth/tokens`, body: passwordBody(s.adminPassword) });
+  const r = await send(s.identityUrl, {
+    method: 'POST',
+    path: `${s.identityPrefix}/v3/auth/tokens`,
+    body: passwordBody(s.adminPassword),
+  });
   if (r.status !== 201) throw new Error(`${s.name}: login answered ${r.status}: ${r.body.slice(0, 300)}`);
   return String(r.headers['x-subject-token']);
 }
 
 /** Failed requests are counted in the table (a benchmark of two products should not die on one reset); the first is printed. */
 function checked(r: LoadResult, side: string): LoadResult {
-  if (r.errors > 0) console.error(`${side}: ${r.name} (concurrency ${r.concurrency}): ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`);
+  if (r.errors > 0)
+    console.error(
+      `${side}: ${r.name} (concurrency ${r.concurrency}): ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`,
+    );
   return r;
 }
 
 async function identityLoad(s: Side, token: string, conc: number): Promise<Record<string, LoadResult>> {
   const p = s.identityPrefix;
-  const rescope = JSON.stringify({ auth: { identity: { methods: ['token'], token: { id: token } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
-  const load = (name: string, total: number, make: () => RequestSpec) => runLoad(name, s.identityUrl, conc, total, make).then((r) => checked(r, s.name));
+  const rescope = JSON.stringify({
+    auth: {
+      identity: { methods: ['token'], token: { id: token } },
+      scope: { project: { name: 'admin', domain: { id: 'default' } } },
+    },
+  });
+  const load = (name: string, total: number, make: () => RequestSpec) =>
+    runLoad(name, s.identityUrl, conc, total, make).then((r) => checked(r, s.name));
   return {
-    password: await load('password auth', PASSWORD_N, () => ({ method: 'POST', path: `${p}/v3/auth/tokens?nocatalog`, body: passwordBody(s.adminPassword), expect: 201 })),
-    validate: await load('token validation', N, () => ({ method: 'GET', path: `${p}/v3/auth/tokens?nocatalog`, headers: { 'x-auth-token': token, 'x-subject-token': token }, expect: 200 })),
-    rescope: await load('token re-scope', N, () => ({ method: 'POST', path: `${p}/v3/auth/tokens?nocatalog`, body: rescope, expect: 201 })),
-    projects: await load('GET /v3/projects', N, () => ({ method: 'GET', path: `${p}/v3/projects`, headers: { 'x-auth-token': token }, expect: 200 })),
+    password: await load('password auth', PASSWORD_N, () => ({
+      method: 'POST',
+      path: `${p}/v3/auth/tokens?nocatalog`,
+      body: passwordBody(s.adminPassword),
+      expect: 201,
+    })),
+    validate: await load('token validation', N, () => ({
+      method: 'GET',
+      path: `${p}/v3/auth/tokens?nocatalog`,
+      headers: { 'x-auth-token': token, 'x-subject-token': token },
+      expect: 200,
+    })),
+    rescope: await load('token re-scope', N, () => ({
+      method: 'POST',
+      path: `${p}/v3/auth/tokens?nocatalog`,
+      body: rescope,
+      expect: 201,
+    })),
+    projects: await load('GET /v3/projects', N, () => ({
+      method: 'GET',
+      path: `${p}/v3/projects`,
+      headers: { 'x-auth-token': token },
+      expect: 200,
+    })),
   };
 }
 
-interface ImageFigures { uploadMBs: number; downloadMBs: number; rssPeakUploadMb: number; create: LoadResult; page: LoadResult; full: LoadResult }
+interface ImageFigures {
+  uploadMBs: number;
+  downloadMBs: number;
+  rssPeakUploadMb: number;
+  create: LoadResult;
+  page: LoadResult;
+  full: LoadResult;
+}
 
 async function imageLoad(s: Side, token: string): Promise<ImageFigures> {
   const h = { 'x-auth-token': token };
   const p = s.imagePrefix;
   const bytes = Math.round(GIB * 1024 ** 3);
-  const c = await send(s.imageUrl, { method: 'POST', path: `${p}/v2/images`, headers: h, body: JSON.stringify({ name: 'big', disk_format: 'raw', container_format: 'bare' }) });
+  const c = await send(s.imageUrl, {
+    method: 'POST',
+    path: `${p}/v2/images`,
+    headers: h,
+    body: JSON.stringify({ name: 'big', disk_format: 'raw', container_format: 'bare' }),
+  });
   if (c.status !== 201) throw new Error(`${s.name}: image create answered ${c.status}: ${c.body.slice(0, 300)}`);
   const id = JSON.parse(c.body).id as string;
   const peak = sampleMax(() => rss(s));
@@ -92,11 +140,40 @@ async function imageLoad(s: Side, token: string): Promise<ImageFigures> {
   if (got !== bytes) throw new Error(`${s.name}: download returned ${got} of ${bytes} bytes`);
   await send(s.imageUrl, { method: 'DELETE', path: `${p}/v2/images/${id}`, headers: h });
 
-  const create = checked(await runLoad('image create', s.imageUrl, 4, IMAGES, (i) => ({ method: 'POST', path: `${p}/v2/images`, headers: h,
-    body: JSON.stringify({ name: `img-${i}`, disk_format: 'qcow2', container_format: 'bare', tags: ['bench'] }), expect: 201 })), s.name);
-  await runLoad('warm-up', s.imageUrl, 1, 20, () => ({ method: 'GET', path: `${p}/v2/images`, headers: h, expect: 200 }));
-  const page = checked(await runLoad(`GET /v2/images (25 of ${IMAGES})`, s.imageUrl, 1, Math.min(N, 500), () => ({ method: 'GET', path: `${p}/v2/images`, headers: h, expect: 200 })), s.name);
-  const full = checked(await runLoad(`GET /v2/images?limit=1000`, s.imageUrl, 1, 20, () => ({ method: 'GET', path: `${p}/v2/images?limit=1000`, headers: h, expect: 200 })), s.name);
+  const create = checked(
+    await runLoad('image create', s.imageUrl, 4, IMAGES, (i) => ({
+      method: 'POST',
+      path: `${p}/v2/images`,
+      headers: h,
+      body: JSON.stringify({ name: `img-${i}`, disk_format: 'qcow2', container_format: 'bare', tags: ['bench'] }),
+      expect: 201,
+    })),
+    s.name,
+  );
+  await runLoad('warm-up', s.imageUrl, 1, 20, () => ({
+    method: 'GET',
+    path: `${p}/v2/images`,
+    headers: h,
+    expect: 200,
+  }));
+  const page = checked(
+    await runLoad(`GET /v2/images (25 of ${IMAGES})`, s.imageUrl, 1, Math.min(N, 500), () => ({
+      method: 'GET',
+      path: `${p}/v2/images`,
+      headers: h,
+      expect: 200,
+    })),
+    s.name,
+  );
+  const full = checked(
+    await runLoad(`GET /v2/images?limit=1000`, s.imageUrl, 1, 20, () => ({
+      method: 'GET',
+      path: `${p}/v2/images?limit=1000`,
+      headers: h,
+      expect: 200,
+    })),
+    s.name,
+  );
   return { uploadMBs: bytes / upSec / 1e6, downloadMBs: bytes / downSec / 1e6, rssPeakUploadMb, create, page, full };
 }
 
@@ -106,7 +183,10 @@ function fmt(x: number, digits = 1): string {
 }
 
 function printTable(rows: Row[]): string {
-  const out = ['| measure | conc. | Gureum p50 ms | p99 ms | req/s | OpenStack p50 ms | p99 ms | req/s | Gureum vs OpenStack | errors G/O |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const out = [
+    '| measure | conc. | Gureum p50 ms | p99 ms | req/s | OpenStack p50 ms | p99 ms | req/s | Gureum vs OpenStack | errors G/O |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     if (typeof r.gureum === 'number' && typeof r.openstack === 'number') {
       const ratio = r.better === 'higher' ? r.gureum / r.openstack : r.openstack / r.gureum;
@@ -117,7 +197,9 @@ function printTable(rows: Row[]): string {
     const g = r.gureum as LoadResult;
     const o = r.openstack as LoadResult;
     const p99 = (l: LoadResult) => (Number.isNaN(l.p99ms) ? `(max ${fmt(l.maxms)})` : fmt(l.p99ms, 2));
-    out.push(`| ${r.what} | ${r.conc ?? ''} | ${fmt(g.p50ms, 2)} | ${p99(g)} | ${fmt(g.reqPerSec)} | ${fmt(o.p50ms, 2)} | ${p99(o)} | ${fmt(o.reqPerSec)} | ${fmt(g.reqPerSec / o.reqPerSec, 2)}× req/s | ${g.errors}/${o.errors} |`);
+    out.push(
+      `| ${r.what} | ${r.conc ?? ''} | ${fmt(g.p50ms, 2)} | ${p99(g)} | ${fmt(g.reqPerSec)} | ${fmt(o.p50ms, 2)} | ${p99(o)} | ${fmt(o.reqPerSec)} | ${fmt(g.reqPerSec / o.reqPerSec, 2)}× req/s | ${g.errors}/${o.errors} |`,
+    );
   }
   return out.join('\n');
 }
@@ -141,7 +223,10 @@ async function main(): Promise<void> {
     await openstack?.stop().catch((e) => console.error('stopping OpenStack:', e));
     await gureum?.stop().catch((e) => console.error('stopping Gureum:', e));
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      void cleanup().finally(() => process.exit(130));
+    });
   try {
     gureum = await startBenchServer();
     const gFreshStartMs = gureum.startMs;
@@ -152,10 +237,24 @@ async function main(): Promise<void> {
     const kRestartMs = await openstack.restartKeystone();
     const g = gureum;
     const o = openstack;
-    const gSide: Side = { name: 'Gureum', identityUrl: g.baseUrl, identityPrefix: '/identity', imageUrl: g.baseUrl, imagePrefix: '/image',
-      adminPassword: g.adminPassword, pids: () => [g.pid] };
-    const oSide: Side = { name: 'OpenStack', identityUrl: o.keystone.baseUrl, identityPrefix: '', imageUrl: o.glance.baseUrl, imagePrefix: '',
-      adminPassword: o.adminPassword, pids: () => [o.keystone.pid, o.glance.pid] };
+    const gSide: Side = {
+      name: 'Gureum',
+      identityUrl: g.baseUrl,
+      identityPrefix: '/identity',
+      imageUrl: g.baseUrl,
+      imagePrefix: '/image',
+      adminPassword: g.adminPassword,
+      pids: () => [g.pid],
+    };
+    const oSide: Side = {
+      name: 'OpenStack',
+      identityUrl: o.keystone.baseUrl,
+      identityPrefix: '',
+      imageUrl: o.glance.baseUrl,
+      imagePrefix: '',
+      adminPassword: o.adminPassword,
+      pids: () => [o.keystone.pid, o.glance.pid],
+    };
     const gToken = await login(gSide);
     const oToken = await login(oSide);
     // Idle: both just started and answered one login; the Python side also has its workers forked.
@@ -165,21 +264,70 @@ async function main(): Promise<void> {
     for (const conc of [1, 16]) {
       const gi = await identityLoad(gSide, gToken, conc);
       const oi = await identityLoad(oSide, oToken, conc);
-      for (const k of ['password', 'validate', 'rescope', 'projects'] as const) rows.push({ what: gi[k]!.name, conc, gureum: gi[k]!, openstack: oi[k]!, better: 'higher' });
+      for (const k of ['password', 'validate', 'rescope', 'projects'] as const)
+        rows.push({ what: gi[k]!.name, conc, gureum: gi[k]!, openstack: oi[k]!, better: 'higher' });
     }
     const gImg = await imageLoad(gSide, gToken);
     const oImg = await imageLoad(oSide, oToken);
-    rows.push({ what: `image create (conc. 4, ${IMAGES})`, conc: 4, gureum: gImg.create, openstack: oImg.create, better: 'higher' });
+    rows.push({
+      what: `image create (conc. 4, ${IMAGES})`,
+      conc: 4,
+      gureum: gImg.create,
+      openstack: oImg.create,
+      better: 'higher',
+    });
     rows.push({ what: gImg.page.name, conc: 1, gureum: gImg.page, openstack: oImg.page, better: 'higher' });
     rows.push({ what: gImg.full.name, conc: 1, gureum: gImg.full, openstack: oImg.full, better: 'higher' });
-    rows.push({ what: `upload ${GIB} GiB`, gureum: gImg.uploadMBs, openstack: oImg.uploadMBs, better: 'higher', unit: 'MB/s' });
-    rows.push({ what: `download ${GIB} GiB`, gureum: gImg.downloadMBs, openstack: oImg.downloadMBs, better: 'higher', unit: 'MB/s' });
+    rows.push({
+      what: `upload ${GIB} GiB`,
+      gureum: gImg.uploadMBs,
+      openstack: oImg.uploadMBs,
+      better: 'higher',
+      unit: 'MB/s',
+    });
+    rows.push({
+      what: `download ${GIB} GiB`,
+      gureum: gImg.downloadMBs,
+      openstack: oImg.downloadMBs,
+      better: 'higher',
+      unit: 'MB/s',
+    });
     const after = { gureum: rss(gSide), keystone: treeRssMb(o.keystone.pid), glance: treeRssMb(o.glance.pid) };
-    rows.push({ what: 'RSS idle (identity + image)', gureum: idle.gureum, openstack: idle.keystone + idle.glance, better: 'lower', unit: 'MB' });
-    rows.push({ what: 'RSS peak during the upload', gureum: gImg.rssPeakUploadMb, openstack: oImg.rssPeakUploadMb, better: 'lower', unit: 'MB' });
-    rows.push({ what: 'RSS after the run', gureum: after.gureum, openstack: after.keystone + after.glance, better: 'lower', unit: 'MB' });
-    rows.push({ what: 'start on existing data to first 200 (Keystone alone)', gureum: gRestartMs, openstack: kRestartMs, better: 'lower', unit: 'ms' });
-    rows.push({ what: 'start to first 200: Gureum fresh data dir / Glance', gureum: gFreshStartMs, openstack: o.glance.startMs, better: 'lower', unit: 'ms' });
+    rows.push({
+      what: 'RSS idle (identity + image)',
+      gureum: idle.gureum,
+      openstack: idle.keystone + idle.glance,
+      better: 'lower',
+      unit: 'MB',
+    });
+    rows.push({
+      what: 'RSS peak during the upload',
+      gureum: gImg.rssPeakUploadMb,
+      openstack: oImg.rssPeakUploadMb,
+      better: 'lower',
+      unit: 'MB',
+    });
+    rows.push({
+      what: 'RSS after the run',
+      gureum: after.gureum,
+      openstack: after.keystone + after.glance,
+      better: 'lower',
+      unit: 'MB',
+    });
+    rows.push({
+      what: 'start on existing data to first 200 (Keystone alone)',
+      gureum: gRestartMs,
+      openstack: kRestartMs,
+      better: 'lower',
+      unit: 'ms',
+    });
+    rows.push({
+      what: 'start to first 200: Gureum fresh data dir / Glance',
+      gureum: gFreshStartMs,
+      openstack: o.glance.startMs,
+      better: 'lower',
+      unit: 'ms',
+    });
 
     const load1 = loadavg();
     const lines = [
@@ -195,7 +343,11 @@ async function main(): Promise<void> {
       `RSS idle: Gureum ${idle.gureum.toFixed(0)} MB; Keystone ${idle.keystone.toFixed(0)} MB + Glance ${idle.glance.toFixed(0)} MB. After: Gureum ${after.gureum.toFixed(0)} MB; Keystone ${after.keystone.toFixed(0)} MB + Glance ${after.glance.toFixed(0)} MB`,
     ];
     console.log(lines.join('\n'));
-    if (process.env.BENCH_VERSUS_JSON) writeFileSync(process.env.BENCH_VERSUS_JSON, `${JSON.stringify({ rows, idle, after, kHash, gHashMs, gVerifyMs, load0, load1 }, null, 2)}\n`);
+    if (process.env.BENCH_VERSUS_JSON)
+      writeFileSync(
+        process.env.BENCH_VERSUS_JSON,
+        `${JSON.stringify({ rows, idle, after, kHash, gHashMs, gVerifyMs, load0, load1 }, null, 2)}\n`,
+      );
   } finally {
     await cleanup();
   }

@@ -6,10 +6,4 @@ import { computeApi } from './compute/index.js';
 import { volumeApi } from './volume/index.js';
 
 /** Every OpenStack service the cloud serves, in catalog order. Each new service adds one line. */
-export const serviceApis: ServiceApi[] = [
-  identityApi,
-  imageApi,
-  networkApi,
-  computeApi,
-  volumeApi,
-];
+export const serviceApis: ServiceApi[] = [identityApi, imageApi, networkApi, computeApi, volumeApi];

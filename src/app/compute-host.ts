@@ -20,18 +20,30 @@ export interface ComputeHost {
 export function buildComputeHost(db: Kysely<Database>, compute: ComputeService, driver: HypervisorDriver): ComputeHost {
   const o = compute.options;
   const manager = new ComputeManager(db, driver, {
-    queue: compute.queue, actions: compute.actions, servers: compute.servers, scheduler: compute.scheduler,
-    image: () => compute.image, network: () => compute.network, volume: () => compute.volume,
+    queue: compute.queue,
+    actions: compute.actions,
+    servers: compute.servers,
+    scheduler: compute.scheduler,
+    image: () => compute.image,
+    network: () => compute.network,
+    volume: () => compute.volume,
   });
   const agent = new ComputeAgent(driver, compute.hosts, compute.queue, manager, {
-    concurrency: o.agentConcurrency, workerId: `agent-${hostname()}`, allHosts: true,
+    concurrency: o.agentConcurrency,
+    workerId: `agent-${hostname()}`,
+    allHosts: true,
   });
-  const reconciler = driver.type !== 'fake' ? new HostReconciler(db, driver, {
-    resumeGuestsOnHostBoot: o.resumeGuestsOnHostBoot,
-    syncIntervalSec: o.powerSyncIntervalSeconds,
-  }) : null;
+  const reconciler =
+    driver.type !== 'fake'
+      ? new HostReconciler(db, driver, {
+          resumeGuestsOnHostBoot: o.resumeGuestsOnHostBoot,
+          syncIntervalSec: o.powerSyncIntervalSeconds,
+        })
+      : null;
   return {
-    driver, agent, reconciler,
+    driver,
+    agent,
+    reconciler,
     async start() {
       if (reconciler) await reconciler.initHost();
       await agent.start();

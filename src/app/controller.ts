@@ -43,7 +43,10 @@ export interface Controller {
 }
 
 /** Opens the store, migrates, wires services, bootstraps first-start state and builds the HTTP server. */
-export async function createController(config: GureumConfig, opts: { adminPassword?: string } = {}): Promise<Controller> {
+export async function createController(
+  config: GureumConfig,
+  opts: { adminPassword?: string } = {},
+): Promise<Controller> {
   // Everything the cloud writes (images, disks, keys, console logs) and every child it spawns (qemu, qemu-img) makes
   // files for the cloud's user only, whatever umask the process inherited.
   process.umask(0o077);
@@ -55,19 +58,34 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
     const bootstrap = await bootstrapIdentity(identity, opts.adminPassword);
     const image = new ImageService({ db: store.db, dataDir: config.dataDir, config: config.image });
     await image.recover();
-    const hypervisorKind = config.compute.runAgent ? resolveHypervisor(config.virt.driver, config.virt.qemuBinary) : 'none';
-    const plane = chooseDataPlane(config.net.dataPlane, { isRoot: process.getuid?.() === 0, hypervisor: hypervisorKind });
+    const hypervisorKind = config.compute.runAgent
+      ? resolveHypervisor(config.virt.driver, config.virt.qemuBinary)
+      : 'none';
+    const plane = chooseDataPlane(config.net.dataPlane, {
+      isRoot: process.getuid?.() === 0,
+      hypervisor: hypervisorKind,
+    });
     // Data-plane messages wait until the server's logger exists, then go straight to it.
     const netLog: string[] = [];
-    let netSay = (m: string): void => { netLog.push(m); };
+    let netSay = (m: string): void => {
+      netLog.push(m);
+    };
     const driver = netDriverFor(config, plane, (m) => netSay(m));
     const network = new NetworkService({
-      db: store.db, dialect: store.dialect, options: networkOptions(config.network), driver,
+      db: store.db,
+      dialect: store.dialect,
+      options: networkOptions(config.network),
+      driver,
       onDriverError: (e) => netSay(`data plane: ${e instanceof Error ? e.message : String(e)}`),
     });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
-    const metadata = new MetadataService({ db: store.db, dataDir: config.dataDir, secretFile: config.metadata.secretFile, controllerUrl: loopbackUrl(config.server.listen) });
+    const metadata = new MetadataService({
+      db: store.db,
+      dataDir: config.dataDir,
+      secretFile: config.metadata.secretFile,
+      controllerUrl: loopbackUrl(config.server.listen),
+    });
     const hypervisor = hostHypervisor(config, image, metadata, plane.plane === 'linuxbridge' ? tapName : undefined);
     let nsAgent: MetadataNsAgent | null = null;
     if (plane.plane === 'linuxbridge') {
@@ -75,18 +93,27 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       await mkdir(netStateDir(config.dataDir), { recursive: true, mode: 0o700 });
       await nsAgent.listen(metadataSocketPath(config));
     }
-    const compute = new ComputeService({ db: store.db, dialect: store.dialect, options: config.compute, driver: hypervisor });
+    const compute = new ComputeService({
+      db: store.db,
+      dialect: store.dialect,
+      options: config.compute,
+      driver: hypervisor,
+    });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
     const computeHost = hypervisor ? buildComputeHost(store.db, compute, hypervisor) : null;
     const paths = dataPaths(config.dataDir);
     const volume = new VolumeService({
-      db: store.db, hostName: hostname(), backupDir: paths.backups, backend: volumeBackend(config),
+      db: store.db,
+      hostName: hostname(),
+      backupDir: paths.backups,
+      backend: volumeBackend(config),
       images: new ImageServicePort(image, paths.imageCache),
     });
     await volume.start();
     compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes, volume.snapshots));
-    volume.volumes.growAttached = (instanceId, volumeId, bytes) => compute.extendAttachedVolume(instanceId, volumeId, bytes);
+    volume.volumes.growAttached = (instanceId, volumeId, bytes) =>
+      compute.extendAttachedVolume(instanceId, volumeId, bytes);
     await compute.start();
     await computeHost?.start();
     // Attaches and detaches a crash interrupted are settled by what the hypervisor actually has.
@@ -95,20 +122,40 @@ export async function createController(config: GureumConfig, opts: { adminPasswo
       if (api.catalog === false) continue;
       const url = `${config.server.publicUrl}${api.endpointPath}`;
       await identity.catalog.ensureManaged(api.type, api.name, url, config.server.region);
-      for (const also of api.alsoInCatalogAs ?? []) await identity.catalog.ensureManaged(also.type, also.name, url, config.server.region);
+      for (const also of api.alsoInCatalogAs ?? [])
+        await identity.catalog.ensureManaged(also.type, also.name, url, config.server.region);
     }
-    const consoles = new ConsoleService({ db: store.db, driver: () => hypervisor, options: { tokenTtlSec: config.console.tokenTtlSeconds } });
+    const consoles = new ConsoleService({
+      db: store.db,
+      driver: () => hypervisor,
+      options: { tokenTtlSec: config.console.tokenTtlSeconds },
+    });
     const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
     const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
     server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
     for (const m of netLog.splice(0)) server.log.info(m);
     netSay = (m) => server.log.info(m);
-    if (config.image.tinyImage) await bootstrapTinyImage(image, { adminProjectId: bootstrap.adminProjectId, dataDir: config.dataDir, log: server.log });
+    if (config.image.tinyImage)
+      await bootstrapTinyImage(image, {
+        adminProjectId: bootstrap.adminProjectId,
+        dataDir: config.dataDir,
+        log: server.log,
+      });
     // Expired tokens and console tokens are refused on use anyway; a failed purge (database busy) waits ten minutes.
-    const purge = setInterval(() => { identity.tokens.purgeExpired().catch(() => {}); consoles.purgeExpired().catch(() => {}); }, 10 * 60 * 1000);
+    const purge = setInterval(
+      () => {
+        identity.tokens.purgeExpired().catch(() => {});
+        consoles.purgeExpired().catch(() => {});
+      },
+      10 * 60 * 1000,
+    );
     purge.unref();
     return {
-      deps, store, server, bootstrap, computeHost,
+      deps,
+      store,
+      server,
+      bootstrap,
+      computeHost,
       async close() {
         clearInterval(purge);
         await server.close();

@@ -5,7 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { GureumConfig } from '../config.js';
-import { createNetDriver, createNftFirewall, LinuxBridgeDriver, netStateDir, type DataPlaneChoice, type NetDriver } from '../net/index.js';
+import {
+  createNetDriver,
+  createNftFirewall,
+  LinuxBridgeDriver,
+  netStateDir,
+  type DataPlaneChoice,
+  type NetDriver,
+} from '../net/index.js';
 import { FakeDriver, QemuDriver, resolveHypervisor, type HypervisorDriver } from '../virt/index.js';
 import { FileVolumeBackend } from '../storage/file/file-backend.js';
 import type { ImageService } from '../services/image/index.js';
@@ -29,11 +36,16 @@ export function bridgeDriverFor(config: GureumConfig, log: (m: string) => void):
   const n = config.net;
   const tag = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8);
   return new LinuxBridgeDriver({
-    stateDir: netStateDir(config.dataDir), tag,
+    stateDir: netStateDir(config.dataDir),
+    tag,
     // Security groups and anti-spoofing: one pair of nft tables per cloud (data dir), like the devices' tag.
     firewall: createNftFirewall({ table: `gureum_${tag}`, log }),
     metadata: { socket: metadataSocketPath(config), port: 9697 },
-    physnets: n.physnets, hostOnlyPhysnets: n.hostOnlyPhysnets, hostGateway: n.hostGateway, vxlanLocalIp: n.vxlanLocalIp || null, log,
+    physnets: n.physnets,
+    hostOnlyPhysnets: n.hostOnlyPhysnets,
+    hostGateway: n.hostGateway,
+    vxlanLocalIp: n.vxlanLocalIp || null,
+    log,
   });
 }
 
@@ -55,7 +67,12 @@ function probeKernel(configured: string, dataDir: string): { kernel: string } | 
  * process runs no compute agent (compute.runAgent false). `taps`: bridged networking (the data plane's tap of each
  * port); absent: QEMU user networking.
  */
-export function hostHypervisor(config: GureumConfig, image: ImageService, metadata?: GuestMetadataPort, taps?: (portId: string) => string): HypervisorDriver | null {
+export function hostHypervisor(
+  config: GureumConfig,
+  image: ImageService,
+  metadata?: GuestMetadataPort,
+  taps?: (portId: string) => string,
+): HypervisorDriver | null {
   if (!config.compute.runAgent) return null;
   const virt = config.virt;
   if (resolveHypervisor(virt.driver, virt.qemuBinary) === 'fake') {
@@ -71,14 +88,20 @@ export function hostHypervisor(config: GureumConfig, image: ImageService, metada
     images: () => imageSourceOf(image),
     probeKernel: () => probeKernel(virt.probeKernel, config.dataDir),
     ...(taps ? { tapName: taps, configDriveWithTaps: true } : {}),
-    ...(metadata ? {
-      metadataCommand: (id: string) => metadata.proxyCommand(id),
-      configDrive: (spec, dest) => metadata.writeConfigDrive(spec.instanceId, dest),
-    } : {}),
+    ...(metadata
+      ? {
+          metadataCommand: (id: string) => metadata.proxyCommand(id),
+          configDrive: (spec, dest) => metadata.writeConfigDrive(spec.instanceId, dest),
+        }
+      : {}),
   });
 }
 
 /** Where volumes live: files under the data dir, in the configured format. */
 export function volumeBackend(config: GureumConfig): FileVolumeBackend {
-  return new FileVolumeBackend({ dir: dataPaths(config.dataDir).volumes, format: config.volume.format, preallocation: config.volume.preallocation });
+  return new FileVolumeBackend({
+    dir: dataPaths(config.dataDir).volumes,
+    format: config.volume.format,
+    preallocation: config.volume.preallocation,
+  });
 }

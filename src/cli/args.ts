@@ -9,7 +9,10 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string> = ne
   const out: ParsedArgs = { command: undefined, positionals: [], flags: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { out.positionals.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq === -1 ? undefined : eq);

@@ -30,8 +30,11 @@ function configFlags(flags: Record<string, string | true>, command: string): Con
   const known = new Set(['listen', 'data-dir', 'database-url', 'config', 'log-level']);
   for (const k of Object.keys(flags)) if (!known.has(k)) throw new Error(`unknown option --${k} for "${command}"`);
   const out: Record<string, string | undefined> = {
-    listen: stringFlag(flags, 'listen'), dataDir: stringFlag(flags, 'data-dir'),
-    databaseUrl: stringFlag(flags, 'database-url'), config: stringFlag(flags, 'config'), logLevel: stringFlag(flags, 'log-level'),
+    listen: stringFlag(flags, 'listen'),
+    dataDir: stringFlag(flags, 'data-dir'),
+    databaseUrl: stringFlag(flags, 'database-url'),
+    config: stringFlag(flags, 'config'),
+    logLevel: stringFlag(flags, 'log-level'),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ConfigFlags;
 }
@@ -47,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       await up(configFlags(args.flags, 'up'));
       return 0;
     case 'config': {
-      if (args.positionals[0] !== 'show') throw new Error('usage: gureum config show [up\'s options]');
+      if (args.positionals[0] !== 'show') throw new Error("usage: gureum config show [up's options]");
       const { config, sources } = loadConfigWithSources(configFlags(args.flags, 'config show'));
       process.stdout.write(`${renderConfig(config, sources)}\n`);
       return 0;
@@ -62,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
-  process.stderr.write(`gureum: ${err.message}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`gureum: ${err.message}\n`);
+    process.exit(1);
+  },
+);

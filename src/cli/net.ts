@@ -13,7 +13,8 @@ export async function netCommand(sub: string | undefined, flags: ConfigFlags): P
     process.stdout.write(`no Linux bridge data plane ran from ${config.dataDir}: nothing to remove\n`);
     return 0;
   }
-  if (process.getuid?.() !== 0) throw new Error('gureum net purge needs root (it removes bridges, namespaces and nft tables)');
+  if (process.getuid?.() !== 0)
+    throw new Error('gureum net purge needs root (it removes bridges, namespaces and nft tables)');
   await bridgeDriverFor(config, (m) => process.stdout.write(`${m}\n`)).destroyAll();
   process.stdout.write(`removed the data plane of ${config.dataDir}\n`);
   return 0;

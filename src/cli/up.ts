@@ -21,13 +21,16 @@ export async function up(flags: ConfigFlags): Promise<void> {
     `Gureum is up at ${config.server.publicUrl}  (data: ${config.dataDir}, database: ${controller.store.dialect})`,
     ...serviceApis.map((s) => `  ${s.type.padEnd(10)} ${config.server.publicUrl}${s.endpointPath}`),
   ];
-  if (bootstrap.generatedPassword) lines.push('First start: created domain "Default", project and user "admin" with a generated password.');
+  if (bootstrap.generatedPassword)
+    lines.push('First start: created domain "Default", project and user "admin" with a generated password.');
   if (files) {
     lines.push(`Credentials (mode 0600): ${files.cloudsYaml} and ${files.openrc}`);
     lines.push(`  export OS_CLIENT_CONFIG_FILE=${files.cloudsYaml}; openstack --os-cloud gureum token issue`);
     lines.push(`  or: . ${files.openrc}; openstack token issue`);
   } else {
-    lines.push(`The admin password is not on record in ${config.dataDir}; admin-openrc.sh was removed. Reset it with a new data dir.`);
+    lines.push(
+      `The admin password is not on record in ${config.dataDir}; admin-openrc.sh was removed. Reset it with a new data dir.`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 

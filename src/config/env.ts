@@ -38,11 +38,15 @@ export function parseListen(value: string): { host: string; port: number } {
 
 /** "1:1000,2000:2999" -> [[1, 1000], [2000, 2999]]. */
 function ranges(env: string, text: string): [number, number][] {
-  return text.split(',').filter(Boolean).map((r) => {
-    const [a, b] = r.split(':').map(Number);
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a! > b!) throw new ConfigError(`${env}: bad range "${r}" (want MIN:MAX)`);
-    return [a!, b!];
-  });
+  return text
+    .split(',')
+    .filter(Boolean)
+    .map((r) => {
+      const [a, b] = r.split(':').map(Number);
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a! > b!)
+        throw new ConfigError(`${env}: bad range "${r}" (want MIN:MAX)`);
+      return [a!, b!];
+    });
 }
 
 /** "physnet1:100:199,public" -> {physnet1: [[100, 199]], public: []}. */
@@ -56,7 +60,8 @@ function vlanRanges(text: string): Record<string, [number, number][]> {
 }
 
 const tenantType = (t: string) => {
-  if (t !== 'vxlan' && t !== 'vlan') throw new ConfigError(`GUREUM_NET_TENANT_TYPE: expected vxlan or vlan, got "${t}"`);
+  if (t !== 'vxlan' && t !== 'vlan')
+    throw new ConfigError(`GUREUM_NET_TENANT_TYPE: expected vxlan or vlan, got "${t}"`);
   return t;
 };
 
@@ -68,10 +73,26 @@ export const ENV_SETTINGS: EnvSetting[] = [
   { env: 'GUREUM_REGION', path: 'server.region', parse: str },
   { env: 'GUREUM_LOG_LEVEL', path: 'logging.level', parse: str },
   { env: 'GUREUM_TOKEN_TTL', path: 'identity.tokenTtlSeconds', parse: int('GUREUM_TOKEN_TTL') },
-  { env: 'GUREUM_LOCKOUT_FAILURE_ATTEMPTS', path: 'identity.securityCompliance.lockoutFailureAttempts', parse: int('GUREUM_LOCKOUT_FAILURE_ATTEMPTS') },
-  { env: 'GUREUM_LOCKOUT_DURATION', path: 'identity.securityCompliance.lockoutDurationSeconds', parse: int('GUREUM_LOCKOUT_DURATION') },
-  { env: 'GUREUM_UNIQUE_LAST_PASSWORD_COUNT', path: 'identity.securityCompliance.uniqueLastPasswordCount', parse: int('GUREUM_UNIQUE_LAST_PASSWORD_COUNT') },
-  { env: 'GUREUM_MINIMUM_PASSWORD_AGE', path: 'identity.securityCompliance.minimumPasswordAgeDays', parse: int('GUREUM_MINIMUM_PASSWORD_AGE') },
+  {
+    env: 'GUREUM_LOCKOUT_FAILURE_ATTEMPTS',
+    path: 'identity.securityCompliance.lockoutFailureAttempts',
+    parse: int('GUREUM_LOCKOUT_FAILURE_ATTEMPTS'),
+  },
+  {
+    env: 'GUREUM_LOCKOUT_DURATION',
+    path: 'identity.securityCompliance.lockoutDurationSeconds',
+    parse: int('GUREUM_LOCKOUT_DURATION'),
+  },
+  {
+    env: 'GUREUM_UNIQUE_LAST_PASSWORD_COUNT',
+    path: 'identity.securityCompliance.uniqueLastPasswordCount',
+    parse: int('GUREUM_UNIQUE_LAST_PASSWORD_COUNT'),
+  },
+  {
+    env: 'GUREUM_MINIMUM_PASSWORD_AGE',
+    path: 'identity.securityCompliance.minimumPasswordAgeDays',
+    parse: int('GUREUM_MINIMUM_PASSWORD_AGE'),
+  },
   { env: 'GUREUM_IMAGE_CONVERT_TO', path: 'image.convertTo', parse: str },
   { env: 'GUREUM_IMAGE_SIZE_CAP', path: 'image.sizeCapBytes', parse: int('GUREUM_IMAGE_SIZE_CAP') },
   { env: 'GUREUM_TINY_IMAGE', path: 'image.tinyImage', parse: bool },
@@ -84,14 +105,26 @@ export const ENV_SETTINGS: EnvSetting[] = [
   { env: 'GUREUM_NET_PUBLIC_CIDR', path: 'network.topology.publicCidr', parse: str, unless: 'GUREUM_NET_TOPOLOGY' },
   { env: 'GUREUM_CPU_ALLOCATION_RATIO', path: 'compute.cpuAllocationRatio', parse: num('GUREUM_CPU_ALLOCATION_RATIO') },
   { env: 'GUREUM_RAM_ALLOCATION_RATIO', path: 'compute.ramAllocationRatio', parse: num('GUREUM_RAM_ALLOCATION_RATIO') },
-  { env: 'GUREUM_DISK_ALLOCATION_RATIO', path: 'compute.diskAllocationRatio', parse: num('GUREUM_DISK_ALLOCATION_RATIO') },
-  { env: 'GUREUM_RAM_WEIGHT_MULTIPLIER', path: 'compute.ramWeightMultiplier', parse: num('GUREUM_RAM_WEIGHT_MULTIPLIER') },
+  {
+    env: 'GUREUM_DISK_ALLOCATION_RATIO',
+    path: 'compute.diskAllocationRatio',
+    parse: num('GUREUM_DISK_ALLOCATION_RATIO'),
+  },
+  {
+    env: 'GUREUM_RAM_WEIGHT_MULTIPLIER',
+    path: 'compute.ramWeightMultiplier',
+    parse: num('GUREUM_RAM_WEIGHT_MULTIPLIER'),
+  },
   { env: 'GUREUM_SERVICE_DOWN_TIME', path: 'compute.serviceDownTimeSeconds', parse: int('GUREUM_SERVICE_DOWN_TIME') },
   { env: 'GUREUM_COMPUTE_AGENT', path: 'compute.runAgent', parse: bool },
   { env: 'GUREUM_AGENT_CONCURRENCY', path: 'compute.agentConcurrency', parse: int('GUREUM_AGENT_CONCURRENCY') },
   { env: 'GUREUM_DEFAULT_AZ', path: 'compute.defaultAvailabilityZone', parse: str },
   { env: 'GUREUM_RESUME_GUESTS_ON_HOST_BOOT', path: 'compute.resumeGuestsOnHostBoot', parse: bool },
-  { env: 'GUREUM_POWER_SYNC_INTERVAL', path: 'compute.powerSyncIntervalSeconds', parse: int('GUREUM_POWER_SYNC_INTERVAL') },
+  {
+    env: 'GUREUM_POWER_SYNC_INTERVAL',
+    path: 'compute.powerSyncIntervalSeconds',
+    parse: int('GUREUM_POWER_SYNC_INTERVAL'),
+  },
   { env: 'GUREUM_CONSOLE_TOKEN_TTL', path: 'console.tokenTtlSeconds', parse: int('GUREUM_CONSOLE_TOKEN_TTL') },
   { env: 'GUREUM_NOVNC_DIR', path: 'console.novncDir', parse: str },
   { env: 'GUREUM_METADATA_SECRET_FILE', path: 'metadata.secretFile', parse: str },

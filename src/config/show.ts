@@ -23,7 +23,8 @@ export function renderConfig(config: GureumConfig, sources: Map<string, string>)
   const shown = rows.map(([path, value]) => {
     const secret = [...SECRET_PATHS].some((s) => path === s || path.startsWith(`${s}.`));
     let source = sources.get(path);
-    for (let p = path; !source && p.includes('.'); p = p.slice(0, p.lastIndexOf('.'))) source = sources.get(p.slice(0, p.lastIndexOf('.')));
+    for (let p = path; !source && p.includes('.'); p = p.slice(0, p.lastIndexOf('.')))
+      source = sources.get(p.slice(0, p.lastIndexOf('.')));
     return [path, secret ? maskSecret(value) : JSON.stringify(value), source ?? 'default'] as const;
   });
   const w0 = Math.max(...shown.map((r) => r[0].length));

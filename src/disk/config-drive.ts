@@ -10,8 +10,16 @@ export const CONFIG_DRIVE_LABEL = 'config-2';
  * Writes a config drive holding `files` ([path, bytes]: openstack/<version>/meta_data.json, user_data, ...,
  * ec2/<version>/meta-data.json) to `path`, atomically (a temporary file renamed into place), mode 0600.
  */
-export async function buildConfigDrive(files: [string, Buffer][], path: string, opts: { date?: Date } = {}): Promise<void> {
-  const img = writeIso9660(files, { volumeId: CONFIG_DRIVE_LABEL, application: 'GUREUM CONFIG DRIVE', ...(opts.date ? { date: opts.date } : {}) });
+export async function buildConfigDrive(
+  files: [string, Buffer][],
+  path: string,
+  opts: { date?: Date } = {},
+): Promise<void> {
+  const img = writeIso9660(files, {
+    volumeId: CONFIG_DRIVE_LABEL,
+    application: 'GUREUM CONFIG DRIVE',
+    ...(opts.date ? { date: opts.date } : {}),
+  });
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await writeFile(tmp, img, { mode: 0o600 });

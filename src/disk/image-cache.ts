@@ -67,7 +67,10 @@ async function hashFile(path: string, algo: string): Promise<string> {
 export class ImageCache {
   private readonly inflight = new Map<string, Promise<CachedImage>>();
 
-  constructor(readonly dir: string, private readonly source: () => ImageSource | null) {}
+  constructor(
+    readonly dir: string,
+    private readonly source: () => ImageSource | null,
+  ) {}
 
   /** The verified local copy of an image, fetched when missing or corrupt. */
   async get(imageId: string): Promise<CachedImage> {
@@ -88,7 +91,13 @@ export class ImageCache {
     return join(this.dir, key);
   }
 
-  private async ensure(src: ImageSource, image: SourceImage, algo: string, expected: string, key: string): Promise<CachedImage> {
+  private async ensure(
+    src: ImageSource,
+    image: SourceImage,
+    algo: string,
+    expected: string,
+    key: string,
+  ): Promise<CachedImage> {
     await mkdir(this.dir, { recursive: true });
     const path = this.pathOf(key);
     if (await this.verified(path, algo, expected)) return this.describe(path, image);
@@ -97,16 +106,23 @@ export class ImageCache {
       try {
         const h = createHash(algo);
         const body = await src.open(image.id);
-        await pipeline(body, async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const c of chunks) {
-            h.update(c);
-            yield c;
-          }
-        }, createWriteStream(tmp, { mode: 0o444 }));
+        await pipeline(
+          body,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const c of chunks) {
+              h.update(c);
+              yield c;
+            }
+          },
+          createWriteStream(tmp, { mode: 0o444 }),
+        );
         const got = h.digest('hex');
         if (got !== expected) {
           await rm(tmp, { force: true });
-          if (attempt === 2) throw new ImageCacheError(`Image ${image.id}: data hash ${got.slice(0, 16)}... does not match the recorded ${algo} ${expected.slice(0, 16)}...`);
+          if (attempt === 2)
+            throw new ImageCacheError(
+              `Image ${image.id}: data hash ${got.slice(0, 16)}... does not match the recorded ${algo} ${expected.slice(0, 16)}...`,
+            );
           continue;
         }
         await rename(tmp, path);
@@ -148,10 +164,12 @@ export class ImageCache {
     const st = await stat(path);
     const stamp = `${st.size} ${st.mtimeMs}`;
     const known = this.described.get(path);
-    if (known && known.stamp === stamp && known.format === fmt) return { path, format: fmt, virtualSize: known.virtualSize, image };
+    if (known && known.stamp === stamp && known.format === fmt)
+      return { path, format: fmt, virtualSize: known.virtualSize, image };
     if (!['raw', 'qcow2'].includes(fmt)) {
       // Other formats boot too, but only qcow2 and raw are tested as overlay bases here.
-      if (!['vmdk', 'vdi', 'vpc', 'vhdx', 'qed'].includes(fmt)) throw new ImageCacheError(`Image ${image.id}: disk format ${image.diskFormat} cannot be booted.`);
+      if (!['vmdk', 'vdi', 'vpc', 'vhdx', 'qed'].includes(fmt))
+        throw new ImageCacheError(`Image ${image.id}: disk format ${image.diskFormat} cannot be booted.`);
     }
     const i = await info(path, fmt);
     if (i.backingFile) throw new ImageCacheError(`Image ${image.id} refers to a backing file; refusing to use it.`);

@@ -15,7 +15,15 @@ export interface IsoOptions {
   application?: string;
 }
 
-interface DirNode { name: string; dirs: Map<string, DirNode>; files: Map<string, Buffer>; parent: DirNode | null; number: number; lba: [number, number]; size: [number, number] }
+interface DirNode {
+  name: string;
+  dirs: Map<string, DirNode>;
+  files: Map<string, Buffer>;
+  parent: DirNode | null;
+  number: number;
+  lba: [number, number];
+  size: [number, number];
+}
 
 function bothEndian32(n: number): Buffer {
   const b = Buffer.alloc(8);
@@ -55,7 +63,15 @@ function padUcs2(s: string, len: number): Buffer {
 }
 
 function recDate(d: Date): Buffer {
-  return Buffer.from([d.getUTCFullYear() - 1900, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0]);
+  return Buffer.from([
+    d.getUTCFullYear() - 1900,
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    0,
+  ]);
 }
 
 function volDate(d: Date): Buffer {
@@ -113,7 +129,15 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
   const date = opts.date ?? new Date();
   const rdate = recDate(date);
   const vdate = volDate(date);
-  const root: DirNode = { name: '', dirs: new Map(), files: new Map(), parent: null, number: 1, lba: [0, 0], size: [0, 0] };
+  const root: DirNode = {
+    name: '',
+    dirs: new Map(),
+    files: new Map(),
+    parent: null,
+    number: 1,
+    lba: [0, 0],
+    size: [0, 0],
+  };
   for (const [path, data] of files) {
     const parts = path.split('/').filter(Boolean);
     if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) throw new Error(`bad ISO path "${path}"`);
@@ -121,7 +145,11 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
     let d = root;
     for (const p of parts.slice(0, -1)) {
       let next = d.dirs.get(p);
-      if (!next) d.dirs.set(p, (next = { name: p, dirs: new Map(), files: new Map(), parent: d, number: 0, lba: [0, 0], size: [0, 0] }));
+      if (!next)
+        d.dirs.set(
+          p,
+          (next = { name: p, dirs: new Map(), files: new Map(), parent: d, number: 0, lba: [0, 0], size: [0, 0] }),
+        );
       d = next;
     }
     const leaf = parts[parts.length - 1]!;
@@ -139,7 +167,8 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
   }
 
   // Names per hierarchy (0 primary, 1 Joliet), checked for collisions after mapping.
-  const nameOf = (h: 0 | 1, name: string, isDir: boolean): Buffer => (h === 0 ? Buffer.from(primaryName(name, isDir), 'latin1') : ucs2be(name));
+  const nameOf = (h: 0 | 1, name: string, isDir: boolean): Buffer =>
+    h === 0 ? Buffer.from(primaryName(name, isDir), 'latin1') : ucs2be(name);
   const childRecords = (h: 0 | 1, d: DirNode, fileLba: Map<Buffer, number>): Buffer[] => {
     const kids: { key: Buffer; rec: Buffer }[] = [];
     for (const c of d.dirs.values()) {
@@ -152,7 +181,8 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
     }
     kids.sort((a, b) => Buffer.compare(a.key, b.key));
     for (let i = 1; i < kids.length; i++) {
-      if (Buffer.compare(kids[i - 1]!.key, kids[i]!.key) === 0) throw new Error(`two names map to the same ISO name in "${d.name || '/'}"`);
+      if (Buffer.compare(kids[i - 1]!.key, kids[i]!.key) === 0)
+        throw new Error(`two names map to the same ISO name in "${d.name || '/'}"`);
     }
     const self = dirRecord(Buffer.from([0]), d.lba[h], d.size[h], true, rdate);
     const parent = d.parent ?? d;
@@ -170,7 +200,13 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
       const n = d === root ? Buffer.from([0]) : nameOf(h, d.name, true);
       const e = Buffer.alloc(8 + n.length + (n.length % 2));
       e[0] = n.length;
-      if (bigEndian) { e.writeUInt32BE(d.lba[h], 2); e.writeUInt16BE(d.parent?.number ?? 1, 6); } else { e.writeUInt32LE(d.lba[h], 2); e.writeUInt16LE(d.parent?.number ?? 1, 6); }
+      if (bigEndian) {
+        e.writeUInt32BE(d.lba[h], 2);
+        e.writeUInt16BE(d.parent?.number ?? 1, 6);
+      } else {
+        e.writeUInt32LE(d.lba[h], 2);
+        e.writeUInt16LE(d.parent?.number ?? 1, 6);
+      }
       n.copy(e, 8);
       parts.push(e);
     }
@@ -180,11 +216,17 @@ export function writeIso9660(files: [string, Buffer][], opts: IsoOptions): Buffe
   let lba = 19; // 16 system sectors, PVD, SVD, terminator
   const ptLba: number[][] = [];
   for (const h of [0, 1]) {
-    const l = lba; lba += sectorsFor(ptSize[h]!);
-    const m = lba; lba += sectorsFor(ptSize[h]!);
+    const l = lba;
+    lba += sectorsFor(ptSize[h]!);
+    const m = lba;
+    lba += sectorsFor(ptSize[h]!);
     ptLba.push([l, m]);
   }
-  for (const h of [0, 1] as const) for (const d of order) { d.lba[h] = lba; lba += d.size[h] / SECTOR; }
+  for (const h of [0, 1] as const)
+    for (const d of order) {
+      d.lba[h] = lba;
+      lba += d.size[h] / SECTOR;
+    }
   const fileLba = new Map<Buffer, number>();
   const dataParts: Buffer[] = [];
   for (const d of order) {
@@ -254,7 +296,11 @@ export interface IsoContents {
 
 function decodeUcs2be(b: Buffer): string {
   const le = Buffer.from(b);
-  for (let i = 0; i + 1 < le.length; i += 2) { const t = le[i]!; le[i] = le[i + 1]!; le[i + 1] = t; }
+  for (let i = 0; i + 1 < le.length; i += 2) {
+    const t = le[i]!;
+    le[i] = le[i + 1]!;
+    le[i + 1] = t;
+  }
   return le.toString('utf16le');
 }
 
@@ -279,7 +325,10 @@ export function readIso9660(img: Buffer, opts: { preferJoliet?: boolean } = {}):
     const end = off + size;
     while (off < end) {
       const len = img[off]!;
-      if (len === 0) { off = (Math.floor(off / SECTOR) + 1) * SECTOR; continue; }
+      if (len === 0) {
+        off = (Math.floor(off / SECTOR) + 1) * SECTOR;
+        continue;
+      }
       const recLba = img.readUInt32LE(off + 2);
       const recSize = img.readUInt32LE(off + 10);
       const flags = img[off + 25]!;

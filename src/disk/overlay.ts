@@ -7,7 +7,17 @@ const GiB = 1024 ** 3;
 function qemuImg(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(qemuImgBinary(), args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new QemuImgError(`qemu-img ${args[0]} failed: ${String(stderr || err.message).trim().split('\n').slice(-2).join(' ')}`, String(stderr)));
+      if (err)
+        reject(
+          new QemuImgError(
+            `qemu-img ${args[0]} failed: ${String(stderr || err.message)
+              .trim()
+              .split('\n')
+              .slice(-2)
+              .join(' ')}`,
+            String(stderr),
+          ),
+        );
       else resolve(String(stdout));
     });
   });
@@ -26,7 +36,9 @@ export function rootDiskBytes(flavorRootGb: number, imageVirtualSize: number): n
   if (flavorRootGb <= 0) return imageVirtualSize;
   const want = flavorRootGb * GiB;
   if (want < imageVirtualSize) {
-    throw new DiskTooSmallError(`Flavor's disk is too small for requested image. Flavor disk is ${want} bytes, image is ${imageVirtualSize} bytes.`);
+    throw new DiskTooSmallError(
+      `Flavor's disk is too small for requested image. Flavor disk is ${want} bytes, image is ${imageVirtualSize} bytes.`,
+    );
   }
   return want;
 }
@@ -35,7 +47,12 @@ export function rootDiskBytes(flavorRootGb: number, imageVirtualSize: number): n
  * Creates a qcow2 overlay backed by `base` (format given explicitly, never probed), of `sizeBytes` virtual bytes.
  * `qemu-img create -f qcow2 -F FMT -b BASE OVERLAY SIZE`: nothing of the base is copied.
  */
-export async function createOverlay(overlay: string, base: string, baseFormat: string, sizeBytes: number): Promise<void> {
+export async function createOverlay(
+  overlay: string,
+  base: string,
+  baseFormat: string,
+  sizeBytes: number,
+): Promise<void> {
   await qemuImg(['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', base, overlay, String(sizeBytes)], 60_000);
 }
 
@@ -60,7 +77,13 @@ export async function flatten(overlay: string, dest: string, timeoutMs = 3_600_0
 
 /** The backing file an overlay names (to tell which cached bases are in use). */
 export async function backingOf(path: string): Promise<string | null> {
-  const out = JSON.parse(await qemuImg(['info', '-U', '-f', 'qcow2', '--output=json', path], 30_000)) as Record<string, unknown>;
-  return typeof out['full-backing-filename'] === 'string' ? out['full-backing-filename']
-    : typeof out['backing-filename'] === 'string' ? out['backing-filename'] : null;
+  const out = JSON.parse(await qemuImg(['info', '-U', '-f', 'qcow2', '--output=json', path], 30_000)) as Record<
+    string,
+    unknown
+  >;
+  return typeof out['full-backing-filename'] === 'string'
+    ? out['full-backing-filename']
+    : typeof out['backing-filename'] === 'string'
+      ? out['backing-filename']
+      : null;
 }

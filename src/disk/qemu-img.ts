@@ -17,14 +17,16 @@ export const qemuImgBinary = (): string => binary;
 /** Glance disk_format (or a detected format) to the name qemu-img uses. */
 export function qemuFormat(format: string): string {
   switch (format) {
-    case 'vhd': return 'vpc';
+    case 'vhd':
+      return 'vpc';
     case 'iso':
     case 'gpt':
     case 'ami':
     case 'ari':
     case 'aki':
       return 'raw';
-    default: return format;
+    default:
+      return format;
   }
 }
 
@@ -33,7 +35,10 @@ export const CONVERT_TARGETS = new Set(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'v
 
 /** A failed qemu-img run, with what it printed. */
 export class QemuImgError extends Error {
-  constructor(message: string, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
     super(message);
     this.name = 'QemuImgError';
   }
@@ -43,7 +48,11 @@ function run(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(binary, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        const text = String(stderr || err.message).trim().split('\n').slice(-3).join(' ');
+        const text = String(stderr || err.message)
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' ');
         reject(new QemuImgError(`qemu-img ${args[0]} failed: ${text}`, String(stderr)));
       } else {
         resolve(String(stdout));
@@ -62,7 +71,10 @@ export interface QemuImgInfo {
 
 /** `qemu-img info -f FORMAT --output=json FILE` (only on files the inspector accepted). */
 export async function info(path: string, format: string, timeoutMs = 60_000): Promise<QemuImgInfo> {
-  const out = JSON.parse(await run(['info', '-f', qemuFormat(format), '--output=json', path], timeoutMs)) as Record<string, unknown>;
+  const out = JSON.parse(await run(['info', '-f', qemuFormat(format), '--output=json', path], timeoutMs)) as Record<
+    string,
+    unknown
+  >;
   return {
     format: String(out.format),
     virtualSize: Number(out['virtual-size']),
@@ -72,12 +84,23 @@ export async function info(path: string, format: string, timeoutMs = 60_000): Pr
 }
 
 /** `qemu-img convert -f FROM -O TO SRC DST`; the source must have passed the inspector. */
-export async function convert(src: string, fromFormat: string, dst: string, toFormat: string, timeoutMs = 3_600_000): Promise<void> {
+export async function convert(
+  src: string,
+  fromFormat: string,
+  dst: string,
+  toFormat: string,
+  timeoutMs = 3_600_000,
+): Promise<void> {
   await run(['convert', '-f', qemuFormat(fromFormat), '-O', qemuFormat(toFormat), src, dst], timeoutMs);
 }
 
 /** `qemu-img create -f FORMAT [-o OPTS] FILE SIZE` (tests and tools). */
-export async function create(path: string, format: string, size: number | string, options: string[] = []): Promise<void> {
+export async function create(
+  path: string,
+  format: string,
+  size: number | string,
+  options: string[] = [],
+): Promise<void> {
   const args = ['create', '-f', qemuFormat(format)];
   if (options.length) args.push('-o', options.join(','));
   args.push(path, String(size));

@@ -22,8 +22,20 @@ export function parseSourcesList(text: string, file: string): AptSource[] {
     if (!line) continue;
     const m = /^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (m?.[1] !== 'deb') continue;
-    const opts = Object.fromEntries((m[2] ?? '').trim().split(/\s+/).filter(Boolean).map((o) => o.split('=', 2) as [string, string]));
-    out.push({ uri: m[3]!, suites: [m[4]!], components: m[5]!.split(/\s+/).filter(Boolean), ...(opts['signed-by'] ? { signedBy: opts['signed-by'] } : {}), file });
+    const opts = Object.fromEntries(
+      (m[2] ?? '')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((o) => o.split('=', 2) as [string, string]),
+    );
+    out.push({
+      uri: m[3]!,
+      suites: [m[4]!],
+      components: m[5]!.split(/\s+/).filter(Boolean),
+      ...(opts['signed-by'] ? { signedBy: opts['signed-by'] } : {}),
+      file,
+    });
   }
   return out;
 }
@@ -36,15 +48,27 @@ export function parseDeb822(text: string, file: string): AptSource[] {
     let last = '';
     for (const l of stanza.split('\n')) {
       if (/^\s*#/.test(l) || !l.trim()) continue;
-      if (/^\s/.test(l) && last) { f[last] += ` ${l.trim()}`; continue; }
+      if (/^\s/.test(l) && last) {
+        f[last] += ` ${l.trim()}`;
+        continue;
+      }
       const m = /^([A-Za-z-]+):\s*(.*)$/.exec(l);
-      if (m) { last = m[1]!.toLowerCase(); f[last] = m[2]!.trim(); }
+      if (m) {
+        last = m[1]!.toLowerCase();
+        f[last] = m[2]!.trim();
+      }
     }
     if (!f.types || !f.uris || !f.suites) continue;
     if (!f.types.split(/\s+/).includes('deb')) continue;
     if (f.enabled && /^(no|false|0)$/i.test(f.enabled)) continue;
     for (const uri of f.uris.split(/\s+/)) {
-      out.push({ uri, suites: f.suites.split(/\s+/), components: (f.components ?? '').split(/\s+/).filter(Boolean), ...(f['signed-by'] ? { signedBy: f['signed-by'] } : {}), file });
+      out.push({
+        uri,
+        suites: f.suites.split(/\s+/),
+        components: (f.components ?? '').split(/\s+/).filter(Boolean),
+        ...(f['signed-by'] ? { signedBy: f['signed-by'] } : {}),
+        file,
+      });
     }
   }
   return out;
@@ -81,11 +105,20 @@ export function findMirror(suite: string, etc = '/etc/apt'): Mirror {
   const sources = readAptSources(etc).filter((s) => /^(https?|file):/.test(s.uri));
   const main = sources.find((s) => s.suites.includes(suite) && s.components.includes('main'));
   if (!main) {
-    throw new ImagingError('bad-input', `no apt source for suite "${suite}" with component "main" in ${etc}/sources.list or ${etc}/sources.list.d/ (found: ${sources.map((s) => `${s.uri} ${s.suites.join(',')}`).join('; ') || 'none'})`);
+    throw new ImagingError(
+      'bad-input',
+      `no apt source for suite "${suite}" with component "main" in ${etc}/sources.list or ${etc}/sources.list.d/ (found: ${sources.map((s) => `${s.uri} ${s.suites.join(',')}`).join('; ') || 'none'})`,
+    );
   }
   const wanted = (x: string) => x === `${suite}-updates` || x === `${suite}-security`;
   const extra = sources.filter((s) => s.suites.some(wanted)).map((s) => ({ ...s, suites: s.suites.filter(wanted) }));
-  return { uri: main.uri.replace(/\/+$/, ''), suite, components: main.components.includes('main') ? ['main'] : main.components, extra, file: main.file };
+  return {
+    uri: main.uri.replace(/\/+$/, ''),
+    suite,
+    components: main.components.includes('main') ? ['main'] : main.components,
+    extra,
+    file: main.file,
+  };
 }
 
 /** The image's /etc/apt/sources.list for a mirror (one-line format). */

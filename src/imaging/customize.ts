@@ -25,19 +25,23 @@ export function customizeArgs(steps: CustomizeStep[]): string[] {
   for (const s of steps) {
     switch (s.kind) {
       case 'install':
-        for (const p of s.packages) if (!PKG.test(p)) throw new ImagingError('bad-input', `--install: "${p}" is not a package name`);
+        for (const p of s.packages)
+          if (!PKG.test(p)) throw new ImagingError('bad-input', `--install: "${p}" is not a package name`);
         args.push('--install', s.packages.join(','));
         break;
       case 'root-password-file':
-        if (!existsSync(s.file) || !statSync(s.file).isFile()) throw new ImagingError('bad-input', `--root-password-file: ${s.file} is not a file`);
+        if (!existsSync(s.file) || !statSync(s.file).isFile())
+          throw new ImagingError('bad-input', `--root-password-file: ${s.file} is not a file`);
         args.push('--root-password', `file:${s.file}`);
         break;
       case 'copy-in':
       case 'upload': {
         if (!existsSync(s.local)) throw new ImagingError('bad-input', `--${s.kind}: ${s.local} does not exist`);
         const dest = s.kind === 'copy-in' ? s.remoteDir : s.remote;
-        if (!dest.startsWith('/')) throw new ImagingError('bad-input', `--${s.kind}: the destination ${dest} must be absolute`);
-        if (s.local.includes(':')) throw new ImagingError('bad-input', `--${s.kind}: a local path containing ":" is ambiguous`);
+        if (!dest.startsWith('/'))
+          throw new ImagingError('bad-input', `--${s.kind}: the destination ${dest} must be absolute`);
+        if (s.local.includes(':'))
+          throw new ImagingError('bad-input', `--${s.kind}: a local path containing ":" is ambiguous`);
         args.push(`--${s.kind}`, `${s.local}:${dest}`);
         break;
       }
@@ -46,7 +50,8 @@ export function customizeArgs(steps: CustomizeStep[]): string[] {
         break;
       case 'enable':
       case 'disable':
-        if (!UNIT.test(s.service)) throw new ImagingError('bad-input', `--${s.kind}: "${s.service}" is not a unit name`);
+        if (!UNIT.test(s.service))
+          throw new ImagingError('bad-input', `--${s.kind}: "${s.service}" is not a unit name`);
         // The unit name is checked above, so this command line has no shell metacharacters.
         args.push('--run-command', `systemctl ${s.kind} ${s.service}`);
         break;
@@ -60,10 +65,22 @@ export function customizeArgs(steps: CustomizeStep[]): string[] {
 }
 
 /** Applies the steps to a disk image in place. */
-export async function customizeImage(path: string, steps: CustomizeStep[], opts: { progress?: (l: string) => void; network?: boolean } = {}): Promise<void> {
-  if (!steps.length) throw new ImagingError('bad-input', 'customize: nothing to do (give --install, --upload, --run-command, ...)');
+export async function customizeImage(
+  path: string,
+  steps: CustomizeStep[],
+  opts: { progress?: (l: string) => void; network?: boolean } = {},
+): Promise<void> {
+  if (!steps.length)
+    throw new ImagingError('bad-input', 'customize: nothing to do (give --install, --upload, --run-command, ...)');
   requireTools({ 'virt-customize': 'libguestfs-tools' });
   const fmt = await diskFormatOf(path);
-  const args = ['--format', fmt, '-a', path, ...(opts.network === false ? ['--no-network'] : []), ...customizeArgs(steps)];
+  const args = [
+    '--format',
+    fmt,
+    '-a',
+    path,
+    ...(opts.network === false ? ['--no-network'] : []),
+    ...customizeArgs(steps),
+  ];
   await runTool('virt-customize', args, { timeoutMs: 3_600_000, ...(opts.progress ? { onLine: opts.progress } : {}) });
 }

@@ -5,7 +5,10 @@ export type ImagingErrorCode = 'bad-input' | 'no-root' | 'tool' | 'refused' | 'n
 
 /** An imaging step that could not be done; nothing half-made is left behind when it is thrown. */
 export class ImagingError extends Error {
-  constructor(readonly code: ImagingErrorCode, message: string) {
+  constructor(
+    readonly code: ImagingErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ImagingError';
   }

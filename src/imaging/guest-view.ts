@@ -28,10 +28,18 @@ export interface GuestView {
 /** A libguestfs session as a GuestView. */
 export class GuestfsView implements GuestView {
   constructor(private readonly g: GuestfishSession) {}
-  find(dir: string) { return this.g.find(dir); }
-  lstatMany(paths: string[]) { return paths.length ? this.g.lstatMany(paths) : Promise.resolve([]); }
-  lstat(path: string) { return this.g.lstat(path); }
-  read(path: string) { return this.g.read(path); }
+  find(dir: string) {
+    return this.g.find(dir);
+  }
+  lstatMany(paths: string[]) {
+    return paths.length ? this.g.lstatMany(paths) : Promise.resolve([]);
+  }
+  lstat(path: string) {
+    return this.g.lstat(path);
+  }
+  read(path: string) {
+    return this.g.read(path);
+  }
   async apply(changes: { path: string; action: Action }[]): Promise<void> {
     const cmds: string[][] = [];
     for (const c of changes) {
@@ -52,7 +60,9 @@ export class GuestfsView implements GuestView {
 /** A host directory holding a root tree, as a GuestView (only for trees Gureum built itself, and tests). */
 export class DirView implements GuestView {
   constructor(private readonly root: string) {}
-  private host(p: string) { return join(this.root, p); }
+  private host(p: string) {
+    return join(this.root, p);
+  }
   async find(dir: string): Promise<string[]> {
     const top = this.host(dir);
     const st = await lstat(top).catch(() => undefined);
@@ -68,12 +78,16 @@ export class DirView implements GuestView {
     await walk(top);
     return out;
   }
-  async lstatMany(paths: string[]) { return Promise.all(paths.map(async (p) => (await this.lstat(p))!)); }
+  async lstatMany(paths: string[]) {
+    return Promise.all(paths.map(async (p) => (await this.lstat(p))!));
+  }
   async lstat(path: string): Promise<GuestStat | undefined> {
     const st = await lstat(this.host(path)).catch(() => undefined);
     return st && { mode: st.mode, size: st.size, uid: st.uid, gid: st.gid };
   }
-  read(path: string) { return readFile(this.host(path)); }
+  read(path: string) {
+    return readFile(this.host(path));
+  }
   async apply(changes: { path: string; action: Action }[]): Promise<void> {
     for (const c of changes) {
       const p = this.host(c.path);

@@ -44,34 +44,52 @@ export class GuestfishSession {
   private dead = false;
   private readonly scratch: string;
 
-  private constructor(readonly pid: number, private readonly stderr: { text: string; stream?: { destroy(): void } }, readonly readonly: boolean) {
+  private constructor(
+    readonly pid: number,
+    private readonly stderr: { text: string; stream?: { destroy(): void } },
+    readonly readonly: boolean,
+  ) {
     this.scratch = mkdtempSync(join(tmpdir(), 'gureum-gf-'));
   }
 
   /** Starts the server with `disk` attached (format given explicitly, never guessed) and launches the appliance. */
-  static async start(disk: string, format: string, opts: { readonly: boolean; timeoutMs?: number }): Promise<GuestfishSession> {
+  static async start(
+    disk: string,
+    format: string,
+    opts: { readonly: boolean; timeoutMs?: number },
+  ): Promise<GuestfishSession> {
     const args = ['--listen', ...(opts.readonly ? ['--ro'] : []), `--format=${format}`, '-a', disk];
     const stderr: { text: string; stream?: NodeJS.ReadableStream & { destroy(): void } } = { text: '' };
     const pid = await new Promise<number>((resolve, reject) => {
       const child = spawn('guestfish', args, { env: guestfsEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
-      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
       // The forked server keeps this pipe: its error messages arrive here for the whole session.
-      child.stderr.on('data', (b: Buffer) => { stderr.text = (stderr.text + b.toString()).slice(-16_384); });
+      child.stderr.on('data', (b: Buffer) => {
+        stderr.text = (stderr.text + b.toString()).slice(-16_384);
+      });
       stderr.stream = child.stderr;
-      child.on('error', (e) => reject(new GuestfsError(`cannot run guestfish (install libguestfs-tools): ${e.message}`)));
+      child.on('error', (e) =>
+        reject(new GuestfsError(`cannot run guestfish (install libguestfs-tools): ${e.message}`)),
+      );
       // Not 'close': the forked server keeps the pipes open. The parent prints the PID, then exits.
       let exited: number | null | undefined;
       const settle = () => {
         const m = /GUESTFISH_PID=(\d+)/.exec(out);
         if (exited === 0 && m) resolve(Number(m[1]));
-        else if (exited !== undefined && exited !== 0) reject(new GuestfsError(`guestfish --listen failed: ${stderr.text.trim() || `exit ${exited}`}`));
+        else if (exited !== undefined && exited !== 0)
+          reject(new GuestfsError(`guestfish --listen failed: ${stderr.text.trim() || `exit ${exited}`}`));
       };
       child.stdout.on('data', settle);
       child.on('exit', (code) => {
         exited = code;
         settle();
-        setTimeout(() => { if (!/GUESTFISH_PID=/.test(out)) reject(new GuestfsError(`guestfish --listen printed no PID: ${stderr.text.trim()}`)); }, 2000);
+        setTimeout(() => {
+          if (!/GUESTFISH_PID=/.test(out))
+            reject(new GuestfsError(`guestfish --listen printed no PID: ${stderr.text.trim()}`));
+        }, 2000);
       });
     });
     const s = new GuestfishSession(pid, stderr, opts.readonly);
@@ -127,16 +145,24 @@ export class GuestfishSession {
     }
     const before = this.stderr.text.length;
     return new Promise((resolve, reject) => {
-      execFile('guestfish', [`--remote=${this.pid}`, '--', ...argv], { env: guestfsEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      execFile(
+        'guestfish',
+        [`--remote=${this.pid}`, '--', ...argv],
+        { env: guestfsEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           if (!err) return resolve(String(stdout));
           this.dead = true;
           // The server writes its error to the pipe we hold; give it a moment to arrive.
           setTimeout(() => {
-            const msg = (this.stderr.text.slice(before) || String(stderr) || err.message).trim().split('\n').slice(-3).join(' ');
+            const msg = (this.stderr.text.slice(before) || String(stderr) || err.message)
+              .trim()
+              .split('\n')
+              .slice(-3)
+              .join(' ');
             reject(new GuestfsError(`${argv[0]} failed: ${msg}`));
           }, 100);
-        });
+        },
+      );
     });
   }
 
@@ -154,7 +180,10 @@ export class GuestfishSession {
 
   /** Stat of a path, or undefined when it does not exist (no symlink is followed). */
   async lstat(path: string): Promise<GuestStat | undefined> {
-    const [link, ex] = await this.batch([['is-symlink', path], ['exists', path]]);
+    const [link, ex] = await this.batch([
+      ['is-symlink', path],
+      ['exists', path],
+    ]);
     if (link!.trim() !== 'true' && ex!.trim() !== 'true') return undefined;
     return parseStat(await this.call(['lstatns', path]));
   }
@@ -165,7 +194,11 @@ export class GuestfishSession {
     const local = join(this.scratch, 'find0');
     await this.call(['find0', dir, local]);
     // find0 names are relative to `dir` but keep a leading "/" unless `dir` is "/".
-    const names = readFileSync(local).toString('utf8').split('\0').map((n) => n.replace(/^\/+/, '')).filter(Boolean);
+    const names = readFileSync(local)
+      .toString('utf8')
+      .split('\0')
+      .map((n) => n.replace(/^\/+/, ''))
+      .filter(Boolean);
     rmSync(local, { force: true });
     return names;
   }
@@ -197,10 +230,17 @@ export class GuestfishSession {
     if (!this.dead) {
       this.dead = true;
       await new Promise<void>((resolve) => {
-        execFile('guestfish', [`--remote=${this.pid}`, '--', 'exit'], { env: guestfsEnv(), timeout: 60_000 }, () => resolve());
+        execFile('guestfish', [`--remote=${this.pid}`, '--', 'exit'], { env: guestfsEnv(), timeout: 60_000 }, () =>
+          resolve(),
+        );
       });
     }
-    try { process.kill(this.pid, 0); process.kill(this.pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(this.pid, 0);
+      process.kill(this.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     this.stderr.stream?.destroy();
     rmSync(this.scratch, { recursive: true, force: true });
   }

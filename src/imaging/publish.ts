@@ -39,33 +39,54 @@ export interface PublishOptions {
 }
 
 /** Audits then uploads: min_disk = virtual size rounded up to GiB; refused when the audit fails unless forced. */
-export async function publishImage(repo: ImageRepo, file: string, opts: PublishOptions): Promise<{ image: GlanceImage; audit: AuditReport }> {
+export async function publishImage(
+  repo: ImageRepo,
+  file: string,
+  opts: PublishOptions,
+): Promise<{ image: GlanceImage; audit: AuditReport }> {
   const format = await diskFormatOf(file);
   const audit = await auditImage(file, { format });
   if (!audit.clean && !opts.force) {
-    throw new ImagingError('refused', `${file}: the audit found ${audit.findings.length} identities left (${auditProperty(audit)}); seal it first, or publish with --force`);
+    throw new ImagingError(
+      'refused',
+      `${file}: the audit found ${audit.findings.length} identities left (${auditProperty(audit)}); seal it first, or publish with --force`,
+    );
   }
   const sizes = await sizesOf(file, format);
   const props: Record<string, string> = {
-    architecture: 'x86_64', os_type: 'linux', hw_qemu_guest_agent: 'yes',
+    architecture: 'x86_64',
+    os_type: 'linux',
+    hw_qemu_guest_agent: 'yes',
     os_distro: opts.osDistro ?? audit.os?.distro ?? 'unknown',
-    ...(opts.osVersion ?? audit.os?.version ? { os_version: (opts.osVersion ?? audit.os?.version)! } : {}),
+    ...((opts.osVersion ?? audit.os?.version) ? { os_version: (opts.osVersion ?? audit.os?.version)! } : {}),
     gureum_audit: auditProperty(audit),
     ...opts.properties,
   };
   const image = await repo.upload(file, {
-    name: opts.name, disk_format: format === 'vpc' ? 'vhd' : format, container_format: 'bare',
-    min_disk: Math.ceil(sizes.virtualBytes / GIB), min_ram: opts.minRamMb ?? 0,
-    ...(opts.visibility ? { visibility: opts.visibility } : {}), ...props,
+    name: opts.name,
+    disk_format: format === 'vpc' ? 'vhd' : format,
+    container_format: 'bare',
+    min_disk: Math.ceil(sizes.virtualBytes / GIB),
+    min_ram: opts.minRamMb ?? 0,
+    ...(opts.visibility ? { visibility: opts.visibility } : {}),
+    ...props,
   });
   return { image, audit };
 }
 
 /** Downloads a service image to a private temp dir, runs `fn` on the file, and removes the copy. */
-export async function withDownloaded<T>(repo: ImageRepo, nameOrId: string, fn: (file: string, img: GlanceImage) => Promise<T>): Promise<T> {
+export async function withDownloaded<T>(
+  repo: ImageRepo,
+  nameOrId: string,
+  fn: (file: string, img: GlanceImage) => Promise<T>,
+): Promise<T> {
   const img = await repo.findImage(nameOrId);
   if (img.status !== 'active') throw new ImagingError('bad-input', `image ${img.id} is ${img.status}, not active`);
-  if (!['qcow2', 'raw'].includes(String(img.disk_format))) throw new ImagingError('bad-input', `image ${img.id} is ${String(img.disk_format)}; only qcow2 and raw images are handled`);
+  if (!['qcow2', 'raw'].includes(String(img.disk_format)))
+    throw new ImagingError(
+      'bad-input',
+      `image ${img.id} is ${String(img.disk_format)}; only qcow2 and raw images are handled`,
+    );
   const dir = mkdtempSync(join(tmpdir(), 'gureum-image-'));
   try {
     const file = join(dir, `disk.${String(img.disk_format)}`);
@@ -76,19 +97,59 @@ export async function withDownloaded<T>(repo: ImageRepo, nameOrId: string, fn: (
   }
 }
 
-const CORE = new Set(['id', 'name', 'status', 'visibility', 'protected', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size',
-  'created_at', 'updated_at', 'file', 'schema', 'self', 'tags', 'owner', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'direct_url',
-  'locations', 'stores', 'os_hidden', 'gureum_audit', 'image_type', 'instance_uuid', 'base_image_ref', 'user_id', 'image_location', 'image_state',
-  'owner_specified.openstack.md5', 'owner_specified.openstack.sha256', 'owner_specified.openstack.object']);
+const CORE = new Set([
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'protected',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+  'created_at',
+  'updated_at',
+  'file',
+  'schema',
+  'self',
+  'tags',
+  'owner',
+  'disk_format',
+  'container_format',
+  'min_disk',
+  'min_ram',
+  'direct_url',
+  'locations',
+  'stores',
+  'os_hidden',
+  'gureum_audit',
+  'image_type',
+  'instance_uuid',
+  'base_image_ref',
+  'user_id',
+  'image_location',
+  'image_state',
+  'owner_specified.openstack.md5',
+  'owner_specified.openstack.sha256',
+  'owner_specified.openstack.object',
+]);
 
 /** The string properties of an image worth carrying to a derived one. */
 export function carriedProperties(img: GlanceImage): Record<string, string> {
-  return Object.fromEntries(Object.entries(img).filter(([k, v]) => !CORE.has(k) && typeof v === 'string')) as Record<string, string>;
+  return Object.fromEntries(Object.entries(img).filter(([k, v]) => !CORE.has(k) && typeof v === 'string')) as Record<
+    string,
+    string
+  >;
 }
 
 /** capture: server image create, then seal + compress + publish as `name`; the unsealed snapshot is deleted. */
-export async function captureServer(repo: ImageRepo, server: string, name: string, opts: { keepSnapshot?: boolean; force?: boolean; progress?: (l: string) => void } = {}):
-  Promise<{ image: GlanceImage; seal: SealReport; audit: AuditReport; snapshotId: string; snapshotDeleted: boolean }> {
+export async function captureServer(
+  repo: ImageRepo,
+  server: string,
+  name: string,
+  opts: { keepSnapshot?: boolean; force?: boolean; progress?: (l: string) => void } = {},
+): Promise<{ image: GlanceImage; seal: SealReport; audit: AuditReport; snapshotId: string; snapshotDeleted: boolean }> {
   const log = opts.progress ?? (() => undefined);
   const snapName = `${name}-snapshot-${new Date().toISOString().replace(/[:.]/g, '')}`;
   log(`snapshot: server image create ${server} → ${snapName}`);
@@ -100,7 +161,11 @@ export async function captureServer(repo: ImageRepo, server: string, name: strin
     const result = await withDownloaded(repo, snapId, async (file, img) => {
       log('seal');
       const seal = await sealImage(file).catch((e: unknown) => {
-        if (e instanceof ImagingError) throw new ImagingError(e.code, `the snapshot of server ${server} (image ${snapId}) cannot be sealed, nothing was published: ${e.message}`);
+        if (e instanceof ImagingError)
+          throw new ImagingError(
+            e.code,
+            `the snapshot of server ${server} (image ${snapId}) cannot be sealed, nothing was published: ${e.message}`,
+          );
         throw e;
       });
       log(`sealed: ${seal.changes.length} changes; compress`);
@@ -109,7 +174,12 @@ export async function captureServer(repo: ImageRepo, server: string, name: strin
       log('publish');
       const props = carriedProperties(img);
       const minRam = typeof img.min_ram === 'number' ? img.min_ram : undefined;
-      const { image, audit } = await publishImage(repo, compressed, { name, properties: { ...props, gureum_captured_from: server }, ...(minRam !== undefined ? { minRamMb: minRam } : {}), ...(opts.force ? { force: true } : {}) });
+      const { image, audit } = await publishImage(repo, compressed, {
+        name,
+        properties: { ...props, gureum_captured_from: server },
+        ...(minRam !== undefined ? { minRamMb: minRam } : {}),
+        ...(opts.force ? { force: true } : {}),
+      });
       return { image, seal, audit };
     });
     return { ...result, snapshotId: snapId, snapshotDeleted: await finish() };

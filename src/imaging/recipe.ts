@@ -36,14 +36,43 @@ export interface Recipe {
 
 /** Packages every image gets (the recipe adds to them). */
 export const BASE_PACKAGES = [
-  'linux-image-cloud-amd64', 'systemd-sysv', 'udev', 'dbus', 'cloud-init', 'qemu-guest-agent', 'openssh-server',
-  'cloud-guest-utils', 'cloud-initramfs-growroot', 'e2fsprogs', 'extlinux', 'ifupdown', 'isc-dhcp-client', 'netbase',
-  'sudo', 'locales', 'ca-certificates', 'iproute2',
+  'linux-image-cloud-amd64',
+  'systemd-sysv',
+  'udev',
+  'dbus',
+  'cloud-init',
+  'qemu-guest-agent',
+  'openssh-server',
+  'cloud-guest-utils',
+  'cloud-initramfs-growroot',
+  'e2fsprogs',
+  'extlinux',
+  'ifupdown',
+  'isc-dhcp-client',
+  'netbase',
+  'sudo',
+  'locales',
+  'ca-certificates',
+  'iproute2',
   // debootstrap's resolver does not follow virtual packages: name the providers it would miss.
   'python3-cffi-backend',
 ];
 
-const KEYS = ['name', 'distro', 'release', 'version', 'arch', 'size', 'min_ram_mb', 'packages', 'services', 'files', 'kernel_cmdline', 'properties', 'description'];
+const KEYS = [
+  'name',
+  'distro',
+  'release',
+  'version',
+  'arch',
+  'size',
+  'min_ram_mb',
+  'packages',
+  'services',
+  'files',
+  'kernel_cmdline',
+  'properties',
+  'description',
+];
 const PKG = /^[a-z0-9][a-z0-9+.-]+$/;
 const UNIT = /^[A-Za-z0-9@_.:\\-]+$/;
 
@@ -78,14 +107,19 @@ export function parseRecipe(raw: unknown, source = 'recipe'): Recipe {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, 'must be a JSON object');
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
-  if (unknown.length) fail(source, `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${KEYS.join(', ')})`);
+  if (unknown.length)
+    fail(
+      source,
+      `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${KEYS.join(', ')})`,
+    );
   const str = (k: string, dflt?: string): string => {
     const v = o[k] ?? dflt;
     if (typeof v !== 'string' || !v) fail(`${source} "${k}"`, 'must be a non-empty string');
     return v;
   };
   const name = str('name');
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) fail(`${source} "name"`, 'lower-case letters, digits, ".", "_" and "-" only');
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name))
+    fail(`${source} "name"`, 'lower-case letters, digits, ".", "_" and "-" only');
   const distro = str('distro', 'debian');
   if (distro !== 'debian') fail(`${source} "distro"`, 'only "debian" is supported');
   const release = str('release');
@@ -93,13 +127,16 @@ export function parseRecipe(raw: unknown, source = 'recipe'): Recipe {
   const arch = str('arch', 'amd64');
   if (arch !== 'amd64') fail(`${source} "arch"`, 'only "amd64" is supported');
   const minRam = o.min_ram_mb ?? 512;
-  if (typeof minRam !== 'number' || !Number.isSafeInteger(minRam) || minRam < 0) fail(`${source} "min_ram_mb"`, 'must be a whole number of MiB');
-  if (o.description !== undefined && typeof o.description !== 'string') fail(`${source} "description"`, 'must be a string');
+  if (typeof minRam !== 'number' || !Number.isSafeInteger(minRam) || minRam < 0)
+    fail(`${source} "min_ram_mb"`, 'must be a whole number of MiB');
+  if (o.description !== undefined && typeof o.description !== 'string')
+    fail(`${source} "description"`, 'must be a string');
 
   const services = { enable: [] as string[], disable: [] as string[] };
   if (o.services !== undefined) {
     const s = o.services;
-    if (!s || typeof s !== 'object' || Array.isArray(s)) fail(`${source} "services"`, 'must be an object with "enable" and/or "disable"');
+    if (!s || typeof s !== 'object' || Array.isArray(s))
+      fail(`${source} "services"`, 'must be an object with "enable" and/or "disable"');
     const bad = Object.keys(s).filter((k) => k !== 'enable' && k !== 'disable');
     if (bad.length) fail(`${source} "services"`, `unknown key "${bad[0]}" (allowed: enable, disable)`);
     const so = s as Record<string, unknown>;
@@ -115,16 +152,24 @@ export function parseRecipe(raw: unknown, source = 'recipe'): Recipe {
       const fo = f as Record<string, unknown>;
       const bad = Object.keys(fo).filter((k) => !['path', 'content', 'mode'].includes(k));
       if (bad.length) fail(w, `unknown key "${bad[0]}" (allowed: path, content, mode)`);
-      if (typeof fo.path !== 'string' || !fo.path.startsWith('/') || fo.path.split('/').includes('..') || fo.path.endsWith('/')) fail(`${w}.path`, 'must be an absolute file path without ".."');
+      if (
+        typeof fo.path !== 'string' ||
+        !fo.path.startsWith('/') ||
+        fo.path.split('/').includes('..') ||
+        fo.path.endsWith('/')
+      )
+        fail(`${w}.path`, 'must be an absolute file path without ".."');
       if (typeof fo.content !== 'string') fail(`${w}.content`, 'must be a string');
       const mode = fo.mode ?? '0644';
-      if (typeof mode !== 'string' || !/^0?[0-7]{3,4}$/.test(mode)) fail(`${w}.mode`, 'must be an octal string like "0644"');
+      if (typeof mode !== 'string' || !/^0?[0-7]{3,4}$/.test(mode))
+        fail(`${w}.mode`, 'must be an octal string like "0644"');
       files.push({ path: fo.path, content: fo.content, mode: parseInt(mode, 8) });
     });
   }
   const properties: Record<string, string> = {};
   if (o.properties !== undefined) {
-    if (!o.properties || typeof o.properties !== 'object' || Array.isArray(o.properties)) fail(`${source} "properties"`, 'must be an object of strings');
+    if (!o.properties || typeof o.properties !== 'object' || Array.isArray(o.properties))
+      fail(`${source} "properties"`, 'must be an object of strings');
     for (const [k, v] of Object.entries(o.properties)) {
       if (typeof v !== 'string') fail(`${source} "properties.${k}"`, 'must be a string');
       properties[k] = v;
@@ -133,9 +178,18 @@ export function parseRecipe(raw: unknown, source = 'recipe'): Recipe {
   const kernelCmdline = str('kernel_cmdline', 'console=tty0 console=ttyS0,115200n8');
   if (/[\n\r]/.test(kernelCmdline)) fail(`${source} "kernel_cmdline"`, 'must be one line');
   return {
-    name, distro: 'debian', release, version: str('version'), arch: 'amd64', sizeBytes: parseSize(o.size ?? '2G', `${source} "size"`),
-    minRamMb: minRam, packages: o.packages === undefined ? [] : strList(o.packages, `${source} "packages"`, PKG),
-    services, files, kernelCmdline, properties,
+    name,
+    distro: 'debian',
+    release,
+    version: str('version'),
+    arch: 'amd64',
+    sizeBytes: parseSize(o.size ?? '2G', `${source} "size"`),
+    minRamMb: minRam,
+    packages: o.packages === undefined ? [] : strList(o.packages, `${source} "packages"`, PKG),
+    services,
+    files,
+    kernelCmdline,
+    properties,
   };
 }
 

@@ -30,21 +30,32 @@ export async function findIdentity(v: GuestView, ops: IdentityOp[]): Promise<Fin
 
 const describe = (f: Finding) => {
   switch (f.action.kind) {
-    case 'delete': return 'delete';
-    case 'truncate': return 'empty';
-    case 'write': return 'rewrite';
-    case 'symlink': return `replace with a link to ${f.action.target}`;
-    case 'touch': return 'create';
+    case 'delete':
+      return 'delete';
+    case 'truncate':
+      return 'empty';
+    case 'write':
+      return 'rewrite';
+    case 'symlink':
+      return `replace with a link to ${f.action.target}`;
+    case 'touch':
+      return 'create';
   }
 };
 
 /** Finds and (unless dryRun) applies the chosen operations' changes on a view. */
-export async function sealView(v: GuestView, image: string, opts: { skip?: string[]; with?: string[]; dryRun?: boolean } = {}): Promise<SealReport> {
+export async function sealView(
+  v: GuestView,
+  image: string,
+  opts: { skip?: string[]; with?: string[]; dryRun?: boolean } = {},
+): Promise<SealReport> {
   const ops = selectOps(opts);
   const findings = await findIdentity(v, ops);
   if (!opts.dryRun) await v.apply(findings.map((f) => ({ path: f.path, action: f.action })));
   return {
-    image, dryRun: !!opts.dryRun, applied: ops.map((o) => o.name),
+    image,
+    dryRun: !!opts.dryRun,
+    applied: ops.map((o) => o.name),
     changes: findings.map((f) => ({ op: f.op, path: f.path, what: f.what, change: describe(f) })),
   };
 }
@@ -53,11 +64,19 @@ export async function sealView(v: GuestView, image: string, opts: { skip?: strin
 export async function auditView(v: GuestView, image: string, opts: { skip?: string[] } = {}): Promise<AuditReport> {
   const ops = selectOps({ skip: opts.skip }).filter((o) => o.audited);
   const findings = await findIdentity(v, ops);
-  return { image, clean: findings.length === 0, checked: ops.map((o) => o.name), findings: findings.map(({ op, path, what }) => ({ op, path, what })) };
+  return {
+    image,
+    clean: findings.length === 0,
+    checked: ops.map((o) => o.name),
+    findings: findings.map(({ op, path, what }) => ({ op, path, what })),
+  };
 }
 
 /** Seals a disk image file through libguestfs (the image is never mounted by the host kernel). */
-export async function sealImage(path: string, opts: { skip?: string[]; with?: string[]; dryRun?: boolean; format?: string } = {}): Promise<SealReport> {
+export async function sealImage(
+  path: string,
+  opts: { skip?: string[]; with?: string[]; dryRun?: boolean; format?: string } = {},
+): Promise<SealReport> {
   const guest = await openGuest(path, { readonly: !!opts.dryRun, ...(opts.format ? { format: opts.format } : {}) });
   try {
     return await sealView(new GuestfsView(guest.g), path, opts);
@@ -71,7 +90,13 @@ export async function auditImage(path: string, opts: { skip?: string[]; format?:
   const guest = await openGuest(path, { readonly: true, ...(opts.format ? { format: opts.format } : {}) });
   try {
     const r = await auditView(new GuestfsView(guest.g), path, opts);
-    return { ...r, os: { ...(guest.os.distro ? { distro: guest.os.distro } : {}), ...(guest.os.version ? { version: guest.os.version } : {}) } };
+    return {
+      ...r,
+      os: {
+        ...(guest.os.distro ? { distro: guest.os.distro } : {}),
+        ...(guest.os.version ? { version: guest.os.version } : {}),
+      },
+    };
   } finally {
     await guest.g.close();
   }

@@ -58,7 +58,8 @@ export function stripNetworkd(text: string): Edit & { emptyMatch: boolean } {
       if (!/^\s*\[Match\]\s*$/.test(ls[i]!)) continue;
       let j = i + 1;
       let content = false;
-      for (; j < ls.length && !/^\s*\[/.test(ls[j]!); j++) if (ls[j]!.trim() && !/^\s*[#;]/.test(ls[j]!)) content = true;
+      for (; j < ls.length && !/^\s*\[/.test(ls[j]!); j++)
+        if (ls[j]!.trim() && !/^\s*[#;]/.test(ls[j]!)) content = true;
       if (!content) emptyMatch = true;
     }
   }
@@ -76,7 +77,10 @@ export function stripNetplan(text: string): Edit {
   const ls = lines(text);
   const removed: string[] = [];
   let out: (string | null)[] = ls.map((l) => {
-    if (keyOf(l) === 'macaddress' && !/^\s*#/.test(l)) { removed.push(l.trim()); return null; }
+    if (keyOf(l) === 'macaddress' && !/^\s*#/.test(l)) {
+      removed.push(l.trim());
+      return null;
+    }
     return l;
   });
   if (!removed.length) return { text, removed };
@@ -92,10 +96,16 @@ export function stripNetplan(text: string): Edit {
     removed.push('match: (empty)');
     // The sibling set-name at the same indentation within the same parent block.
     for (let j = i - 1; j >= 0 && (out[j] === null || !out[j]!.trim() || indentOf(out[j]!) >= ind); j--) {
-      if (out[j] && indentOf(out[j]!) === ind && keyOf(out[j]!) === 'set-name') { removed.push(out[j]!.trim()); out[j] = null; }
+      if (out[j] && indentOf(out[j]!) === ind && keyOf(out[j]!) === 'set-name') {
+        removed.push(out[j]!.trim());
+        out[j] = null;
+      }
     }
     for (let j = i + 1; j < out.length && (out[j] === null || !out[j]!.trim() || indentOf(out[j]!) >= ind); j++) {
-      if (out[j] && indentOf(out[j]!) === ind && keyOf(out[j]!) === 'set-name') { removed.push(out[j]!.trim()); out[j] = null; }
+      if (out[j] && indentOf(out[j]!) === ind && keyOf(out[j]!) === 'set-name') {
+        removed.push(out[j]!.trim());
+        out[j] = null;
+      }
     }
   }
   out = out.filter((l) => l !== null);

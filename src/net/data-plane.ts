@@ -27,7 +27,12 @@ export interface DataPlaneHost {
 
 function toolPath(bin: string, dirs: string[]): string | null {
   for (const d of dirs) {
-    try { accessSync(join(d, bin), constants.X_OK); return join(d, bin); } catch { /* next */ }
+    try {
+      accessSync(join(d, bin), constants.X_OK);
+      return join(d, bin);
+    } catch {
+      /* next */
+    }
   }
   return null;
 }
@@ -43,12 +48,17 @@ export function probeKernelFeatures(dirs: string[] = TOOL_DIRS): string[] {
   if (!existsSync('/proc/self/ns/net')) missing.push('network namespaces (kernel)');
   if (!existsSync('/dev/net/tun')) missing.push('/dev/net/tun');
   const nft = toolPath('nft', dirs);
-  if (nft && spawnSync(nft, ['list', 'tables'], { stdio: 'ignore', timeout: 5000 }).status !== 0) missing.push('nf_tables (kernel)');
+  if (nft && spawnSync(nft, ['list', 'tables'], { stdio: 'ignore', timeout: 5000 }).status !== 0)
+    missing.push('nf_tables (kernel)');
   return missing;
 }
 
 /** What is missing on this host for the Linux bridge data plane (empty: nothing). */
-export function linuxBridgeMissing(isRoot: boolean, dirs: string[] = TOOL_DIRS, kernelMissing: () => string[] = () => probeKernelFeatures(dirs)): string[] {
+export function linuxBridgeMissing(
+  isRoot: boolean,
+  dirs: string[] = TOOL_DIRS,
+  kernelMissing: () => string[] = () => probeKernelFeatures(dirs),
+): string[] {
   const missing: string[] = [];
   if (!isRoot) missing.push('root');
   for (const bin of ['ip', 'bridge', 'nft', 'dnsmasq']) if (!toolPath(bin, dirs)) missing.push(bin);
@@ -67,9 +77,19 @@ export function chooseDataPlane(setting: DataPlaneSetting, host: DataPlaneHost):
     return { plane: 'linuxbridge', reason: 'configured (network.dataPlane=linuxbridge)' };
   }
   if (host.hypervisor !== 'qemu') {
-    return { plane: 'user', reason: `auto: no QEMU guests here (hypervisor ${host.hypervisor ?? 'none'}), nothing to plug into bridges` };
+    return {
+      plane: 'user',
+      reason: `auto: no QEMU guests here (hypervisor ${host.hypervisor ?? 'none'}), nothing to plug into bridges`,
+    };
   }
   const m = missing();
-  if (m.length) return { plane: 'user', reason: `auto: the Linux bridge data plane needs ${m.join(', ')}; QEMU user networking instead` };
-  return { plane: 'linuxbridge', reason: 'auto: root, QEMU guests, and bridge, netns, tun, nftables and dnsmasq are here' };
+  if (m.length)
+    return {
+      plane: 'user',
+      reason: `auto: the Linux bridge data plane needs ${m.join(', ')}; QEMU user networking instead`,
+    };
+  return {
+    plane: 'linuxbridge',
+    reason: 'auto: root, QEMU guests, and bridge, netns, tun, nftables and dnsmasq are here',
+  };
 }

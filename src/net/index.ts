@@ -32,7 +32,10 @@ export class NetDispatcher {
   private seq = 0;
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(readonly driver: NetDriver, private readonly onError: (e: unknown, ev: NetEvent) => void = () => {}) {}
+  constructor(
+    readonly driver: NetDriver,
+    private readonly onError: (e: unknown, ev: NetEvent) => void = () => {},
+  ) {}
 
   /** Queues one event; the returned promise settles when the driver has handled it (never rejects). */
   publish(kind: NetObjectKind, action: NetAction, object: Record<string, unknown>): Promise<void> {
@@ -53,7 +56,9 @@ export class NetDispatcher {
 
   /** Runs a full resync after the queue drains. */
   resync(state: NetState): Promise<void> {
-    this.tail = this.tail.then(() => this.driver.resync(state)).catch((e) => this.onError(e, { kind: 'network', action: 'updated', id: '*', object: {}, seq: 0 }));
+    this.tail = this.tail
+      .then(() => this.driver.resync(state))
+      .catch((e) => this.onError(e, { kind: 'network', action: 'updated', id: '*', object: {}, seq: 0 }));
     return this.tail;
   }
 }

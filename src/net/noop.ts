@@ -26,8 +26,12 @@ export class NoopNetDriver implements NetDriver {
   async resync(state: NetState): Promise<void> {
     this.resyncs++;
     const kinds: [string, Record<string, unknown>[]][] = [
-      ['network', state.networks], ['subnet', state.subnets], ['port', state.ports], ['router', state.routers],
-      ['floatingip', state.floatingips], ['security_group', state.security_groups],
+      ['network', state.networks],
+      ['subnet', state.subnets],
+      ['port', state.ports],
+      ['router', state.routers],
+      ['floatingip', state.floatingips],
+      ['security_group', state.security_groups],
     ];
     for (const [kind, objects] of kinds) {
       const bucket = this.bucket(kind);

@@ -46,18 +46,42 @@ export function isAdmin(a: AuthContext): boolean {
  */
 export function serviceContext(name: string, project?: { id: string; name: string }): AuthContext {
   return {
-    tokenHash: '', userId: name, userName: name, userDomainId: 'default', userDomainName: 'Default',
-    ...(project ? { projectId: project.id, projectName: project.name, projectDomainId: 'default', projectDomainName: 'Default' } : {}),
-    system: !project, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']),
-    methods: [], auditIds: [], issuedAt: '', expiresAt: '',
+    tokenHash: '',
+    userId: name,
+    userName: name,
+    userDomainId: 'default',
+    userDomainName: 'Default',
+    ...(project
+      ? { projectId: project.id, projectName: project.name, projectDomainId: 'default', projectDomainName: 'Default' }
+      : {}),
+    system: !project,
+    roles: [{ id: 'admin', name: 'admin' }],
+    roleNames: new Set(['admin', 'member', 'reader']),
+    methods: [],
+    auditIds: [],
+    issuedAt: '',
+    expiresAt: '',
   };
 }
 
 /** Acting for a project as one of its members (the agent creating an instance's ports for its owner). */
 export function projectMemberContext(projectId: string, userId: string): AuthContext {
   return {
-    tokenHash: '', userId, userName: userId, userDomainId: 'default', userDomainName: 'Default', projectId, projectName: projectId,
-    projectDomainId: 'default', projectDomainName: 'Default', system: false, roles: [{ id: 'member', name: 'member' }],
-    roleNames: new Set(['member', 'reader']), methods: [], auditIds: [], issuedAt: '', expiresAt: '',
+    tokenHash: '',
+    userId,
+    userName: userId,
+    userDomainId: 'default',
+    userDomainName: 'Default',
+    projectId,
+    projectName: projectId,
+    projectDomainId: 'default',
+    projectDomainName: 'Default',
+    system: false,
+    roles: [{ id: 'member', name: 'member' }],
+    roleNames: new Set(['member', 'reader']),
+    methods: [],
+    auditIds: [],
+    issuedAt: '',
+    expiresAt: '',
   };
 }

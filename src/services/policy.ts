@@ -14,12 +14,11 @@ export type { PolicyTarget, Rule } from './policy/checks.js';
 export { projectMember, projectReader } from './policy/checks.js';
 export { networkRule, networkTagRule, type NetworkResource } from './policy/network.js';
 
-
 const sharedRules = {
   'project:read': projectReader,
   'project:write': projectMember,
   'cloud:admin': admin,
-  'anyone': anyone,
+  anyone: anyone,
 } satisfies Record<string, Rule>;
 
 /** The one table of default rules. Services call `enforce(ctx, 'service:action', target)`. */

@@ -23,26 +23,82 @@ export interface ImageRow {
   created_at: string;
   updated_at: string;
 }
-export interface ImagePropertyRow { image_id: string; name: string; value: string }
-export interface ImageTagRow { image_id: string; tag: string }
-export interface ImageMemberRow { image_id: string; member_id: string; status: string; created_at: string; updated_at: string }
+export interface ImagePropertyRow {
+  image_id: string;
+  name: string;
+  value: string;
+}
+export interface ImageTagRow {
+  image_id: string;
+  tag: string;
+}
+export interface ImageMemberRow {
+  image_id: string;
+  member_id: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
 export interface ImageTaskRow {
-  id: string; image_id: string; type: string; status: string; owner: string | null; user_id: string | null;
-  request_id: string | null; input: string; result: string | null; message: string; created_at: string; updated_at: string;
+  id: string;
+  image_id: string;
+  type: string;
+  status: string;
+  owner: string | null;
+  user_id: string | null;
+  request_id: string | null;
+  input: string;
+  result: string | null;
+  message: string;
+  created_at: string;
+  updated_at: string;
   expires_at: string | null;
 }
 export interface MetadefNamespaceRow {
-  namespace: string; display_name: string | null; description: string | null; visibility: string; protected: number;
-  owner: string | null; created_at: string; updated_at: string;
+  namespace: string;
+  display_name: string | null;
+  description: string | null;
+  visibility: string;
+  protected: number;
+  owner: string | null;
+  created_at: string;
+  updated_at: string;
 }
-export interface MetadefResourceTypeRow { name: string; protected: number; created_at: string; updated_at: string }
+export interface MetadefResourceTypeRow {
+  name: string;
+  protected: number;
+  created_at: string;
+  updated_at: string;
+}
 export interface MetadefNsResourceTypeRow {
-  namespace: string; resource_type: string; prefix: string | null; properties_target: string | null; created_at: string; updated_at: string;
+  namespace: string;
+  resource_type: string;
+  prefix: string | null;
+  properties_target: string | null;
+  created_at: string;
+  updated_at: string;
 }
 /** Objects and properties keep their definition as JSON text. */
-export interface MetadefObjectRow { namespace: string; name: string; body: string; created_at: string; updated_at: string }
-export interface MetadefPropertyRow { namespace: string; name: string; body: string; created_at: string; updated_at: string }
-export interface MetadefTagRow { namespace: string; name: string; created_at: string; updated_at: string }
+export interface MetadefObjectRow {
+  namespace: string;
+  name: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface MetadefPropertyRow {
+  namespace: string;
+  name: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface MetadefTagRow {
+  namespace: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
 
 export interface ImageTables {
   images: ImageRow;

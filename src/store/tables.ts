@@ -7,4 +7,12 @@ import type { ConsoleTables } from './console-tables.js';
 import type { VolumeTables } from './volume-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
-export interface Database extends IdentityTables, IdentityExtraTables, IdentityFilterTables, ImageTables, NetworkTables, ComputeTables, ConsoleTables, VolumeTables {}
+export interface Database
+  extends IdentityTables,
+    IdentityExtraTables,
+    IdentityFilterTables,
+    ImageTables,
+    NetworkTables,
+    ComputeTables,
+    ConsoleTables,
+    VolumeTables {}

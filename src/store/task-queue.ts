@@ -23,7 +23,11 @@ export function nextSeq(): number {
 }
 
 const toTask = (r: ComputeTaskRow): HostTask => ({
-  id: r.id, host: r.host, kind: r.kind, instanceId: r.instance_id, payload: JSON.parse(r.payload) as Record<string, unknown>,
+  id: r.id,
+  host: r.host,
+  kind: r.kind,
+  instanceId: r.instance_id,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
   attempts: r.attempts,
 });
 
@@ -35,17 +39,36 @@ const toTask = (r: ComputeTaskRow): HostTask => ({
 export class TaskQueue {
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly db: Kysely<Database>, private readonly dialect: Dialect) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   /** Adds a task; pass the caller's transaction so the task exists only if its state change commits. */
-  async enqueue(trx: Db, task: { host: string; kind: string; instanceId?: string | null; payload?: Record<string, unknown> }): Promise<string> {
+  async enqueue(
+    trx: Db,
+    task: { host: string; kind: string; instanceId?: string | null; payload?: Record<string, unknown> },
+  ): Promise<string> {
     const now = new Date().toISOString();
     const id = uuid();
-    await trx.insertInto('compute_tasks').values({
-      id, seq: nextSeq(), host: task.host, kind: task.kind, instance_id: task.instanceId ?? null,
-      payload: JSON.stringify(task.payload ?? {}), state: 'queued', attempts: 0, claimed_by: null, claimed_at: null,
-      error: null, created_at: now, updated_at: now,
-    }).execute();
+    await trx
+      .insertInto('compute_tasks')
+      .values({
+        id,
+        seq: nextSeq(),
+        host: task.host,
+        kind: task.kind,
+        instance_id: task.instanceId ?? null,
+        payload: JSON.stringify(task.payload ?? {}),
+        state: 'queued',
+        attempts: 0,
+        claimed_by: null,
+        claimed_at: null,
+        error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     return id;
   }
 
@@ -71,21 +94,47 @@ export class TaskQueue {
       q = q.orderBy('seq').limit(limit);
       const rows = this.dialect === 'postgres' ? await q.forUpdate().skipLocked().execute() : await q.execute();
       if (rows.length === 0) return [];
-      const busy = new Set((await trx.selectFrom('compute_tasks').select('instance_id')
-        .where('state', '=', 'running').where('instance_id', 'in', rows.map((r) => r.instance_id).filter((x): x is string => !!x))
-        .execute()).map((r) => r.instance_id));
+      const busy = new Set(
+        (
+          await trx
+            .selectFrom('compute_tasks')
+            .select('instance_id')
+            .where('state', '=', 'running')
+            .where(
+              'instance_id',
+              'in',
+              rows.map((r) => r.instance_id).filter((x): x is string => !!x),
+            )
+            .execute()
+        ).map((r) => r.instance_id),
+      );
       const picked: ComputeTaskRow[] = [];
       const seen = new Set<string>();
       for (const r of rows) {
-        if (r.instance_id && (busy.has(r.instance_id) || seen.has(r.instance_id))) { seen.add(r.instance_id); continue; }
+        if (r.instance_id && (busy.has(r.instance_id) || seen.has(r.instance_id))) {
+          seen.add(r.instance_id);
+          continue;
+        }
         if (r.instance_id) seen.add(r.instance_id);
         picked.push(r);
       }
       if (picked.length === 0) return [];
       const now = new Date().toISOString();
-      await trx.updateTable('compute_tasks')
-        .set({ state: 'running', claimed_by: worker, claimed_at: now, updated_at: now, attempts: sql<number>`attempts + 1` })
-        .where('id', 'in', picked.map((r) => r.id)).execute();
+      await trx
+        .updateTable('compute_tasks')
+        .set({
+          state: 'running',
+          claimed_by: worker,
+          claimed_at: now,
+          updated_at: now,
+          attempts: sql<number>`attempts + 1`,
+        })
+        .where(
+          'id',
+          'in',
+          picked.map((r) => r.id),
+        )
+        .execute();
       return picked.map(toTask);
     });
   }
@@ -97,21 +146,31 @@ export class TaskQueue {
 
   /** Records a failure; the task stays for inspection with state "failed". */
   async fail(trx: Db, id: string, error: string): Promise<void> {
-    await trx.updateTable('compute_tasks').set({ state: 'failed', error: error.slice(0, 2000), updated_at: new Date().toISOString() })
-      .where('id', '=', id).execute();
+    await trx
+      .updateTable('compute_tasks')
+      .set({ state: 'failed', error: error.slice(0, 2000), updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Hands tasks a dead agent held back to the queue (at start of an agent: its own earlier claims). */
   async requeueClaimedBy(worker: string): Promise<number> {
-    const r = await this.db.updateTable('compute_tasks').set({ state: 'queued', claimed_by: null, claimed_at: null })
-      .where('state', '=', 'running').where('claimed_by', '=', worker).executeTakeFirst();
+    const r = await this.db
+      .updateTable('compute_tasks')
+      .set({ state: 'queued', claimed_by: null, claimed_at: null })
+      .where('state', '=', 'running')
+      .where('claimed_by', '=', worker)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
 
   /** Number of tasks not yet finished (queued or running). */
   async pending(trx: Db | Transaction<Database> = this.db): Promise<number> {
-    const r = await trx.selectFrom('compute_tasks').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('state', 'in', ['queued', 'running']).executeTakeFirstOrThrow();
+    const r = await trx
+      .selectFrom('compute_tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 }

@@ -26,7 +26,8 @@ export function ensureDir(dir: string, mode = 0o755): void {
     try {
       mkdirSync(d, { mode });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create ${d}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create ${d}: ${(e as Error).message}`);
     }
   }
 }

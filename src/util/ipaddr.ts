@@ -87,11 +87,17 @@ export function formatIp(version: IpVersion, v: bigint): string {
   // Longest run of two or more zero groups becomes "::".
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));
@@ -146,7 +152,8 @@ export function netmask(version: IpVersion, len: number): bigint {
 
 export const formatCidr = (c: Cidr): string => `${formatIp(c.version, c.network)}/${c.prefixlen}`;
 export const firstIp = (c: Cidr): bigint => c.network;
-export const lastIp = (c: Cidr): bigint => c.network | (~netmask(c.version, c.prefixlen) & ((1n << BigInt(bits(c.version))) - 1n));
+export const lastIp = (c: Cidr): bigint =>
+  c.network | (~netmask(c.version, c.prefixlen) & ((1n << BigInt(bits(c.version))) - 1n));
 export const size = (c: Cidr): bigint => lastIp(c) - firstIp(c) + 1n;
 export const contains = (c: Cidr, v: bigint): boolean => v >= firstIp(c) && v <= lastIp(c);
 export const overlaps = (a: Cidr, b: Cidr): boolean =>
@@ -162,7 +169,10 @@ export interface Range {
 export function defaultPools(c: Cidr, gateway: bigint | null): Range[] {
   let first = firstIp(c);
   let last = lastIp(c);
-  if (c.version === 4 && c.prefixlen < 31) { first += 1n; last -= 1n; }
+  if (c.version === 4 && c.prefixlen < 31) {
+    first += 1n;
+    last -= 1n;
+  }
   // IPv6: the subnet-router anycast address (the first) is never handed out.
   if (c.version === 6 && c.prefixlen < 127) first += 1n;
   if (first > last) return [];
@@ -185,7 +195,10 @@ export function eui64(prefix: Cidr, mac: string): bigint {
 /** A MAC in canonical lower-case colon form, or null. Multicast and all-zero MACs are refused, as Neutron does. */
 export function normalizeMac(s: unknown): string | null {
   if (typeof s !== 'string') return null;
-  const m = /^([0-9a-fA-F]{2})([:-]?)([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(s);
+  const m =
+    /^([0-9a-fA-F]{2})([:-]?)([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(
+      s,
+    );
   if (!m) return null;
   const octets = [m[1], m[3], m[4], m[5], m[6], m[7]].map((x) => x!.toLowerCase());
   const first = parseInt(octets[0]!, 16);

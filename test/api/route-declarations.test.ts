@@ -10,8 +10,14 @@ import { createTestCloud } from '../helpers/cloud.js';
 import { declaredRoutes, takesBody, type RouteDeclaration } from '../../src/api/http/route-policy.js';
 import { walkRoutes, readsQuery } from '../helpers/route-walk.js';
 
-interface Baseline { withoutPolicy: string[]; withoutBodySchema: string[]; withoutQuerySchema: string[] }
-const baseline = JSON.parse(readFileSync(new URL('../../../test/api/route-baseline.json', import.meta.url), 'utf8')) as Baseline;
+interface Baseline {
+  withoutPolicy: string[];
+  withoutBodySchema: string[];
+  withoutQuerySchema: string[];
+}
+const baseline = JSON.parse(
+  readFileSync(new URL('../../../test/api/route-baseline.json', import.meta.url), 'utf8'),
+) as Baseline;
 
 const key = (r: RouteDeclaration) => `${r.method} ${r.url}`;
 
@@ -23,14 +29,24 @@ test('every route names a policy rule (or is public) and declares the body schem
     const withoutBody = routes.filter((r) => takesBody(r.method) && !r.hasBodySchema && r.body === undefined).map(key);
     const withoutQuery = routes.filter((r) => readsQuery(r) && !r.hasQuerySchema).map(key);
     const declared = routes.filter((r) => r.policy !== undefined).length;
-    console.log(`routes: ${routes.length} (public ${routes.filter((r) => r.public).length}, with a policy ${declared}, `
-      + `without a policy ${withoutPolicy.length}, writes without a body schema ${withoutBody.length}, `
-      + `query readers without a query schema ${withoutQuery.length})`);
+    console.log(
+      `routes: ${routes.length} (public ${routes.filter((r) => r.public).length}, with a policy ${declared}, ` +
+        `without a policy ${withoutPolicy.length}, writes without a body schema ${withoutBody.length}, ` +
+        `query readers without a query schema ${withoutQuery.length})`,
+    );
 
     const newWithout = withoutPolicy.filter((k) => !baseline.withoutPolicy.includes(k));
-    assert.deepEqual(newWithout, [], 'routes without a policy rule: declare one with op(...) (src/api/http/route-policy.ts)');
+    assert.deepEqual(
+      newWithout,
+      [],
+      'routes without a policy rule: declare one with op(...) (src/api/http/route-policy.ts)',
+    );
     const newBody = withoutBody.filter((k) => !baseline.withoutBodySchema.includes(k));
-    assert.deepEqual(newBody, [], 'routes taking a body without a schema: declare schema.body, or body: \'none\' | \'raw\'');
+    assert.deepEqual(
+      newBody,
+      [],
+      "routes taking a body without a schema: declare schema.body, or body: 'none' | 'raw'",
+    );
 
     const newQuery = withoutQuery.filter((k) => !baseline.withoutQuerySchema.includes(k));
     assert.deepEqual(newQuery, [], 'handlers reading req.query without a query schema: declare schema.querystring');
@@ -40,7 +56,11 @@ test('every route names a policy rule (or is public) and declares the body schem
     const staleBody = baseline.withoutBodySchema.filter((k) => !withoutBody.includes(k));
     assert.deepEqual(staleBody, [], 'these routes now declare a body: take them off test/api/route-baseline.json');
     const staleQuery = baseline.withoutQuerySchema.filter((k) => !withoutQuery.includes(k));
-    assert.deepEqual(staleQuery, [], 'these routes now declare a query schema: take them off test/api/route-baseline.json');
+    assert.deepEqual(
+      staleQuery,
+      [],
+      'these routes now declare a query schema: take them off test/api/route-baseline.json',
+    );
   } finally {
     await cloud.close();
   }

@@ -12,15 +12,27 @@ test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, 
   if (!requireCommands(t, ['openstack'])) return;
   const server = await startServer({ env: { GUREUM_COMPUTE_DRIVER: 'fake', GUREUM_HYPERVISOR: 'fake' } });
   const work = mkdtempSync(join(tmpdir(), 'gureum-cli-'));
-  t.after(async () => { await server.stop(); rmSync(work, { recursive: true, force: true }); });
+  t.after(async () => {
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
   const admin: CliIdentity = { cloudsYaml: server.cloudsYaml };
   const json = <T = any>(args: string[]) => explained(openstackJson<T>(admin, args, { debug: true }));
   const ok = (args: string[]) => explained(openstackOk(admin, args, { debug: true }));
   let broken: string | null = null;
-  const step = (name: string, fn: (st: TestContext) => Promise<void>) => t.test(name, async (st) => {
-    if (broken) { skipAfterFailedStep(st, broken); return; }
-    try { await fn(st); } catch (err) { broken = name; throw err; }
-  });
+  const step = (name: string, fn: (st: TestContext) => Promise<void>) =>
+    t.test(name, async (st) => {
+      if (broken) {
+        skipAfterFailedStep(st, broken);
+        return;
+      }
+      try {
+        await fn(st);
+      } catch (err) {
+        broken = name;
+        throw err;
+      }
+    });
   const waitStatus = async (want: string) => {
     const deadline = Date.now() + 60_000;
     let last: any;
@@ -35,7 +47,18 @@ test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, 
   await step('image create tiny (the boot image)', async () => {
     const file = join(work, 'tiny.img');
     writeFileSync(file, Buffer.alloc(1 << 16, 1));
-    const img = await json(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--public', '--file', file, 'tiny']);
+    const img = await json([
+      'image',
+      'create',
+      '--disk-format',
+      'raw',
+      '--container-format',
+      'bare',
+      '--public',
+      '--file',
+      file,
+      'tiny',
+    ]);
     assert.equal(img.name, 'tiny');
   });
   await step('flavor create --vcpus 1 --ram 256 --disk 1 test.tiny', async () => {
@@ -51,16 +74,33 @@ test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, 
     assert.ok(shown.fingerprint);
     assert.ok(!JSON.stringify(shown).includes('PRIVATE KEY'));
   });
-  await step('server create --image tiny --flavor m1.nano --network private --key-name test-key vm1 reaches ACTIVE', async () => {
-    await json(['server', 'create', '--image', 'tiny', '--flavor', 'm1.nano', '--network', 'private', '--key-name', 'test-key', '--wait', 'vm1']);
-    const s = await waitStatus('ACTIVE');
-    assert.match(JSON.stringify(s.addresses), /private/);
-    assert.equal(s.key_name, 'test-key');
-  });
-  const action = (args: string[], want: string) => step(`server ${args.join(' ')} -> ${want}`, async () => {
-    await ok(['server', ...args, 'vm1']);
-    await waitStatus(want);
-  });
+  await step(
+    'server create --image tiny --flavor m1.nano --network private --key-name test-key vm1 reaches ACTIVE',
+    async () => {
+      await json([
+        'server',
+        'create',
+        '--image',
+        'tiny',
+        '--flavor',
+        'm1.nano',
+        '--network',
+        'private',
+        '--key-name',
+        'test-key',
+        '--wait',
+        'vm1',
+      ]);
+      const s = await waitStatus('ACTIVE');
+      assert.match(JSON.stringify(s.addresses), /private/);
+      assert.equal(s.key_name, 'test-key');
+    },
+  );
+  const action = (args: string[], want: string) =>
+    step(`server ${args.join(' ')} -> ${want}`, async () => {
+      await ok(['server', ...args, 'vm1']);
+      await waitStatus(want);
+    });
   await action(['pause'], 'PAUSED');
   await action(['unpause'], 'ACTIVE');
   await action(['suspend'], 'SUSPENDED');
@@ -88,15 +128,22 @@ test('compute walk-through with the stock openstack CLI', { timeout: 900_000 }, 
     // Compared with the API's own answer, not with a line one driver happens to print.
     const id = (await json(['server', 'show', 'vm1'])).id as string;
     const res = await fetch(`${server.baseUrl}/compute/v2.1/servers/${id}/action`, {
-      method: 'POST', headers: { 'x-auth-token': await getToken(server.baseUrl, server.admin), 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'x-auth-token': await getToken(server.baseUrl, server.admin), 'content-type': 'application/json' },
       body: JSON.stringify({ 'os-getConsoleOutput': {} }),
     });
     assert.equal(res.status, 200);
-    const apiLines = String(((await res.json()) as { output: string }).output).split('\n').filter((l) => l.trim() !== '');
+    const apiLines = String(((await res.json()) as { output: string }).output)
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     assert.ok(apiLines.length >= 2, `the console has output: ${JSON.stringify(apiLines)}`);
     const cliLines = (await ok(['console', 'log', 'show', 'vm1'])).split('\n').map((l) => l.trimEnd());
-    for (const line of apiLines) assert.ok(cliLines.includes(line.trimEnd()), `the CLI printed ${JSON.stringify(line)}`);
-    const last = (await ok(['console', 'log', 'show', '--lines', '1', 'vm1'])).split('\n').filter((l) => l.trim() !== '').map((l) => l.trimEnd());
+    for (const line of apiLines)
+      assert.ok(cliLines.includes(line.trimEnd()), `the CLI printed ${JSON.stringify(line)}`);
+    const last = (await ok(['console', 'log', 'show', '--lines', '1', 'vm1']))
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.trimEnd());
     assert.deepEqual(last, [apiLines.at(-1)!.trimEnd()]);
   });
   await step('server delete', async () => {

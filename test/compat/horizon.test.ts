@@ -17,40 +17,66 @@ import { DEBIAN_PYTHON } from '../helpers/openstack.js';
 const MANAGE_PY = '/usr/share/openstack-dashboard/manage.py';
 const CRAWL_PY = join(REPO_ROOT, 'test', 'compat', 'horizon', 'crawl.py');
 
-interface Page { url: string; status: number | null; seconds: number; errors: string[]; title: string; found: string[] }
-interface Report { login: { status: number; url: string; errors?: string[] }; pages: Page[] }
+interface Page {
+  url: string;
+  status: number | null;
+  seconds: number;
+  errors: string[];
+  title: string;
+  found: string[];
+}
+interface Report {
+  login: { status: number; url: string; errors?: string[] };
+  pages: Page[];
+}
 
 /** Horizon's settings for this run: the package's own, pointed at the test server, with nothing written to /etc. */
 function settingsModule(dir: string): void {
-  writeFileSync(join(dir, 'gureum_horizon_settings.py'), [
-    'import os',
-    'from openstack_dashboard.settings import *  # noqa: F401,F403 (the package settings, then ours)',
-    "OPENSTACK_KEYSTONE_URL = os.environ['GUREUM_KEYSTONE_URL']",
-    "SECRET_KEY = os.environ['GUREUM_HORIZON_SECRET']",
-    "ALLOWED_HOSTS = ['127.0.0.1']",
-    'DEBUG = False',
-    "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}",
-    // Sessions in signed cookies: no database and no memcached for a test.
-    "SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'",
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'gureum_horizon_settings.py'),
+    [
+      'import os',
+      'from openstack_dashboard.settings import *  # noqa: F401,F403 (the package settings, then ours)',
+      "OPENSTACK_KEYSTONE_URL = os.environ['GUREUM_KEYSTONE_URL']",
+      "SECRET_KEY = os.environ['GUREUM_HORIZON_SECRET']",
+      "ALLOWED_HOSTS = ['127.0.0.1']",
+      'DEBUG = False',
+      "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}",
+      // Sessions in signed cookies: no database and no memcached for a test.
+      "SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'",
+      '',
+    ].join('\n'),
+  );
 }
 
 /** Runs the crawler as one user; resolves with its report. */
 function crawl(base: string, username: string, password: string, lookFor: string[]): Promise<Report> {
   return new Promise((resolve, reject) => {
     const child = spawn(DEBIAN_PYTHON, [CRAWL_PY, base, username], {
-      env: { ...process.env, HORIZON_PASSWORD: password, HORIZON_LOOK_FOR: lookFor.join(','), PYTHONWARNINGS: 'ignore' },
+      env: {
+        ...process.env,
+        HORIZON_PASSWORD: password,
+        HORIZON_LOOK_FOR: lookFor.join(','),
+        PYTHONWARNINGS: 'ignore',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`crawl.py exited ${code}: ${err.slice(-2000)}`));
-      try { resolve(JSON.parse(out) as Report); } catch { reject(new Error(`crawl.py printed no report: ${out.slice(0, 500)} ${err.slice(-1000)}`)); }
+      try {
+        resolve(JSON.parse(out) as Report);
+      } catch {
+        reject(new Error(`crawl.py printed no report: ${out.slice(0, 500)} ${err.slice(-1000)}`));
+      }
     });
   });
 }
@@ -59,15 +85,27 @@ async function waitHttp(url: string, child: ChildProcess, logs: () => string, ti
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`Horizon exited ${child.exitCode}: ${logs()}`);
-    const ok = await fetch(url).then((r) => r.status === 200, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`Horizon did not answer ${url}: ${logs()}`);
 }
 
-test('Horizon (Debian openstack-dashboard) renders every panel for a member and for admin', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, existsSync(MANAGE_PY) && existsSync(DEBIAN_PYTHON), 'needs Debian openstack-dashboard (node scripts/prepare.mjs --for test installs it)')) return;
+test('Horizon (Debian openstack-dashboard) renders every panel for a member and for admin', {
+  timeout: 900_000,
+}, async (t) => {
+  if (
+    !requireOrSkip(
+      t,
+      existsSync(MANAGE_PY) && existsSync(DEBIAN_PYTHON),
+      'needs Debian openstack-dashboard (node scripts/prepare.mjs --for test installs it)',
+    )
+  )
+    return;
   const server = await startServer({ env: { GUREUM_HYPERVISOR: 'fake' }, readyTimeoutMs: 120_000 });
   const work = mkdtempSync(join(tmpdir(), 'gureum-horizon-'));
   let horizon: ChildProcess | undefined;
@@ -89,19 +127,48 @@ test('Horizon (Debian openstack-dashboard) renders every panel for a member and 
     return r.body as any;
   };
   const suffix = randomBytes(3).toString('hex');
-  const project = (await call(admin, 'POST', '/identity/v3/projects', { project: { name: `hz-${suffix}`, domain_id: 'default' } }, 201)).project;
+  const project = (
+    await call(admin, 'POST', '/identity/v3/projects', { project: { name: `hz-${suffix}`, domain_id: 'default' } }, 201)
+  ).project;
   const memberPassword = `pw-${randomBytes(8).toString('hex')}`;
-  const user = (await call(admin, 'POST', '/identity/v3/users', { user: { name: `hz-member-${suffix}`, password: memberPassword, default_project_id: project.id } }, 201)).user;
+  const user = (
+    await call(
+      admin,
+      'POST',
+      '/identity/v3/users',
+      { user: { name: `hz-member-${suffix}`, password: memberPassword, default_project_id: project.id } },
+      201,
+    )
+  ).user;
   const memberRole = (await call(admin, 'GET', '/identity/v3/roles?name=member', undefined, 200)).roles[0].id;
   await call(admin, 'PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${memberRole}`, undefined, 204);
-  const member = await getToken(api, { username: user.name, password: memberPassword, projectName: project.name, domainName: 'Default' });
-  const image = (await call(admin, 'POST', '/image/v2/images', { name: 'hz-image', disk_format: 'raw', container_format: 'bare', visibility: 'public' }, 201)).id;
-  const up = await fetch(`${api}/image/v2/images/${image}/file`, { method: 'PUT', headers: { 'X-Auth-Token': admin, 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(4096) });
+  const member = await getToken(api, {
+    username: user.name,
+    password: memberPassword,
+    projectName: project.name,
+    domainName: 'Default',
+  });
+  const image = (
+    await call(
+      admin,
+      'POST',
+      '/image/v2/images',
+      { name: 'hz-image', disk_format: 'raw', container_format: 'bare', visibility: 'public' },
+      201,
+    )
+  ).id;
+  const up = await fetch(`${api}/image/v2/images/${image}/file`, {
+    method: 'PUT',
+    headers: { 'X-Auth-Token': admin, 'Content-Type': 'application/octet-stream' },
+    body: new Uint8Array(4096),
+  });
   assert.equal(up.status, 204);
   const boot = async (token: string, name: string) => {
     // networks 'auto' (2.37) gives the member's project a network of its own.
     const made = await request('POST', `${api}/compute/v2.1/servers`, {
-      token, json: { server: { name, imageRef: image, flavorRef: '1', networks: 'auto' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' },
+      token,
+      json: { server: { name, imageRef: image, flavorRef: '1', networks: 'auto' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.37' },
     });
     assert.equal(made.status, 202, made.text);
     const r = made.body as any;
@@ -124,12 +191,18 @@ test('Horizon (Debian openstack-dashboard) renders every panel for a member and 
   horizon = spawn(DEBIAN_PYTHON, [MANAGE_PY, 'runserver', '--noreload', `127.0.0.1:${port}`], {
     cwd: work,
     env: {
-      ...process.env, PYTHONPATH: work, DJANGO_SETTINGS_MODULE: 'gureum_horizon_settings', PYTHONWARNINGS: 'ignore',
-      GUREUM_KEYSTONE_URL: server.authUrl, GUREUM_HORIZON_SECRET: randomBytes(24).toString('hex'),
+      ...process.env,
+      PYTHONPATH: work,
+      DJANGO_SETTINGS_MODULE: 'gureum_horizon_settings',
+      PYTHONWARNINGS: 'ignore',
+      GUREUM_KEYSTONE_URL: server.authUrl,
+      GUREUM_HORIZON_SECRET: randomBytes(24).toString('hex'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const keep = (d: Buffer) => { logs = (logs + d.toString()).slice(-20_000); };
+  const keep = (d: Buffer) => {
+    logs = (logs + d.toString()).slice(-20_000);
+  };
   horizon.stdout!.on('data', keep);
   horizon.stderr!.on('data', keep);
   const base = `http://127.0.0.1:${port}`;
@@ -137,13 +210,28 @@ test('Horizon (Debian openstack-dashboard) renders every panel for a member and 
 
   const judge = (who: string, report: Report, servers: string[], dashboards: string[]) => {
     assert.equal(report.login.status, 200, `${who} login: ${JSON.stringify(report.login)}`);
-    assert.ok(!report.login.url.startsWith('/auth/login'), `${who} could not log in: ${JSON.stringify(report.login)}\n${logs.slice(-3000)}`);
+    assert.ok(
+      !report.login.url.startsWith('/auth/login'),
+      `${who} could not log in: ${JSON.stringify(report.login)}\n${logs.slice(-3000)}`,
+    );
     const bad = report.pages.filter((p) => p.status !== 200 || p.errors.length > 0);
-    assert.deepEqual(bad.map((p) => `${p.url} ${p.status} ${p.errors.join(' | ')}`), [], `${who}: pages with errors\n${logs.slice(-3000)}`);
-    for (const d of dashboards) assert.ok(report.pages.some((p) => p.url.startsWith(`/${d}/`)), `${who} sees no ${d} pages`);
+    assert.deepEqual(
+      bad.map((p) => `${p.url} ${p.status} ${p.errors.join(' | ')}`),
+      [],
+      `${who}: pages with errors\n${logs.slice(-3000)}`,
+    );
+    for (const d of dashboards)
+      assert.ok(
+        report.pages.some((p) => p.url.startsWith(`/${d}/`)),
+        `${who} sees no ${d} pages`,
+      );
     const overview = report.pages.find((p) => p.url === '/project/');
     assert.ok(overview, `${who}: Overview not offered`);
-    assert.deepEqual([...overview.found].sort(), [...servers].sort(), `${who}: Overview's usage table lists the project's servers`);
+    assert.deepEqual(
+      [...overview.found].sort(),
+      [...servers].sort(),
+      `${who}: Overview's usage table lists the project's servers`,
+    );
     t.diagnostic(`${who}: ${report.pages.length} pages, slowest ${Math.max(...report.pages.map((p) => p.seconds))} s`);
   };
   const asMember = await crawl(base, user.name, memberPassword, [...memberServers, adminServer]);
@@ -152,6 +240,10 @@ test('Horizon (Debian openstack-dashboard) renders every panel for a member and 
   const asAdmin = await crawl(base, server.admin.username, server.admin.password, [...memberServers, adminServer]);
   judge('admin', asAdmin, [adminServer], ['project', 'admin', 'identity']);
   const adminInstances = asAdmin.pages.find((p) => p.url === '/admin/instances/');
-  assert.deepEqual([...(adminInstances?.found ?? [])].sort(), [...memberServers, adminServer].sort(), 'admin sees every project\'s servers');
+  assert.deepEqual(
+    [...(adminInstances?.found ?? [])].sort(),
+    [...memberServers, adminServer].sort(),
+    "admin sees every project's servers",
+  );
   t.diagnostic(`horizon pages: member ${asMember.pages.length}, admin ${asAdmin.pages.length}`);
 });

@@ -2,7 +2,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, getToken, type Credentials } from '../helpers/server.js';
-import { openstack, openstackJson, openstackOk, CliError, type CliIdentity, type CliOptions, explained, lastExchanges } from '../helpers/openstack.js';
+import {
+  openstack,
+  openstackJson,
+  openstackOk,
+  CliError,
+  type CliIdentity,
+  type CliOptions,
+  explained,
+  lastExchanges,
+} from '../helpers/openstack.js';
 import { requireCommands, skipAfterFailedStep } from '../helpers/requirements.js';
 import { request, describeExchange } from '../helpers/http.js';
 
@@ -52,7 +61,10 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
     assert.ok(identity, `no identity service in ${JSON.stringify(catalog)}`);
     const endpoints = JSON.stringify(identity.Endpoints);
     assert.ok(endpoints.includes(server.baseUrl), `identity endpoints ${endpoints} do not point at ${server.baseUrl}`);
-    assert.ok(endpoints.includes(server.regionName), `identity endpoints ${endpoints} lack region ${server.regionName}`);
+    assert.ok(
+      endpoints.includes(server.regionName),
+      `identity endpoints ${endpoints} lack region ${server.regionName}`,
+    );
   });
 
   await step('project create p1', async () => {
@@ -68,7 +80,11 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
       prompts: [password, password],
     });
     // No fallback to --password: this step is the proof that the prompt works (the next steps log in with it).
-    if (res.status !== 0) throw new CliError(`${res.command} exited ${res.status}\n${res.stderr}\n--- last HTTP exchanges ---\n${lastExchanges(res)}`, res);
+    if (res.status !== 0)
+      throw new CliError(
+        `${res.command} exited ${res.status}\n${res.stderr}\n--- last HTTP exchanges ---\n${lastExchanges(res)}`,
+        res,
+      );
     u1 = JSON.parse(res.stdout);
     st.diagnostic('password given through --password-prompt (answered on a pseudo-terminal)');
     assert.equal(u1!.name, 'u1');
@@ -93,7 +109,11 @@ test('identity walk-through with the stock openstack CLI', { timeout: 600_000 },
     assert.ok(cred.id, 'id');
     assert.ok(cred.secret, 'secret');
     const token = await json(
-      { authUrl: server.authUrl, regionName: server.regionName, applicationCredential: { id: cred.id, secret: cred.secret } },
+      {
+        authUrl: server.authUrl,
+        regionName: server.regionName,
+        applicationCredential: { id: cred.id, secret: cred.secret },
+      },
       ['token', 'issue'],
     );
     assert.ok(token.id);

@@ -13,9 +13,22 @@ test('delegation and limits with the stock openstack CLI', { timeout: 600_000 },
   const adminUser = await openstackJson(admin, ['user', 'show', server.admin.username]);
 
   await t.test('application credential: create, log in with it, list, delete', async () => {
-    const ac = await openstackJson(admin, ['application', 'credential', 'create', '--role', 'reader', '--description', 'ci', 'ci-cred']);
+    const ac = await openstackJson(admin, [
+      'application',
+      'credential',
+      'create',
+      '--role',
+      'reader',
+      '--description',
+      'ci',
+      'ci-cred',
+    ]);
     assert.ok(ac.secret);
-    const asApp: CliIdentity = { authUrl: server.authUrl, applicationCredential: { id: ac.id, secret: ac.secret }, regionName: server.regionName };
+    const asApp: CliIdentity = {
+      authUrl: server.authUrl,
+      applicationCredential: { id: ac.id, secret: ac.secret },
+      regionName: server.regionName,
+    };
     const tok = await openstackJson(asApp, ['token', 'issue']);
     assert.equal(tok.user_id, adminUser.id);
     const list = await openstackJson<{ Name: string }[]>(admin, ['application', 'credential', 'list']);
@@ -36,7 +49,17 @@ test('delegation and limits with the stock openstack CLI', { timeout: 600_000 },
 
   await t.test('trust: create, show, list, delete', async () => {
     await openstackJson(admin, ['user', 'create', '--password', 'trustee-pw-1', 'trustee']);
-    const tr = await openstackJson(admin, ['trust', 'create', '--project', server.admin.projectName, '--role', 'member', '--impersonate', server.admin.username, 'trustee']);
+    const tr = await openstackJson(admin, [
+      'trust',
+      'create',
+      '--project',
+      server.admin.projectName,
+      '--role',
+      'member',
+      '--impersonate',
+      server.admin.username,
+      'trustee',
+    ]);
     assert.equal(tr.impersonation, true);
     assert.equal(tr.trustor_user_id, adminUser.id);
     const shown = await openstackJson(admin, ['trust', 'show', tr.id]);
@@ -47,8 +70,16 @@ test('delegation and limits with the stock openstack CLI', { timeout: 600_000 },
   });
 
   await t.test('credentials and ec2 keys', async () => {
-    const c = await openstackJson(admin, ['credential', 'create', '--type', 'ec2', '--project', server.admin.projectName,
-      server.admin.username, JSON.stringify({ access: 'cli-access', secret: 'cli-secret' })]);
+    const c = await openstackJson(admin, [
+      'credential',
+      'create',
+      '--type',
+      'ec2',
+      '--project',
+      server.admin.projectName,
+      server.admin.username,
+      JSON.stringify({ access: 'cli-access', secret: 'cli-secret' }),
+    ]);
     assert.equal(c.type, 'ec2');
     const list = await openstackJson<{ ID: string }[]>(admin, ['credential', 'list']);
     assert.ok(list.some((x) => x.ID === c.id));
@@ -61,9 +92,28 @@ test('delegation and limits with the stock openstack CLI', { timeout: 600_000 },
   });
 
   await t.test('registered and project limits', async () => {
-    const reg = await openstackJson(admin, ['registered', 'limit', 'create', '--service', 'keystone', '--default-limit', '5', 'widgets']);
+    const reg = await openstackJson(admin, [
+      'registered',
+      'limit',
+      'create',
+      '--service',
+      'keystone',
+      '--default-limit',
+      '5',
+      'widgets',
+    ]);
     assert.equal(reg.default_limit, 5);
-    const lim = await openstackJson(admin, ['limit', 'create', '--project', server.admin.projectName, '--service', 'keystone', '--resource-limit', '7', 'widgets']);
+    const lim = await openstackJson(admin, [
+      'limit',
+      'create',
+      '--project',
+      server.admin.projectName,
+      '--service',
+      'keystone',
+      '--resource-limit',
+      '7',
+      'widgets',
+    ]);
     assert.equal(lim.resource_limit, 7);
     const list = await openstackJson<{ ID: string }[]>(admin, ['limit', 'list']);
     assert.ok(list.some((x) => x.ID === lim.id));

@@ -40,13 +40,32 @@ test('image walk-through with the stock openstack CLI', { timeout: 600_000 }, as
   execFileSync(QEMU_IMG, ['create', '-f', 'qcow2', tiny, '64M'], { stdio: 'ignore' });
   const md5 = createHash('md5').update(readFileSync(tiny)).digest('hex');
   let id = '';
-  const other = { username: 'img-cli-user', password: 'pw-img-cli-1', projectName: 'img-cli-project', domainName: 'Default' };
+  const other = {
+    username: 'img-cli-user',
+    password: 'pw-img-cli-1',
+    projectName: 'img-cli-project',
+    domainName: 'Default',
+  };
   const otherWho: CliIdentity = { authUrl: server.authUrl, credentials: other, regionName: server.regionName };
   let otherProjectId = '';
 
   await step('image create --file tiny.qcow2 --public with min disk/ram', async () => {
-    const img = await json(admin, ['image', 'create', '--file', tiny, '--disk-format', 'qcow2', '--container-format', 'bare',
-      '--min-disk', '1', '--min-ram', '64', '--public', 'tiny']);
+    const img = await json(admin, [
+      'image',
+      'create',
+      '--file',
+      tiny,
+      '--disk-format',
+      'qcow2',
+      '--container-format',
+      'bare',
+      '--min-disk',
+      '1',
+      '--min-ram',
+      '64',
+      '--public',
+      'tiny',
+    ]);
     id = img.id;
     const shown = await json(admin, ['image', 'show', id]);
     assert.equal(shown.status, 'active');
@@ -89,16 +108,38 @@ test('image walk-through with the stock openstack CLI', { timeout: 600_000 }, as
     otherProjectId = (await json(admin, ['project', 'create', other.projectName])).id;
     await json(admin, ['user', 'create', '--password', other.password, '--project', other.projectName, other.username]);
     await ok(admin, ['role', 'add', '--project', other.projectName, '--user', other.username, 'member']);
-    const shared = await json(admin, ['image', 'create', '--file', tiny, '--disk-format', 'qcow2', '--container-format', 'bare', '--shared', 'to-share']);
+    const shared = await json(admin, [
+      'image',
+      'create',
+      '--file',
+      tiny,
+      '--disk-format',
+      'qcow2',
+      '--container-format',
+      'bare',
+      '--shared',
+      'to-share',
+    ]);
     const member = await json(admin, ['image', 'add', 'project', shared.id, other.projectName]);
     assert.equal(member.status, 'pending');
     let seen = await json<{ ID: string }[]>(otherWho, ['image', 'list']);
     assert.ok(!seen.some((i) => i.ID === shared.id), 'a pending share is not listed');
     await ok(otherWho, ['image', 'set', '--accept', shared.id]);
     seen = await json<{ ID: string }[]>(otherWho, ['image', 'list']);
-    assert.ok(seen.some((i) => i.ID === shared.id), 'an accepted share is listed');
-    const members = await json<{ 'Member ID': string; Status: string }[]>(admin, ['image', 'member', 'list', shared.id]);
-    assert.deepEqual(members.map((m) => [m['Member ID'], m.Status]), [[otherProjectId, 'accepted']]);
+    assert.ok(
+      seen.some((i) => i.ID === shared.id),
+      'an accepted share is listed',
+    );
+    const members = await json<{ 'Member ID': string; Status: string }[]>(admin, [
+      'image',
+      'member',
+      'list',
+      shared.id,
+    ]);
+    assert.deepEqual(
+      members.map((m) => [m['Member ID'], m.Status]),
+      [[otherProjectId, 'accepted']],
+    );
   });
 
   await step('image set --protected, then delete is refused until unprotected', async () => {
@@ -115,9 +156,19 @@ test('image walk-through with the stock openstack CLI', { timeout: 600_000 }, as
   await step('a bad disk format is refused by the server', async () => {
     const bad = join(work, 'bad.raw');
     execFileSync(QEMU_IMG, ['create', '-f', 'raw', bad, '1M'], { stdio: 'ignore' });
-    const res = await openstack(admin, ['image', 'create', '--file', bad, '--disk-format', 'qcow2', '--container-format', 'bare', 'liar']);
+    const res = await openstack(admin, [
+      'image',
+      'create',
+      '--file',
+      bad,
+      '--disk-format',
+      'qcow2',
+      '--container-format',
+      'bare',
+      'liar',
+    ]);
     assert.notEqual(res.status, 0, 'raw data declared as qcow2 must be refused');
     const list = await json<{ Name: string }[]>(admin, ['image', 'list']);
-    assert.ok(!list.some((i) => i.Name === 'liar' ), 'the CLI deletes the image it could not fill');
+    assert.ok(!list.some((i) => i.Name === 'liar'), 'the CLI deletes the image it could not fill');
   });
 });

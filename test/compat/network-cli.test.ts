@@ -29,7 +29,11 @@ test('seed lab network walk-through with the stock openstack CLI', { timeout: 90
     const res = await openstack(admin, args, { debug: true });
     assert.notEqual(res.status, 0, `${res.command} should have failed`);
     assert.match(res.stderr, /RESP: \[409\]/, `${res.command}: expected a 409\n${lastExchanges(res)}`);
-    assert.match(res.stderr, new RegExp(`"type": ?"${type}"`), `${res.command}: expected ${type}\n${lastExchanges(res)}`);
+    assert.match(
+      res.stderr,
+      new RegExp(`"type": ?"${type}"`),
+      `${res.command}: expected ${type}\n${lastExchanges(res)}`,
+    );
   };
 
   let broken: string | null = null;
@@ -47,19 +51,51 @@ test('seed lab network walk-through with the stock openstack CLI', { timeout: 90
   let fip = '';
   await step('the default topology exists (public, private, router1)', async () => {
     const nets = await json<any[]>(['network', 'list']);
-    assert.ok(nets.some((n) => n.Name === 'public'), JSON.stringify(nets));
-    assert.ok(nets.some((n) => n.Name === 'private'), JSON.stringify(nets));
+    assert.ok(
+      nets.some((n) => n.Name === 'public'),
+      JSON.stringify(nets),
+    );
+    assert.ok(
+      nets.some((n) => n.Name === 'private'),
+      JSON.stringify(nets),
+    );
     const routers = await json<any[]>(['router', 'list']);
-    assert.ok(routers.some((r) => r.Name === 'router1'), JSON.stringify(routers));
+    assert.ok(
+      routers.some((r) => r.Name === 'router1'),
+      JSON.stringify(routers),
+    );
   });
 
   await step('external network and subnet', async () => {
-    const net = await json(['network', 'create', '--external', '--provider-network-type', 'flat', '--provider-physical-network', 'extnet', 'ext-net']);
+    const net = await json([
+      'network',
+      'create',
+      '--external',
+      '--provider-network-type',
+      'flat',
+      '--provider-physical-network',
+      'extnet',
+      'ext-net',
+    ]);
     assert.equal(net['router:external'], true);
     assert.equal(net['provider:network_type'], 'flat');
     assert.equal(net['provider:physical_network'], 'extnet');
-    const sub = await json(['subnet', 'create', '--network', 'ext-net', '--subnet-range', '192.168.122.0/24', '--gateway', '192.168.122.1',
-      '--no-dhcp', '--allocation-pool', 'start=192.168.122.100,end=192.168.122.199', '--dns-nameserver', '8.8.8.8', 'ext-subnet']);
+    const sub = await json([
+      'subnet',
+      'create',
+      '--network',
+      'ext-net',
+      '--subnet-range',
+      '192.168.122.0/24',
+      '--gateway',
+      '192.168.122.1',
+      '--no-dhcp',
+      '--allocation-pool',
+      'start=192.168.122.100,end=192.168.122.199',
+      '--dns-nameserver',
+      '8.8.8.8',
+      'ext-subnet',
+    ]);
     assert.equal(sub.cidr, '192.168.122.0/24');
     assert.equal(sub.gateway_ip, '192.168.122.1');
     assert.equal(sub.enable_dhcp, false);
@@ -70,7 +106,15 @@ test('seed lab network walk-through with the stock openstack CLI', { timeout: 90
   await step('tenant network and subnet', async () => {
     const net = await json(['network', 'create', 'test-net']);
     assert.equal(net['router:external'], false);
-    const sub = await json(['subnet', 'create', '--network', 'test-net', '--subnet-range', '172.16.0.0/24', 'test-subnet']);
+    const sub = await json([
+      'subnet',
+      'create',
+      '--network',
+      'test-net',
+      '--subnet-range',
+      '172.16.0.0/24',
+      'test-subnet',
+    ]);
     assert.equal(sub.gateway_ip, '172.16.0.1');
     assert.deepEqual(sub.allocation_pools, [{ start: '172.16.0.2', end: '172.16.0.254' }]);
   });
@@ -80,20 +124,38 @@ test('seed lab network walk-through with the stock openstack CLI', { timeout: 90
     await ok(['router', 'set', '--external-gateway', 'ext-net', 'test-router']);
     await ok(['router', 'add', 'subnet', 'test-router', 'test-subnet']);
     const r = await json(['router', 'show', 'test-router']);
-    const gw = typeof r.external_gateway_info === 'string' ? JSON.parse(r.external_gateway_info) : r.external_gateway_info;
+    const gw =
+      typeof r.external_gateway_info === 'string' ? JSON.parse(r.external_gateway_info) : r.external_gateway_info;
     assert.equal(gw.enable_snat, true);
     assert.match(gw.external_fixed_ips[0].ip_address, /^192\.168\.122\.1\d\d$/);
     const ports = await json<any[]>(['port', 'list', '--router', 'test-router']);
-    assert.ok(ports.some((p) => JSON.stringify(p['Fixed IP Addresses']).includes('172.16.0.1')), JSON.stringify(ports));
+    assert.ok(
+      ports.some((p) => JSON.stringify(p['Fixed IP Addresses']).includes('172.16.0.1')),
+      JSON.stringify(ports),
+    );
   });
 
   await step('security group with SSH, HTTP and ICMP ingress', async () => {
     await json(['security', 'group', 'create', 'web']);
-    const ssh = await json(['security', 'group', 'rule', 'create', '--ingress', '--protocol', 'tcp', '--dst-port', '22', 'web']);
+    const ssh = await json([
+      'security',
+      'group',
+      'rule',
+      'create',
+      '--ingress',
+      '--protocol',
+      'tcp',
+      '--dst-port',
+      '22',
+      'web',
+    ]);
     assert.equal(ssh.port_range_min, 22);
     await json(['security', 'group', 'rule', 'create', '--ingress', '--protocol', 'tcp', '--dst-port', '80', 'web']);
     await json(['security', 'group', 'rule', 'create', '--ingress', '--protocol', 'icmp', 'web']);
-    await refused(['security', 'group', 'rule', 'create', '--ingress', '--protocol', 'tcp', '--dst-port', '22', 'web'], 'SecurityGroupRuleExists');
+    await refused(
+      ['security', 'group', 'rule', 'create', '--ingress', '--protocol', 'tcp', '--dst-port', '22', 'web'],
+      'SecurityGroupRuleExists',
+    );
     const rules = await json<any[]>(['security', 'group', 'rule', 'list', 'web']);
     assert.equal(rules.length, 5, JSON.stringify(rules)); // two default egress rules + three ingress
   });

@@ -14,21 +14,45 @@ import { DEBIAN_PYTHON } from '../helpers/openstack.js';
 const WALK_PY = join(REPO_ROOT, 'test', 'compat', 'openstacksdk', 'walk.py');
 const SDK_DIR = '/usr/lib/python3/dist-packages/openstack';
 
-interface Step { step: string; ok: boolean; error?: string; trace?: string }
+interface Step {
+  step: string;
+  ok: boolean;
+  error?: string;
+  trace?: string;
+}
 
-test('openstacksdk walk: images, servers, actions, attachments, floating IPs, usage paging', { timeout: 900_000 }, async (t) => {
-  if (!requireOrSkip(t, existsSync(SDK_DIR) && existsSync(DEBIAN_PYTHON), 'needs Debian python3-openstacksdk (node scripts/prepare.mjs --for test installs it)')) return;
+test('openstacksdk walk: images, servers, actions, attachments, floating IPs, usage paging', {
+  timeout: 900_000,
+}, async (t) => {
+  if (
+    !requireOrSkip(
+      t,
+      existsSync(SDK_DIR) && existsSync(DEBIAN_PYTHON),
+      'needs Debian python3-openstacksdk (node scripts/prepare.mjs --for test installs it)',
+    )
+  )
+    return;
   const server = await startServer({ env: { GUREUM_HYPERVISOR: 'fake' }, readyTimeoutMs: 120_000 });
   t.after(() => server.stop());
   const steps = await new Promise<Step[]>((resolve, reject) => {
     const child = spawn(DEBIAN_PYTHON, [WALK_PY], {
-      env: { ...process.env, OS_CLIENT_CONFIG_FILE: server.cloudsYaml, OS_CLOUD: 'gureum', WALK_SUFFIX: randomBytes(3).toString('hex'), PYTHONWARNINGS: 'ignore' },
+      env: {
+        ...process.env,
+        OS_CLIENT_CONFIG_FILE: server.cloudsYaml,
+        OS_CLOUD: 'gureum',
+        WALK_SUFFIX: randomBytes(3).toString('hex'),
+        PYTHONWARNINGS: 'ignore',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
     child.on('error', reject);
     child.on('close', () => {
       const lines = out.split('\n').filter((l) => l.startsWith('{'));
@@ -38,6 +62,10 @@ test('openstacksdk walk: images, servers, actions, attachments, floating IPs, us
   });
   for (const s of steps) t.diagnostic(`${s.ok ? 'ok' : 'FAILED'}: ${s.step}`);
   const failed = steps.find((s) => !s.ok);
-  assert.equal(failed, undefined, failed ? `${failed.step}: ${failed.error}\n${failed.trace}\nserver log:\n${server.logs().slice(-3000)}` : '');
+  assert.equal(
+    failed,
+    undefined,
+    failed ? `${failed.step}: ${failed.error}\n${failed.trace}\nserver log:\n${server.logs().slice(-3000)}` : '',
+  );
   assert.equal(steps.length, 9, 'every step ran');
 });

@@ -57,7 +57,10 @@ interface Options {
 
 function usage(): never {
   const text = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-  const header = text.split('\n').filter((l) => l.startsWith('//')).slice(0, 16);
+  const header = text
+    .split('\n')
+    .filter((l) => l.startsWith('//'))
+    .slice(0, 16);
   console.log(header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
@@ -137,10 +140,18 @@ function initWorkspace(): string {
 }
 
 /** Runs tempest, streaming result lines; resolves with the whole output. */
-function runTempest(workspace: string, args: string[], opts: Options): Promise<{ output: string; code: number | null }> {
+function runTempest(
+  workspace: string,
+  args: string[],
+  opts: Options,
+): Promise<{ output: string; code: number | null }> {
   return new Promise((resolvePromise) => {
     const outFile = createWriteStream(join(workspace, 'tempest-output.txt'));
-    const child = spawn(TEMPEST_BIN, args, { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+    const child = spawn(TEMPEST_BIN, args, {
+      cwd: workspace,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+    });
     let output = '';
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -205,7 +216,11 @@ async function main(): Promise<number> {
     server = undefined;
   };
   try {
-    server = await startServer({ logFile: join(workspace, 'gureum-server.log'), databaseUrl: opts.databaseUrl, env: tempestServerEnv() });
+    server = await startServer({
+      logFile: join(workspace, 'gureum-server.log'),
+      databaseUrl: opts.databaseUrl,
+      env: tempestServerEnv(),
+    });
   } catch (err) {
     console.error(`tempest-run: the server did not start: ${(err as Error).message}`);
     return 1;
@@ -213,11 +228,18 @@ async function main(): Promise<number> {
   say(`server ${server.baseUrl} (services for tempest: identity${services.map((s) => `, ${s}`).join('')})`);
 
   const confPath = join(workspace, 'etc', 'tempest.conf');
-  const settings = tempestSettings({ baseUrl: server.baseUrl, admin: server.admin, regionName: server.regionName, services });
+  const settings = tempestSettings({
+    baseUrl: server.baseUrl,
+    admin: server.admin,
+    regionName: server.regionName,
+    services,
+  });
   if (services.includes('neutron')) {
     // [network]: the external network for floating IPs and router gateways, and the extensions the server lists.
     const token = await getToken(server.baseUrl, server.admin);
-    const nets = await request('GET', `${server.baseUrl}/network/v2.0/networks?router:external=true&name=public`, { token });
+    const nets = await request('GET', `${server.baseUrl}/network/v2.0/networks?router:external=true&name=public`, {
+      token,
+    });
     const exts = await request('GET', `${server.baseUrl}/network/v2.0/extensions`, { token });
     settings.network = { public_network_id: nets.body?.networks?.[0]?.id ?? '', floating_network_name: 'public' };
     settings['network-feature-enabled'] = {
@@ -286,7 +308,9 @@ async function main(): Promise<number> {
   const verdict = strictVerdict(results, listed);
   for (const id of verdict.notRun) console.log(`listed but did not run: ${id}`);
   for (const id of verdict.skipped) console.log(`listed but skipped: ${id}`);
-  console.log(`tempest: ${passed} passed, ${failed} failed, ${skipped} skipped${listed ? `, ${verdict.notRun.length} listed did not run` : ''}`);
+  console.log(
+    `tempest: ${passed} passed, ${failed} failed, ${skipped} skipped${listed ? `, ${verdict.notRun.length} listed did not run` : ''}`,
+  );
 
   if (opts.json) {
     const summary = {
@@ -313,7 +337,9 @@ async function main(): Promise<number> {
   if (verdict.failed.length > 0) console.error(`tempest-run: --strict: ${verdict.failed.length} test(s) failed`);
   if (verdict.nonePassed) console.error('tempest-run: --strict: no test passed');
   if (verdict.notRun.length + verdict.skipped.length > 0) {
-    console.error(`tempest-run: --strict: ${verdict.notRun.length} listed id(s) did not run, ${verdict.skipped.length} were skipped (listed above)`);
+    console.error(
+      `tempest-run: --strict: ${verdict.notRun.length} listed id(s) did not run, ${verdict.skipped.length} were skipped (listed above)`,
+    );
   }
   return 1;
 }

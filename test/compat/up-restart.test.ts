@@ -12,24 +12,40 @@ import { MAIN_JS, freePort, getToken, readCloudConfig } from '../helpers/server.
  */
 async function up(dataDir: string, port: number, started: ChildProcess[]) {
   // About restarts of the control plane, not the network: pinned to QEMU user networking (no bridges to clean up).
-  const child = spawn(process.execPath, [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GUREUM_DATA_PLANE: 'user' } });
+  const child = spawn(
+    process.execPath,
+    [MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GUREUM_DATA_PLANE: 'user' } },
+  );
   started.push(child);
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const deadline = Date.now() + 120_000; // a guard, not a threshold: a start on a loaded 2-core machine can take 30 s
   for (;;) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break; } catch { /* starting */ }
-    if (Date.now() > deadline || child.exitCode !== null) { child.kill('SIGKILL'); throw new Error(`did not start: ${out}`); }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
+    } catch {
+      /* starting */
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`did not start: ${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     output: () => out,
-    stop: () => new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
-      child.once('exit', (code) => resolve(code));
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -59,10 +75,17 @@ test('a second start reuses the data dir: same admin password, files rewritten f
     }
   } finally {
     // A failed assertion leaves a server running: stop it before its data dir goes.
-    await Promise.all(started.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((resolve) => {
-      c.once('exit', resolve);
-      c.kill('SIGKILL');
-    })));
+    await Promise.all(
+      started
+        .filter((c) => c.exitCode === null && c.signalCode === null)
+        .map(
+          (c) =>
+            new Promise((resolve) => {
+              c.once('exit', resolve);
+              c.kill('SIGKILL');
+            }),
+        ),
+    );
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

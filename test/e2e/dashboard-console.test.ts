@@ -27,13 +27,25 @@ const LIT_PIXELS = `(() => {
   return n;
 })()`;
 
-test('dashboard console: launch tiny in the wizard, ACTIVE, console log finished, noVNC drawn', { timeout: 900_000 }, async (t) => {
+test('dashboard console: launch tiny in the wizard, ACTIVE, console log finished, noVNC drawn', {
+  timeout: 900_000,
+}, async (t) => {
   if (!requireCommands(t, ['chromium', 'mke2fs'])) return;
-  if (!requireOrSkip(t, existsSync(join(defaults.console.novncDir, 'vnc_lite.html')), 'needs noVNC (Debian package novnc)')) return;
+  if (
+    !requireOrSkip(
+      t,
+      existsSync(join(defaults.console.novncDir, 'vnc_lite.html')),
+      'needs noVNC (Debian package novnc)',
+    )
+  )
+    return;
   const env = await qemuCloud(t);
   if (!env) return;
   const { c } = env;
-  const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
+  const reg = await registerTinyImage(c.controller.deps.image, {
+    adminProjectId: c.controller.bootstrap.adminProjectId,
+    cacheDir: CACHE,
+  });
   if (reg.status === 'skipped') assert.fail(`the tiny image was not built (a product failure): ${reg.reason}`);
   await c.controller.server.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`;
@@ -41,13 +53,39 @@ test('dashboard console: launch tiny in the wizard, ACTIVE, console log finished
 
   // A project with a member, and a network of its own.
   const admin = c.adminToken;
-  const project = (await c.request('POST', '/identity/v3/projects', { token: admin, body: { project: { name: 'console-p', domain_id: 'default' } } })).json.project;
-  const user = (await c.request('POST', '/identity/v3/users', { token: admin, body: { user: { name: 'carol', password: PASSWORD, domain_id: 'default', default_project_id: project.id } } })).json.user;
+  const project = (
+    await c.request('POST', '/identity/v3/projects', {
+      token: admin,
+      body: { project: { name: 'console-p', domain_id: 'default' } },
+    })
+  ).json.project;
+  const user = (
+    await c.request('POST', '/identity/v3/users', {
+      token: admin,
+      body: { user: { name: 'carol', password: PASSWORD, domain_id: 'default', default_project_id: project.id } },
+    })
+  ).json.user;
   const member = (await c.request('GET', '/identity/v3/roles?name=member', { token: admin })).json.roles[0];
-  assert.equal((await c.request('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`, { token: admin })).status, 204);
+  assert.equal(
+    (
+      await c.request('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`, {
+        token: admin,
+      })
+    ).status,
+    204,
+  );
   const carol = await c.login('carol', PASSWORD, 'console-p');
-  const net = (await c.request('POST', '/network/v2.0/networks', { token: carol, body: { network: { name: 'cnet' } } })).json.network;
-  assert.equal((await c.request('POST', '/network/v2.0/subnets', { token: carol, body: { subnet: { network_id: net.id, cidr: '192.168.77.0/24', ip_version: 4 } } })).status, 201);
+  const net = (await c.request('POST', '/network/v2.0/networks', { token: carol, body: { network: { name: 'cnet' } } }))
+    .json.network;
+  assert.equal(
+    (
+      await c.request('POST', '/network/v2.0/subnets', {
+        token: carol,
+        body: { subnet: { network_id: net.id, cidr: '192.168.77.0/24', ip_version: 4 } },
+      })
+    ).status,
+    201,
+  );
 
   const chrome = await launchChromium();
   t.after(() => chrome.close());

@@ -15,7 +15,13 @@ import { artifactsDir, launchChromium } from '../helpers/browser.js';
 
 const PASSWORD = 'dash-e2e-Secret-1';
 
-interface World { srv: TestServer; adminToken: string; files: string; browser: Browser; shots: string }
+interface World {
+  srv: TestServer;
+  adminToken: string;
+  files: string;
+  browser: Browser;
+  shots: string;
+}
 
 async function api(w: World, method: string, path: string, json?: unknown, token = w.adminToken) {
   const r = await request(method, `${w.srv.baseUrl}${path}`, { token, ...(json !== undefined ? { json } : {}) });
@@ -25,8 +31,13 @@ async function api(w: World, method: string, path: string, json?: unknown, token
 
 /** A project with one member user. */
 async function projectWithMember(w: World, project: string, user: string): Promise<void> {
-  const p = (await api(w, 'POST', '/identity/v3/projects', { project: { name: project, domain_id: 'default' } })).project;
-  const u = (await api(w, 'POST', '/identity/v3/users', { user: { name: user, password: PASSWORD, domain_id: 'default', default_project_id: p.id } })).user;
+  const p = (await api(w, 'POST', '/identity/v3/projects', { project: { name: project, domain_id: 'default' } }))
+    .project;
+  const u = (
+    await api(w, 'POST', '/identity/v3/users', {
+      user: { name: user, password: PASSWORD, domain_id: 'default', default_project_id: p.id },
+    })
+  ).user;
   const roles = (await api(w, 'GET', '/identity/v3/roles?name=member')).roles;
   await api(w, 'PUT', `/identity/v3/projects/${p.id}/users/${u.id}/roles/${roles[0].id}`);
 }
@@ -43,43 +54,75 @@ async function go(page: Page, _w: World, hash: string): Promise<void> {
 }
 
 /** The row of a named item, once it shows a given status. */
-const statusOf = (page: Page, name: string, status: string) => page.locator(`tr[data-name="${name}"] [data-status="${status}"]`);
+const statusOf = (page: Page, name: string, status: string) =>
+  page.locator(`tr[data-name="${name}"] [data-status="${status}"]`);
 
 test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 }, async (t: TestContext) => {
   if (!requireCommands(t, ['chromium', 'qemu-img'])) return;
-  const srv = await startServer({ env: { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_LOG_LEVEL: 'warn' } });
+  const srv = await startServer({
+    env: { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_LOG_LEVEL: 'warn' },
+  });
   t.after(() => srv.stop());
   const files = mkdtempSync(join(tmpdir(), 'gureum-dash-e2e-'));
   t.after(() => rmSync(files, { recursive: true, force: true }));
   const chrome = await launchChromium();
   t.after(() => chrome.close());
-  const w: World = { srv, adminToken: await getToken(srv.baseUrl, srv.admin), files, browser: chrome.browser, shots: artifactsDir('dashboard') };
+  const w: World = {
+    srv,
+    adminToken: await getToken(srv.baseUrl, srv.admin),
+    files,
+    browser: chrome.browser,
+    shots: artifactsDir('dashboard'),
+  };
   await projectWithMember(w, 'dash-p1', 'alice');
   await projectWithMember(w, 'dash-p2', 'bob');
   // A private image of the admin project, and a hostile file: a qcow2 whose backing file is a host path.
   writeFileSync(join(files, 'disk.raw'), Buffer.alloc(2 * 1024 * 1024));
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', '/etc/passwd', '-F', 'raw', join(files, 'evil.qcow2'), '1M']);
+  execFileSync('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-b',
+    '/etc/passwd',
+    '-F',
+    'raw',
+    join(files, 'evil.qcow2'),
+    '1M',
+  ]);
 
-  const context = await w.browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'en-US' });
+  const context = await w.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
+    locale: 'en-US',
+  });
   const page = await context.newPage();
   const cspViolations: string[] = [];
-  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   // Confirmations are accepted; a prompt (the volume's new size) gets the answer a step sets up beforehand.
   let promptAnswer = '';
   page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? promptAnswer : undefined));
   // The token the page sends, to check where it is (not) kept and that logout revokes it.
   let seenToken = '';
-  page.on('request', (r) => { const tok = r.headers()['x-auth-token']; if (tok) seenToken = tok; });
+  page.on('request', (r) => {
+    const tok = r.headers()['x-auth-token'];
+    if (tok) seenToken = tok;
+  });
   const shot = (name: string) => page.screenshot({ path: join(w.shots, `${name}.png`) });
   /** One step; on failure a screenshot of the moment is kept next to the others. */
-  const step = (name: string, fn: () => Promise<void>) => t.test(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await page.screenshot({ path: join(w.shots, `FAILED-${name.replace(/\W+/g, '-').slice(0, 60)}.png`) }).catch(() => {});
-      throw e;
-    }
-  });
+  const step = (name: string, fn: () => Promise<void>) =>
+    t.test(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await page
+          .screenshot({ path: join(w.shots, `FAILED-${name.replace(/\W+/g, '-').slice(0, 60)}.png`) })
+          .catch(() => {});
+        throw e;
+      }
+    });
 
   await step('wrong password is said plainly', async () => {
     await page.goto(`${srv.baseUrl}/`);
@@ -92,7 +135,11 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     await page.getByRole('heading', { name: 'Overview: dash-p1' }).waitFor();
     await page.locator('.meter').first().waitFor();
     assert.ok(seenToken.length > 10);
-    const stored = String(await page.evaluate('JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)) + document.cookie'));
+    const stored = String(
+      await page.evaluate(
+        'JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)) + document.cookie',
+      ),
+    );
     assert.ok(!stored.includes(seenToken), 'token found in web storage or cookies');
     assert.deepEqual(await context.cookies(), []);
     await shot('overview');
@@ -108,7 +155,7 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     await statusOf(page, 'e2e-raw', 'active').waitFor({ timeout: 30_000 });
   });
 
-  await step('a hostile qcow2 shows the inspector\'s refusal and leaves nothing behind', async () => {
+  await step("a hostile qcow2 shows the inspector's refusal and leaves nothing behind", async () => {
     await page.locator('input[name="image-file"]').setInputFiles(join(files, 'evil.qcow2'));
     await page.locator('input[name="image-name"]').fill('evil');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
@@ -177,16 +224,25 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
   await step('floating IP on the instance; network, router, instance and FIP on the topology', async () => {
     await go(page, w, '#/networks');
     await page.locator('select[name="fip-port"] option', { hasText: 'web1' }).first().waitFor({ state: 'attached' });
-    const value = await page.locator('select[name="fip-port"] option', { hasText: 'web1' }).first().getAttribute('value');
+    const value = await page
+      .locator('select[name="fip-port"] option', { hasText: 'web1' })
+      .first()
+      .getAttribute('value');
     await page.locator('select[name="fip-port"]').selectOption(value!);
     await page.getByRole('button', { name: 'Allocate' }).click();
-    await page.locator('td', { hasText: /^192\.168\.50\./ }).first().waitFor();
+    await page
+      .locator('td', { hasText: /^192\.168\.50\./ })
+      .first()
+      .waitFor();
     await go(page, w, '#/topology');
     const svg = page.locator('svg.topology');
     await svg.locator('[data-network="net1"]').waitFor();
     await svg.locator('[data-network="public"]').waitFor();
     await svg.locator('[data-device="r1"]').waitFor();
-    await svg.locator('[data-device="web1"]').getByText(/FIP 172\.24\.4\./).waitFor();
+    await svg
+      .locator('[data-device="web1"]')
+      .getByText(/FIP 172\.24\.4\./)
+      .waitFor();
     await shot('topology');
   });
 
@@ -198,7 +254,10 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('radio', { name: 'm1.nano' }).check();
     await page.getByRole('button', { name: '8. Summary' }).click();
-    await request('DELETE', `${srv.baseUrl}/identity/v3/auth/tokens`, { token: w.adminToken, headers: { 'X-Subject-Token': seenToken } });
+    await request('DELETE', `${srv.baseUrl}/identity/v3/auth/tokens`, {
+      token: w.adminToken,
+      headers: { 'X-Subject-Token': seenToken },
+    });
     await page.getByRole('button', { name: 'Launch', exact: true }).click();
     await page.getByText('Your session expired').waitFor();
     await signIn(page, 'alice');
@@ -254,11 +313,14 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     const token = seenToken;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    const check = await request('GET', `${srv.baseUrl}/identity/v3/auth/tokens`, { token: w.adminToken, headers: { 'X-Subject-Token': token } });
+    const check = await request('GET', `${srv.baseUrl}/identity/v3/auth/tokens`, {
+      token: w.adminToken,
+      headers: { 'X-Subject-Token': token },
+    });
     assert.equal(check.status, 404, 'the token still validates after logout');
   });
 
-  await step('a second project\'s member sees none of the first project\'s resources', async () => {
+  await step("a second project's member sees none of the first project's resources", async () => {
     await signIn(page, 'bob');
     await page.getByRole('heading', { name: 'Overview: dash-p2' }).waitFor();
     await go(page, w, '#/instances');

@@ -11,39 +11,96 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCI, requireCommands } from '../helpers/requirements.js';
 import { startServer } from '../helpers/server.js';
-import { ensureBuildCache, glance, gureum, imagesNamed, requireBuildTools, type CliResult } from '../integration/imaging/cloud-cli.js';
+import {
+  ensureBuildCache,
+  glance,
+  gureum,
+  imagesNamed,
+  requireBuildTools,
+  type CliResult,
+} from '../integration/imaging/cloud-cli.js';
 import { killLeftovers } from './qemu-fixture.js';
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-function ssh(keyFile: string, hostPort: string, command: string): Promise<{ status: number; stdout: string; stderr: string }> {
+function ssh(
+  keyFile: string,
+  hostPort: string,
+  command: string,
+): Promise<{ status: number; stdout: string; stderr: string }> {
   const [host, port] = hostPort.split(':');
   return new Promise((resolve) => {
-    execFile('ssh', ['-i', keyFile, '-p', port!, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `debian@${host}`, command], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
-    });
+    execFile(
+      'ssh',
+      [
+        '-i',
+        keyFile,
+        '-p',
+        port!,
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=20',
+        '-o',
+        'LogLevel=ERROR',
+        `debian@${host}`,
+        command,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-test('golden image: build → customize → seal → publish → two QEMU servers with their own identity', { timeout: 1_200_000 }, async (t) => {
+test('golden image: build → customize → seal → publish → two QEMU servers with their own identity', {
+  timeout: 1_200_000,
+}, async (t) => {
   if (!requireBuildTools(t) || !requireCommands(t, ['qemu-system-x86_64', 'ssh', 'ssh-keygen'])) return;
   await ensureBuildCache();
   const install = isCI() || process.env.GUREUM_TEST_IMAGE_INSTALL === '1';
   const work = mkdtempSync(join(tmpdir(), 'gureum-golden-e2e-'));
   // About images, reached by SSH through the user-mode loopback forward (gureum:ssh): pinned to QEMU user networking.
-  const server = await startServer({ env: { GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0', GUREUM_DATA_PLANE: 'user' } });
+  const server = await startServer({
+    env: { GUREUM_HYPERVISOR: 'qemu', GUREUM_ACCEL: 'tcg', GUREUM_TINY_IMAGE: '0', GUREUM_DATA_PLANE: 'user' },
+  });
   try {
     const dd = ['--data-dir', server.dataDir];
     const img = join(work, 'debian-12.qcow2');
     const b = await gureum(['image', 'build', 'debian-12', '--output', img]);
     assert.equal(b.code, 0, show(b));
-    const c = await gureum(['image', 'customize', img, '--run-command', 'echo golden > /etc/gureum-golden', ...(install ? ['--install', 'nginx', '--enable', 'nginx'] : [])]);
+    const c = await gureum([
+      'image',
+      'customize',
+      img,
+      '--run-command',
+      'echo golden > /etc/gureum-golden',
+      ...(install ? ['--install', 'nginx', '--enable', 'nginx'] : []),
+    ]);
     assert.equal(c.code, 0, show(c));
     const s = await gureum(['image', 'seal', img, '--json']);
     assert.equal(s.code, 0, show(s));
-    assert.ok((JSON.parse(s.stdout) as { changes: { op: string }[] }).changes.some((x) => x.op === 'machine-id'), 'customize left a machine-id that seal removed');
-    const p = await gureum(['image', 'publish', img, '--name', 'debian-12-golden', '--recipe', 'debian-12', '--visibility', 'public', ...dd]);
+    assert.ok(
+      (JSON.parse(s.stdout) as { changes: { op: string }[] }).changes.some((x) => x.op === 'machine-id'),
+      'customize left a machine-id that seal removed',
+    );
+    const p = await gureum([
+      'image',
+      'publish',
+      img,
+      '--name',
+      'debian-12-golden',
+      '--recipe',
+      'debian-12',
+      '--visibility',
+      'public',
+      ...dd,
+    ]);
     assert.equal(p.code, 0, show(p));
     const g = await glance(server);
     const [image] = await imagesNamed(g, 'debian-12-golden');
@@ -52,7 +109,11 @@ test('golden image: build → customize → seal → publish → two QEMU server
 
     const h = { 'x-auth-token': g.token, 'content-type': 'application/json' };
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${g.computeUrl}${path}`, { method, headers: { ...h, 'openstack-api-version': 'compute 2.37' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${g.computeUrl}${path}`, {
+        method,
+        headers: { ...h, 'openstack-api-version': 'compute 2.37' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       const text = await res.text();
       return { status: res.status, json: text ? JSON.parse(text) : null, text };
     };
@@ -60,11 +121,15 @@ test('golden image: build → customize → seal → publish → two QEMU server
     assert.equal(fl.status, 200, fl.text);
     const keyFile = join(work, 'id_ed25519');
     assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
-    const kp = await api('POST', '/os-keypairs', { keypair: { name: 'k', public_key: readFileSync(`${keyFile}.pub`, 'utf8') } });
+    const kp = await api('POST', '/os-keypairs', {
+      keypair: { name: 'k', public_key: readFileSync(`${keyFile}.pub`, 'utf8') },
+    });
     assert.equal(kp.status, 201, kp.text); // 2.2 and later
     const ids: string[] = [];
     for (const name of ['golden1', 'golden2']) {
-      const r = await api('POST', '/servers', { server: { name, imageRef: image!.id, flavorRef: fl.json.flavor.id, key_name: 'k', networks: 'auto' } });
+      const r = await api('POST', '/servers', {
+        server: { name, imageRef: image!.id, flavorRef: fl.json.flavor.id, key_name: 'k', networks: 'auto' },
+      });
       assert.equal(r.status, 202, r.text);
       ids.push(r.json.server.id as string);
     }
@@ -84,10 +149,18 @@ test('golden image: build → customize → seal → publish → two QEMU server
         assert.ok(Date.now() < deadline, `${name}: cloud-init did not finish; console:\n${consoleText.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 2000));
       }
-      assert.match(consoleText, new RegExp(`root@${name} \\(ED25519\\)`), 'cloud-init made host keys for this host name');
+      assert.match(
+        consoleText,
+        new RegExp(`root@${name} \\(ED25519\\)`),
+        'cloud-init made host keys for this host name',
+      );
       // 2.37 diagnostics are the free-form view that carries Gureum's guest facts.
       const fwd = String((await api('GET', `/servers/${id}/diagnostics`)).json['gureum:ssh']);
-      const r = await ssh(keyFile, fwd, `hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; cat /etc/gureum-golden${install ? '; systemctl is-active nginx' : ''}`);
+      const r = await ssh(
+        keyFile,
+        fwd,
+        `hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; cat /etc/gureum-golden${install ? '; systemctl is-active nginx' : ''}`,
+      );
       assert.equal(r.status, 0, r.stderr);
       const [hostname, hostKey, machineId, rootBytes, marker, nginx] = r.stdout.trim().split('\n');
       assert.equal(hostname, name);
@@ -98,11 +171,13 @@ test('golden image: build → customize → seal → publish → two QEMU server
     }
     assert.notEqual(seen[0]!.hostKey, seen[1]!.hostKey, 'different SSH host keys');
     assert.notEqual(seen[0]!.machineId, seen[1]!.machineId, 'different machine-ids');
-    for (const x of seen) assert.ok(x.rootBytes > 2.5 * 2 ** 30, `${x.name}: root grown to the 3 GiB flavor disk (${x.rootBytes} bytes)`);
+    for (const x of seen)
+      assert.ok(x.rootBytes > 2.5 * 2 ** 30, `${x.name}: root grown to the 3 GiB flavor disk (${x.rootBytes} bytes)`);
 
     for (const id of ids) assert.equal((await api('DELETE', `/servers/${id}`)).status, 204);
     for (const id of ids) {
-      for (let i = 0; i < 240 && (await api('GET', `/servers/${id}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 250));
+      for (let i = 0; i < 240 && (await api('GET', `/servers/${id}`)).status !== 404; i++)
+        await new Promise((r) => setTimeout(r, 250));
     }
   } finally {
     killLeftovers(server.dataDir);

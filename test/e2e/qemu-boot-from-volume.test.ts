@@ -16,7 +16,13 @@ import { projectOf, waitStatus as waitVolume } from '../api/volume/helpers.js';
 
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
 
-async function waitConsoleCount(c: Parameters<typeof consoleOf>[0], id: string, mark: string, n: number, timeoutMs = 240_000): Promise<string> {
+async function waitConsoleCount(
+  c: Parameters<typeof consoleOf>[0],
+  id: string,
+  mark: string,
+  n: number,
+  timeoutMs = 240_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let out = '';
   while (Date.now() < deadline) {
@@ -27,28 +33,52 @@ async function waitConsoleCount(c: Parameters<typeof consoleOf>[0], id: string, 
   throw new Error(`console never showed "${mark}" ${n} time(s):\n${out.slice(-3000)}`);
 }
 
-test('tiny boots from a volume on QEMU: root disk is the volume, stop/start, delete keeps the volume', { timeout: 900_000 }, async (t) => {
+test('tiny boots from a volume on QEMU: root disk is the volume, stop/start, delete keeps the volume', {
+  timeout: 900_000,
+}, async (t) => {
   const env = await qemuCloud(t);
   if (!env) return;
   const { c } = env;
-  const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
+  const reg = await registerTinyImage(c.controller.deps.image, {
+    adminProjectId: c.controller.bootstrap.adminProjectId,
+    cacheDir: CACHE,
+  });
   if (reg.status === 'skipped') assert.fail(`the tiny image was not built (a product failure): ${reg.reason}`);
   await c.controller.server.listen({ host: '127.0.0.1', port: 0 });
-  c.controller.deps.metadata.setControllerUrl(`http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`);
+  c.controller.deps.metadata.setControllerUrl(
+    `http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`,
+  );
   const VOL = `/volume/v3/${await projectOf(c, c.adminToken)}`;
 
   const r = await c.request('POST', `${V}/servers`, {
-    token: c.adminToken, headers: { 'OpenStack-API-Version': 'compute 2.37' },
-    body: { server: { name: 'bfv', imageRef: '', flavorRef: '42', networks: 'auto', block_device_mapping_v2: [
-      { uuid: reg.imageId, source_type: 'image', destination_type: 'volume', boot_index: 0, volume_size: 1, delete_on_termination: false },
-    ] } },
+    token: c.adminToken,
+    headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    body: {
+      server: {
+        name: 'bfv',
+        imageRef: '',
+        flavorRef: '42',
+        networks: 'auto',
+        block_device_mapping_v2: [
+          {
+            uuid: reg.imageId,
+            source_type: 'image',
+            destination_type: 'volume',
+            boot_index: 0,
+            volume_size: 1,
+            delete_on_termination: false,
+          },
+        ],
+      },
+    },
   });
   assert.equal(r.status, 202, r.text);
   const id = r.json.server.id as string;
   const s = await waitStatus(c, id, 'ACTIVE', 300_000);
   assert.equal(s.image, '');
   await waitConsoleCount(c, id, FINISHED_MARK, 1);
-  const atts = (await c.request('GET', `${V}/servers/${id}/os-volume_attachments`, { token: c.adminToken })).json.volumeAttachments;
+  const atts = (await c.request('GET', `${V}/servers/${id}/os-volume_attachments`, { token: c.adminToken })).json
+    .volumeAttachments;
   assert.equal(atts.length, 1);
   assert.equal(atts[0].device, '/dev/vda');
   const vid = atts[0].volumeId as string;
@@ -71,7 +101,10 @@ test('tiny boots from a volume on QEMU: root disk is the volume, stop/start, del
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const file = join(c.config.dataDir, 'volumes', `volume-${vid}`);
   execFileSync('qemu-img', ['convert', '-O', 'raw', file, join(work, 'root.raw')]);
-  assert.ok(readFileSync(join(work, 'root.raw')).includes(Buffer.from(id)), 'the instance id the guest wrote is on the volume');
+  assert.ok(
+    readFileSync(join(work, 'root.raw')).includes(Buffer.from(id)),
+    'the instance id the guest wrote is on the volume',
+  );
   assert.equal((await c.request('DELETE', `${VOL}/volumes/${vid}`, { token: c.adminToken })).status, 202);
   await waitVolume(c, c.adminToken, `${VOL}/volumes/${vid}`, 'volume', 'DELETED');
 });

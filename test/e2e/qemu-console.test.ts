@@ -7,20 +7,24 @@ import { WebSocket } from 'ws';
 import { V, qemuCloud, registerGuest, waitStatus } from './qemu-fixture.js';
 import { defaults } from '../../src/config.js';
 
-test('a QEMU guest\'s VNC console through the API\'s noVNC URL', { timeout: 300_000 }, async (t) => {
+test("a QEMU guest's VNC console through the API's noVNC URL", { timeout: 300_000 }, async (t) => {
   const env = await qemuCloud(t);
   if (!env) return;
   const { c, guest } = env;
   const imageId = await registerGuest(c, guest);
   const create = await c.request('POST', `${V}/servers`, {
-    token: c.adminToken, body: { server: { name: 'vnc1', imageRef: imageId, flavorRef: '42', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    token: c.adminToken,
+    body: { server: { name: 'vnc1', imageRef: imageId, flavorRef: '42', networks: 'none' } },
+    headers: { 'OpenStack-API-Version': 'compute 2.37' },
   });
   assert.equal(create.status, 202, create.text);
   const id = create.json.server.id as string;
   await waitStatus(c, id, 'ACTIVE');
 
   const r = await c.request('POST', `${V}/servers/${id}/remote-consoles`, {
-    token: c.adminToken, body: { remote_console: { protocol: 'vnc', type: 'novnc' } }, headers: { 'OpenStack-API-Version': 'compute 2.6' },
+    token: c.adminToken,
+    body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+    headers: { 'OpenStack-API-Version': 'compute 2.6' },
   });
   assert.equal(r.status, 200, r.text);
   const url = new URL(r.json.remote_console.url);
@@ -37,7 +41,10 @@ test('a QEMU guest\'s VNC console through the API\'s noVNC URL', { timeout: 300_
     ws.once('error', reject);
     ws.on('message', (d: Buffer) => {
       got = Buffer.concat([got, d]);
-      if (got.length >= 12) { ws.close(); resolve(got.subarray(0, 12).toString('latin1')); }
+      if (got.length >= 12) {
+        ws.close();
+        resolve(got.subarray(0, 12).toString('latin1'));
+      }
     });
   });
   assert.equal(greeting, 'RFB 003.008\n');
@@ -45,7 +52,10 @@ test('a QEMU guest\'s VNC console through the API\'s noVNC URL', { timeout: 300_
   // A wrong token: the proxy closes the connection without sending a byte, as Tempest's test_novnc_bad_token expects.
   const bad = await new Promise<string>((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/console/websockify?token=wrong`, ['binary']);
-    ws.once('unexpected-response', (_q, res) => { resolve(`HTTP ${res.statusCode}`); ws.terminate(); });
+    ws.once('unexpected-response', (_q, res) => {
+      resolve(`HTTP ${res.statusCode}`);
+      ws.terminate();
+    });
     ws.once('open', () => reject(new Error('a wrong token opened the console')));
     ws.once('error', () => resolve('closed'));
   });

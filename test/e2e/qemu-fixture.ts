@@ -1,7 +1,17 @@
 // A minimal guest for QEMU driver tests, made from Debian packages: the cloud kernel and a busybox initramfs whose
 // /init prints a "finished" line, powers off on the ACPI button, and otherwise sleeps. Cached across runs.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -69,7 +79,8 @@ export function testGuest(): TestGuest {
     const pkg = /Depends: (linux-image-\S+-cloud-amd64)/.exec(deps)?.[1];
     if (!pkg) throw new Error('no linux-image-*-cloud-amd64 package known to apt');
     execFileSync('apt-get', ['download', pkg, 'busybox-static'], { cwd: work, stdio: 'ignore' });
-    for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
+    for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb')))
+      execFileSync('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
     const root = join(work, 'root');
     for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'lib']) mkdirSync(join(root, d), { recursive: true });
     copyFileSync(join(work, 'x', 'bin', 'busybox'), join(root, 'bin', 'busybox'));
@@ -80,7 +91,11 @@ export function testGuest(): TestGuest {
     copyFileSync(join(modDir, release, 'kernel', 'drivers', 'acpi', 'button.ko'), join(root, 'lib', 'button.ko'));
     writeFileSync(join(root, 'init'), INIT, { mode: 0o755 });
     const list = execFileSync('find', ['.'], { cwd: root, encoding: 'utf8' });
-    const cpio = execFileSync('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: root, input: list, maxBuffer: 64 * 1024 * 1024 });
+    const cpio = execFileSync('cpio', ['-o', '-H', 'newc', '--quiet'], {
+      cwd: root,
+      input: list,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const gz = execFileSync('gzip', ['-1', '-c'], { input: cpio, maxBuffer: 64 * 1024 * 1024 });
     mkdirSync(dir, { recursive: true });
     // Test files run in parallel and may build at once: each writes its own temp files, the renames are atomic.
@@ -105,13 +120,23 @@ export function testGuest(): TestGuest {
 export const V = '/compute/v2.1';
 
 /** Uploads a file as a public image; returns its id. */
-export async function upload(c: TestCloud, name: string, file: string, diskFormat: string, containerFormat: string, props: Record<string, string> = {}): Promise<string> {
+export async function upload(
+  c: TestCloud,
+  name: string,
+  file: string,
+  diskFormat: string,
+  containerFormat: string,
+  props: Record<string, string> = {},
+): Promise<string> {
   const res = await c.request('POST', '/image/v2/images', {
-    token: c.adminToken, body: { name, disk_format: diskFormat, container_format: containerFormat, visibility: 'public', ...props },
+    token: c.adminToken,
+    body: { name, disk_format: diskFormat, container_format: containerFormat, visibility: 'public', ...props },
   });
   assert.equal(res.status, 201, res.text);
   const up = await c.request('PUT', `/image/v2/images/${res.json.id}/file`, {
-    token: c.adminToken, payload: readFileSync(file), headers: { 'content-type': 'application/octet-stream' },
+    token: c.adminToken,
+    payload: readFileSync(file),
+    headers: { 'content-type': 'application/octet-stream' },
   });
   assert.equal(up.status, 204, up.text);
   return res.json.id as string;
@@ -122,7 +147,10 @@ export async function registerGuest(c: TestCloud, g: TestGuest): Promise<string>
   const k = await upload(c, 'test-kernel', g.kernel, 'aki', 'aki');
   const r = await upload(c, 'test-ramdisk', g.initrd, 'ari', 'ari');
   return upload(c, 'test-guest', g.disk, 'ami', 'ami', {
-    kernel_id: k, ramdisk_id: r, os_command_line: 'console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1',
+    kernel_id: k,
+    ramdisk_id: r,
+    os_command_line:
+      'console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1',
   });
 }
 
@@ -135,24 +163,37 @@ export async function waitStatus(c: TestCloud, id: string, status: string, timeo
     if (status === 'DELETED' && res.status === 404) return null;
     last = res.json?.server;
     if (last && last.status === status && last['OS-EXT-STS:task_state'] === null) return last;
-    if (last?.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(last.fault)}`);
+    if (last?.status === 'ERROR' && status !== 'ERROR')
+      throw new Error(`server went to ERROR: ${JSON.stringify(last.fault)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server ${id} did not reach ${status}; last status ${last?.status}, image ${last?.image?.id}, metadata ${JSON.stringify(last?.metadata)}, fault ${JSON.stringify(last?.fault)}`);
+  throw new Error(
+    `server ${id} did not reach ${status}; last status ${last?.status}, image ${last?.image?.id}, metadata ${JSON.stringify(last?.metadata)}, fault ${JSON.stringify(last?.fault)}`,
+  );
 }
 
 /** The console log through os-getConsoleOutput. */
 export async function consoleOf(c: TestCloud, id: string): Promise<string> {
-  const res = await c.request('POST', `${V}/servers/${id}/action`, { token: c.adminToken, body: { 'os-getConsoleOutput': {} } });
+  const res = await c.request('POST', `${V}/servers/${id}/action`, {
+    token: c.adminToken,
+    body: { 'os-getConsoleOutput': {} },
+  });
   assert.equal(res.status, 200, res.text);
   return String(res.json.output);
 }
 
 /** Gureum's facts about a guest (gureum:ssh, gureum:guest_network, ...) from the free-form (pre-2.48) diagnostics. */
 export async function guestFacts(c: TestCloud, id: string): Promise<Record<string, string>> {
-  const res = await c.request('GET', `${V}/servers/${id}/diagnostics`, { token: c.adminToken, headers: { 'OpenStack-API-Version': 'compute 2.1' } });
+  const res = await c.request('GET', `${V}/servers/${id}/diagnostics`, {
+    token: c.adminToken,
+    headers: { 'OpenStack-API-Version': 'compute 2.1' },
+  });
   assert.equal(res.status, 200, res.text);
-  return Object.fromEntries(Object.entries(res.json as Record<string, unknown>).filter(([k]) => k.startsWith('gureum:')).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(res.json as Record<string, unknown>)
+      .filter(([k]) => k.startsWith('gureum:'))
+      .map(([k, v]) => [k, String(v)]),
+  );
 }
 
 /** Waits until the console shows `FINISHED` at least `n` times. */
@@ -197,4 +238,3 @@ export async function qemuCloud(t: TestContext): Promise<{ c: TestCloud; guest: 
   });
   return { c, guest: guest as TestGuest };
 }
-

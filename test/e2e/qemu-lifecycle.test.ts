@@ -8,7 +8,19 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { qemuProcessesUnder } from '../../src/virt/qemu/process.js';
 import type { QemuDriver } from '../../src/virt/qemu/index.js';
-import { FINISHED, V, action, consoleOf, guestFacts, qemuCloud, registerGuest, ticksIn, upload, waitFinished, waitStatus } from './qemu-fixture.js';
+import {
+  FINISHED,
+  V,
+  action,
+  consoleOf,
+  guestFacts,
+  qemuCloud,
+  registerGuest,
+  ticksIn,
+  upload,
+  waitFinished,
+  waitStatus,
+} from './qemu-fixture.js';
 
 test('a server on QEMU through every action, and delete leaves nothing behind', { timeout: 900_000 }, async (t) => {
   const env = await qemuCloud(t);
@@ -19,7 +31,9 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
   const imageId = await registerGuest(c, guest);
 
   const create = await c.request('POST', `${V}/servers`, {
-    token: c.adminToken, body: { server: { name: 'vm1', imageRef: imageId, flavorRef: '42', networks: 'auto' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    token: c.adminToken,
+    body: { server: { name: 'vm1', imageRef: imageId, flavorRef: '42', networks: 'auto' } },
+    headers: { 'OpenStack-API-Version': 'compute 2.37' },
   });
   assert.equal(create.status, 202, create.text);
   const id = create.json.server.id as string;
@@ -34,9 +48,19 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
   const pid = Number(readFileSync(files.pid, 'utf8'));
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   assert.ok(cmdline.some((a) => a.includes('manufacturer=OpenStack Foundation,product=OpenStack Nova')));
-  const mac = (active.addresses && Object.values(active.addresses as Record<string, any[]>)[0]?.[0]?.['OS-EXT-IPS-MAC:mac_addr']) as string | undefined;
-  assert.match(mac ?? '', /^fa:16:3e(:[0-9a-f]{2}){3}$/, `networks: auto gives the server a Neutron port: ${JSON.stringify(active.addresses)}`);
-  assert.ok(cmdline.some((a) => a.includes(`mac=${mac}`)), 'the NIC carries the Neutron port MAC');
+  const mac = (active.addresses &&
+    Object.values(active.addresses as Record<string, any[]>)[0]?.[0]?.['OS-EXT-IPS-MAC:mac_addr']) as
+    | string
+    | undefined;
+  assert.match(
+    mac ?? '',
+    /^fa:16:3e(:[0-9a-f]{2}){3}$/,
+    `networks: auto gives the server a Neutron port: ${JSON.stringify(active.addresses)}`,
+  );
+  assert.ok(
+    cmdline.some((a) => a.includes(`mac=${mac}`)),
+    'the NIC carries the Neutron port MAC',
+  );
   await waitFinished(c, id, 1);
 
   await t.test('pause and unpause', async () => {
@@ -72,7 +96,11 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     const atSuspend = await consoleOf(c, id); // the guest is stopped: its last tick is in here
     assert.equal(s['OS-EXT-STS:power_state'], 7);
     assert.ok(existsSync(files.suspendState));
-    assert.equal([...qemuProcessesUnder(driver.files.root).values()].filter((x) => x === id).length, 0, 'no process while suspended');
+    assert.equal(
+      [...qemuProcessesUnder(driver.files.root).values()].filter((x) => x === id).length,
+      0,
+      'no process while suspended',
+    );
     await action(c, id, { resume: null });
     assert.equal((await waitStatus(c, id, 'ACTIVE'))['OS-EXT-STS:power_state'], 1);
     assert.ok(!existsSync(files.suspendState));
@@ -95,9 +123,15 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
 
   let snapId = '';
   await t.test('createImage flattens the disk into a standalone qcow2 and the server stays ACTIVE', async () => {
-    const res = await c.request('POST', `${V}/servers/${id}/action`, { token: c.adminToken, body: { createImage: { name: 'vm1-snap' } } });
+    const res = await c.request('POST', `${V}/servers/${id}/action`, {
+      token: c.adminToken,
+      body: { createImage: { name: 'vm1-snap' } },
+    });
     assert.equal(res.status, 202, res.text);
-    snapId = String(res.headers.location ?? '').split('/').pop() || res.json?.image_id;
+    snapId =
+      String(res.headers.location ?? '')
+        .split('/')
+        .pop() || res.json?.image_id;
     assert.ok(snapId);
     const deadline = Date.now() + 120_000;
     let img: any;
@@ -111,25 +145,40 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     assert.equal(img.kernel_id !== undefined, true, 'kernel_id carried over so the snapshot boots');
     assert.ok(img.size > 0);
     assert.equal((await waitStatus(c, id, 'ACTIVE'))['OS-EXT-STS:power_state'], 1);
-    assert.deepEqual(readdirSync(files.dir).filter((f) => f.startsWith('snapshot')), [], 'the streamed snapshot file is gone');
-    assert.deepEqual(readdirSync(c.config.dataDir).filter((f) => f.startsWith('snapshot')), []);
+    assert.deepEqual(
+      readdirSync(files.dir).filter((f) => f.startsWith('snapshot')),
+      [],
+      'the streamed snapshot file is gone',
+    );
+    assert.deepEqual(
+      readdirSync(c.config.dataDir).filter((f) => f.startsWith('snapshot')),
+      [],
+    );
   });
 
   await t.test('a snapshot whose upload fails leaves no file and a running guest', async () => {
     const host = driver.hosts()[0]!.host;
     let path = '';
-    await assert.rejects(() => driver.snapshot(host, id, async (f) => {
-      path = f.path;
-      assert.ok(existsSync(f.path) && f.size > 0);
-      throw new Error('upload refused');
-    }), /upload refused/);
+    await assert.rejects(
+      () =>
+        driver.snapshot(host, id, async (f) => {
+          path = f.path;
+          assert.ok(existsSync(f.path) && f.size > 0);
+          throw new Error('upload refused');
+        }),
+      /upload refused/,
+    );
     assert.ok(path.startsWith(files.dir));
     assert.ok(!existsSync(path));
     assert.equal((await driver.getInfo(host, id))?.powerState, 1, 'the guest runs again');
   });
 
   await t.test('a server from the snapshot boots', async () => {
-    const r = await c.request('POST', `${V}/servers`, { token: c.adminToken, body: { server: { name: 'vm2', imageRef: snapId, flavorRef: '42', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' } });
+    const r = await c.request('POST', `${V}/servers`, {
+      token: c.adminToken,
+      body: { server: { name: 'vm2', imageRef: snapId, flavorRef: '42', networks: 'none' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    });
     assert.equal(r.status, 202, r.text);
     const id2 = r.json.server.id as string;
     await waitStatus(c, id2, 'ACTIVE');
@@ -148,7 +197,10 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
   });
 
   await t.test('resize to a bigger flavor grows the disk and the memory; confirm keeps it', async () => {
-    const f = await c.request('POST', `${V}/flavors`, { token: c.adminToken, body: { flavor: { name: 'qemu.bigger', ram: 192, vcpus: 1, disk: 2 } } });
+    const f = await c.request('POST', `${V}/flavors`, {
+      token: c.adminToken,
+      body: { flavor: { name: 'qemu.bigger', ram: 192, vcpus: 1, disk: 2 } },
+    });
     assert.equal(f.status, 200, f.text);
     await action(c, id, { resize: { flavorRef: f.json.flavor.id } });
     await waitStatus(c, id, 'VERIFY_RESIZE');
@@ -157,7 +209,9 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
     const pid = Number(readFileSync(files.pid, 'utf8'));
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.equal(argv[argv.indexOf('-m') + 1], '192');
-    const info = JSON.parse(execFileSync('qemu-img', ['info', '-U', '-f', 'qcow2', '--output=json', files.root], { encoding: 'utf8' }));
+    const info = JSON.parse(
+      execFileSync('qemu-img', ['info', '-U', '-f', 'qcow2', '--output=json', files.root], { encoding: 'utf8' }),
+    );
     assert.equal(info['virtual-size'], 2 * 1024 ** 3);
     await waitFinished(c, id, 1);
   });
@@ -183,14 +237,20 @@ test('a server on QEMU through every action, and delete leaves nothing behind', 
   });
 });
 
-test('bad input on QEMU: a kernel that is no kernel, data that does not match its hash, a corrupt cached base', { timeout: 600_000 }, async (t) => {
+test('bad input on QEMU: a kernel that is no kernel, data that does not match its hash, a corrupt cached base', {
+  timeout: 600_000,
+}, async (t) => {
   const env = await qemuCloud(t);
   if (!env) return;
   const { c, guest } = env;
   const driver = c.controller.deps.compute.driver as QemuDriver;
   const good = await registerGuest(c, guest);
   const boot = async (imageRef: string) => {
-    const r = await c.request('POST', `${V}/servers`, { token: c.adminToken, body: { server: { name: 'bad', imageRef, flavorRef: '42', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' } });
+    const r = await c.request('POST', `${V}/servers`, {
+      token: c.adminToken,
+      body: { server: { name: 'bad', imageRef, flavorRef: '42', networks: 'none' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    });
     assert.equal(r.status, 202, r.text);
     return r.json.server.id as string;
   };
@@ -199,13 +259,16 @@ test('bad input on QEMU: a kernel that is no kernel, data that does not match it
     assert.equal([...qemuProcessesUnder(driver.files.root).values()].filter((x) => x === id).length, 0);
   };
 
-  await t.test('QEMU failing to start: ERROR with QEMU\'s reason as the fault, resources released', async () => {
+  await t.test("QEMU failing to start: ERROR with QEMU's reason as the fault, resources released", async () => {
     // A "kernel" of 1 KiB of random bytes: no Linux header, no multiboot/PVH note, and shorter than the smallest
     // real-mode setup QEMU's loader assumes (2.5 KiB), so QEMU refuses it ("invalid kernel header") every time.
     const junk = join(driver.files.root, '..', 'junk-kernel');
     writeFileSync(junk, randomBytes(1024));
     const kernel = await upload(c, 'junk-kernel', junk, 'aki', 'aki');
-    const broken = await upload(c, 'broken', guest.disk, 'ami', 'ami', { kernel_id: kernel, os_command_line: 'console=ttyS0' });
+    const broken = await upload(c, 'broken', guest.disk, 'ami', 'ami', {
+      kernel_id: kernel,
+      os_command_line: 'console=ttyS0',
+    });
     const id = await boot(broken);
     const s = await waitStatus(c, id, 'ERROR');
     assert.match(s.fault.message, /QEMU failed to start/);

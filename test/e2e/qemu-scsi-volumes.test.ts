@@ -23,23 +23,36 @@ async function volumeStatus(c: TestCloud, id: string, status: string, timeoutMs 
   throw new Error(`volume ${id} did not become ${status}; last ${last}`);
 }
 
-test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches without the guest', { timeout: 600_000 }, async (t) => {
+test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches without the guest', {
+  timeout: 600_000,
+}, async (t) => {
   const env = await qemuCloud(t);
   if (!env) return;
   const { c } = env;
   const driver = c.controller.deps.compute.driver as QemuDriver;
   const made = await c.request('POST', '/image/v2/images', {
     token: c.adminToken,
-    body: { name: 'scsi-boot-sector', disk_format: 'raw', container_format: 'bare', visibility: 'public', hw_disk_bus: 'scsi', os_shutdown_timeout: '0' },
+    body: {
+      name: 'scsi-boot-sector',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'public',
+      hw_disk_bus: 'scsi',
+      os_shutdown_timeout: '0',
+    },
   });
   assert.equal(made.status, 201, made.text);
   const up = await c.request('PUT', `/image/v2/images/${made.json.id}/file`, {
-    token: c.adminToken, payload: Buffer.from(bootSectorImage()), headers: { 'content-type': 'application/octet-stream' },
+    token: c.adminToken,
+    payload: Buffer.from(bootSectorImage()),
+    headers: { 'content-type': 'application/octet-stream' },
   });
   assert.equal(up.status, 204, up.text);
 
   const create = await c.request('POST', `${V}/servers`, {
-    token: c.adminToken, body: { server: { name: 'scsi', imageRef: made.json.id, flavorRef: '42', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    token: c.adminToken,
+    body: { server: { name: 'scsi', imageRef: made.json.id, flavorRef: '42', networks: 'none' } },
+    headers: { 'OpenStack-API-Version': 'compute 2.37' },
   });
   assert.equal(create.status, 202, create.text);
   const id = create.json.server.id as string;
@@ -47,7 +60,10 @@ test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches w
   const pid = Number(readFileSync(driver.files.paths(id).pid, 'utf8'));
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   assert.ok(cmdline.includes('virtio-scsi-pci,id=scsi0'), cmdline.join(' '));
-  assert.ok(cmdline.some((a) => a.startsWith('scsi-hd,bus=scsi0.0,drive=disk0,') && a.includes('bootindex=1')), cmdline.join(' '));
+  assert.ok(
+    cmdline.some((a) => a.startsWith('scsi-hd,bus=scsi0.0,drive=disk0,') && a.includes('bootindex=1')),
+    cmdline.join(' '),
+  );
   // SeaBIOS booted the boot sector from the SCSI disk: it printed to the serial port.
   const deadline = Date.now() + 120_000;
   let out = '';
@@ -57,11 +73,18 @@ test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches w
   }
   assert.match(out, /gureum tempest image/);
 
-  const vol = await c.request('POST', `${V}/os-volumes`, { token: c.adminToken, headers: OLD, body: { volume: { size: 1 } } });
+  const vol = await c.request('POST', `${V}/os-volumes`, {
+    token: c.adminToken,
+    headers: OLD,
+    body: { volume: { size: 1 } },
+  });
   assert.equal(vol.status, 200, vol.text);
   const vid = vol.json.volume.id as string;
   await volumeStatus(c, vid, 'available');
-  const att = await c.request('POST', `${V}/servers/${id}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid } } });
+  const att = await c.request('POST', `${V}/servers/${id}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid } },
+  });
   assert.equal(att.status, 200, att.text);
   await volumeStatus(c, vid, 'in-use');
   const det = await c.request('DELETE', `${V}/servers/${id}/os-volume_attachments/${vid}`, { token: c.adminToken });
@@ -72,6 +95,9 @@ test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches w
 
   assert.equal((await c.request('DELETE', `${V}/servers/${id}`, { token: c.adminToken })).status, 204);
   await waitStatus(c, id, 'DELETED');
-  assert.equal((await c.request('DELETE', `${V}/os-volumes/${vid}`, { token: c.adminToken, headers: OLD })).status, 202);
+  assert.equal(
+    (await c.request('DELETE', `${V}/os-volumes/${vid}`, { token: c.adminToken, headers: OLD })).status,
+    202,
+  );
   await c.controller.deps.volume.idle();
 });

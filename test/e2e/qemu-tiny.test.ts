@@ -16,17 +16,47 @@ import { V, consoleOf, guestFacts, qemuCloud, waitStatus } from './qemu-fixture.
 const CACHE = process.env.GUREUM_TINY_CACHE || join(tmpdir(), 'gureum-tiny-cache');
 
 /** SSH without blocking the event loop (the in-process controller answers the guest's metadata requests meanwhile). */
-function ssh(keyFile: string, hostPort: string, command: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function ssh(
+  keyFile: string,
+  hostPort: string,
+  command: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const [host, port] = hostPort.split(':');
   return new Promise((resolve) => {
-    execFile('ssh', ['-i', keyFile, '-p', port!, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', `root@${host}`, command], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
-    });
+    execFile(
+      'ssh',
+      [
+        '-i',
+        keyFile,
+        '-p',
+        port!,
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=20',
+        '-o',
+        'LogLevel=ERROR',
+        `root@${host}`,
+        command,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ status: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
+async function waitConsole(
+  c: Parameters<typeof consoleOf>[0],
+  id: string,
+  pattern: RegExp,
+  timeoutMs = 120_000,
+): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   let out = '';
   while (Date.now() < deadline) {
@@ -38,27 +68,40 @@ async function waitConsole(c: Parameters<typeof consoleOf>[0], id: string, patte
   throw new Error(`console never matched ${pattern}:\n${out.slice(-3000)}`);
 }
 
-test('tiny on QEMU: create with a key and user-data, SSH in, metadata only of its own', { timeout: 900_000 }, async (t) => {
+test('tiny on QEMU: create with a key and user-data, SSH in, metadata only of its own', {
+  timeout: 900_000,
+}, async (t) => {
   if (!requireCommands(t, ['ssh', 'ssh-keygen'])) return;
   const env = await qemuCloud(t);
   if (!env) return;
   const { c } = env;
-  const reg = await registerTinyImage(c.controller.deps.image, { adminProjectId: c.controller.bootstrap.adminProjectId, cacheDir: CACHE });
+  const reg = await registerTinyImage(c.controller.deps.image, {
+    adminProjectId: c.controller.bootstrap.adminProjectId,
+    cacheDir: CACHE,
+  });
   if (reg.status === 'skipped') assert.fail(`the tiny image was not built (a product failure): ${reg.reason}`);
   await c.controller.server.listen({ host: '127.0.0.1', port: 0 });
-  c.controller.deps.metadata.setControllerUrl(`http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`);
+  c.controller.deps.metadata.setControllerUrl(
+    `http://127.0.0.1:${(c.controller.server.server.address() as AddressInfo).port}`,
+  );
   const work = mkdtempSync(join(tmpdir(), 'gureum-qemu-tiny-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const keyFile = join(work, 'id_ed25519');
   assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
-  const kp = await c.request('POST', `${V}/os-keypairs`, { token: c.adminToken, body: { keypair: { name: 'k', public_key: readFileSync(`${keyFile}.pub`, 'utf8') } } });
+  const kp = await c.request('POST', `${V}/os-keypairs`, {
+    token: c.adminToken,
+    body: { keypair: { name: 'k', public_key: readFileSync(`${keyFile}.pub`, 'utf8') } },
+  });
   assert.equal(kp.status, 200, kp.text);
 
   const boot = async (name: string): Promise<string> => {
     const userData = Buffer.from(`#!/bin/sh\necho "user-data of ${name} ran on $(hostname)"\n`).toString('base64');
     const r = await c.request('POST', `${V}/servers`, {
-      token: c.adminToken, headers: { 'OpenStack-API-Version': 'compute 2.37' },
-      body: { server: { name, imageRef: reg.imageId, flavorRef: '42', key_name: 'k', user_data: userData, networks: 'auto' } },
+      token: c.adminToken,
+      headers: { 'OpenStack-API-Version': 'compute 2.37' },
+      body: {
+        server: { name, imageRef: reg.imageId, flavorRef: '42', key_name: 'k', user_data: userData, networks: 'auto' },
+      },
     });
     assert.equal(r.status, 202, r.text);
     return r.json.server.id as string;
@@ -81,7 +124,8 @@ test('tiny on QEMU: create with a key and user-data, SSH in, metadata only of it
   assert.equal((await ssh(keyFile, fwd2, 'hostname')).stdout.trim(), 'vm2');
 
   // Each guest asks 169.254.169.254 and gets its own record, whatever it claims about itself.
-  const ask = (fwd: string, extra = '') => ssh(keyFile, fwd, `timeout 20 wget -q -O - ${extra} http://169.254.169.254/openstack/latest/meta_data.json`);
+  const ask = (fwd: string, extra = '') =>
+    ssh(keyFile, fwd, `timeout 20 wget -q -O - ${extra} http://169.254.169.254/openstack/latest/meta_data.json`);
   const m1 = await ask(fwd1);
   assert.equal(m1.status, 0, m1.stderr);
   assert.equal(JSON.parse(m1.stdout).uuid, id1);

@@ -39,8 +39,10 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
   const base = loadConfig({ dataDir, databaseUrl: opts.databaseUrl ?? ':memory:', logLevel: 'silent' }, {});
   // Cheap password hashing keeps tests fast; production uses the configured OWASP cost.
   const cheap = configWith(base, {
-    identity: { passwordHash: { N: 1024, r: 8, p: 1 } }, server: { publicUrl: 'http://gureum.test' },
-    virt: { driver: 'fake' }, image: { tinyImage: false },
+    identity: { passwordHash: { N: 1024, r: 8, p: 1 } },
+    server: { publicUrl: 'http://gureum.test' },
+    virt: { driver: 'fake' },
+    image: { tinyImage: false },
     // Test clouds run side by side on one machine: none makes bridges or takes the public gateway on the host unless
     // its test is about the data plane and asks for linuxbridge itself (test/e2e/dataplane-linuxbridge.test.ts).
     net: { dataPlane: 'user' },
@@ -58,7 +60,12 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
       payload = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await controller.server.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const res = await controller.server.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(payload !== undefined ? { payload } : {}),
+    });
     let json: unknown;
     const ct = String(res.headers['content-type'] ?? '');
     if (ct.includes('json') && res.body) json = JSON.parse(res.body);
@@ -69,7 +76,10 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
     const res = await request('POST', '/identity/v3/auth/tokens', {
       body: {
         auth: {
-          identity: { methods: ['password'], password: { user: { name: username, domain: { name: domain }, password } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: username, domain: { name: domain }, password } },
+          },
           scope: { project: { name: projectName, domain: { name: domain } } },
         },
       },
@@ -80,7 +90,12 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
 
   const adminToken = await login('admin', adminPassword);
   return {
-    controller, config, adminPassword, adminToken, request, login,
+    controller,
+    config,
+    adminPassword,
+    adminToken,
+    request,
+    login,
     async close() {
       await controller.close();
       rmSync(dataDir, { recursive: true, force: true });

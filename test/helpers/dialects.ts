@@ -36,7 +36,14 @@ export const dialects: DialectCase[] = [
     name: 'postgres',
     open: async (t) => {
       const base = testPgUrl();
-      if (!requireOrSkip(t, base, 'PostgreSQL is not available (scripts/run-tests.mjs starts one; set GUREUM_TEST_PG_URL to use another)')) return undefined;
+      if (
+        !requireOrSkip(
+          t,
+          base,
+          'PostgreSQL is not available (scripts/run-tests.mjs starts one; set GUREUM_TEST_PG_URL to use another)',
+        )
+      )
+        return undefined;
       return freshPgDatabase(base!);
     },
   },

@@ -9,12 +9,19 @@ import { join } from 'node:path';
 
 /** Waits for the named host-wide lock; resolves with its release function. */
 export function hostLock(name: string): Promise<() => void> {
-  const child = spawn('flock', [join(tmpdir(), `gureum-test-${name}.lock`), 'cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const release = (): void => { child.stdin.end(); };
+  const child = spawn('flock', [join(tmpdir(), `gureum-test-${name}.lock`), 'cat'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const release = (): void => {
+    child.stdin.end();
+  };
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`flock exited (${code}) before the lock was taken`)));
-    child.stdout.once('data', () => { child.removeAllListeners('exit'); resolve(release); });
+    child.stdout.once('data', () => {
+      child.removeAllListeners('exit');
+      resolve(release);
+    });
     child.stdin.write('locked\n');
   });
 }

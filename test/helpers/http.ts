@@ -25,11 +25,7 @@ export interface RequestOptions {
 }
 
 /** Sends one request to `baseUrl + path` and reads the whole response. */
-export async function request(
-  method: string,
-  url: string,
-  opts: RequestOptions = {},
-): Promise<HttpResult> {
+export async function request(method: string, url: string, opts: RequestOptions = {}): Promise<HttpResult> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (opts.token) headers['X-Auth-Token'] = opts.token;
   let body: string | undefined;

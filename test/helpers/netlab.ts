@@ -5,7 +5,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command (argument array, no shell); never rejects on a non-zero exit. */
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
@@ -13,11 +17,21 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : null;
-    child.on('error', (e) => { if (timer) clearTimeout(timer); resolve({ code: null, stdout, stderr: stderr + e.message }); });
-    child.on('close', (code) => { if (timer) clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: stderr + e.message });
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -56,7 +70,13 @@ export class NetLab {
 
   /** Adds a namespace host with `ip` (CIDR) on the bridge; `name` is one or two characters. */
   async addHost(name: string, cidr: string, mac: string): Promise<LabHost> {
-    const host: LabHost = { name, netns: `gn${this.suffix}${name}`, tap: `gt${this.suffix}${name}`, mac, ip: cidr.split('/')[0]! };
+    const host: LabHost = {
+      name,
+      netns: `gn${this.suffix}${name}`,
+      tap: `gt${this.suffix}${name}`,
+      mac,
+      ip: cidr.split('/')[0]!,
+    };
     const peer = `gp${this.suffix}${name}`;
     await must('ip', ['netns', 'add', host.netns]);
     this.hosts.push(host);
@@ -93,8 +113,9 @@ export class NetLab {
 
   /** Whether a TCP connection from `from` to `to:port` (optionally from source `src`) gets the listener's greeting. */
   async tcp(from: LabHost, to: string, port: number, src?: string): Promise<boolean> {
-    const script = `const s=require('net').connect({host:process.argv[1],port:+process.argv[2],localAddress:process.argv[3]||undefined});`
-      + `s.setTimeout(1500,()=>process.exit(3));s.on('data',d=>{if(String(d).startsWith('hello'))process.exit(0)});s.on('error',()=>process.exit(2));`;
+    const script =
+      `const s=require('net').connect({host:process.argv[1],port:+process.argv[2],localAddress:process.argv[3]||undefined});` +
+      `s.setTimeout(1500,()=>process.exit(3));s.on('data',d=>{if(String(d).startsWith('hello'))process.exit(0)});s.on('error',()=>process.exit(2));`;
     const r = await this.exec(from, [process.execPath, '-e', script, to, String(port), src ?? '']);
     return r.code === 0;
   }
@@ -102,7 +123,9 @@ export class NetLab {
   /** Starts a TCP listener in a host that greets every connection with "hello"; resolves once it listens. */
   async listen(host: LabHost, port: number): Promise<void> {
     const script = `require('net').createServer(s=>{s.end('hello\\n')}).listen(+process.argv[1],'0.0.0.0',()=>console.log('up'))`;
-    const child = spawn('ip', ['netns', 'exec', host.netns, process.execPath, '-e', script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', host.netns, process.execPath, '-e', script, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     await new Promise<void>((resolve, reject) => {

@@ -183,7 +183,10 @@ export function lastLines(text: string, n = 5): string {
 /** The HTTP exchanges `--debug` logged last, so a failure shows what the CLI sent and got. */
 export function lastExchanges(res: CliResult, n = 4): string {
   const lines = res.stderr.split('\n').filter((l) => /^(REQ: |RESP: |RESP BODY: )/.test(l));
-  return lines.slice(-n).map((l) => (l.length > 700 ? `${l.slice(0, 700)}...` : l)).join('\n');
+  return lines
+    .slice(-n)
+    .map((l) => (l.length > 700 ? `${l.slice(0, 700)}...` : l))
+    .join('\n');
 }
 
 /** Adds the CLI's last HTTP exchanges to a CliError's message. */

@@ -24,7 +24,9 @@ export interface PackageDeclaration {
   packagesFor(purpose: string): string[];
 }
 
-export const PACKAGES = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'packages.mjs')).href)) as PackageDeclaration;
+export const PACKAGES = (await import(
+  pathToFileURL(join(REPO_ROOT, 'scripts', 'packages.mjs')).href
+)) as PackageDeclaration;
 
 /** True when running under CI, where a missing requirement is a failure rather than a skip. */
 export function isCI(): boolean {
@@ -64,7 +66,8 @@ export function requireCommands(t: TestContext, commands: readonly string[], pur
   for (const command of commands) {
     const pkg = PACKAGES.COMMANDS[command];
     if (!pkg) throw new Error(`requireCommands: "${command}" has no package in scripts/packages.mjs COMMANDS`);
-    if (!wanted.has(pkg)) throw new Error(`requireCommands: "${command}" comes from ${pkg}, which purpose "${purpose}" does not install`);
+    if (!wanted.has(pkg))
+      throw new Error(`requireCommands: "${command}" comes from ${pkg}, which purpose "${purpose}" does not install`);
     if (!commandPath(command)) missing.push(`${command} (${pkg})`);
   }
   const why = `missing ${missing.join(', ')}: node scripts/prepare.mjs --for ${purpose} installs it`;

@@ -8,4 +8,5 @@ export function walkRoutes(all: readonly RouteDeclaration[]): RouteDeclaration[]
 }
 
 /** True when the handler's own source reads the query string. */
-export const readsQuery = (r: RouteDeclaration): boolean => /\b(req|request)\.query\b|flatQuery\(\s*(req|request)\b/.test(r.handlerSource);
+export const readsQuery = (r: RouteDeclaration): boolean =>
+  /\b(req|request)\.query\b|flatQuery\(\s*(req|request)\b/.test(r.handlerSource);

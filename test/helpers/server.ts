@@ -116,14 +116,24 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
   // A test server on the bridge data plane (root, QEMU) keeps the public gateway off the host: test servers run side
   // by side, and each would put 172.24.4.1 on its own host bridge.
-  const env: Record<string, string | undefined> = { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_NET_HOST_GATEWAY: '0', ...process.env, ...opts.env };
+  const env: Record<string, string | undefined> = {
+    GUREUM_HYPERVISOR: 'fake',
+    GUREUM_TINY_IMAGE: '0',
+    GUREUM_NET_HOST_GATEWAY: '0',
+    ...process.env,
+    ...opts.env,
+  };
   if (opts.databaseUrl) env.GUREUM_DATABASE_URL = opts.databaseUrl;
   else if (!opts.env?.GUREUM_DATABASE_URL) delete env.GUREUM_DATABASE_URL;
 
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', MAIN_JS, 'up', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   let output = '';
   let logStream: WriteStream | undefined;
@@ -163,7 +173,11 @@ async function startOnce(opts: StartOptions): Promise<TestServer> {
     // A server on the Linux bridge data plane (root, QEMU) leaves its bridges, namespaces and dnsmasq running on
     // purpose (guests keep their traffic across restarts): the test takes them away with the data dir.
     if (existsSync(join(dataDir, 'net'))) {
-      const purge = spawnSync(process.execPath, [MAIN_JS, 'net', 'purge', '--data-dir', dataDir], { env, encoding: 'utf8', timeout: 120_000 });
+      const purge = spawnSync(process.execPath, [MAIN_JS, 'net', 'purge', '--data-dir', dataDir], {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       if (purge.status !== 0) collect(Buffer.from(`net purge failed: ${purge.stderr}\n`));
     }
     // Wait for the pipes to drain so the log holds the server's last words.
@@ -343,8 +357,10 @@ export function parseOpenrc(text: string): Record<string, string> {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) continue;
     let value = m[2]!.trim();
-    if (value.startsWith("'") && value.endsWith("'") && value.length >= 2) value = value.slice(1, -1).replace(/'\\''/g, "'");
-    else if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+    if (value.startsWith("'") && value.endsWith("'") && value.length >= 2)
+      value = value.slice(1, -1).replace(/'\\''/g, "'");
+    else if (value.startsWith('"') && value.endsWith('"') && value.length >= 2)
+      value = value.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
     vars[m[1]!] = value;
   }
   return vars;

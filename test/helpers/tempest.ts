@@ -39,7 +39,8 @@ export function enabledServices(jsonPath: string, env = process.env): string[] {
   }
   const flags = names.map((n) => {
     const flag = serviceFlag(n);
-    if (!flag) throw new Error(`unknown service "${n}" (one of ${Object.keys(SERVICE_FLAGS).join(', ')} or their API names)`);
+    if (!flag)
+      throw new Error(`unknown service "${n}" (one of ${Object.keys(SERVICE_FLAGS).join(', ')} or their API names)`);
     return flag;
   });
   return [...new Set(flags)];
@@ -115,10 +116,25 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
     service_available: Object.fromEntries(Object.keys(SERVICE_FLAGS).map((flag) => [flag, on(flag)])),
     'image-feature-enabled': { import_image: 'true', os_glance_reserved: 'true' },
     // Cinder: what the file backend offers (backups to the local backup store; groups, manage/unmanage, revert and multiattach are not there yet).
-    volume: { catalog_type: 'volumev3', min_microversion: '3.0', max_microversion: '3.64', volume_size: '1', build_timeout: '120' },
+    volume: {
+      catalog_type: 'volumev3',
+      min_microversion: '3.0',
+      max_microversion: '3.64',
+      volume_size: '1',
+      build_timeout: '120',
+    },
     'volume-feature-enabled': {
-      backup: 'true', snapshot: 'true', clone: 'true', manage_snapshot: 'false', manage_volume: 'false', extend_attached_volume: 'true',
-      extend_volume_with_snapshot: 'true', multi_backend: 'false', consistency_group: 'false', volume_revert: 'false', cluster_active_active: 'false',
+      backup: 'true',
+      snapshot: 'true',
+      clone: 'true',
+      manage_snapshot: 'false',
+      manage_volume: 'false',
+      extend_attached_volume: 'true',
+      extend_volume_with_snapshot: 'true',
+      multi_backend: 'false',
+      consistency_group: 'false',
+      volume_revert: 'false',
+      cluster_active_active: 'false',
     },
     validation: { run_validation: 'false' },
   };
@@ -223,7 +239,10 @@ export function readTempestLog(text: string): Map<string, HttpCall[]> {
     }
     const body = /^\s+Body: (.*)$/.exec(line);
     if (last && body) {
-      const text = body[1]!.replace(/ _log_request_full \S+$/, '').replace(/^b'(.*)'$/, '$1').slice(0, 1500);
+      const text = body[1]!
+        .replace(/ _log_request_full \S+$/, '')
+        .replace(/^b'(.*)'$/, '$1')
+        .slice(0, 1500);
       if (bodies === 0) last.requestBody = text;
       else last.responseBody = text;
       bodies++;
@@ -240,7 +259,9 @@ export function attachHttpErrors(results: TempestResult[], log: Map<string, Http
     if (r.status !== 'failed' || r.http) continue;
     const fixture = /^(setUpClass|tearDownClass) \((.+)\)$/.exec(r.name);
     const parts = (fixture ? fixture[2]! : r.name).split('.');
-    const key = fixture ? `${parts[parts.length - 1]}:${fixture[1]}` : `${parts[parts.length - 2]}:${parts[parts.length - 1]}`;
+    const key = fixture
+      ? `${parts[parts.length - 1]}:${fixture[1]}`
+      : `${parts[parts.length - 2]}:${parts[parts.length - 1]}`;
     const errors = (log.get(key) ?? []).filter((c) => c.status >= 400);
     if (errors.length > 0) r.http = errors[errors.length - 1];
   }
@@ -261,7 +282,8 @@ export interface TempestTotals {
   skipped?: number;
 }
 
-const RESULT_LINE = /^\{(\d+)\} (.+?)(?: \[([\d.]+)s[^\]]*\])? \.\.\. (ok|FAILED|SKIPPED(?::\s*(.*))?|xfail|uxsuccess)\s*$/;
+const RESULT_LINE =
+  /^\{(\d+)\} (.+?)(?: \[([\d.]+)s[^\]]*\])? \.\.\. (ok|FAILED|SKIPPED(?::\s*(.*))?|xfail|uxsuccess)\s*$/;
 
 /** Reads the results and totals from the plain-text output of `tempest run` (subunit-trace format). */
 export function parseTempestOutput(text: string): { results: TempestResult[]; totals: TempestTotals } {
@@ -336,7 +358,15 @@ export function failureReason(detail: string[]): string {
   }
   const stop = body.findIndex((l) => /^(Captured |~{3,})/.test(l.trim()));
   const kept = (stop >= 0 ? body.slice(0, stop) : body).map((l) => l.trim()).filter((l) => l !== '');
-  return kept.join(' ').slice(0, 400) || detail.map((l) => l.trim()).filter(Boolean).slice(-2).join(' ').slice(0, 400);
+  return (
+    kept.join(' ').slice(0, 400) ||
+    detail
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-2)
+      .join(' ')
+      .slice(0, 400)
+  );
 }
 
 /** The last frame in tempest/lib/services: which API call failed (the traceback has no URL). */
@@ -393,5 +423,11 @@ export function strictVerdict(results: readonly TempestResult[], listed?: readon
   const notRun = (listed ?? []).filter((id) => !byName.has(id));
   const skipped = (listed ?? []).filter((id) => byName.get(id) === 'skipped');
   const nonePassed = !results.some((r) => r.status === 'passed');
-  return { ok: failed.length === 0 && notRun.length === 0 && skipped.length === 0 && !nonePassed, failed, notRun, skipped, nonePassed };
+  return {
+    ok: failed.length === 0 && notRun.length === 0 && skipped.length === 0 && !nonePassed,
+    failed,
+    notRun,
+    skipped,
+    nonePassed,
+  };
 }

@@ -9,7 +9,10 @@ export function qInt(q: Record<string, unknown>, key: string, min = 0): number |
   if (v === undefined || v === '') return undefined;
   const s = Array.isArray(v) ? v[v.length - 1] : v;
   const n = Number(s);
-  if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid input for query parameters ${key}. Value: ${String(s)}. '${String(s)}' is not a valid integer >= ${min}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw badRequest(
+      `Invalid input for query parameters ${key}. Value: ${String(s)}. '${String(s)}' is not a valid integer >= ${min}`,
+    );
   return n;
 }
 

@@ -13,15 +13,32 @@ import { op } from '../http/route-policy.js';
 import { pagedQuery } from '../http/query-schemas.js';
 
 /** The binaries os-hosts leaves out (API services) and the topic each other one reports as. */
-const TOPIC: Record<string, string> = { 'nova-compute': 'compute', 'nova-scheduler': 'scheduler', 'nova-conductor': 'conductor' };
+const TOPIC: Record<string, string> = {
+  'nova-compute': 'compute',
+  'nova-scheduler': 'scheduler',
+  'nova-conductor': 'conductor',
+};
 
 /** Nova's power_state numbers to the 2.48 diagnostics state names. */
-const DIAG_STATE: Record<number, string> = { 0: 'pending', 1: 'running', 3: 'paused', 4: 'shutdown', 6: 'crashed', 7: 'suspended' };
+const DIAG_STATE: Record<number, string> = {
+  0: 'pending',
+  1: 'running',
+  3: 'paused',
+  4: 'shutdown',
+  6: 'crashed',
+  7: 'suspended',
+};
 
 /** External event names by the microversion that introduced them. */
 const EVENT_NAMES: [string, string][] = [
-  ['network-changed', '2.1'], ['network-vif-plugged', '2.1'], ['network-vif-unplugged', '2.1'], ['network-vif-deleted', '2.1'],
-  ['volume-extended', '2.51'], ['power-update', '2.76'], ['accelerator-request-bound', '2.82'], ['volume-reimaged', '2.93'],
+  ['network-changed', '2.1'],
+  ['network-vif-plugged', '2.1'],
+  ['network-vif-unplugged', '2.1'],
+  ['network-vif-deleted', '2.1'],
+  ['volume-extended', '2.51'],
+  ['power-update', '2.76'],
+  ['accelerator-request-bound', '2.82'],
+  ['volume-reimaged', '2.93'],
 ];
 
 /** The API extensions this cloud serves, as Nova's /extensions names them (alias, name, what it covers). */
@@ -97,7 +114,12 @@ const EXTENSIONS: [string, string, string][] = [
 ];
 
 const extensionView = ([alias, name, description]: [string, string, string]) => ({
-  alias, name, description, links: [], namespace: 'http://docs.openstack.org/compute/ext/fake_xml', updated: '2014-12-03T00:00:00Z',
+  alias,
+  name,
+  description,
+  links: [],
+  namespace: 'http://docs.openstack.org/compute/ext/fake_xml',
+  updated: '2014-12-03T00:00:00Z',
 });
 
 /** The audit period Nova's instance usage audit uses by default (the last complete month before `before`). */
@@ -108,7 +130,11 @@ export function lastAuditPeriod(before: Date): { begin: Date; end: Date } {
 }
 
 /** Python's str(datetime): "2026-10-01 00:00:00". */
-const pyTime = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+const pyTime = (d: Date) =>
+  d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, '');
 
 /** os-hosts, os-instance_usage_audit_log, server diagnostics, os-server-external-events, os-server-password, extensions. */
 export function hostRoutes(app: FastifyInstance, compute: ComputeService): void {
@@ -128,7 +154,9 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     hostsVersion(req);
     admin(req);
     const zone = (req.query as Json).zone;
-    const services = (await hosts.listServices()).filter((s) => !s.disabled && TOPIC[s.binary] && (!zone || s.zone === zone));
+    const services = (await hosts.listServices()).filter(
+      (s) => !s.disabled && TOPIC[s.binary] && (!zone || s.zone === zone),
+    );
     return { hosts: services.map((s) => ({ host_name: s.host, service: TOPIC[s.binary]!, zone: s.zone })) };
   });
   app.get('/os-hosts/:host', op('compute:os-hosts:show'), async (req) => {
@@ -137,12 +165,20 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const name = (req.params as { host: string }).host;
     const n = await computeHost(name);
     const byProject = await compute.reports.usageOnHost(name);
-    const res = (project: string, cpu: number, memory: number, disk: number) => ({ resource: { host: name, project, cpu, memory_mb: memory, disk_gb: disk } });
+    const res = (project: string, cpu: number, memory: number, disk: number) => ({
+      resource: { host: name, project, cpu, memory_mb: memory, disk_gb: disk },
+    });
     const sum = (f: (p: ProjectHostUsage) => number) => byProject.reduce((x, p) => x + f(p), 0);
     return {
       host: [
-        res('(total)', n.vcpus, n.memory_mb, n.local_gb), res('(used_now)', n.vcpus_used, n.memory_mb_used, n.local_gb_used),
-        res('(used_max)', sum((p) => p.vcpus), sum((p) => p.memoryMb), sum((p) => p.diskGb)),
+        res('(total)', n.vcpus, n.memory_mb, n.local_gb),
+        res('(used_now)', n.vcpus_used, n.memory_mb_used, n.local_gb_used),
+        res(
+          '(used_max)',
+          sum((p) => p.vcpus),
+          sum((p) => p.memoryMb),
+          sum((p) => p.diskGb),
+        ),
         ...byProject.map((p) => res(p.projectId, p.vcpus, p.memoryMb, p.diskGb)),
       ],
     };
@@ -152,11 +188,15 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     admin(req);
     const name = (req.params as { host: string }).host;
     const b = req.body as HostUpdateBody;
-    const flag = (val: string | undefined): boolean | undefined => (val === undefined ? undefined : val.toLowerCase() === 'enable');
+    const flag = (val: string | undefined): boolean | undefined =>
+      val === undefined ? undefined : val.toLowerCase() === 'enable';
     const status = flag(b.status);
     const maintenance = flag(b.maintenance_mode);
     await computeHost(name);
-    if (maintenance !== undefined) throw new CloudError('BadRequest', 'Host maintenance mode is not supported by this hypervisor driver.', { status: 501 });
+    if (maintenance !== undefined)
+      throw new CloudError('BadRequest', 'Host maintenance mode is not supported by this hypervisor driver.', {
+        status: 501,
+      });
     const svc = await hosts.findService('nova-compute', name);
     const out = await hosts.updateService(svc.id, { disabled: !status });
     compute.scheduler.invalidate();
@@ -167,7 +207,9 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       hostsVersion(req);
       admin(req);
       await computeHost((req.params as { host: string }).host);
-      throw new CloudError('BadRequest', `Host power action ${action} is not supported by this hypervisor driver.`, { status: 501 });
+      throw new CloudError('BadRequest', `Host power action ${action} is not supported by this hypervisor driver.`, {
+        status: 501,
+      });
     });
   }
 
@@ -176,9 +218,17 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const { begin, end } = lastAuditPeriod(before);
     const computeHosts = [...new Set((await hosts.listServices({ binary: 'nova-compute' })).map((s) => s.host))];
     return {
-      period_beginning: pyTime(begin), period_ending: pyTime(end), num_hosts: computeHosts.length, num_hosts_done: 0, num_hosts_running: 0,
-      num_hosts_not_run: computeHosts.length, hosts_not_run: computeHosts, total_instances: 0, total_errors: 0,
-      overall_status: `${computeHosts.length === 0 ? 'ALL' : `0 of ${computeHosts.length}`} hosts done. 0 errors.`, log: {},
+      period_beginning: pyTime(begin),
+      period_ending: pyTime(end),
+      num_hosts: computeHosts.length,
+      num_hosts_done: 0,
+      num_hosts_running: 0,
+      num_hosts_not_run: computeHosts.length,
+      hosts_not_run: computeHosts,
+      total_instances: 0,
+      total_errors: 0,
+      overall_status: `${computeHosts.length === 0 ? 'ALL' : `0 of ${computeHosts.length}`} hosts done. 0 errors.`,
+      log: {},
     };
   };
   app.get('/os-instance_usage_audit_log', op('compute:os-instance-usage-audit-log:list'), async (req) => {
@@ -190,7 +240,8 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const raw = (req.params as { before: string }).before;
     const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?$/.exec(raw);
     const d = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : null;
-    if (!d || Number.isNaN(d.getTime()) || d.getUTCDate() !== +m![3]! || d.getUTCMonth() !== +m![2]! - 1) throw badRequest(`Invalid timestamp for date ${raw}`);
+    if (!d || Number.isNaN(d.getTime()) || d.getUTCDate() !== +m![3]! || d.getUTCMonth() !== +m![2]! - 1)
+      throw badRequest(`Invalid timestamp for date ${raw}`);
     return { instance_usage_audit_log: await auditLog(d) };
   });
 
@@ -199,7 +250,8 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const a = ctxOf(req).auth;
     enforce(a, 'compute:admin');
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
-    if (!inst.host || inst.vm_state === 'building') throw invalidState(`Instance ${inst.id} is not ready yet.`, { code: 'InstanceNotReady' });
+    if (!inst.host || inst.vm_state === 'building')
+      throw invalidState(`Instance ${inst.id} is not ready yet.`, { code: 'InstanceNotReady' });
     const ports = extras(inst).ports;
     const ephemeral = extras(inst).flavor.ephemeral > 0;
     const disks = 1 + (ephemeral ? 1 : 0) + (inst.config_drive ? 1 : 0);
@@ -207,47 +259,97 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
       // The driver's own key/value form (libvirt's keys); no counters are kept, so they read zero.
       const out: Json = { memory: inst.memory_mb * 1024, 'memory-actual': inst.memory_mb * 1024 };
       for (let i = 0; i < inst.vcpus; i++) out[`cpu${i}_time`] = 0;
-      for (const d of ['vda', ...(ephemeral ? ['vdb'] : [])]) Object.assign(out, { [`${d}_read`]: 0, [`${d}_read_req`]: 0, [`${d}_write`]: 0, [`${d}_write_req`]: 0, [`${d}_errors`]: -1 });
+      for (const d of ['vda', ...(ephemeral ? ['vdb'] : [])])
+        Object.assign(out, {
+          [`${d}_read`]: 0,
+          [`${d}_read_req`]: 0,
+          [`${d}_write`]: 0,
+          [`${d}_write_req`]: 0,
+          [`${d}_errors`]: -1,
+        });
       // Gureum's facts about the guest (e.g. gureum:ssh = 127.0.0.1:PORT), in this free-form view only: the 2.48
       // view has a fixed schema, and the server's metadata belongs to its user.
       for (const [k, val] of Object.entries(await compute.serverActions.guestDetails(inst))) out[`gureum:${k}`] = val;
-      ports.forEach((_p, i) => void Object.assign(out, { [`tap${i}_rx`]: 0, [`tap${i}_rx_drop`]: 0, [`tap${i}_rx_errors`]: 0, [`tap${i}_rx_packets`]: 0, [`tap${i}_tx`]: 0, [`tap${i}_tx_drop`]: 0, [`tap${i}_tx_errors`]: 0, [`tap${i}_tx_packets`]: 0 }));
+      ports.forEach(
+        (_p, i) =>
+          void Object.assign(out, {
+            [`tap${i}_rx`]: 0,
+            [`tap${i}_rx_drop`]: 0,
+            [`tap${i}_rx_errors`]: 0,
+            [`tap${i}_rx_packets`]: 0,
+            [`tap${i}_tx`]: 0,
+            [`tap${i}_tx_drop`]: 0,
+            [`tap${i}_tx_errors`]: 0,
+            [`tap${i}_tx_packets`]: 0,
+          }),
+      );
       return out;
     }
-    const uptime = inst.launched_at ? Math.max(0, Math.floor((Date.now() - Date.parse(inst.launched_at)) / 1000)) : null;
+    const uptime = inst.launched_at
+      ? Math.max(0, Math.floor((Date.now() - Date.parse(inst.launched_at)) / 1000))
+      : null;
     return {
       // 'libvirt' is the closest of the driver names the 2.48 schema allows; `hypervisor` says which driver really runs it.
-      state: DIAG_STATE[inst.power_state] ?? 'pending', driver: 'libvirt', hypervisor: compute.driver?.type ?? null, hypervisor_os: 'linux',
-      uptime, config_drive: inst.config_drive === 1, num_cpus: inst.vcpus, num_nics: ports.length, num_disks: disks,
+      state: DIAG_STATE[inst.power_state] ?? 'pending',
+      driver: 'libvirt',
+      hypervisor: compute.driver?.type ?? null,
+      hypervisor_os: 'linux',
+      uptime,
+      config_drive: inst.config_drive === 1,
+      num_cpus: inst.vcpus,
+      num_nics: ports.length,
+      num_disks: disks,
       memory_details: { maximum: inst.memory_mb, used: null },
       cpu_details: Array.from({ length: inst.vcpus }, (_x, i) => ({ id: i, time: null, utilisation: null })),
       nic_details: ports.map((p) => ({
-        mac_address: p.mac, rx_octets: null, rx_errors: null, rx_drop: null, rx_packets: null, rx_rate: null,
-        tx_octets: null, tx_errors: null, tx_drop: null, tx_packets: null, tx_rate: null,
+        mac_address: p.mac,
+        rx_octets: null,
+        rx_errors: null,
+        rx_drop: null,
+        rx_packets: null,
+        rx_rate: null,
+        tx_octets: null,
+        tx_errors: null,
+        tx_drop: null,
+        tx_packets: null,
+        tx_rate: null,
       })),
-      disk_details: Array.from({ length: disks }, () => ({ read_bytes: null, read_requests: null, write_bytes: null, write_requests: null, errors_count: null })),
+      disk_details: Array.from({ length: disks }, () => ({
+        read_bytes: null,
+        read_requests: null,
+        write_bytes: null,
+        write_requests: null,
+        errors_count: null,
+      })),
     };
   });
 
   // os-server-external-events (admin; what Neutron tells Nova)
-  app.post('/os-server-external-events', op('compute:os-server-external-events:create', { schema: { body: ExternalEventsBody } }), async (req, reply) => {
-    admin(req);
-    const ver = mv(req);
-    const { events } = req.body as ExternalEventsBody;
-    const names = EVENT_NAMES.filter(([, since]) => ver.atLeast(since)).map(([n]) => n);
-    const out: Json[] = [];
-    let accepted = 0;
-    for (const { name, server_uuid: server, status = 'completed', tag } of events) {
-      // Which event names exist depends on the version (EVENT_NAMES), so this one is checked here.
-      if (!names.includes(name)) throw badRequest(`Invalid input for field/attribute name. Value: ${name}. '${name}' is not one of ${JSON.stringify(names)}`);
-      const host = await compute.reports.hostOf(server);
-      const code = host === undefined ? 404 : !host ? 422 : 200;
-      if (code === 200) accepted++;
-      out.push({ name, server_uuid: server, status, ...(tag !== undefined ? { tag } : {}), code });
-    }
-    if (accepted === 0) throw notFound('No instances found for any event');
-    return reply.code(accepted === events.length ? 200 : 207).send({ events: out });
-  });
+  app.post(
+    '/os-server-external-events',
+    op('compute:os-server-external-events:create', { schema: { body: ExternalEventsBody } }),
+    async (req, reply) => {
+      admin(req);
+      const ver = mv(req);
+      const { events } = req.body as ExternalEventsBody;
+      const names = EVENT_NAMES.filter(([, since]) => ver.atLeast(since)).map(([n]) => n);
+      const out: Json[] = [];
+      let accepted = 0;
+      for (const { name, server_uuid: server, status = 'completed', tag } of events) {
+        // Which event names exist depends on the version (EVENT_NAMES), so this one is checked here.
+        if (!names.includes(name))
+          throw badRequest(
+            `Invalid input for field/attribute name. Value: ${name}. '${name}' is not one of ${JSON.stringify(names)}`,
+          );
+        const host = await compute.reports.hostOf(server);
+        const code = host === undefined ? 404 : !host ? 422 : 200;
+        if (code === 200) accepted++;
+        out.push({ name, server_uuid: server, status, ...(tag !== undefined ? { tag } : {}), code });
+      }
+      if (accepted === 0) throw notFound('No instances found for any event');
+      return reply.code(accepted === events.length ? 200 : 207).send({ events: out });
+    },
+  );
 
   // os-server-password: what the guest posted to the metadata service (system_metadata password_0..3)
   app.get('/servers/:id/os-server-password', op('compute:os-server-password:show'), async (req) => {

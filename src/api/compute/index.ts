@@ -16,8 +16,15 @@ import { volumeProxyRoutes } from './volume-proxy-routes.js';
 
 function versionDoc(href: string) {
   return {
-    id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z',
-    links: [{ rel: 'self', href }, { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' }],
+    id: 'v2.1',
+    status: 'CURRENT',
+    version: MAX_VERSION,
+    min_version: MIN_VERSION,
+    updated: '2013-07-23T11:33:21Z',
+    links: [
+      { rel: 'self', href },
+      { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+    ],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
   };
 }
@@ -35,32 +42,56 @@ export const computeApi: ServiceApi = {
     installMicroversions(app);
     app.get('/', { config: { public: true } }, async () => ({
       versions: [
-        { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2/` }] },
-        { id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2.1/` }] },
+        {
+          id: 'v2.0',
+          status: 'SUPPORTED',
+          version: '',
+          min_version: '',
+          updated: '2011-01-21T11:33:21Z',
+          links: [{ rel: 'self', href: `${root}/v2/` }],
+        },
+        {
+          id: 'v2.1',
+          status: 'CURRENT',
+          version: MAX_VERSION,
+          min_version: MIN_VERSION,
+          updated: '2013-07-23T11:33:21Z',
+          links: [{ rel: 'self', href: `${root}/v2.1/` }],
+        },
       ],
     }));
     app.get('/v2', { config: { public: true } }, async () => ({
-      version: { ...versionDoc(`${root}/v2/`), id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z',
-        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2' }] },
+      version: {
+        ...versionDoc(`${root}/v2/`),
+        id: 'v2.0',
+        status: 'SUPPORTED',
+        version: '',
+        min_version: '',
+        updated: '2011-01-21T11:33:21Z',
+        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2' }],
+      },
     }));
     app.get('/v2.1', { config: { public: true } }, async () => ({ version: versionDoc(`${root}/v2.1/`) }));
-    await app.register(async (v21) => {
-      const compute = deps.compute;
-      flavorRoutes(v21, compute, views);
-      accountRoutes(v21, compute, views);
-      serverRoutes(v21, compute, views);
-      const proxy = new NetworkProxy(deps.network);
-      actionRoutes(v21, compute, views, networkProxyActions(compute, proxy), async (instanceId, host, type) => {
-        const { token } = await deps.console.issue(instanceId, host, type);
-        return `${deps.config.server.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
-      });
-      adminRoutes(v21, compute, views);
-      networkProxyRoutes(v21, compute, proxy);
-      imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.server.publicUrl}/image`);
-      hostRoutes(v21, compute);
-      const volumeProxy = new VolumeProxy(deps.volume);
-      volumeAttachmentRoutes(v21, compute, volumeProxy);
-      volumeProxyRoutes(v21, volumeProxy);
-    }, { prefix: '/v2.1' });
+    await app.register(
+      async (v21) => {
+        const compute = deps.compute;
+        flavorRoutes(v21, compute, views);
+        accountRoutes(v21, compute, views);
+        serverRoutes(v21, compute, views);
+        const proxy = new NetworkProxy(deps.network);
+        actionRoutes(v21, compute, views, networkProxyActions(compute, proxy), async (instanceId, host, type) => {
+          const { token } = await deps.console.issue(instanceId, host, type);
+          return `${deps.config.server.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
+        });
+        adminRoutes(v21, compute, views);
+        networkProxyRoutes(v21, compute, proxy);
+        imageProxyRoutes(v21, compute, deps.image, views, `${deps.config.server.publicUrl}/image`);
+        hostRoutes(v21, compute);
+        const volumeProxy = new VolumeProxy(deps.volume);
+        volumeAttachmentRoutes(v21, compute, volumeProxy);
+        volumeProxyRoutes(v21, volumeProxy);
+      },
+      { prefix: '/v2.1' },
+    );
   },
 };

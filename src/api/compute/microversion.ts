@@ -7,7 +7,10 @@ export const MAX_VERSION = '2.93';
 
 /** A compute API microversion, comparable. */
 export class ApiVersion {
-  constructor(readonly major: number, readonly minor: number) {}
+  constructor(
+    readonly major: number,
+    readonly minor: number,
+  ) {}
 
   static parse(s: string): ApiVersion {
     const m = /^([1-9]\d*)\.(0|[1-9]\d*)$/.exec(s.trim());
@@ -58,7 +61,10 @@ export function requestedVersion(headers: FastifyRequest['headers']): ApiVersion
   if (text.trim().toLowerCase() === 'latest') return MAX;
   const v = ApiVersion.parse(text);
   if (v.major !== 2 || v.minor < MIN.minor || v.minor > MAX.minor) {
-    throw new CloudError('NotAcceptable', `Version ${v} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`);
+    throw new CloudError(
+      'NotAcceptable',
+      `Version ${v} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`,
+    );
   }
   return v;
 }

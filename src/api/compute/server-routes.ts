@@ -10,7 +10,13 @@ import { badRequest, notFound } from '../../errors.js';
 import type { Static } from '@sinclair/typebox';
 import { MetadataBody, MetaItem, toBool } from './schemas/common.js';
 import {
-  InterfaceAttachBody, interfaceAttachVersions, ServerCreateBody, serverCreateVersions, ServerUpdateBody, serverUpdateVersions, TagsBody,
+  InterfaceAttachBody,
+  interfaceAttachVersions,
+  ServerCreateBody,
+  serverCreateVersions,
+  ServerUpdateBody,
+  serverUpdateVersions,
+  TagsBody,
 } from './schemas/servers.js';
 import { versioned } from './schemas/versions.js';
 import { accessIps, serverCreateSpec } from './server-specs.js';
@@ -58,12 +64,18 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     reply.header('location', `${v.base}/servers/${first.id}`);
     return {
       server: {
-        id: first.id, links: v.links('servers', first.id), 'OS-DCF:diskConfig': diskConfigOf(extras(first).systemMetadata),
-        security_groups: extras(first).securityGroups.map((n) => ({ name: n })), adminPass: body.server.adminPass ?? randomSecret(9).slice(0, 12),
+        id: first.id,
+        links: v.links('servers', first.id),
+        'OS-DCF:diskConfig': diskConfigOf(extras(first).systemMetadata),
+        security_groups: extras(first).securityGroups.map((n) => ({ name: n })),
+        adminPass: body.server.adminPass ?? randomSecret(9).slice(0, 12),
       },
     };
   };
-  const createOpts = op('compute:servers:create', { schema: { body: ServerCreateBody }, ...versioned(serverCreateVersions) });
+  const createOpts = op('compute:servers:create', {
+    schema: { body: ServerCreateBody },
+    ...versioned(serverCreateVersions),
+  });
   app.post('/servers', createOpts, create);
   // Nova's older name for create with a block device mapping (boot from volume).
   app.post('/os-volumes_boot', createOpts, create);
@@ -81,26 +93,51 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     }) as ('asc' | 'desc')[];
     const changesSince = qStr(q, 'changes-since');
     const changesBefore = qStr(q, 'changes-before');
-    for (const [k, t] of [['changes-since', changesSince], ['changes-before', changesBefore]] as const) {
-      if (t !== undefined && (!ISO_TIME.test(t.trim()) || Number.isNaN(Date.parse(t)))) throw badRequest(`Invalid input for query parameters ${k}. Value: ${t}. '${t}' is not a 'date-time'`);
+    for (const [k, t] of [
+      ['changes-since', changesSince],
+      ['changes-before', changesBefore],
+    ] as const) {
+      if (t !== undefined && (!ISO_TIME.test(t.trim()) || Number.isNaN(Date.parse(t))))
+        throw badRequest(`Invalid input for query parameters ${k}. Value: ${t}. '${t}' is not a 'date-time'`);
     }
     if (changesSince && changesBefore && Date.parse(changesSince) > Date.parse(changesBefore)) {
       throw badRequest('The value of changes-since must be less than or equal to changes-before.');
     }
-    const csv = (k: string) => { const s2 = qStr(q, k); return s2 === undefined ? undefined : s2.split(',').filter(Boolean); };
+    const csv = (k: string) => {
+      const s2 = qStr(q, k);
+      return s2 === undefined ? undefined : s2.split(',').filter(Boolean);
+    };
     const ver = mv(req);
     const limit = qInt(q, 'limit');
     return {
       // As Nova: a project filter counts only together with all_tenants (else an admin sees their own project).
-      allTenants: admin && allTenants, projectId: admin && allTenants ? qStr(q, 'project_id') ?? qStr(q, 'tenant_id') : undefined,
-      userId: qStr(q, 'user_id'), name: qStr(q, 'name'), status: qStr(q, 'status'), host: qStr(q, 'host'), image: qStr(q, 'image'),
-      flavor: qStr(q, 'flavor'), ip: qStr(q, 'ip'), ip6: qStr(q, 'ip6'), changesSince, changesBefore, reservationId: qStr(q, 'reservation_id'),
-      availabilityZone: qStr(q, 'availability_zone'), deleted: admin ? qBool(q, 'deleted') : undefined,
+      allTenants: admin && allTenants,
+      projectId: admin && allTenants ? (qStr(q, 'project_id') ?? qStr(q, 'tenant_id')) : undefined,
+      userId: qStr(q, 'user_id'),
+      name: qStr(q, 'name'),
+      status: qStr(q, 'status'),
+      host: qStr(q, 'host'),
+      image: qStr(q, 'image'),
+      flavor: qStr(q, 'flavor'),
+      ip: qStr(q, 'ip'),
+      ip6: qStr(q, 'ip6'),
+      changesSince,
+      changesBefore,
+      reservationId: qStr(q, 'reservation_id'),
+      availabilityZone: qStr(q, 'availability_zone'),
+      deleted: admin ? qBool(q, 'deleted') : undefined,
       locked: ver.atLeast('2.73') ? qBool(q, 'locked') : undefined,
-      tags: ver.atLeast('2.26') ? csv('tags') : undefined, tagsAny: ver.atLeast('2.26') ? csv('tags-any') : undefined,
-      notTags: ver.atLeast('2.26') ? csv('not-tags') : undefined, notTagsAny: ver.atLeast('2.26') ? csv('not-tags-any') : undefined,
-      vmState: admin ? qStr(q, 'vm_state') : undefined, taskState: admin ? qStr(q, 'task_state') : undefined, keyName: qStr(q, 'key_name'),
-      sortKeys, sortDirs, limit: limit === undefined ? 1000 : Math.min(limit, 1000), marker: qStr(q, 'marker'),
+      tags: ver.atLeast('2.26') ? csv('tags') : undefined,
+      tagsAny: ver.atLeast('2.26') ? csv('tags-any') : undefined,
+      notTags: ver.atLeast('2.26') ? csv('not-tags') : undefined,
+      notTagsAny: ver.atLeast('2.26') ? csv('not-tags-any') : undefined,
+      vmState: admin ? qStr(q, 'vm_state') : undefined,
+      taskState: admin ? qStr(q, 'task_state') : undefined,
+      keyName: qStr(q, 'key_name'),
+      sortKeys,
+      sortDirs,
+      limit: limit === undefined ? 1000 : Math.min(limit, 1000),
+      marker: qStr(q, 'marker'),
     };
   };
   const nextLinks = (req: FastifyRequest, path: string, rows: { id: string }[], q: ServerListQuery) => {
@@ -123,25 +160,50 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const rows = await s.list(a, q);
     const ver = mv(req);
     const statuses = new Map<string, string>();
-    if (isAdmin(a) && ver.atLeast('2.16')) for (const h of new Set(rows.map((r) => r.host).filter((x): x is string => !!x))) statuses.set(h, await hostStatus(h));
+    if (isAdmin(a) && ver.atLeast('2.16'))
+      for (const h of new Set(rows.map((r) => r.host).filter((x): x is string => !!x)))
+        statuses.set(h, await hostStatus(h));
     const volumes = (await compute.volume?.ofInstances(rows.map((r) => r.id))) ?? new Map();
     return {
-      servers: rows.map((r) => v.server(r, ver, a, { hostStatus: r.host ? statuses.get(r.host) ?? 'UP' : '', volumes: volumes.get(r.id) ?? [] })),
+      servers: rows.map((r) =>
+        v.server(r, ver, a, {
+          hostStatus: r.host ? (statuses.get(r.host) ?? 'UP') : '',
+          volumes: volumes.get(r.id) ?? [],
+        }),
+      ),
       ...nextLinks(req, 'servers/detail', rows, q),
     };
   });
-  app.get('/servers/:id', op('compute:servers:show'), async (req) => ({ server: await show(req, (req.params as { id: string }).id) }));
-  app.put('/servers/:id', op('compute:servers:update', { schema: { body: ServerUpdateBody }, ...versioned(serverUpdateVersions) }), async (req) => {
-    const a = ctxOf(req).auth;
-    const ver = mv(req);
-    const b = (req.body as ServerUpdateBody).server;
-    const inst = await s.update(a, (req.params as { id: string }).id, {
-      name: b.name, description: 'description' in b ? b.description ?? null : undefined, hostname: b.hostname, ...accessIps(b),
-      diskConfig: b['OS-DCF:diskConfig'],
-    });
-    // From 2.75 update answers the same representation as show.
-    return { server: v.server(inst, ver, a, ver.atLeast('2.75') ? { groups: true, hostStatus: await hostStatus(inst.host) } : { minimal: true, groups: true }) };
-  });
+  app.get('/servers/:id', op('compute:servers:show'), async (req) => ({
+    server: await show(req, (req.params as { id: string }).id),
+  }));
+  app.put(
+    '/servers/:id',
+    op('compute:servers:update', { schema: { body: ServerUpdateBody }, ...versioned(serverUpdateVersions) }),
+    async (req) => {
+      const a = ctxOf(req).auth;
+      const ver = mv(req);
+      const b = (req.body as ServerUpdateBody).server;
+      const inst = await s.update(a, (req.params as { id: string }).id, {
+        name: b.name,
+        description: 'description' in b ? (b.description ?? null) : undefined,
+        hostname: b.hostname,
+        ...accessIps(b),
+        diskConfig: b['OS-DCF:diskConfig'],
+      });
+      // From 2.75 update answers the same representation as show.
+      return {
+        server: v.server(
+          inst,
+          ver,
+          a,
+          ver.atLeast('2.75')
+            ? { groups: true, hostStatus: await hostStatus(inst.host) }
+            : { minimal: true, groups: true },
+        ),
+      };
+    },
+  );
   app.delete('/servers/:id', op('compute:servers:delete'), async (req, reply) => {
     const a = ctxOf(req).auth;
     await compute.serverActions.delete(a, rid(req), (req.params as { id: string }).id);
@@ -153,7 +215,9 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     const a = ctxOf(req).auth;
     const inst = await s.get(a, (req.params as { id: string }).id);
     const all = v.addresses(extras(inst).ports);
-    const strip = Object.fromEntries(Object.entries(all).map(([k, l]) => [k, l.map((x) => ({ version: x.version, addr: x.addr }))]));
+    const strip = Object.fromEntries(
+      Object.entries(all).map(([k, l]) => [k, l.map((x) => ({ version: x.version, addr: x.addr }))]),
+    );
     return { addresses: strip };
   });
   app.get('/servers/:id/ips/:net', op('compute:ips:show'), async (req) => {
@@ -167,28 +231,42 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
 
   // metadata
-  app.get('/servers/:id/metadata', op('compute:server-metadata:index'), async (req) => ({ metadata: extras(await s.get(ctxOf(req).auth, (req.params as { id: string }).id)).metadata }));
-  app.post('/servers/:id/metadata', op('compute:server-metadata:create', { schema: { body: MetadataBody } }), async (req) => {
-    const md = (req.body as Static<typeof MetadataBody>).metadata;
-    return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, false) };
-  });
-  app.put('/servers/:id/metadata', op('compute:server-metadata:update_all', { schema: { body: MetadataBody } }), async (req) => {
-    const md = (req.body as Static<typeof MetadataBody>).metadata;
-    return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, true) };
-  });
+  app.get('/servers/:id/metadata', op('compute:server-metadata:index'), async (req) => ({
+    metadata: extras(await s.get(ctxOf(req).auth, (req.params as { id: string }).id)).metadata,
+  }));
+  app.post(
+    '/servers/:id/metadata',
+    op('compute:server-metadata:create', { schema: { body: MetadataBody } }),
+    async (req) => {
+      const md = (req.body as Static<typeof MetadataBody>).metadata;
+      return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, false) };
+    },
+  );
+  app.put(
+    '/servers/:id/metadata',
+    op('compute:server-metadata:update_all', { schema: { body: MetadataBody } }),
+    async (req) => {
+      const md = (req.body as Static<typeof MetadataBody>).metadata;
+      return { metadata: await s.setMetadata(ctxOf(req).auth, (req.params as { id: string }).id, md, true) };
+    },
+  );
   app.get('/servers/:id/metadata/:key', op('compute:server-metadata:show'), async (req) => {
     const { id, key } = req.params as { id: string; key: string };
     const md = extras(await s.get(ctxOf(req).auth, id)).metadata;
     if (!(key in md)) throw notFound('Metadata item was not found', { code: 'MetadataNotFound' });
     return { meta: { [key]: md[key] } };
   });
-  app.put('/servers/:id/metadata/:key', op('compute:server-metadata:update', { schema: { body: MetaItem } }), async (req) => {
-    const { id, key } = req.params as { id: string; key: string };
-    const meta = (req.body as Static<typeof MetaItem>).meta;
-    if (!(key in meta)) throw badRequest('Request body and URI mismatch');
-    await s.setMetadata(ctxOf(req).auth, id, meta, false);
-    return { meta };
-  });
+  app.put(
+    '/servers/:id/metadata/:key',
+    op('compute:server-metadata:update', { schema: { body: MetaItem } }),
+    async (req) => {
+      const { id, key } = req.params as { id: string; key: string };
+      const meta = (req.body as Static<typeof MetaItem>).meta;
+      if (!(key in meta)) throw badRequest('Request body and URI mismatch');
+      await s.setMetadata(ctxOf(req).auth, id, meta, false);
+      return { meta };
+    },
+  );
   app.delete('/servers/:id/metadata/:key', op('compute:server-metadata:delete'), async (req, reply) => {
     const { id, key } = req.params as { id: string; key: string };
     await s.deleteMetadataKey(ctxOf(req).auth, id, key);
@@ -205,7 +283,13 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
   app.put('/servers/:id/tags', op('compute:os-server-tags:update_all', { schema: { body: TagsBody } }), async (req) => {
     needTags(req);
-    return { tags: await s.setTags(ctxOf(req).auth, (req.params as { id: string }).id, (req.body as Static<typeof TagsBody>).tags) };
+    return {
+      tags: await s.setTags(
+        ctxOf(req).auth,
+        (req.params as { id: string }).id,
+        (req.body as Static<typeof TagsBody>).tags,
+      ),
+    };
   });
   app.delete('/servers/:id/tags', op('compute:os-server-tags:delete_all'), async (req, reply) => {
     needTags(req);
@@ -233,37 +317,76 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
   });
 
   // os-instance-actions
-  const actionView = (r: { action: string; instance_id: string; request_id: string; user_id: string; project_id: string; start_time: string; message: string | null; updated_at: string }, ver: ApiVersion) => ({
-    action: r.action, instance_uuid: r.instance_id, request_id: r.request_id, user_id: r.user_id, project_id: r.project_id,
-    start_time: novaTimeMicro(r.start_time), message: r.message, ...(ver.atLeast('2.58') ? { updated_at: novaTimeMicro(r.updated_at) } : {}),
+  const actionView = (
+    r: {
+      action: string;
+      instance_id: string;
+      request_id: string;
+      user_id: string;
+      project_id: string;
+      start_time: string;
+      message: string | null;
+      updated_at: string;
+    },
+    ver: ApiVersion,
+  ) => ({
+    action: r.action,
+    instance_uuid: r.instance_id,
+    request_id: r.request_id,
+    user_id: r.user_id,
+    project_id: r.project_id,
+    start_time: novaTimeMicro(r.start_time),
+    message: r.message,
+    ...(ver.atLeast('2.58') ? { updated_at: novaTimeMicro(r.updated_at) } : {}),
   });
-  app.get('/servers/:id/os-instance-actions', op('compute:os-instance-actions:list', { schema: { querystring: pagedQuery() } }), async (req) => {
-    const a = ctxOf(req).auth;
-    const id = (req.params as { id: string }).id;
-    const ver = mv(req);
-    await s.get(a, id, { includeDeleted: ver.atLeast('2.21') });
-    const q = req.query as Json;
-    const rows = await compute.actions.list(id, {
-      limit: ver.atLeast('2.58') ? qInt(q, 'limit') : undefined, marker: ver.atLeast('2.58') ? qStr(q, 'marker') : undefined,
-      changesSince: ver.atLeast('2.58') ? qStr(q, 'changes-since') : undefined, changesBefore: ver.atLeast('2.66') ? qStr(q, 'changes-before') : undefined,
-    }).catch((e: { marker?: string }) => {
-      if (e.marker !== undefined) throw badRequest(`Marker ${e.marker} could not be found.`);
-      throw e;
-    });
-    return { instanceActions: rows.map((r) => actionView(r, ver)) };
-  });
+  app.get(
+    '/servers/:id/os-instance-actions',
+    op('compute:os-instance-actions:list', { schema: { querystring: pagedQuery() } }),
+    async (req) => {
+      const a = ctxOf(req).auth;
+      const id = (req.params as { id: string }).id;
+      const ver = mv(req);
+      await s.get(a, id, { includeDeleted: ver.atLeast('2.21') });
+      const q = req.query as Json;
+      const rows = await compute.actions
+        .list(id, {
+          limit: ver.atLeast('2.58') ? qInt(q, 'limit') : undefined,
+          marker: ver.atLeast('2.58') ? qStr(q, 'marker') : undefined,
+          changesSince: ver.atLeast('2.58') ? qStr(q, 'changes-since') : undefined,
+          changesBefore: ver.atLeast('2.66') ? qStr(q, 'changes-before') : undefined,
+        })
+        .catch((e: { marker?: string }) => {
+          if (e.marker !== undefined) throw badRequest(`Marker ${e.marker} could not be found.`);
+          throw e;
+        });
+      return { instanceActions: rows.map((r) => actionView(r, ver)) };
+    },
+  );
   app.get('/servers/:id/os-instance-actions/:rid', op('compute:os-instance-actions:show'), async (req) => {
     const a = ctxOf(req).auth;
     const { id, rid: reqId } = req.params as { id: string; rid: string };
     const ver = mv(req);
     await s.get(a, id, { includeDeleted: ver.atLeast('2.21') });
     const got = await compute.actions.get(id, reqId);
-    if (!got) throw notFound(`Action for request_id ${reqId} on instance ${id} not found`, { code: 'InstanceActionNotFound' });
+    if (!got)
+      throw notFound(`Action for request_id ${reqId} on instance ${id} not found`, { code: 'InstanceActionNotFound' });
     const admin = isAdmin(a);
     const events = got.events.map((e) => ({
-      event: e.event, start_time: novaTimeMicro(e.start_time), finish_time: novaTimeMicro(e.finish_time), result: e.result,
+      event: e.event,
+      start_time: novaTimeMicro(e.start_time),
+      finish_time: novaTimeMicro(e.finish_time),
+      result: e.result,
       ...(admin || !ver.atLeast('2.51') ? { traceback: e.traceback } : {}),
-      ...(ver.atLeast('2.62') ? { hostId: e.host ? createHash('sha224').update(got.action.project_id + e.host).digest('hex') : '', ...(admin ? { host: e.host ?? '' } : {}) } : {}),
+      ...(ver.atLeast('2.62')
+        ? {
+            hostId: e.host
+              ? createHash('sha224')
+                  .update(got.action.project_id + e.host)
+                  .digest('hex')
+              : '',
+            ...(admin ? { host: e.host ?? '' } : {}),
+          }
+        : {}),
       ...(ver.atLeast('2.84') ? { details: e.details } : {}),
     }));
     return { instanceAction: { ...actionView(got.action, ver), ...(admin || ver.atLeast('2.51') ? { events } : {}) } };
@@ -283,15 +406,24 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService, v: C
     if (!p) throw notFound(`Port ${pid} is not attached`, { code: 'PortNotFound' });
     return { interfaceAttachment: v.interfaceAttachment(p, mv(req)) };
   });
-  app.post('/servers/:id/os-interface', op('compute:os-attach-interfaces:create', { schema: { body: InterfaceAttachBody }, ...versioned(interfaceAttachVersions) }), async (req) => {
-    const a = ctxOf(req).auth;
-    const o = (req.body as InterfaceAttachBody | undefined)?.interfaceAttachment ?? {};
-    if (o.port_id && o.net_id) throw badRequest('Must not input both network_id and port_id');
-    const port = await compute.serverActions.attachInterface(a, rid(req), (req.params as { id: string }).id, {
-      networkId: o.net_id, portId: o.port_id, fixedIp: o.fixed_ips?.[0]?.ip_address,
-    });
-    return { interfaceAttachment: v.interfaceAttachment(port, mv(req)) };
-  });
+  app.post(
+    '/servers/:id/os-interface',
+    op('compute:os-attach-interfaces:create', {
+      schema: { body: InterfaceAttachBody },
+      ...versioned(interfaceAttachVersions),
+    }),
+    async (req) => {
+      const a = ctxOf(req).auth;
+      const o = (req.body as InterfaceAttachBody | undefined)?.interfaceAttachment ?? {};
+      if (o.port_id && o.net_id) throw badRequest('Must not input both network_id and port_id');
+      const port = await compute.serverActions.attachInterface(a, rid(req), (req.params as { id: string }).id, {
+        networkId: o.net_id,
+        portId: o.port_id,
+        fixedIp: o.fixed_ips?.[0]?.ip_address,
+      });
+      return { interfaceAttachment: v.interfaceAttachment(port, mv(req)) };
+    },
+  );
   app.delete('/servers/:id/os-interface/:pid', op('compute:os-attach-interfaces:delete'), async (req, reply) => {
     const { id, pid } = req.params as { id: string; pid: string };
     await compute.serverActions.detachInterface(ctxOf(req).auth, rid(req), id, pid);

@@ -16,7 +16,9 @@ type CreateFields = ServerCreateBody['server'];
 
 /** Nova's message for a field that failed a check the schema cannot express. */
 export const invalidField = (field: string, value: unknown, why = '') =>
-  badRequest(`Invalid input for field/attribute ${field}. Value: ${typeof value === 'string' ? value : JSON.stringify(value)}.${why ? ` ${why}` : ''}`);
+  badRequest(
+    `Invalid input for field/attribute ${field}. Value: ${typeof value === 'string' ? value : JSON.stringify(value)}.${why ? ` ${why}` : ''}`,
+  );
 
 function nics(raw: CreateFields['networks']): ServerCreateSpec['networks'] {
   if (raw === undefined || raw === 'auto' || raw === 'none') return raw;
@@ -26,8 +28,10 @@ function nics(raw: CreateFields['networks']): ServerCreateSpec['networks'] {
       if (!UUID.test(n.port)) throw badRequest(`Bad port format: port uuid is not in proper format (${n.port})`);
       return { kind: 'port', portId: n.port, ...tag };
     }
-    if (n.uuid === undefined || !UUID.test(n.uuid)) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n.uuid)})`);
-    if (n.fixed_ip !== undefined && !tryParseIp(n.fixed_ip)) throw badRequest(`Invalid fixed IP address (${n.fixed_ip})`);
+    if (n.uuid === undefined || !UUID.test(n.uuid))
+      throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n.uuid)})`);
+    if (n.fixed_ip !== undefined && !tryParseIp(n.fixed_ip))
+      throw badRequest(`Invalid fixed IP address (${n.fixed_ip})`);
     return { kind: 'network', networkId: n.uuid, ...(n.fixed_ip ? { fixedIp: n.fixed_ip } : {}), ...tag };
   });
 }
@@ -37,39 +41,64 @@ function blockDevices(raw: CreateFields['block_device_mapping_v2']): BlockDevice
   return (raw ?? []).map((o) => {
     const src = o.source_type ?? 'image';
     const dst = o.destination_type ?? (src === 'blank' || src === 'image' ? 'local' : 'volume');
-    const boot = o.boot_index === undefined || o.boot_index === null || o.boot_index === 'none' ? null : Number(o.boot_index);
+    const boot =
+      o.boot_index === undefined || o.boot_index === null || o.boot_index === 'none' ? null : Number(o.boot_index);
     if (boot !== null && boot >= 0) {
-      if (bootIdx.has(boot)) throw badRequest('Boot sequence for the instance and image/block device mapping combination is not valid.');
+      if (bootIdx.has(boot))
+        throw badRequest('Boot sequence for the instance and image/block device mapping combination is not valid.');
       bootIdx.add(boot);
     }
     if (src !== 'blank' && (o.uuid === undefined || o.uuid === null)) throw invalidField('uuid', null);
     return {
-      boot_index: boot, source_type: src, destination_type: dst, uuid: o.uuid ?? null, volume_size: sizeOf(o.volume_size),
-      delete_on_termination: toBool(o.delete_on_termination) ?? false, device_name: o.device_name ?? null, tag: o.tag ?? null,
-      guest_format: o.guest_format ?? null, disk_bus: o.disk_bus ?? null, device_type: o.device_type ?? null, volume_id: null,
+      boot_index: boot,
+      source_type: src,
+      destination_type: dst,
+      uuid: o.uuid ?? null,
+      volume_size: sizeOf(o.volume_size),
+      delete_on_termination: toBool(o.delete_on_termination) ?? false,
+      device_name: o.device_name ?? null,
+      tag: o.tag ?? null,
+      guest_format: o.guest_format ?? null,
+      disk_bus: o.disk_bus ?? null,
+      device_type: o.device_type ?? null,
+      volume_id: null,
     };
   });
 }
 
-const sizeOf = (v: number | string | null | undefined): number | null => (v === undefined || v === null || v === '' ? null : toInt(v));
+const sizeOf = (v: number | string | null | undefined): number | null =>
+  v === undefined || v === null || v === '' ? null : toInt(v);
 
 /** The legacy block_device_mapping (v1): the root device (vda) is the boot volume, as Nova reads it. */
 function legacyBlockDevices(raw: NonNullable<CreateFields['block_device_mapping']>): BlockDevice[] {
   return raw.map((o) => {
     const volumeId = o.volume_id ?? null;
     const snapshotId = o.snapshot_id ?? null;
-    if (!volumeId && !snapshotId) throw badRequest('Block Device Mapping is Invalid: a legacy mapping needs volume_id or snapshot_id.');
+    if (!volumeId && !snapshotId)
+      throw badRequest('Block Device Mapping is Invalid: a legacy mapping needs volume_id or snapshot_id.');
     const root = o.device_name.replace(/^\/dev\//, '') === 'vda';
     return {
-      boot_index: root ? 0 : null, source_type: volumeId ? 'volume' : 'snapshot', destination_type: 'volume', uuid: volumeId ?? snapshotId,
-      volume_size: sizeOf(o.volume_size), delete_on_termination: toBool(o.delete_on_termination) ?? false,
-      device_name: o.device_name, tag: null, guest_format: null, disk_bus: null, device_type: null, volume_id: null,
+      boot_index: root ? 0 : null,
+      source_type: volumeId ? 'volume' : 'snapshot',
+      destination_type: 'volume',
+      uuid: volumeId ?? snapshotId,
+      volume_size: sizeOf(o.volume_size),
+      delete_on_termination: toBool(o.delete_on_termination) ?? false,
+      device_name: o.device_name,
+      tag: null,
+      guest_format: null,
+      disk_bus: null,
+      device_type: null,
+      volume_id: null,
     };
   });
 }
 
 /** accessIPv4/accessIPv6 as create, update and rebuild take them: '' is none, IPv6 normalised as Nova stores it. */
-export function accessIps(b: { accessIPv4?: string | null; accessIPv6?: string | null }): { accessIPv4: string | null | undefined; accessIPv6: string | null | undefined } {
+export function accessIps(b: { accessIPv4?: string | null; accessIPv6?: string | null }): {
+  accessIPv4: string | null | undefined;
+  accessIPv6: string | null | undefined;
+} {
   let accessIPv6 = b.accessIPv6;
   if (accessIPv6) {
     const ip = tryParseIp(accessIPv6);
@@ -100,13 +129,28 @@ export function serverCreateSpec(a: AuthContext, body: ServerCreateBody): Server
   }
   const az = b.availability_zone;
   return {
-    name: b.name, imageRef: b.imageRef ?? null, flavorRef: flavorIdOf(b.flavorRef), networks: nics(b.networks),
-    keyName: b.key_name, userData: b.user_data, metadata: b.metadata ?? {},
+    name: b.name,
+    imageRef: b.imageRef ?? null,
+    flavorRef: flavorIdOf(b.flavorRef),
+    networks: nics(b.networks),
+    keyName: b.key_name,
+    userData: b.user_data,
+    metadata: b.metadata ?? {},
     securityGroups: (b.security_groups ?? []).map((g) => g.name),
     availabilityZone: b.host ? `${az ?? ''}:${b.host}` : az,
-    configDrive: b.config_drive === undefined || b.config_drive === null || b.config_drive === '' ? false : toBool(b.config_drive),
-    minCount, maxCount, hints: body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {},
-    description: b.description, hostname: b.hostname ?? null, blockDevices: b.block_device_mapping !== undefined ? legacyBlockDevices(b.block_device_mapping) : blockDevices(b.block_device_mapping_v2),
-    ...accessIps(b), tags: b.tags ?? [], diskConfig: b['OS-DCF:diskConfig'],
+    configDrive:
+      b.config_drive === undefined || b.config_drive === null || b.config_drive === '' ? false : toBool(b.config_drive),
+    minCount,
+    maxCount,
+    hints: body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {},
+    description: b.description,
+    hostname: b.hostname ?? null,
+    blockDevices:
+      b.block_device_mapping !== undefined
+        ? legacyBlockDevices(b.block_device_mapping)
+        : blockDevices(b.block_device_mapping_v2),
+    ...accessIps(b),
+    tags: b.tags ?? [],
+    diskConfig: b['OS-DCF:diskConfig'],
   };
 }

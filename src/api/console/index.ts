@@ -15,11 +15,19 @@ import type { ServiceApi } from '../http/service-api.js';
 import type { AppDeps } from '../../app-deps.js';
 import type { ConsoleService } from '../../services/console/index.js';
 
-
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.ogg': 'audio/ogg',
-  '.mp3': 'audio/mpeg', '.woff': 'font/woff', '.woff2': 'font/woff2', '.ttf': 'font/ttf',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.ogg': 'audio/ogg',
+  '.mp3': 'audio/mpeg',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
 };
 
 /** Bytes buffered towards one side before the other side is paused. */
@@ -86,13 +94,21 @@ function bridge(ws: WebSocket, vnc: Socket): void {
 
 /** Answers an upgrade request with a plain HTTP error and closes the connection. */
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : status === 409 ? 'Conflict' : 'Bad Request';
+  const reason =
+    status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : status === 409 ? 'Conflict' : 'Bad Request';
   const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Handles `upgrade` events of the HTTP server for /console/websockify. */
-function upgradeHandler(consoles: ConsoleService, wss: WebSocketServer, prefix: string, log: { warn(o: object, m: string): void }) {
+function upgradeHandler(
+  consoles: ConsoleService,
+  wss: WebSocketServer,
+  prefix: string,
+  log: { warn(o: object, m: string): void },
+) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
@@ -100,23 +116,26 @@ function upgradeHandler(consoles: ConsoleService, wss: WebSocketServer, prefix: 
       refuse(socket, 404, 'Not Found');
       return;
     }
-    consoles.connect(tokenOf(req.url ?? '')).then(async (r) => {
-      // Nova's proxy answers a bad token by closing the connection, sending nothing a client could take for
-      // console data (Tempest's test_novnc_bad_token checks exactly that); a plain GET still gets the 401 below.
-      if ('status' in r && r.status === 401) return void socket.destroy();
-      if ('status' in r) return refuse(socket, r.status, r.message);
-      const vnc = connect(r.socket);
-      try {
-        await once(vnc, 'connect');
-      } catch {
-        return refuse(socket, 409, `Instance ${r.target.instanceId} has no console right now.`);
-      }
-      if (socket.destroyed) return void vnc.destroy();
-      wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, vnc));
-    }).catch((err: unknown) => {
-      log.warn({ err }, 'console upgrade failed');
-      refuse(socket, 400, 'Bad Request');
-    });
+    consoles
+      .connect(tokenOf(req.url ?? ''))
+      .then(async (r) => {
+        // Nova's proxy answers a bad token by closing the connection, sending nothing a client could take for
+        // console data (Tempest's test_novnc_bad_token checks exactly that); a plain GET still gets the 401 below.
+        if ('status' in r && r.status === 401) return void socket.destroy();
+        if ('status' in r) return refuse(socket, r.status, r.message);
+        const vnc = connect(r.socket);
+        try {
+          await once(vnc, 'connect');
+        } catch {
+          return refuse(socket, 409, `Instance ${r.target.instanceId} has no console right now.`);
+        }
+        if (socket.destroyed) return void vnc.destroy();
+        wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, vnc));
+      })
+      .catch((err: unknown) => {
+        log.warn({ err }, 'console upgrade failed');
+        refuse(socket, 400, 'Bad Request');
+      });
   };
 }
 
@@ -133,7 +152,8 @@ export const consoleApi: ServiceApi = {
     const novncDir = deps.config.console.novncDir;
     // noVNC offers "binary" (older clients also "base64", which we do not speak): take binary when offered.
     const wss = new WebSocketServer({
-      noServer: true, maxPayload: 16 * 1024 * 1024,
+      noServer: true,
+      maxPayload: 16 * 1024 * 1024,
       handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
     });
     const onUpgrade = upgradeHandler(consoles, wss, '/console', app.log);
@@ -153,12 +173,24 @@ export const consoleApi: ServiceApi = {
     const serve = async (rel: string, reply: FastifyReply): Promise<FastifyReply> => {
       const file = await staticFile(novncDir, rel);
       if (!file) {
-        const installed = await stat(novncDir).then(() => true, () => false);
-        return text(reply, 404, installed ? 'Not Found\n' : 'noVNC is not installed on this host (Debian package novnc).\n');
+        const installed = await stat(novncDir).then(
+          () => true,
+          () => false,
+        );
+        return text(
+          reply,
+          404,
+          installed ? 'Not Found\n' : 'noVNC is not installed on this host (Debian package novnc).\n',
+        );
       }
       const size = (await stat(file)).size;
-      return reply.code(200).type(TYPES[extname(file)] ?? 'application/octet-stream').header('content-length', size)
-        .header('x-content-type-options', 'nosniff').header('cache-control', 'public, max-age=3600').send(createReadStream(file));
+      return reply
+        .code(200)
+        .type(TYPES[extname(file)] ?? 'application/octet-stream')
+        .header('content-length', size)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'public, max-age=3600')
+        .send(createReadStream(file));
     };
     app.get('/', opts, async (_req, reply) => reply.redirect('/console/vnc_lite.html'));
     // The raw path (not Fastify's decoded parameter), decoded exactly once by staticFile.

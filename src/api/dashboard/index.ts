@@ -10,26 +10,41 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { publicRoute } from '../http/route-policy.js';
 
 /** Where `npm run build` puts the bundle: dist/dashboard, next to dist/src. */
-export const dashboardDir = (): string =>
-  join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dashboard');
+export const dashboardDir = (): string => join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dashboard');
 
 /**
  * The policy for every dashboard response. `connect-src 'self'` covers the APIs and the console's websocket on the
  * same origin; `frame-src 'self'` admits only the embedded noVNC page under /console/.
  */
 export const DASHBOARD_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "font-src 'self'",
-  "connect-src 'self'", "frame-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
 };
 
 function secure(reply: FastifyReply): FastifyReply {
-  return reply.header('content-security-policy', DASHBOARD_CSP).header('x-content-type-options', 'nosniff')
-    .header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer')
+  return reply
+    .header('content-security-policy', DASHBOARD_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
@@ -53,7 +68,9 @@ export function registerDashboard(app: FastifyInstance, root: string = dashboard
     try {
       html = await readFile(join(root, 'index.html'), 'utf8');
     } catch {
-      return reply.code(503).type('text/plain; charset=utf-8')
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
         .send('The dashboard is not built on this host: run `npm run build`.\n');
     }
     // index.html names the current hashed assets: always revalidate it.
@@ -66,8 +83,11 @@ export function registerDashboard(app: FastifyInstance, root: string = dashboard
     const file = await assetFile(root, (req.params as { name: string }).name);
     if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not Found\n');
     const size = (await stat(file)).size;
-    return secure(reply).code(200).type(TYPES[extname(file)] ?? 'application/octet-stream')
-      .header('content-length', size).header('cache-control', 'public, max-age=31536000, immutable')
+    return secure(reply)
+      .code(200)
+      .type(TYPES[extname(file)] ?? 'application/octet-stream')
+      .header('content-length', size)
+      .header('cache-control', 'public, max-age=31536000, immutable')
       .send(createReadStream(file));
   });
 }

@@ -15,7 +15,8 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -46,7 +47,8 @@ function checkValues(v: unknown, path: string): void {
 export function parseJsonBody(raw: string): unknown {
   const text = raw.trim();
   if (text === '') return undefined;
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badRequest(`Malformed request body: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`);
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw badRequest(`Malformed request body: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -11,12 +11,16 @@ export const QueryValue = Type.Union([Text, Type.Array(Text, { maxItems: 256 })]
 export const QueryCount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** A list route's query: typed paging (limit, marker, offset) and the route's own keys; other filters as strings. */
-export const pagedQuery = (props: TProperties = {}) => Type.Object({
-  limit: Type.Optional(QueryCount),
-  offset: Type.Optional(QueryCount),
-  marker: Type.Optional(Type.String({ maxLength: 255 })),
-  ...props,
-}, { additionalProperties: QueryValue });
+export const pagedQuery = (props: TProperties = {}) =>
+  Type.Object(
+    {
+      limit: Type.Optional(QueryCount),
+      offset: Type.Optional(QueryCount),
+      marker: Type.Optional(Type.String({ maxLength: 255 })),
+      ...props,
+    },
+    { additionalProperties: QueryValue },
+  );
 
 /** A query of a route that reads no paging (show routes with `fields`, usage with dates): strings only. */
 export const plainQuery = Type.Object({}, { additionalProperties: QueryValue });

@@ -21,7 +21,10 @@ export interface ActionPolicy {
  * credentials and trusts: the owner is in the row), so a missing object answers 404 before the rule is checked, as
  * Keystone does when it builds its policy target.
  */
-export type RouteTarget = (req: Pick<FastifyRequest, 'params' | 'query' | 'body' | 'headers'>, auth: AuthContext) => PolicyTarget | Promise<PolicyTarget>;
+export type RouteTarget = (
+  req: Pick<FastifyRequest, 'params' | 'query' | 'body' | 'headers'>,
+  auth: AuthContext,
+) => PolicyTarget | Promise<PolicyTarget>;
 
 /** Route config every route carries (Fastify's `config`). */
 export interface RouteConfig {
@@ -59,14 +62,22 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 const declarations = new WeakMap<FastifyInstance, RouteDeclaration[]>();
 
 /** Route options carrying a policy (and optionally schemas and the rest of the route config). */
-export function op(policy: PolicyName | ActionPolicy, opts: RouteShorthandOptions & { target?: RouteConfig['target']; body?: RouteConfig['body'] } = {}): RouteShorthandOptions {
+export function op(
+  policy: PolicyName | ActionPolicy,
+  opts: RouteShorthandOptions & { target?: RouteConfig['target']; body?: RouteConfig['body'] } = {},
+): RouteShorthandOptions {
   const { target, body, config, ...rest } = opts;
-  return { ...rest, config: { ...(config as object | undefined), policy, ...(target ? { target } : {}), ...(body ? { body } : {}) } };
+  return {
+    ...rest,
+    config: { ...(config as object | undefined), policy, ...(target ? { target } : {}), ...(body ? { body } : {}) },
+  };
 }
 
 /** Route options of a public route (no token, no policy). */
-export const publicRoute = (opts: RouteShorthandOptions = {}): RouteShorthandOptions =>
-  ({ ...opts, config: { ...(opts.config as object | undefined), public: true } });
+export const publicRoute = (opts: RouteShorthandOptions = {}): RouteShorthandOptions => ({
+  ...opts,
+  config: { ...(opts.config as object | undefined), public: true },
+});
 
 /** The declarations of every route registered on this server so far (for the route walk). */
 export function declaredRoutes(app: FastifyInstance): readonly RouteDeclaration[] {
@@ -90,8 +101,15 @@ export function installRouteDeclarations(app: FastifyInstance): void {
       if (config.policy !== undefined) checkPolicyNames(config.policy, where);
       if (config.public && config.policy !== undefined) throw new Error(`${where}: a public route has no policy`);
       list.push({
-        method, url: route.url, public: !!config.public, policy: config.policy, body: config.body, target: config.target,
-        hasBodySchema: !!schema.body, hasQuerySchema: !!schema.querystring, hasParamsSchema: !!schema.params,
+        method,
+        url: route.url,
+        public: !!config.public,
+        policy: config.policy,
+        body: config.body,
+        target: config.target,
+        hasBodySchema: !!schema.body,
+        hasQuerySchema: !!schema.querystring,
+        hasParamsSchema: !!schema.params,
         handlerSource: String(route.handler),
       });
     }
@@ -108,7 +126,11 @@ export function ruleOf(config: RouteConfig, body: unknown): PolicyName | undefin
 
 /** The caller's own scope: the default target (role check; the service checks the object's owner). */
 export function ownScope(auth: AuthContext): PolicyTarget {
-  return { project_id: auth.projectId ?? null, user_id: auth.userId, domain_id: auth.domainId ?? auth.projectDomainId ?? null };
+  return {
+    project_id: auth.projectId ?? null,
+    user_id: auth.userId,
+    domain_id: auth.domainId ?? auth.projectDomainId ?? null,
+  };
 }
 
 /** Enforces the route's declared rule for an authenticated request (a 403 in the service's body otherwise). */

@@ -1,4 +1,10 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { Ajv, type ErrorObject } from 'ajv';
 import { validationMessage } from './validation-errors.js';
 import { CloudError, isCloudError, badRequest } from '../../errors.js';
@@ -13,14 +19,29 @@ import { registerDashboard } from '../dashboard/index.js';
 import { lazyValidator } from './lazy-validator.js';
 
 // verbose: each error carries the offending value, which the messages show (validation-errors.ts).
-const bodyAjv = new Ajv({ verbose: true, allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
-const queryAjv = new Ajv({ verbose: true, allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+const bodyAjv = new Ajv({
+  verbose: true,
+  allErrors: false,
+  coerceTypes: false,
+  useDefaults: false,
+  removeAdditional: false,
+  strict: false,
+});
+const queryAjv = new Ajv({
+  verbose: true,
+  allErrors: false,
+  coerceTypes: 'array',
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+});
 
 /** Turns anything thrown in a handler into a CloudError; unknown errors become a logged 500 without internals. */
 export function toCloudError(err: unknown, request: FastifyRequest): CloudError {
   if (isCloudError(err)) return err;
   const e = err as FastifyError & { validation?: unknown; validationContext?: string; status?: number };
-  if (Array.isArray(e.validation)) return badRequest(validationMessage(e.validation as ErrorObject[], e.validationContext));
+  if (Array.isArray(e.validation))
+    return badRequest(validationMessage(e.validation as ErrorObject[], e.validationContext));
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -28,7 +49,10 @@ export function toCloudError(err: unknown, request: FastifyRequest): CloudError 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new CloudError('PayloadTooLarge', 'Request entity is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new CloudError('UnsupportedMediaType', `Unsupported Content-Type: ${request.headers['content-type'] ?? ''}`);
+      return new CloudError(
+        'UnsupportedMediaType',
+        `Unsupported Content-Type: ${request.headers['content-type'] ?? ''}`,
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return badRequest('Content-Length does not match the body.');
   }
@@ -52,7 +76,8 @@ export function sendError(reply: FastifyReply, format: ErrorFormat, err: CloudEr
 export function installErrorHandling(scope: FastifyInstance, format: ErrorFormat): void {
   scope.setErrorHandler((err, request, reply) => sendError(reply, format, toCloudError(err, request)));
   scope.setNotFoundHandler((_request, reply) =>
-    sendError(reply, format, new CloudError('NotFound', `The resource could not be found.`)));
+    sendError(reply, format, new CloudError('NotFound', `The resource could not be found.`)),
+  );
 }
 
 /**
@@ -103,7 +128,9 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
     ajv: { customOptions: {} },
   });
 
-  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(httpPart === 'body' ? bodyAjv : queryAjv, schema as object));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    lazyValidator(httpPart === 'body' ? bodyAjv : queryAjv, schema as object),
+  );
 
   // JSON bodies: an empty body is "no body" (clients send Content-Type on DELETE), bad JSON is a clear 400.
   app.removeContentTypeParser('application/json');
@@ -120,10 +147,18 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   });
   app.addHook('onResponse', async (request, reply) => {
     const a = request.ctx?.auth;
-    request.log.info({
-      req_id: request.id, method: request.method, url: request.url, status: reply.statusCode,
-      ms: Number(reply.elapsedTime.toFixed(2)), user: a?.userId, project: a?.projectId,
-    }, 'request');
+    request.log.info(
+      {
+        req_id: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Number(reply.elapsedTime.toFixed(2)),
+        user: a?.userId,
+        project: a?.projectId,
+      },
+      'request',
+    );
   });
 
   installRouteDeclarations(app);
@@ -131,13 +166,16 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   registerDashboard(app);
 
   for (const svc of services) {
-    await app.register(async (scope) => {
-      installErrorHandling(scope, svc.errorFormat);
-      // Before any handler builds objects from the query string: prototype keys are a 400.
-      scope.addHook('onRequest', async (request) => checkQueryKeys(request.url));
-      installAuth(scope, deps, svc);
-      await svc.routes(scope, deps);
-    }, { prefix: svc.prefix });
+    await app.register(
+      async (scope) => {
+        installErrorHandling(scope, svc.errorFormat);
+        // Before any handler builds objects from the query string: prototype keys are a 400.
+        scope.addHook('onRequest', async (request) => checkQueryKeys(request.url));
+        installAuth(scope, deps, svc);
+        await svc.routes(scope, deps);
+      },
+      { prefix: svc.prefix },
+    );
   }
 
   installErrorHandling(app, 'keystone');

@@ -10,28 +10,48 @@ const shown = (v: unknown): string => {
 
 /** The last named step of a JSON pointer ("/server/networks/0/uuid" → "uuid"; array indexes are skipped). */
 function fieldOf(pointer: string, fallback: string): string {
-  const steps = pointer.split('/').filter((s) => s !== '' && !/^\d+$/.test(s)).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const steps = pointer
+    .split('/')
+    .filter((s) => s !== '' && !/^\d+$/.test(s))
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   return steps[steps.length - 1] ?? fallback;
 }
 
 function reason(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'required': return `'${String(p.missingProperty)}' is a required property`;
-    case 'additionalProperties': return `Additional properties are not allowed ('${String(p.additionalProperty)}' was unexpected)`;
-    case 'type': return `${shown(e.data)} is not of type '${String(p.type)}'`;
-    case 'enum': return `${shown(e.data)} is not one of ${JSON.stringify(p.allowedValues)}`;
-    case 'const': return `${shown(e.data)} is not ${JSON.stringify(p.allowedValue)}`;
-    case 'maxLength': return `${shown(e.data)} is too long`;
-    case 'minLength': return `${shown(e.data)} is too short`;
-    case 'maxItems': return `${shown(e.data)} is too long`;
-    case 'minItems': return `${shown(e.data)} is too short`;
-    case 'minProperties': return `${shown(e.data)} does not have enough properties`;
-    case 'maxProperties': return `${shown(e.data)} has too many properties`;
-    case 'minimum': case 'exclusiveMinimum': return `${shown(e.data)} is less than the minimum of ${String(p.limit)}`;
-    case 'maximum': case 'exclusiveMaximum': return `${shown(e.data)} is greater than the maximum of ${String(p.limit)}`;
-    case 'pattern': return `${shown(e.data)} does not match '${String(p.pattern)}'`;
-    default: return e.message ?? 'is not valid';
+    case 'required':
+      return `'${String(p.missingProperty)}' is a required property`;
+    case 'additionalProperties':
+      return `Additional properties are not allowed ('${String(p.additionalProperty)}' was unexpected)`;
+    case 'type':
+      return `${shown(e.data)} is not of type '${String(p.type)}'`;
+    case 'enum':
+      return `${shown(e.data)} is not one of ${JSON.stringify(p.allowedValues)}`;
+    case 'const':
+      return `${shown(e.data)} is not ${JSON.stringify(p.allowedValue)}`;
+    case 'maxLength':
+      return `${shown(e.data)} is too long`;
+    case 'minLength':
+      return `${shown(e.data)} is too short`;
+    case 'maxItems':
+      return `${shown(e.data)} is too long`;
+    case 'minItems':
+      return `${shown(e.data)} is too short`;
+    case 'minProperties':
+      return `${shown(e.data)} does not have enough properties`;
+    case 'maxProperties':
+      return `${shown(e.data)} has too many properties`;
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return `${shown(e.data)} is less than the minimum of ${String(p.limit)}`;
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return `${shown(e.data)} is greater than the maximum of ${String(p.limit)}`;
+    case 'pattern':
+      return `${shown(e.data)} does not match '${String(p.pattern)}'`;
+    default:
+      return e.message ?? 'is not valid';
   }
 }
 

@@ -19,13 +19,16 @@ const subjectToken = (req: FastifyRequest): string => {
  * and 401s). Deep or mistyped bodies stop here with a 400 naming the field.
  */
 const AUTH_BODY = {
-  type: 'object', required: ['auth'],
+  type: 'object',
+  required: ['auth'],
   properties: {
     auth: {
-      type: 'object', required: ['identity'],
+      type: 'object',
+      required: ['identity'],
       properties: {
         identity: {
-          type: 'object', required: ['methods'],
+          type: 'object',
+          required: ['methods'],
           properties: { methods: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 64 } } },
         },
         scope: { type: ['object', 'string'] },
@@ -40,14 +43,18 @@ const TOKEN_QUERY = querySchema('nocatalog', 'allow_expired');
 export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void {
   const id = deps.identity;
 
-  app.post('/v3/auth/tokens', publicRoute({ schema: { body: AUTH_BODY, querystring: querySchema('nocatalog') } }), async (req, reply) => {
-    // Authentication with a token method ignores any X-Auth-Token on the request itself.
-    const { token, info } = await id.auth.authenticate(req.body);
-    const nocatalog = req.query && (req.query as Record<string, unknown>).nocatalog !== undefined;
-    const catalog = nocatalog ? undefined : await id.catalog.build(info.project?.id);
-    reply.header('X-Subject-Token', token).code(201);
-    return v.token(info, catalog);
-  });
+  app.post(
+    '/v3/auth/tokens',
+    publicRoute({ schema: { body: AUTH_BODY, querystring: querySchema('nocatalog') } }),
+    async (req, reply) => {
+      // Authentication with a token method ignores any X-Auth-Token on the request itself.
+      const { token, info } = await id.auth.authenticate(req.body);
+      const nocatalog = req.query && (req.query as Record<string, unknown>).nocatalog !== undefined;
+      const catalog = nocatalog ? undefined : await id.catalog.build(info.project?.id);
+      reply.header('X-Subject-Token', token).code(201);
+      return v.token(info, catalog);
+    },
+  );
 
   const validate = async (req: FastifyRequest) => {
     const ctx = ctxOf(req);
@@ -61,20 +68,33 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
   };
 
   // The subject check (admin, or a token of the same user) is the handler's: the rule's target is the subject token.
-  app.get('/v3/auth/tokens', op('identity:validate_token', { exposeHeadRoute: false, schema: { querystring: TOKEN_QUERY } }), async (req, reply) => {
-    const { info, nocatalog } = await validate(req);
-    reply.header('X-Subject-Token', subjectToken(req));
-    return v.token(info, nocatalog ? undefined : await id.catalog.build(info.project?.id));
-  });
-  app.head('/v3/auth/tokens', op('identity:check_token', { schema: { querystring: TOKEN_QUERY } }), async (req, reply) => {
-    await validate(req);
-    reply.header('X-Subject-Token', subjectToken(req)).code(200).send();
-  });
+  app.get(
+    '/v3/auth/tokens',
+    op('identity:validate_token', { exposeHeadRoute: false, schema: { querystring: TOKEN_QUERY } }),
+    async (req, reply) => {
+      const { info, nocatalog } = await validate(req);
+      reply.header('X-Subject-Token', subjectToken(req));
+      return v.token(info, nocatalog ? undefined : await id.catalog.build(info.project?.id));
+    },
+  );
+  app.head(
+    '/v3/auth/tokens',
+    op('identity:check_token', { schema: { querystring: TOKEN_QUERY } }),
+    async (req, reply) => {
+      await validate(req);
+      reply.header('X-Subject-Token', subjectToken(req)).code(200).send();
+    },
+  );
   app.delete('/v3/auth/tokens', op('identity:revoke_token'), async (req, reply) => {
     const ctx = ctxOf(req);
     const subject = subjectToken(req);
     const info = await id.tokens.validate(subject).catch(() => undefined);
-    if (info && info.hash !== ctx.auth.tokenHash && !allowed(ctx.auth, 'identity:admin') && info.user.id !== ctx.auth.userId) {
+    if (
+      info &&
+      info.hash !== ctx.auth.tokenHash &&
+      !allowed(ctx.auth, 'identity:admin') &&
+      info.user.id !== ctx.auth.userId
+    ) {
       throw forbidden('You are not authorized to revoke this token.');
     }
     await id.tokens.revoke(subject);
@@ -89,7 +109,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
   app.get('/v3/auth/projects', op('identity:get_auth_projects'), async (req) => {
     const ctx = ctxOf(req);
     const ids = await projectIdsOf(deps, ctx.auth.userId);
-    const projects = (await id.projects.list({ ids, enabled: true }));
+    const projects = await id.projects.list({ ids, enabled: true });
     return { projects: projects.map((p) => v.project(p)), links: v.collection('/auth/projects') };
   });
 
@@ -108,19 +128,30 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void 
     return { system: has ? [{ all: true }] : [], links: v.collection('/auth/system') };
   });
 
-  app.get('/v3/users/:user_id/projects', op('identity:list_user_projects', { target: fromParam('user_id', 'user_id'), schema: { querystring: querySchema('name', 'enabled', 'domain_id') } }), async (req) => {
-    const { user_id } = req.params as { user_id: string };
-    await id.users.get(user_id);
-    const q = (req.query ?? {}) as Record<string, string>;
-    const ids = await projectIdsOf(deps, user_id);
-    const projects = await id.projects.list({
-      ids, ...(q.name !== undefined ? { name: q.name } : {}), ...(q.enabled !== undefined ? { enabled: queryBool(q.enabled)! } : {}),
-      ...(q.domain_id !== undefined ? { domain_id: q.domain_id } : {}),
-    });
-    return { projects: projects.map((p) => v.project(p)), links: v.collection(`/users/${user_id}/projects`) };
-  });
+  app.get(
+    '/v3/users/:user_id/projects',
+    op('identity:list_user_projects', {
+      target: fromParam('user_id', 'user_id'),
+      schema: { querystring: querySchema('name', 'enabled', 'domain_id') },
+    }),
+    async (req) => {
+      const { user_id } = req.params as { user_id: string };
+      await id.users.get(user_id);
+      const q = (req.query ?? {}) as Record<string, string>;
+      const ids = await projectIdsOf(deps, user_id);
+      const projects = await id.projects.list({
+        ids,
+        ...(q.name !== undefined ? { name: q.name } : {}),
+        ...(q.enabled !== undefined ? { enabled: queryBool(q.enabled)! } : {}),
+        ...(q.domain_id !== undefined ? { domain_id: q.domain_id } : {}),
+      });
+      return { projects: projects.map((p) => v.project(p)), links: v.collection(`/users/${user_id}/projects`) };
+    },
+  );
 
-  app.get('/v3/OS-FEDERATION/projects', op('identity:list_projects_for_federation'), async () => { throw badRequest('Federation is not enabled.'); });
+  app.get('/v3/OS-FEDERATION/projects', op('identity:list_projects_for_federation'), async () => {
+    throw badRequest('Federation is not enabled.');
+  });
 }
 
 /** Projects on which the user holds any role, directly, through groups or by inheritance. */

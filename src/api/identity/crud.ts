@@ -33,11 +33,17 @@ export interface Crud<T> {
 }
 
 /** Reference fields of Keystone bodies: strings (or null) of an id's length; anything else is a 400 at the edge. */
-const REFERENCES = Object.fromEntries(['domain_id', 'parent_id', 'default_project_id', 'service_id', 'region_id', 'parent_region_id']
-  .map((k) => [k, { type: ['string', 'null'], maxLength: 255 }]));
+const REFERENCES = Object.fromEntries(
+  ['domain_id', 'parent_id', 'default_project_id', 'service_id', 'region_id', 'parent_region_id'].map((k) => [
+    k,
+    { type: ['string', 'null'], maxLength: 255 },
+  ]),
+);
 
 const memberBody = (member: string) => ({
-  type: 'object', required: [member], properties: { [member]: { type: 'object', properties: REFERENCES } },
+  type: 'object',
+  required: [member],
+  properties: { [member]: { type: 'object', properties: REFERENCES } },
 });
 
 /** The query string with repeated keys flattened to their last value (Keystone reads one value per filter). */
@@ -68,12 +74,16 @@ export function registerCrud<T>(app: FastifyInstance, v: Views, c: Crud<T>): voi
   }
   if (c.list) {
     const fetch = c.list;
-    app.get(`/v3${c.path}`, rule('list', { schema: { querystring: querySchema(...(c.filters ?? [])) } }), async (req) => {
-      const q = flatQuery(req);
-      const items = await fetch(ctxOf(req).auth, q);
-      const qs = new URLSearchParams(q).toString();
-      return { [list]: items.map((i) => c.view(i)), links: v.collection(c.path, qs) };
-    });
+    app.get(
+      `/v3${c.path}`,
+      rule('list', { schema: { querystring: querySchema(...(c.filters ?? [])) } }),
+      async (req) => {
+        const q = flatQuery(req);
+        const items = await fetch(ctxOf(req).auth, q);
+        const qs = new URLSearchParams(q).toString();
+        return { [list]: items.map((i) => c.view(i)), links: v.collection(c.path, qs) };
+      },
+    );
   }
   if (c.get) {
     const get = c.get;
@@ -100,18 +110,26 @@ export function registerCrud<T>(app: FastifyInstance, v: Views, c: Crud<T>): voi
 }
 
 /** A target naming one path parameter as the object's user, project or domain (`/users/:user_id` → {user_id}). */
-export const fromParam = (param: string, field: 'user_id' | 'project_id' | 'domain_id'): RouteTarget =>
+export const fromParam =
+  (param: string, field: 'user_id' | 'project_id' | 'domain_id'): RouteTarget =>
   (req) => ({ [field]: (req.params as Record<string, string | undefined>)[param] ?? null });
 
 /** Keystone's five rule names of one resource (`identity:create_region`, `identity:list_regions`, ...). */
-export const crudRules = <N extends string, P extends string>(name: N, plural: P) => ({
-  create: `identity:create_${name}`, list: `identity:list_${plural}`, get: `identity:get_${name}`,
-  update: `identity:update_${name}`, remove: `identity:delete_${name}`,
-}) as const;
+export const crudRules = <N extends string, P extends string>(name: N, plural: P) =>
+  ({
+    create: `identity:create_${name}`,
+    list: `identity:list_${plural}`,
+    get: `identity:get_${name}`,
+    update: `identity:update_${name}`,
+    remove: `identity:delete_${name}`,
+  }) as const;
 
 /** One query filter's value: a string, or the list a repeated key makes (handlers read the last, as flatQuery does). */
 const FILTER = {
-  anyOf: [{ type: 'string', maxLength: 1024 }, { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 1024 } }],
+  anyOf: [
+    { type: 'string', maxLength: 1024 },
+    { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 1024 } },
+  ],
 };
 
 /**
@@ -119,5 +137,7 @@ const FILTER = {
  * know, so other keys pass, typed the same). Prototype keys are refused for every route before this (json-body.ts).
  */
 export const querySchema = (...filters: string[]) => ({
-  type: 'object', properties: Object.fromEntries(filters.map((k) => [k, FILTER])), additionalProperties: FILTER,
+  type: 'object',
+  properties: Object.fromEntries(filters.map((k) => [k, FILTER])),
+  additionalProperties: FILTER,
 });

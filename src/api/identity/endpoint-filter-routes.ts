@@ -11,12 +11,18 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
   const f = deps.identity.endpointFilter;
   const groupView = (g: EndpointGroup) => ({ ...g, links: v.self(`/OS-EP-FILTER/endpoint_groups/${g.id}`) });
   registerCrud<EndpointGroup>(app, v, {
-    path: '/OS-EP-FILTER/endpoint_groups', member: 'endpoint_group', view: groupView, rules: crudRules('endpoint_group', 'endpoint_groups'), filters: ['name'],
+    path: '/OS-EP-FILTER/endpoint_groups',
+    member: 'endpoint_group',
+    view: groupView,
+    rules: crudRules('endpoint_group', 'endpoint_groups'),
+    filters: ['name'],
     create: async (_a, b) => f.create(b),
     list: async (_a, q) => f.list(q.name !== undefined ? { name: q.name } : {}),
     get: async (_a, id) => f.get(id),
     update: async (_a, id, b) => f.update(id, b),
-    remove: async (_a, id) => { await f.delete(id); },
+    remove: async (_a, id) => {
+      await f.delete(id);
+    },
   });
 
   /** `left` is the endpoint group or endpoint id. */
@@ -34,15 +40,32 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
   // The two association kinds (endpoint group <-> project, endpoint <-> project) share their four routes.
   const links = [
     {
-      assoc: f.groupProjects, path: '/v3/OS-EP-FILTER/endpoint_groups/:left/projects/:project_id', checkBody: true,
-      rules: ['identity:add_endpoint_group_to_project', 'identity:get_endpoint_group_in_project', 'identity:remove_endpoint_group_from_project'] as const,
+      assoc: f.groupProjects,
+      path: '/v3/OS-EP-FILTER/endpoint_groups/:left/projects/:project_id',
+      checkBody: true,
+      rules: [
+        'identity:add_endpoint_group_to_project',
+        'identity:get_endpoint_group_in_project',
+        'identity:remove_endpoint_group_from_project',
+      ] as const,
     },
     {
-      assoc: f.endpointProjects, path: '/v3/OS-EP-FILTER/projects/:project_id/endpoints/:left', checkBody: false,
-      rules: ['identity:add_endpoint_to_project', 'identity:check_endpoint_in_project', 'identity:remove_endpoint_from_project'] as const,
+      assoc: f.endpointProjects,
+      path: '/v3/OS-EP-FILTER/projects/:project_id/endpoints/:left',
+      checkBody: false,
+      rules: [
+        'identity:add_endpoint_to_project',
+        'identity:check_endpoint_in_project',
+        'identity:remove_endpoint_from_project',
+      ] as const,
     },
   ];
-  for (const { assoc, path, checkBody, rules: [add, check, remove] } of links) {
+  for (const {
+    assoc,
+    path,
+    checkBody,
+    rules: [add, check, remove],
+  } of links) {
     app.put(path, op(add, { body: 'none' }), async (req, reply) => {
       const p = req.params as LP;
       await assoc.add(p.left, p.project_id);
@@ -52,8 +75,13 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
       const p = req.params as LP;
       await assoc.check(p.left, p.project_id);
       if (!checkBody) return reply.code(204).send();
-      return { project_endpoint_group: { endpoint_group_id: p.left, project_id: p.project_id,
-        links: v.self(`/OS-EP-FILTER/endpoint_groups/${p.left}/projects/${p.project_id}`) } };
+      return {
+        project_endpoint_group: {
+          endpoint_group_id: p.left,
+          project_id: p.project_id,
+          links: v.self(`/OS-EP-FILTER/endpoint_groups/${p.left}/projects/${p.project_id}`),
+        },
+      };
     });
     app.delete(path, op(remove), async (req, reply) => {
       const p = req.params as LP;
@@ -61,23 +89,41 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
       reply.code(204).send();
     });
   }
-  app.get('/v3/OS-EP-FILTER/endpoint_groups/:left/projects', op('identity:list_projects_associated_with_endpoint_group'), async (req) => {
-    const { left } = req.params as LP;
-    return projectsBody(await f.groupProjects.projectIdsOf(left), `/OS-EP-FILTER/endpoint_groups/${left}/projects`);
-  });
+  app.get(
+    '/v3/OS-EP-FILTER/endpoint_groups/:left/projects',
+    op('identity:list_projects_associated_with_endpoint_group'),
+    async (req) => {
+      const { left } = req.params as LP;
+      return projectsBody(await f.groupProjects.projectIdsOf(left), `/OS-EP-FILTER/endpoint_groups/${left}/projects`);
+    },
+  );
   app.get('/v3/OS-EP-FILTER/endpoints/:left/projects', op('identity:list_projects_for_endpoint'), async (req) => {
     const { left } = req.params as LP;
     return projectsBody(await f.endpointProjects.projectIdsOf(left), `/OS-EP-FILTER/endpoints/${left}/projects`);
   });
-  app.get('/v3/OS-EP-FILTER/endpoint_groups/:left/endpoints', op('identity:list_endpoints_associated_with_endpoint_group'), async (req) => {
-    const { left } = req.params as LP;
-    return endpointsBody((await f.endpointsOf(left)).map((e) => e.id), `/OS-EP-FILTER/endpoint_groups/${left}/endpoints`);
-  });
-  app.get('/v3/OS-EP-FILTER/projects/:project_id/endpoint_groups', op('identity:list_endpoint_groups_for_project'), async (req) => {
-    const { project_id } = req.params as LP;
-    const groups = await f.groupsOfProject(project_id);
-    return { endpoint_groups: groups.map(groupView), links: v.collection(`/OS-EP-FILTER/projects/${project_id}/endpoint_groups`) };
-  });
+  app.get(
+    '/v3/OS-EP-FILTER/endpoint_groups/:left/endpoints',
+    op('identity:list_endpoints_associated_with_endpoint_group'),
+    async (req) => {
+      const { left } = req.params as LP;
+      return endpointsBody(
+        (await f.endpointsOf(left)).map((e) => e.id),
+        `/OS-EP-FILTER/endpoint_groups/${left}/endpoints`,
+      );
+    },
+  );
+  app.get(
+    '/v3/OS-EP-FILTER/projects/:project_id/endpoint_groups',
+    op('identity:list_endpoint_groups_for_project'),
+    async (req) => {
+      const { project_id } = req.params as LP;
+      const groups = await f.groupsOfProject(project_id);
+      return {
+        endpoint_groups: groups.map(groupView),
+        links: v.collection(`/OS-EP-FILTER/projects/${project_id}/endpoint_groups`),
+      };
+    },
+  );
   app.get('/v3/OS-EP-FILTER/projects/:project_id/endpoints', op('identity:list_endpoints_for_project'), async (req) => {
     const { project_id } = req.params as LP;
     await deps.identity.projects.get(project_id);
@@ -87,12 +133,22 @@ export function endpointFilterRoutes(app: FastifyInstance, deps: AppDeps, v: Vie
 
   const c = deps.identity.oauthConsumers;
   registerCrud<OAuthConsumer>(app, v, {
-    path: '/OS-OAUTH1/consumers', member: 'consumer', rules: crudRules('consumer', 'consumers'),
-    view: (x) => ({ ...x.extra, id: x.id, description: x.description, ...(x.secret ? { secret: x.secret } : {}), links: v.self(`/OS-OAUTH1/consumers/${x.id}`) }),
+    path: '/OS-OAUTH1/consumers',
+    member: 'consumer',
+    rules: crudRules('consumer', 'consumers'),
+    view: (x) => ({
+      ...x.extra,
+      id: x.id,
+      description: x.description,
+      ...(x.secret ? { secret: x.secret } : {}),
+      links: v.self(`/OS-OAUTH1/consumers/${x.id}`),
+    }),
     create: async (_a, b) => c.create(b),
     list: async (_a) => c.list(),
     get: async (_a, id) => c.get(id),
     update: async (_a, id, b) => c.update(id, b),
-    remove: async (_a, id) => { await c.delete(id); },
+    remove: async (_a, id) => {
+      await c.delete(id);
+    },
   });
 }

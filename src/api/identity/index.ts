@@ -16,7 +16,9 @@ const UPDATED = '2020-04-07T00:00:00Z';
 
 function versionDoc(href: string) {
   return {
-    id: VERSION, status: 'stable', updated: UPDATED,
+    id: VERSION,
+    status: 'stable',
+    updated: UPDATED,
     links: [{ rel: 'self', href }],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
   };

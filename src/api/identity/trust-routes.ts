@@ -17,9 +17,17 @@ export function trustRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void
   const base = '/v3/OS-TRUST/trusts';
   const view = (t: Trust, roles?: Role[]) => {
     const out: Obj = {
-      ...t.extra, id: t.id, trustor_user_id: t.trustor_user_id, trustee_user_id: t.trustee_user_id, project_id: t.project_id,
-      impersonation: t.impersonation, expires_at: expiryWithZ(t.expires_at), remaining_uses: t.remaining_uses,
-      redelegated_trust_id: t.redelegated_trust_id, redelegation_count: t.redelegation_count, allow_redelegation: t.allow_redelegation,
+      ...t.extra,
+      id: t.id,
+      trustor_user_id: t.trustor_user_id,
+      trustee_user_id: t.trustee_user_id,
+      project_id: t.project_id,
+      impersonation: t.impersonation,
+      expires_at: expiryWithZ(t.expires_at),
+      remaining_uses: t.remaining_uses,
+      redelegated_trust_id: t.redelegated_trust_id,
+      redelegation_count: t.redelegation_count,
+      allow_redelegation: t.allow_redelegation,
       links: v.self(`/OS-TRUST/trusts/${t.id}`),
     };
     if (roles) {
@@ -42,28 +50,43 @@ export function trustRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void
   /** A list is narrowed to one party by its filter; without one it is everyone's (admins only). */
   const listFilter: RouteTarget = (req) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
-    const one = (x: unknown) => (typeof x === 'string' && x ? x : Array.isArray(x) && typeof x.at(-1) === 'string' ? x.at(-1) as string : null);
+    const one = (x: unknown) =>
+      typeof x === 'string' && x ? x : Array.isArray(x) && typeof x.at(-1) === 'string' ? (x.at(-1) as string) : null;
     return { trustor_user_id: one(q.trustor_user_id), trustee_user_id: one(q.trustee_user_id) };
   };
 
   const trustBody = { type: 'object', required: ['trust'], properties: { trust: { type: 'object' } } };
-  app.post(base, op('identity:create_trust', { target: bodyTrustor, schema: { body: trustBody } }), async (req, reply) => {
-    const auth = ctxOf(req).auth;
-    const body = (req.body as { trust: Obj }).trust;
-    const t = await trusts.create(auth, body);
-    reply.code(201);
-    return { trust: view(t, await trusts.rolesOf(t)) };
-  });
+  app.post(
+    base,
+    op('identity:create_trust', { target: bodyTrustor, schema: { body: trustBody } }),
+    async (req, reply) => {
+      const auth = ctxOf(req).auth;
+      const body = (req.body as { trust: Obj }).trust;
+      const t = await trusts.create(auth, body);
+      reply.code(201);
+      return { trust: view(t, await trusts.rolesOf(t)) };
+    },
+  );
 
   // Non-admins list only trusts they are a party to, and must filter by themselves to do so.
-  app.get(base, op('identity:list_trusts', { target: listFilter, schema: { querystring: querySchema('trustor_user_id', 'trustee_user_id') } }), async (req) => {
-    const q = flatQuery(req);
-    const f: { trustor_user_id?: string; trustee_user_id?: string } = {};
-    if (q.trustor_user_id) f.trustor_user_id = q.trustor_user_id;
-    if (q.trustee_user_id) f.trustee_user_id = q.trustee_user_id;
-    const list = await trusts.list(f);
-    return { trusts: list.map((t) => view(t)), links: v.collection('/OS-TRUST/trusts', new URLSearchParams(q).toString()) };
-  });
+  app.get(
+    base,
+    op('identity:list_trusts', {
+      target: listFilter,
+      schema: { querystring: querySchema('trustor_user_id', 'trustee_user_id') },
+    }),
+    async (req) => {
+      const q = flatQuery(req);
+      const f: { trustor_user_id?: string; trustee_user_id?: string } = {};
+      if (q.trustor_user_id) f.trustor_user_id = q.trustor_user_id;
+      if (q.trustee_user_id) f.trustee_user_id = q.trustee_user_id;
+      const list = await trusts.list(f);
+      return {
+        trusts: list.map((t) => view(t)),
+        links: v.collection('/OS-TRUST/trusts', new URLSearchParams(q).toString()),
+      };
+    },
+  );
 
   app.get(`${base}/:trust_id`, op('identity:get_trust', { target: parties }), async (req) => {
     const t = await readable(req);
@@ -90,9 +113,17 @@ export function trustRoutes(app: FastifyInstance, deps: AppDeps, v: Views): void
     if (!role) throw notFound(`Could not find role: ${role_id}.`);
     return role;
   };
-  app.get(`${base}/:trust_id/roles/:role_id`, op('identity:get_role_for_trust', { target: parties, exposeHeadRoute: false }), async (req) => ({ role: v.role(await delegatedRole(req)) }));
-  app.head(`${base}/:trust_id/roles/:role_id`, op('identity:get_role_for_trust', { target: parties }), async (req, reply) => {
-    await delegatedRole(req);
-    reply.code(200).send();
-  });
+  app.get(
+    `${base}/:trust_id/roles/:role_id`,
+    op('identity:get_role_for_trust', { target: parties, exposeHeadRoute: false }),
+    async (req) => ({ role: v.role(await delegatedRole(req)) }),
+  );
+  app.head(
+    `${base}/:trust_id/roles/:role_id`,
+    op('identity:get_role_for_trust', { target: parties }),
+    async (req, reply) => {
+      await delegatedRole(req);
+      reply.code(200).send();
+    },
+  );
 }

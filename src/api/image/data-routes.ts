@@ -23,7 +23,10 @@ function contentLength(req: FastifyRequest): number | undefined {
 function stream(req: FastifyRequest): Readable {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (ct !== 'application/octet-stream') {
-    throw new CloudError('UnsupportedMediaType', `Unsupported Content-Type '${ct.slice(0, 80)}'; image data must be sent as application/octet-stream.`);
+    throw new CloudError(
+      'UnsupportedMediaType',
+      `Unsupported Content-Type '${ct.slice(0, 80)}'; image data must be sent as application/octet-stream.`,
+    );
   }
   return (req.body as Readable | undefined) ?? req.raw;
 }
@@ -59,15 +62,27 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
   // Image bodies are never buffered: the handler receives the request stream itself.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-  app.put('/v2/images/:image_id/file', op('image:upload_image', { bodyLimit: LARGE, body: 'raw' }), async (req, reply) => {
-    await consuming(reply, () => svc.data.upload(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)));
-    reply.code(204).send();
-  });
+  app.put(
+    '/v2/images/:image_id/file',
+    op('image:upload_image', { bodyLimit: LARGE, body: 'raw' }),
+    async (req, reply) => {
+      await consuming(reply, () =>
+        svc.data.upload(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)),
+      );
+      reply.code(204).send();
+    },
+  );
 
-  app.put('/v2/images/:image_id/stage', op('image:stage_image', { bodyLimit: LARGE, body: 'raw' }), async (req, reply) => {
-    await consuming(reply, () => svc.data.stage(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)));
-    reply.code(204).send();
-  });
+  app.put(
+    '/v2/images/:image_id/stage',
+    op('image:stage_image', { bodyLimit: LARGE, body: 'raw' }),
+    async (req, reply) => {
+      await consuming(reply, () =>
+        svc.data.stage(ctxOf(req).auth, (req.params as P).image_id, stream(req), contentLength(req)),
+      );
+      reply.code(204).send();
+    },
+  );
 
   app.get('/v2/images/:image_id/file', op('image:download_image'), async (req, reply) => {
     const range = parseRange(req.headers.range);
@@ -86,15 +101,21 @@ export function dataRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.send(dl.stream);
   });
 
-  app.post('/v2/images/:image_id/import', op('image:import_image', { schema: { body: ImportBody } }), async (req, reply) => {
-    const b = req.body as ImportBody;
-    const r: ImportRequest = {
-      method: b.method.name, ...(b.stores ? { stores: b.stores } : {}), ...(b.all_stores !== undefined ? { allStores: b.all_stores } : {}),
-      ...(b.all_stores_must_succeed !== undefined ? { allStoresMustSucceed: b.all_stores_must_succeed } : {}),
-    };
-    await svc.data.startImport(ctxOf(req).auth, (req.params as P).image_id, r, req.id);
-    reply.code(202).send();
-  });
+  app.post(
+    '/v2/images/:image_id/import',
+    op('image:import_image', { schema: { body: ImportBody } }),
+    async (req, reply) => {
+      const b = req.body as ImportBody;
+      const r: ImportRequest = {
+        method: b.method.name,
+        ...(b.stores ? { stores: b.stores } : {}),
+        ...(b.all_stores !== undefined ? { allStores: b.all_stores } : {}),
+        ...(b.all_stores_must_succeed !== undefined ? { allStoresMustSucceed: b.all_stores_must_succeed } : {}),
+      };
+      await svc.data.startImport(ctxOf(req).auth, (req.params as P).image_id, r, req.id);
+      reply.code(202).send();
+    },
+  );
 
   app.get('/v2/info/import', op('image:get_import_info'), async () => ({
     'import-methods': { description: 'Import methods available.', type: 'array', value: [...IMPORT_METHODS] },

@@ -31,7 +31,6 @@ function nextLink(req: FastifyRequest, marker: string): string {
   return `/v2/images?${search.toString()}`;
 }
 
-
 export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
   const svc = deps.image;
 
@@ -58,14 +57,24 @@ export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get('/v2/images/:image_id', op('image:get_image'), async (req) => imageView(await svc.getImage(ctxOf(req).auth, (req.params as P).image_id)));
+  app.get('/v2/images/:image_id', op('image:get_image'), async (req) =>
+    imageView(await svc.getImage(ctxOf(req).auth, (req.params as P).image_id)),
+  );
 
   // The media type is checked before the body's shape, as Glance's deserializer does (415 before 400).
-  const patchType = { preValidation: async (req: FastifyRequest) => { checkPatchType(req.headers['content-type']); } };
-  app.patch('/v2/images/:image_id', op('image:modify_image', { schema: { body: ImagePatchBody }, ...patchType }), async (req) => {
-    const ops = parsePatch(req.headers['content-type'], req.body);
-    return imageView(await svc.images.update(ctxOf(req).auth, (req.params as P).image_id, ops));
-  });
+  const patchType = {
+    preValidation: async (req: FastifyRequest) => {
+      checkPatchType(req.headers['content-type']);
+    },
+  };
+  app.patch(
+    '/v2/images/:image_id',
+    op('image:modify_image', { schema: { body: ImagePatchBody }, ...patchType }),
+    async (req) => {
+      const ops = parsePatch(req.headers['content-type'], req.body);
+      return imageView(await svc.images.update(ctxOf(req).auth, (req.params as P).image_id, ops));
+    },
+  );
 
   app.delete('/v2/images/:image_id', op('image:delete_image'), async (req, reply) => {
     await svc.deleteImage(ctxOf(req).auth, (req.params as P).image_id);
@@ -101,17 +110,29 @@ export function imageRoutes(app: FastifyInstance, deps: AppDeps): void {
     members: (await svc.members.list(ctxOf(req).auth, (req.params as P).image_id)).map(memberView),
     schema: '/v2/schemas/members',
   }));
-  app.post('/v2/images/:image_id/members', op('image:add_member', { schema: { body: MemberCreateBody } }), async (req) => {
-    return memberView(await svc.members.add(ctxOf(req).auth, (req.params as P).image_id, (req.body as MemberCreateBody).member));
-  });
+  app.post(
+    '/v2/images/:image_id/members',
+    op('image:add_member', { schema: { body: MemberCreateBody } }),
+    async (req) => {
+      return memberView(
+        await svc.members.add(ctxOf(req).auth, (req.params as P).image_id, (req.body as MemberCreateBody).member),
+      );
+    },
+  );
   app.get('/v2/images/:image_id/members/:member_id', op('image:get_member'), async (req) => {
     const { image_id, member_id } = req.params as P & { member_id: string };
     return memberView(await svc.members.get(ctxOf(req).auth, image_id, member_id));
   });
-  app.put('/v2/images/:image_id/members/:member_id', op('image:modify_member', { schema: { body: MemberUpdateBody } }), async (req) => {
-    const { image_id, member_id } = req.params as P & { member_id: string };
-    return memberView(await svc.members.setStatus(ctxOf(req).auth, image_id, member_id, (req.body as MemberUpdateBody).status));
-  });
+  app.put(
+    '/v2/images/:image_id/members/:member_id',
+    op('image:modify_member', { schema: { body: MemberUpdateBody } }),
+    async (req) => {
+      const { image_id, member_id } = req.params as P & { member_id: string };
+      return memberView(
+        await svc.members.setStatus(ctxOf(req).auth, image_id, member_id, (req.body as MemberUpdateBody).status),
+      );
+    },
+  );
   app.delete('/v2/images/:image_id/members/:member_id', op('image:delete_member'), async (req, reply) => {
     const { image_id, member_id } = req.params as P & { member_id: string };
     await svc.members.remove(ctxOf(req).auth, image_id, member_id);

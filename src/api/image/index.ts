@@ -10,9 +10,22 @@ import { op } from '../http/route-policy.js';
 
 // Without an image cache API (2.14, 2.16) the versions Glance lists with multiple stores enabled.
 const VERSIONS: [string, string][] = [
-  ['2.17', 'CURRENT'], ['2.15', 'SUPPORTED'], ['2.13', 'SUPPORTED'], ['2.12', 'SUPPORTED'], ['2.11', 'SUPPORTED'],
-  ['2.10', 'SUPPORTED'], ['2.9', 'SUPPORTED'], ['2.8', 'SUPPORTED'], ['2.7', 'SUPPORTED'], ['2.6', 'SUPPORTED'],
-  ['2.5', 'SUPPORTED'], ['2.4', 'SUPPORTED'], ['2.3', 'SUPPORTED'], ['2.2', 'SUPPORTED'], ['2.1', 'SUPPORTED'], ['2.0', 'SUPPORTED'],
+  ['2.17', 'CURRENT'],
+  ['2.15', 'SUPPORTED'],
+  ['2.13', 'SUPPORTED'],
+  ['2.12', 'SUPPORTED'],
+  ['2.11', 'SUPPORTED'],
+  ['2.10', 'SUPPORTED'],
+  ['2.9', 'SUPPORTED'],
+  ['2.8', 'SUPPORTED'],
+  ['2.7', 'SUPPORTED'],
+  ['2.6', 'SUPPORTED'],
+  ['2.5', 'SUPPORTED'],
+  ['2.4', 'SUPPORTED'],
+  ['2.3', 'SUPPORTED'],
+  ['2.2', 'SUPPORTED'],
+  ['2.1', 'SUPPORTED'],
+  ['2.0', 'SUPPORTED'],
 ];
 
 /** Glance v2 at /image. */
@@ -24,7 +37,9 @@ export const imageApi: ServiceApi = {
   errorFormat: 'glance',
   routes(app, deps) {
     const href = `${deps.config.server.publicUrl}/image/v2/`;
-    const versions = () => ({ versions: VERSIONS.map(([id, status]) => ({ id: `v${id}`, status, links: [{ rel: 'self', href }] })) });
+    const versions = () => ({
+      versions: VERSIONS.map(([id, status]) => ({ id: `v${id}`, status, links: [{ rel: 'self', href }] })),
+    });
     app.get('/', { config: { public: true } }, async (_req, reply) => {
       reply.code(300);
       return versions();

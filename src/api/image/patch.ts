@@ -9,11 +9,15 @@ export const PATCH_V20 = 'application/openstack-images-v2.0-json-patch';
 const OPS = new Set(['add', 'replace', 'remove']);
 
 function pointer(p: unknown): string[] {
-  if (typeof p !== 'string' || !p.startsWith('/') || p.length < 2) throw badRequest(`Invalid JSON pointer '${String(p).slice(0, 64)}': it must start with '/'.`);
-  return p.slice(1).split('/').map((s) => {
-    if (/~[^01]/.test(s) || s.endsWith('~')) throw badRequest(`Invalid JSON pointer '${p.slice(0, 64)}'.`);
-    return s.replace(/~1/g, '/').replace(/~0/g, '~');
-  });
+  if (typeof p !== 'string' || !p.startsWith('/') || p.length < 2)
+    throw badRequest(`Invalid JSON pointer '${String(p).slice(0, 64)}': it must start with '/'.`);
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => {
+      if (/~[^01]/.test(s) || s.endsWith('~')) throw badRequest(`Invalid JSON pointer '${p.slice(0, 64)}'.`);
+      return s.replace(/~1/g, '/').replace(/~0/g, '~');
+    });
 }
 
 /** The JSON-patch media type of a request; 415 for any other. */
@@ -30,7 +34,8 @@ export function parsePatch(contentType: string | undefined, body: unknown): Patc
   const ct = checkPatchType(contentType);
   if (!Array.isArray(body)) throw badRequest('Request body must be a JSON array of operation objects.');
   return body.map((raw): PatchOp => {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badRequest('Operations must be JSON objects.');
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw badRequest('Operations must be JSON objects.');
     const o = raw as Record<string, unknown>;
     let op: string;
     let path: unknown;
@@ -40,7 +45,8 @@ export function parsePatch(contentType: string | undefined, body: unknown): Patc
       if (!OPS.has(op)) throw badRequest(`Operation "${op.slice(0, 16)}" not supported; use add, replace or remove.`);
     } else {
       const found = [...OPS].filter((k) => k in o);
-      if (found.length !== 1) throw badRequest('Operation objects must contain exactly one of "add", "remove" or "replace".');
+      if (found.length !== 1)
+        throw badRequest('Operation objects must contain exactly one of "add", "remove" or "replace".');
       op = found[0]!;
       path = o[op];
     }

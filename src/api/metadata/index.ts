@@ -17,7 +17,10 @@ function instanceOf(req: FastifyRequest, deps: AppDeps): string | null {
   const id = req.headers['x-instance-id'];
   const sig = req.headers['x-instance-id-signature'];
   if (typeof id !== 'string' || typeof sig !== 'string' || !id || !deps.metadata.verify(id, sig)) {
-    req.log.warn({ instance: typeof id === 'string' ? id.slice(0, 64) : undefined }, 'metadata request with a missing or invalid signature');
+    req.log.warn(
+      { instance: typeof id === 'string' ? id.slice(0, 64) : undefined },
+      'metadata request with a missing or invalid signature',
+    );
     return null;
   }
   return id;
@@ -31,16 +34,23 @@ async function serve(req: FastifyRequest, reply: FastifyReply, deps: AppDeps): P
     if (!/^openstack\/[^/]+\/password\/?$/.test(path)) return plain(reply, 405, 'Method Not Allowed\n');
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
     switch (await deps.metadata.setPassword(id, body)) {
-      case 'stored': return plain(reply, 200, '');
-      case 'conflict': return plain(reply, 409, 'Conflict: the password is already set\n');
-      case 'too-large': return plain(reply, 400, 'Bad Request: the password is too long\n');
-      case 'not-found': return plain(reply, 404, 'Not Found\n');
+      case 'stored':
+        return plain(reply, 200, '');
+      case 'conflict':
+        return plain(reply, 409, 'Conflict: the password is already set\n');
+      case 'too-large':
+        return plain(reply, 400, 'Bad Request: the password is too long\n');
+      case 'not-found':
+        return plain(reply, 404, 'Not Found\n');
     }
   }
   const found = await deps.metadata.resolve(id, path);
   if (!found) return plain(reply, 404, 'Not Found\n');
   if (found.kind === 'dir') return plain(reply, 200, found.listing.join('\n'));
-  return reply.code(200).type(found.name.endsWith('.json') ? 'application/json' : TEXT).send(found.body);
+  return reply
+    .code(200)
+    .type(found.name.endsWith('.json') ? 'application/json' : TEXT)
+    .send(found.body);
 }
 
 /** Nova's metadata API for guests, behind the signing proxy. */

@@ -9,14 +9,26 @@ const list: [alias: string, name: string, description: string][] = [
   ['binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'],
   ['default-subnetpools', 'Default Subnetpools', 'Provides ability to mark and use a subnetpool as the default.'],
   ['external-net', 'Neutron external network', 'Adds external network attribute to network resource.'],
-  ['ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway'],
+  [
+    'ext-gw-mode',
+    'Neutron L3 Configurable external gateway mode',
+    'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
+  ],
   ['extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP.'],
   ['extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'],
-  ['extraroute-atomic', 'Atomically add/remove extra routes', 'Edit extra routes of a router on server side by atomically adding/removing extra routes'],
+  [
+    'extraroute-atomic',
+    'Atomically add/remove extra routes',
+    'Edit extra routes of a router on server side by atomically adding/removing extra routes',
+  ],
   ['fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'],
   ['floating-ip-port-forwarding', 'Floating IP Port Forwarding', 'Provides port forwarding to floating IP'],
   ['floatingip-pools', 'Floating IP Pools Extension', 'Provides a floating IP pools API.'],
-  ['ip-substring-filtering', 'IP address substring filtering', 'Provides IP address substring filtering when listing ports'],
+  [
+    'ip-substring-filtering',
+    'IP address substring filtering',
+    'Provides IP address substring filtering when listing ports',
+  ],
   ['l3-ext-gw-multihoming', 'L3 Ext GW multihoming', 'Not multihomed: one gateway per router.'],
   ['multi-provider', 'Multi Provider Network', 'Expose mapping of virtual networks to multiple physical networks'],
   ['net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'],
@@ -29,23 +41,49 @@ const list: [alias: string, name: string, description: string][] = [
   ['provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'],
   ['quotas', 'Quota management support', 'Expose functions for quotas management per tenant'],
   ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
-  ['router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.'],
+  [
+    'router',
+    'Neutron L3 Router',
+    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
+  ],
   ['router_availability_zone', 'Router Availability Zone', 'Availability zone support for router.'],
   ['security-group', 'security-group', 'The security groups extension.'],
   ['sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'],
   ['standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'],
-  ['standard-attr-revisions', 'Resource revision numbers', 'This extension will display the revision number of neutron resources.'],
-  ['standard-attr-tag', 'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip', 'Enables to set tag on resources with standard attribute.'],
-  ['standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.'],
+  [
+    'standard-attr-revisions',
+    'Resource revision numbers',
+    'This extension will display the revision number of neutron resources.',
+  ],
+  [
+    'standard-attr-tag',
+    'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip',
+    'Enables to set tag on resources with standard attribute.',
+  ],
+  [
+    'standard-attr-timestamp',
+    'Resource timestamps',
+    'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.',
+  ],
   ['stateful-security-group', 'Stateful security group', 'Indicates if the security group is stateful or not'],
   ['subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'],
-  ['subnetpool-prefix-ops', 'Subnet Pool Prefix Operations', 'Provides support for adjusting the prefix list of subnet pools'],
+  [
+    'subnetpool-prefix-ops',
+    'Subnet Pool Prefix Operations',
+    'Provides support for adjusting the prefix list of subnet pools',
+  ],
   ['tag', 'Tag support', 'Enables to set tag on resources.'],
-  ['tag-ext', 'Tag support for resources: subnet, subnetpool, port, router', 'Extends tag support to more L2 and L3 resources.'],
+  [
+    'tag-ext',
+    'Tag support for resources: subnet, subnetpool, port, router',
+    'Extends tag support to more L2 and L3 resources.',
+  ],
 ];
 
 /** Aliases served, for tempest.conf's [network-feature-enabled] api_extensions. */
-export const extensionAliases: string[] = list.filter(([a]) => a !== 'l3-ext-gw-multihoming' && a !== 'multi-provider' && a !== 'agent').map(([a]) => a);
+export const extensionAliases: string[] = list
+  .filter(([a]) => a !== 'l3-ext-gw-multihoming' && a !== 'multi-provider' && a !== 'agent')
+  .map(([a]) => a);
 
 /** The extension documents, as GET /v2.0/extensions lists them. */
 export const extensions = list

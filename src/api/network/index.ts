@@ -12,7 +12,11 @@ import { pagedQuery } from '../http/query-schemas.js';
 
 type Obj = Record<string, unknown>;
 
-const memberBody = (member: string) => ({ type: 'object', required: [member], properties: { [member]: { type: 'object' } } });
+const memberBody = (member: string) => ({
+  type: 'object',
+  required: [member],
+  properties: { [member]: { type: 'object' } },
+});
 
 const body = (b: unknown, key: string): Obj => {
   const o = (b as Obj | undefined)?.[key];
@@ -21,12 +25,22 @@ const body = (b: unknown, key: string): Obj => {
 };
 
 function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): void {
-  const publish = (kind: 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group') =>
-    async (action: 'created' | 'updated' | 'deleted', id: string, last?: Obj) => net.publish(kind, action, id, last);
+  const publish =
+    (kind: 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group') =>
+    async (action: 'created' | 'updated' | 'deleted', id: string, last?: Obj) =>
+      net.publish(kind, action, id, last);
 
   registerResource(app, net, baseUrl, {
-    path: 'networks', member: 'network', collection: 'networks', kind: 'network', tagType: 'networks',
-    list: (a, q) => net.networks.list(a, { ...(q.id ? { ids: q.id } : {}), ...(single(q, 'name') !== undefined ? { name: single(q, 'name') } : {}) }),
+    path: 'networks',
+    member: 'network',
+    collection: 'networks',
+    kind: 'network',
+    tagType: 'networks',
+    list: (a, q) =>
+      net.networks.list(a, {
+        ...(q.id ? { ids: q.id } : {}),
+        ...(single(q, 'name') !== undefined ? { name: single(q, 'name') } : {}),
+      }),
     get: (a, id) => net.networks.get(a, id),
     views: (a, rows) => net.networks.views(a, rows),
     create: (a, b) => net.networks.create(a, b),
@@ -35,8 +49,16 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('network'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'subnets', member: 'subnet', collection: 'subnets', kind: 'subnet', tagType: 'subnets',
-    list: (a, q) => net.subnets.list(a, { ...(single(q, 'network_id') ? { networkId: single(q, 'network_id') } : {}), ...(q.id ? { ids: q.id } : {}) }),
+    path: 'subnets',
+    member: 'subnet',
+    collection: 'subnets',
+    kind: 'subnet',
+    tagType: 'subnets',
+    list: (a, q) =>
+      net.subnets.list(a, {
+        ...(single(q, 'network_id') ? { networkId: single(q, 'network_id') } : {}),
+        ...(q.id ? { ids: q.id } : {}),
+      }),
     get: (a, id) => net.subnets.get(a, id),
     views: (_a, rows) => net.subnets.views(rows),
     create: (a, b) => net.subnets.create(a, b),
@@ -45,13 +67,18 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('subnet'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'ports', member: 'port', collection: 'ports', kind: 'port', tagType: 'ports',
-    list: (a, q) => net.ports.list(a, {
-      ...(single(q, 'network_id') ? { networkId: single(q, 'network_id') } : {}),
-      ...(single(q, 'device_id') !== undefined ? { deviceId: single(q, 'device_id') } : {}),
-      ...(single(q, 'device_owner') !== undefined ? { deviceOwner: single(q, 'device_owner') } : {}),
-      ...(q.id ? { ids: q.id } : {}),
-    }),
+    path: 'ports',
+    member: 'port',
+    collection: 'ports',
+    kind: 'port',
+    tagType: 'ports',
+    list: (a, q) =>
+      net.ports.list(a, {
+        ...(single(q, 'network_id') ? { networkId: single(q, 'network_id') } : {}),
+        ...(single(q, 'device_id') !== undefined ? { deviceId: single(q, 'device_id') } : {}),
+        ...(single(q, 'device_owner') !== undefined ? { deviceOwner: single(q, 'device_owner') } : {}),
+        ...(q.id ? { ids: q.id } : {}),
+      }),
     get: (a, id) => net.ports.get(a, id),
     views: (a, rows) => net.ports.views(a, rows),
     create: (a, b) => net.ports.create(a, b),
@@ -64,7 +91,11 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('port'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'routers', member: 'router', collection: 'routers', kind: 'router', tagType: 'routers',
+    path: 'routers',
+    member: 'router',
+    collection: 'routers',
+    kind: 'router',
+    tagType: 'routers',
     list: (a, q) => net.routers.list(a, q.id ? { ids: q.id } : {}),
     get: (a, id) => net.routers.get(a, id),
     views: (a, rows) => net.routers.views(a, rows),
@@ -74,8 +105,16 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('router'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'floatingips', member: 'floatingip', collection: 'floatingips', kind: 'floatingip', tagType: 'floatingips',
-    list: (a, q) => net.floatingIps.list(a, { ...(q.id ? { ids: q.id } : {}), ...(single(q, 'port_id') ? { portId: single(q, 'port_id') } : {}) }),
+    path: 'floatingips',
+    member: 'floatingip',
+    collection: 'floatingips',
+    kind: 'floatingip',
+    tagType: 'floatingips',
+    list: (a, q) =>
+      net.floatingIps.list(a, {
+        ...(q.id ? { ids: q.id } : {}),
+        ...(single(q, 'port_id') ? { portId: single(q, 'port_id') } : {}),
+      }),
     get: (a, id) => net.floatingIps.get(a, id),
     views: (_a, rows) => net.floatingIps.views(rows),
     create: (a, b) => net.floatingIps.create(a, b),
@@ -84,11 +123,19 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('floatingip'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'security-groups', member: 'security_group', collection: 'security_groups', kind: 'security_group', tagType: 'security-groups',
-    list: (a, q) => net.securityGroups.list(a, {
-      ...(q.id ? { ids: q.id } : {}), ...(single(q, 'name') !== undefined ? { name: single(q, 'name') } : {}),
-      ...(single(q, 'project_id') ?? single(q, 'tenant_id') ? { projectId: single(q, 'project_id') ?? single(q, 'tenant_id') } : {}),
-    }),
+    path: 'security-groups',
+    member: 'security_group',
+    collection: 'security_groups',
+    kind: 'security_group',
+    tagType: 'security-groups',
+    list: (a, q) =>
+      net.securityGroups.list(a, {
+        ...(q.id ? { ids: q.id } : {}),
+        ...(single(q, 'name') !== undefined ? { name: single(q, 'name') } : {}),
+        ...((single(q, 'project_id') ?? single(q, 'tenant_id'))
+          ? { projectId: single(q, 'project_id') ?? single(q, 'tenant_id') }
+          : {}),
+      }),
     get: (a, id) => net.securityGroups.get(a, id),
     views: (_a, rows) => net.securityGroups.views(rows),
     create: (a, b) => net.securityGroups.create(a, b),
@@ -97,7 +144,9 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     after: publish('security_group'),
   });
   registerResource(app, net, baseUrl, {
-    path: 'security-group-rules', member: 'security_group_rule', collection: 'security_group_rules',
+    path: 'security-group-rules',
+    member: 'security_group_rule',
+    collection: 'security_group_rules',
     list: (a) => net.securityGroups.listRules(a),
     get: (a, id) => net.securityGroups.getRule(a, id),
     views: async (_a, rows) => rows.map((r) => net.securityGroups.ruleView(r)),
@@ -116,7 +165,10 @@ function resources(app: FastifyInstance, net: NetworkService, baseUrl: string): 
     },
   });
   registerResource(app, net, baseUrl, {
-    path: 'subnetpools', member: 'subnetpool', collection: 'subnetpools', tagType: 'subnetpools',
+    path: 'subnetpools',
+    member: 'subnetpool',
+    collection: 'subnetpools',
+    tagType: 'subnetpools',
     list: (a) => net.subnetPools.list(a),
     get: (a, id) => net.subnetPools.get(a, id),
     views: (_a, rows) => net.subnetPools.views(rows),
@@ -135,53 +187,84 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   const rid = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   const objectBody = { type: 'object' };
-  for (const [action, add] of [['add_router_interface', true], ['remove_router_interface', false]] as const) {
+  for (const [action, add] of [
+    ['add_router_interface', true],
+    ['remove_router_interface', false],
+  ] as const) {
     app.put(`/v2.0/routers/:id/${action}`, op(`network:${action}`, { schema: { body: objectBody } }), async (req) => {
       const a = auth(req);
       writer(a);
       const b = (req.body ?? {}) as Obj;
       if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('Invalid body.');
-      const { info, port } = add ? await net.routers.addInterface(a, rid(req), b) : await net.routers.removeInterface(a, rid(req), b);
+      const { info, port } = add
+        ? await net.routers.addInterface(a, rid(req), b)
+        : await net.routers.removeInterface(a, rid(req), b);
       if (add) await net.publish('port', 'created', port.id);
-      else await net.publish('port', 'deleted', port.id, { id: port.id, network_id: port.network_id, device_id: info.id });
+      else
+        await net.publish('port', 'deleted', port.id, { id: port.id, network_id: port.network_id, device_id: info.id });
       await net.publish('router', 'updated', info.id);
       return info;
     });
   }
-  for (const [action, add] of [['add_extraroutes', true], ['remove_extraroutes', false]] as const) {
-    app.put(`/v2.0/routers/:id/${action}`, op(`network:${action}`, { schema: { body: memberBody('router') } }), async (req) => {
-      const a = auth(req);
-      writer(a);
-      const r = await net.routers.changeRoutes(a, rid(req), body(req.body, 'router').routes, add);
-      await net.publish('router', 'updated', r.id);
-      return { router: (await net.routers.views(a, [r]))[0] };
-    });
+  for (const [action, add] of [
+    ['add_extraroutes', true],
+    ['remove_extraroutes', false],
+  ] as const) {
+    app.put(
+      `/v2.0/routers/:id/${action}`,
+      op(`network:${action}`, { schema: { body: memberBody('router') } }),
+      async (req) => {
+        const a = auth(req);
+        writer(a);
+        const r = await net.routers.changeRoutes(a, rid(req), body(req.body, 'router').routes, add);
+        await net.publish('router', 'updated', r.id);
+        return { router: (await net.routers.views(a, [r]))[0] };
+      },
+    );
   }
 
   // Port forwardings of a floating IP.
   const pf = '/v2.0/floatingips/:id/port_forwardings';
   app.get(pf, op('network:get_floatingip_port_forwarding', { schema: { querystring: pagedQuery() } }), async (req) => {
     const items = (await net.floatingIps.listForwardings(auth(req), rid(req))).map((p) => net.floatingIps.pfView(p));
-    return { port_forwardings: applyQuery(items, queryOf(req.query), { path: '', collection: 'port_forwardings', baseUrl }).items };
+    return {
+      port_forwardings: applyQuery(items, queryOf(req.query), { path: '', collection: 'port_forwardings', baseUrl })
+        .items,
+    };
   });
-  app.post(pf, op('network:create_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }), async (req, reply) => {
-    const a = auth(req);
-    writer(a);
-    const p = await net.floatingIps.createForwarding(a, rid(req), body(req.body, 'port_forwarding'));
-    await net.publish('floatingip', 'updated', rid(req));
-    reply.code(201);
-    return { port_forwarding: net.floatingIps.pfView(p) };
-  });
+  app.post(
+    pf,
+    op('network:create_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }),
+    async (req, reply) => {
+      const a = auth(req);
+      writer(a);
+      const p = await net.floatingIps.createForwarding(a, rid(req), body(req.body, 'port_forwarding'));
+      await net.publish('floatingip', 'updated', rid(req));
+      reply.code(201);
+      return { port_forwarding: net.floatingIps.pfView(p) };
+    },
+  );
   app.get(`${pf}/:pf`, op('network:get_floatingip_port_forwarding'), async (req) => ({
-    port_forwarding: net.floatingIps.pfView(await net.floatingIps.getForwarding(auth(req), rid(req), (req.params as { pf: string }).pf)),
+    port_forwarding: net.floatingIps.pfView(
+      await net.floatingIps.getForwarding(auth(req), rid(req), (req.params as { pf: string }).pf),
+    ),
   }));
-  app.put(`${pf}/:pf`, op('network:update_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }), async (req) => {
-    const a = auth(req);
-    writer(a);
-    const p = await net.floatingIps.updateForwarding(a, rid(req), (req.params as { pf: string }).pf, body(req.body, 'port_forwarding'));
-    await net.publish('floatingip', 'updated', rid(req));
-    return { port_forwarding: net.floatingIps.pfView(p) };
-  });
+  app.put(
+    `${pf}/:pf`,
+    op('network:update_floatingip_port_forwarding', { schema: { body: memberBody('port_forwarding') } }),
+    async (req) => {
+      const a = auth(req);
+      writer(a);
+      const p = await net.floatingIps.updateForwarding(
+        a,
+        rid(req),
+        (req.params as { pf: string }).pf,
+        body(req.body, 'port_forwarding'),
+      );
+      await net.publish('floatingip', 'updated', rid(req));
+      return { port_forwarding: net.floatingIps.pfView(p) };
+    },
+  );
   app.delete(`${pf}/:pf`, op('network:delete_floatingip_port_forwarding'), async (req, reply) => {
     const a = auth(req);
     writer(a);
@@ -193,35 +276,68 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   // Quotas: the project named in the URL is the target.
   const projectParam = (req: { params: unknown }) => ({ project_id: rid(req) });
   app.get('/v2.0/quotas', op('network:get_quotas'), async (req) => ({ quotas: await net.quotas.list(auth(req)) }));
-  app.get('/v2.0/quotas/:id', op('network:get_quota', { target: projectParam }), async (req) => ({ quota: await net.quotas.show(auth(req), rid(req)) }));
-  app.get('/v2.0/quotas/:id/default', op('network:get_quota_default'), async (req) => { auth(req); return { quota: net.quotas.defaults() }; });
+  app.get('/v2.0/quotas/:id', op('network:get_quota', { target: projectParam }), async (req) => ({
+    quota: await net.quotas.show(auth(req), rid(req)),
+  }));
+  app.get('/v2.0/quotas/:id/default', op('network:get_quota_default'), async (req) => {
+    auth(req);
+    return { quota: net.quotas.defaults() };
+  });
   for (const path of ['/v2.0/quotas/:id/details', '/v2.0/quotas/:id/details.json']) {
-    app.get(path, op('network:get_quota', { target: projectParam }), async (req) => ({ quota: await net.quotas.details(auth(req), rid(req)) }));
+    app.get(path, op('network:get_quota', { target: projectParam }), async (req) => ({
+      quota: await net.quotas.details(auth(req), rid(req)),
+    }));
   }
-  app.put('/v2.0/quotas/:id', op('network:update_quota', { schema: { body: memberBody('quota') } }), async (req) => ({ quota: await net.quotas.update(auth(req), rid(req), body(req.body, 'quota')) }));
+  app.put('/v2.0/quotas/:id', op('network:update_quota', { schema: { body: memberBody('quota') } }), async (req) => ({
+    quota: await net.quotas.update(auth(req), rid(req), body(req.body, 'quota')),
+  }));
   app.delete('/v2.0/quotas/:id', op('network:delete_quota'), async (req, reply) => {
     await net.quotas.reset(auth(req), rid(req));
     reply.code(204).send();
   });
 
   // IP availability, availability zones, floating IP pools.
-  app.get('/v2.0/network-ip-availabilities', op('network:get_network_ip_availability', { schema: { querystring: pagedQuery() } }), async (req) => {
-    const items = await net.ipAvailability(auth(req));
-    return { network_ip_availabilities: applyQuery(items, queryOf(req.query), { path: '', collection: '', baseUrl }).items };
-  });
-  app.get('/v2.0/network-ip-availabilities/:id', op('network:get_network_ip_availability'), async (req) => ({ network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0] }));
-  // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
-  app.get('/v2.0/agents', op('network:get_agent'), async (req) => { auth(req); return { agents: [] }; });
-  app.get('/v2.0/availability_zones', op('network:get_availability_zone', { schema: { querystring: pagedQuery() } }), async (req) => ({
-    availability_zones: applyQuery(net.availabilityZones(), queryOf(req.query), { path: '', collection: '', baseUrl }).items,
+  app.get(
+    '/v2.0/network-ip-availabilities',
+    op('network:get_network_ip_availability', { schema: { querystring: pagedQuery() } }),
+    async (req) => {
+      const items = await net.ipAvailability(auth(req));
+      return {
+        network_ip_availabilities: applyQuery(items, queryOf(req.query), { path: '', collection: '', baseUrl }).items,
+      };
+    },
+  );
+  app.get('/v2.0/network-ip-availabilities/:id', op('network:get_network_ip_availability'), async (req) => ({
+    network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0],
   }));
+  // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
+  app.get('/v2.0/agents', op('network:get_agent'), async (req) => {
+    auth(req);
+    return { agents: [] };
+  });
+  app.get(
+    '/v2.0/availability_zones',
+    op('network:get_availability_zone', { schema: { querystring: pagedQuery() } }),
+    async (req) => ({
+      availability_zones: applyQuery(net.availabilityZones(), queryOf(req.query), { path: '', collection: '', baseUrl })
+        .items,
+    }),
+  );
   app.get('/v2.0/floatingip_pools', op('network:get_floatingip_pool'), async (req) => {
     const a = auth(req);
     const nets = (await net.networks.list(a)).filter((n) => n.router_external);
     const pools: Obj[] = [];
     for (const n of nets) {
       for (const s of await net.subnets.list(a, { networkId: n.id })) {
-        if (s.ip_version === 4) pools.push({ subnet_id: s.id, subnet_name: s.name, network_id: n.id, tenant_id: n.project_id, project_id: n.project_id, cidr: s.cidr });
+        if (s.ip_version === 4)
+          pools.push({
+            subnet_id: s.id,
+            subnet_name: s.name,
+            network_id: n.id,
+            tenant_id: n.project_id,
+            project_id: n.project_id,
+            cidr: s.cidr,
+          });
       }
     }
     return { floatingip_pools: pools };
@@ -243,8 +359,21 @@ export const networkApi: ServiceApi = {
       versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: v2, rel: 'self' }] }],
     }));
     app.get('/v2.0', { config: { public: true } }, async () => ({
-      resources: ['subnet', 'network', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'subnetpool', 'quota']
-        .map((r) => ({ name: r, collection: r === 'quota' ? 'quotas' : `${r.replaceAll('_', '-')}s`, links: [{ href: `${v2}${r.replaceAll('_', '-')}s`, rel: 'self' }] })),
+      resources: [
+        'subnet',
+        'network',
+        'port',
+        'router',
+        'floatingip',
+        'security_group',
+        'security_group_rule',
+        'subnetpool',
+        'quota',
+      ].map((r) => ({
+        name: r,
+        collection: r === 'quota' ? 'quotas' : `${r.replaceAll('_', '-')}s`,
+        links: [{ href: `${v2}${r.replaceAll('_', '-')}s`, rel: 'self' }],
+      })),
     }));
     app.get('/v2.0/extensions', op('network:get_extension'), async () => ({ extensions }));
     app.get('/v2.0/extensions/:alias', op('network:get_extension'), async (req) => {

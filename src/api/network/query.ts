@@ -4,7 +4,18 @@ import { badRequest } from '../../errors.js';
 type Obj = Record<string, unknown>;
 export type Query = Record<string, string[]>;
 
-const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse', 'tags', 'tags-any', 'not-tags', 'not-tags-any']);
+const RESERVED = new Set([
+  'fields',
+  'sort_key',
+  'sort_dir',
+  'limit',
+  'marker',
+  'page_reverse',
+  'tags',
+  'tags-any',
+  'not-tags',
+  'not-tags-any',
+]);
 
 /** The query string as lists of values (repeated keys are allowed everywhere in Neutron). */
 export function queryOf(raw: unknown): Query {
@@ -49,28 +60,41 @@ function matchesFixedIps(actual: unknown, wanted: string[]): boolean {
 const tagList = (q: Query, key: string): string[] | undefined => q[key]?.flatMap((v) => v.split(',')).filter(Boolean);
 
 /** Applies filters, sorting, paging and fields; returns the page and the next/previous markers. */
-export function applyQuery(items: Obj[], q: Query, opts: { path: string; collection: string; baseUrl: string }): { items: Obj[]; links: Obj[] } {
+export function applyQuery(
+  items: Obj[],
+  q: Query,
+  opts: { path: string; collection: string; baseUrl: string },
+): { items: Obj[]; links: Obj[] } {
   let out = items.filter((it) => {
     for (const [k, wanted] of Object.entries(q)) {
       if (RESERVED.has(k)) continue;
-      if (k === 'fixed_ips') { if (!matchesFixedIps(it.fixed_ips, wanted)) return false; continue; }
+      if (k === 'fixed_ips') {
+        if (!matchesFixedIps(it.fixed_ips, wanted)) return false;
+        continue;
+      }
       if (!(k in it)) continue;
       if (!matchesValue(it[k], wanted)) return false;
     }
     const tags = (it.tags ?? []) as string[];
-    const all = tagList(q, 'tags'); if (all && !all.every((t) => tags.includes(t))) return false;
-    const any = tagList(q, 'tags-any'); if (any && !any.some((t) => tags.includes(t))) return false;
-    const notAll = tagList(q, 'not-tags'); if (notAll?.every((t) => tags.includes(t))) return false;
-    const notAny = tagList(q, 'not-tags-any'); if (notAny?.some((t) => tags.includes(t))) return false;
+    const all = tagList(q, 'tags');
+    if (all && !all.every((t) => tags.includes(t))) return false;
+    const any = tagList(q, 'tags-any');
+    if (any && !any.some((t) => tags.includes(t))) return false;
+    const notAll = tagList(q, 'not-tags');
+    if (notAll?.every((t) => tags.includes(t))) return false;
+    const notAny = tagList(q, 'not-tags-any');
+    if (notAny?.some((t) => tags.includes(t))) return false;
     return true;
   });
 
   const keys = q.sort_key ?? [];
   const dirs = q.sort_dir ?? [];
-  if (dirs.length && dirs.length !== keys.length) throw badRequest('The number of sort_keys and sort_dirs must be same.');
+  if (dirs.length && dirs.length !== keys.length)
+    throw badRequest('The number of sort_keys and sort_dirs must be same.');
   for (const d of dirs) if (d !== 'asc' && d !== 'desc') throw badRequest(`${d} is invalid attribute for sort_dir.`);
   if (keys.length) {
-    for (const k of keys) if (out.length && !(k in out[0]!)) throw badRequest(`${k} is invalid attribute for sort_key.`);
+    for (const k of keys)
+      if (out.length && !(k in out[0]!)) throw badRequest(`${k} is invalid attribute for sort_key.`);
     out = [...out].sort((a, b) => {
       for (let i = 0; i < keys.length; i++) {
         const x = a[keys[i]!];
@@ -86,7 +110,8 @@ export function applyQuery(items: Obj[], q: Query, opts: { path: string; collect
   const limitText = q.limit?.[q.limit.length - 1];
   if (limitText !== undefined) {
     const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`Limit must be an integer 0 or greater and not '${limitText}'`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw badRequest(`Limit must be an integer 0 or greater and not '${limitText}'`);
     const reverse = (q.page_reverse?.[0] ?? '').toLowerCase() === 'true';
     const marker = q.marker?.[q.marker.length - 1];
     let seq = reverse ? [...out].reverse() : out;
@@ -99,7 +124,8 @@ export function applyQuery(items: Obj[], q: Query, opts: { path: string; collect
     out = reverse ? [...page].reverse() : page;
     const link = (rel: string, m: string, rev: boolean) => {
       const params = new URLSearchParams();
-      for (const [k, vs] of Object.entries(q)) if (!['marker', 'page_reverse'].includes(k)) for (const v of vs) params.append(k, v);
+      for (const [k, vs] of Object.entries(q))
+        if (!['marker', 'page_reverse'].includes(k)) for (const v of vs) params.append(k, v);
       params.set('marker', m);
       if (rev) params.set('page_reverse', 'True');
       return { rel, href: `${opts.baseUrl}${opts.path}?${params.toString()}` };

@@ -49,16 +49,29 @@ function bodyMember(body: unknown, member: string): Obj {
   return v as Obj;
 }
 
-const memberSchema = (member: string) => ({ type: 'object', required: [member], properties: { [member]: { type: 'object' } } });
+const memberSchema = (member: string) => ({
+  type: 'object',
+  required: [member],
+  properties: { [member]: { type: 'object' } },
+});
 /** One item, or a bulk list under the collection key. */
 const createSchema = (member: string, collection: string) => ({
   type: 'object',
   properties: { [member]: { type: 'object' }, [collection]: { type: 'array', items: { type: 'object' } } },
   anyOf: [{ required: [member] }, { required: [collection] }],
 });
-const tagsSchema = { type: 'object', required: ['tags'], properties: { tags: { type: 'array', items: { type: 'string', maxLength: 255 } } } };
+const tagsSchema = {
+  type: 'object',
+  required: ['tags'],
+  properties: { tags: { type: 'array', items: { type: 'string', maxLength: 255 } } },
+};
 
-export function registerResource<T extends { id: string }>(app: FastifyInstance, net: NetworkService, baseUrl: string, spec: ResourceSpec<T>): void {
+export function registerResource<T extends { id: string }>(
+  app: FastifyInstance,
+  net: NetworkService,
+  baseUrl: string,
+  spec: ResourceSpec<T>,
+): void {
   const base = `/v2.0/${spec.path}`;
   const one = async (a: AuthContext, row: T) => (await spec.views(a, [row]))[0]!;
   const rule = (verb: 'get' | 'create' | 'update' | 'delete') => networkRule(verb, spec.member);
@@ -67,7 +80,11 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
     const a = authOf(req);
     const q = queryOf(req.query);
     const rows = await spec.list(a, q);
-    const { items, links } = applyQuery(await spec.views(a, rows), q, { path: `/network${base}`, collection: spec.collection, baseUrl });
+    const { items, links } = applyQuery(await spec.views(a, rows), q, {
+      path: `/network${base}`,
+      collection: spec.collection,
+      baseUrl,
+    });
     const out: Obj = { [spec.collection]: items };
     if (links.length) out[`${spec.collection}_links`] = links;
     return out;
@@ -76,38 +93,45 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
   app.get(`${base}/:id`, op(rule('get'), { schema: { querystring: plainQuery } }), async (req) => {
     const a = authOf(req);
     const v = await one(a, await spec.get(a, (req.params as { id: string }).id));
-    const fields = queryOf(req.query).fields?.flatMap((f) => f.split(',')).filter(Boolean);
+    const fields = queryOf(req.query)
+      .fields?.flatMap((f) => f.split(','))
+      .filter(Boolean);
     return { [spec.member]: fields?.length ? pick(v, fields) : v };
   });
 
   if (spec.create) {
     const create = spec.create;
-    app.post(base, op(rule('create'), { schema: { body: createSchema(spec.member, spec.collection) } }), async (req, reply) => {
-      const a = authOf(req);
-      writer(a);
-      const body = req.body as Obj | undefined;
-      if (body && Array.isArray(body[spec.collection])) {
-        // Bulk create: all or nothing (what was made before a failure is removed again).
-        const made: T[] = [];
-        try {
-          for (const item of body[spec.collection] as unknown[]) {
-            if (!item || typeof item !== 'object' || Array.isArray(item)) throw badRequest(`Invalid body: each of "${spec.collection}" must be an object.`);
-            made.push(await create(a, item as Obj));
+    app.post(
+      base,
+      op(rule('create'), { schema: { body: createSchema(spec.member, spec.collection) } }),
+      async (req, reply) => {
+        const a = authOf(req);
+        writer(a);
+        const body = req.body as Obj | undefined;
+        if (body && Array.isArray(body[spec.collection])) {
+          // Bulk create: all or nothing (what was made before a failure is removed again).
+          const made: T[] = [];
+          try {
+            for (const item of body[spec.collection] as unknown[]) {
+              if (!item || typeof item !== 'object' || Array.isArray(item))
+                throw badRequest(`Invalid body: each of "${spec.collection}" must be an object.`);
+              made.push(await create(a, item as Obj));
+            }
+          } catch (e) {
+            // Bulk create is all or nothing: undo the ones made, and report the create's error, not a cleanup's.
+            for (const m of made.reverse()) await spec.remove?.(a, m.id).catch(() => {});
+            throw e;
           }
-        } catch (e) {
-          // Bulk create is all or nothing: undo the ones made, and report the create's error, not a cleanup's.
-          for (const m of made.reverse()) await spec.remove?.(a, m.id).catch(() => {});
-          throw e;
+          for (const m of made) await spec.after?.('created', m.id);
+          reply.code(201);
+          return { [spec.collection]: await spec.views(a, made) };
         }
-        for (const m of made) await spec.after?.('created', m.id);
+        const row = await create(a, bodyMember(body, spec.member));
+        await spec.after?.('created', row.id);
         reply.code(201);
-        return { [spec.collection]: await spec.views(a, made) };
-      }
-      const row = await create(a, bodyMember(body, spec.member));
-      await spec.after?.('created', row.id);
-      reply.code(201);
-      return { [spec.member]: await one(a, row) };
-    });
+        return { [spec.member]: await one(a, row) };
+      },
+    );
   }
 
   if (spec.update) {
@@ -161,7 +185,8 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
     app.get(`${tagsOf}/:tag`, op(tagRule('get')), async (req, reply) => {
       const { row } = await visible(req);
       const tag = (req.params as { tag: string }).tag;
-      if (!(await net.tags.of(row.id)).includes(tag)) throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
+      if (!(await net.tags.of(row.id)).includes(tag))
+        throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
       reply.code(204).send();
     });
     app.put(tagsOf, op(tagRule('update'), { schema: { body: tagsSchema } }), async (req) => {
@@ -186,7 +211,8 @@ export function registerResource<T extends { id: string }>(app: FastifyInstance,
     app.delete(`${tagsOf}/:tag`, op(tagRule('delete')), async (req, reply) => {
       const { row } = await owned(req, 'delete');
       const tag = (req.params as { tag: string }).tag;
-      if (!(await net.tags.remove(row.id, tag))) throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
+      if (!(await net.tags.remove(row.id, tag)))
+        throw notFound(`Tag ${tag} could not be found for ${spec.member} ${row.id}.`, { code: 'TagNotFound' });
       reply.code(204).send();
     });
   }

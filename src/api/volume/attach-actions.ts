@@ -7,15 +7,24 @@ import type { VolumeService } from '../../services/volume/index.js';
 import type { AuthContext } from '../../services/auth-context.js';
 import { accepted, type Answer } from './route.js';
 
-const AttachBody = Type.Object({
-  instance_uuid: Type.Optional(Type.Union([Type.String({ maxLength: 36 }), Type.Null()])),
-  host_name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
-  mountpoint: Type.String({ minLength: 1, maxLength: 255 }),
-  mode: Type.Optional(Type.Union([Type.Literal('rw'), Type.Literal('ro')])),
-}, { additionalProperties: false });
+const AttachBody = Type.Object(
+  {
+    instance_uuid: Type.Optional(Type.Union([Type.String({ maxLength: 36 }), Type.Null()])),
+    host_name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+    mountpoint: Type.String({ minLength: 1, maxLength: 255 }),
+    mode: Type.Optional(Type.Union([Type.Literal('rw'), Type.Literal('ro')])),
+  },
+  { additionalProperties: false },
+);
 
 /** Answers one attachment action; `undefined` when `name` is not one of them. */
-export async function attachAction(svc: VolumeService, auth: AuthContext, id: string, name: string, value: unknown): Promise<Answer | { connection_info: unknown } | undefined> {
+export async function attachAction(
+  svc: VolumeService,
+  auth: AuthContext,
+  id: string,
+  name: string,
+  value: unknown,
+): Promise<Answer | { connection_info: unknown } | undefined> {
   const att = svc.attachments;
   const v = (value ?? {}) as Record<string, unknown>;
   switch (name) {
@@ -26,10 +35,23 @@ export async function attachAction(svc: VolumeService, auth: AuthContext, id: st
       await att.unreserve(auth, id);
       return accepted();
     case 'os-attach': {
-      if (!Value.Check(AttachBody, value)) throw badRequest(`Invalid input for field/attribute os-attach. ${[...Value.Errors(AttachBody, value)][0]?.message ?? ''}`);
-      const b = value as { instance_uuid?: string | null; host_name?: string | null; mountpoint: string; mode?: 'rw' | 'ro' };
+      if (!Value.Check(AttachBody, value))
+        throw badRequest(
+          `Invalid input for field/attribute os-attach. ${[...Value.Errors(AttachBody, value)][0]?.message ?? ''}`,
+        );
+      const b = value as {
+        instance_uuid?: string | null;
+        host_name?: string | null;
+        mountpoint: string;
+        mode?: 'rw' | 'ro';
+      };
       if (!b.instance_uuid && !b.host_name) throw badRequest('Invalid request to attach volume to an invalid target');
-      await att.attachRecord(auth, id, { instanceId: b.instance_uuid ?? null, hostName: b.host_name ?? null, mountpoint: b.mountpoint, mode: b.mode ?? 'rw' });
+      await att.attachRecord(auth, id, {
+        instanceId: b.instance_uuid ?? null,
+        hostName: b.host_name ?? null,
+        mountpoint: b.mountpoint,
+        mode: b.mode ?? 'rw',
+      });
       return accepted();
     }
     case 'os-detach':
@@ -42,9 +64,15 @@ export async function attachAction(svc: VolumeService, auth: AuthContext, id: st
       await att.markDetaching(auth, id, false);
       return accepted();
     case 'os-initialize_connection': {
-      if (!v.connector || typeof v.connector !== 'object') throw badRequest("Invalid input received: 'connector' is a required property");
+      if (!v.connector || typeof v.connector !== 'object')
+        throw badRequest("Invalid input received: 'connector' is a required property");
       const vol = await svc.volumes.get(auth, id);
-      return { connection_info: { driver_volume_type: 'file', data: { format: vol.diskFormat, access_mode: vol.readonly ? 'ro' : 'rw' } } };
+      return {
+        connection_info: {
+          driver_volume_type: 'file',
+          data: { format: vol.diskFormat, access_mode: vol.readonly ? 'ro' : 'rw' },
+        },
+      };
     }
     case 'os-terminate_connection':
       await svc.volumes.get(auth, id);

@@ -7,7 +7,8 @@ import type { VolumeService } from '../../services/volume/index.js';
 import { route } from './route.js';
 
 export function emptyFeatureRoutes(app: FastifyInstance, svc: VolumeService): void {
-  const empty = (url: string, key: string) => route(app, { method: 'GET', url, policy: 'volume:reader', handler: async () => ({ [key]: [] }) });
+  const empty = (url: string, key: string) =>
+    route(app, { method: 'GET', url, policy: 'volume:reader', handler: async () => ({ [key]: [] }) });
   empty('/groups', 'groups');
   empty('/groups/detail', 'groups');
   empty('/group_snapshots', 'group_snapshots');
@@ -16,7 +17,9 @@ export function emptyFeatureRoutes(app: FastifyInstance, svc: VolumeService): vo
   empty('/qos-specs', 'qos_specs');
   // A type without encryption answers an empty object (404 when the type itself does not exist).
   route(app, {
-    method: 'GET', url: '/types/:id/encryption', policy: 'volume:reader',
+    method: 'GET',
+    url: '/types/:id/encryption',
+    policy: 'volume:reader',
     handler: async ({ auth, params }) => {
       await svc.types.get(auth, params.id!);
       return {};

@@ -11,8 +11,15 @@ import { backupRoutes } from './backup-routes.js';
 
 function v3Doc(root: string) {
   return {
-    id: 'v3.0', status: 'CURRENT', version: MAX_VOLUME_VERSION, min_version: MIN_VOLUME_VERSION, updated: '2022-08-31T00:00:00Z',
-    links: [{ rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' }, { rel: 'self', href: `${root}/v3/` }],
+    id: 'v3.0',
+    status: 'CURRENT',
+    version: MAX_VOLUME_VERSION,
+    min_version: MIN_VOLUME_VERSION,
+    updated: '2022-08-31T00:00:00Z',
+    links: [
+      { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' },
+      { rel: 'self', href: `${root}/v3/` },
+    ],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
   };
 }
@@ -29,19 +36,24 @@ export const volumeApi: ServiceApi = {
     const root = `${deps.config.server.publicUrl}/volume`;
     const views = new VolumeViews(root);
     // GET /volume/ lists the versions with 300 Multiple Choices, as Cinder does.
-    app.get('/', { config: { public: true } }, async (_req, reply) => reply.code(300).send({ versions: [v3Doc(root)] }));
+    app.get('/', { config: { public: true } }, async (_req, reply) =>
+      reply.code(300).send({ versions: [v3Doc(root)] }),
+    );
     app.get('/v3', { config: { public: true } }, async () => ({ versions: [v3Doc(root)] }));
     const startedAt = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000');
-    await app.register(async (v3) => {
-      installVolumeMicroversions(v3);
-      const svc = deps.volume;
-      volumeRoutes(v3, svc, views);
-      snapshotRoutes(v3, svc, views);
-      typeRoutes(v3, svc, views);
-      miscRoutes(v3, svc, views, startedAt);
-      emptyFeatureRoutes(v3, svc);
-      transferRoutes(v3, svc, views);
-      backupRoutes(v3, svc, views);
-    }, { prefix: '/v3' });
+    await app.register(
+      async (v3) => {
+        installVolumeMicroversions(v3);
+        const svc = deps.volume;
+        volumeRoutes(v3, svc, views);
+        snapshotRoutes(v3, svc, views);
+        typeRoutes(v3, svc, views);
+        miscRoutes(v3, svc, views, startedAt);
+        emptyFeatureRoutes(v3, svc);
+        transferRoutes(v3, svc, views);
+        backupRoutes(v3, svc, views);
+      },
+      { prefix: '/v3' },
+    );
   },
 };

@@ -10,7 +10,12 @@ import { MetadataBody, MetaItemBody } from './schemas.js';
 /** What the routes need of the service that owns the resource. */
 export interface MetadataOwner {
   get(a: AuthContext, id: string): Promise<{ metadata: Record<string, string> }>;
-  setMetadata(a: AuthContext, id: string, meta: Record<string, string>, replace: boolean): Promise<Record<string, string>>;
+  setMetadata(
+    a: AuthContext,
+    id: string,
+    meta: Record<string, string>,
+    replace: boolean,
+  ): Promise<Record<string, string>>;
   deleteMetadata(a: AuthContext, id: string, key: string): Promise<void>;
 }
 
@@ -18,19 +23,33 @@ export interface MetadataOwner {
 export function metadataRoutes(app: FastifyInstance, collection: 'volumes' | 'snapshots', owner: MetadataOwner): void {
   const base = `/${collection}/:id/metadata`;
   route(app, {
-    method: 'GET', url: base, policy: 'volume:read',
+    method: 'GET',
+    url: base,
+    policy: 'volume:read',
     handler: async ({ auth, params }) => ({ metadata: (await owner.get(auth, params.id!)).metadata }),
   });
   route<Static<typeof MetadataBody>>(app, {
-    method: 'POST', url: base, policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await owner.setMetadata(auth, params.id!, body.metadata, false) }),
+    method: 'POST',
+    url: base,
+    policy: 'volume:write',
+    body: MetadataBody,
+    handler: async ({ auth, params, body }) => ({
+      metadata: await owner.setMetadata(auth, params.id!, body.metadata, false),
+    }),
   });
   route<Static<typeof MetadataBody>>(app, {
-    method: 'PUT', url: base, policy: 'volume:write', body: MetadataBody,
-    handler: async ({ auth, params, body }) => ({ metadata: await owner.setMetadata(auth, params.id!, body.metadata, true) }),
+    method: 'PUT',
+    url: base,
+    policy: 'volume:write',
+    body: MetadataBody,
+    handler: async ({ auth, params, body }) => ({
+      metadata: await owner.setMetadata(auth, params.id!, body.metadata, true),
+    }),
   });
   route(app, {
-    method: 'GET', url: `${base}/:key`, policy: 'volume:read',
+    method: 'GET',
+    url: `${base}/:key`,
+    policy: 'volume:read',
     handler: async ({ auth, params }) => {
       const m = (await owner.get(auth, params.id!)).metadata;
       if (!(params.key! in m)) throw notFound('Metadata item was not found.');
@@ -38,7 +57,10 @@ export function metadataRoutes(app: FastifyInstance, collection: 'volumes' | 'sn
     },
   });
   route<Static<typeof MetaItemBody>>(app, {
-    method: 'PUT', url: `${base}/:key`, policy: 'volume:write', body: MetaItemBody,
+    method: 'PUT',
+    url: `${base}/:key`,
+    policy: 'volume:write',
+    body: MetaItemBody,
     handler: async ({ auth, params, body }) => {
       if (!(params.key! in body.meta)) throw badRequest('Request body and URI mismatch');
       await owner.setMetadata(auth, params.id!, body.meta, false);
@@ -46,7 +68,11 @@ export function metadataRoutes(app: FastifyInstance, collection: 'volumes' | 'sn
     },
   });
   route(app, {
-    method: 'DELETE', url: `${base}/:key`, policy: 'volume:write',
-    handler: async ({ auth, params }) => { await owner.deleteMetadata(auth, params.id!, params.key!); },
+    method: 'DELETE',
+    url: `${base}/:key`,
+    policy: 'volume:write',
+    handler: async ({ auth, params }) => {
+      await owner.deleteMetadata(auth, params.id!, params.key!);
+    },
   });
 }

@@ -30,7 +30,10 @@ function requested(headers: FastifyRequest['headers']): ApiVersion {
   if (text.trim().toLowerCase() === 'latest') return MAX;
   const v = ApiVersion.parse(text);
   if (v.major !== 3 || v.minor > MAX.minor) {
-    throw new CloudError('NotAcceptable', `Version ${v} is not supported by the API. Minimum is ${MIN_VOLUME_VERSION} and maximum is ${MAX_VOLUME_VERSION}.`);
+    throw new CloudError(
+      'NotAcceptable',
+      `Version ${v} is not supported by the API. Minimum is ${MIN_VOLUME_VERSION} and maximum is ${MAX_VOLUME_VERSION}.`,
+    );
   }
   return v;
 }

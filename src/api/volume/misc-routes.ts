@@ -10,12 +10,16 @@ import { boolOf, QuotaSetBody } from './schemas.js';
 
 export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: VolumeViews, startedAt: string): void {
   route(app, {
-    method: 'GET', url: '/os-availability-zone', policy: 'volume:reader',
+    method: 'GET',
+    url: '/os-availability-zone',
+    policy: 'volume:reader',
     handler: async () => ({ availabilityZoneInfo: [{ zoneName: VOLUME_AZ, zoneState: { available: true } }] }),
   });
 
   route(app, {
-    method: 'GET', url: '/os-services', policy: 'volume:admin',
+    method: 'GET',
+    url: '/os-services',
+    policy: 'volume:admin',
     handler: async ({ query, version }) => {
       const all = [
         { binary: 'cinder-scheduler', host: svc.hostName },
@@ -23,10 +27,22 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
         { binary: 'cinder-backup', host: svc.hostName },
       ];
       const services = all
-        .filter((s) => (typeof query.host !== 'string' || s.host === query.host) && (typeof query.binary !== 'string' || s.binary === query.binary))
+        .filter(
+          (s) =>
+            (typeof query.host !== 'string' || s.host === query.host) &&
+            (typeof query.binary !== 'string' || s.binary === query.binary),
+        )
         .map((s) => ({
-          ...s, zone: VOLUME_AZ, status: 'enabled', state: 'up', updated_at: startedAt, disabled_reason: null,
-          ...(version.atLeast('3.7') ? { cluster: null } : {}), ...(s.binary === 'cinder-volume' ? { frozen: false, replication_status: 'disabled', active_backend_id: null } : {}),
+          ...s,
+          zone: VOLUME_AZ,
+          status: 'enabled',
+          state: 'up',
+          updated_at: startedAt,
+          disabled_reason: null,
+          ...(version.atLeast('3.7') ? { cluster: null } : {}),
+          ...(s.binary === 'cinder-volume'
+            ? { frozen: false, replication_status: 'disabled', active_backend_id: null }
+            : {}),
           ...(version.atLeast('3.49') && s.binary === 'cinder-volume' ? { backend_state: 'up' } : {}),
         }));
       return { services };
@@ -38,23 +54,32 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
     if (!usage) return { id: projectId, ...limits };
     const used = await svc.quotas.usage(projectId);
     const out: Record<string, unknown> = { id: projectId };
-    for (const [k, lim] of Object.entries(limits)) out[k] = { limit: lim, in_use: used[k] ?? 0, reserved: 0, allocated: 0 };
+    for (const [k, lim] of Object.entries(limits))
+      out[k] = { limit: lim, in_use: used[k] ?? 0, reserved: 0, allocated: 0 };
     return out;
   };
   route(app, {
-    method: 'GET', url: '/os-quota-sets/:target', policy: 'volume:reader',
+    method: 'GET',
+    url: '/os-quota-sets/:target',
+    policy: 'volume:reader',
     handler: async ({ auth, params, query }) => {
-      if (params.target !== auth.projectId && !isAdmin(auth)) throw forbidden("Policy doesn't allow volume_extension:quotas:show to be performed.");
+      if (params.target !== auth.projectId && !isAdmin(auth))
+        throw forbidden("Policy doesn't allow volume_extension:quotas:show to be performed.");
       const usage = query.usage !== undefined && boolOf(query.usage, 'usage');
       return { quota_set: await quotaView(params.target!, usage) };
     },
   });
   route(app, {
-    method: 'GET', url: '/os-quota-sets/:target/defaults', policy: 'volume:reader',
+    method: 'GET',
+    url: '/os-quota-sets/:target/defaults',
+    policy: 'volume:reader',
     handler: async ({ params }) => ({ quota_set: { id: params.target, ...(await svc.quotas.defaults()) } }),
   });
   route<Static<typeof QuotaSetBody>>(app, {
-    method: 'PUT', url: '/os-quota-sets/:target', policy: 'volume:admin', body: QuotaSetBody,
+    method: 'PUT',
+    url: '/os-quota-sets/:target',
+    policy: 'volume:admin',
+    body: QuotaSetBody,
     handler: async ({ params, body }) => {
       const values: Record<string, number> = {};
       for (const [k, v] of Object.entries(body.quota_set)) {
@@ -67,16 +92,24 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
     },
   });
   route(app, {
-    method: 'DELETE', url: '/os-quota-sets/:target', policy: 'volume:admin',
-    handler: async ({ params }) => { await svc.quotas.reset(params.target!); },
+    method: 'DELETE',
+    url: '/os-quota-sets/:target',
+    policy: 'volume:admin',
+    handler: async ({ params }) => {
+      await svc.quotas.reset(params.target!);
+    },
   });
   route(app, {
-    method: 'GET', url: '/os-quota-class-sets/:cls', policy: 'volume:admin',
+    method: 'GET',
+    url: '/os-quota-class-sets/:cls',
+    policy: 'volume:admin',
     handler: async ({ params }) => ({ quota_class_set: { id: params.cls, ...(await svc.quotas.defaults()) } }),
   });
 
   route(app, {
-    method: 'GET', url: '/limits', policy: 'volume:reader',
+    method: 'GET',
+    url: '/limits',
+    policy: 'volume:reader',
     handler: async ({ auth }) => {
       const p = auth.projectId ?? '';
       const lim = await svc.quotas.limits(p);
@@ -85,10 +118,16 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
         limits: {
           rate: [],
           absolute: {
-            maxTotalVolumes: lim.volumes, maxTotalSnapshots: lim.snapshots, maxTotalVolumeGigabytes: lim.gigabytes,
-            maxTotalBackups: lim.backups, maxTotalBackupGigabytes: lim.backup_gigabytes,
-            totalVolumesUsed: used.volumes, totalSnapshotsUsed: used.snapshots, totalGigabytesUsed: used.gigabytes,
-            totalBackupsUsed: used.backups, totalBackupGigabytesUsed: used.backup_gigabytes,
+            maxTotalVolumes: lim.volumes,
+            maxTotalSnapshots: lim.snapshots,
+            maxTotalVolumeGigabytes: lim.gigabytes,
+            maxTotalBackups: lim.backups,
+            maxTotalBackupGigabytes: lim.backup_gigabytes,
+            totalVolumesUsed: used.volumes,
+            totalSnapshotsUsed: used.snapshots,
+            totalGigabytesUsed: used.gigabytes,
+            totalBackupsUsed: used.backups,
+            totalBackupGigabytesUsed: used.backup_gigabytes,
           },
         },
       };
@@ -96,27 +135,58 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
   });
 
   route(app, {
-    method: 'GET', url: '/messages', policy: 'volume:read', minVersion: '3.3',
-    handler: async ({ auth, project }) => ({ messages: (await svc.messages.list(auth)).map((m) => views.message(m, project)) }),
+    method: 'GET',
+    url: '/messages',
+    policy: 'volume:read',
+    minVersion: '3.3',
+    handler: async ({ auth, project }) => ({
+      messages: (await svc.messages.list(auth)).map((m) => views.message(m, project)),
+    }),
   });
   route(app, {
-    method: 'GET', url: '/messages/:id', policy: 'volume:read', minVersion: '3.3',
-    handler: async ({ auth, project, params }) => ({ message: views.message(await svc.messages.get(auth, params.id!), project) }),
+    method: 'GET',
+    url: '/messages/:id',
+    policy: 'volume:read',
+    minVersion: '3.3',
+    handler: async ({ auth, project, params }) => ({
+      message: views.message(await svc.messages.get(auth, params.id!), project),
+    }),
   });
   route(app, {
-    method: 'DELETE', url: '/messages/:id', policy: 'volume:write', minVersion: '3.3', status: 204,
-    handler: async ({ auth, params }) => { await svc.messages.delete(auth, params.id!); },
+    method: 'DELETE',
+    url: '/messages/:id',
+    policy: 'volume:write',
+    minVersion: '3.3',
+    status: 204,
+    handler: async ({ auth, params }) => {
+      await svc.messages.delete(auth, params.id!);
+    },
   });
 
   route(app, {
-    method: 'GET', url: '/extensions', policy: 'volume:reader',
+    method: 'GET',
+    url: '/extensions',
+    policy: 'volume:reader',
     handler: async () => ({
       extensions: [
-        ['AvailabilityZones', 'os-availability-zone'], ['Quotas', 'os-quota-sets'], ['Services', 'os-services'], ['TypesManage', 'os-types-manage'],
-        ['VolumeTypeAccess', 'os-volume-type-access'], ['VolumeActions', 'os-volume-actions'], ['AdminActions', 'os-admin-actions'],
-        ['ExtendedSnapshotAttributes', 'os-extended-snapshot-attributes'], ['VolumeTenantAttribute', 'os-vol-tenant-attr'],
-        ['VolumeHostAttribute', 'os-vol-host-attr'], ['VolumeImageMetadata', 'os-vol-image-meta'],
-      ].map(([name, alias]) => ({ name, alias, description: `${name} support.`, updated: '2013-04-18T00:00:00+00:00', links: [] })),
+        ['AvailabilityZones', 'os-availability-zone'],
+        ['Quotas', 'os-quota-sets'],
+        ['Services', 'os-services'],
+        ['TypesManage', 'os-types-manage'],
+        ['VolumeTypeAccess', 'os-volume-type-access'],
+        ['VolumeActions', 'os-volume-actions'],
+        ['AdminActions', 'os-admin-actions'],
+        ['ExtendedSnapshotAttributes', 'os-extended-snapshot-attributes'],
+        ['VolumeTenantAttribute', 'os-vol-tenant-attr'],
+        ['VolumeHostAttribute', 'os-vol-host-attr'],
+        ['VolumeImageMetadata', 'os-vol-image-meta'],
+      ].map(([name, alias]) => ({
+        name,
+        alias,
+        description: `${name} support.`,
+        updated: '2013-04-18T00:00:00+00:00',
+        links: [],
+      })),
     }),
   });
 }

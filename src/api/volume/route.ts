@@ -39,7 +39,10 @@ export interface VolumeRoute<B = any, Q = Record<string, unknown>> {
 
 /** A handler's answer when its status depends on the input (the volume actions: 200 for some, 202 for others). */
 export class Answer {
-  constructor(readonly status: number, readonly body?: unknown) {}
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
 }
 
 /** 202 Accepted with no body. */
@@ -63,8 +66,17 @@ export function route<B = any, Q = Record<string, unknown>>(app: FastifyInstance
       // Cinder refuses a URL naming another project than the token's ("Malformed request url").
       if (auth.projectId !== project) throw badRequest('Malformed request url');
       const version = vv(req);
-      if (r.minVersion && !version.atLeast(r.minVersion)) throw new CloudError('NotFound', 'The resource could not be found.');
-      const out = await r.handler({ req, auth, version, project, params, body: req.body as B, query: (req.query ?? {}) as Q });
+      if (r.minVersion && !version.atLeast(r.minVersion))
+        throw new CloudError('NotFound', 'The resource could not be found.');
+      const out = await r.handler({
+        req,
+        auth,
+        version,
+        project,
+        params,
+        body: req.body as B,
+        query: (req.query ?? {}) as Q,
+      });
       if (out instanceof Answer) {
         reply.code(out.status);
         return out.body === undefined ? reply.send() : out.body;

@@ -23,8 +23,13 @@ export class VolumeViews {
 
   attachment(x: VolumeAttachment) {
     return {
-      server_id: x.instanceId, attachment_id: x.id, attached_at: x.attachedAt, host_name: x.hostName, volume_id: x.volumeId,
-      device: x.device, id: x.volumeId,
+      server_id: x.instanceId,
+      attachment_id: x.id,
+      attached_at: x.attachedAt,
+      host_name: x.hostName,
+      volume_id: x.volumeId,
+      device: x.device,
+      id: x.volumeId,
     };
   }
 
@@ -39,10 +44,26 @@ export class VolumeViews {
    */
   volume(v: Volume, ver: ApiVersion, admin: boolean, project: string, extensions = true) {
     const out: Record<string, unknown> = {
-      id: v.id, name: v.name, description: v.description, size: v.size, status: v.status, availability_zone: v.availabilityZone,
-      created_at: v.createdAt, updated_at: v.updatedAt, volume_type: v.volumeTypeName, snapshot_id: v.snapshotId, source_volid: v.sourceVolid,
-      metadata: v.metadata, links: this.links(project, 'volumes', v.id), user_id: v.userId, bootable: String(v.bootable), encrypted: false,
-      replication_status: null, consistencygroup_id: null, multiattach: v.multiattach, migration_status: v.migrationStatus,
+      id: v.id,
+      name: v.name,
+      description: v.description,
+      size: v.size,
+      status: v.status,
+      availability_zone: v.availabilityZone,
+      created_at: v.createdAt,
+      updated_at: v.updatedAt,
+      volume_type: v.volumeTypeName,
+      snapshot_id: v.snapshotId,
+      source_volid: v.sourceVolid,
+      metadata: v.metadata,
+      links: this.links(project, 'volumes', v.id),
+      user_id: v.userId,
+      bootable: String(v.bootable),
+      encrypted: false,
+      replication_status: null,
+      consistencygroup_id: null,
+      multiattach: v.multiattach,
+      migration_status: v.migrationStatus,
       attachments: v.attachments.filter((x) => x.attachStatus === 'attached').map((x) => this.attachment(x)),
     };
     if (extensions) out['os-vol-tenant-attr:tenant_id'] = v.projectId;
@@ -65,8 +86,15 @@ export class VolumeViews {
 
   snapshot(s: Snapshot, ver: ApiVersion, detail: boolean) {
     const out: Record<string, unknown> = {
-      id: s.id, name: s.name, description: s.description, volume_id: s.volumeId, status: s.status, size: s.size, metadata: s.metadata,
-      created_at: s.createdAt, updated_at: s.updatedAt,
+      id: s.id,
+      name: s.name,
+      description: s.description,
+      volume_id: s.volumeId,
+      status: s.status,
+      size: s.size,
+      metadata: s.metadata,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
     };
     if (detail) {
       out['os-extended-snapshot-attributes:progress'] = s.progress;
@@ -79,7 +107,11 @@ export class VolumeViews {
 
   volumeType(t: VolumeType, admin: boolean, withQos = true) {
     const out: Record<string, unknown> = {
-      id: t.id, name: t.name, description: t.description, is_public: t.isPublic, 'os-volume-type-access:is_public': t.isPublic,
+      id: t.id,
+      name: t.name,
+      description: t.description,
+      is_public: t.isPublic,
+      'os-volume-type-access:is_public': t.isPublic,
     };
     // Extra specs and the QoS link are shown to admins (Cinder's type_get policy hides them from others).
     if (admin) {
@@ -91,8 +123,15 @@ export class VolumeViews {
 
   message(m: UserMessage, project: string) {
     return {
-      id: m.id, message_level: m.messageLevel, event_id: m.eventId, user_message: m.userMessage, resource_type: m.resourceType,
-      resource_uuid: m.resourceUuid, created_at: m.createdAt, guaranteed_until: m.guaranteedUntil, request_id: m.requestId,
+      id: m.id,
+      message_level: m.messageLevel,
+      event_id: m.eventId,
+      user_message: m.userMessage,
+      resource_type: m.resourceType,
+      resource_uuid: m.resourceUuid,
+      created_at: m.createdAt,
+      guaranteed_until: m.guaranteedUntil,
+      request_id: m.requestId,
       links: this.links(project, 'messages', m.id),
     };
   }

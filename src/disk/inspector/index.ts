@@ -13,7 +13,17 @@ export type { ByteSource, FileSource } from './source.js';
 export { bufferSource, sliceSource, openFileSource } from './source.js';
 export type { DetectedFormat, FormatReport } from './types.js';
 
-const PROBES: FormatProbe[] = [qcow2Probe, qedProbe, vmdkProbe, vhdProbe, vhdxProbe, vdiProbe, isoProbe, gptProbe, luksProbe];
+const PROBES: FormatProbe[] = [
+  qcow2Probe,
+  qedProbe,
+  vmdkProbe,
+  vhdProbe,
+  vhdxProbe,
+  vdiProbe,
+  isoProbe,
+  gptProbe,
+  luksProbe,
+];
 
 /** Formats whose content can be recognised; a declared one of these must match what is found. */
 export const INSPECTABLE = new Set(['qcow2', 'vmdk', 'vhd', 'vhdx', 'vdi', 'iso']);
@@ -23,7 +33,10 @@ export type RefusalKind = 'unsafe' | 'mismatch' | 'polyglot';
 
 /** An image the inspector refuses, with a message fit for the API user. */
 export class ImageRefused extends Error {
-  constructor(readonly kind: RefusalKind, message: string) {
+  constructor(
+    readonly kind: RefusalKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'ImageRefused';
   }
@@ -84,8 +97,14 @@ export async function verifyImage(src: ByteSource, diskFormat: string, container
   if (diskFormat === 'raw') return { detected: found.name, virtualSize: src.size };
   if (found.name === 'raw') {
     if (!INSPECTABLE.has(diskFormat) || containerFormat !== 'bare') return { detected: 'raw', virtualSize: src.size };
-    throw new ImageRefused('mismatch', `Image disk_format ${diskFormat} does not match the uploaded data, which is not ${diskFormat}.`);
+    throw new ImageRefused(
+      'mismatch',
+      `Image disk_format ${diskFormat} does not match the uploaded data, which is not ${diskFormat}.`,
+    );
   }
   if (found.name === 'gpt' && !INSPECTABLE.has(diskFormat)) return { detected: 'gpt', virtualSize: src.size };
-  throw new ImageRefused('mismatch', `Image disk_format ${diskFormat} does not match the uploaded data, which is ${found.name}.`);
+  throw new ImageRefused(
+    'mismatch',
+    `Image disk_format ${diskFormat} does not match the uploaded data, which is ${found.name}.`,
+  );
 }

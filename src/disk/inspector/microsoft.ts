@@ -81,7 +81,8 @@ async function vhdxMetadata(src: ByteSource, report: FormatReport): Promise<void
       if (v) report.virtualSize = u64(v, 0, 'le');
     } else if (id === FILE_PARAMETERS) {
       const v = await readExact(src, off, 8);
-      if (v && v.readUInt32LE(4) & 0x2) report.unsafe.push('VHDX differencing disks (with a parent file) are not allowed');
+      if (v && v.readUInt32LE(4) & 0x2)
+        report.unsafe.push('VHDX differencing disks (with a parent file) are not allowed');
     } else if (id === PARENT_LOCATOR) {
       report.unsafe.push('VHDX image names a parent disk');
     }

@@ -10,8 +10,13 @@ const INCOMPAT_CORRUPT = 1n;
 const INCOMPAT_DATA_FILE = 2n;
 const INCOMPAT_COMPRESSION = 3n;
 const INCOMPAT_EXTENDED_L2 = 4n;
-const KNOWN_INCOMPAT = [INCOMPAT_DIRTY, INCOMPAT_CORRUPT, INCOMPAT_DATA_FILE, INCOMPAT_COMPRESSION, INCOMPAT_EXTENDED_L2]
-  .reduce((m, b) => m | (1n << b), 0n);
+const KNOWN_INCOMPAT = [
+  INCOMPAT_DIRTY,
+  INCOMPAT_CORRUPT,
+  INCOMPAT_DATA_FILE,
+  INCOMPAT_COMPRESSION,
+  INCOMPAT_EXTENDED_L2,
+].reduce((m, b) => m | (1n << b), 0n);
 const EXT_END = 0x00000000;
 const EXT_DATA_FILE = 0x44415441; // "DATA": external data file name
 const EXT_MAX = 64;
@@ -68,6 +73,10 @@ export const qedProbe: FormatProbe = {
   name: 'qed',
   async probe(_src, head) {
     if (head.length < 4 || head.toString('latin1', 0, 4) !== 'QED\0') return null;
-    return { name: 'qed', virtualSize: head.length >= 48 ? u64(head, 40, 'le') : 0, unsafe: ['QED images are not allowed'] };
+    return {
+      name: 'qed',
+      virtualSize: head.length >= 48 ? u64(head, 40, 'le') : 0,
+      unsafe: ['QED images are not allowed'],
+    };
   },
 };

@@ -14,12 +14,23 @@ const ALLOWED_TYPES = new Set(['monolithicsparse', 'streamoptimized']);
 const EXTENT_ACCESS = new Set(['rw', 'rdonly', 'noaccess']);
 const EXTENT_TYPES = new Set(['sparse', 'zero']);
 
-interface SparseHeader { sig: string; version: number; capacity: number; descSector: bigint; descCount: bigint; gdOffset: bigint }
+interface SparseHeader {
+  sig: string;
+  version: number;
+  capacity: number;
+  descSector: bigint;
+  descCount: bigint;
+  gdOffset: bigint;
+}
 
 function parseHeader(b: Buffer): SparseHeader {
   return {
-    sig: b.toString('latin1', 0, 4), version: b.readUInt32LE(4), capacity: u64(b, 12, 'le'),
-    descSector: b.readBigUInt64LE(28), descCount: b.readBigUInt64LE(36), gdOffset: b.readBigUInt64LE(56),
+    sig: b.toString('latin1', 0, 4),
+    version: b.readUInt32LE(4),
+    capacity: u64(b, 12, 'le'),
+    descSector: b.readBigUInt64LE(28),
+    descCount: b.readBigUInt64LE(36),
+    gdOffset: b.readBigUInt64LE(56),
   };
 }
 
@@ -30,7 +41,8 @@ export function checkDescriptor(text: string): { createType: string; problems: s
   const m = /createtype="([^"]{0,64})"/.exec(lower);
   const createType = m ? m[1]! : '';
   if (!createType) problems.push('VMDK descriptor has no createType');
-  else if (!ALLOWED_TYPES.has(createType)) problems.push(`VMDK subformat "${createType}" is not allowed (only monolithicSparse and streamOptimized)`);
+  else if (!ALLOWED_TYPES.has(createType))
+    problems.push(`VMDK subformat "${createType}" is not allowed (only monolithicSparse and streamOptimized)`);
   let extents = 0;
   for (const raw of lower.split('\n')) {
     const line = raw.trim();
@@ -41,7 +53,8 @@ export function checkDescriptor(text: string): { createType: string; problems: s
     if (EXTENT_ACCESS.has(words[0]!)) {
       extents++;
       if (line.includes('/') || line.includes('\\')) problems.push('VMDK extent names a path');
-      else if (!EXTENT_TYPES.has(words[2] ?? '')) problems.push(`VMDK extent type "${(words[2] ?? '').slice(0, 16)}" is not allowed`);
+      else if (!EXTENT_TYPES.has(words[2] ?? ''))
+        problems.push(`VMDK extent type "${(words[2] ?? '').slice(0, 16)}" is not allowed`);
       continue;
     }
     problems.push('VMDK descriptor has a line that is not understood');
@@ -67,14 +80,20 @@ async function checkFooter(src: ByteSource, h: SparseHeader, report: FormatRepor
   }
   const f = parseHeader(tail.subarray(512, 1024));
   if (f.sig !== h.sig || f.version !== h.version) report.unsafe.push('VMDK header and footer do not match');
-  if (f.descSector !== h.descSector || f.descCount !== h.descCount) report.unsafe.push('VMDK footer names another descriptor');
+  if (f.descSector !== h.descSector || f.descCount !== h.descCount)
+    report.unsafe.push('VMDK footer names another descriptor');
   if (f.gdOffset === GD_AT_END) report.unsafe.push('VMDK footer points at another footer');
   const zero = (b: Buffer) => b.every((x) => x === 0);
   if (tail.readUInt32LE(8) !== 0 || tail.readUInt32LE(12) !== MARKER_FOOTER || !zero(tail.subarray(16, 512))) {
     report.unsafe.push('VMDK footer marker is invalid');
   }
   const eos = tail.subarray(1024);
-  if (eos.readBigUInt64LE(0) !== 0n || eos.readUInt32LE(8) !== 0 || eos.readUInt32LE(12) !== MARKER_EOS || !zero(eos.subarray(16))) {
+  if (
+    eos.readBigUInt64LE(0) !== 0n ||
+    eos.readUInt32LE(8) !== 0 ||
+    eos.readUInt32LE(12) !== MARKER_EOS ||
+    !zero(eos.subarray(16))
+  ) {
     report.unsafe.push('VMDK end-of-stream marker is invalid');
   }
 }
@@ -119,7 +138,11 @@ export const vmdkProbe: FormatProbe = {
     const text = start.toString('latin1');
     if (isText(start) && /^\s*#\s*disk\s*descriptorfile/i.test(text)) {
       const { problems } = checkDescriptor(text);
-      return { name: 'vmdk', virtualSize: 0, unsafe: problems.length ? problems : ['VMDK descriptor file without data is not allowed'] };
+      return {
+        name: 'vmdk',
+        virtualSize: 0,
+        unsafe: problems.length ? problems : ['VMDK descriptor file without data is not allowed'],
+      };
     }
     return null;
   },

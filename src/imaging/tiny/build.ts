@@ -3,7 +3,19 @@
 // root disk (qcow2) for state that must survive reboots and snapshots. Booted AMI-style (kernel + ramdisk).
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -24,7 +36,8 @@ const BUILDER_VERSION = 4;
  * Kernel arguments for the tiny guest (fast boot under TCG). The kernel writes to both consoles, the screen (tty0,
  * what VNC shows) and the serial port (the console log); /dev/console, where init writes, is the last one named.
  */
-export const TINY_CMDLINE = 'console=tty0 console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1';
+export const TINY_CMDLINE =
+  'console=tty0 console=ttyS0 quiet mitigations=off tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1';
 
 /** Size of the ext4 root disk's file system (the disk itself grows to the flavor's size; the fs does not). */
 const ROOT_FS_MB = 64;
@@ -64,7 +77,13 @@ function manifestValid(dir: string): TinyImage | null {
   if (!existsSync(mf)) return null;
   try {
     const m = JSON.parse(readFileSync(mf, 'utf8')) as TinyImage;
-    const fix = { ...m, kernelPath: join(dir, 'vmlinuz'), initrdPath: join(dir, 'initrd.gz'), rootDiskPath: join(dir, 'root.qcow2'), built: false };
+    const fix = {
+      ...m,
+      kernelPath: join(dir, 'vmlinuz'),
+      initrdPath: join(dir, 'initrd.gz'),
+      rootDiskPath: join(dir, 'root.qcow2'),
+      built: false,
+    };
     return [fix.kernelPath, fix.initrdPath, fix.rootDiskPath].every((p) => existsSync(p)) ? fix : null;
   } catch {
     return null;
@@ -84,7 +103,9 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
   try {
     debs = await resolveDebs([await kernelPackage(), ...TINY_PACKAGES]);
   } catch (e) {
-    const prev = existsSync(latest) ? manifestValid(join(cacheDir, 'builds', readFileSync(latest, 'utf8').trim())) : null;
+    const prev = existsSync(latest)
+      ? manifestValid(join(cacheDir, 'builds', readFileSync(latest, 'utf8').trim()))
+      : null;
     if (prev) {
       log(`apt cannot resolve the packages (${(e as Error).message}); using the cached build ${prev.key}`);
       return prev;
@@ -92,7 +113,15 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
     throw e;
   }
   const files = guestFiles([]);
-  const key = sha256(JSON.stringify({ v: BUILDER_VERSION, debs: debs.map((d) => d.sha256), files, mods: TINY_MODULES, cmd: TINY_CMDLINE })).slice(0, 16);
+  const key = sha256(
+    JSON.stringify({
+      v: BUILDER_VERSION,
+      debs: debs.map((d) => d.sha256),
+      files,
+      mods: TINY_MODULES,
+      cmd: TINY_CMDLINE,
+    }),
+  ).slice(0, 16);
   const outDir = join(cacheDir, 'builds', key);
   const cached = manifestValid(outDir);
   if (cached) {
@@ -123,10 +152,21 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
 
     const versions = Object.fromEntries(debs.map((d) => [d.package, versionOf(d.file)]));
     const image: TinyImage = {
-      kernelPath: join(outDir, 'vmlinuz'), initrdPath: join(outDir, 'initrd.gz'), rootDiskPath: join(outDir, 'root.qcow2'),
-      rootDiskFormat: 'qcow2', cmdline: TINY_CMDLINE, minDiskGb: 1, minRamMb: 128, versions, key, built: true,
+      kernelPath: join(outDir, 'vmlinuz'),
+      initrdPath: join(outDir, 'initrd.gz'),
+      rootDiskPath: join(outDir, 'root.qcow2'),
+      rootDiskFormat: 'qcow2',
+      cmdline: TINY_CMDLINE,
+      minDiskGb: 1,
+      minRamMb: 128,
+      versions,
+      key,
+      built: true,
     };
-    writeFileSync(join(out, 'manifest.json'), `${JSON.stringify({ ...image, kernelRelease: kver, modules: modules.map((m) => m.name) }, null, 2)}\n`);
+    writeFileSync(
+      join(out, 'manifest.json'),
+      `${JSON.stringify({ ...image, kernelRelease: kver, modules: modules.map((m) => m.name) }, null, 2)}\n`,
+    );
     mkdirSync(dirname(outDir), { recursive: true });
     rmSync(outDir, { recursive: true, force: true });
     renameSync(out, outDir);
@@ -143,7 +183,8 @@ export async function buildTinyImage(cacheDir: string, opts: TinyBuildOptions = 
  * It is uploaded unchanged: the image service's inspector knows a bzImage's 0x55aa at byte 510 is not an MBR.
  */
 export function checkBzImage(kernel: Buffer): Buffer {
-  if (kernel.length < 0x210 || kernel.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error('the kernel is not a bzImage (no HdrS header)');
+  if (kernel.length < 0x210 || kernel.toString('latin1', 0x202, 0x206) !== 'HdrS')
+    throw new Error('the kernel is not a bzImage (no HdrS header)');
   return kernel;
 }
 
@@ -153,7 +194,11 @@ function readInTree(root: string, path: string, depth = 0): Buffer {
   const full = join(root, path);
   const st = statSync(full, { throwIfNoEntry: false });
   let link: string | null = null;
-  try { link = readlinkSync(full); } catch { link = null; }
+  try {
+    link = readlinkSync(full);
+  } catch {
+    link = null;
+  }
   if (link !== null) {
     const target = link.startsWith('/') ? link.slice(1) : posix.join(posix.dirname(path), link);
     return readInTree(root, target, depth + 1);
@@ -183,7 +228,24 @@ async function initramfsEntries(root: string, modules: { name: string; path: str
     paths.add(p);
     entries.push({ kind: 'file', path: p, data, mode });
   };
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/lib', 'lib/modules', 'etc/dropbear', 'proc', 'sys', 'dev', 'run', 'mnt/config', 'mnt/disk', `home/${TINY_USER}`, 'var/log']) dir(d);
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'usr/lib',
+    'lib/modules',
+    'etc/dropbear',
+    'proc',
+    'sys',
+    'dev',
+    'run',
+    'mnt/config',
+    'mnt/disk',
+    `home/${TINY_USER}`,
+    'var/log',
+  ])
+    dir(d);
   dir('tmp', 0o1777);
   dir('root', 0o700);
   entries.push({ kind: 'char', path: 'dev/console', major: 5, minor: 1, mode: 0o600 });
@@ -205,7 +267,8 @@ async function initramfsEntries(root: string, modules: { name: string; path: str
 
   // Dynamically linked programs and the closure of their libraries.
   const programs: [string, string][] = [
-    ['usr/sbin/dropbear', 'usr/sbin/dropbear'], ['usr/bin/dropbearkey', 'usr/bin/dropbearkey'],
+    ['usr/sbin/dropbear', 'usr/sbin/dropbear'],
+    ['usr/bin/dropbearkey', 'usr/bin/dropbearkey'],
     ['usr/lib/openssh/sftp-server', 'usr/lib/sftp-server'],
   ];
   const libs = new Map<string, Buffer>();
@@ -227,7 +290,8 @@ async function initramfsEntries(root: string, modules: { name: string; path: str
     need(bin);
     file(to, bin, 0o755);
   }
-  for (const [so, data] of [...libs].sort(([a], [b]) => a.localeCompare(b))) file(`lib/x86_64-linux-gnu/${so}`, data, 0o755);
+  for (const [so, data] of [...libs].sort(([a], [b]) => a.localeCompare(b)))
+    file(`lib/x86_64-linux-gnu/${so}`, data, 0o755);
   if (interpreter) {
     const interp = (interpreter as string).replace(/^\//, '');
     const real = readInTree(root, interp);
@@ -244,7 +308,11 @@ async function initramfsEntries(root: string, modules: { name: string; path: str
 /** The applets a static busybox offers, as paths ("sbin/init", "usr/bin/wget"). */
 async function busyboxApplets(busybox: string): Promise<string[]> {
   const { stdout } = await run(busybox, ['--list-full'], { maxBuffer: 1 << 20 });
-  return stdout.split('\n').map((l) => l.trim().replace(/^\/+/, '')).filter((l) => /^[a-z0-9_./[\]-]+$/i.test(l) && !l.includes('..')).sort();
+  return stdout
+    .split('\n')
+    .map((l) => l.trim().replace(/^\/+/, ''))
+    .filter((l) => /^[a-z0-9_./[\]-]+$/i.test(l) && !l.includes('..'))
+    .sort();
 }
 
 /** A small ext4 (label gureum-root) with the persistent folders, converted to qcow2. */
@@ -257,9 +325,28 @@ async function makeRootDisk(skel: string, raw: string, qcow2: string, key: strin
   const h = sha256(`gureum-root:${key}`);
   const fsUuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   const seed = `${h.slice(32, 40)}-${h.slice(40, 44)}-4${h.slice(45, 48)}-8${h.slice(49, 52)}-${h.slice(52, 64)}`;
-  await run('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', ROOT_LABEL, '-U', fsUuid, '-E', `hash_seed=${seed},root_owner=0:0`, '-d', skel, raw, `${ROOT_FS_MB}M`], {
-    env: childEnv({ E2FSPROGS_FAKE_TIME: '1700000000' }),
-    maxBuffer: 1 << 20,
-  });
+  await run(
+    'mke2fs',
+    [
+      '-q',
+      '-F',
+      '-t',
+      'ext4',
+      '-L',
+      ROOT_LABEL,
+      '-U',
+      fsUuid,
+      '-E',
+      `hash_seed=${seed},root_owner=0:0`,
+      '-d',
+      skel,
+      raw,
+      `${ROOT_FS_MB}M`,
+    ],
+    {
+      env: childEnv({ E2FSPROGS_FAKE_TIME: '1700000000' }),
+      maxBuffer: 1 << 20,
+    },
+  );
   await qemuImg.convert(raw, 'raw', qcow2, 'qcow2');
 }

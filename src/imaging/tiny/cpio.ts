@@ -26,7 +26,7 @@ function pad4(n: number): number {
 
 /** Checks a member path: relative, no empty, "." or ".." parts (the kernel would follow them). */
 export function checkCpioPath(path: string): void {
-  if (path === '.' ) return;
+  if (path === '.') return;
   if (path === '' || path.startsWith('/') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
     throw new Error(`bad cpio path "${path}"`);
   }
@@ -45,9 +45,27 @@ export function writeCpio(entries: CpioEntry[], opts: { mtime?: number } = {}): 
   const push = (name: string, mode: number, data: Buffer, rdev: [number, number], nlink: number) => {
     const nameBuf = Buffer.from(`${name}\0`, 'utf8');
     const header =
-      '070701' + hex8(ino++) + hex8(mode) + hex8(0) + hex8(0) + hex8(nlink) + hex8(mtime) + hex8(data.length) +
-      hex8(0) + hex8(0) + hex8(rdev[0]) + hex8(rdev[1]) + hex8(nameBuf.length) + hex8(0);
-    parts.push(Buffer.from(header, 'ascii'), nameBuf, Buffer.alloc(pad4(110 + nameBuf.length)), data, Buffer.alloc(pad4(data.length)));
+      '070701' +
+      hex8(ino++) +
+      hex8(mode) +
+      hex8(0) +
+      hex8(0) +
+      hex8(nlink) +
+      hex8(mtime) +
+      hex8(data.length) +
+      hex8(0) +
+      hex8(0) +
+      hex8(rdev[0]) +
+      hex8(rdev[1]) +
+      hex8(nameBuf.length) +
+      hex8(0);
+    parts.push(
+      Buffer.from(header, 'ascii'),
+      nameBuf,
+      Buffer.alloc(pad4(110 + nameBuf.length)),
+      data,
+      Buffer.alloc(pad4(data.length)),
+    );
   };
   for (const e of entries) {
     checkCpioPath(e.path);
@@ -58,14 +76,26 @@ export function writeCpio(entries: CpioEntry[], opts: { mtime?: number } = {}): 
         push(e.path, S_IFDIR | ((e.mode ?? 0o755) & 0o7777), Buffer.alloc(0), [0, 0], 2);
         break;
       case 'file':
-        push(e.path, S_IFREG | ((e.mode ?? 0o644) & 0o7777), typeof e.data === 'string' ? Buffer.from(e.data, 'utf8') : e.data, [0, 0], 1);
+        push(
+          e.path,
+          S_IFREG | ((e.mode ?? 0o644) & 0o7777),
+          typeof e.data === 'string' ? Buffer.from(e.data, 'utf8') : e.data,
+          [0, 0],
+          1,
+        );
         break;
       case 'symlink':
         push(e.path, S_IFLNK | 0o777, Buffer.from(e.target, 'utf8'), [0, 0], 1);
         break;
       case 'char':
       case 'block':
-        push(e.path, (e.kind === 'char' ? S_IFCHR : S_IFBLK) | ((e.mode ?? 0o600) & 0o7777), Buffer.alloc(0), [e.major, e.minor], 1);
+        push(
+          e.path,
+          (e.kind === 'char' ? S_IFCHR : S_IFBLK) | ((e.mode ?? 0o600) & 0o7777),
+          Buffer.alloc(0),
+          [e.major, e.minor],
+          1,
+        );
         break;
     }
   }

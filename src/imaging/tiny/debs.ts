@@ -20,7 +20,14 @@ export interface DebFile {
 
 /** What the tiny guest is made of. The kernel comes from the `linux-image-cloud-amd64` dependency. */
 export const TINY_PACKAGES = [
-  'busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'libgmp10', 'libcrypt1', 'zlib1g', 'libc6',
+  'busybox-static',
+  'dropbear-bin',
+  'libtomcrypt1',
+  'libtommath1',
+  'libgmp10',
+  'libcrypt1',
+  'zlib1g',
+  'libc6',
   'openssh-sftp-server',
 ] as const;
 
@@ -50,7 +57,10 @@ export async function resolveDebs(packages: string[]): Promise<DebFile[]> {
   // An empty folder: apt-get prints nothing for a file already present in the current directory.
   const empty = mkdtempSync(join(tmpdir(), 'gureum-apt-'));
   try {
-    const { stdout } = await run('apt-get', ['download', '--print-uris', ...packages], { cwd: empty, maxBuffer: 1 << 20 });
+    const { stdout } = await run('apt-get', ['download', '--print-uris', ...packages], {
+      cwd: empty,
+      maxBuffer: 1 << 20,
+    });
     const files = parsePrintUris(stdout);
     return packages.map((pkg) => {
       // The lines carry no package name of their own; the file name starts with it.
@@ -103,7 +113,9 @@ export async function fetchDebs(debs: DebFile[], debDir: string): Promise<void> 
 
 /** The version part of a .deb file name ("name_VERSION_arch.deb"), with an epoch's "%3a" decoded. */
 export function versionOf(file: string): string {
-  const parts = decodeURIComponent(file).replace(/\.deb$/, '').split('_');
+  const parts = decodeURIComponent(file)
+    .replace(/\.deb$/, '')
+    .split('_');
   if (parts.length !== 3) throw new Error(`not a Debian package file name: ${file}`);
   return parts[1]!;
 }

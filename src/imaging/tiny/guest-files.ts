@@ -306,7 +306,11 @@ export function guestFiles(modules: string[]): GuestFile[] {
     { path: 'etc/gureum/modules', data: modules.map((m) => `${m}\n`).join(''), mode: 0o644 },
     { path: 'usr/share/gureum/json.awk', data: JSON_AWK, mode: 0o644 },
     { path: 'etc/acpi/PWRF/00000080', data: ACPI_POWER, mode: 0o755 },
-    { path: 'etc/passwd', data: `root:x:0:0:root:/root:/bin/sh\n${TINY_USER}:x:1000:1000:Gureum tiny user:/home/${TINY_USER}:/bin/sh\n`, mode: 0o644 },
+    {
+      path: 'etc/passwd',
+      data: `root:x:0:0:root:/root:/bin/sh\n${TINY_USER}:x:1000:1000:Gureum tiny user:/home/${TINY_USER}:/bin/sh\n`,
+      mode: 0o644,
+    },
     // "*": no password works, key logins do (dropbear refuses only locked "!" accounts).
     { path: 'etc/shadow', data: `root:*:19000:0:99999:7:::\n${TINY_USER}:*:19000:0:99999:7:::\n`, mode: 0o600 },
     { path: 'etc/group', data: `root:x:0:\ntty:x:5:\n${TINY_USER}:x:1000:\n`, mode: 0o644 },
@@ -314,10 +318,19 @@ export function guestFiles(modules: string[]): GuestFile[] {
     { path: 'etc/hosts', data: '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n', mode: 0o644 },
     { path: 'etc/hostname', data: 'gureum-tiny\n', mode: 0o644 },
     { path: 'etc/nsswitch.conf', data: 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n', mode: 0o644 },
-    { path: 'etc/profile', data: 'export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1=\'\\u@\\h:\\w\\$ \'\n', mode: 0o644 },
+    {
+      path: 'etc/profile',
+      data: "export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1='\\u@\\h:\\w\\$ '\n",
+      mode: 0o644,
+    },
     // Shown by both gettys: no account has a password until user data sets one (SSH keys work from the start).
-    { path: 'etc/issue', data: 'Gureum tiny guest (Debian kernel, busybox, dropbear): log in with SSH as root or gureum.\n'
-      + 'To log in here, set a password with user data, e.g.  echo gureum:PASSWORD | chpasswd\n\n', mode: 0o644 },
+    {
+      path: 'etc/issue',
+      data:
+        'Gureum tiny guest (Debian kernel, busybox, dropbear): log in with SSH as root or gureum.\n' +
+        'To log in here, set a password with user data, e.g.  echo gureum:PASSWORD | chpasswd\n\n',
+      mode: 0o644,
+    },
     { path: 'etc/resolv.conf', data: '', mode: 0o644 },
   ];
 }

@@ -5,8 +5,15 @@ import { join } from 'node:path';
 
 /** What the tiny guest loads, by module name: virtio PCI/MMIO transports, NIC, disk, RNG, CD-ROM, power button. */
 export const TINY_MODULES = [
-  'virtio_pci', 'virtio_mmio', 'virtio_net', 'virtio_blk', 'virtio_rng', 'virtio_console', 'isofs',
-  'button', 'evdev',
+  'virtio_pci',
+  'virtio_mmio',
+  'virtio_net',
+  'virtio_blk',
+  'virtio_rng',
+  'virtio_console',
+  'isofs',
+  'button',
+  'evdev',
 ] as const;
 
 /** A module's name (dashes become underscores, as the kernel names them). */
@@ -22,7 +29,12 @@ export function moduleDepends(ko: Buffer): string[] {
   const start = at + key.length;
   const end = ko.indexOf(0, start);
   const text = ko.toString('latin1', start, end);
-  return text ? text.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return text
+    ? text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** Every .ko below `dir`, by module name. */

@@ -26,7 +26,12 @@ async function ours(image: ImageService, ctx: AuthContext, name: string): Promis
   return images.filter((i) => i.properties[TINY_MARKER] !== undefined && i.owner === ctx.projectId);
 }
 
-async function upload(image: ImageService, ctx: AuthContext, body: Record<string, unknown>, path: string): Promise<Image> {
+async function upload(
+  image: ImageService,
+  ctx: AuthContext,
+  body: Record<string, unknown>,
+  path: string,
+): Promise<Image> {
   const created = await image.createImage(ctx, body);
   try {
     return await image.uploadImageData(ctx, created.id, createReadStream(path), statSync(path).size);
@@ -41,9 +46,15 @@ async function upload(image: ImageService, ctx: AuthContext, body: Record<string
  * Makes sure the public tiny image set exists. Builds it (Debian packages, cached under `cacheDir`) only when
  * it is missing; any failure to build is reported as `skipped` with the reason, never thrown.
  */
-export async function registerTinyImage(image: ImageService, opts: {
-  adminProjectId: string; cacheDir: string; log?: (message: string) => void; build?: (cacheDir: string) => Promise<TinyImage>;
-}): Promise<TinyRegistration> {
+export async function registerTinyImage(
+  image: ImageService,
+  opts: {
+    adminProjectId: string;
+    cacheDir: string;
+    log?: (message: string) => void;
+    build?: (cacheDir: string) => Promise<TinyImage>;
+  },
+): Promise<TinyRegistration> {
   const ctx = adminContext(opts.adminProjectId);
   const existing = (await ours(image, ctx, 'tiny')).find((i) => i.status === 'active');
   if (existing) return { status: 'present', imageId: existing.id };
@@ -61,16 +72,43 @@ export async function registerTinyImage(image: ImageService, opts: {
   }
   const marker = { [TINY_MARKER]: build.key };
   const common = { visibility: 'public', os_type: 'linux', architecture: 'x86_64', ...marker };
-  const kernel = await upload(image, ctx, { name: 'tiny-kernel', disk_format: 'aki', container_format: 'aki', ...common }, build.kernelPath);
-  const ramdisk = await upload(image, ctx, { name: 'tiny-ramdisk', disk_format: 'ari', container_format: 'ari', ...common }, build.initrdPath);
-  const root = await upload(image, ctx, {
-    name: 'tiny', disk_format: build.rootDiskFormat, container_format: 'bare', min_disk: build.minDiskGb, min_ram: build.minRamMb,
-    kernel_id: kernel.id, ramdisk_id: ramdisk.id, os_command_line: build.cmdline,
-    os_distro: 'gureum-tiny', os_version: build.versions['busybox-static'] ?? '', os_admin_user: TINY_USER,
-    hw_disk_bus: 'virtio', hw_vif_model: 'virtio', hw_rng_model: 'virtio', hw_qemu_guest_agent: 'no',
-    description: 'Gureum tiny guest (CirrOS-like): Debian cloud kernel, busybox, dropbear; configures itself from the metadata service or a config drive.',
-    ...common,
-  }, build.rootDiskPath);
+  const kernel = await upload(
+    image,
+    ctx,
+    { name: 'tiny-kernel', disk_format: 'aki', container_format: 'aki', ...common },
+    build.kernelPath,
+  );
+  const ramdisk = await upload(
+    image,
+    ctx,
+    { name: 'tiny-ramdisk', disk_format: 'ari', container_format: 'ari', ...common },
+    build.initrdPath,
+  );
+  const root = await upload(
+    image,
+    ctx,
+    {
+      name: 'tiny',
+      disk_format: build.rootDiskFormat,
+      container_format: 'bare',
+      min_disk: build.minDiskGb,
+      min_ram: build.minRamMb,
+      kernel_id: kernel.id,
+      ramdisk_id: ramdisk.id,
+      os_command_line: build.cmdline,
+      os_distro: 'gureum-tiny',
+      os_version: build.versions['busybox-static'] ?? '',
+      os_admin_user: TINY_USER,
+      hw_disk_bus: 'virtio',
+      hw_vif_model: 'virtio',
+      hw_rng_model: 'virtio',
+      hw_qemu_guest_agent: 'no',
+      description:
+        'Gureum tiny guest (CirrOS-like): Debian cloud kernel, busybox, dropbear; configures itself from the metadata service or a config drive.',
+      ...common,
+    },
+    build.rootDiskPath,
+  );
   return { status: 'registered', imageId: root.id, kernelId: kernel.id, ramdiskId: ramdisk.id, build };
 }
 
@@ -83,18 +121,30 @@ export function tinyCacheDir(dataDir: string): string {
  * The start-up hook: registers the tiny image when missing, logging what happened; never throws (a cloud
  * without the tiny image still starts, with a warning saying why).
  */
-export async function bootstrapTinyImage(image: ImageService, opts: {
-  adminProjectId: string; dataDir: string; log: { info(msg: string): void; warn(msg: string): void };
-}): Promise<TinyRegistration> {
+export async function bootstrapTinyImage(
+  image: ImageService,
+  opts: {
+    adminProjectId: string;
+    dataDir: string;
+    log: { info(msg: string): void; warn(msg: string): void };
+  },
+): Promise<TinyRegistration> {
   let r: TinyRegistration;
   try {
-    r = await registerTinyImage(image, { adminProjectId: opts.adminProjectId, cacheDir: tinyCacheDir(opts.dataDir), log: (m) => opts.log.info(`tiny image: ${m}`) });
+    r = await registerTinyImage(image, {
+      adminProjectId: opts.adminProjectId,
+      cacheDir: tinyCacheDir(opts.dataDir),
+      log: (m) => opts.log.info(`tiny image: ${m}`),
+    });
   } catch (e) {
     r = { status: 'skipped', reason: (e as Error).message };
   }
-  if (r.status === 'registered') opts.log.info(`tiny image: registered as ${r.imageId} (kernel ${r.kernelId}, ramdisk ${r.ramdiskId})`);
+  if (r.status === 'registered')
+    opts.log.info(`tiny image: registered as ${r.imageId} (kernel ${r.kernelId}, ramdisk ${r.ramdiskId})`);
   if (r.status === 'skipped') {
-    opts.log.warn(`tiny image: not available, the cloud starts without it (${r.reason}). It needs Debian's apt with a reachable mirror once; set tinyImage false to silence this.`);
+    opts.log.warn(
+      `tiny image: not available, the cloud starts without it (${r.reason}). It needs Debian's apt with a reachable mirror once; set tinyImage false to silence this.`,
+    );
   }
   return r;
 }

@@ -31,7 +31,7 @@ function netmask(len: number): string {
   return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 }
 
-const hostLabel = (p: PortView, ipAddr: string): string => (p.dnsName || `host-${ipAddr.replace(/[.:]/g, '-')}`);
+const hostLabel = (p: PortView, ipAddr: string): string => p.dnsName || `host-${ipAddr.replace(/[.:]/g, '-')}`;
 
 /** The dhcp-hostsfile: one static entry per MAC and IPv4 address. */
 export function hostsFile(d: DhcpNetwork): string {
@@ -72,14 +72,22 @@ export class Dhcp {
   /** Per network, the namespace setup this process last applied in full (see apply). */
   private readonly setups = new Map<string, string>();
 
-  constructor(private readonly stateDir: string, private readonly alias: string, private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly stateDir: string,
+    private readonly alias: string,
+    private readonly log: (m: string) => void,
+  ) {}
 
   private dir(networkId: string): string {
     return join(this.stateDir, 'dhcp', networkId);
   }
 
   /** Makes the namespace, addresses the DHCP port and (re)starts or reloads dnsmasq. */
-  async apply(d: DhcpNetwork, plugPort: (netns: string) => Promise<void>, metadata?: (netns: string, on: boolean) => Promise<void>): Promise<void> {
+  async apply(
+    d: DhcpNetwork,
+    plugPort: (netns: string) => Promise<void>,
+    metadata?: (netns: string, on: boolean) => Promise<void>,
+  ): Promise<void> {
     const ns = dhcpNamespace(d.networkId);
     const dev = dhcpDeviceName(d.port.id);
     const want = d.port.fixedIps.flatMap((f) => {
@@ -92,7 +100,11 @@ export class Dhcp {
     // hosts file and a SIGHUP. So the setup is redone only when what it depends on changed (or its namespace or
     // dnsmasq is gone): a port's wiring then costs no `ip` processes here.
     const setup = JSON.stringify([d.port.id, d.port.mac, addresses, d.mtu]);
-    if (this.setups.get(d.networkId) !== setup || !existsSync(`/run/netns/${ns}`) || !(await this.runningPid(d.networkId))) {
+    if (
+      this.setups.get(d.networkId) !== setup ||
+      !existsSync(`/run/netns/${ns}`) ||
+      !(await this.runningPid(d.networkId))
+    ) {
       this.setups.delete(d.networkId);
       await ensureNamespace(ns, this.alias);
       await plugPort(ns);
@@ -101,11 +113,27 @@ export class Dhcp {
     if (metadata) await metadata(ns, d.metadataViaDhcp);
     const dir = this.dir(d.networkId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const ranges = d.subnets.map((s) => `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,${netmask(prefixLen(s.cidr))},${LEASE}`);
+    const ranges = d.subnets.map(
+      (s) =>
+        `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,${netmask(prefixLen(s.cidr))},${LEASE}`,
+    );
     const args = [
-      '--conf-file=/dev/null', '--no-hosts', '--no-resolv', '--port=0', '--bind-interfaces', `--interface=${dev}`, '--except-interface=lo',
-      `--pid-file=${join(dir, 'pid')}`, `--dhcp-hostsfile=${join(dir, 'host')}`, `--dhcp-optsfile=${join(dir, 'opts')}`,
-      '--leasefile-ro', '--dhcp-authoritative', '--domain=openstacklocal', '--user=root', '--group=root', ...ranges,
+      '--conf-file=/dev/null',
+      '--no-hosts',
+      '--no-resolv',
+      '--port=0',
+      '--bind-interfaces',
+      `--interface=${dev}`,
+      '--except-interface=lo',
+      `--pid-file=${join(dir, 'pid')}`,
+      `--dhcp-hostsfile=${join(dir, 'host')}`,
+      `--dhcp-optsfile=${join(dir, 'opts')}`,
+      '--leasefile-ro',
+      '--dhcp-authoritative',
+      '--domain=openstacklocal',
+      '--user=root',
+      '--group=root',
+      ...ranges,
     ];
     await writeFile(join(dir, 'host'), hostsFile(d), { mode: 0o600 });
     await writeFile(join(dir, 'opts'), optsFile(d), { mode: 0o600 });
@@ -142,12 +170,20 @@ export class Dhcp {
   }
 
   private async kill(pid: number): Promise<void> {
-    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
     for (let i = 0; i < 50; i++) {
       if (!(await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''))) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -156,9 +192,13 @@ async function startDnsmasq(ns: string, args: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, 'dnsmasq', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`dnsmasq failed to start: ${err.trim() || `exit ${code}`}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`dnsmasq failed to start: ${err.trim() || `exit ${code}`}`)),
+    );
   });
 }
 
@@ -185,7 +225,9 @@ export async function namespaceAlias(ns: string): Promise<string> {
 
 /** Sets exactly these IPv4/IPv6 global addresses on a device in a namespace. */
 export async function syncAddresses(ns: string, dev: string, want: string[]): Promise<void> {
-  const info = JSON.parse(await ip(['-j', 'addr', 'show', 'dev', dev], ns)) as { addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
+  const info = JSON.parse(await ip(['-j', 'addr', 'show', 'dev', dev], ns)) as {
+    addr_info?: { local: string; prefixlen: number; scope: string }[];
+  }[];
   const have = (info[0]?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
   for (const a of have) if (!want.includes(a)) await ip(['addr', 'del', a, 'dev', dev], ns);
   for (const a of want) if (!have.includes(a)) await ip(['addr', 'add', a, 'dev', dev], ns);

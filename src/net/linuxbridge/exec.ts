@@ -3,7 +3,11 @@ import { spawn } from 'node:child_process';
 
 /** A command that exited non-zero; the message carries the command and its stderr. */
 export class NetCommandError extends Error {
-  constructor(readonly argv: string[], readonly code: number | null, readonly stderr: string) {
+  constructor(
+    readonly argv: string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
     super(`${argv.join(' ')}: ${stderr.trim() || `exit ${code}`}`);
   }
 }
@@ -14,8 +18,12 @@ export function run(cmd: string, args: string[], input?: string): Promise<string
     const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', (e) => reject(new NetCommandError([cmd, ...args], null, e.message)));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new NetCommandError([cmd, ...args], code, err))));
     if (child.stdin) {
@@ -36,7 +44,11 @@ export async function ipQuiet(args: string[], netns?: string): Promise<void> {
   try {
     await ip(args, netns);
   } catch (e) {
-    if (e instanceof NetCommandError && /File exists|Cannot find device|does not exist|No such|not found|Cannot find/i.test(e.stderr)) return;
+    if (
+      e instanceof NetCommandError &&
+      /File exists|Cannot find device|does not exist|No such|not found|Cannot find/i.test(e.stderr)
+    )
+      return;
     throw e;
   }
 }

@@ -67,16 +67,32 @@ export class L2 {
         await ip(['link', 'set', mapping.interface, 'master', br, 'up']);
         return br;
       }
-      if (!this.o.hostOnlyPhysnets) throw new BindingError(`physical network ${net.physnet ?? '(none)'} is not mapped on this host`);
-      if (!this.bridges.has(br)) this.o.log(`physical network ${net.physnet} is not mapped: network ${net.id} gets the host-only bridge ${br}`);
+      if (!this.o.hostOnlyPhysnets)
+        throw new BindingError(`physical network ${net.physnet ?? '(none)'} is not mapped on this host`);
+      if (!this.bridges.has(br))
+        this.o.log(`physical network ${net.physnet} is not mapped: network ${net.id} gets the host-only bridge ${br}`);
       await this.ensureBridge(br, net.mtu, true);
       return br;
     }
     if (net.type === 'vlan') {
-      if (!mapping?.interface) throw new BindingError(`physical network ${net.physnet ?? '(none)'} has no interface mapped for VLANs on this host`);
+      if (!mapping?.interface)
+        throw new BindingError(
+          `physical network ${net.physnet ?? '(none)'} has no interface mapped for VLANs on this host`,
+        );
       await this.ensureBridge(br, net.mtu, true);
       const vif = `vl-${net.id.slice(0, 11)}`;
-      await ipQuiet(['link', 'add', 'link', mapping.interface, 'name', vif, 'type', 'vlan', 'id', String(net.segmentationId)]);
+      await ipQuiet([
+        'link',
+        'add',
+        'link',
+        mapping.interface,
+        'name',
+        vif,
+        'type',
+        'vlan',
+        'id',
+        String(net.segmentationId),
+      ]);
       await ip(['link', 'set', vif, 'alias', this.alias, 'master', br, 'mtu', String(net.mtu), 'up']);
       return br;
     }
@@ -93,11 +109,27 @@ export class L2 {
       await ipQuiet(['link', 'del', dev]);
       return;
     }
-    await ipQuiet(['link', 'add', dev, 'type', 'vxlan', 'id', String(net.segmentationId), 'local', this.o.vxlanLocalIp, 'dstport', '4789', 'nolearning']);
+    await ipQuiet([
+      'link',
+      'add',
+      dev,
+      'type',
+      'vxlan',
+      'id',
+      String(net.segmentationId),
+      'local',
+      this.o.vxlanLocalIp,
+      'dstport',
+      '4789',
+      'nolearning',
+    ]);
     await ip(['link', 'set', dev, 'alias', this.alias, 'master', bridgeName(net.id), 'mtu', String(net.mtu), 'up']);
-    const have = (await run('bridge', ['fdb', 'show', 'dev', dev])).split('\n').filter((l) => l.startsWith('00:00:00:00:00:00'));
+    const have = (await run('bridge', ['fdb', 'show', 'dev', dev]))
+      .split('\n')
+      .filter((l) => l.startsWith('00:00:00:00:00:00'));
     for (const peer of peers) {
-      if (!have.some((l) => l.includes(`dst ${peer} `))) await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', peer]);
+      if (!have.some((l) => l.includes(`dst ${peer} `)))
+        await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', peer]);
     }
   }
 
@@ -115,12 +147,33 @@ export class L2 {
     const exists = await this.linkExists(tap);
     const lines: string[][] = [];
     if (!exists) lines.push(['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
-    lines.push(['link', 'set', 'dev', tap, 'address', tapMac(portMac), 'mtu', String(mtu), 'master', bridge, 'alias', this.alias, up ? 'up' : 'down']);
+    lines.push([
+      'link',
+      'set',
+      'dev',
+      tap,
+      'address',
+      tapMac(portMac),
+      'mtu',
+      String(mtu),
+      'master',
+      bridge,
+      'alias',
+      this.alias,
+      up ? 'up' : 'down',
+    ]);
     await ipBatch(lines);
   }
 
   /** A veth whose host end is on the bridge and whose other end is moved into a namespace with the port's MAC. */
-  async plugVeth(hostEnd: string, nsEnd: string, netns: string, portMac: string, bridge: string, mtu: number): Promise<void> {
+  async plugVeth(
+    hostEnd: string,
+    nsEnd: string,
+    netns: string,
+    portMac: string,
+    bridge: string,
+    mtu: number,
+  ): Promise<void> {
     const inNs = await this.linkExists(nsEnd, netns);
     if (!inNs) {
       await ipQuiet(['link', 'del', hostEnd]);

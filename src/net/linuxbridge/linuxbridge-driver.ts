@@ -10,7 +10,19 @@ import { L2, BindingError, type PhysnetMapping } from './l2.js';
 import { Dhcp, deleteNamespace, namespaceAlias } from './dhcp.js';
 import { applyRouter, gatewayHostEnd, gatewayMac, type RouterPlan } from './router.js';
 import { bridgeName, dhcpDeviceName, dhcpNamespace, routerDeviceName, routerNamespace, tapName } from './names.js';
-import { floatingIpView, networkView, portView, prefixLen, routerView, subnetView, type FloatingIpView, type NetworkView, type PortView, type RouterView, type SubnetView } from './model.js';
+import {
+  floatingIpView,
+  networkView,
+  portView,
+  prefixLen,
+  routerView,
+  subnetView,
+  type FloatingIpView,
+  type NetworkView,
+  type PortView,
+  type RouterView,
+  type SubnetView,
+} from './model.js';
 import { MetadataProxies } from './metadata-proxies.js';
 import { noopFirewall, sgRulesOf } from './security-groups.js';
 import type { Firewall, SgPort } from './firewall/index.js';
@@ -55,10 +67,18 @@ export class LinuxBridgeDriver implements NetDriver {
   constructor(private readonly o: LinuxBridgeOptions) {
     this.log = o.log ?? (() => {});
     this.host = o.host ?? hostname();
-    this.l2 = new L2({ physnets: o.physnets ?? {}, hostOnlyPhysnets: o.hostOnlyPhysnets ?? true, vxlanLocalIp: o.vxlanLocalIp ?? null, tag: o.tag, log: this.log });
+    this.l2 = new L2({
+      physnets: o.physnets ?? {},
+      hostOnlyPhysnets: o.hostOnlyPhysnets ?? true,
+      vxlanLocalIp: o.vxlanLocalIp ?? null,
+      tag: o.tag,
+      log: this.log,
+    });
     this.dhcp = new Dhcp(o.stateDir, this.l2.alias, this.log);
     this.fw = o.firewall ?? noopFirewall;
-    this.proxies = o.metadata ? new MetadataProxies(join(o.stateDir, 'metadata'), o.metadata.socket, o.metadata.port) : null;
+    this.proxies = o.metadata
+      ? new MetadataProxies(join(o.stateDir, 'metadata'), o.metadata.socket, o.metadata.port)
+      : null;
   }
 
   onPortStatus(report: (r: PortStatusReport) => Promise<void>): void {
@@ -80,11 +100,13 @@ export class LinuxBridgeDriver implements NetDriver {
       }
       case 'subnet': {
         const s = gone ? this.subnets.get(ev.id) : subnetView(ev.object);
-        if (gone) this.subnets.delete(ev.id); else if (s) this.subnets.set(ev.id, s);
+        if (gone) this.subnets.delete(ev.id);
+        else if (s) this.subnets.set(ev.id, s);
         if (s) await this.refreshNetwork(s.networkId);
         return;
       }
-      case 'port': return this.applyPort(ev);
+      case 'port':
+        return this.applyPort(ev);
       case 'router': {
         if (gone) {
           this.routers.delete(ev.id);
@@ -99,7 +121,8 @@ export class LinuxBridgeDriver implements NetDriver {
       }
       case 'floatingip': {
         const before = this.fips.get(ev.id);
-        if (gone) this.fips.delete(ev.id); else this.fips.set(ev.id, floatingIpView(ev.object));
+        if (gone) this.fips.delete(ev.id);
+        else this.fips.set(ev.id, floatingIpView(ev.object));
         const after = this.fips.get(ev.id);
         for (const rid of new Set([before?.routerId, after?.routerId])) {
           const r = rid ? this.routers.get(rid) : undefined;
@@ -125,7 +148,10 @@ export class LinuxBridgeDriver implements NetDriver {
     await this.removeLeftovers();
     const guestPorts = [...this.ports.values()].filter((p) => isGuestPort(p) && p.hostId === this.host);
     // Rules first, then taps: a tap never carries traffic before its filter is in place.
-    await this.fw.sync(guestPorts.map((p) => this.sgPort(p)), state.security_groups.flatMap(sgRulesOf));
+    await this.fw.sync(
+      guestPorts.map((p) => this.sgPort(p)),
+      state.security_groups.flatMap(sgRulesOf),
+    );
     for (const p of guestPorts) await this.wireGuest(p);
     for (const id of this.networks.keys()) await this.refreshNetwork(id);
     for (const r of this.routers.values()) await this.applyRouter(r);
@@ -169,7 +195,12 @@ export class LinuxBridgeDriver implements NetDriver {
       // Rules first (they name the tap, which need not exist yet): a new tap never carries a frame unfiltered.
       await this.fw.upsertPort(this.sgPort(p));
       await this.l2.plugTap(tap, p.mac, br, net.mtu, p.adminUp);
-      await this.report({ portId: p.id, status: p.adminUp ? 'ACTIVE' : 'DOWN', vifType: 'bridge', vifDetails: { port_filter: true, connectivity: 'l2', bridge_name: br } });
+      await this.report({
+        portId: p.id,
+        status: p.adminUp ? 'ACTIVE' : 'DOWN',
+        vifType: 'bridge',
+        vifDetails: { port_filter: true, connectivity: 'l2', bridge_name: br },
+      });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.log(`port ${p.id}: binding failed: ${reason}`);
@@ -181,8 +212,15 @@ export class LinuxBridgeDriver implements NetDriver {
 
   private sgPort(p: PortView): SgPort {
     return {
-      id: p.id, tap: tapName(p.id), bridge: this.l2.bridgeOf(this.networks.get(p.networkId), p.networkId), mac: p.mac, fixedIps: p.fixedIps.map((f) => f.ip), allowedAddressPairs: p.allowedAddressPairs,
-      securityGroups: p.securityGroups, portSecurity: p.portSecurity, deviceOwner: p.deviceOwner,
+      id: p.id,
+      tap: tapName(p.id),
+      bridge: this.l2.bridgeOf(this.networks.get(p.networkId), p.networkId),
+      mac: p.mac,
+      fixedIps: p.fixedIps.map((f) => f.ip),
+      allowedAddressPairs: p.allowedAddressPairs,
+      securityGroups: p.securityGroups,
+      portSecurity: p.portSecurity,
+      deviceOwner: p.deviceOwner,
     };
   }
 
@@ -194,21 +232,32 @@ export class LinuxBridgeDriver implements NetDriver {
     if (!net) return;
     const subnets = [...this.subnets.values()].filter((s) => s.networkId === networkId);
     await this.refreshHostGateway(net, subnets);
-    const dhcpPort = [...this.ports.values()].find((p) => p.networkId === networkId && p.deviceOwner === 'network:dhcp');
+    const dhcpPort = [...this.ports.values()].find(
+      (p) => p.networkId === networkId && p.deviceOwner === 'network:dhcp',
+    );
     const dhcpSubnets = subnets.filter((s) => s.enableDhcp && s.ipVersion === 4);
     if (!dhcpPort || dhcpSubnets.length === 0) {
       if (await this.dhcp.runningPid(networkId)) await this.removeDhcp(networkId);
       return;
     }
-    const routed = [...this.ports.values()].some((p) => p.networkId === networkId && p.deviceOwner.startsWith('network:router_interface'));
+    const routed = [...this.ports.values()].some(
+      (p) => p.networkId === networkId && p.deviceOwner.startsWith('network:router_interface'),
+    );
     const hosts = [...this.ports.values()].filter((p) => p.networkId === networkId && p.fixedIps.length > 0);
     try {
       const br = await this.l2.ensureNetwork(net);
       const proxies = this.proxies;
-      await this.dhcp.apply({ networkId, port: dhcpPort, subnets: dhcpSubnets, hosts, metadataViaDhcp: !routed && !!proxies, mtu: net.mtu },
+      await this.dhcp.apply(
+        { networkId, port: dhcpPort, subnets: dhcpSubnets, hosts, metadataViaDhcp: !routed && !!proxies, mtu: net.mtu },
         (ns) => this.l2.plugVeth(tapName(dhcpPort.id), dhcpDeviceName(dhcpPort.id), ns, dhcpPort.mac, br, net.mtu),
-        proxies ? (ns, on) => (on ? proxies.ensure(ns, { networkId }) : proxies.stop(ns)) : undefined);
-      await this.report({ portId: dhcpPort.id, status: 'ACTIVE', vifType: 'bridge', vifDetails: { connectivity: 'l2', bridge_name: br } });
+        proxies ? (ns, on) => (on ? proxies.ensure(ns, { networkId }) : proxies.stop(ns)) : undefined,
+      );
+      await this.report({
+        portId: dhcpPort.id,
+        status: 'ACTIVE',
+        vifType: 'bridge',
+        vifDetails: { connectivity: 'l2', bridge_name: br },
+      });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.log(`DHCP for network ${networkId} failed: ${reason}`);
@@ -219,7 +268,9 @@ export class LinuxBridgeDriver implements NetDriver {
   /** A host-only flat network holds its subnets' gateways on the host bridge (like devstack's br-ex). */
   private async refreshHostGateway(net: NetworkView, subnets: SubnetView[]): Promise<void> {
     if (!this.o.hostGateway || net.type !== 'flat' || (net.physnet && this.o.physnets?.[net.physnet])) return;
-    const want = subnets.filter((s) => s.gatewayIp && s.ipVersion === 4).map((s) => `${s.gatewayIp}/${prefixLen(s.cidr)}`);
+    const want = subnets
+      .filter((s) => s.gatewayIp && s.ipVersion === 4)
+      .map((s) => `${s.gatewayIp}/${prefixLen(s.cidr)}`);
     if (!want.length) return;
     const br = await this.l2.ensureNetwork(net);
     for (const a of want) await run('ip', ['addr', 'replace', a, 'dev', br]);
@@ -229,29 +280,51 @@ export class LinuxBridgeDriver implements NetDriver {
 
   private async applyRouter(r: RouterView): Promise<void> {
     const plan: RouterPlan = {
-      router: r, subnets: this.subnets, floatingIps: [...this.fips.values()].filter((f) => f.routerId === r.id), metadataPort: this.proxies?.port ?? null,
+      router: r,
+      subnets: this.subnets,
+      floatingIps: [...this.fips.values()].filter((f) => f.routerId === r.id),
+      metadataPort: this.proxies?.port ?? null,
     };
     try {
-      await applyRouter(plan, this.l2.alias, async (ns) => {
-        for (const p of r.interfaces) {
-          const net = this.networks.get(p.networkId);
-          if (!net) continue;
-          const br = await this.l2.ensureNetwork(net);
-          await this.l2.plugVeth(tapName(p.id), routerDeviceName(p.id, false), ns, p.mac, br, net.mtu);
-        }
-        const ext = r.gateway ? this.networks.get(r.gateway.networkId) : undefined;
-        if (ext) {
-          const br = await this.l2.ensureNetwork(ext);
-          await this.l2.plugVeth(gatewayHostEnd(r.id), routerDeviceName(r.id, true), ns, gatewayMac(r.id), br, ext.mtu);
-        } else {
-          await this.l2.unplug(gatewayHostEnd(r.id));
-        }
-      }, this.log);
+      await applyRouter(
+        plan,
+        this.l2.alias,
+        async (ns) => {
+          for (const p of r.interfaces) {
+            const net = this.networks.get(p.networkId);
+            if (!net) continue;
+            const br = await this.l2.ensureNetwork(net);
+            await this.l2.plugVeth(tapName(p.id), routerDeviceName(p.id, false), ns, p.mac, br, net.mtu);
+          }
+          const ext = r.gateway ? this.networks.get(r.gateway.networkId) : undefined;
+          if (ext) {
+            const br = await this.l2.ensureNetwork(ext);
+            await this.l2.plugVeth(
+              gatewayHostEnd(r.id),
+              routerDeviceName(r.id, true),
+              ns,
+              gatewayMac(r.id),
+              br,
+              ext.mtu,
+            );
+          } else {
+            await this.l2.unplug(gatewayHostEnd(r.id));
+          }
+        },
+        this.log,
+      );
       if (this.proxies) await this.proxies.ensure(routerNamespace(r.id), { routerId: r.id });
-      for (const p of r.interfaces) await this.report({ portId: p.id, status: 'ACTIVE', vifType: 'bridge', vifDetails: { connectivity: 'l2' } });
+      for (const p of r.interfaces)
+        await this.report({ portId: p.id, status: 'ACTIVE', vifType: 'bridge', vifDetails: { connectivity: 'l2' } });
     } catch (e) {
       this.log(`router ${r.id} failed: ${e instanceof Error ? e.message : String(e)}`);
-      for (const p of r.interfaces) await this.report({ portId: p.id, status: 'DOWN', vifType: 'binding_failed', vifDetails: { reason: String(e) } });
+      for (const p of r.interfaces)
+        await this.report({
+          portId: p.id,
+          status: 'DOWN',
+          vifType: 'binding_failed',
+          vifDetails: { reason: String(e) },
+        });
     }
   }
 
@@ -270,8 +343,14 @@ export class LinuxBridgeDriver implements NetDriver {
 
   /** Removes this cloud's devices and namespaces that belong to objects that no longer exist. */
   private async removeLeftovers(): Promise<void> {
-    const wantedNs = new Set<string>([...[...this.routers.keys()].map(routerNamespace), ...[...this.networks.keys()].map(dhcpNamespace)]);
-    const namespaces = (await run('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^q(router|dhcp)-/.test(n));
+    const wantedNs = new Set<string>([
+      ...[...this.routers.keys()].map(routerNamespace),
+      ...[...this.networks.keys()].map(dhcpNamespace),
+    ]);
+    const namespaces = (await run('ip', ['netns', 'list']))
+      .split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter((n) => /^q(router|dhcp)-/.test(n));
     for (const ns of namespaces) {
       if (wantedNs.has(ns) || (await namespaceAlias(ns)) !== this.l2.alias) continue;
       if (ns.startsWith('qdhcp-')) await this.removeDhcp(ns.slice('qdhcp-'.length));
@@ -279,7 +358,11 @@ export class LinuxBridgeDriver implements NetDriver {
       this.log(`removed leftover namespace ${ns}`);
     }
     const wantedDev = new Set<string>();
-    for (const n of this.networks.keys()) { wantedDev.add(bridgeName(n)); wantedDev.add(`vx-${n.slice(0, 11)}`); wantedDev.add(`vl-${n.slice(0, 11)}`); }
+    for (const n of this.networks.keys()) {
+      wantedDev.add(bridgeName(n));
+      wantedDev.add(`vx-${n.slice(0, 11)}`);
+      wantedDev.add(`vl-${n.slice(0, 11)}`);
+    }
     for (const p of this.ports.values()) wantedDev.add(tapName(p.id));
     for (const r of this.routers.values()) if (r.gateway) wantedDev.add(gatewayHostEnd(r.id));
     for (const l of await this.l2.ownedLinks()) {
@@ -293,7 +376,11 @@ export class LinuxBridgeDriver implements NetDriver {
   async destroyAll(): Promise<void> {
     for (const id of this.routers.keys()) await this.removeRouter(id);
     for (const id of this.networks.keys()) await this.removeDhcp(id);
-    this.routers.clear(); this.networks.clear(); this.ports.clear(); this.subnets.clear(); this.fips.clear();
+    this.routers.clear();
+    this.networks.clear();
+    this.ports.clear();
+    this.subnets.clear();
+    this.fips.clear();
     await this.removeLeftovers();
     await this.fw.destroy();
   }

@@ -15,13 +15,23 @@ function arg(argv: string[], name: string): string | undefined {
 }
 
 /** Starts the proxy; resolves once it listens. */
-export function startNsProxy(o: { port: number; host?: string; socket: string; routerId?: string; networkId?: string }): Promise<() => void> {
+export function startNsProxy(o: {
+  port: number;
+  host?: string;
+  socket: string;
+  routerId?: string;
+  networkId?: string;
+}): Promise<() => void> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { res.writeHead(413).end(); req.destroy(); return; }
+      if (size > MAX_BODY) {
+        res.writeHead(413).end();
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => {
@@ -34,12 +44,20 @@ export function startNsProxy(o: { port: number; host?: string; socket: string; r
       if (o.routerId) headers['x-gureum-router-id'] = o.routerId;
       if (o.networkId) headers['x-gureum-network-id'] = o.networkId;
       if (req.headers['content-type']) headers['content-type'] = String(req.headers['content-type']);
-      const up = request({ socketPath: o.socket, path: req.url ?? '/', method: req.method ?? 'GET', headers, timeout: 15_000 }, (r) => {
-        res.writeHead(r.statusCode ?? 502, { 'content-type': String(r.headers['content-type'] ?? 'text/plain; charset=UTF-8') });
-        r.pipe(res);
-      });
+      const up = request(
+        { socketPath: o.socket, path: req.url ?? '/', method: req.method ?? 'GET', headers, timeout: 15_000 },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, {
+            'content-type': String(r.headers['content-type'] ?? 'text/plain; charset=UTF-8'),
+          });
+          r.pipe(res);
+        },
+      );
       up.on('timeout', () => up.destroy(new Error('timeout')));
-      up.on('error', () => { if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }); res.end('Bad Gateway\n'); });
+      up.on('error', () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('Bad Gateway\n');
+      });
       up.end(body);
     });
   });
@@ -60,7 +78,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: metadata-ns-proxy --listen PORT --socket PATH (--router-id ID | --network-id ID)\n');
     process.exit(2);
   }
-  startNsProxy({ port, socket, ...(host ? { host } : {}), ...(routerId ? { routerId } : {}), ...(networkId ? { networkId } : {}) }).catch((e: Error) => {
+  startNsProxy({
+    port,
+    socket,
+    ...(host ? { host } : {}),
+    ...(routerId ? { routerId } : {}),
+    ...(networkId ? { networkId } : {}),
+  }).catch((e: Error) => {
     process.stderr.write(`metadata-ns-proxy: ${e.message}\n`);
     process.exit(1);
   });

@@ -10,7 +10,11 @@ export const METADATA_IP = '169.254.169.254';
 const PROXY = fileURLToPath(new URL('./metadata-ns-proxy.js', import.meta.url));
 
 export class MetadataProxies {
-  constructor(private readonly dir: string, private readonly socket: string, readonly port: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly socket: string,
+    readonly port: number,
+  ) {}
 
   private pidFile(ns: string): string {
     return join(this.dir, `${ns}.pid`);
@@ -29,9 +33,13 @@ export class MetadataProxies {
     if (await this.pid(ns)) return;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     // A router redirects 169.254.169.254:80 to the proxy's port; a DHCP namespace holds the address itself.
-    const where = 'routerId' in scope ? ['--listen', String(this.port), '--router-id', scope.routerId] : ['--listen', '80', '--host', METADATA_IP, '--network-id', scope.networkId];
+    const where =
+      'routerId' in scope
+        ? ['--listen', String(this.port), '--router-id', scope.routerId]
+        : ['--listen', '80', '--host', METADATA_IP, '--network-id', scope.networkId];
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, PROXY, '--socket', this.socket, ...where], {
-      detached: true, stdio: 'ignore',
+      detached: true,
+      stdio: 'ignore',
     });
     child.unref();
     if (child.pid) await writeFile(this.pidFile(ns), String(child.pid), { mode: 0o600 });
@@ -39,7 +47,13 @@ export class MetadataProxies {
 
   async stop(ns: string): Promise<void> {
     const pid = await this.pid(ns);
-    if (pid) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     await rm(this.pidFile(ns), { force: true });
   }
 }

@@ -58,21 +58,29 @@ export interface FloatingIpView {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
-const ips = (v: unknown): { subnetId: string; ip: string }[] => arr(v).map((x) => ({ subnetId: str(x.subnet_id), ip: str(x.ip_address) }));
+const ips = (v: unknown): { subnetId: string; ip: string }[] =>
+  arr(v).map((x) => ({ subnetId: str(x.subnet_id), ip: str(x.ip_address) }));
 
 export function networkView(o: Obj): NetworkView {
   const seg = o['provider:segmentation_id'];
   return {
-    id: str(o.id), mtu: typeof o.mtu === 'number' && o.mtu > 0 ? o.mtu : 1500, type: str(o['provider:network_type']) || 'local',
-    physnet: str(o['provider:physical_network']) || null, segmentationId: typeof seg === 'number' ? seg : null,
+    id: str(o.id),
+    mtu: typeof o.mtu === 'number' && o.mtu > 0 ? o.mtu : 1500,
+    type: str(o['provider:network_type']) || 'local',
+    physnet: str(o['provider:physical_network']) || null,
+    segmentationId: typeof seg === 'number' ? seg : null,
     external: o['router:external'] === true,
   };
 }
 
 export function subnetView(o: Obj): SubnetView {
   return {
-    id: str(o.id), networkId: str(o.network_id), cidr: str(o.cidr), ipVersion: o.ip_version === 6 ? 6 : 4,
-    gatewayIp: str(o.gateway_ip) || null, enableDhcp: o.enable_dhcp !== false,
+    id: str(o.id),
+    networkId: str(o.network_id),
+    cidr: str(o.cidr),
+    ipVersion: o.ip_version === 6 ? 6 : 4,
+    gatewayIp: str(o.gateway_ip) || null,
+    enableDhcp: o.enable_dhcp !== false,
     dnsNameservers: (Array.isArray(o.dns_nameservers) ? o.dns_nameservers : []).map(String),
     hostRoutes: arr(o.host_routes).map((r) => ({ destination: str(r.destination), nexthop: str(r.nexthop) })),
     ipv6AddressMode: str(o.ipv6_address_mode) || null,
@@ -81,10 +89,21 @@ export function subnetView(o: Obj): SubnetView {
 
 export function portView(o: Obj): PortView {
   return {
-    id: str(o.id), networkId: str(o.network_id), mac: str(o.mac_address), fixedIps: ips(o.fixed_ips), deviceOwner: str(o.device_owner),
-    deviceId: str(o.device_id), hostId: str(o['binding:host_id']), adminUp: o.admin_state_up !== false, name: str(o.name),
-    dnsName: str(o.dns_name), securityGroups: (Array.isArray(o.security_groups) ? o.security_groups : []).map(String),
-    allowedAddressPairs: arr(o.allowed_address_pairs).map((p) => ({ ip_address: str(p.ip_address), ...(p.mac_address ? { mac_address: str(p.mac_address) } : {}) })),
+    id: str(o.id),
+    networkId: str(o.network_id),
+    mac: str(o.mac_address),
+    fixedIps: ips(o.fixed_ips),
+    deviceOwner: str(o.device_owner),
+    deviceId: str(o.device_id),
+    hostId: str(o['binding:host_id']),
+    adminUp: o.admin_state_up !== false,
+    name: str(o.name),
+    dnsName: str(o.dns_name),
+    securityGroups: (Array.isArray(o.security_groups) ? o.security_groups : []).map(String),
+    allowedAddressPairs: arr(o.allowed_address_pairs).map((p) => ({
+      ip_address: str(p.ip_address),
+      ...(p.mac_address ? { mac_address: str(p.mac_address) } : {}),
+    })),
     portSecurity: o.port_security_enabled !== false,
   };
 }
@@ -92,8 +111,12 @@ export function portView(o: Obj): PortView {
 export function routerView(o: Obj): RouterView {
   const g = o.external_gateway_info as Obj | null | undefined;
   return {
-    id: str(o.id), adminUp: o.admin_state_up !== false,
-    gateway: g && str(g.network_id) ? { networkId: str(g.network_id), enableSnat: g.enable_snat !== false, ips: ips(g.external_fixed_ips) } : null,
+    id: str(o.id),
+    adminUp: o.admin_state_up !== false,
+    gateway:
+      g && str(g.network_id)
+        ? { networkId: str(g.network_id), enableSnat: g.enable_snat !== false, ips: ips(g.external_fixed_ips) }
+        : null,
     routes: arr(o.routes).map((r) => ({ destination: str(r.destination), nexthop: str(r.nexthop) })),
     interfaces: arr(o.interfaces).map(portView),
   };
@@ -101,10 +124,17 @@ export function routerView(o: Obj): RouterView {
 
 export function floatingIpView(o: Obj): FloatingIpView {
   return {
-    id: str(o.id), address: str(o.floating_ip_address), networkId: str(o.floating_network_id), routerId: str(o.router_id) || null,
-    portId: str(o.port_id) || null, fixedIp: str(o.fixed_ip_address) || null,
+    id: str(o.id),
+    address: str(o.floating_ip_address),
+    networkId: str(o.floating_network_id),
+    routerId: str(o.router_id) || null,
+    portId: str(o.port_id) || null,
+    fixedIp: str(o.fixed_ip_address) || null,
     forwardings: arr(o.port_forwardings).map((p) => ({
-      protocol: str(p.protocol) || 'tcp', internalIp: str(p.internal_ip_address), internalPort: Number(p.internal_port), externalPort: Number(p.external_port),
+      protocol: str(p.protocol) || 'tcp',
+      internalIp: str(p.internal_ip_address),
+      internalPort: Number(p.internal_port),
+      externalPort: Number(p.external_port),
     })),
   };
 }

@@ -12,7 +12,8 @@ export const vxlanName = (networkId: string): string => `vx-${short(networkId)}`
 /** The namespace end of a DHCP port's veth. */
 export const dhcpDeviceName = (portId: string): string => `ns-${short(portId)}`;
 /** The namespace end of a router interface (`qr-`) or of its gateway (`qg-`). */
-export const routerDeviceName = (portId: string, gateway: boolean): string => `${gateway ? 'qg' : 'qr'}-${short(portId)}`;
+export const routerDeviceName = (portId: string, gateway: boolean): string =>
+  `${gateway ? 'qg' : 'qr'}-${short(portId)}`;
 export const dhcpNamespace = (networkId: string): string => `qdhcp-${networkId}`;
 export const routerNamespace = (routerId: string): string => `qrouter-${routerId}`;
 

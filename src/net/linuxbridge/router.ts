@@ -36,7 +36,9 @@ export function natRuleset(p: RouterPlan): string {
   if (p.metadataPort) pre.push(`iifname "qr-*" ip daddr 169.254.169.254 tcp dport 80 redirect to :${p.metadataPort}`);
   for (const f of p.floatingIps) {
     for (const pf of f.forwardings) {
-      pre.push(`ip daddr ${f.address} ${pf.protocol} dport ${pf.externalPort} dnat to ${pf.internalIp}:${pf.internalPort}`);
+      pre.push(
+        `ip daddr ${f.address} ${pf.protocol} dport ${pf.externalPort} dnat to ${pf.internalIp}:${pf.internalPort}`,
+      );
     }
     if (f.fixedIp) {
       pre.push(`ip daddr ${f.address} dnat to ${f.fixedIp}`);
@@ -45,21 +47,40 @@ export function natRuleset(p: RouterPlan): string {
   }
   const gwIp = r.gateway?.ips.find((i) => !i.ip.includes(':'))?.ip;
   if (r.gateway?.enableSnat && gwIp) {
-    const internal = r.interfaces.flatMap((i) => i.fixedIps).map((f) => p.subnets.get(f.subnetId)).filter((s): s is SubnetView => !!s && s.ipVersion === 4);
+    const internal = r.interfaces
+      .flatMap((i) => i.fixedIps)
+      .map((f) => p.subnets.get(f.subnetId))
+      .filter((s): s is SubnetView => !!s && s.ipVersion === 4);
     for (const s of internal) post.push(`oifname "${qg}" ip saddr ${s.cidr} snat to ${gwIp}`);
   }
   return [
-    'add table ip gureum_router', 'delete table ip gureum_router', 'table ip gureum_router {',
-    '  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', ...pre.map((l) => `    ${l}`), '  }',
-    '  chain output {', '    type nat hook output priority -100; policy accept;',
-    ...p.floatingIps.filter((f) => f.fixedIp).map((f) => `    ip daddr ${f.address} dnat to ${f.fixedIp}`), '  }',
-    '  chain postrouting {', '    type nat hook postrouting priority srcnat; policy accept;', ...post.map((l) => `    ${l}`), '  }',
-    '}', '',
+    'add table ip gureum_router',
+    'delete table ip gureum_router',
+    'table ip gureum_router {',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority dstnat; policy accept;',
+    ...pre.map((l) => `    ${l}`),
+    '  }',
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    ...p.floatingIps.filter((f) => f.fixedIp).map((f) => `    ip daddr ${f.address} dnat to ${f.fixedIp}`),
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    ...post.map((l) => `    ${l}`),
+    '  }',
+    '}',
+    '',
   ].join('\n');
 }
 
 /** Builds or updates a router's namespace; `plug` wires one leg (veth host end on its network's bridge). */
-export async function applyRouter(p: RouterPlan, alias: string, plug: (netns: string) => Promise<void>, log: (m: string) => void): Promise<void> {
+export async function applyRouter(
+  p: RouterPlan,
+  alias: string,
+  plug: (netns: string) => Promise<void>,
+  log: (m: string) => void,
+): Promise<void> {
   const r = p.router;
   const ns = routerNamespace(r.id);
   await ensureNamespace(ns, alias);
@@ -69,10 +90,14 @@ export async function applyRouter(p: RouterPlan, alias: string, plug: (netns: st
   for (const port of r.interfaces) {
     const dev = routerDeviceName(port.id, false);
     wanted.add(dev);
-    await syncAddresses(ns, dev, port.fixedIps.flatMap((f) => {
-      const s = p.subnets.get(f.subnetId);
-      return s ? [`${f.ip}/${prefixLen(s.cidr)}`] : [];
-    }));
+    await syncAddresses(
+      ns,
+      dev,
+      port.fixedIps.flatMap((f) => {
+        const s = p.subnets.get(f.subnetId);
+        return s ? [`${f.ip}/${prefixLen(s.cidr)}`] : [];
+      }),
+    );
   }
   const qg = routerDeviceName(r.id, true);
   const fresh: string[] = [];
@@ -90,7 +115,8 @@ export async function applyRouter(p: RouterPlan, alias: string, plug: (netns: st
   }
   // Legs that are no longer wanted (an interface removed, the gateway cleared) go with their host ends.
   const links = JSON.parse(await ip(['-j', 'link', 'show'], ns)) as { ifname: string }[];
-  for (const l of links) if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await ipQuiet(['link', 'del', l.ifname], ns);
+  for (const l of links)
+    if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await ipQuiet(['link', 'del', l.ifname], ns);
   for (const route of r.routes) await ipQuiet(['route', 'replace', route.destination, 'via', route.nexthop], ns);
   await nftBatch(natRuleset(p), ns);
   // Gratuitous ARP so neighbours learn new (floating) addresses at once; best effort, not awaited.

@@ -45,14 +45,29 @@ export class ServerActions {
   constructor(
     private readonly d: ComputeDeps,
     private readonly x: {
-      servers: ServerService; flavors: FlavorService; keypairs: KeypairService; quotas: QuotaService; scheduler: Scheduler;
-      hosts: HostService; actions: InstanceActionLog; queue: TaskQueue; image: () => ComputeImagePort | null; volume?: () => ComputeVolumePort | null;
-      network: () => ComputeNetworkPort; calls: () => HostCalls | null;
+      servers: ServerService;
+      flavors: FlavorService;
+      keypairs: KeypairService;
+      quotas: QuotaService;
+      scheduler: Scheduler;
+      hosts: HostService;
+      actions: InstanceActionLog;
+      queue: TaskQueue;
+      image: () => ComputeImagePort | null;
+      volume?: () => ComputeVolumePort | null;
+      network: () => ComputeNetworkPort;
+      calls: () => HostCalls | null;
     },
   ) {}
 
   /** Loads, checks lock and state, sets task_state (compare-and-set), records the action and queues the task. */
-  private async queue(ctx: AuthContext, requestId: string, id: string, q: Queued, before?: (trx: Db, inst: InstanceRow) => Promise<Partial<InstanceRow> | undefined>): Promise<InstanceRow> {
+  private async queue(
+    ctx: AuthContext,
+    requestId: string,
+    id: string,
+    q: Queued,
+    before?: (trx: Db, inst: InstanceRow) => Promise<Partial<InstanceRow> | undefined>,
+  ): Promise<InstanceRow> {
     const inst0 = await this.x.servers.get(ctx, id);
     if (q.action !== 'unlock' && q.action !== 'lock') this.x.servers.checkLocked(ctx, inst0);
     const rule = checkState(q.action, inst0);
@@ -61,15 +76,26 @@ export class ServerActions {
       if (!inst) throw notFound(`Instance ${id} could not be found.`, { code: 'InstanceNotFound' });
       checkState(q.action, inst);
       const extra = (before ? await before(trx, inst) : undefined) ?? {};
-      const host = (extra.host !== undefined ? extra.host : inst.host);
+      const host = extra.host !== undefined ? extra.host : inst.host;
       if (!host) throw conflict(`Instance ${id} is not ready: it has no host.`, { code: 'InstanceNotReady' });
-      let upd = trx.updateTable('compute_instances').set({ task_state: rule.sets, updated_at: nowIso(), ...q.set, ...extra })
-        .where('id', '=', id).where('vm_state', '=', inst.vm_state);
-      upd = inst.task_state === null ? upd.where('task_state', 'is', null) : upd.where('task_state', '=', inst.task_state);
+      let upd = trx
+        .updateTable('compute_instances')
+        .set({ task_state: rule.sets, updated_at: nowIso(), ...q.set, ...extra })
+        .where('id', '=', id)
+        .where('vm_state', '=', inst.vm_state);
+      upd =
+        inst.task_state === null ? upd.where('task_state', 'is', null) : upd.where('task_state', '=', inst.task_state);
       const r = await upd.executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) throw conflict(`Cannot '${q.name}' instance ${id} while it is in task_state ${inst.task_state ?? 'None'}`);
+      if (Number(r.numUpdatedRows) !== 1)
+        throw conflict(`Cannot '${q.name}' instance ${id} while it is in task_state ${inst.task_state ?? 'None'}`);
       const actionId = await this.x.actions.start(trx, {
-        instanceId: id, action: q.name, requestId, userId: ctx.userId, projectId: inst.project_id, event: q.event, host,
+        instanceId: id,
+        action: q.name,
+        requestId,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+        event: q.event,
+        host,
       });
       await this.x.queue.enqueue(trx, { host, kind: q.kind, instanceId: id, payload: { actionId, ...q.payload } });
     });
@@ -81,13 +107,28 @@ export class ServerActions {
     return this.queue(ctx, rid, id, { action: 'pause', name: 'pause', event: 'compute_pause_instance', kind: 'pause' });
   }
   unpause(ctx: AuthContext, rid: string, id: string) {
-    return this.queue(ctx, rid, id, { action: 'unpause', name: 'unpause', event: 'compute_unpause_instance', kind: 'unpause' });
+    return this.queue(ctx, rid, id, {
+      action: 'unpause',
+      name: 'unpause',
+      event: 'compute_unpause_instance',
+      kind: 'unpause',
+    });
   }
   suspend(ctx: AuthContext, rid: string, id: string) {
-    return this.queue(ctx, rid, id, { action: 'suspend', name: 'suspend', event: 'compute_suspend_instance', kind: 'suspend' });
+    return this.queue(ctx, rid, id, {
+      action: 'suspend',
+      name: 'suspend',
+      event: 'compute_suspend_instance',
+      kind: 'suspend',
+    });
   }
   resume(ctx: AuthContext, rid: string, id: string) {
-    return this.queue(ctx, rid, id, { action: 'resume', name: 'resume', event: 'compute_resume_instance', kind: 'resume' });
+    return this.queue(ctx, rid, id, {
+      action: 'resume',
+      name: 'resume',
+      event: 'compute_resume_instance',
+      kind: 'resume',
+    });
   }
   stop(ctx: AuthContext, rid: string, id: string) {
     return this.queue(ctx, rid, id, { action: 'stop', name: 'stop', event: 'compute_stop_instance', kind: 'stop' });
@@ -97,38 +138,70 @@ export class ServerActions {
   }
   reboot(ctx: AuthContext, rid: string, id: string, type: 'SOFT' | 'HARD') {
     return this.queue(ctx, rid, id, {
-      action: type === 'HARD' ? 'reboot_hard' : 'reboot_soft', name: 'reboot', event: 'compute_reboot_instance', kind: 'reboot', payload: { type },
+      action: type === 'HARD' ? 'reboot_hard' : 'reboot_soft',
+      name: 'reboot',
+      event: 'compute_reboot_instance',
+      kind: 'reboot',
+      payload: { type },
     });
   }
   rescue(ctx: AuthContext, rid: string, id: string, rescueImage: string | null) {
-    return this.queue(ctx, rid, id, {
-      action: 'rescue', name: 'rescue', event: 'compute_rescue_instance', kind: 'rescue', payload: { rescueImage },
-    }, async (_trx, inst) => {
-      if (rescueImage) await this.image(ctx, rescueImage);
-      return { system_metadata: JSON.stringify({ ...extras(inst).systemMetadata, old_vm_state: inst.vm_state }) };
-    });
+    return this.queue(
+      ctx,
+      rid,
+      id,
+      {
+        action: 'rescue',
+        name: 'rescue',
+        event: 'compute_rescue_instance',
+        kind: 'rescue',
+        payload: { rescueImage },
+      },
+      async (_trx, inst) => {
+        if (rescueImage) await this.image(ctx, rescueImage);
+        return { system_metadata: JSON.stringify({ ...extras(inst).systemMetadata, old_vm_state: inst.vm_state }) };
+      },
+    );
   }
   unrescue(ctx: AuthContext, rid: string, id: string) {
-    return this.queue(ctx, rid, id, { action: 'unrescue', name: 'unrescue', event: 'compute_unrescue_instance', kind: 'unrescue' });
+    return this.queue(ctx, rid, id, {
+      action: 'unrescue',
+      name: 'unrescue',
+      event: 'compute_unrescue_instance',
+      kind: 'unrescue',
+    });
   }
 
   private image(ctx: AuthContext, ref: string) {
     return findImage(this.x.image(), ctx, ref);
   }
 
-
   /** Rebuild: optionally a new image, name, metadata, key, user data, description. */
-  async rebuild(ctx: AuthContext, rid: string, id: string, spec: {
-    imageRef: string; name?: string; metadata?: Record<string, string>; keyName?: string | null; userData?: string | null;
-    description?: string | null; hostname?: string; accessIPv4?: string | null; accessIPv6?: string | null; diskConfig?: DiskConfig;
-  }): Promise<InstanceRow> {
+  async rebuild(
+    ctx: AuthContext,
+    rid: string,
+    id: string,
+    spec: {
+      imageRef: string;
+      name?: string;
+      metadata?: Record<string, string>;
+      keyName?: string | null;
+      userData?: string | null;
+      description?: string | null;
+      hostname?: string;
+      accessIPv4?: string | null;
+      accessIPv6?: string | null;
+      diskConfig?: DiskConfig;
+    },
+  ): Promise<InstanceRow> {
     const inst0 = await this.x.servers.get(ctx, id);
     const image = await this.image(ctx, spec.imageRef);
     const volumeBacked = isVolumeBacked(extras(inst0).blockDevices);
     if (volumeBacked) {
       // Re-imaging the root volume (2.93) is not offered: the same image only rebuilds around the volume, as Nova before 2.93.
       const current = inst0.image_ref || extras(inst0).systemMetadata.image_image_id || '';
-      if (image.id !== current) throw badRequest('Unable to rebuild with a different image for a volume-backed server.');
+      if (image.id !== current)
+        throw badRequest('Unable to rebuild with a different image for a volume-backed server.');
     } else this.x.servers.checkFit(image, extras(inst0).flavor);
     const set: Partial<InstanceRow> = volumeBacked ? {} : { image_ref: image.id };
     if (spec.name !== undefined) set.name = spec.name;
@@ -137,7 +210,10 @@ export class ServerActions {
       set.metadata = JSON.stringify(spec.metadata);
     }
     if (spec.keyName !== undefined) {
-      if (spec.keyName === null) { set.key_name = null; set.key_data = null; } else {
+      if (spec.keyName === null) {
+        set.key_name = null;
+        set.key_data = null;
+      } else {
         // An unknown key pair is Nova's 400 below, not the key pair service's 404.
         const kp = await this.x.keypairs.get(ctx.userId, spec.keyName).catch(() => null);
         if (!kp) throw badRequest('Invalid key_name provided.', { code: 'KeypairNotFound' });
@@ -153,11 +229,23 @@ export class ServerActions {
     if (spec.hostname !== undefined) set.hostname = spec.hostname;
     if (spec.accessIPv4 !== undefined) set.access_ip_v4 = spec.accessIPv4;
     if (spec.accessIPv6 !== undefined) set.access_ip_v6 = spec.accessIPv6;
-    set.system_metadata = JSON.stringify(withDiskConfig({
-      ...extras(inst0).systemMetadata, image_min_disk: String(image.minDisk), image_min_ram: String(image.minRam), image_name: image.name,
-    }, spec.diskConfig));
+    set.system_metadata = JSON.stringify(
+      withDiskConfig(
+        {
+          ...extras(inst0).systemMetadata,
+          image_min_disk: String(image.minDisk),
+          image_min_ram: String(image.minRam),
+          image_name: image.name,
+        },
+        spec.diskConfig,
+      ),
+    );
     return this.queue(ctx, rid, id, {
-      action: 'rebuild', name: 'rebuild', event: 'compute_rebuild_instance', kind: 'rebuild', set,
+      action: 'rebuild',
+      name: 'rebuild',
+      event: 'compute_rebuild_instance',
+      kind: 'rebuild',
+      set,
       payload: { previousVmState: inst0.vm_state },
     });
   }
@@ -167,8 +255,15 @@ export class ServerActions {
    * createImage / createBackup: a snapshot image now (queued), its data from the host's task. A backup carries its
    * backup_type, and once uploaded only the `rotation` newest backups of that type for the server are kept (Nova's rotation).
    */
-  async createImage(ctx: AuthContext, rid: string, id: string, name: string, metadata: Record<string, string>, action: 'createImage' | 'createBackup' = 'createImage',
-    backup?: { type: string; rotation: number }): Promise<string> {
+  async createImage(
+    ctx: AuthContext,
+    rid: string,
+    id: string,
+    name: string,
+    metadata: Record<string, string>,
+    action: 'createImage' | 'createBackup' = 'createImage',
+    backup?: { type: string; rotation: number },
+  ): Promise<string> {
     const inst = await this.x.servers.get(ctx, id);
     this.x.servers.checkLocked(ctx, inst);
     checkState(action, inst);
@@ -176,15 +271,31 @@ export class ServerActions {
     if (!port) throw conflict('The image service is not available.');
     const sm = extras(inst).systemMetadata;
     const props: Record<string, string> = {};
-    for (const [k, v] of Object.entries(sm)) if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k)) props[k.slice(6)] = v;
+    for (const [k, v] of Object.entries(sm))
+      if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k))
+        props[k.slice(6)] = v;
     // As Nova: the caller's metadata may override image_type and friends; a backup's backup_type always wins.
-    Object.assign(props, { instance_uuid: inst.id, image_type: action === 'createBackup' ? 'backup' : 'snapshot', base_image_ref: inst.image_ref, user_id: ctx.userId }, metadata);
+    Object.assign(
+      props,
+      {
+        instance_uuid: inst.id,
+        image_type: action === 'createBackup' ? 'backup' : 'snapshot',
+        base_image_ref: inst.image_ref,
+        user_id: ctx.userId,
+      },
+      metadata,
+    );
     if (action === 'createBackup' && backup) props.backup_type = backup.type;
     const volumePort = this.x.volume?.();
     if (volumePort && isVolumeBacked(extras(inst).blockDevices) && action === 'createImage') {
       // Volume-backed: volume snapshots and a zero-size image naming them, made now (Nova does it in the API too).
       Object.assign(props, await snapshotVolumeBacked(volumePort, ctx, inst, extras(inst).blockDevices, name));
-      const img = await port.createSnapshot(ctx, { name, minDisk: 0, minRam: Number(sm.image_min_ram ?? 0), properties: props });
+      const img = await port.createSnapshot(ctx, {
+        name,
+        minDisk: 0,
+        minRam: Number(sm.image_min_ram ?? 0),
+        properties: props,
+      });
       await port.uploadSnapshot(img.id, 'raw', Readable.from([]), 0).catch(async (e: unknown) => {
         // Removing the half-made image is best effort: the upload's own error is the one the caller gets.
         await port.deleteImage(img.id).catch(() => {});
@@ -193,12 +304,22 @@ export class ServerActions {
       return img.id;
     }
     const img = await port.createSnapshot(ctx, {
-      name, minDisk: Math.max(Number(sm.image_min_disk ?? 0), inst.root_gb), minRam: Number(sm.image_min_ram ?? 0), properties: props,
+      name,
+      minDisk: Math.max(Number(sm.image_min_disk ?? 0), inst.root_gb),
+      minRam: Number(sm.image_min_ram ?? 0),
+      properties: props,
     });
     try {
       const payload: Record<string, unknown> = { imageId: img.id };
-      if (action === 'createBackup' && backup) Object.assign(payload, { backupType: backup.type, rotation: backup.rotation });
-      await this.queue(ctx, rid, id, { action, name: action, event: action === 'createBackup' ? 'compute_backup_instance' : 'compute_snapshot_instance', kind: 'snapshot', payload });
+      if (action === 'createBackup' && backup)
+        Object.assign(payload, { backupType: backup.type, rotation: backup.rotation });
+      await this.queue(ctx, rid, id, {
+        action,
+        name: action,
+        event: action === 'createBackup' ? 'compute_backup_instance' : 'compute_snapshot_instance',
+        kind: 'snapshot',
+        payload,
+      });
     } catch (e) {
       // The snapshot was not queued: its empty image goes again; a failure there must not hide `e`.
       await port.deleteImage(img.id).catch(() => {});
@@ -218,15 +339,25 @@ export class ServerActions {
       // As createImage: the base image's properties (kernel_id, ramdisk_id, os_command_line, hw_*) go with the
       // snapshot, or the guest cannot boot from it at unshelve.
       const inherited: Record<string, string> = {};
-      for (const [k, v] of Object.entries(extras(inst).systemMetadata)) if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k)) inherited[k.slice(6)] = v;
+      for (const [k, v] of Object.entries(extras(inst).systemMetadata))
+        if (k.startsWith('image_') && !['image_min_disk', 'image_min_ram', 'image_name'].includes(k))
+          inherited[k.slice(6)] = v;
       const img = await port.createSnapshot(ctx, {
-        name: `${inst.name}-shelved`, minDisk: inst.root_gb, minRam: 0,
+        name: `${inst.name}-shelved`,
+        minDisk: inst.root_gb,
+        minRam: 0,
         properties: { ...inherited, instance_uuid: inst.id, image_type: 'snapshot', base_image_ref: inst.image_ref },
       });
       imageId = img.id;
     }
     try {
-      await this.queue(ctx, rid, id, { action: 'shelve', name: 'shelve', event: 'compute_shelve_instance', kind: 'shelve', payload: { imageId } });
+      await this.queue(ctx, rid, id, {
+        action: 'shelve',
+        name: 'shelve',
+        event: 'compute_shelve_instance',
+        kind: 'shelve',
+        payload: { imageId },
+      });
     } catch (e) {
       // The shelve was not queued: its image goes again; a failure there must not hide `e`.
       if (imageId) await port!.deleteImage(imageId).catch(() => {});
@@ -235,74 +366,177 @@ export class ServerActions {
   }
 
   shelveOffload(ctx: AuthContext, rid: string, id: string) {
-    return this.queue(ctx, rid, id, { action: 'shelveOffload', name: 'shelveOffload', event: 'compute_shelve_offload_instance', kind: 'shelve_offload' });
+    return this.queue(ctx, rid, id, {
+      action: 'shelveOffload',
+      name: 'shelveOffload',
+      event: 'compute_shelve_offload_instance',
+      kind: 'shelve_offload',
+    });
   }
 
   /** Unshelve: the scheduler claims a host again (optionally in another AZ). */
   async unshelve(ctx: AuthContext, rid: string, id: string, az: string | null) {
-    return this.queue(ctx, rid, id, { action: 'unshelve', name: 'unshelve', event: 'compute_unshelve_instance', kind: 'unshelve' },
+    return this.queue(
+      ctx,
+      rid,
+      id,
+      { action: 'unshelve', name: 'unshelve', event: 'compute_unshelve_instance', kind: 'unshelve' },
       async (trx, inst) => {
         if (inst.vm_state === 'shelved' && inst.host) return {};
         const sm = extras(inst).systemMetadata;
-        const node = await this.x.scheduler.selectAndClaim(trx, {
-          vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb, az: az ?? inst.requested_az, forceHost: null,
-          imageProps: {}, group: null, sameHosts: null, differentHosts: [], ignoreHosts: [],
-        }).catch((e: unknown) => {
-          if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
-          throw e;
-        });
+        const node = await this.x.scheduler
+          .selectAndClaim(trx, {
+            vcpus: inst.vcpus,
+            memoryMb: inst.memory_mb,
+            diskGb: inst.root_gb,
+            az: az ?? inst.requested_az,
+            forceHost: null,
+            imageProps: {},
+            group: null,
+            sameHosts: null,
+            differentHosts: [],
+            ignoreHosts: [],
+          })
+          .catch((e: unknown) => {
+            if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
+            throw e;
+          });
         void sm;
-        return { host: node.host, node: node.hypervisor_hostname, availability_zone: az ?? (await this.x.hosts.zoneOf(node.host, trx)) };
-      });
+        return {
+          host: node.host,
+          node: node.hypervisor_hostname,
+          availability_zone: az ?? (await this.x.hosts.zoneOf(node.host, trx)),
+        };
+      },
+    );
   }
 
   /** Resize (new flavor) or cold migrate (same flavor, another host). */
-  async resize(ctx: AuthContext, rid: string, id: string, flavorRef: string | null, opts: { host?: string | null; diskConfig?: DiskConfig } = {}): Promise<void> {
+  async resize(
+    ctx: AuthContext,
+    rid: string,
+    id: string,
+    flavorRef: string | null,
+    opts: { host?: string | null; diskConfig?: DiskConfig } = {},
+  ): Promise<void> {
     const inst0 = await this.x.servers.get(ctx, id);
     const migrate = flavorRef === null;
     const old = extras(inst0).flavor;
     let next: FlavorSnapshot = old;
     if (!migrate) {
       const f = await this.x.flavors.get(ctx, flavorRef!).catch((e: unknown) => {
-        if (isCloudError(e) && e.status === 404) throw badRequest(`Flavor ${flavorRef} could not be found.`, { code: 'FlavorNotFound' });
+        if (isCloudError(e) && e.status === 404)
+          throw badRequest(`Flavor ${flavorRef} could not be found.`, { code: 'FlavorNotFound' });
         throw e;
       });
-      if (f.id === old.id) throw badRequest('When resizing, instances must change flavor!', { code: 'CannotResizeToSameFlavor' });
-      if (f.disk < old.disk) throw badRequest('Resize to a smaller disk flavor is not allowed.', { code: 'CannotResizeDisk' });
-      next = { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap, extraSpecs: f.extraSpecs };
+      if (f.id === old.id)
+        throw badRequest('When resizing, instances must change flavor!', { code: 'CannotResizeToSameFlavor' });
+      if (f.disk < old.disk)
+        throw badRequest('Resize to a smaller disk flavor is not allowed.', { code: 'CannotResizeDisk' });
+      next = {
+        id: f.id,
+        name: f.name,
+        vcpus: f.vcpus,
+        ram: f.ram,
+        disk: f.disk,
+        ephemeral: f.ephemeral,
+        swap: f.swap,
+        extraSpecs: f.extraSpecs,
+      };
     }
     const migrationType = migrate ? 'migration' : 'resize';
-    await this.queue(ctx, rid, id, {
-      action: migrate ? 'migrate' : 'resize', name: migrate ? 'migrate' : 'resize', event: 'compute_resize_instance', kind: 'resize',
-    }, async (trx, inst) => {
-      const dCores = next.vcpus - old.vcpus;
-      const dRam = next.ram - old.ram;
-      if (dCores > 0 || dRam > 0) await this.x.quotas.reserve(trx, inst.project_id, { instances: 0, cores: Math.max(0, dCores), ram: Math.max(0, dRam) });
-      if (dCores < 0 || dRam < 0) await this.x.quotas.add(trx, inst.project_id, { instances: 0, cores: Math.min(0, dCores), ram: Math.min(0, dRam) });
-      const node = await this.x.scheduler.selectAndClaim(trx, {
-        vcpus: next.vcpus, memoryMb: next.ram, diskGb: next.disk + next.ephemeral, az: inst.requested_az, forceHost: opts.host ?? null,
-        imageProps: {}, group: null, sameHosts: null, differentHosts: [], ignoreHosts: migrate ? [inst.host!] : [],
-      }).catch((e: unknown) => {
-        if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
-        throw e;
-      });
-      const migId = await this.createMigration(trx, inst, migrationType, node.host, old.id, next.id);
-      return {
-        old_flavor: JSON.stringify(old), new_flavor: JSON.stringify(next),
-        system_metadata: JSON.stringify({ ...withDiskConfig(extras(inst).systemMetadata, opts.diskConfig), old_vm_state: inst.vm_state, migration_id: String(migId), source_host: inst.host!, source_node: inst.node ?? inst.host!, dest_host: node.host, dest_node: node.hypervisor_hostname }),
-      };
-    });
+    await this.queue(
+      ctx,
+      rid,
+      id,
+      {
+        action: migrate ? 'migrate' : 'resize',
+        name: migrate ? 'migrate' : 'resize',
+        event: 'compute_resize_instance',
+        kind: 'resize',
+      },
+      async (trx, inst) => {
+        const dCores = next.vcpus - old.vcpus;
+        const dRam = next.ram - old.ram;
+        if (dCores > 0 || dRam > 0)
+          await this.x.quotas.reserve(trx, inst.project_id, {
+            instances: 0,
+            cores: Math.max(0, dCores),
+            ram: Math.max(0, dRam),
+          });
+        if (dCores < 0 || dRam < 0)
+          await this.x.quotas.add(trx, inst.project_id, {
+            instances: 0,
+            cores: Math.min(0, dCores),
+            ram: Math.min(0, dRam),
+          });
+        const node = await this.x.scheduler
+          .selectAndClaim(trx, {
+            vcpus: next.vcpus,
+            memoryMb: next.ram,
+            diskGb: next.disk + next.ephemeral,
+            az: inst.requested_az,
+            forceHost: opts.host ?? null,
+            imageProps: {},
+            group: null,
+            sameHosts: null,
+            differentHosts: [],
+            ignoreHosts: migrate ? [inst.host!] : [],
+          })
+          .catch((e: unknown) => {
+            if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
+            throw e;
+          });
+        const migId = await this.createMigration(trx, inst, migrationType, node.host, old.id, next.id);
+        return {
+          old_flavor: JSON.stringify(old),
+          new_flavor: JSON.stringify(next),
+          system_metadata: JSON.stringify({
+            ...withDiskConfig(extras(inst).systemMetadata, opts.diskConfig),
+            old_vm_state: inst.vm_state,
+            migration_id: String(migId),
+            source_host: inst.host!,
+            source_node: inst.node ?? inst.host!,
+            dest_host: node.host,
+            dest_node: node.hypervisor_hostname,
+          }),
+        };
+      },
+    );
   }
 
-  private async createMigration(trx: Db, inst: InstanceRow, type: string, dest: string, oldFlavor: string, newFlavor: string): Promise<number> {
+  private async createMigration(
+    trx: Db,
+    inst: InstanceRow,
+    type: string,
+    dest: string,
+    oldFlavor: string,
+    newFlavor: string,
+  ): Promise<number> {
     const now = nowIso();
     const id = await withIdRetry(async () => {
       const n = await nextIntId(trx, 'compute_migrations');
-      await trx.insertInto('compute_migrations').values({
-        id: n, uuid: uuid(), instance_id: inst.id, project_id: inst.project_id, user_id: inst.user_id, migration_type: type,
-        status: 'pre-migrating', source_compute: inst.host, dest_compute: dest, source_node: inst.node, dest_node: dest,
-        dest_host: null, old_flavor_id: oldFlavor, new_flavor_id: newFlavor, created_at: now, updated_at: now,
-      }).execute();
+      await trx
+        .insertInto('compute_migrations')
+        .values({
+          id: n,
+          uuid: uuid(),
+          instance_id: inst.id,
+          project_id: inst.project_id,
+          user_id: inst.user_id,
+          migration_type: type,
+          status: 'pre-migrating',
+          source_compute: inst.host,
+          dest_compute: dest,
+          source_node: inst.node,
+          dest_node: dest,
+          dest_host: null,
+          old_flavor_id: oldFlavor,
+          new_flavor_id: newFlavor,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
       return n;
     });
     return id;
@@ -319,57 +553,160 @@ export class ServerActions {
       checkState('confirmResize', inst);
       const sm = extras(inst).systemMetadata;
       const old = JSON.parse(inst.old_flavor ?? inst.flavor) as FlavorSnapshot;
-      await this.x.scheduler.release(trx, sm.source_host ?? null, { vcpus: old.vcpus, memoryMb: old.ram, diskGb: old.disk + old.ephemeral });
+      await this.x.scheduler.release(trx, sm.source_host ?? null, {
+        vcpus: old.vcpus,
+        memoryMb: old.ram,
+        diskGb: old.disk + old.ephemeral,
+      });
       const oldVm = sm.old_vm_state === 'stopped' ? 'stopped' : 'active';
-      const { old_vm_state: _a, migration_id: migId, source_host: _s, source_node: _n, dest_host: _d, dest_node: _dn, ...rest } = sm;
-      await trx.updateTable('compute_instances').set({ vm_state: oldVm, task_state: null, old_flavor: null, new_flavor: null, system_metadata: JSON.stringify(rest), updated_at: nowIso() })
-        .where('id', '=', id).execute();
-      if (migId) await trx.updateTable('compute_migrations').set({ status: 'confirmed', updated_at: nowIso() }).where('id', '=', Number(migId)).execute();
-      const actionId = await this.x.actions.start(trx, { instanceId: id, action: 'confirmResize', requestId: rid, userId: ctx.userId, projectId: inst.project_id, event: 'compute_confirm_resize', host: inst.host });
+      const {
+        old_vm_state: _a,
+        migration_id: migId,
+        source_host: _s,
+        source_node: _n,
+        dest_host: _d,
+        dest_node: _dn,
+        ...rest
+      } = sm;
+      await trx
+        .updateTable('compute_instances')
+        .set({
+          vm_state: oldVm,
+          task_state: null,
+          old_flavor: null,
+          new_flavor: null,
+          system_metadata: JSON.stringify(rest),
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .execute();
+      if (migId)
+        await trx
+          .updateTable('compute_migrations')
+          .set({ status: 'confirmed', updated_at: nowIso() })
+          .where('id', '=', Number(migId))
+          .execute();
+      const actionId = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'confirmResize',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+        event: 'compute_confirm_resize',
+        host: inst.host,
+      });
       await this.x.actions.finish(trx, actionId);
     });
   }
 
   /** Revert: back to the source host and the old flavor; the destination claim is released. */
   async revertResize(ctx: AuthContext, rid: string, id: string): Promise<void> {
-    await this.queue(ctx, rid, id, { action: 'revertResize', name: 'revertResize', event: 'compute_revert_resize', kind: 'revert_resize' },
+    await this.queue(
+      ctx,
+      rid,
+      id,
+      { action: 'revertResize', name: 'revertResize', event: 'compute_revert_resize', kind: 'revert_resize' },
       async (trx, inst) => {
         const sm = extras(inst).systemMetadata;
         const next = JSON.parse(inst.flavor) as FlavorSnapshot;
         const old = JSON.parse(inst.old_flavor ?? inst.flavor) as FlavorSnapshot;
-        await this.x.scheduler.release(trx, inst.host, { vcpus: next.vcpus, memoryMb: next.ram, diskGb: next.disk + next.ephemeral });
-        await this.x.quotas.add(trx, inst.project_id, { instances: 0, cores: old.vcpus - next.vcpus, ram: old.ram - next.ram });
-        if (sm.migration_id) await trx.updateTable('compute_migrations').set({ status: 'reverting', updated_at: nowIso() }).where('id', '=', Number(sm.migration_id)).execute();
+        await this.x.scheduler.release(trx, inst.host, {
+          vcpus: next.vcpus,
+          memoryMb: next.ram,
+          diskGb: next.disk + next.ephemeral,
+        });
+        await this.x.quotas.add(trx, inst.project_id, {
+          instances: 0,
+          cores: old.vcpus - next.vcpus,
+          ram: old.ram - next.ram,
+        });
+        if (sm.migration_id)
+          await trx
+            .updateTable('compute_migrations')
+            .set({ status: 'reverting', updated_at: nowIso() })
+            .where('id', '=', Number(sm.migration_id))
+            .execute();
         return {
-          host: sm.source_host ?? inst.host, node: sm.source_node ?? inst.node, flavor: JSON.stringify(old), flavor_id: old.id,
-          vcpus: old.vcpus, memory_mb: old.ram, root_gb: old.disk + old.ephemeral, new_flavor: null, old_flavor: null,
+          host: sm.source_host ?? inst.host,
+          node: sm.source_node ?? inst.node,
+          flavor: JSON.stringify(old),
+          flavor_id: old.id,
+          vcpus: old.vcpus,
+          memory_mb: old.ram,
+          root_gb: old.disk + old.ephemeral,
+          new_flavor: null,
+          old_flavor: null,
         };
-      });
+      },
+    );
   }
 
   /** Live migration (admin): to a named host or one the scheduler picks. */
   async liveMigrate(ctx: AuthContext, rid: string, id: string, host: string | null): Promise<void> {
-    await this.queue(ctx, rid, id, { action: 'os-migrateLive', name: 'live-migration', event: 'compute_live_migration', kind: 'live_migrate' },
+    await this.queue(
+      ctx,
+      rid,
+      id,
+      { action: 'os-migrateLive', name: 'live-migration', event: 'compute_live_migration', kind: 'live_migrate' },
       async (trx, inst) => {
-        if (host && host === inst.host) throw badRequest(`The supplied hypervisor type of is invalid.: source and destination host are the same (${host})`, { code: 'InvalidHypervisorType' });
-        const node = await this.x.scheduler.selectAndClaim(trx, {
-          vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb, az: null, forceHost: host, imageProps: {}, group: null,
-          sameHosts: null, differentHosts: [], ignoreHosts: [inst.host!],
-        }).catch((e: unknown) => {
-          if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
-          throw e;
-        });
-        const migId = await this.createMigration(trx, inst, 'live-migration', node.host, inst.flavor_id, inst.flavor_id);
-        return { system_metadata: JSON.stringify({ ...extras(inst).systemMetadata, migration_id: String(migId), dest_host: node.host, dest_node: node.hypervisor_hostname }) };
-      });
+        if (host && host === inst.host)
+          throw badRequest(
+            `The supplied hypervisor type of is invalid.: source and destination host are the same (${host})`,
+            { code: 'InvalidHypervisorType' },
+          );
+        const node = await this.x.scheduler
+          .selectAndClaim(trx, {
+            vcpus: inst.vcpus,
+            memoryMb: inst.memory_mb,
+            diskGb: inst.root_gb,
+            az: null,
+            forceHost: host,
+            imageProps: {},
+            group: null,
+            sameHosts: null,
+            differentHosts: [],
+            ignoreHosts: [inst.host!],
+          })
+          .catch((e: unknown) => {
+            if (isCloudError(e) && e.code === 'NoValidHost') throw badRequest(e.message, { code: 'NoValidHost' });
+            throw e;
+          });
+        const migId = await this.createMigration(
+          trx,
+          inst,
+          'live-migration',
+          node.host,
+          inst.flavor_id,
+          inst.flavor_id,
+        );
+        return {
+          system_metadata: JSON.stringify({
+            ...extras(inst).systemMetadata,
+            migration_id: String(migId),
+            dest_host: node.host,
+            dest_node: node.hypervisor_hostname,
+          }),
+        };
+      },
+    );
   }
 
   /** Admin reset of vm_state (active or error); task_state is cleared. */
   async resetState(ctx: AuthContext, rid: string, id: string, state: 'active' | 'error'): Promise<void> {
     const inst = await this.x.servers.get(ctx, id);
     await this.d.db.transaction().execute(async (trx) => {
-      await trx.updateTable('compute_instances').set({ vm_state: state, task_state: null, updated_at: nowIso() }).where('id', '=', id).execute();
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'resetState', requestId: rid, userId: ctx.userId, projectId: inst.project_id });
+      await trx
+        .updateTable('compute_instances')
+        .set({ vm_state: state, task_state: null, updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'resetState',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+      });
       await this.x.actions.finish(trx, a);
     });
   }
@@ -378,8 +715,18 @@ export class ServerActions {
     const inst = await this.x.servers.get(ctx, id);
     const by = isAdmin(ctx) && inst.project_id !== ctx.projectId ? 'admin' : 'owner';
     await this.d.db.transaction().execute(async (trx) => {
-      await trx.updateTable('compute_instances').set({ locked: 1, locked_by: by, locked_reason: reason, updated_at: nowIso() }).where('id', '=', id).execute();
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'lock', requestId: rid, userId: ctx.userId, projectId: inst.project_id });
+      await trx
+        .updateTable('compute_instances')
+        .set({ locked: 1, locked_by: by, locked_reason: reason, updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'lock',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+      });
       await this.x.actions.finish(trx, a);
     });
   }
@@ -390,8 +737,18 @@ export class ServerActions {
       throw forbidden(`Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.`);
     }
     await this.d.db.transaction().execute(async (trx) => {
-      await trx.updateTable('compute_instances').set({ locked: 0, locked_by: null, locked_reason: null, updated_at: nowIso() }).where('id', '=', id).execute();
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'unlock', requestId: rid, userId: ctx.userId, projectId: inst.project_id });
+      await trx
+        .updateTable('compute_instances')
+        .set({ locked: 0, locked_by: null, locked_reason: null, updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'unlock',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+      });
       await this.x.actions.finish(trx, a);
     });
   }
@@ -406,10 +763,31 @@ export class ServerActions {
     await this.d.db.transaction().execute(async (trx) => {
       const inst = await this.x.servers.getRaw(trx, id);
       if (!inst) throw notFound(`Instance ${id} could not be found.`, { code: 'InstanceNotFound' });
-      const actionId = await this.x.actions.start(trx, { instanceId: id, action: 'delete', requestId: rid, userId: ctx.userId, projectId: inst.project_id, event: 'compute_terminate_instance', host: inst.host });
-      const hasGuest = inst.host && !['shelved_offloaded'].includes(inst.vm_state) && !(inst.vm_state === 'error' && inst.launched_at === null && inst.task_state === null && JSON.parse(inst.ports).length === 0 && false);
+      const actionId = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'delete',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+        event: 'compute_terminate_instance',
+        host: inst.host,
+      });
+      const hasGuest =
+        inst.host &&
+        !['shelved_offloaded'].includes(inst.vm_state) &&
+        !(
+          inst.vm_state === 'error' &&
+          inst.launched_at === null &&
+          inst.task_state === null &&
+          JSON.parse(inst.ports).length === 0 &&
+          false
+        );
       if (hasGuest && inst.task_state !== 'deleting') {
-        await trx.updateTable('compute_instances').set({ task_state: 'deleting', updated_at: nowIso() }).where('id', '=', id).execute();
+        await trx
+          .updateTable('compute_instances')
+          .set({ task_state: 'deleting', updated_at: nowIso() })
+          .where('id', '=', id)
+          .execute();
         await this.x.queue.enqueue(trx, { host: inst.host!, kind: 'delete', instanceId: id, payload: { actionId } });
         queued = true;
       } else if (!hasGuest) {
@@ -420,16 +798,24 @@ export class ServerActions {
     });
     if (queued) this.x.queue.notify();
     // Ports of a server that never reached a host: the network service's own reconciler removes any left behind.
-    if (orphanPorts.length) await this.x.network().deallocate(id, orphanPorts).catch(() => {});
+    if (orphanPorts.length)
+      await this.x
+        .network()
+        .deallocate(id, orphanPorts)
+        .catch(() => {});
     const sm = extras(inst0).systemMetadata;
     // A shelved server's image may already be gone (deleted by its owner): nothing left to do then.
-    if (!queued && sm.shelved_image_id) await this.x.image()?.deleteImage(sm.shelved_image_id).catch(() => {});
+    if (!queued && sm.shelved_image_id)
+      await this.x
+        .image()
+        ?.deleteImage(sm.shelved_image_id)
+        .catch(() => {});
   }
 
   /** Console output, last `length` lines. */
   async consoleOutput(ctx: AuthContext, id: string, length: number | null): Promise<string> {
     const inst = await this.x.servers.get(ctx, id);
-    if (!inst.host || ['building', 'shelved_offloaded', 'error'].includes(inst.vm_state) && !inst.launched_at) {
+    if (!inst.host || (['building', 'shelved_offloaded', 'error'].includes(inst.vm_state) && !inst.launched_at)) {
       throw conflict(`Instance ${id} is not ready.`, { code: 'InstanceNotReady' });
     }
     const calls = this.x.calls();
@@ -465,7 +851,15 @@ export class ServerActions {
     this.x.servers.checkLocked(ctx, inst);
     checkState('changePassword', inst);
     await this.d.db.transaction().execute(async (trx) => {
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'changePassword', requestId: rid, userId: ctx.userId, projectId: inst.project_id, event: 'compute_set_admin_password', host: inst.host });
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'changePassword',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+        event: 'compute_set_admin_password',
+        host: inst.host,
+      });
       await this.x.actions.finish(trx, a);
     });
   }
@@ -475,14 +869,25 @@ export class ServerActions {
     this.x.servers.checkLocked(ctx, inst);
     checkState('trigger_crash_dump', inst);
     await this.d.db.transaction().execute(async (trx) => {
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'trigger_crash_dump', requestId: rid, userId: ctx.userId, projectId: inst.project_id });
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'trigger_crash_dump',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+      });
       await this.x.actions.finish(trx, a);
     });
   }
 
   // interfaces (os-interface)
 
-  async attachInterface(ctx: AuthContext, rid: string, id: string, req: { networkId?: string; portId?: string; fixedIp?: string }): Promise<ComputePort> {
+  async attachInterface(
+    ctx: AuthContext,
+    rid: string,
+    id: string,
+    req: { networkId?: string; portId?: string; fixedIp?: string },
+  ): Promise<ComputePort> {
     const inst = await this.x.servers.get(ctx, id);
     this.x.servers.checkLocked(ctx, inst);
     checkState('attach_interface', inst);
@@ -490,22 +895,49 @@ export class ServerActions {
     const net = this.x.network();
     let nic: import('./peer-services.js').NicRequest;
     if (req.portId) nic = { kind: 'port', portId: req.portId };
-    else if (req.networkId) nic = { kind: 'network', networkId: req.networkId, ...(req.fixedIp ? { fixedIp: req.fixedIp } : {}) };
+    else if (req.networkId)
+      nic = { kind: 'network', networkId: req.networkId, ...(req.fixedIp ? { fixedIp: req.fixedIp } : {}) };
     else {
       const nets = await net.autoNetworks(ctx);
-      if (nets.length !== 1) throw badRequest(nets.length ? 'Multiple possible networks found, use a Network ID to be more specific.' : 'No network is available to attach.');
+      if (nets.length !== 1)
+        throw badRequest(
+          nets.length
+            ? 'Multiple possible networks found, use a Network ID to be more specific.'
+            : 'No network is available to attach.',
+        );
       nic = { kind: 'network', networkId: nets[0]! };
     }
     await net.validate(ctx, [nic]);
-    const [port] = await net.allocate({ id, projectId: inst.project_id, userId: inst.user_id, host: inst.host, hostname: inst.hostname }, [nic], []);
+    const [port] = await net.allocate(
+      { id, projectId: inst.project_id, userId: inst.user_id, host: inst.host, hostname: inst.hostname },
+      [nic],
+      [],
+    );
     if (!port) throw badRequest('Failed to allocate the network(s), not rescheduling.');
     try {
       await this.d.db.transaction().execute(async (trx) => {
         const cur = await this.x.servers.getRaw(trx, id);
         if (!cur) throw notFound(`Instance ${id} could not be found.`);
-        await trx.updateTable('compute_instances').set({ ports: JSON.stringify([...extras(cur).ports, port]), updated_at: nowIso() }).where('id', '=', id).execute();
-        const a = await this.x.actions.start(trx, { instanceId: id, action: 'attach_interface', requestId: rid, userId: ctx.userId, projectId: cur.project_id, event: 'compute_attach_interface', host: cur.host });
-        await this.x.queue.enqueue(trx, { host: cur.host!, kind: 'attach_interface', instanceId: id, payload: { actionId: a, port } });
+        await trx
+          .updateTable('compute_instances')
+          .set({ ports: JSON.stringify([...extras(cur).ports, port]), updated_at: nowIso() })
+          .where('id', '=', id)
+          .execute();
+        const a = await this.x.actions.start(trx, {
+          instanceId: id,
+          action: 'attach_interface',
+          requestId: rid,
+          userId: ctx.userId,
+          projectId: cur.project_id,
+          event: 'compute_attach_interface',
+          host: cur.host,
+        });
+        await this.x.queue.enqueue(trx, {
+          host: cur.host!,
+          kind: 'attach_interface',
+          instanceId: id,
+          payload: { actionId: a, port },
+        });
       });
     } catch (e) {
       // The attach was not queued: its new port goes again; a failure there must not hide `e`.
@@ -523,9 +955,26 @@ export class ServerActions {
     const port = extras(inst).ports.find((p) => p.id === portId);
     if (!port) throw notFound(`Port ${portId} is not attached`, { code: 'PortNotFound' });
     await this.d.db.transaction().execute(async (trx) => {
-      await trx.updateTable('compute_instances').set({ ports: JSON.stringify(extras(inst).ports.filter((p) => p.id !== portId)), updated_at: nowIso() }).where('id', '=', id).execute();
-      const a = await this.x.actions.start(trx, { instanceId: id, action: 'detach_interface', requestId: rid, userId: ctx.userId, projectId: inst.project_id, event: 'compute_detach_interface', host: inst.host });
-      await this.x.queue.enqueue(trx, { host: inst.host!, kind: 'detach_interface', instanceId: id, payload: { actionId: a, port } });
+      await trx
+        .updateTable('compute_instances')
+        .set({ ports: JSON.stringify(extras(inst).ports.filter((p) => p.id !== portId)), updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+      const a = await this.x.actions.start(trx, {
+        instanceId: id,
+        action: 'detach_interface',
+        requestId: rid,
+        userId: ctx.userId,
+        projectId: inst.project_id,
+        event: 'compute_detach_interface',
+        host: inst.host,
+      });
+      await this.x.queue.enqueue(trx, {
+        host: inst.host!,
+        kind: 'detach_interface',
+        instanceId: id,
+        payload: { actionId: a, port },
+      });
     });
     this.x.queue.notify();
   }

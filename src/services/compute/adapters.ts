@@ -15,22 +15,51 @@ export class ImageServiceAdapter implements ComputeImagePort {
   async getImage(ctx: AuthContext, id: string): Promise<ComputeImage> {
     const i = await this.image.getImage(ctx, id);
     return {
-      id: i.id, name: i.name ?? '', status: i.status, minDisk: i.min_disk, minRam: i.min_ram, size: i.size,
-      diskFormat: i.disk_format, containerFormat: i.container_format, properties: i.properties,
+      id: i.id,
+      name: i.name ?? '',
+      status: i.status,
+      minDisk: i.min_disk,
+      minRam: i.min_ram,
+      size: i.size,
+      diskFormat: i.disk_format,
+      containerFormat: i.container_format,
+      properties: i.properties,
     };
   }
 
-  async createSnapshot(ctx: AuthContext, spec: { name: string; minDisk: number; minRam: number; properties: Record<string, string> }): Promise<ComputeImage> {
+  async createSnapshot(
+    ctx: AuthContext,
+    spec: { name: string; minDisk: number; minRam: number; properties: Record<string, string> },
+  ): Promise<ComputeImage> {
     const body: Record<string, unknown> = {
-      ...spec.properties, name: spec.name, min_disk: spec.minDisk, min_ram: spec.minRam, disk_format: 'raw', container_format: 'bare', visibility: 'private',
+      ...spec.properties,
+      name: spec.name,
+      min_disk: spec.minDisk,
+      min_ram: spec.minRam,
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'private',
     };
     const i = await this.image.createImage(ctx, body);
-    return { id: i.id, name: i.name ?? '', status: i.status, minDisk: i.min_disk, minRam: i.min_ram, size: i.size, diskFormat: i.disk_format, containerFormat: i.container_format, properties: i.properties };
+    return {
+      id: i.id,
+      name: i.name ?? '',
+      status: i.status,
+      minDisk: i.min_disk,
+      minRam: i.min_ram,
+      size: i.size,
+      diskFormat: i.disk_format,
+      containerFormat: i.container_format,
+      properties: i.properties,
+    };
   }
 
   async uploadSnapshot(id: string, diskFormat: string, data: Readable, size: number): Promise<void> {
     // The record was made as raw; a driver handing over qcow2 says so before the bytes are inspected.
-    if (diskFormat !== 'raw') await this.image.images.update(COMPUTE_SERVICE, id, [{ op: 'replace', path: ['disk_format'], value: diskFormat }]);
+    if (diskFormat !== 'raw')
+      await this.image.images.update(COMPUTE_SERVICE, id, [
+        { op: 'replace', path: ['disk_format'], value: diskFormat },
+      ]);
     await this.image.uploadImageData(COMPUTE_SERVICE, id, data, size);
   }
 
@@ -39,7 +68,13 @@ export class ImageServiceAdapter implements ComputeImagePort {
     let marker: string | undefined;
     for (;;) {
       const page = await this.image.list(COMPUTE_SERVICE, {
-        instance_uuid: instanceId, image_type: 'backup', backup_type: backupType, sort_key: 'created_at', sort_dir: 'desc', limit: '100', ...(marker ? { marker } : {}),
+        instance_uuid: instanceId,
+        image_type: 'backup',
+        backup_type: backupType,
+        sort_key: 'created_at',
+        sort_dir: 'desc',
+        limit: '100',
+        ...(marker ? { marker } : {}),
       });
       out.push(...page.images.map((i) => ({ id: i.id, createdAt: i.created_at })));
       if (!page.next) return out;
@@ -52,12 +87,24 @@ export class ImageServiceAdapter implements ComputeImagePort {
   }
 }
 
-const portOf = (o: Record<string, unknown>, networkName: string, floating: string[], createdByCompute: boolean): ComputePort => ({
-  id: String(o.id), networkId: String(o.network_id), networkName, mac: String(o.mac_address),
+const portOf = (
+  o: Record<string, unknown>,
+  networkName: string,
+  floating: string[],
+  createdByCompute: boolean,
+): ComputePort => ({
+  id: String(o.id),
+  networkId: String(o.network_id),
+  networkName,
+  mac: String(o.mac_address),
   fixedIps: ((o.fixed_ips as { subnet_id: string; ip_address: string }[] | undefined) ?? []).map((f) => ({
-    ipAddress: f.ip_address, subnetId: f.subnet_id, version: f.ip_address.includes(':') ? 6 as const : 4 as const,
+    ipAddress: f.ip_address,
+    subnetId: f.subnet_id,
+    version: f.ip_address.includes(':') ? (6 as const) : (4 as const),
   })),
-  floatingIps: floating, status: String(o.status ?? 'ACTIVE'), createdByCompute,
+  floatingIps: floating,
+  status: String(o.status ?? 'ACTIVE'),
+  createdByCompute,
 });
 
 /** Compute's view of Neutron, over the in-process NetworkService. */
@@ -70,9 +117,14 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
       return [await this.net.autoNetwork(ctx)];
     } catch (e) {
       if (isCloudError(e) && e.status === 409 && /ambiguous|Multiple/i.test(e.message)) {
-        throw conflict('Multiple possible networks found, use a Network ID to be more specific.', { code: 'NetworkAmbiguous' });
+        throw conflict('Multiple possible networks found, use a Network ID to be more specific.', {
+          code: 'NetworkAmbiguous',
+        });
       }
-      if (isCloudError(e)) throw badRequest(`Unable to automatically allocate a network for project ${ctx.projectId ?? ''}`, { code: 'UnableToAutoAllocateNetwork' });
+      if (isCloudError(e))
+        throw badRequest(`Unable to automatically allocate a network for project ${ctx.projectId ?? ''}`, {
+          code: 'UnableToAutoAllocateNetwork',
+        });
       throw e;
     }
   }
@@ -85,7 +137,9 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
         // Nova's _check_external_network_attach: an external network is visible to all, but only an admin (or the
         // owner, or a shared one) may plug an instance into it; refused here, before anything is queued.
         if (n.router_external && !n.shared && !isAdmin(ctx) && n.project_id !== ctx.projectId) {
-          throw forbidden(`It is not allowed to create an interface on external network ${r.networkId}`, { code: 'ExternalNetworkAttachForbidden' });
+          throw forbidden(`It is not allowed to create an interface on external network ${r.networkId}`, {
+            code: 'ExternalNetworkAttachForbidden',
+          });
         }
       } else {
         const p = await this.net.ports.get(ctx, r.portId).catch(() => null);
@@ -104,21 +158,43 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
     const groups = await this.net.securityGroups.list(ctx);
     return names.map((n) => {
       const hit = groups.filter((g) => g.id === n || g.name === n);
-      if (hit.length === 0) throw badRequest(`Security group ${n} not found for project ${ctx.projectId ?? ''}.`, { code: 'SecurityGroupNotFound' });
-      if (hit.length > 1) throw conflict(`Multiple security groups found matching '${n}'. Use an ID to be more specific.`, { code: 'NoUniqueMatch' });
+      if (hit.length === 0)
+        throw badRequest(`Security group ${n} not found for project ${ctx.projectId ?? ''}.`, {
+          code: 'SecurityGroupNotFound',
+        });
+      if (hit.length > 1)
+        throw conflict(`Multiple security groups found matching '${n}'. Use an ID to be more specific.`, {
+          code: 'NoUniqueMatch',
+        });
       return hit[0]!.id;
     });
   }
 
-  async allocate(instance: { id: string; projectId: string; userId: string; host: string; hostname: string }, requests: NicRequest[], securityGroups: string[]): Promise<ComputePort[]> {
+  async allocate(
+    instance: { id: string; projectId: string; userId: string; host: string; hostname: string },
+    requests: NicRequest[],
+    securityGroups: string[],
+  ): Promise<ComputePort[]> {
     const ctx = projectMemberContext(instance.projectId, instance.userId);
-    const groups = await this.securityGroupIds(ctx, securityGroups.filter((g) => g !== 'default' || securityGroups.length > 1 || true));
+    const groups = await this.securityGroupIds(
+      ctx,
+      securityGroups.filter((g) => g !== 'default' || securityGroups.length > 1 || true),
+    );
     const made: ComputePort[] = [];
     try {
       for (const r of requests) {
-        const o = await this.net.createInstancePort(r.kind === 'port' ? COMPUTE_SERVICE : ctx, instance.id, r.kind === 'port'
-          ? { portId: r.portId, hostId: instance.host }
-          : { networkId: r.networkId, ...(r.fixedIp ? { fixedIp: r.fixedIp } : {}), ...(groups ? { securityGroups: groups } : {}), hostId: instance.host });
+        const o = await this.net.createInstancePort(
+          r.kind === 'port' ? COMPUTE_SERVICE : ctx,
+          instance.id,
+          r.kind === 'port'
+            ? { portId: r.portId, hostId: instance.host }
+            : {
+                networkId: r.networkId,
+                ...(r.fixedIp ? { fixedIp: r.fixedIp } : {}),
+                ...(groups ? { securityGroups: groups } : {}),
+                hostId: instance.host,
+              },
+        );
         const net = await this.net.networks.find(String(o.network_id));
         made.push(portOf(o, net?.name ?? '', [], r.kind !== 'port'));
       }
@@ -130,7 +206,10 @@ export class NetworkServiceAdapter implements ComputeNetworkPort {
   }
 
   async deallocate(instanceId: string, ports: { id: string; createdByCompute: boolean }[]): Promise<void> {
-    await this.net.releaseInstancePorts(instanceId, ports.filter((p) => !p.createdByCompute).map((p) => p.id));
+    await this.net.releaseInstancePorts(
+      instanceId,
+      ports.filter((p) => !p.createdByCompute).map((p) => p.id),
+    );
   }
 
   async listPorts(instanceId: string): Promise<ComputePort[]> {

@@ -49,10 +49,13 @@ export class ComputeAgent {
           claimed = tasks.length;
           for (const t of tasks) {
             this.inFlight++;
-            this.manager.run(t).catch(() => {}).finally(() => {
-              this.inFlight--;
-              this.wake?.();
-            });
+            this.manager
+              .run(t)
+              .catch(() => {})
+              .finally(() => {
+                this.inFlight--;
+                this.wake?.();
+              });
           }
         } catch {
           // The database may be closing; the next round tries again.
@@ -62,7 +65,11 @@ export class ComputeAgent {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.opts.pollMs ?? 500);
           t.unref();
-          this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+          this.wake = () => {
+            clearTimeout(t);
+            this.wake = null;
+            resolve();
+          };
         });
       }
     }

@@ -33,8 +33,14 @@ export { isAdmin };
 export type { AuthContext, Db };
 
 /** Next integer id for tables with Nova-style integer ids (aggregates, migrations, keypairs). */
-export async function nextIntId(trx: Db, table: 'compute_aggregates' | 'compute_migrations' | 'compute_keypairs'): Promise<number> {
-  const r = await trx.selectFrom(table).select((eb) => eb.fn.max<number>('id').as('m')).executeTakeFirst();
+export async function nextIntId(
+  trx: Db,
+  table: 'compute_aggregates' | 'compute_migrations' | 'compute_keypairs',
+): Promise<number> {
+  const r = await trx
+    .selectFrom(table)
+    .select((eb) => eb.fn.max<number>('id').as('m'))
+    .executeTakeFirst();
   return Number(r?.m ?? 0) + 1;
 }
 

@@ -13,7 +13,9 @@ const TRUE_WORDS = ['true', '1', 'yes', 'on', 't', 'y'];
 export function parseDiskConfig(value: unknown): DiskConfig | undefined {
   if (value === undefined) return undefined;
   if (value === 'AUTO' || value === 'MANUAL') return value;
-  throw badRequest(`Invalid input for field/attribute OS-DCF:diskConfig. Value: ${String(value)}. '${String(value)}' is not one of ['AUTO', 'MANUAL']`);
+  throw badRequest(
+    `Invalid input for field/attribute OS-DCF:diskConfig. Value: ${String(value)}. '${String(value)}' is not one of ['AUTO', 'MANUAL']`,
+  );
 }
 
 /** The server's setting; before one was chosen, the image's auto_disk_config property decides (Nova's default). */
@@ -24,6 +26,9 @@ export function diskConfigOf(systemMetadata: Record<string, string>): DiskConfig
 }
 
 /** System metadata with the setting recorded (unchanged when `dc` is undefined). */
-export function withDiskConfig(systemMetadata: Record<string, string>, dc: DiskConfig | undefined): Record<string, string> {
+export function withDiskConfig(
+  systemMetadata: Record<string, string>,
+  dc: DiskConfig | undefined,
+): Record<string, string> {
   return dc === undefined ? systemMetadata : { ...systemMetadata, [KEY]: dc };
 }

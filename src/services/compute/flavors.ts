@@ -21,17 +21,34 @@ export interface Flavor {
 }
 
 export const toFlavor = (r: FlavorRow): Flavor => ({
-  id: r.id, name: r.name, vcpus: r.vcpus, ram: r.memory_mb, disk: r.root_gb, ephemeral: r.ephemeral_gb, swap: r.swap,
-  rxtxFactor: r.rxtx_factor, isPublic: r.is_public === 1, disabled: r.disabled === 1, description: r.description,
+  id: r.id,
+  name: r.name,
+  vcpus: r.vcpus,
+  ram: r.memory_mb,
+  disk: r.root_gb,
+  ephemeral: r.ephemeral_gb,
+  swap: r.swap,
+  rxtxFactor: r.rxtx_factor,
+  isPublic: r.is_public === 1,
+  disabled: r.disabled === 1,
+  description: r.description,
   extraSpecs: parseJson<Record<string, string>>(r.extra_specs, {}),
 });
 
 /** devstack's flavors (plus m1.nano/m1.micro that devstack makes for Tempest). */
 export const DEFAULT_FLAVORS: [id: string, name: string, ram: number, disk: number, vcpus: number][] = [
-  ['1', 'm1.tiny', 512, 1, 1], ['2', 'm1.small', 2048, 20, 1], ['3', 'm1.medium', 4096, 40, 2],
-  ['4', 'm1.large', 8192, 80, 4], ['5', 'm1.xlarge', 16384, 160, 8], ['42', 'm1.nano', 128, 1, 1],
-  ['84', 'm1.micro', 192, 1, 1], ['c1', 'cirros256', 256, 1, 1], ['d1', 'ds512M', 512, 5, 1], ['d2', 'ds1G', 1024, 10, 1],
-  ['d3', 'ds2G', 2048, 10, 2], ['d4', 'ds4G', 4096, 20, 4],
+  ['1', 'm1.tiny', 512, 1, 1],
+  ['2', 'm1.small', 2048, 20, 1],
+  ['3', 'm1.medium', 4096, 40, 2],
+  ['4', 'm1.large', 8192, 80, 4],
+  ['5', 'm1.xlarge', 16384, 160, 8],
+  ['42', 'm1.nano', 128, 1, 1],
+  ['84', 'm1.micro', 192, 1, 1],
+  ['c1', 'cirros256', 256, 1, 1],
+  ['d1', 'ds512M', 512, 5, 1],
+  ['d2', 'ds1G', 1024, 10, 1],
+  ['d3', 'ds2G', 2048, 10, 2],
+  ['d4', 'ds4G', 4096, 20, 4],
 ];
 
 const NAME_RE = /^(?! )[\p{L}\p{N}\p{P}\p{S} ]+(?<! )$/u;
@@ -39,19 +56,43 @@ const ID_RE = /^(?! )[a-zA-Z0-9. _-]+(?<! )$/;
 const SPEC_KEY_RE = /^[a-zA-Z0-9-_:. ]{1,255}$/;
 
 export interface FlavorCreate {
-  name: string; ram: number; vcpus: number; disk: number; id?: string | null; ephemeral?: number; swap?: number;
-  rxtxFactor?: number; isPublic?: boolean; description?: string | null;
+  name: string;
+  ram: number;
+  vcpus: number;
+  disk: number;
+  id?: string | null;
+  ephemeral?: number;
+  swap?: number;
+  rxtxFactor?: number;
+  isPublic?: boolean;
+  description?: string | null;
 }
 
 export interface FlavorListQuery {
-  isPublic?: boolean | null; minRam?: number; minDisk?: number; sortKey?: string; sortDir?: 'asc' | 'desc';
-  limit?: number; marker?: string;
+  isPublic?: boolean | null;
+  minRam?: number;
+  minDisk?: number;
+  sortKey?: string;
+  sortDir?: 'asc' | 'desc';
+  limit?: number;
+  marker?: string;
 }
 
 const SORT_COLUMNS: Record<string, keyof FlavorRow> = {
-  flavorid: 'id', id: 'id', name: 'name', memory_mb: 'memory_mb', ram: 'memory_mb', root_gb: 'root_gb', disk: 'root_gb',
-  vcpus: 'vcpus', created_at: 'created_at', swap: 'swap', ephemeral_gb: 'ephemeral_gb', rxtx_factor: 'rxtx_factor',
-  is_public: 'is_public', description: 'description',
+  flavorid: 'id',
+  id: 'id',
+  name: 'name',
+  memory_mb: 'memory_mb',
+  ram: 'memory_mb',
+  root_gb: 'root_gb',
+  disk: 'root_gb',
+  vcpus: 'vcpus',
+  created_at: 'created_at',
+  swap: 'swap',
+  ephemeral_gb: 'ephemeral_gb',
+  rxtx_factor: 'rxtx_factor',
+  is_public: 'is_public',
+  description: 'description',
 };
 
 /** Flavors, their extra specs and project access. */
@@ -61,7 +102,11 @@ export class FlavorService {
   /** Creates the default flavors on first start; existing names or ids are left alone. */
   async ensureDefaults(): Promise<void> {
     for (const [id, name, ram, disk, vcpus] of DEFAULT_FLAVORS) {
-      const hit = await this.d.db.selectFrom('compute_flavors').select('id').where((eb) => eb.or([eb('id', '=', id), eb('name', '=', name)])).executeTakeFirst();
+      const hit = await this.d.db
+        .selectFrom('compute_flavors')
+        .select('id')
+        .where((eb) => eb.or([eb('id', '=', id), eb('name', '=', name)]))
+        .executeTakeFirst();
       if (hit) continue;
       try {
         await this.insert({ id, name, ram, disk, vcpus });
@@ -73,9 +118,20 @@ export class FlavorService {
 
   private async insert(f: FlavorCreate): Promise<Flavor> {
     const row: FlavorRow = {
-      id: f.id ?? uuid(), name: f.name, vcpus: f.vcpus, memory_mb: f.ram, root_gb: f.disk, ephemeral_gb: f.ephemeral ?? 0,
-      swap: f.swap ?? 0, rxtx_factor: f.rxtxFactor ?? 1, is_public: f.isPublic === false ? 0 : 1, disabled: 0,
-      description: f.description ?? null, extra_specs: '{}', created_at: nowIso(), updated_at: null,
+      id: f.id ?? uuid(),
+      name: f.name,
+      vcpus: f.vcpus,
+      memory_mb: f.ram,
+      root_gb: f.disk,
+      ephemeral_gb: f.ephemeral ?? 0,
+      swap: f.swap ?? 0,
+      rxtx_factor: f.rxtxFactor ?? 1,
+      is_public: f.isPublic === false ? 0 : 1,
+      disabled: 0,
+      description: f.description ?? null,
+      extra_specs: '{}',
+      created_at: nowIso(),
+      updated_at: null,
     };
     await this.d.db.insertInto('compute_flavors').values(row).execute();
     return toFlavor(row);
@@ -84,7 +140,8 @@ export class FlavorService {
   /** Admin create with Nova's checks and messages. */
   async create(f: FlavorCreate): Promise<Flavor> {
     const name = f.name;
-    if (name.trim().length === 0 || name.length > 255 || !NAME_RE.test(name)) throw badRequest(`Invalid input for field/attribute name. Value: ${name}.`);
+    if (name.trim().length === 0 || name.length > 255 || !NAME_RE.test(name))
+      throw badRequest(`Invalid input for field/attribute name. Value: ${name}.`);
     if (f.id !== undefined && f.id !== null && f.id !== 'auto' && (f.id.length > 255 || !ID_RE.test(f.id))) {
       throw badRequest(`Invalid input for field/attribute id. Value: ${f.id}.`);
     }
@@ -121,8 +178,12 @@ export class FlavorService {
 
   private async hasAccess(flavorId: string, projectId: string | undefined): Promise<boolean> {
     if (!projectId) return false;
-    return !!(await this.d.db.selectFrom('compute_flavor_projects').select('flavor_id')
-      .where('flavor_id', '=', flavorId).where('project_id', '=', projectId).executeTakeFirst());
+    return !!(await this.d.db
+      .selectFrom('compute_flavor_projects')
+      .select('flavor_id')
+      .where('flavor_id', '=', flavorId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst());
   }
 
   /** Nova's list: public plus accessible private ones; admins filter with is_public (null = all). */
@@ -132,10 +193,12 @@ export class FlavorService {
     const isPublic = admin ? q.isPublic : true;
     if (isPublic === true && !admin) {
       const pid = ctx.projectId ?? '';
-      query = query.where((eb) => eb.or([
-        eb('is_public', '=', 1),
-        eb('id', 'in', eb.selectFrom('compute_flavor_projects').select('flavor_id').where('project_id', '=', pid)),
-      ]));
+      query = query.where((eb) =>
+        eb.or([
+          eb('is_public', '=', 1),
+          eb('id', 'in', eb.selectFrom('compute_flavor_projects').select('flavor_id').where('project_id', '=', pid)),
+        ]),
+      );
     } else if (isPublic === true) {
       query = query.where('is_public', '=', 1);
     } else if (isPublic === false) {
@@ -166,7 +229,11 @@ export class FlavorService {
 
   async updateDescription(id: string, description: string | null): Promise<Flavor> {
     await this.getRaw(id);
-    await this.d.db.updateTable('compute_flavors').set({ description, updated_at: nowIso() }).where('id', '=', id).execute();
+    await this.d.db
+      .updateTable('compute_flavors')
+      .set({ description, updated_at: nowIso() })
+      .where('id', '=', id)
+      .execute();
     return this.getRaw(id);
   }
 
@@ -175,9 +242,14 @@ export class FlavorService {
   private checkSpecs(specs: Record<string, unknown>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(specs)) {
-      if (!SPEC_KEY_RE.test(k)) throw badRequest(`Invalid input for field/attribute extra_specs. Value: ${k}. '${k}' does not match any of the regexes`);
+      if (!SPEC_KEY_RE.test(k))
+        throw badRequest(
+          `Invalid input for field/attribute extra_specs. Value: ${k}. '${k}' does not match any of the regexes`,
+        );
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw badRequest(`Invalid input for field/attribute ${k}. Value: ${JSON.stringify(v)}. It must be a string, number or boolean.`);
+        throw badRequest(
+          `Invalid input for field/attribute ${k}. Value: ${JSON.stringify(v)}. It must be a string, number or boolean.`,
+        );
       }
       const s = String(v);
       if (s.length > 255) throw badRequest(`Invalid input for field/attribute ${k}. Value: ${s}. is too long`);
@@ -190,22 +262,32 @@ export class FlavorService {
     const clean = this.checkSpecs(specs);
     const f = await this.getRaw(id);
     const merged = { ...f.extraSpecs, ...clean };
-    await this.d.db.updateTable('compute_flavors').set({ extra_specs: JSON.stringify(merged), updated_at: nowIso() }).where('id', '=', id).execute();
+    await this.d.db
+      .updateTable('compute_flavors')
+      .set({ extra_specs: JSON.stringify(merged), updated_at: nowIso() })
+      .where('id', '=', id)
+      .execute();
     return merged;
   }
 
   async getExtraSpec(id: string, key: string): Promise<string> {
     const f = await this.getRaw(id);
     const v = f.extraSpecs[key];
-    if (v === undefined) throw notFound(`Flavor ${id} has no extra specs with key ${key}.`, { code: 'FlavorExtraSpecsNotFound' });
+    if (v === undefined)
+      throw notFound(`Flavor ${id} has no extra specs with key ${key}.`, { code: 'FlavorExtraSpecsNotFound' });
     return v;
   }
 
   async deleteExtraSpec(id: string, key: string): Promise<void> {
     const f = await this.getRaw(id);
-    if (f.extraSpecs[key] === undefined) throw notFound(`Flavor ${id} has no extra specs with key ${key}.`, { code: 'FlavorExtraSpecsNotFound' });
+    if (f.extraSpecs[key] === undefined)
+      throw notFound(`Flavor ${id} has no extra specs with key ${key}.`, { code: 'FlavorExtraSpecsNotFound' });
     const { [key]: _gone, ...rest } = f.extraSpecs;
-    await this.d.db.updateTable('compute_flavors').set({ extra_specs: JSON.stringify(rest), updated_at: nowIso() }).where('id', '=', id).execute();
+    await this.d.db
+      .updateTable('compute_flavors')
+      .set({ extra_specs: JSON.stringify(rest), updated_at: nowIso() })
+      .where('id', '=', id)
+      .execute();
   }
 
   // access
@@ -213,7 +295,12 @@ export class FlavorService {
   async listAccess(id: string): Promise<{ flavorId: string; projectId: string }[]> {
     const f = await this.getRaw(id);
     if (f.isPublic) throw notFound('Access list not available for public flavors.', { code: 'FlavorAccessNotFound' });
-    const rows = await this.d.db.selectFrom('compute_flavor_projects').selectAll().where('flavor_id', '=', id).orderBy('project_id').execute();
+    const rows = await this.d.db
+      .selectFrom('compute_flavor_projects')
+      .selectAll()
+      .where('flavor_id', '=', id)
+      .orderBy('project_id')
+      .execute();
     return rows.map((r) => ({ flavorId: r.flavor_id, projectId: r.project_id }));
   }
 
@@ -224,7 +311,9 @@ export class FlavorService {
       await this.d.db.insertInto('compute_flavor_projects').values({ flavor_id: id, project_id: projectId }).execute();
     } catch (e) {
       if (isUniqueViolation(e)) {
-        throw conflict(`Flavor access already exists for flavor ${id} and project ${projectId} combination.`, { code: 'FlavorAccessExists' });
+        throw conflict(`Flavor access already exists for flavor ${id} and project ${projectId} combination.`, {
+          code: 'FlavorAccessExists',
+        });
       }
       throw e;
     }
@@ -233,7 +322,11 @@ export class FlavorService {
 
   async removeAccess(id: string, projectId: string): Promise<{ flavorId: string; projectId: string }[]> {
     await this.getRaw(id);
-    const r = await this.d.db.deleteFrom('compute_flavor_projects').where('flavor_id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+    const r = await this.d.db
+      .deleteFrom('compute_flavor_projects')
+      .where('flavor_id', '=', id)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) {
       throw notFound(`Flavor access not found for ${id} / ${projectId} combination.`, { code: 'FlavorAccessNotFound' });
     }

@@ -11,8 +11,14 @@ export function imageSourceOf(image: ImageService): ImageSource {
     async describe(id: string): Promise<SourceImage> {
       const i = await image.getImage(COMPUTE_SERVICE, id);
       return {
-        id: i.id, diskFormat: i.disk_format, size: i.size, checksum: i.checksum, hashAlgo: i.os_hash_algo, hashValue: i.os_hash_value,
-        minDisk: i.min_disk, properties: i.properties,
+        id: i.id,
+        diskFormat: i.disk_format,
+        size: i.size,
+        checksum: i.checksum,
+        hashAlgo: i.os_hash_algo,
+        hashValue: i.os_hash_value,
+        minDisk: i.min_disk,
+        properties: i.properties,
       };
     },
     async open(id: string): Promise<Readable> {

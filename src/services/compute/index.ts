@@ -22,7 +22,15 @@ import { ComputeReports } from './reports.js';
 import { ServerPasswords } from './server-password.js';
 
 export type { ComputeOptions } from './options.js';
-export type { ComputeImage, ComputeImagePort, ComputeNetworkPort, ComputePort, NicRequest, ComputeVolumePort, ComputeVolumeAttachment } from './peer-services.js';
+export type {
+  ComputeImage,
+  ComputeImagePort,
+  ComputeNetworkPort,
+  ComputePort,
+  NicRequest,
+  ComputeVolumePort,
+  ComputeVolumeAttachment,
+} from './peer-services.js';
 export { statusOf, checkState, ACTIONS } from './states.js';
 // The host side (agent, task runner, reconciler), which the composition root builds around a driver (src/app/).
 export { ComputeAgent } from './agent.js';
@@ -64,7 +72,12 @@ export class ComputeService {
    * `driver` is this host's hypervisor when this process runs the agent (the all-in-one), else null; the
    * composition root builds it (and the agent around it), so the service never chooses or constructs drivers.
    */
-  constructor(deps: { db: Kysely<Database>; dialect: Dialect; options: ComputeOptions; driver: HypervisorDriver | null }) {
+  constructor(deps: {
+    db: Kysely<Database>;
+    dialect: Dialect;
+    options: ComputeOptions;
+    driver: HypervisorDriver | null;
+  }) {
     this.options = deps.options;
     this.deps = { db: deps.db, dialect: deps.dialect };
     const o = this.options;
@@ -79,20 +92,47 @@ export class ComputeService {
     const network = () => this.networkPort;
     const volume = () => this.volumePort;
     this.servers = new ServerService(this.deps, {
-      flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, hosts: this.hosts, scheduler: this.scheduler,
-      actions: this.actions, queue: this.queue, image, network, defaultAz: o.defaultAvailabilityZone, volume,
+      flavors: this.flavors,
+      keypairs: this.keypairs,
+      quotas: this.quotas,
+      hosts: this.hosts,
+      scheduler: this.scheduler,
+      actions: this.actions,
+      queue: this.queue,
+      image,
+      network,
+      defaultAz: o.defaultAvailabilityZone,
+      volume,
     });
     this.driver = deps.driver;
     const driver = this.driver;
-    const calls = (): HostCalls | null => (driver ? {
-      consoleOutput: (host, id) => driver.consoleOutput(host, id),
-      details: async (host, id) => (driver.details ? driver.details(host, id) : null),
-    } : null);
+    const calls = (): HostCalls | null =>
+      driver
+        ? {
+            consoleOutput: (host, id) => driver.consoleOutput(host, id),
+            details: async (host, id) => (driver.details ? driver.details(host, id) : null),
+          }
+        : null;
     this.serverActions = new ServerActions(this.deps, {
-      servers: this.servers, flavors: this.flavors, keypairs: this.keypairs, quotas: this.quotas, scheduler: this.scheduler,
-      hosts: this.hosts, actions: this.actions, queue: this.queue, image, network, calls, volume,
+      servers: this.servers,
+      flavors: this.flavors,
+      keypairs: this.keypairs,
+      quotas: this.quotas,
+      scheduler: this.scheduler,
+      hosts: this.hosts,
+      actions: this.actions,
+      queue: this.queue,
+      image,
+      network,
+      calls,
+      volume,
     });
-    this.volumes = new ServerVolumes(this.deps, { servers: this.servers, actions: this.actions, queue: this.queue, volume });
+    this.volumes = new ServerVolumes(this.deps, {
+      servers: this.servers,
+      actions: this.actions,
+      queue: this.queue,
+      volume,
+    });
     this.groups = new ServerGroupService(this.deps, this.quotas);
     this.aggregates = new AggregateService(this.deps, () => this.scheduler.invalidate(), o.defaultAvailabilityZone);
     this.usage = new UsageService(this.deps);
@@ -125,7 +165,12 @@ export class ComputeService {
    */
   async volumeAttachedOnHost(instanceId: string, volumeId: string): Promise<boolean | null> {
     if (!this.driver) return null;
-    const inst = await this.deps.db.selectFrom('compute_instances').select(['host']).where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+    const inst = await this.deps.db
+      .selectFrom('compute_instances')
+      .select(['host'])
+      .where('id', '=', instanceId)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
     if (!inst) return false;
     if (!inst.host) return null;
     return (await this.driver.attachedVolumes(inst.host, instanceId)).some((v) => v.volumeId === volumeId);
@@ -134,7 +179,12 @@ export class ComputeService {
   /** Grows a volume attached to a server through its hypervisor; false when no guest runs (the caller grows the file). */
   async extendAttachedVolume(instanceId: string, volumeId: string, bytes: number): Promise<boolean> {
     if (!this.driver) return false;
-    const inst = await this.deps.db.selectFrom('compute_instances').select(['host']).where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+    const inst = await this.deps.db
+      .selectFrom('compute_instances')
+      .select(['host'])
+      .where('id', '=', instanceId)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
     if (!inst?.host) return false;
     return this.driver.extendVolume(inst.host, instanceId, volumeId, bytes);
   }

@@ -7,36 +7,88 @@ export class InstanceActionLog {
   constructor(private readonly d: ComputeDeps) {}
 
   /** Starts an action; with `event` also its first event (running). Returns the action id. */
-  async start(trx: Db, a: { instanceId: string; action: string; requestId: string; userId: string; projectId: string; event?: string; host?: string | null }): Promise<string> {
+  async start(
+    trx: Db,
+    a: {
+      instanceId: string;
+      action: string;
+      requestId: string;
+      userId: string;
+      projectId: string;
+      event?: string;
+      host?: string | null;
+    },
+  ): Promise<string> {
     const now = nowIso();
     const id = uuid();
-    await trx.insertInto('compute_instance_actions').values({
-      id, instance_id: a.instanceId, action: a.action, request_id: a.requestId, user_id: a.userId, project_id: a.projectId,
-      message: null, start_time: now, finish_time: null, updated_at: now,
-    }).execute();
+    await trx
+      .insertInto('compute_instance_actions')
+      .values({
+        id,
+        instance_id: a.instanceId,
+        action: a.action,
+        request_id: a.requestId,
+        user_id: a.userId,
+        project_id: a.projectId,
+        message: null,
+        start_time: now,
+        finish_time: null,
+        updated_at: now,
+      })
+      .execute();
     if (a.event) await this.startEvent(trx, id, a.event, a.host ?? null);
     return id;
   }
 
   async startEvent(trx: Db, actionId: string, event: string, host: string | null): Promise<void> {
-    await trx.insertInto('compute_instance_action_events').values({
-      id: uuid(), action_id: actionId, event, host, result: null, traceback: null, details: null, start_time: nowIso(), finish_time: null,
-    }).execute();
+    await trx
+      .insertInto('compute_instance_action_events')
+      .values({
+        id: uuid(),
+        action_id: actionId,
+        event,
+        host,
+        result: null,
+        traceback: null,
+        details: null,
+        start_time: nowIso(),
+        finish_time: null,
+      })
+      .execute();
   }
 
   /** Finishes the action's open events and the action; an error marks both as failed (message "Error"). */
   async finish(trx: Db, actionId: string, error?: string): Promise<void> {
     const now = nowIso();
-    await trx.updateTable('compute_instance_action_events').set({
-      finish_time: now, result: error ? 'Error' : 'Success', traceback: error ?? null, details: error ?? null,
-    }).where('action_id', '=', actionId).where('finish_time', 'is', null).execute();
-    await trx.updateTable('compute_instance_actions').set({ finish_time: now, updated_at: now, message: error ? 'Error' : null })
-      .where('id', '=', actionId).execute();
+    await trx
+      .updateTable('compute_instance_action_events')
+      .set({
+        finish_time: now,
+        result: error ? 'Error' : 'Success',
+        traceback: error ?? null,
+        details: error ?? null,
+      })
+      .where('action_id', '=', actionId)
+      .where('finish_time', 'is', null)
+      .execute();
+    await trx
+      .updateTable('compute_instance_actions')
+      .set({ finish_time: now, updated_at: now, message: error ? 'Error' : null })
+      .where('id', '=', actionId)
+      .execute();
   }
 
-  async list(instanceId: string, opts: { limit?: number; marker?: string; changesSince?: string; changesBefore?: string } = {}): Promise<InstanceActionRow[]> {
-    let rows = await this.d.db.selectFrom('compute_instance_actions').selectAll().where('instance_id', '=', instanceId)
-      .orderBy('start_time', 'desc').orderBy('id', 'desc').execute();
+  async list(
+    instanceId: string,
+    opts: { limit?: number; marker?: string; changesSince?: string; changesBefore?: string } = {},
+  ): Promise<InstanceActionRow[]> {
+    let rows = await this.d.db
+      .selectFrom('compute_instance_actions')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .orderBy('start_time', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     if (opts.changesSince) rows = rows.filter((r) => r.updated_at >= opts.changesSince!);
     if (opts.changesBefore) rows = rows.filter((r) => r.updated_at <= opts.changesBefore!);
     if (opts.marker !== undefined) {
@@ -48,11 +100,23 @@ export class InstanceActionLog {
     return rows;
   }
 
-  async get(instanceId: string, requestId: string): Promise<{ action: InstanceActionRow; events: InstanceActionEventRow[] } | null> {
-    const action = await this.d.db.selectFrom('compute_instance_actions').selectAll().where('instance_id', '=', instanceId)
-      .where('request_id', '=', requestId).executeTakeFirst();
+  async get(
+    instanceId: string,
+    requestId: string,
+  ): Promise<{ action: InstanceActionRow; events: InstanceActionEventRow[] } | null> {
+    const action = await this.d.db
+      .selectFrom('compute_instance_actions')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
     if (!action) return null;
-    const events = await this.d.db.selectFrom('compute_instance_action_events').selectAll().where('action_id', '=', action.id).orderBy('start_time').execute();
+    const events = await this.d.db
+      .selectFrom('compute_instance_action_events')
+      .selectAll()
+      .where('action_id', '=', action.id)
+      .orderBy('start_time')
+      .execute();
     return { action, events };
   }
 }

@@ -4,7 +4,13 @@ import { parseJson } from './common.js';
 
 /** The flavor as copied into an instance at boot (Nova's embedded flavor, shown from 2.47). */
 export interface FlavorSnapshot {
-  id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number; swap: number;
+  id: string;
+  name: string;
+  vcpus: number;
+  ram: number;
+  disk: number;
+  ephemeral: number;
+  swap: number;
   extraSpecs: Record<string, string>;
 }
 
@@ -13,9 +19,18 @@ export type StoredPort = ComputePort;
 
 /** One block device mapping as accepted; `volume_id` is the volume the host made or used for it (block-devices.ts). */
 export interface BlockDevice {
-  boot_index: number | null; source_type: string; destination_type: string; uuid: string | null; volume_size: number | null;
-  delete_on_termination: boolean; device_name: string | null; tag: string | null; guest_format: string | null;
-  disk_bus: string | null; device_type: string | null; volume_id?: string | null;
+  boot_index: number | null;
+  source_type: string;
+  destination_type: string;
+  uuid: string | null;
+  volume_size: number | null;
+  delete_on_termination: boolean;
+  device_name: string | null;
+  tag: string | null;
+  guest_format: string | null;
+  disk_bus: string | null;
+  device_type: string | null;
+  volume_id?: string | null;
 }
 
 /** Decoded JSON columns of an instance. */
@@ -33,7 +48,16 @@ export interface InstanceExtras {
 
 export function extras(r: InstanceRow): InstanceExtras {
   return {
-    flavor: parseJson<FlavorSnapshot>(r.flavor, { id: r.flavor_id, name: '', vcpus: r.vcpus, ram: r.memory_mb, disk: r.root_gb, ephemeral: 0, swap: 0, extraSpecs: {} }),
+    flavor: parseJson<FlavorSnapshot>(r.flavor, {
+      id: r.flavor_id,
+      name: '',
+      vcpus: r.vcpus,
+      ram: r.memory_mb,
+      disk: r.root_gb,
+      ephemeral: 0,
+      swap: 0,
+      extraSpecs: {},
+    }),
     metadata: parseJson(r.metadata, {}),
     tags: parseJson(r.tags, []),
     securityGroups: parseJson(r.security_groups, []),
@@ -52,7 +76,11 @@ export function instanceName(r: { seq: number }): string {
 
 /** Nova's hostname from a display name: lowercase, letters/digits/hyphens, at most 63 characters. */
 export function sanitizeHostname(name: string, fallback: string): string {
-  let h = name.toLowerCase().replace(/[ _]/g, '-').replace(/[^a-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '');
+  let h = name
+    .toLowerCase()
+    .replace(/[ _]/g, '-')
+    .replace(/[^a-z0-9.-]/g, '')
+    .replace(/^[.-]+|[.-]+$/g, '');
   h = h.slice(0, 63).replace(/[.-]+$/, '');
   return h || fallback;
 }

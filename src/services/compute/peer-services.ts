@@ -22,9 +22,15 @@ export interface ComputeImagePort {
   /** The image as the caller may see it; throws NotFound otherwise. */
   getImage(ctx: AuthContext, id: string): Promise<ComputeImage>;
   /** Creates a snapshot image record (queued) owned by the caller's project. */
-  createSnapshot(ctx: AuthContext, spec: {
-    name: string; minDisk: number; minRam: number; properties: Record<string, string>;
-  }): Promise<ComputeImage>;
+  createSnapshot(
+    ctx: AuthContext,
+    spec: {
+      name: string;
+      minDisk: number;
+      minRam: number;
+      properties: Record<string, string>;
+    },
+  ): Promise<ComputeImage>;
   /** Streams the snapshot's bytes (`size` of them) and makes it active (host side, with the service's own rights). */
   uploadSnapshot(id: string, diskFormat: string, data: Readable, size: number): Promise<void>;
   /** The backups of one type made from an instance, newest first (for createBackup's rotation). */
@@ -59,8 +65,11 @@ export interface ComputeNetworkPort {
   /** Checks requests before anything is created (network exists and visible, port free, fixed IP in a subnet). */
   validate(ctx: AuthContext, requests: NicRequest[]): Promise<void>;
   /** Creates or binds one port per request, all or nothing; security groups by name or id. */
-  allocate(instance: { id: string; projectId: string; userId: string; host: string; hostname: string },
-    requests: NicRequest[], securityGroups: string[]): Promise<ComputePort[]>;
+  allocate(
+    instance: { id: string; projectId: string; userId: string; host: string; hostname: string },
+    requests: NicRequest[],
+    securityGroups: string[],
+  ): Promise<ComputePort[]>;
   /** Deletes the ports compute made and unbinds the others. Unknown ports are ignored. */
   deallocate(instanceId: string, ports: { id: string; createdByCompute: boolean }[]): Promise<void>;
   /** The instance's ports now (addresses change with floating IPs). */
@@ -73,16 +82,22 @@ export interface ComputeNetworkPort {
 
 /** No network service: only `networks: "none"` and `"auto"` (which then means none) work. */
 export class NoNetwork implements ComputeNetworkPort {
-  async autoNetworks(): Promise<string[]> { return []; }
+  async autoNetworks(): Promise<string[]> {
+    return [];
+  }
   async validate(_ctx: AuthContext, requests: NicRequest[]): Promise<void> {
     if (requests.length > 0) {
       const { badRequest } = await import('../../errors.js');
       throw badRequest('Networking is not available in this cloud: use "networks": "none".');
     }
   }
-  async allocate(): Promise<ComputePort[]> { return []; }
+  async allocate(): Promise<ComputePort[]> {
+    return [];
+  }
   async deallocate(): Promise<void> {}
-  async listPorts(): Promise<ComputePort[]> { return []; }
+  async listPorts(): Promise<ComputePort[]> {
+    return [];
+  }
 }
 
 /** A volume attached to a server, as compute shows it (Nova's block device mapping of a volume). */
@@ -100,8 +115,12 @@ export interface ComputeVolumeAttachment {
 /** The narrow view of the block storage service compute uses (Cinder for Nova). */
 export interface ComputeVolumePort {
   /** Reserves a volume the caller may see for the server (400 InvalidVolume when it cannot be attached). */
-  reserve(ctx: AuthContext, volumeId: string, instanceId: string, opts: { device: string; tag: string | null; deleteOnTermination: boolean }):
-    Promise<{ attachment: ComputeVolumeAttachment; path: string; format: string; readonly: boolean }>;
+  reserve(
+    ctx: AuthContext,
+    volumeId: string,
+    instanceId: string,
+    opts: { device: string; tag: string | null; deleteOnTermination: boolean },
+  ): Promise<{ attachment: ComputeVolumeAttachment; path: string; format: string; readonly: boolean }>;
   complete(attachmentId: string, device: string, host: string | null): Promise<void>;
   /** The attach failed: the volume is available again; `reason` becomes a user message. */
   rollback(attachmentId: string, reason?: string): Promise<void>;
@@ -121,7 +140,10 @@ export interface ComputeVolumePort {
   /** A volume snapshot the caller may see; null when there is none. */
   describeSnapshot(ctx: AuthContext, snapshotId: string): Promise<{ id: string; status: string; size: number } | null>;
   /** Creates a volume for a server's block device mapping (status `creating`); answers its id. */
-  createVolume(ctx: AuthContext, spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null }): Promise<string>;
+  createVolume(
+    ctx: AuthContext,
+    spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null },
+  ): Promise<string>;
   /** A volume's status and image metadata with the service's own rights; null when it is gone. */
   volumeState(volumeId: string): Promise<{ status: string; imageMetadata: Record<string, string> } | null>;
   /** Snapshots a volume attached to a server (server createImage of a volume-backed server); answers the snapshot id. */
@@ -130,5 +152,9 @@ export interface ComputeVolumePort {
 
 /** What boot from volume needs to know about a volume. */
 export interface ComputeVolumeInfo {
-  id: string; status: string; size: number; bootable: boolean; imageMetadata: Record<string, string>;
+  id: string;
+  status: string;
+  size: number;
+  bootable: boolean;
+  imageMetadata: Record<string, string>;
 }

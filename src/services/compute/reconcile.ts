@@ -30,7 +30,11 @@ export class HostReconciler {
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
 
-  constructor(private readonly db: Kysely<Database>, private readonly driver: HypervisorDriver, private readonly opts: ReconcileOptions) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly driver: HypervisorDriver,
+    private readonly opts: ReconcileOptions,
+  ) {}
 
   private hosts(): string[] {
     return this.driver.hosts().map((h) => h.host);
@@ -39,21 +43,43 @@ export class HostReconciler {
   private async instancesOnHosts(): Promise<InstanceRow[]> {
     const hosts = this.hosts();
     if (hosts.length === 0) return [];
-    return this.db.selectFrom('compute_instances').selectAll().where('deleted', '=', 0).where('host', 'in', hosts).execute();
+    return this.db
+      .selectFrom('compute_instances')
+      .selectAll()
+      .where('deleted', '=', 0)
+      .where('host', 'in', hosts)
+      .execute();
   }
 
   private async hasOpenTask(id: string): Promise<boolean> {
-    const t = await this.db.selectFrom('compute_tasks').select('id').where('instance_id', '=', id).where('state', 'in', ['pending', 'running']).executeTakeFirst();
+    const t = await this.db
+      .selectFrom('compute_tasks')
+      .select('id')
+      .where('instance_id', '=', id)
+      .where('state', 'in', ['pending', 'running'])
+      .executeTakeFirst();
     return !!t;
   }
 
   private async set(id: string, set: Partial<InstanceRow>): Promise<void> {
-    await this.db.updateTable('compute_instances').set({ ...set, updated_at: nowIso() }).where('id', '=', id).where('deleted', '=', 0).execute();
+    await this.db
+      .updateTable('compute_instances')
+      .set({ ...set, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('deleted', '=', 0)
+      .execute();
   }
 
   /** One pass over the host at start: re-attach, mark, restart, fail interrupted work, remove orphans. */
   async initHost(): Promise<ReconcileReport> {
-    const r: ReconcileReport = { running: [], stoppedNow: [], restarted: [], errored: [], orphansRemoved: [], leftToTasks: [] };
+    const r: ReconcileReport = {
+      running: [],
+      stoppedNow: [],
+      restarted: [],
+      errored: [],
+      orphansRemoved: [],
+      leftToTasks: [],
+    };
     const rows = await this.instancesOnHosts();
     const known = new Set(rows.map((i) => i.id));
     for (const inst of rows) {
@@ -64,7 +90,12 @@ export class HostReconciler {
       }
       if (inst.task_state && BUILDING_TASKS.has(inst.task_state)) {
         await this.driver.destroy(host, inst.id).catch(() => {});
-        const fault = JSON.stringify({ code: 500, message: 'The compute service restarted while the instance was being built.', created: nowIso(), details: '' });
+        const fault = JSON.stringify({
+          code: 500,
+          message: 'The compute service restarted while the instance was being built.',
+          created: nowIso(),
+          details: '',
+        });
         await this.set(inst.id, { vm_state: 'error', task_state: null, power_state: PowerState.NOSTATE, fault });
         r.errored.push(inst.id);
         continue;
@@ -114,10 +145,18 @@ export class HostReconciler {
       if (info === undefined) continue;
       const power = info?.powerState ?? PowerState.NOSTATE;
       if (power === inst.power_state) continue;
-      const cur = await this.db.selectFrom('compute_instances').select(['task_state', 'power_state']).where('id', '=', inst.id).executeTakeFirst();
+      const cur = await this.db
+        .selectFrom('compute_instances')
+        .select(['task_state', 'power_state'])
+        .where('id', '=', inst.id)
+        .executeTakeFirst();
       if (!cur || cur.task_state) continue; // an action started meanwhile
       const set: Partial<InstanceRow> = { power_state: power };
-      if (inst.vm_state === 'active' && [PowerState.SHUTDOWN, PowerState.CRASHED, PowerState.NOSTATE].includes(power as 0)) set.vm_state = 'stopped';
+      if (
+        inst.vm_state === 'active' &&
+        [PowerState.SHUTDOWN, PowerState.CRASHED, PowerState.NOSTATE].includes(power as 0)
+      )
+        set.vm_state = 'stopped';
       await this.set(inst.id, set);
     }
   }
@@ -127,7 +166,11 @@ export class HostReconciler {
     if (this.opts.syncIntervalSec <= 0 || this.timer) return;
     this.timer = setInterval(() => {
       if (this.syncing) return;
-      this.syncing = this.syncPowerStates().catch(() => {}).finally(() => { this.syncing = null; });
+      this.syncing = this.syncPowerStates()
+        .catch(() => {})
+        .finally(() => {
+          this.syncing = null;
+        });
     }, this.opts.syncIntervalSec * 1000);
     this.timer.unref();
   }

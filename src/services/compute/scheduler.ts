@@ -6,7 +6,11 @@ import type { HostService } from './hosts.js';
 import type { ComputeOptions } from './options.js';
 
 /** What one instance needs from a host. */
-export interface ResourceRequest { vcpus: number; memoryMb: number; diskGb: number }
+export interface ResourceRequest {
+  vcpus: number;
+  memoryMb: number;
+  diskGb: number;
+}
 
 /** What the scheduler is asked. */
 export interface ScheduleRequest extends ResourceRequest {
@@ -45,8 +49,12 @@ export class DecisionTimer {
     const s = [...this.samples].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
   }
-  count(): number { return this.samples.length; }
-  reset(): void { this.samples = []; }
+  count(): number {
+    return this.samples.length;
+  }
+  reset(): void {
+    this.samples = [];
+  }
 }
 
 const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
@@ -66,7 +74,11 @@ export class Scheduler {
   private reloading: Promise<void> | undefined;
   readonly timer = new DecisionTimer();
 
-  constructor(private readonly d: ComputeDeps, private readonly hosts: HostService, private readonly opts: ComputeOptions) {}
+  constructor(
+    private readonly d: ComputeDeps,
+    private readonly hosts: HostService,
+    private readonly opts: ComputeOptions,
+  ) {}
 
   /** Forgets the cached host state (after services or aggregates change). */
   invalidate(): void {
@@ -76,20 +88,31 @@ export class Scheduler {
   /** Starts a background reload if the cache is stale and none is running; never awaited by a decision. */
   private reloadIfStale(): void {
     if (this.reloading || Date.now() - this.loadedAt < 5000) return;
-    this.reloading = this.refresh(this.d.db, true).catch(() => {}).finally(() => { this.reloading = undefined; });
+    this.reloading = this.refresh(this.d.db, true)
+      .catch(() => {})
+      .finally(() => {
+        this.reloading = undefined;
+      });
   }
 
   private async refresh(trx: Db, force = false): Promise<void> {
     if (!force && Date.now() - this.loadedAt < 5000) return;
     const started = Date.now();
     const nodes = await this.hosts.listNodes(trx);
-    const services = await trx.selectFrom('compute_services').selectAll().where('binary', '=', 'nova-compute').execute();
+    const services = await trx
+      .selectFrom('compute_services')
+      .selectAll()
+      .where('binary', '=', 'nova-compute')
+      .execute();
     const zones = await this.hosts.hostZones(trx);
     const svc = new Map(services.map((s) => [s.host, s]));
     this.cache = nodes.map((n) => {
       const s = svc.get(n.host);
       return {
-        node: n, az: zones.get(n.host) ?? this.opts.defaultAvailabilityZone, enabled: !!s && s.disabled === 0, up: !!s && this.hosts.isUp(s),
+        node: n,
+        az: zones.get(n.host) ?? this.opts.defaultAvailabilityZone,
+        enabled: !!s && s.disabled === 0,
+        up: !!s && this.hosts.isUp(s),
         arch: String(parseJson<Record<string, unknown>>(n.cpu_info, {}).arch ?? 'x86_64'),
       };
     });
@@ -98,9 +121,11 @@ export class Scheduler {
 
   private fits(h: HostState, r: ResourceRequest): boolean {
     const n = h.node;
-    return n.vcpus_used + r.vcpus <= n.vcpus * n.cpu_allocation_ratio
-      && n.memory_mb_used + r.memoryMb <= n.memory_mb * n.ram_allocation_ratio
-      && n.local_gb_used + r.diskGb <= n.local_gb * n.disk_allocation_ratio;
+    return (
+      n.vcpus_used + r.vcpus <= n.vcpus * n.cpu_allocation_ratio &&
+      n.memory_mb_used + r.memoryMb <= n.memory_mb * n.ram_allocation_ratio &&
+      n.local_gb_used + r.diskGb <= n.local_gb * n.disk_allocation_ratio
+    );
   }
 
   private passes(h: HostState, req: ScheduleRequest, perHost: Map<string, number>): boolean {
@@ -146,13 +171,17 @@ export class Scheduler {
     for (const host of req.group?.hosts ?? []) perHost.set(host, (perHost.get(host) ?? 0) + 1);
     for (let attempt = 0; attempt < 3; attempt++) {
       const candidates: { h: HostState; w: number }[] = [];
-      for (const h of this.cache) if (this.passes(h, req, perHost)) candidates.push({ h, w: this.weigh(h, req, perHost) });
+      for (const h of this.cache)
+        if (this.passes(h, req, perHost)) candidates.push({ h, w: this.weigh(h, req, perHost) });
       candidates.sort((a, b) => b.w - a.w);
       for (const { h } of candidates.slice(0, 5)) {
         if (await this.claim(trx, h.node.id, req)) {
           h.node = {
-            ...h.node, vcpus_used: h.node.vcpus_used + req.vcpus, memory_mb_used: h.node.memory_mb_used + req.memoryMb,
-            local_gb_used: h.node.local_gb_used + req.diskGb, running_vms: h.node.running_vms + 1,
+            ...h.node,
+            vcpus_used: h.node.vcpus_used + req.vcpus,
+            memory_mb_used: h.node.memory_mb_used + req.memoryMb,
+            local_gb_used: h.node.local_gb_used + req.diskGb,
+            running_vms: h.node.running_vms + 1,
           };
           this.timer.record(performance.now() - t0);
           return h.node;
@@ -167,12 +196,15 @@ export class Scheduler {
 
   /** The atomic claim: succeeds only if the host still has room. */
   async claim(trx: Db, nodeId: string, r: ResourceRequest): Promise<boolean> {
-    const res = await trx.updateTable('compute_nodes').set({
-      vcpus_used: sql<number>`vcpus_used + ${r.vcpus}`,
-      memory_mb_used: sql<number>`memory_mb_used + ${r.memoryMb}`,
-      local_gb_used: sql<number>`local_gb_used + ${r.diskGb}`,
-      running_vms: sql<number>`running_vms + 1`,
-    }).where('id', '=', nodeId)
+    const res = await trx
+      .updateTable('compute_nodes')
+      .set({
+        vcpus_used: sql<number>`vcpus_used + ${r.vcpus}`,
+        memory_mb_used: sql<number>`memory_mb_used + ${r.memoryMb}`,
+        local_gb_used: sql<number>`local_gb_used + ${r.diskGb}`,
+        running_vms: sql<number>`running_vms + 1`,
+      })
+      .where('id', '=', nodeId)
       .where(sql<boolean>`vcpus_used + ${r.vcpus} <= vcpus * cpu_allocation_ratio`)
       .where(sql<boolean>`memory_mb_used + ${r.memoryMb} <= memory_mb * ram_allocation_ratio`)
       .where(sql<boolean>`local_gb_used + ${r.diskGb} <= local_gb * disk_allocation_ratio`)
@@ -192,17 +224,24 @@ export class Scheduler {
   /** Gives back what an instance held on a host. */
   async release(trx: Db, host: string | null, r: ResourceRequest): Promise<void> {
     if (!host) return;
-    await trx.updateTable('compute_nodes').set({
-      vcpus_used: sql<number>`CASE WHEN vcpus_used >= ${r.vcpus} THEN vcpus_used - ${r.vcpus} ELSE 0 END`,
-      memory_mb_used: sql<number>`CASE WHEN memory_mb_used >= ${r.memoryMb} THEN memory_mb_used - ${r.memoryMb} ELSE 0 END`,
-      local_gb_used: sql<number>`CASE WHEN local_gb_used >= ${r.diskGb} THEN local_gb_used - ${r.diskGb} ELSE 0 END`,
-      running_vms: sql<number>`CASE WHEN running_vms >= 1 THEN running_vms - 1 ELSE 0 END`,
-    }).where('host', '=', host).execute();
+    await trx
+      .updateTable('compute_nodes')
+      .set({
+        vcpus_used: sql<number>`CASE WHEN vcpus_used >= ${r.vcpus} THEN vcpus_used - ${r.vcpus} ELSE 0 END`,
+        memory_mb_used: sql<number>`CASE WHEN memory_mb_used >= ${r.memoryMb} THEN memory_mb_used - ${r.memoryMb} ELSE 0 END`,
+        local_gb_used: sql<number>`CASE WHEN local_gb_used >= ${r.diskGb} THEN local_gb_used - ${r.diskGb} ELSE 0 END`,
+        running_vms: sql<number>`CASE WHEN running_vms >= 1 THEN running_vms - 1 ELSE 0 END`,
+      })
+      .where('host', '=', host)
+      .execute();
     const h = this.cache.find((x) => x.node.host === host);
     if (h) {
       h.node = {
-        ...h.node, vcpus_used: Math.max(0, h.node.vcpus_used - r.vcpus), memory_mb_used: Math.max(0, h.node.memory_mb_used - r.memoryMb),
-        local_gb_used: Math.max(0, h.node.local_gb_used - r.diskGb), running_vms: Math.max(0, h.node.running_vms - 1),
+        ...h.node,
+        vcpus_used: Math.max(0, h.node.vcpus_used - r.vcpus),
+        memory_mb_used: Math.max(0, h.node.memory_mb_used - r.memoryMb),
+        local_gb_used: Math.max(0, h.node.local_gb_used - r.diskGb),
+        running_vms: Math.max(0, h.node.running_vms - 1),
       };
     }
   }

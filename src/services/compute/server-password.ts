@@ -8,11 +8,18 @@ export class ServerPasswords {
   /** Blanks password_0..3 in one transaction, so a guest posting at the same time cannot interleave. */
   async clear(instanceId: string): Promise<void> {
     await this.d.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('compute_instances').select('system_metadata').where('id', '=', instanceId).executeTakeFirst();
+      const row = await trx
+        .selectFrom('compute_instances')
+        .select('system_metadata')
+        .where('id', '=', instanceId)
+        .executeTakeFirst();
       const sys = parseJson<Record<string, string>>(row?.system_metadata, {});
       for (let i = 0; i < PASSWORD_CHUNKS; i++) sys[`password_${i}`] = '';
-      await trx.updateTable('compute_instances').set({ system_metadata: JSON.stringify(sys), updated_at: nowIso() })
-        .where('id', '=', instanceId).execute();
+      await trx
+        .updateTable('compute_instances')
+        .set({ system_metadata: JSON.stringify(sys), updated_at: nowIso() })
+        .where('id', '=', instanceId)
+        .execute();
     });
   }
 }

@@ -1,17 +1,62 @@
 import { conflict } from '../../errors.js';
 
 /** Nova's vm_state values. */
-export type VmState = 'building' | 'active' | 'paused' | 'suspended' | 'stopped' | 'rescued' | 'resized' | 'soft-delete'
-  | 'deleted' | 'error' | 'shelved' | 'shelved_offloaded';
+export type VmState =
+  | 'building'
+  | 'active'
+  | 'paused'
+  | 'suspended'
+  | 'stopped'
+  | 'rescued'
+  | 'resized'
+  | 'soft-delete'
+  | 'deleted'
+  | 'error'
+  | 'shelved'
+  | 'shelved_offloaded';
 
 /** The task_state values this cloud sets while an action is in flight. */
-export type TaskState = 'scheduling' | 'networking' | 'spawning' | 'pausing' | 'unpausing' | 'suspending' | 'resuming'
-  | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard' | 'rebuilding' | 'resize_prep' | 'resize_migrating'
-  | 'resize_finish' | 'resize_reverting' | 'resize_confirming' | 'shelving' | 'shelving_offloading' | 'unshelving'
-  | 'image_snapshot' | 'rescuing' | 'unrescuing' | 'migrating' | 'deleting' | 'updating_password';
+export type TaskState =
+  | 'scheduling'
+  | 'networking'
+  | 'spawning'
+  | 'pausing'
+  | 'unpausing'
+  | 'suspending'
+  | 'resuming'
+  | 'powering-off'
+  | 'powering-on'
+  | 'rebooting'
+  | 'rebooting_hard'
+  | 'rebuilding'
+  | 'resize_prep'
+  | 'resize_migrating'
+  | 'resize_finish'
+  | 'resize_reverting'
+  | 'resize_confirming'
+  | 'shelving'
+  | 'shelving_offloading'
+  | 'unshelving'
+  | 'image_snapshot'
+  | 'rescuing'
+  | 'unrescuing'
+  | 'migrating'
+  | 'deleting'
+  | 'updating_password';
 
-const ANY_VM: VmState[] = ['building', 'active', 'paused', 'suspended', 'stopped', 'rescued', 'resized', 'soft-delete',
-  'error', 'shelved', 'shelved_offloaded'];
+const ANY_VM: VmState[] = [
+  'building',
+  'active',
+  'paused',
+  'suspended',
+  'stopped',
+  'rescued',
+  'resized',
+  'soft-delete',
+  'error',
+  'shelved',
+  'shelved_offloaded',
+];
 const IDLE: (TaskState | null)[] = [null];
 
 /** One row of the table: the states an action may start from, and the task_state it sets. */
@@ -37,7 +82,8 @@ export const ACTIONS = {
   reboot_soft: { vm: ['active'], task: IDLE, sets: 'rebooting' },
   reboot_hard: {
     vm: ['active', 'stopped', 'paused', 'suspended', 'error'],
-    task: [null, 'rebooting', 'rebooting_hard', 'resuming', 'unpausing', 'pausing', 'suspending'], sets: 'rebooting_hard',
+    task: [null, 'rebooting', 'rebooting_hard', 'resuming', 'unpausing', 'pausing', 'suspending'],
+    sets: 'rebooting_hard',
   },
   rebuild: { vm: ['active', 'stopped', 'error'], task: IDLE, sets: 'rebuilding' },
   resize: { vm: ['active', 'stopped'], task: IDLE, sets: 'resize_prep' },
@@ -72,18 +118,29 @@ export type ServerAction = keyof typeof ACTIONS;
 
 /** Names Nova uses in its conflict messages for our action keys. */
 const ACTION_NAMES: Partial<Record<ServerAction, string>> = {
-  reboot_soft: 'reboot', reboot_hard: 'reboot', 'os-migrateLive': 'os-migrateLive', stop: 'stop', start: 'start',
+  reboot_soft: 'reboot',
+  reboot_hard: 'reboot',
+  'os-migrateLive': 'os-migrateLive',
+  stop: 'stop',
+  start: 'start',
 };
 
 /** Throws Nova's 409 when `action` is not allowed in the instance's current states. */
-export function checkState(action: ServerAction, inst: { id: string; vm_state: string; task_state: string | null }): ActionRule {
+export function checkState(
+  action: ServerAction,
+  inst: { id: string; vm_state: string; task_state: string | null },
+): ActionRule {
   const rule: ActionRule = ACTIONS[action];
   const name = ACTION_NAMES[action] ?? action;
   if (!rule.vm.includes(inst.vm_state as VmState)) {
-    throw conflict(`Cannot '${name}' instance ${inst.id} while it is in vm_state ${inst.vm_state}`, { code: 'InstanceInvalidState' });
+    throw conflict(`Cannot '${name}' instance ${inst.id} while it is in vm_state ${inst.vm_state}`, {
+      code: 'InstanceInvalidState',
+    });
   }
   if (rule.task !== 'any' && !rule.task.includes(inst.task_state as TaskState | null)) {
-    throw conflict(`Cannot '${name}' instance ${inst.id} while it is in task_state ${inst.task_state ?? 'None'}`, { code: 'InstanceInvalidState' });
+    throw conflict(`Cannot '${name}' instance ${inst.id} while it is in task_state ${inst.task_state ?? 'None'}`, {
+      code: 'InstanceInvalidState',
+    });
   }
   return rule;
 }
@@ -91,27 +148,53 @@ export function checkState(action: ServerAction, inst: { id: string; vm_state: s
 /** True when the action is allowed (no throw). */
 export function canDo(action: ServerAction, inst: { vm_state: string; task_state: string | null }): boolean {
   const rule: ActionRule = ACTIONS[action];
-  return rule.vm.includes(inst.vm_state as VmState) && (rule.task === 'any' || rule.task.includes(inst.task_state as TaskState | null));
+  return (
+    rule.vm.includes(inst.vm_state as VmState) &&
+    (rule.task === 'any' || rule.task.includes(inst.task_state as TaskState | null))
+  );
 }
 
 /** vm_state → task_state → API status, as nova/api/openstack/common.py maps them. */
 const STATUS: Record<string, Record<string, string>> = {
   active: {
-    default: 'ACTIVE', rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT', rebooting_hard: 'HARD_REBOOT',
-    reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT', updating_password: 'PASSWORD', rebuilding: 'REBUILD',
-    rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD', migrating: 'MIGRATING', resize_prep: 'RESIZE',
-    resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE',
+    default: 'ACTIVE',
+    rebooting: 'REBOOT',
+    reboot_pending: 'REBOOT',
+    reboot_started: 'REBOOT',
+    rebooting_hard: 'HARD_REBOOT',
+    reboot_pending_hard: 'HARD_REBOOT',
+    reboot_started_hard: 'HARD_REBOOT',
+    updating_password: 'PASSWORD',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+    migrating: 'MIGRATING',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
   },
   building: { default: 'BUILD' },
   stopped: {
-    default: 'SHUTOFF', resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE',
-    rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD',
+    default: 'SHUTOFF',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
   },
   resized: { default: 'VERIFY_RESIZE', resize_reverting: 'REVERT_RESIZE' },
   paused: { default: 'PAUSED', migrating: 'MIGRATING' },
   suspended: { default: 'SUSPENDED' },
   rescued: { default: 'RESCUE' },
-  error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+  error: {
+    default: 'ERROR',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+  },
   deleted: { default: 'DELETED' },
   'soft-delete': { default: 'SOFT_DELETED' },
   shelved: { default: 'SHELVED' },

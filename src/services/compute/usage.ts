@@ -4,13 +4,27 @@ import { type ComputeDeps, parseJson } from './common.js';
 
 /** One server's share of a usage report (os-simple-tenant-usage `server_usages`). */
 export interface ServerUsage {
-  instanceId: string; name: string; projectId: string; flavor: string; hours: number; memoryMb: number; localGb: number; vcpus: number;
-  startedAt: string; endedAt: string | null; state: string; uptimeSec: number;
+  instanceId: string;
+  name: string;
+  projectId: string;
+  flavor: string;
+  hours: number;
+  memoryMb: number;
+  localGb: number;
+  vcpus: number;
+  startedAt: string;
+  endedAt: string | null;
+  state: string;
+  uptimeSec: number;
 }
 
 /** One project's totals over the period, with its servers in the order they were paged. */
 export interface ProjectUsage {
-  projectId: string; totalHours: number; totalMemoryMbUsage: number; totalVcpusUsage: number; totalLocalGbUsage: number;
+  projectId: string;
+  totalHours: number;
+  totalMemoryMbUsage: number;
+  totalVcpusUsage: number;
+  totalLocalGbUsage: number;
   servers: ServerUsage[];
 }
 
@@ -51,7 +65,12 @@ export class UsageService {
     const byProject = new Map<string, ProjectUsage>();
     for (const s of page) {
       const p = byProject.get(s.projectId) ?? {
-        projectId: s.projectId, totalHours: 0, totalMemoryMbUsage: 0, totalVcpusUsage: 0, totalLocalGbUsage: 0, servers: [],
+        projectId: s.projectId,
+        totalHours: 0,
+        totalMemoryMbUsage: 0,
+        totalVcpusUsage: 0,
+        totalLocalGbUsage: 0,
+        servers: [],
       };
       p.totalHours += s.hours;
       p.totalMemoryMbUsage += s.hours * s.memoryMb;
@@ -65,10 +84,13 @@ export class UsageService {
 
   /** Instances (deleted ones too) that ran at some time in [start, end], in paging order. */
   private async alive(start: Date, end: Date, projectId: string | null): Promise<InstanceRow[]> {
-    let query = this.d.db.selectFrom('compute_instances').selectAll()
+    let query = this.d.db
+      .selectFrom('compute_instances')
+      .selectAll()
       .where('created_at', '<=', end.toISOString())
       .where((eb) => eb.or([eb('terminated_at', 'is', null), eb('terminated_at', '>=', start.toISOString())]))
-      .orderBy('created_at', 'asc').orderBy('id', 'asc');
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc');
     if (projectId) query = query.where('project_id', '=', projectId);
     return query.execute();
   }
@@ -78,7 +100,11 @@ export class UsageService {
     const i = rows.findIndex((r) => r.id === marker);
     if (i >= 0) return rows.slice(i + 1);
     // The marker may have left the window (deleted before `start`): continue from where it sorts.
-    const m = await this.d.db.selectFrom('compute_instances').select(['id', 'created_at']).where('id', '=', marker).executeTakeFirst();
+    const m = await this.d.db
+      .selectFrom('compute_instances')
+      .select(['id', 'created_at'])
+      .where('id', '=', marker)
+      .executeTakeFirst();
     if (!m) throw badRequest(`Marker ${marker} could not be found.`, { code: 'MarkerNotFound' });
     return rows.filter((r) => r.created_at > m.created_at || (r.created_at === m.created_at && r.id > m.id));
   }
@@ -92,9 +118,17 @@ function serverUsage(r: InstanceRow, start: Date, end: Date, now: Date): ServerU
   const to = Math.min(ended ?? end.getTime(), end.getTime());
   const hours = Math.max(0, (to - from) / HOUR_MS);
   return {
-    instanceId: r.id, name: r.name, projectId: r.project_id, flavor: parseJson<{ name?: string }>(r.flavor, {}).name ?? '',
-    hours, memoryMb: r.memory_mb, localGb: r.root_gb, vcpus: r.vcpus,
-    startedAt: r.launched_at ?? r.created_at, endedAt: r.terminated_at, state: r.deleted ? 'terminated' : r.vm_state,
+    instanceId: r.id,
+    name: r.name,
+    projectId: r.project_id,
+    flavor: parseJson<{ name?: string }>(r.flavor, {}).name ?? '',
+    hours,
+    memoryMb: r.memory_mb,
+    localGb: r.root_gb,
+    vcpus: r.vcpus,
+    startedAt: r.launched_at ?? r.created_at,
+    endedAt: r.terminated_at,
+    state: r.deleted ? 'terminated' : r.vm_state,
     uptimeSec: Math.max(0, Math.floor(((ended ?? now.getTime()) - began) / 1000)),
   };
 }

@@ -7,11 +7,14 @@ const genKeyPair = promisify(generateKeyPair);
 // certificates but cannot make one, and Nova's own generator is the openssl command line).
 function der(tag: number, body: Buffer): Buffer {
   const n = body.length;
-  const len = n < 0x80 ? Buffer.from([n]) : (() => {
-    const bytes: number[] = [];
-    for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
-    return Buffer.from([0x80 | bytes.length, ...bytes]);
-  })();
+  const len =
+    n < 0x80
+      ? Buffer.from([n])
+      : (() => {
+          const bytes: number[] = [];
+          for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
+          return Buffer.from([0x80 | bytes.length, ...bytes]);
+        })();
   return Buffer.concat([Buffer.from([tag]), len, body]);
 }
 const seq = (...parts: Buffer[]) => der(0x30, Buffer.concat(parts));
@@ -49,7 +52,10 @@ function name(parts: [string, string][]): Buffer {
 }
 
 const pem = (label: string, body: Buffer) =>
-  `-----BEGIN ${label}-----\n${body.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+  `-----BEGIN ${label}-----\n${body
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${label}-----\n`;
 
 /**
  * A new RSA key and a self-signed certificate for it, as Nova makes for `os-keypairs` type x509 without a public key:
@@ -57,7 +63,11 @@ const pem = (label: string, body: Buffer) =>
  */
 export async function generateX509KeyPair(commonName: string): Promise<{ certificate: string; privateKey: string }> {
   const { publicKey, privateKey } = await genKeyPair('rsa', { modulusLength: 2048 });
-  const subject = name([['2.5.4.6', 'US'], ['2.5.4.10', 'OpenStack'], ['2.5.4.3', commonName]]);
+  const subject = name([
+    ['2.5.4.6', 'US'],
+    ['2.5.4.10', 'OpenStack'],
+    ['2.5.4.3', commonName],
+  ]);
   const now = new Date();
   const tbs = seq(
     der(0xa0, integer(Buffer.from([2]))), // [0] EXPLICIT version v3
@@ -70,5 +80,8 @@ export async function generateX509KeyPair(commonName: string): Promise<{ certifi
   );
   const signature = sign('sha256', tbs, privateKey);
   const cert = seq(tbs, SHA256_WITH_RSA, bitString(signature));
-  return { certificate: pem('CERTIFICATE', cert), privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    certificate: pem('CERTIFICATE', cert),
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }

@@ -28,12 +28,17 @@ const CONSOLE_STATES = new Set(['active', 'paused', 'rescued', 'resized']);
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-
 /** Issues and checks remote console tokens; knows this host's driver to find the guest's console socket. */
 export class ConsoleService {
   readonly options: ConsoleOptions;
 
-  constructor(private readonly deps: { db: Kysely<Database>; driver: () => HypervisorDriver | null; options?: Partial<ConsoleOptions> }) {
+  constructor(
+    private readonly deps: {
+      db: Kysely<Database>;
+      driver: () => HypervisorDriver | null;
+      options?: Partial<ConsoleOptions>;
+    },
+  ) {
     this.options = { tokenTtlSec: 600, ...deps.options };
   }
 
@@ -48,22 +53,35 @@ export class ConsoleService {
    */
   async issue(instanceId: string, host: string, consoleType: string): Promise<{ token: string; expiresAt: Date }> {
     if (consoleType !== 'novnc' || !this.supports('vnc')) {
-      throw new CloudError('BadRequest', `Unavailable console type ${consoleType}.`, { code: 'ConsoleTypeUnavailable' });
+      throw new CloudError('BadRequest', `Unavailable console type ${consoleType}.`, {
+        code: 'ConsoleTypeUnavailable',
+      });
     }
     const token = randomBytes(32).toString('base64url');
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.options.tokenTtlSec * 1000);
-    await this.deps.db.insertInto('console_auth_tokens').values({
-      token_hash: hashToken(token), instance_id: instanceId, console_type: consoleType, host,
-      created_at: now.toISOString(), expires_at: expiresAt.toISOString(),
-    }).execute();
+    await this.deps.db
+      .insertInto('console_auth_tokens')
+      .values({
+        token_hash: hashToken(token),
+        instance_id: instanceId,
+        console_type: consoleType,
+        host,
+        created_at: now.toISOString(),
+        expires_at: expiresAt.toISOString(),
+      })
+      .execute();
     return { token, expiresAt };
   }
 
   /** The token's target when it exists and has not expired; null otherwise. */
   async check(token: string): Promise<ConsoleTarget | null> {
     if (!token || token.length > 256) return null;
-    const row = await this.deps.db.selectFrom('console_auth_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('console_auth_tokens')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
     if (!row || row.expires_at <= new Date().toISOString()) return null;
     return { instanceId: row.instance_id, host: row.host, consoleType: row.console_type };
   }
@@ -75,14 +93,20 @@ export class ConsoleService {
   async connect(token: string): Promise<{ target: ConsoleTarget; socket: string } | ConsoleRefusal> {
     const target = await this.check(token);
     if (!target) return { status: 401, message: 'The console token is invalid or has expired.' };
-    const inst = await this.deps.db.selectFrom('compute_instances').select(['host', 'vm_state', 'deleted'])
-      .where('id', '=', target.instanceId).where('deleted', '=', 0).executeTakeFirst();
-    if (!inst || inst.host !== target.host) return { status: 401, message: 'The console token is invalid or has expired.' };
+    const inst = await this.deps.db
+      .selectFrom('compute_instances')
+      .select(['host', 'vm_state', 'deleted'])
+      .where('id', '=', target.instanceId)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
+    if (!inst || inst.host !== target.host)
+      return { status: 401, message: 'The console token is invalid or has expired.' };
     const driver = this.deps.driver();
     if (!driver?.hosts().some((h) => h.host === target.host)) {
       return { status: 409, message: `Instance ${target.instanceId} is not on this host.` };
     }
-    if (!CONSOLE_STATES.has(inst.vm_state)) return { status: 409, message: `Instance ${target.instanceId} is not running.` };
+    if (!CONSOLE_STATES.has(inst.vm_state))
+      return { status: 409, message: `Instance ${target.instanceId} is not running.` };
     const socket = await driver.consoleSocket(target.host, target.instanceId).catch(() => null);
     if (!socket) return { status: 409, message: `Instance ${target.instanceId} is not running.` };
     return { target, socket };
@@ -95,7 +119,10 @@ export class ConsoleService {
 
   /** Removes expired tokens. */
   async purgeExpired(): Promise<number> {
-    const r = await this.deps.db.deleteFrom('console_auth_tokens').where('expires_at', '<=', new Date().toISOString()).executeTakeFirst();
+    const r = await this.deps.db
+      .deleteFrom('console_auth_tokens')
+      .where('expires_at', '<=', new Date().toISOString())
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -1,5 +1,9 @@
 /** One permission of an application credential: a service type, an HTTP method and a path pattern. */
-export interface AccessRuleSpec { service: string; method: string; path: string }
+export interface AccessRuleSpec {
+  service: string;
+  method: string;
+  path: string;
+}
 
 /**
  * Does a request match a rule? Paths are relative to the service's endpoint (e.g. "/v2.1/servers/abc").
@@ -26,7 +30,12 @@ export function ruleMatches(rule: AccessRuleSpec, serviceType: string, method: s
 }
 
 /** True when the token has no access rules (no restriction) or one of them allows the request. */
-export function requestAllowed(rules: readonly AccessRuleSpec[] | undefined, serviceType: string, method: string, path: string): boolean {
+export function requestAllowed(
+  rules: readonly AccessRuleSpec[] | undefined,
+  serviceType: string,
+  method: string,
+  path: string,
+): boolean {
   if (!rules || rules.length === 0) return true;
   // HEAD is a GET without a body: a rule for GET allows it.
   const m = method.toUpperCase() === 'HEAD' ? ['HEAD', 'GET'] : [method];

@@ -27,8 +27,15 @@ export interface AssignmentView {
 }
 
 export interface AssignmentFilter {
-  userId?: string; groupId?: string; roleId?: string; projectId?: string; domainId?: string; system?: boolean;
-  inherited?: boolean; effective?: boolean; includeSubtree?: boolean;
+  userId?: string;
+  groupId?: string;
+  roleId?: string;
+  projectId?: string;
+  domainId?: string;
+  system?: boolean;
+  inherited?: boolean;
+  effective?: boolean;
+  includeSubtree?: boolean;
 }
 
 function typeOf(actor: Actor, target: Target): AssignmentType {
@@ -50,50 +57,107 @@ export class Assignments {
 
   private async checkParties(actor: Actor, target: Target, roleId: string): Promise<void> {
     const db = this.d.db;
-    if ('user' in actor && !(await db.selectFrom('users').select('id').where('id', '=', actor.user).executeTakeFirst())) throw notFound(`Could not find user: ${actor.user}.`);
-    if ('group' in actor && !(await db.selectFrom('identity_groups').select('id').where('id', '=', actor.group).executeTakeFirst())) throw notFound(`Could not find group: ${actor.group}.`);
-    if ('project' in target && !(await db.selectFrom('projects').select('id').where('id', '=', target.project).executeTakeFirst())) throw notFound(`Could not find project: ${target.project}.`);
-    if ('domain' in target && !(await db.selectFrom('domains').select('id').where('id', '=', target.domain).executeTakeFirst())) throw notFound(`Could not find domain: ${target.domain}.`);
+    if ('user' in actor && !(await db.selectFrom('users').select('id').where('id', '=', actor.user).executeTakeFirst()))
+      throw notFound(`Could not find user: ${actor.user}.`);
+    if (
+      'group' in actor &&
+      !(await db.selectFrom('identity_groups').select('id').where('id', '=', actor.group).executeTakeFirst())
+    )
+      throw notFound(`Could not find group: ${actor.group}.`);
+    if (
+      'project' in target &&
+      !(await db.selectFrom('projects').select('id').where('id', '=', target.project).executeTakeFirst())
+    )
+      throw notFound(`Could not find project: ${target.project}.`);
+    if (
+      'domain' in target &&
+      !(await db.selectFrom('domains').select('id').where('id', '=', target.domain).executeTakeFirst())
+    )
+      throw notFound(`Could not find domain: ${target.domain}.`);
     const role = await this.roles.find(roleId);
     if (!role) throw notFound(`Could not find role: ${roleId}.`);
     if (role.domain_id) {
       // A domain-specific role can only be granted within its own domain.
-      const tDomain = 'domain' in target ? target.domain : 'project' in target ? (await this.projects.find(target.project))?.domain_id : undefined;
-      if (tDomain !== role.domain_id) throw badRequest(`The role ${roleId} is specific to domain ${role.domain_id} and cannot be granted here.`);
+      const tDomain =
+        'domain' in target
+          ? target.domain
+          : 'project' in target
+            ? (await this.projects.find(target.project))?.domain_id
+            : undefined;
+      if (tDomain !== role.domain_id)
+        throw badRequest(`The role ${roleId} is specific to domain ${role.domain_id} and cannot be granted here.`);
     }
   }
 
   async grant(actor: Actor, target: Target, roleId: string, inherited = false): Promise<void> {
     await this.checkParties(actor, target, roleId);
-    const row: AssignmentRow = { type: typeOf(actor, target), actor_id: actorId(actor), target_id: targetId(target), role_id: roleId, inherited: inherited ? 1 : 0 };
+    const row: AssignmentRow = {
+      type: typeOf(actor, target),
+      actor_id: actorId(actor),
+      target_id: targetId(target),
+      role_id: roleId,
+      inherited: inherited ? 1 : 0,
+    };
     if (!(await this.find(row))) await this.d.db.insertInto('assignments').values(row).execute();
   }
 
   private find(row: AssignmentRow) {
-    return this.d.db.selectFrom('assignments').select('role_id').where('type', '=', row.type).where('actor_id', '=', row.actor_id)
-      .where('target_id', '=', row.target_id).where('role_id', '=', row.role_id).where('inherited', '=', row.inherited).executeTakeFirst();
+    return this.d.db
+      .selectFrom('assignments')
+      .select('role_id')
+      .where('type', '=', row.type)
+      .where('actor_id', '=', row.actor_id)
+      .where('target_id', '=', row.target_id)
+      .where('role_id', '=', row.role_id)
+      .where('inherited', '=', row.inherited)
+      .executeTakeFirst();
   }
 
   async check(actor: Actor, target: Target, roleId: string, inherited = false): Promise<void> {
     await this.checkParties(actor, target, roleId);
-    const row: AssignmentRow = { type: typeOf(actor, target), actor_id: actorId(actor), target_id: targetId(target), role_id: roleId, inherited: inherited ? 1 : 0 };
-    if (!(await this.find(row))) throw notFound(`Could not find role assignment with role: ${roleId}, ${'user' in actor ? 'user' : 'group'}: ${actorId(actor)}.`);
+    const row: AssignmentRow = {
+      type: typeOf(actor, target),
+      actor_id: actorId(actor),
+      target_id: targetId(target),
+      role_id: roleId,
+      inherited: inherited ? 1 : 0,
+    };
+    if (!(await this.find(row)))
+      throw notFound(
+        `Could not find role assignment with role: ${roleId}, ${'user' in actor ? 'user' : 'group'}: ${actorId(actor)}.`,
+      );
   }
 
   async revoke(actor: Actor, target: Target, roleId: string, inherited = false): Promise<void> {
     await this.check(actor, target, roleId, inherited);
-    await this.d.db.deleteFrom('assignments').where('type', '=', typeOf(actor, target)).where('actor_id', '=', actorId(actor))
-      .where('target_id', '=', targetId(target)).where('role_id', '=', roleId).where('inherited', '=', inherited ? 1 : 0).execute();
-    const users = 'user' in actor ? [actor.user]
-      : (await this.d.db.selectFrom('group_members').select('user_id').where('group_id', '=', actor.group).execute()).map((r) => r.user_id);
+    await this.d.db
+      .deleteFrom('assignments')
+      .where('type', '=', typeOf(actor, target))
+      .where('actor_id', '=', actorId(actor))
+      .where('target_id', '=', targetId(target))
+      .where('role_id', '=', roleId)
+      .where('inherited', '=', inherited ? 1 : 0)
+      .execute();
+    const users =
+      'user' in actor
+        ? [actor.user]
+        : (
+            await this.d.db.selectFrom('group_members').select('user_id').where('group_id', '=', actor.group).execute()
+          ).map((r) => r.user_id);
     await this.revokeFor(users, target);
   }
 
   /** Roles granted directly to the actor on the target (GET /projects/{p}/users/{u}/roles). */
   async listDirect(actor: Actor, target: Target, inherited = false): Promise<string[]> {
     await this.checkParties(actor, target, (await this.anyRoleId()) ?? '');
-    const rows = await this.d.db.selectFrom('assignments').select('role_id').where('type', '=', typeOf(actor, target))
-      .where('actor_id', '=', actorId(actor)).where('target_id', '=', targetId(target)).where('inherited', '=', inherited ? 1 : 0).execute();
+    const rows = await this.d.db
+      .selectFrom('assignments')
+      .select('role_id')
+      .where('type', '=', typeOf(actor, target))
+      .where('actor_id', '=', actorId(actor))
+      .where('target_id', '=', targetId(target))
+      .where('inherited', '=', inherited ? 1 : 0)
+      .execute();
     return rows.map((r) => r.role_id);
   }
 
@@ -104,7 +168,9 @@ export class Assignments {
   /** The role ids a user effectively holds on a scope, implied roles included, domain-specific roles left out. */
   async effectiveRoleIds(userId: string, scope: Target, loadedProject?: ProjectRow): Promise<Set<string>> {
     const db = this.d.db;
-    const groups = (await db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()).map((r) => r.group_id);
+    const groups = (
+      await db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()
+    ).map((r) => r.group_id);
     const actors = [userId, ...groups];
     let direct: { role_id: string }[];
     if ('project' in scope) {
@@ -112,17 +178,51 @@ export class Assignments {
       if (!proj) return new Set();
       // A top-level project has no ancestors: skip the walk.
       const ancestors = proj.parent_id ? (await this.projects.ancestors(scope.project)).map((p) => p.id) : [];
-      direct = await db.selectFrom('assignments').select('role_id').where('actor_id', 'in', actors).where((eb) => eb.or([
-        eb.and([eb('type', 'in', ['UserProject', 'GroupProject']), eb('target_id', '=', scope.project), eb('inherited', '=', 0)]),
-        ...(ancestors.length ? [eb.and([eb('type', 'in', ['UserProject', 'GroupProject']), eb('target_id', 'in', ancestors), eb('inherited', '=', 1)])] : []),
-        eb.and([eb('type', 'in', ['UserDomain', 'GroupDomain']), eb('target_id', '=', proj.domain_id), eb('inherited', '=', 1)]),
-      ])).execute();
+      direct = await db
+        .selectFrom('assignments')
+        .select('role_id')
+        .where('actor_id', 'in', actors)
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('type', 'in', ['UserProject', 'GroupProject']),
+              eb('target_id', '=', scope.project),
+              eb('inherited', '=', 0),
+            ]),
+            ...(ancestors.length
+              ? [
+                  eb.and([
+                    eb('type', 'in', ['UserProject', 'GroupProject']),
+                    eb('target_id', 'in', ancestors),
+                    eb('inherited', '=', 1),
+                  ]),
+                ]
+              : []),
+            eb.and([
+              eb('type', 'in', ['UserDomain', 'GroupDomain']),
+              eb('target_id', '=', proj.domain_id),
+              eb('inherited', '=', 1),
+            ]),
+          ]),
+        )
+        .execute();
     } else if ('domain' in scope) {
-      direct = await db.selectFrom('assignments').select('role_id').where('actor_id', 'in', actors)
-        .where('type', 'in', ['UserDomain', 'GroupDomain']).where('target_id', '=', scope.domain).where('inherited', '=', 0).execute();
+      direct = await db
+        .selectFrom('assignments')
+        .select('role_id')
+        .where('actor_id', 'in', actors)
+        .where('type', 'in', ['UserDomain', 'GroupDomain'])
+        .where('target_id', '=', scope.domain)
+        .where('inherited', '=', 0)
+        .execute();
     } else {
-      direct = await db.selectFrom('assignments').select('role_id').where('actor_id', 'in', actors)
-        .where('type', 'in', ['UserSystem', 'GroupSystem']).where('target_id', '=', SYSTEM_TARGET).execute();
+      direct = await db
+        .selectFrom('assignments')
+        .select('role_id')
+        .where('actor_id', 'in', actors)
+        .where('type', 'in', ['UserSystem', 'GroupSystem'])
+        .where('target_id', '=', SYSTEM_TARGET)
+        .execute();
     }
     return this.withoutDomainSpecific(await this.roles.expandImplied(direct.map((r) => r.role_id)));
   }
@@ -140,7 +240,8 @@ export class Assignments {
     const rows = await db.selectFrom('assignments').selectAll().execute();
     let views: AssignmentView[] = rows.map((r) => {
       const v: AssignmentView = { roleId: r.role_id, inherited: !!r.inherited };
-      if (r.type.startsWith('User')) v.userId = r.actor_id; else v.groupId = r.actor_id;
+      if (r.type.startsWith('User')) v.userId = r.actor_id;
+      else v.groupId = r.actor_id;
       if (r.type.endsWith('Project')) v.projectId = r.target_id;
       else if (r.type.endsWith('Domain')) v.domainId = r.target_id;
       else v.system = true;
@@ -174,7 +275,8 @@ export class Assignments {
     for (const m of members) byGroup.set(m.group_id, [...(byGroup.get(m.group_id) ?? []), m.user_id]);
     const out: AssignmentView[] = [];
     for (const v of views) {
-      const users: { userId: string; viaGroupId?: string }[] = v.userId ? [{ userId: v.userId }]
+      const users: { userId: string; viaGroupId?: string }[] = v.userId
+        ? [{ userId: v.userId }]
         : (byGroup.get(v.groupId!) ?? []).map((u) => ({ userId: u, viaGroupId: v.groupId! }));
       let targets: { projectId?: string; domainId?: string; system?: boolean }[];
       if (v.inherited) {
@@ -185,14 +287,15 @@ export class Assignments {
       } else {
         targets = [{ projectId: v.projectId, domainId: v.domainId, system: v.system }];
       }
-      for (const u of users) for (const t of targets) {
-        const base: AssignmentView = { roleId: v.roleId, userId: u.userId, inherited: false };
-        if (u.viaGroupId) base.viaGroupId = u.viaGroupId;
-        if (t.projectId) base.projectId = t.projectId;
-        if (t.domainId) base.domainId = t.domainId;
-        if (t.system) base.system = true;
-        out.push(base);
-      }
+      for (const u of users)
+        for (const t of targets) {
+          const base: AssignmentView = { roleId: v.roleId, userId: u.userId, inherited: false };
+          if (u.viaGroupId) base.viaGroupId = u.viaGroupId;
+          if (t.projectId) base.projectId = t.projectId;
+          if (t.domainId) base.domainId = t.domainId;
+          if (t.system) base.system = true;
+          out.push(base);
+        }
     }
     // Implied roles: each grant also yields the roles it implies, linked to the prior role.
     const withImplied: AssignmentView[] = [];

@@ -14,13 +14,20 @@ const denied = (why = 'The request you have made requires authentication.') => u
 
 /** POST /v3/auth/tokens: who is this, and what may the token be scoped to. */
 export class Authenticator {
-  constructor(private readonly d: IdentityDeps, private readonly tokens: Tokens) {}
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly tokens: Tokens,
+  ) {}
 
   private async domainRef(ref: unknown): Promise<DomainRow> {
     if (!isObj(ref)) throw badRequest("Expecting to find 'domain' with 'id' or 'name'.");
     const q = this.d.db.selectFrom('domains').selectAll();
-    const d = typeof ref.id === 'string' ? await q.where('id', '=', ref.id).executeTakeFirst()
-      : typeof ref.name === 'string' ? await q.where('name', '=', ref.name).executeTakeFirst() : undefined;
+    const d =
+      typeof ref.id === 'string'
+        ? await q.where('id', '=', ref.id).executeTakeFirst()
+        : typeof ref.name === 'string'
+          ? await q.where('name', '=', ref.name).executeTakeFirst()
+          : undefined;
     if (!d) throw denied(`Could not find domain: ${String(ref.id ?? ref.name)}.`);
     return d;
   }
@@ -32,7 +39,12 @@ export class Authenticator {
       u = await this.d.db.selectFrom('users').selectAll().where('id', '=', ref.id).executeTakeFirst();
     } else if (typeof ref.name === 'string') {
       const dom = await this.domainRef(ref.domain);
-      u = await this.d.db.selectFrom('users').selectAll().where('name', '=', ref.name).where('domain_id', '=', dom.id).executeTakeFirst();
+      u = await this.d.db
+        .selectFrom('users')
+        .selectAll()
+        .where('name', '=', ref.name)
+        .where('domain_id', '=', dom.id)
+        .executeTakeFirst();
     } else {
       throw badRequest("Expecting to find 'id' or 'name' in 'user'.");
     }
@@ -43,24 +55,41 @@ export class Authenticator {
   /** Verifies a password, with Keystone's lockout: N consecutive failures lock the account for a while. */
   private async checkPassword(u: UserRow, password: string): Promise<void> {
     const { lockoutFailureAttempts: max, lockoutDurationSeconds: duration } = this.d.config.securityCompliance;
-    const locked = max > 0 && u.failed_auth_count >= max && !!u.failed_auth_at && Date.parse(u.failed_auth_at) + duration * 1000 > Date.now();
+    const locked =
+      max > 0 &&
+      u.failed_auth_count >= max &&
+      !!u.failed_auth_at &&
+      Date.parse(u.failed_auth_at) + duration * 1000 > Date.now();
     if (locked) throw denied(`The account is locked for user: ${u.id}.`);
     if (await verifyPassword(password, u.password_hash)) {
-      if (u.failed_auth_count) await this.d.db.updateTable('users').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();
+      if (u.failed_auth_count)
+        await this.d.db
+          .updateTable('users')
+          .set({ failed_auth_count: 0, failed_auth_at: null })
+          .where('id', '=', u.id)
+          .execute();
       return;
     }
     if (max > 0) {
       // After the lockout has passed, counting starts again from one.
       const expired = u.failed_auth_at && Date.parse(u.failed_auth_at) + duration * 1000 <= Date.now();
       const count = expired ? 1 : u.failed_auth_count + 1;
-      await this.d.db.updateTable('users').set({ failed_auth_count: count, failed_auth_at: new Date().toISOString() }).where('id', '=', u.id).execute();
+      await this.d.db
+        .updateTable('users')
+        .set({ failed_auth_count: count, failed_auth_at: new Date().toISOString() })
+        .where('id', '=', u.id)
+        .execute();
     }
     throw denied();
   }
 
   private async checkUserUsable(u: UserRow): Promise<void> {
     if (!u.enabled) throw denied(`User ${u.id} is disabled.`);
-    const dom = await this.d.db.selectFrom('domains').select('enabled').where('id', '=', u.domain_id).executeTakeFirst();
+    const dom = await this.d.db
+      .selectFrom('domains')
+      .select('enabled')
+      .where('id', '=', u.domain_id)
+      .executeTakeFirst();
     if (!dom?.enabled) throw denied(`Domain ${u.domain_id} is disabled.`);
   }
 
@@ -99,7 +128,9 @@ export class Authenticator {
       } else if (m === 'token') {
         if (typeof sec.id !== 'string') throw badRequest("Expecting to find 'id' in 'token'.");
         // A revoked or expired token is "not found" (404), as Keystone answers; only bad credentials are 401.
-        parent = await this.tokens.validate(sec.id).catch(() => { throw notFound('Could not find token.'); });
+        parent = await this.tokens.validate(sec.id).catch(() => {
+          throw notFound('Could not find token.');
+        });
         if (parent.trust) throw forbidden('Trust-scoped tokens cannot be rescoped.');
         if (parent.appCred) throw forbidden('Application credential tokens cannot be rescoped.');
         who = parent.user;
@@ -108,7 +139,8 @@ export class Authenticator {
         if (!tokenMethods.includes('token')) tokenMethods.unshift('token');
       } else {
         const ac = await this.appCredRef(sec);
-        if (ac.expires_at && ac.expires_at <= new Date().toISOString()) throw denied('Application credential has expired.');
+        if (ac.expires_at && ac.expires_at <= new Date().toISOString())
+          throw denied('Application credential has expired.');
         if (typeof sec.secret !== 'string' || sha256(sec.secret) !== ac.secret_hash) throw denied();
         who = (await this.d.db.selectFrom('users').selectAll().where('id', '=', ac.user_id).executeTakeFirst())!;
         if (!who) throw denied();
@@ -130,7 +162,8 @@ export class Authenticator {
     if (appCred) {
       if (reqScope !== undefined && reqScope !== 'unscoped') {
         const s = await this.resolveScope(reqScope);
-        if (!('project' in s) || s.project !== appCred.project_id) throw denied('Application credentials are bound to their project.');
+        if (!('project' in s) || s.project !== appCred.project_id)
+          throw denied('Application credentials are bound to their project.');
       }
       scope = { project: appCred.project_id };
     } else if (reqScope === undefined) {
@@ -138,7 +171,11 @@ export class Authenticator {
         // Re-authenticating with a token and no scope keeps the token unscoped.
         scope = undefined;
       } else if (user.default_project_id) {
-        const p = await this.d.db.selectFrom('projects').select(['id', 'enabled']).where('id', '=', user.default_project_id).executeTakeFirst();
+        const p = await this.d.db
+          .selectFrom('projects')
+          .select(['id', 'enabled'])
+          .where('id', '=', user.default_project_id)
+          .executeTakeFirst();
         if (p?.enabled) scope = { project: p.id };
       }
     } else if (reqScope === 'unscoped') {
@@ -155,15 +192,20 @@ export class Authenticator {
       scope = await this.resolveScope(reqScope);
     }
 
-    const issued = await this.tokens.issue({
-      userId: tokenUserId, methods: tokenMethods, scope, expiresAt,
-      ...(parent ? { parentAuditId: parent.auditIds[0] } : {}),
-      ...(trustId ? { trustId } : {}),
-      ...(appCred ? { appCredId: appCred.id } : {}),
-    }).catch(async (e) => {
-      // Keystone distinguishes "no roles" from other failures only in the message.
-      throw e;
-    });
+    const issued = await this.tokens
+      .issue({
+        userId: tokenUserId,
+        methods: tokenMethods,
+        scope,
+        expiresAt,
+        ...(parent ? { parentAuditId: parent.auditIds[0] } : {}),
+        ...(trustId ? { trustId } : {}),
+        ...(appCred ? { appCredId: appCred.id } : {}),
+      })
+      .catch(async (e) => {
+        // Keystone distinguishes "no roles" from other failures only in the message.
+        throw e;
+      });
     if (scope && issued.info.roles.length === 0) throw denied('The user has no roles in the requested scope.');
     return issued;
   }
@@ -193,8 +235,12 @@ export class Authenticator {
     if (t.remaining_uses !== null) {
       if (t.remaining_uses <= 0) throw denied('The trust has no remaining uses.');
       // Decrement only if nobody else used the last one in between.
-      const r = await db.updateTable('trusts').set({ remaining_uses: t.remaining_uses - 1 })
-        .where('id', '=', t.id).where('remaining_uses', '=', t.remaining_uses).executeTakeFirst();
+      const r = await db
+        .updateTable('trusts')
+        .set({ remaining_uses: t.remaining_uses - 1 })
+        .where('id', '=', t.id)
+        .where('remaining_uses', '=', t.remaining_uses)
+        .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw denied('The trust has no remaining uses.');
     }
     return t;
@@ -206,10 +252,16 @@ export class Authenticator {
     if (isObj(s.project)) {
       const ref = s.project;
       let p;
-      if (typeof ref.id === 'string') p = await db.selectFrom('projects').selectAll().where('id', '=', ref.id).executeTakeFirst();
+      if (typeof ref.id === 'string')
+        p = await db.selectFrom('projects').selectAll().where('id', '=', ref.id).executeTakeFirst();
       else if (typeof ref.name === 'string') {
         const dom = await this.domainRef(ref.domain);
-        p = await db.selectFrom('projects').selectAll().where('name', '=', ref.name).where('domain_id', '=', dom.id).executeTakeFirst();
+        p = await db
+          .selectFrom('projects')
+          .selectAll()
+          .where('name', '=', ref.name)
+          .where('domain_id', '=', dom.id)
+          .executeTakeFirst();
       } else throw badRequest("Expecting to find 'id' or 'name' in 'project'.");
       if (!p) throw denied(`Could not find project: ${String(ref.id ?? ref.name)}.`);
       if (!p.enabled) throw denied(`Project ${p.id} is disabled.`);

@@ -27,7 +27,8 @@ export async function bootstrapIdentity(identity: IdentityService, password?: st
   await identity.roles.createImplication(member.id, reader.id);
 
   const project = async (name: string, description: string) =>
-    (await identity.projects.findByName(name, DEFAULT_DOMAIN_ID)) ?? identity.projects.create({ name, description }, DEFAULT_DOMAIN_ID);
+    (await identity.projects.findByName(name, DEFAULT_DOMAIN_ID)) ??
+    identity.projects.create({ name, description }, DEFAULT_DOMAIN_ID);
   const adminProject = await project('admin', 'Bootstrap project for the cloud administrator');
   await project('service', 'Project for service users');
 
@@ -35,7 +36,10 @@ export async function bootstrapIdentity(identity: IdentityService, password?: st
   let user = await identity.users.findByName('admin', DEFAULT_DOMAIN_ID);
   if (!user) {
     generatedPassword = password ?? randomSecret(18);
-    const created = await identity.users.create({ name: 'admin', password: generatedPassword, default_project_id: adminProject.id }, DEFAULT_DOMAIN_ID);
+    const created = await identity.users.create(
+      { name: 'admin', password: generatedPassword, default_project_id: adminProject.id },
+      DEFAULT_DOMAIN_ID,
+    );
     user = (await identity.users.find(created.id))!;
   }
   await identity.assignments.grant({ user: user.id }, { project: adminProject.id }, admin.id);

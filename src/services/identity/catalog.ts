@@ -6,10 +6,16 @@ import { hexId } from '../../util/ids.js';
 import { badRequest, conflict, notFound, forbidden } from '../../errors.js';
 
 /** The catalog's records as the API renders them. */
-export type { RegionRow as Region, ServiceRow as CatalogService, EndpointRow as Endpoint } from '../../store/identity-tables.js';
+export type {
+  RegionRow as Region,
+  ServiceRow as CatalogService,
+  EndpointRow as Endpoint,
+} from '../../store/identity-tables.js';
 
 export interface CatalogEntry {
-  id: string; type: string; name: string;
+  id: string;
+  type: string;
+  name: string;
   endpoints: { id: string; interface: string; region: string | null; region_id: string | null; url: string }[];
 }
 
@@ -27,7 +33,10 @@ const REGION_KNOWN = ['id', 'description', 'parent_region_id'] as const;
 /** Regions, services and endpoints, and the catalog built from them. */
 export class Catalog {
   /** `allowedFor` narrows a project's catalog (OS-EP-FILTER); undefined from it means "all endpoints". */
-  constructor(private readonly d: IdentityDeps, private readonly allowedFor: (projectId: string) => Promise<Set<string> | undefined> = async () => undefined) {}
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly allowedFor: (projectId: string) => Promise<Set<string> | undefined> = async () => undefined,
+  ) {}
 
   // Regions.
   async createRegion(body: Record<string, unknown>, id?: string): Promise<RegionRow> {
@@ -36,7 +45,9 @@ export class Catalog {
     const parent = (body.parent_region_id as string | null | undefined) ?? null;
     if (parent && !(await this.findRegion(parent))) throw notFound(`Could not find region: ${parent}.`);
     const row: RegionRow = {
-      id: rid, description: typeof body.description === 'string' ? body.description : '', parent_region_id: parent,
+      id: rid,
+      description: typeof body.description === 'string' ? body.description : '',
+      parent_region_id: parent,
       extra: JSON.stringify(splitExtra(body, REGION_KNOWN)),
     };
     try {
@@ -47,7 +58,9 @@ export class Catalog {
     }
     return row;
   }
-  findRegion(id: string) { return this.d.db.selectFrom('regions').selectAll().where('id', '=', id).executeTakeFirst(); }
+  findRegion(id: string) {
+    return this.d.db.selectFrom('regions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
   async getRegion(id: string): Promise<RegionRow> {
     const r = await this.findRegion(id);
     if (!r) throw notFound(`Could not find region: ${id}.`);
@@ -60,7 +73,9 @@ export class Catalog {
   }
   async updateRegion(id: string, body: Record<string, unknown>): Promise<RegionRow> {
     const cur = await this.getRegion(id);
-    const patch: Partial<RegionRow> = { extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, REGION_KNOWN) }) };
+    const patch: Partial<RegionRow> = {
+      extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, REGION_KNOWN) }),
+    };
     if (body.description !== undefined) patch.description = String(body.description ?? '');
     if (body.parent_region_id !== undefined) {
       const p = body.parent_region_id as string | null;
@@ -73,18 +88,28 @@ export class Catalog {
   }
   async deleteRegion(id: string): Promise<void> {
     await this.getRegion(id);
-    const child = await this.d.db.selectFrom('regions').select('id').where('parent_region_id', '=', id).executeTakeFirst();
-    if (child) throw forbidden(`Unable to delete region ${id} because it or its child regions have associated endpoints.`);
+    const child = await this.d.db
+      .selectFrom('regions')
+      .select('id')
+      .where('parent_region_id', '=', id)
+      .executeTakeFirst();
+    if (child)
+      throw forbidden(`Unable to delete region ${id} because it or its child regions have associated endpoints.`);
     await this.d.db.deleteFrom('regions').where('id', '=', id).execute();
   }
 
   // Services.
   async createService(body: Record<string, unknown>): Promise<ServiceRow> {
-    if (typeof body.type !== 'string' || !body.type || body.type.length > 255) throw badRequest("Invalid input for field 'type': must be a non-empty string.");
-    if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw badRequest("Invalid input for field 'enabled': must be a boolean.");
+    if (typeof body.type !== 'string' || !body.type || body.type.length > 255)
+      throw badRequest("Invalid input for field 'type': must be a non-empty string.");
+    if (body.enabled !== undefined && typeof body.enabled !== 'boolean')
+      throw badRequest("Invalid input for field 'enabled': must be a boolean.");
     const row: ServiceRow = {
-      id: hexId(), type: body.type, name: typeof body.name === 'string' ? body.name : '',
-      description: typeof body.description === 'string' ? body.description : '', enabled: bool(body.enabled ?? true),
+      id: hexId(),
+      type: body.type,
+      name: typeof body.name === 'string' ? body.name : '',
+      description: typeof body.description === 'string' ? body.description : '',
+      enabled: bool(body.enabled ?? true),
       extra: JSON.stringify(splitExtra(body, SERVICE_KNOWN)),
     };
     await this.d.db.insertInto('services').values(row).execute();
@@ -103,7 +128,9 @@ export class Catalog {
   }
   async updateService(id: string, body: Record<string, unknown>): Promise<ServiceRow> {
     const cur = await this.getService(id);
-    const patch: Partial<ServiceRow> = { extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, SERVICE_KNOWN) }) };
+    const patch: Partial<ServiceRow> = {
+      extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, SERVICE_KNOWN) }),
+    };
     if (body.type !== undefined) {
       if (typeof body.type !== 'string' || !body.type) throw badRequest("Invalid input for field 'type'.");
       patch.type = body.type;
@@ -124,18 +151,27 @@ export class Catalog {
   async createEndpoint(body: Record<string, unknown>): Promise<EndpointRow> {
     if (typeof body.service_id !== 'string') throw badRequest("Invalid input for field 'service_id'.");
     await this.getService(body.service_id);
-    if (typeof body.interface !== 'string' || !INTERFACES.has(body.interface)) throw badRequest("Invalid input for field 'interface': must be public, internal or admin.");
-    if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url)) throw badRequest("Invalid input for field 'url': must be a URL.");
+    if (typeof body.interface !== 'string' || !INTERFACES.has(body.interface))
+      throw badRequest("Invalid input for field 'interface': must be public, internal or admin.");
+    if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url))
+      throw badRequest("Invalid input for field 'url': must be a URL.");
     if (body.enabled !== undefined) checkBool(body.enabled);
-    const regionId = (body.region_id as string | null | undefined) ?? (body.region as string | null | undefined) ?? null;
+    const regionId =
+      (body.region_id as string | null | undefined) ?? (body.region as string | null | undefined) ?? null;
     if (regionId && !(await this.findRegion(regionId))) {
       // Keystone creates a region named only by the legacy `region` attribute; an explicit region_id must exist.
-      if (body.region_id !== undefined && body.region_id !== null) throw badRequest(`Region ${regionId} does not exist.`);
+      if (body.region_id !== undefined && body.region_id !== null)
+        throw badRequest(`Region ${regionId} does not exist.`);
       await this.createRegion({}, regionId);
     }
     const row: EndpointRow = {
-      id: hexId(), service_id: body.service_id, interface: body.interface, url: body.url, region_id: regionId,
-      enabled: bool((body.enabled ?? true) as boolean), extra: JSON.stringify(splitExtra(body, ENDPOINT_KNOWN)),
+      id: hexId(),
+      service_id: body.service_id,
+      interface: body.interface,
+      url: body.url,
+      region_id: regionId,
+      enabled: bool((body.enabled ?? true) as boolean),
+      extra: JSON.stringify(splitExtra(body, ENDPOINT_KNOWN)),
     };
     await this.d.db.insertInto('endpoints').values(row).execute();
     return row;
@@ -154,14 +190,21 @@ export class Catalog {
   }
   async updateEndpoint(id: string, body: Record<string, unknown>): Promise<EndpointRow> {
     const cur = await this.getEndpoint(id);
-    const patch: Partial<EndpointRow> = { extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, ENDPOINT_KNOWN) }) };
-    if (body.service_id !== undefined) { await this.getService(String(body.service_id)); patch.service_id = String(body.service_id); }
+    const patch: Partial<EndpointRow> = {
+      extra: JSON.stringify({ ...fromJson(cur.extra, {}), ...splitExtra(body, ENDPOINT_KNOWN) }),
+    };
+    if (body.service_id !== undefined) {
+      await this.getService(String(body.service_id));
+      patch.service_id = String(body.service_id);
+    }
     if (body.interface !== undefined) {
-      if (typeof body.interface !== 'string' || !INTERFACES.has(body.interface)) throw badRequest("Invalid input for field 'interface'.");
+      if (typeof body.interface !== 'string' || !INTERFACES.has(body.interface))
+        throw badRequest("Invalid input for field 'interface'.");
       patch.interface = body.interface;
     }
     if (body.url !== undefined) {
-      if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url)) throw badRequest("Invalid input for field 'url'.");
+      if (typeof body.url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(body.url))
+        throw badRequest("Invalid input for field 'url'.");
       patch.url = body.url;
     }
     const region = body.region_id !== undefined ? body.region_id : body.region;
@@ -184,18 +227,25 @@ export class Catalog {
 
   /** The catalog as tokens carry it; project-templated URLs filled in, or dropped when there is no project. */
   async build(projectId?: string): Promise<CatalogEntry[]> {
-    const services = await this.d.db.selectFrom('services').selectAll().where('enabled', '=', 1).orderBy('type').execute();
+    const services = await this.d.db
+      .selectFrom('services')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .orderBy('type')
+      .execute();
     const all = await this.d.db.selectFrom('endpoints').selectAll().where('enabled', '=', 1).execute();
     const allowed = projectId ? await this.allowedFor(projectId) : undefined;
     const endpoints = allowed ? all.filter((e) => allowed.has(e.id)) : all;
     const out: CatalogEntry[] = [];
     for (const s of services) {
-      const eps = endpoints.filter((e) => e.service_id === s.id).flatMap((e) => {
-        const templated = /[%$]\((project_id|tenant_id)\)s/.test(e.url);
-        if (templated && !projectId) return [];
-        const url = e.url.replace(/[%$]\((project_id|tenant_id)\)s/g, projectId ?? '');
-        return [{ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url }];
-      });
+      const eps = endpoints
+        .filter((e) => e.service_id === s.id)
+        .flatMap((e) => {
+          const templated = /[%$]\((project_id|tenant_id)\)s/.test(e.url);
+          if (templated && !projectId) return [];
+          const url = e.url.replace(/[%$]\((project_id|tenant_id)\)s/g, projectId ?? '');
+          return [{ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url }];
+        });
       out.push({ id: s.id, type: s.type, name: s.name, endpoints: eps });
     }
     return out;
@@ -204,7 +254,9 @@ export class Catalog {
   /** Ensures a service managed by Gureum itself exists with one public/internal/admin endpoint at `url`. */
   async ensureManaged(type: string, name: string, url: string, region: string): Promise<void> {
     if (!(await this.findRegion(region))) await this.createRegion({}, region);
-    let svc = (await this.listServices({ type })).find((s) => fromJson<Record<string, unknown>>(s.extra, {}).gureum_managed === true);
+    let svc = (await this.listServices({ type })).find(
+      (s) => fromJson<Record<string, unknown>>(s.extra, {}).gureum_managed === true,
+    );
     if (!svc) svc = await this.createService({ type, name, enabled: true, gureum_managed: true });
     const eps = await this.listEndpoints({ service_id: svc.id });
     for (const iface of ['public', 'internal', 'admin']) {

@@ -12,8 +12,10 @@ export interface IdentityDeps {
 /** Keystone's attribute rules for names: 1..max characters (64 for projects and domains, else 255), not only whitespace. */
 export const PROJECT_NAME_MAX = 64;
 export function checkName(name: unknown, what = 'name', max = 255): string {
-  if (typeof name !== 'string' || name.trim().length === 0) throw badRequest(`Invalid input for field '${what}': must be a non-empty string.`);
-  if (name.length > max) throw badRequest(`Invalid input for field '${what}': '${name.slice(0, 20)}...' is too long (max ${max}).`);
+  if (typeof name !== 'string' || name.trim().length === 0)
+    throw badRequest(`Invalid input for field '${what}': must be a non-empty string.`);
+  if (name.length > max)
+    throw badRequest(`Invalid input for field '${what}': '${name.slice(0, 20)}...' is too long (max ${max}).`);
   return name;
 }
 

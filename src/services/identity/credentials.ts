@@ -11,7 +11,12 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** A credential (ec2, totp, cert, ...): an opaque blob Keystone keeps for a user. */
 export interface Credential {
-  id: string; user_id: string; project_id: string | null; type: string; blob: string; extra: Record<string, unknown>;
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  blob: string;
+  extra: Record<string, unknown>;
 }
 
 const KNOWN = ['id', 'user_id', 'project_id', 'type', 'blob'] as const;
@@ -19,11 +24,17 @@ const KNOWN = ['id', 'user_id', 'project_id', 'type', 'blob'] as const;
 const EC2_PINNED = ['trust_id', 'app_cred_id', 'access_token_id', 'access_id'] as const;
 
 const toCredential = (r: CredentialRow): Credential => ({
-  id: r.id, user_id: r.user_id, project_id: r.project_id, type: r.type, blob: r.blob, extra: fromJson(r.extra, {}),
+  id: r.id,
+  user_id: r.user_id,
+  project_id: r.project_id,
+  type: r.type,
+  blob: r.blob,
+  extra: fromJson(r.extra, {}),
 });
 
 function checkString(v: unknown, field: string, max = 255): string {
-  if (typeof v !== 'string' || v.length === 0) throw badRequest(`Invalid input for field '${field}': a non-empty string is required.`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw badRequest(`Invalid input for field '${field}': a non-empty string is required.`);
   if (v.length > max) throw badRequest(`Invalid input for field '${field}': too long (max ${max}).`);
   return v;
 }
@@ -37,7 +48,8 @@ function ec2Blob(blob: string): Obj {
     throw badRequest('Invalid blob in credential: an ec2 credential blob must be a JSON object.');
   }
   if (!isObj(parsed)) throw badRequest('Invalid blob in credential: an ec2 credential blob must be a JSON object.');
-  if (typeof parsed.access !== 'string' || !parsed.access) throw badRequest('Invalid blob in credential: an ec2 credential blob needs an "access" key.');
+  if (typeof parsed.access !== 'string' || !parsed.access)
+    throw badRequest('Invalid blob in credential: an ec2 credential blob needs an "access" key.');
   return parsed;
 }
 
@@ -47,7 +59,8 @@ export class Credentials {
 
   private async checkRefs(userId: string, projectId: string | null): Promise<void> {
     const db = this.d.db;
-    if (!(await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst())) throw badRequest(`Could not find user: ${userId}.`);
+    if (!(await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()))
+      throw badRequest(`Could not find user: ${userId}.`);
     if (projectId && !(await db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) {
       throw badRequest(`Could not find project: ${projectId}.`);
     }
@@ -69,11 +82,19 @@ export class Credentials {
       id = sha256(b.access as string);
     }
     await this.checkRefs(userId, projectId);
-    const row: CredentialRow = { id, user_id: userId, project_id: projectId, type, blob, extra: JSON.stringify(splitExtra(body, KNOWN)) };
+    const row: CredentialRow = {
+      id,
+      user_id: userId,
+      project_id: projectId,
+      type,
+      blob,
+      extra: JSON.stringify(splitExtra(body, KNOWN)),
+    };
     try {
       await this.d.db.insertInto('credentials').values(row).execute();
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store credential - Duplicate entry found with ID ${id}.`);
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store credential - Duplicate entry found with ID ${id}.`);
       throw e;
     }
     return toCredential(row);
@@ -102,12 +123,13 @@ export class Credentials {
     const cur = await this.get(id);
     const userId = body.user_id === undefined ? cur.user_id : checkString(body.user_id, 'user_id', 64);
     const type = body.type === undefined ? cur.type : checkString(body.type, 'type');
-    if (body.blob !== undefined && typeof body.blob !== 'string') throw badRequest("Invalid input for field 'blob': a string is required.");
+    if (body.blob !== undefined && typeof body.blob !== 'string')
+      throw badRequest("Invalid input for field 'blob': a string is required.");
     const blob = (body.blob as string | undefined) ?? cur.blob;
     if (body.project_id !== undefined && body.project_id !== null && typeof body.project_id !== 'string') {
       throw badRequest("Invalid input for field 'project_id': must be a string or null.");
     }
-    const projectId = body.project_id === undefined ? cur.project_id : ((body.project_id as string | null) || null);
+    const projectId = body.project_id === undefined ? cur.project_id : (body.project_id as string | null) || null;
     if (type === 'ec2') {
       const next = ec2Blob(blob);
       if (!projectId) throw badRequest('Invalid credential: an ec2 credential requires a project_id.');
@@ -119,17 +141,31 @@ export class Credentials {
       }
     }
     await this.checkRefs(userId, projectId);
-    await this.d.db.updateTable('credentials').set({
-      user_id: userId, type, blob, project_id: projectId, extra: JSON.stringify({ ...cur.extra, ...splitExtra(body, KNOWN) }),
-    }).where('id', '=', id).execute();
+    await this.d.db
+      .updateTable('credentials')
+      .set({
+        user_id: userId,
+        type,
+        blob,
+        project_id: projectId,
+        extra: JSON.stringify({ ...cur.extra, ...splitExtra(body, KNOWN) }),
+      })
+      .where('id', '=', id)
+      .execute();
     return this.get(id);
   }
 
   /** OS-EC2: a new access/secret pair for the user on a project, tied to the caller's trust or application credential. */
-  async createEc2(userId: string, projectId: unknown, ties: { trustId?: string; appCredId?: string } = {}): Promise<Credential> {
+  async createEc2(
+    userId: string,
+    projectId: unknown,
+    ties: { trustId?: string; appCredId?: string } = {},
+  ): Promise<Credential> {
     if (typeof projectId !== 'string' || !projectId) throw badRequest("Invalid input: 'tenant_id' is required.");
-    if (!(await this.d.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst())) throw notFound(`Could not find user: ${userId}.`);
-    if (!(await this.d.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
+    if (!(await this.d.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()))
+      throw notFound(`Could not find user: ${userId}.`);
+    if (!(await this.d.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst()))
+      throw notFound(`Could not find project: ${projectId}.`);
     const blob: Obj = { access: hexId(), secret: hexId(), trust_id: ties.trustId ?? null };
     if (ties.appCredId) blob.app_cred_id = ties.appCredId;
     return this.create({ user_id: userId, project_id: projectId, type: 'ec2', blob: JSON.stringify(blob) });

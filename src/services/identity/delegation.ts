@@ -13,12 +13,15 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}
 export function parseExpiry(value: unknown, field = 'expires_at'): string | null {
   if (value === undefined || value === null) return null;
   const m = typeof value === 'string' ? ISO.exec(value.trim()) : null;
-  if (!m) throw badRequest(`Timestamp not in expected format for '${field}': ${String(value)}. The server could not comply with the request since it is either malformed or otherwise incorrect.`);
+  if (!m)
+    throw badRequest(
+      `Timestamp not in expected format for '${field}': ${String(value)}. The server could not comply with the request since it is either malformed or otherwise incorrect.`,
+    );
   const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m;
   const z = zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${z}`);
   if (Number.isNaN(ms)) throw badRequest(`Invalid timestamp for '${field}': ${String(value)}.`);
-  const micro = (`${frac}000000`).slice(0, 6);
+  const micro = `${frac}000000`.slice(0, 6);
   const stored = `${new Date(ms).toISOString().slice(0, 19)}.${micro}Z`;
   if (ms + Number(micro) / 1000 <= Date.now()) throw badRequest(`The '${field}' must not be before now.`);
   return stored;
@@ -44,13 +47,18 @@ export async function resolveRoleRefs(roles: Roles, refs: unknown, field = 'role
   if (!Array.isArray(refs)) throw badRequest(`Invalid input for field '${field}': must be a list.`);
   const out = new Map<string, Role>();
   for (const ref of refs) {
-    if (!isObj(ref)) throw badRequest(`Invalid input for field '${field}': each role must be an object with 'id' or 'name'.`);
+    if (!isObj(ref))
+      throw badRequest(`Invalid input for field '${field}': each role must be an object with 'id' or 'name'.`);
     let role: Role | undefined;
     if (typeof ref.id === 'string') {
       role = await roles.get(ref.id);
     } else if (typeof ref.name === 'string') {
-      const domainId = typeof ref.domain_id === 'string' ? ref.domain_id
-        : isObj(ref.domain) && typeof ref.domain.id === 'string' ? ref.domain.id : null;
+      const domainId =
+        typeof ref.domain_id === 'string'
+          ? ref.domain_id
+          : isObj(ref.domain) && typeof ref.domain.id === 'string'
+            ? ref.domain.id
+            : null;
       role = await roles.findByName(ref.name, domainId);
       if (!role) throw notFound(`Could not find role: ${ref.name}.`);
     } else {

@@ -8,7 +8,11 @@ import { conflict, notFound, forbidden, badRequest } from '../../errors.js';
 export const DEFAULT_DOMAIN_ID = 'default';
 
 export interface Domain {
-  id: string; name: string; description: string; enabled: boolean; extra: Record<string, unknown>;
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  extra: Record<string, unknown>;
 }
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'options', 'tags', 'explicit_domain_id'] as const;
@@ -19,18 +23,29 @@ export function toDomain(r: DomainRow): Domain {
 
 /** Domains: the top-level containers of projects, users, groups and domain-specific roles. */
 export class Domains {
-  constructor(private readonly d: IdentityDeps, private readonly onDisable: (domainId: string) => Promise<void>) {}
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly onDisable: (domainId: string) => Promise<void>,
+  ) {}
 
-  async create(body: Record<string, unknown>, id: string = (body.explicit_domain_id as string) ?? hexId()): Promise<Domain> {
+  async create(
+    body: Record<string, unknown>,
+    id: string = (body.explicit_domain_id as string) ?? hexId(),
+  ): Promise<Domain> {
     const name = checkName(body.name, 'name', PROJECT_NAME_MAX);
     const row: DomainRow = {
-      id, name, description: typeof body.description === 'string' ? body.description : '',
-      enabled: bool((body.enabled ?? true) as boolean), extra: JSON.stringify(splitExtra(body, KNOWN)), created_at: nowIso(),
+      id,
+      name,
+      description: typeof body.description === 'string' ? body.description : '',
+      enabled: bool((body.enabled ?? true) as boolean),
+      extra: JSON.stringify(splitExtra(body, KNOWN)),
+      created_at: nowIso(),
     };
     try {
       await this.d.db.insertInto('domains').values(row).execute();
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${name}.`);
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${name}.`);
       throw e;
     }
     return toDomain(row);
@@ -70,7 +85,10 @@ export class Domains {
     try {
       await this.d.db.updateTable('domains').set(patch).where('id', '=', id).execute();
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to update domain - Duplicate entry found with name ${String(body.name)}.`);
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to update domain - Duplicate entry found with name ${String(body.name)}.`,
+        );
       throw e;
     }
     if (cur.enabled && patch.enabled === 0) await this.onDisable(id);

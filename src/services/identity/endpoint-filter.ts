@@ -7,17 +7,28 @@ import { fromJson } from '../../store/database.js';
 import { hexId } from '../../util/ids.js';
 import { badRequest, notFound } from '../../errors.js';
 
-export interface EndpointGroup { id: string; name: string; description: string; filters: Record<string, string> }
+export interface EndpointGroup {
+  id: string;
+  name: string;
+  description: string;
+  filters: Record<string, string>;
+}
 
 const FILTER_KEYS = new Set(['service_id', 'interface', 'region_id']);
-const toGroup = (r: EndpointGroupRow): EndpointGroup => ({ id: r.id, name: r.name, description: r.description, filters: fromJson(r.filters, {}) });
+const toGroup = (r: EndpointGroupRow): EndpointGroup => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  filters: fromJson(r.filters, {}),
+});
 
 function checkFilters(f: unknown): Record<string, string> {
   if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).length === 0) {
     throw badRequest("Invalid input for field 'filters': must be a non-empty object.");
   }
   for (const [k, v] of Object.entries(f)) {
-    if (!FILTER_KEYS.has(k)) throw badRequest(`Invalid input for field 'filters': unknown key '${k}' (service_id, interface, region_id).`);
+    if (!FILTER_KEYS.has(k))
+      throw badRequest(`Invalid input for field 'filters': unknown key '${k}' (service_id, interface, region_id).`);
     if (typeof v !== 'string') throw badRequest(`Invalid input for field 'filters.${k}': must be a string.`);
   }
   return f as Record<string, string>;
@@ -29,15 +40,30 @@ function checkFilters(f: unknown): Record<string, string> {
  */
 export class EndpointFilter {
   constructor(private readonly d: IdentityDeps) {
-    this.groupProjects = new Association(d, 'project_endpoint_groups', 'endpoint_group_id', (id) => this.get(id).then(() => undefined), 'endpoint group');
-    this.endpointProjects = new Association(d, 'project_endpoints', 'endpoint_id', async (id) => {
-      if (!(await d.db.selectFrom('endpoints').select('id').where('id', '=', id).executeTakeFirst())) throw notFound(`Could not find endpoint: ${id}.`);
-    }, 'endpoint');
+    this.groupProjects = new Association(
+      d,
+      'project_endpoint_groups',
+      'endpoint_group_id',
+      (id) => this.get(id).then(() => undefined),
+      'endpoint group',
+    );
+    this.endpointProjects = new Association(
+      d,
+      'project_endpoints',
+      'endpoint_id',
+      async (id) => {
+        if (!(await d.db.selectFrom('endpoints').select('id').where('id', '=', id).executeTakeFirst()))
+          throw notFound(`Could not find endpoint: ${id}.`);
+      },
+      'endpoint',
+    );
   }
 
   async create(body: Record<string, unknown>): Promise<EndpointGroup> {
     const row: EndpointGroupRow = {
-      id: hexId(), name: checkName(body.name), description: typeof body.description === 'string' ? body.description : '',
+      id: hexId(),
+      name: checkName(body.name),
+      description: typeof body.description === 'string' ? body.description : '',
       filters: JSON.stringify(checkFilters(body.filters)),
     };
     await this.d.db.insertInto('endpoint_groups').values(row).execute();
@@ -59,7 +85,8 @@ export class EndpointFilter {
     if (body.name !== undefined) patch.name = checkName(body.name);
     if (body.description !== undefined) patch.description = String(body.description ?? '');
     if (body.filters !== undefined) patch.filters = JSON.stringify(checkFilters(body.filters));
-    if (Object.keys(patch).length) await this.d.db.updateTable('endpoint_groups').set(patch).where('id', '=', id).execute();
+    if (Object.keys(patch).length)
+      await this.d.db.updateTable('endpoint_groups').set(patch).where('id', '=', id).execute();
     return this.get(id);
   }
   async delete(id: string): Promise<void> {
@@ -85,7 +112,9 @@ export class EndpointFilter {
 
   async groupsOfProject(projectId: string): Promise<EndpointGroup[]> {
     const ids = await this.groupProjects.leftIdsOf(projectId);
-    return ids.length ? (await this.d.db.selectFrom('endpoint_groups').selectAll().where('id', 'in', ids).execute()).map(toGroup) : [];
+    return ids.length
+      ? (await this.d.db.selectFrom('endpoint_groups').selectAll().where('id', 'in', ids).execute()).map(toGroup)
+      : [];
   }
 
   /** The endpoint ids a project's catalog may show, or undefined when the project has no associations (show all). */
@@ -122,36 +151,56 @@ class Association {
 
   private async checkBoth(leftId: string, projectId: string): Promise<void> {
     await this.checkLeft(leftId);
-    if (!(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
+    if (!(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst()))
+      throw notFound(`Could not find project: ${projectId}.`);
   }
 
   private async has(leftId: string, projectId: string): Promise<boolean> {
-    return !!(await this.db.selectFrom(this.table).select('project_id').where(this.leftColumn, '=', leftId).where('project_id', '=', projectId).executeTakeFirst());
+    return !!(await this.db
+      .selectFrom(this.table)
+      .select('project_id')
+      .where(this.leftColumn, '=', leftId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst());
   }
 
   async add(leftId: string, projectId: string): Promise<void> {
     await this.checkBoth(leftId, projectId);
-    if (!(await this.has(leftId, projectId))) await this.db.insertInto(this.table).values({ [this.leftColumn]: leftId, project_id: projectId }).execute();
+    if (!(await this.has(leftId, projectId)))
+      await this.db
+        .insertInto(this.table)
+        .values({ [this.leftColumn]: leftId, project_id: projectId })
+        .execute();
   }
 
   async check(leftId: string, projectId: string): Promise<void> {
     await this.checkBoth(leftId, projectId);
-    if (!(await this.has(leftId, projectId))) throw notFound(`Project ${projectId} is not associated with ${this.leftName} ${leftId}.`);
+    if (!(await this.has(leftId, projectId)))
+      throw notFound(`Project ${projectId} is not associated with ${this.leftName} ${leftId}.`);
   }
 
   async remove(leftId: string, projectId: string): Promise<void> {
     await this.check(leftId, projectId);
-    await this.db.deleteFrom(this.table).where(this.leftColumn, '=', leftId).where('project_id', '=', projectId).execute();
+    await this.db
+      .deleteFrom(this.table)
+      .where(this.leftColumn, '=', leftId)
+      .where('project_id', '=', projectId)
+      .execute();
   }
 
   async projectIdsOf(leftId: string): Promise<string[]> {
     await this.checkLeft(leftId);
-    return (await this.db.selectFrom(this.table).select('project_id').where(this.leftColumn, '=', leftId).execute()).map((r) => r.project_id as string);
+    return (
+      await this.db.selectFrom(this.table).select('project_id').where(this.leftColumn, '=', leftId).execute()
+    ).map((r) => r.project_id as string);
   }
 
   /** The left-side ids linked to a project; `strict` first checks that the project exists. */
   async leftIdsOf(projectId: string, strict = true): Promise<string[]> {
-    if (strict && !(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst())) throw notFound(`Could not find project: ${projectId}.`);
-    return (await this.db.selectFrom(this.table).select(this.leftColumn).where('project_id', '=', projectId).execute()).map((r) => r[this.leftColumn] as string);
+    if (strict && !(await this.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst()))
+      throw notFound(`Could not find project: ${projectId}.`);
+    return (
+      await this.db.selectFrom(this.table).select(this.leftColumn).where('project_id', '=', projectId).execute()
+    ).map((r) => r[this.leftColumn] as string);
   }
 }

@@ -49,7 +49,9 @@ export class IdentityService {
     this.projects = new Projects(deps, revoke.project);
     this.users = new Users(deps, revoke.user);
     this.roles = new Roles(deps, async () => {});
-    this.assignments = new Assignments(deps, this.roles, this.projects, (users, target) => this.tokens.revokeFor(users, target));
+    this.assignments = new Assignments(deps, this.roles, this.projects, (users, target) =>
+      this.tokens.revokeFor(users, target),
+    );
     this.tokens = new Tokens(deps, this.assignments, this.roles);
     this.auth = new Authenticator(deps, this.tokens);
     this.endpointFilter = new EndpointFilter(deps);
@@ -67,10 +69,17 @@ export class IdentityService {
   private async purgeProjectDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
     if (!ids.length) return;
     await this.assignments.purge(trx, { targets: ids });
-    const acs = (await trx.selectFrom('application_credentials').select('id').where('project_id', 'in', ids).execute()).map((r) => r.id);
+    const acs = (
+      await trx.selectFrom('application_credentials').select('id').where('project_id', 'in', ids).execute()
+    ).map((r) => r.id);
     if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
     await trx.deleteFrom('application_credentials').where('project_id', 'in', ids).execute();
-    await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() }).where('project_id', 'in', ids).where('deleted_at', 'is', null).execute();
+    await trx
+      .updateTable('trusts')
+      .set({ deleted_at: new Date().toISOString() })
+      .where('project_id', 'in', ids)
+      .where('deleted_at', 'is', null)
+      .execute();
     await trx.deleteFrom('limits').where('project_id', 'in', ids).execute();
     await trx.deleteFrom('project_tags').where('project_id', 'in', ids).execute();
     await trx.deleteFrom('project_endpoints').where('project_id', 'in', ids).execute();
@@ -82,14 +91,20 @@ export class IdentityService {
   private async purgeUserDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
     if (!ids.length) return;
     await this.assignments.purge(trx, { actors: ids });
-    const acs = (await trx.selectFrom('application_credentials').select('id').where('user_id', 'in', ids).execute()).map((r) => r.id);
+    const acs = (
+      await trx.selectFrom('application_credentials').select('id').where('user_id', 'in', ids).execute()
+    ).map((r) => r.id);
     if (acs.length) await trx.deleteFrom('app_cred_access_rules').where('app_cred_id', 'in', acs).execute();
     await trx.deleteFrom('application_credentials').where('user_id', 'in', ids).execute();
     await trx.deleteFrom('access_rules').where('user_id', 'in', ids).execute();
     await trx.deleteFrom('credentials').where('user_id', 'in', ids).execute();
     await trx.deleteFrom('group_members').where('user_id', 'in', ids).execute();
-    await trx.updateTable('trusts').set({ deleted_at: new Date().toISOString() }).where('deleted_at', 'is', null)
-      .where((eb) => eb.or([eb('trustor_user_id', 'in', ids), eb('trustee_user_id', 'in', ids)])).execute();
+    await trx
+      .updateTable('trusts')
+      .set({ deleted_at: new Date().toISOString() })
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('trustor_user_id', 'in', ids), eb('trustee_user_id', 'in', ids)]))
+      .execute();
     await trx.deleteFrom('tokens').where('user_id', 'in', ids).execute();
   }
 
@@ -108,13 +123,21 @@ export class IdentityService {
     await this.domains.delete(id, async (trx, domainId) => {
       const ids = async (table: 'projects' | 'users' | 'identity_groups' | 'roles') =>
         (await trx.selectFrom(table).select('id').where('domain_id', '=', domainId).execute()).map((r) => r.id);
-      const [projects, users, groups, roles] = [await ids('projects'), await ids('users'), await ids('identity_groups'), await ids('roles')];
+      const [projects, users, groups, roles] = [
+        await ids('projects'),
+        await ids('users'),
+        await ids('identity_groups'),
+        await ids('roles'),
+      ];
       await this.purgeProjectDependents(trx, projects);
       await this.purgeUserDependents(trx, users);
       await this.assignments.purge(trx, { targets: [domainId], actors: groups });
       if (roles.length) {
         await trx.deleteFrom('assignments').where('role_id', 'in', roles).execute();
-        await trx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', 'in', roles), eb('implied_role_id', 'in', roles)])).execute();
+        await trx
+          .deleteFrom('implied_roles')
+          .where((eb) => eb.or([eb('prior_role_id', 'in', roles), eb('implied_role_id', 'in', roles)]))
+          .execute();
         await trx.deleteFrom('roles').where('id', 'in', roles).execute();
       }
       if (projects.length) await trx.deleteFrom('projects').where('id', 'in', projects).execute();

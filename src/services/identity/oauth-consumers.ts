@@ -6,10 +6,19 @@ import { hexId, randomSecret } from '../../util/ids.js';
 import { sha256 } from './passwords.js';
 import { badRequest, notFound } from '../../errors.js';
 
-export interface OAuthConsumer { id: string; description: string | null; extra: Record<string, unknown>; secret?: string }
+export interface OAuthConsumer {
+  id: string;
+  description: string | null;
+  extra: Record<string, unknown>;
+  secret?: string;
+}
 
 const KNOWN = ['id', 'description', 'secret'] as const;
-const toConsumer = (r: OAuthConsumerRow): OAuthConsumer => ({ id: r.id, description: r.description, extra: fromJson(r.extra, {}) });
+const toConsumer = (r: OAuthConsumerRow): OAuthConsumer => ({
+  id: r.id,
+  description: r.description,
+  extra: fromJson(r.extra, {}),
+});
 
 /**
  * OS-OAUTH1 consumers (the registry of third-party applications). The secret is returned once, only its hash is kept.
@@ -24,7 +33,9 @@ export class OAuthConsumers {
     }
     const secret = randomSecret(24);
     const row: OAuthConsumerRow = {
-      id: hexId(), description: (body.description as string | null | undefined) ?? null, secret_hash: sha256(secret),
+      id: hexId(),
+      description: (body.description as string | null | undefined) ?? null,
+      secret_hash: sha256(secret),
       extra: JSON.stringify(splitExtra(body, KNOWN)),
     };
     await this.d.db.insertInto('oauth_consumers').values(row).execute();

@@ -8,7 +8,12 @@ import { badRequest, notFound } from '../../errors.js';
 type Obj = Record<string, unknown>;
 
 /** A stored policy document (Keystone's legacy /v3/policies): an opaque blob with a MIME type. Gureum never enforces it. */
-export interface Policy { id: string; type: string; blob: string; extra: Record<string, unknown> }
+export interface Policy {
+  id: string;
+  type: string;
+  blob: string;
+  extra: Record<string, unknown>;
+}
 
 const KNOWN = ['id', 'type', 'blob'] as const;
 const toPolicy = (r: PolicyRow): Policy => ({ id: r.id, type: r.type, blob: r.blob, extra: fromJson(r.extra, {}) });
@@ -25,7 +30,10 @@ export class Policies {
 
   async create(body: Obj): Promise<Policy> {
     const row: PolicyRow = {
-      id: hexId(), type: field(body.type, 'type', 255), blob: field(body.blob, 'blob', 65535), extra: JSON.stringify(splitExtra(body, KNOWN)),
+      id: hexId(),
+      type: field(body.type, 'type', 255),
+      blob: field(body.blob, 'blob', 65535),
+      extra: JSON.stringify(splitExtra(body, KNOWN)),
     };
     await this.d.db.insertInto('policies').values(row).execute();
     return toPolicy(row);

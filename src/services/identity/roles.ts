@@ -8,14 +8,26 @@ import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 /** How old the cached role snapshot may be before it is read again. */
 const SNAPSHOT_TTL_MS = 2000;
 
-export interface Role { id: string; name: string; domain_id: string | null; description: string; options: Record<string, unknown>; extra: Record<string, unknown> }
+export interface Role {
+  id: string;
+  name: string;
+  domain_id: string | null;
+  description: string;
+  options: Record<string, unknown>;
+  extra: Record<string, unknown>;
+}
 
 const KNOWN = ['id', 'name', 'domain_id', 'description', 'options'] as const;
 /** Roles that may never be implied by another (Keystone's `prohibited_implied_role`). */
 const PROHIBITED_IMPLIED = new Set(['admin']);
 
 export const toRole = (r: RoleRow): Role => ({
-  id: r.id, name: r.name, domain_id: r.domain_id || null, description: r.description, options: fromJson(r.options, {}), extra: fromJson(r.extra, {}),
+  id: r.id,
+  name: r.name,
+  domain_id: r.domain_id || null,
+  description: r.description,
+  options: fromJson(r.options, {}),
+  extra: fromJson(r.extra, {}),
 });
 
 /** Roles (global and domain-specific) and role inference rules (implied roles). */
@@ -26,23 +38,34 @@ export class Roles {
    */
   private snapshot: { rows: Map<string, RoleRow>; graph: Map<string, string[]>; at: number } | undefined;
 
-  constructor(private readonly d: IdentityDeps, private readonly onRoleDeleted: (roleId: string) => Promise<void>) {}
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly onRoleDeleted: (roleId: string) => Promise<void>,
+  ) {}
 
   async create(body: Record<string, unknown>): Promise<Role> {
     const name = checkName(body.name);
     const domainId = (body.domain_id as string | null | undefined) ?? '';
-    if (domainId && !(await this.d.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())) {
+    if (
+      domainId &&
+      !(await this.d.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())
+    ) {
       throw notFound(`Could not find domain: ${domainId}.`);
     }
     const row: RoleRow = {
-      id: hexId(), name, domain_id: domainId, description: typeof body.description === 'string' ? body.description : '',
-      options: JSON.stringify(body.options ?? {}), extra: JSON.stringify(splitExtra(body, KNOWN)),
+      id: hexId(),
+      name,
+      domain_id: domainId,
+      description: typeof body.description === 'string' ? body.description : '',
+      options: JSON.stringify(body.options ?? {}),
+      extra: JSON.stringify(splitExtra(body, KNOWN)),
     };
     try {
       await this.d.db.insertInto('roles').values(row).execute();
       this.invalidate();
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${name}.`);
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${name}.`);
       throw e;
     }
     return toRole(row);
@@ -59,7 +82,12 @@ export class Roles {
   }
 
   async findByName(name: string, domainId: string | null = null): Promise<Role | undefined> {
-    const r = await this.d.db.selectFrom('roles').selectAll().where('name', '=', name).where('domain_id', '=', domainId ?? '').executeTakeFirst();
+    const r = await this.d.db
+      .selectFrom('roles')
+      .selectAll()
+      .where('name', '=', name)
+      .where('domain_id', '=', domainId ?? '')
+      .executeTakeFirst();
     return r ? toRole(r) : undefined;
   }
 
@@ -84,7 +112,10 @@ export class Roles {
   private async load(): Promise<NonNullable<Roles['snapshot']>> {
     if (this.snapshot && Date.now() - this.snapshot.at < SNAPSHOT_TTL_MS) return this.snapshot;
     const at = Date.now();
-    const [roleRows, implied] = [await this.d.db.selectFrom('roles').selectAll().execute(), await this.d.db.selectFrom('implied_roles').selectAll().execute()];
+    const [roleRows, implied] = [
+      await this.d.db.selectFrom('roles').selectAll().execute(),
+      await this.d.db.selectFrom('implied_roles').selectAll().execute(),
+    ];
     const graph = new Map<string, string[]>();
     for (const r of implied) graph.set(r.prior_role_id, [...(graph.get(r.prior_role_id) ?? []), r.implied_role_id]);
     this.snapshot = { rows: new Map(roleRows.map((r) => [r.id, r])), graph, at };
@@ -93,7 +124,8 @@ export class Roles {
 
   async update(id: string, body: Record<string, unknown>): Promise<Role> {
     const cur = await this.get(id);
-    if (body.domain_id !== undefined && (body.domain_id ?? null) !== cur.domain_id) throw badRequest('Cannot change the domain_id of a role.');
+    if (body.domain_id !== undefined && (body.domain_id ?? null) !== cur.domain_id)
+      throw badRequest('Cannot change the domain_id of a role.');
     const patch: Partial<RoleRow> = { extra: JSON.stringify({ ...cur.extra, ...splitExtra(body, KNOWN) }) };
     if (body.name !== undefined) patch.name = checkName(body.name);
     if (body.description !== undefined) patch.description = String(body.description ?? '');
@@ -102,7 +134,10 @@ export class Roles {
       await this.d.db.updateTable('roles').set(patch).where('id', '=', id).execute();
       this.invalidate();
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to update role - Duplicate entry found with name ${String(body.name)}.`);
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to update role - Duplicate entry found with name ${String(body.name)}.`,
+        );
       throw e;
     }
     return this.get(id);
@@ -113,7 +148,10 @@ export class Roles {
     if (cur.options.immutable === true) throw forbidden(`Role ${id} is immutable.`);
     await inTransaction(this.d.db, async (trx) => {
       await trx.deleteFrom('assignments').where('role_id', '=', id).execute();
-      await trx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)])).execute();
+      await trx
+        .deleteFrom('implied_roles')
+        .where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)]))
+        .execute();
       await trx.deleteFrom('roles').where('id', '=', id).execute();
     });
     this.invalidate();
@@ -125,31 +163,45 @@ export class Roles {
     const prior = await this.get(priorId);
     const implied = await this.get(impliedId);
     if (PROHIBITED_IMPLIED.has(implied.name)) throw forbidden(`${implied.name} role cannot be an implied role.`);
-    if (implied.domain_id && !prior.domain_id) throw forbidden('A domain-specific role cannot be implied by a global role.');
+    if (implied.domain_id && !prior.domain_id)
+      throw forbidden('A domain-specific role cannot be implied by a global role.');
     if (priorId === impliedId) throw badRequest('A role cannot imply itself.');
     const graph = await this.graph();
     if (this.expand([impliedId], graph).has(priorId)) throw badRequest('This implied role would create a cycle.');
     const exists = await this.hasImplication(priorId, impliedId);
-    if (!exists) await this.d.db.insertInto('implied_roles').values({ prior_role_id: priorId, implied_role_id: impliedId }).execute();
+    if (!exists)
+      await this.d.db
+        .insertInto('implied_roles')
+        .values({ prior_role_id: priorId, implied_role_id: impliedId })
+        .execute();
     this.invalidate();
     return { prior, implied };
   }
 
   async hasImplication(priorId: string, impliedId: string): Promise<boolean> {
-    return !!(await this.d.db.selectFrom('implied_roles').select('prior_role_id')
-      .where('prior_role_id', '=', priorId).where('implied_role_id', '=', impliedId).executeTakeFirst());
+    return !!(await this.d.db
+      .selectFrom('implied_roles')
+      .select('prior_role_id')
+      .where('prior_role_id', '=', priorId)
+      .where('implied_role_id', '=', impliedId)
+      .executeTakeFirst());
   }
 
   async getImplication(priorId: string, impliedId: string): Promise<{ prior: Role; implied: Role }> {
     const prior = await this.get(priorId);
     const implied = await this.get(impliedId);
-    if (!(await this.hasImplication(priorId, impliedId))) throw notFound(`Could not find implied role: ${priorId} implies ${impliedId}.`);
+    if (!(await this.hasImplication(priorId, impliedId)))
+      throw notFound(`Could not find implied role: ${priorId} implies ${impliedId}.`);
     return { prior, implied };
   }
 
   async deleteImplication(priorId: string, impliedId: string): Promise<void> {
     await this.getImplication(priorId, impliedId);
-    await this.d.db.deleteFrom('implied_roles').where('prior_role_id', '=', priorId).where('implied_role_id', '=', impliedId).execute();
+    await this.d.db
+      .deleteFrom('implied_roles')
+      .where('prior_role_id', '=', priorId)
+      .where('implied_role_id', '=', impliedId)
+      .execute();
     this.invalidate();
   }
 
@@ -165,7 +217,8 @@ export class Roles {
     if (priorId && !byPrior.has(priorId)) byPrior.set(priorId, []);
     const all = await this.byIds([...new Set([...byPrior.keys(), ...rows.map((r) => r.implied_role_id)])]);
     return [...byPrior.entries()].map(([p, imps]) => ({
-      prior: toRole(all.get(p)!), implies: imps.map((i) => toRole(all.get(i)!)),
+      prior: toRole(all.get(p)!),
+      implies: imps.map((i) => toRole(all.get(i)!)),
     }));
   }
 

@@ -1,5 +1,13 @@
 import type { IdentityDeps } from './common.js';
-import type { TokenRow, UserRow, DomainRow, ProjectRow, RoleRow, TrustRow, AppCredRow } from '../../store/identity-tables.js';
+import type {
+  TokenRow,
+  UserRow,
+  DomainRow,
+  ProjectRow,
+  RoleRow,
+  TrustRow,
+  AppCredRow,
+} from '../../store/identity-tables.js';
 import type { AuthContext } from '../auth-context.js';
 import type { Assignments, Target } from './assignments.js';
 import type { Roles } from './roles.js';
@@ -44,17 +52,27 @@ const invalid = () => notFound('Failed to validate token');
 
 /** Issues, validates and revokes tokens. Tokens are random; only their SHA-256 is stored. */
 export class Tokens {
-  constructor(private readonly d: IdentityDeps, private readonly assignments: Assignments, private readonly roles: Roles) {}
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly assignments: Assignments,
+    private readonly roles: Roles,
+  ) {}
 
   async issue(t: NewToken): Promise<{ token: string; info: TokenInfo }> {
     const token = randomSecret(32);
     const row: TokenRow = {
-      id_hash: sha256(token), user_id: t.userId,
+      id_hash: sha256(token),
+      user_id: t.userId,
       project_id: t.scope && 'project' in t.scope ? t.scope.project : null,
       domain_id: t.scope && 'domain' in t.scope ? t.scope.domain : null,
       system: t.scope && 'system' in t.scope ? 1 : 0,
-      methods: JSON.stringify(t.methods), issued_at: new Date().toISOString(), expires_at: t.expiresAt.toISOString(),
-      audit_id: randomSecret(16), parent_audit_id: t.parentAuditId ?? null, trust_id: t.trustId ?? null, app_cred_id: t.appCredId ?? null,
+      methods: JSON.stringify(t.methods),
+      issued_at: new Date().toISOString(),
+      expires_at: t.expiresAt.toISOString(),
+      audit_id: randomSecret(16),
+      parent_audit_id: t.parentAuditId ?? null,
+      trust_id: t.trustId ?? null,
+      app_cred_id: t.appCredId ?? null,
     };
     await this.d.db.insertInto('tokens').values(row).execute();
     const info = await this.load(row, false);
@@ -67,7 +85,11 @@ export class Tokens {
 
   /** Validates a subject token (GET/HEAD /v3/auth/tokens): 404 when invalid, as Keystone answers. */
   async validate(token: string, allowExpired = false): Promise<TokenInfo> {
-    const row = await this.d.db.selectFrom('tokens').selectAll().where('id_hash', '=', sha256(token)).executeTakeFirst();
+    const row = await this.d.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('id_hash', '=', sha256(token))
+      .executeTakeFirst();
     if (!row) throw invalid();
     const info = await this.load(row, allowExpired);
     if (!info) throw invalid();
@@ -94,8 +116,15 @@ export class Tokens {
     const userDomain = await db.selectFrom('domains').selectAll().where('id', '=', user.domain_id).executeTakeFirst();
     if (!userDomain?.enabled) return undefined;
     const info: TokenInfo = {
-      hash: row.id_hash, user, userDomain, methods: fromJson(row.methods, []), issuedAt: row.issued_at, expiresAt: row.expires_at,
-      auditIds: row.parent_audit_id ? [row.audit_id, row.parent_audit_id] : [row.audit_id], system: !!row.system, roles: [],
+      hash: row.id_hash,
+      user,
+      userDomain,
+      methods: fromJson(row.methods, []),
+      issuedAt: row.issued_at,
+      expiresAt: row.expires_at,
+      auditIds: row.parent_audit_id ? [row.audit_id, row.parent_audit_id] : [row.audit_id],
+      system: !!row.system,
+      roles: [],
     };
     let scope: Target | undefined;
     if (row.project_id) {
@@ -119,14 +148,23 @@ export class Tokens {
     let roleIds: Set<string>;
     if (row.trust_id) {
       const trust = await db.selectFrom('trusts').selectAll().where('id', '=', row.trust_id).executeTakeFirst();
-      if (!trust || trust.deleted_at || (trust.expires_at && trust.expires_at <= new Date().toISOString())) return undefined;
-      const trustor = await db.selectFrom('users').select(['id', 'enabled']).where('id', '=', trust.trustor_user_id).executeTakeFirst();
+      if (!trust || trust.deleted_at || (trust.expires_at && trust.expires_at <= new Date().toISOString()))
+        return undefined;
+      const trustor = await db
+        .selectFrom('users')
+        .select(['id', 'enabled'])
+        .where('id', '=', trust.trustor_user_id)
+        .executeTakeFirst();
       if (!trustor?.enabled) return undefined;
       info.trust = trust;
       // A redelegated trust delegates the original trustor's roles: walk up the chain, which must still stand.
       let origin = trust;
       for (let i = 0; origin.redelegated_trust_id && i < 10; i++) {
-        const up = await db.selectFrom('trusts').selectAll().where('id', '=', origin.redelegated_trust_id).executeTakeFirst();
+        const up = await db
+          .selectFrom('trusts')
+          .selectAll()
+          .where('id', '=', origin.redelegated_trust_id)
+          .executeTakeFirst();
         if (!up || up.deleted_at || (up.expires_at && up.expires_at <= new Date().toISOString())) return undefined;
         origin = up;
       }
@@ -134,11 +172,19 @@ export class Tokens {
       const delegated = await this.roles.expandImplied(fromJson<string[]>(trust.roles, []));
       roleIds = new Set([...delegated].filter((r) => held.has(r)));
     } else if (row.app_cred_id) {
-      const ac = await db.selectFrom('application_credentials').selectAll().where('id', '=', row.app_cred_id).executeTakeFirst();
+      const ac = await db
+        .selectFrom('application_credentials')
+        .selectAll()
+        .where('id', '=', row.app_cred_id)
+        .executeTakeFirst();
       if (!ac || (ac.expires_at && ac.expires_at <= new Date().toISOString())) return undefined;
       info.appCred = ac;
-      info.accessRules = await db.selectFrom('access_rules').innerJoin('app_cred_access_rules', 'app_cred_access_rules.access_rule_id', 'access_rules.id')
-        .select(['access_rules.service', 'access_rules.method', 'access_rules.path']).where('app_cred_access_rules.app_cred_id', '=', ac.id).execute();
+      info.accessRules = await db
+        .selectFrom('access_rules')
+        .innerJoin('app_cred_access_rules', 'app_cred_access_rules.access_rule_id', 'access_rules.id')
+        .select(['access_rules.service', 'access_rules.method', 'access_rules.path'])
+        .where('app_cred_access_rules.app_cred_id', '=', ac.id)
+        .execute();
       const held = await this.assignments.effectiveRoleIds(row.user_id, scope);
       const granted = await this.roles.expandImplied(fromJson<string[]>(ac.roles, []));
       roleIds = new Set([...granted].filter((r) => held.has(r)));
@@ -166,11 +212,16 @@ export class Tokens {
 
   async revokeDomain(domainId: string): Promise<void> {
     const db = this.d.db;
-    await db.deleteFrom('tokens').where((eb) => eb.or([
-      eb('domain_id', '=', domainId),
-      eb('project_id', 'in', eb.selectFrom('projects').select('id').where('domain_id', '=', domainId)),
-      eb('user_id', 'in', eb.selectFrom('users').select('id').where('domain_id', '=', domainId)),
-    ])).execute();
+    await db
+      .deleteFrom('tokens')
+      .where((eb) =>
+        eb.or([
+          eb('domain_id', '=', domainId),
+          eb('project_id', 'in', eb.selectFrom('projects').select('id').where('domain_id', '=', domainId)),
+          eb('user_id', 'in', eb.selectFrom('users').select('id').where('domain_id', '=', domainId)),
+        ]),
+      )
+      .execute();
   }
 
   async revokeTrust(trustId: string): Promise<void> {
@@ -193,17 +244,28 @@ export class Tokens {
 
   /** Drops expired rows; called periodically. */
   async purgeExpired(): Promise<number> {
-    const r = await this.d.db.deleteFrom('tokens').where('expires_at', '<=', new Date().toISOString()).executeTakeFirst();
+    const r = await this.d.db
+      .deleteFrom('tokens')
+      .where('expires_at', '<=', new Date().toISOString())
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }
 
 export function toAuthContext(info: TokenInfo): AuthContext {
   const ctx: AuthContext = {
-    tokenHash: info.hash, userId: info.user.id, userName: info.user.name, userDomainId: info.userDomain.id,
-    userDomainName: info.userDomain.name, system: info.system, roles: info.roles.map((r) => ({ id: r.id, name: r.name })),
-    roleNames: new Set(info.roles.map((r) => r.name)), methods: info.methods, auditIds: info.auditIds,
-    issuedAt: info.issuedAt, expiresAt: info.expiresAt,
+    tokenHash: info.hash,
+    userId: info.user.id,
+    userName: info.user.name,
+    userDomainId: info.userDomain.id,
+    userDomainName: info.userDomain.name,
+    system: info.system,
+    roles: info.roles.map((r) => ({ id: r.id, name: r.name })),
+    roleNames: new Set(info.roles.map((r) => r.name)),
+    methods: info.methods,
+    auditIds: info.auditIds,
+    issuedAt: info.issuedAt,
+    expiresAt: info.expiresAt,
   };
   if (info.project) {
     ctx.projectId = info.project.id;

@@ -5,11 +5,33 @@ import { isAdmin } from '../auth-context.js';
 import { isoSeconds } from '../../util/ids.js';
 
 /** Disk formats Glance accepts by default. */
-export const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'] as const;
+export const DISK_FORMATS = [
+  'ami',
+  'ari',
+  'aki',
+  'vhd',
+  'vhdx',
+  'vmdk',
+  'raw',
+  'qcow2',
+  'vdi',
+  'iso',
+  'ploop',
+] as const;
 /** Container formats Glance accepts by default. */
 export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const;
 export const VISIBILITIES = ['public', 'community', 'shared', 'private'] as const;
-export const STATUSES = ['queued', 'saving', 'active', 'killed', 'deleted', 'pending_delete', 'deactivated', 'uploading', 'importing'] as const;
+export const STATUSES = [
+  'queued',
+  'saving',
+  'active',
+  'killed',
+  'deleted',
+  'pending_delete',
+  'deactivated',
+  'uploading',
+  'importing',
+] as const;
 export const MEMBER_STATUSES = ['pending', 'accepted', 'rejected'] as const;
 /** The one store this cloud has: the local filesystem under DATA_DIR/images. */
 export const STORE_ID = 'local';

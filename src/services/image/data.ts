@@ -40,7 +40,8 @@ export async function inspectFile(path: string, diskFormat: string, containerFor
   try {
     return await verifyImage(src, diskFormat, containerFormat);
   } catch (e) {
-    if (e instanceof ImageRefused) throw badRequest(e.message, { code: `Image${e.kind[0]!.toUpperCase()}${e.kind.slice(1)}` });
+    if (e instanceof ImageRefused)
+      throw badRequest(e.message, { code: `Image${e.kind[0]!.toUpperCase()}${e.kind.slice(1)}` });
     throw e;
   } finally {
     await src.close();
@@ -73,11 +74,15 @@ export class ImageData {
     if (contentLength !== undefined && contentLength > cap) {
       throw new CloudError('PayloadTooLarge', `Image exceeds the size limit of ${cap} bytes.`);
     }
-    if (contentLength !== undefined && contentLength > left) throw overLimit(`the upload of ${contentLength} bytes would exceed the storage quota`);
+    if (contentLength !== undefined && contentLength > left)
+      throw overLimit(`the upload of ${contentLength} bytes would exceed the storage quota`);
     return {
       maxBytes: Math.min(cap, left),
       ...(contentLength !== undefined ? { expectedBytes: contentLength } : {}),
-      tooLargeMessage: left < cap ? 'Request Entity Too Large: the image exceeds the storage quota.' : `Image exceeds the size limit of ${cap} bytes.`,
+      tooLargeMessage:
+        left < cap
+          ? 'Request Entity Too Large: the image exceeds the storage quota.'
+          : `Image exceeds the size limit of ${cap} bytes.`,
     };
   }
 
@@ -105,8 +110,13 @@ export class ImageData {
       await this.store.commit(rec.tmpPath, final);
       tmp = undefined;
       const ok = await this.images.transition(id, ['saving'], {
-        status: 'active', size: rec.size, virtual_size: verdict.virtualSize, checksum: rec.md5, os_hash_algo: 'sha512',
-        os_hash_value: rec.sha512, stores: STORE_ID,
+        status: 'active',
+        size: rec.size,
+        virtual_size: verdict.virtualSize,
+        checksum: rec.md5,
+        os_hash_algo: 'sha512',
+        os_hash_value: rec.sha512,
+        stores: STORE_ID,
       });
       if (!ok) {
         await this.store.remove(final);
@@ -122,7 +132,8 @@ export class ImageData {
   /** PUT /v2/images/{id}/stage: data into the staging area; the image becomes `uploading`. */
   async stage(a: AuthContext, id: string, body: Readable, contentLength?: number): Promise<void> {
     const row = await this.images.writableRow(a, id, 'stage data for');
-    if (row.status !== 'queued') throw conflict(`Image status transition from ${row.status} to uploading is not allowed`);
+    if (row.status !== 'queued')
+      throw conflict(`Image status transition from ${row.status} to uploading is not allowed`);
     const limits = this.limitsFor(await this.quotas.remainingBytes(row.owner, 'stage'), contentLength);
     if (!(await this.images.transition(id, ['queued'], { status: 'uploading' }))) {
       throw conflict('Image status transition from uploading to uploading is not allowed');
@@ -145,13 +156,20 @@ export class ImageData {
   async startImport(a: AuthContext, id: string, req: ImportRequest, requestId: string): Promise<void> {
     const row = await this.images.visibleRow(a, id);
     if (!(IMPORT_METHODS as readonly string[]).includes(req.method)) {
-      throw badRequest(`Import method ${req.method.slice(0, 64)} is not valid for this cloud (available: ${IMPORT_METHODS.join(', ')}).`);
+      throw badRequest(
+        `Import method ${req.method.slice(0, 64)} is not valid for this cloud (available: ${IMPORT_METHODS.join(', ')}).`,
+      );
     }
-    for (const s of req.stores ?? []) if (s !== STORE_ID) throw badRequest(`Store ${String(s).slice(0, 64)} is not available; stores: ${STORE_ID}.`);
+    for (const s of req.stores ?? [])
+      if (s !== STORE_ID) throw badRequest(`Store ${String(s).slice(0, 64)} is not available; stores: ${STORE_ID}.`);
     if (req.stores && req.allStores) throw badRequest('Either stores or all_stores may be given, not both.');
     const input = {
       image_id: id,
-      import_req: { method: { name: req.method }, ...(req.stores ? { stores: req.stores } : {}), ...(req.allStores !== undefined ? { all_stores: req.allStores } : {}) },
+      import_req: {
+        method: { name: req.method },
+        ...(req.stores ? { stores: req.stores } : {}),
+        ...(req.allStores !== undefined ? { all_stores: req.allStores } : {}),
+      },
       backend: [STORE_ID],
     };
     if (req.method === 'copy-image') {
@@ -197,7 +215,8 @@ export class ImageData {
         } finally {
           await src.close();
         }
-        if (found.disk.size > this.d.options.ovaMaxBytes) throw badRequest('The disk in the OVA is larger than allowed.');
+        if (found.disk.size > this.d.options.ovaMaxBytes)
+          throw badRequest('The disk in the OVA is larger than allowed.');
         const diskFile = this.store.tempPath(id, 'ova-disk');
         temps.push(diskFile);
         await extractMember(staged, found.disk, diskFile);
@@ -230,33 +249,54 @@ export class ImageData {
       }
       const sums = await this.store.hashFile(work);
       const left = await this.quotas.remainingBytes(row.owner, 'store').catch(() => 0);
-      if (sums.size > left + row.staged_size && left < Number.MAX_SAFE_INTEGER) throw overLimit('the imported image would exceed the storage quota');
+      if (sums.size > left + row.staged_size && left < Number.MAX_SAFE_INTEGER)
+        throw overLimit('the imported image would exceed the storage quota');
       await this.store.commit(work, this.store.dataPath(id));
       for (const t of temps) if (t !== work) await this.store.remove(t);
       if (work !== staged) await this.store.remove(staged);
       const ok = await this.images.transition(id, ['importing'], {
-        status: 'active', size: sums.size, virtual_size: verdict.virtualSize, checksum: sums.md5, os_hash_algo: 'sha512',
-        os_hash_value: sums.sha512, stores: STORE_ID, staged_size: 0, disk_format: diskFormat, container_format: containerFormat,
+        status: 'active',
+        size: sums.size,
+        virtual_size: verdict.virtualSize,
+        checksum: sums.md5,
+        os_hash_algo: 'sha512',
+        os_hash_value: sums.sha512,
+        stores: STORE_ID,
+        staged_size: 0,
+        disk_format: diskFormat,
+        container_format: containerFormat,
         ...(minRam !== undefined ? { min_ram: minRam } : {}),
       });
       if (!ok) {
         await this.store.remove(this.store.dataPath(id));
         throw new Error('the image was deleted during the import');
       }
-      await this.images.setInternalProps(id, { ...extra, os_glance_importing_to_stores: '', os_glance_failed_import: '' });
+      await this.images.setInternalProps(id, {
+        ...extra,
+        os_glance_importing_to_stores: '',
+        os_glance_failed_import: '',
+      });
       await this.tasks.finish(taskId, true, '', { image_id: id });
     } catch (e) {
       for (const t of temps) await this.store.remove(t);
       await this.store.remove(staged);
       const reverted = await this.images.transition(id, ['importing'], { status: 'queued', staged_size: 0 });
-      if (reverted) await this.images.setInternalProps(id, { os_glance_importing_to_stores: '', os_glance_failed_import: STORE_ID });
+      if (reverted)
+        await this.images.setInternalProps(id, {
+          os_glance_importing_to_stores: '',
+          os_glance_failed_import: STORE_ID,
+        });
       // Best effort: the image is already back to queued; a task row that stays 'processing' only misreports it.
       await this.tasks.finish(taskId, false, (e as Error).message.slice(0, 1000)).catch(() => {});
     }
   }
 
   /** GET /v2/images/{id}/file: null when the image has no data (204). */
-  async download(a: AuthContext, id: string, range?: { start?: number; end?: number; suffix?: number }): Promise<Download | null> {
+  async download(
+    a: AuthContext,
+    id: string,
+    range?: { start?: number; end?: number; suffix?: number },
+  ): Promise<Download | null> {
     const row = await this.images.visibleRow(a, id);
     if (row.status === 'deactivated' && !admin(a)) {
       throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
@@ -308,7 +348,11 @@ export class ImageData {
   async recover(): Promise<void> {
     this.store.sweepTemp();
     await this.d.db.updateTable('images').set({ status: 'queued' }).where('status', '=', 'saving').execute();
-    const rows = await this.d.db.selectFrom('images').select(['id', 'status']).where('status', 'in', ['importing', 'uploading']).execute();
+    const rows = await this.d.db
+      .selectFrom('images')
+      .select(['id', 'status'])
+      .where('status', 'in', ['importing', 'uploading'])
+      .execute();
     for (const r of rows) {
       const staged = await this.store.exists(this.store.stagingPath(r.id));
       if (staged) await this.images.transition(r.id, [r.status], { status: 'uploading' });

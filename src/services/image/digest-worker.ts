@@ -2,7 +2,16 @@
 // ring's SIGNAL slot when there is nothing to read, which is allowed in a worker (never on the main thread).
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ENDED, HEAD, PROGRESS, READER_TAIL, SIGNAL, STATE, type DigestWorkerData, type DigestWorkerResult } from './digest-ring.js';
+import {
+  ENDED,
+  HEAD,
+  PROGRESS,
+  READER_TAIL,
+  SIGNAL,
+  STATE,
+  type DigestWorkerData,
+  type DigestWorkerResult,
+} from './digest-ring.js';
 
 /** The most bytes handed to one hash.update: frees ring space in steps instead of all at once. */
 const STEP = 256 * 1024;

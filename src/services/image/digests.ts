@@ -7,7 +7,17 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { CloudError } from '../../errors.js';
-import { ABORTED, ENDED, HEAD, PROGRESS, READER_TAIL, SIGNAL, STATE, type DigestWorkerData, type DigestWorkerResult } from './digest-ring.js';
+import {
+  ABORTED,
+  ENDED,
+  HEAD,
+  PROGRESS,
+  READER_TAIL,
+  SIGNAL,
+  STATE,
+  type DigestWorkerData,
+  type DigestWorkerResult,
+} from './digest-ring.js';
 
 export interface Digests {
   md5: string;
@@ -28,7 +38,10 @@ const ALGORITHMS = ['md5', 'sha512'] as const;
 /** Counts bytes and refuses past the cap; subclasses hash. */
 abstract class CountingDigest extends Transform implements StreamDigest {
   bytes = 0;
-  constructor(private readonly maxBytes: number, private readonly tooLargeMessage: string) {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly tooLargeMessage: string,
+  ) {
     super({ highWaterMark: 1024 * 1024 });
   }
   abstract digests(): Promise<Digests>;
@@ -42,7 +55,11 @@ abstract class CountingDigest extends Transform implements StreamDigest {
       return;
     }
     const fed = this.feed(chunk);
-    if (fed) fed.then(() => done(null, chunk), (e: Error) => done(e));
+    if (fed)
+      fed.then(
+        () => done(null, chunk),
+        (e: Error) => done(e),
+      );
     else done(null, chunk);
   }
 }
@@ -67,9 +84,15 @@ export interface ParallelDigestOptions {
 }
 
 /** Atomics.waitAsync (Node 16+; TypeScript types it from lib es2024, which this project does not target). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
 
 const DEFAULT_WORKER = new URL('./digest-worker.js', import.meta.url);
 
@@ -84,7 +107,8 @@ export class ParallelDigest extends CountingDigest {
   constructor(maxBytes: number, tooLargeMessage: string, options: ParallelDigestOptions = {}) {
     super(maxBytes, tooLargeMessage);
     const size = options.ringBytes ?? 2 * 1024 * 1024;
-    if (size < 1024 || (size & (size - 1)) !== 0 || size >= 2 ** 30) throw new Error(`ring size ${size} must be a power of two between 1 KiB and 1 GiB`);
+    if (size < 1024 || (size & (size - 1)) !== 0 || size >= 2 ** 30)
+      throw new Error(`ring size ${size} must be a power of two between 1 KiB and 1 GiB`);
     const ring = new SharedArrayBuffer(size);
     const control = new SharedArrayBuffer((READER_TAIL + ALGORITHMS.length) * 4);
     this.ring = new Uint8Array(ring);
@@ -93,17 +117,26 @@ export class ParallelDigest extends CountingDigest {
       const workerData: DigestWorkerData = { ring, control, algorithm, reader };
       return new Worker(options.workerUrl ?? DEFAULT_WORKER, { workerData });
     });
-    this.results = this.workers.map((w) => new Promise<DigestWorkerResult>((resolve, reject) => {
-      let answered = false;
-      w.once('message', (m: DigestWorkerResult) => { answered = true; resolve(m); });
-      w.once('error', (e) => { this.fail(e); reject(e); });
-      w.once('exit', (code) => {
-        if (answered) return;
-        const e = new Error(`the hashing thread exited (code ${code}) before its digest was known`);
-        this.fail(e);
-        reject(e);
-      });
-    }));
+    this.results = this.workers.map(
+      (w) =>
+        new Promise<DigestWorkerResult>((resolve, reject) => {
+          let answered = false;
+          w.once('message', (m: DigestWorkerResult) => {
+            answered = true;
+            resolve(m);
+          });
+          w.once('error', (e) => {
+            this.fail(e);
+            reject(e);
+          });
+          w.once('exit', (code) => {
+            if (answered) return;
+            const e = new Error(`the hashing thread exited (code ${code}) before its digest was known`);
+            this.fail(e);
+            reject(e);
+          });
+        }),
+    );
     // Rejections are read through digests() or surface as a stream error; never unhandled.
     for (const r of this.results) r.catch(() => {});
   }
@@ -111,7 +144,8 @@ export class ParallelDigest extends CountingDigest {
   /** Bytes copied into the ring that the slowest worker has not hashed yet (never more than the ring's size). */
   unreadBytes(): number {
     let most = 0;
-    for (let i = 0; i < this.workers.length; i++) most = Math.max(most, (this.head - Atomics.load(this.ctl, READER_TAIL + i)) | 0);
+    for (let i = 0; i < this.workers.length; i++)
+      most = Math.max(most, (this.head - Atomics.load(this.ctl, READER_TAIL + i)) | 0);
     return most;
   }
 
@@ -181,9 +215,13 @@ export class ParallelDigest extends CountingDigest {
 export const PARALLEL_FROM_BYTES = 8 * 1024 * 1024;
 
 /** The digest stream for an upload of `expectedBytes` (undefined: unknown, e.g. chunked). */
-export function digestFor(limits: { maxBytes: number; tooLargeMessage?: string; expectedBytes?: number }, options?: ParallelDigestOptions & { parallelFromBytes?: number }): StreamDigest {
+export function digestFor(
+  limits: { maxBytes: number; tooLargeMessage?: string; expectedBytes?: number },
+  options?: ParallelDigestOptions & { parallelFromBytes?: number },
+): StreamDigest {
   const message = limits.tooLargeMessage ?? 'Image exceeds the storage quota.';
   const threshold = options?.parallelFromBytes ?? PARALLEL_FROM_BYTES;
-  if (limits.expectedBytes !== undefined && limits.expectedBytes < threshold) return new InlineDigest(limits.maxBytes, message);
+  if (limits.expectedBytes !== undefined && limits.expectedBytes < threshold)
+    return new InlineDigest(limits.maxBytes, message);
   return new ParallelDigest(limits.maxBytes, message, options);
 }

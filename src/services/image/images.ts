@@ -33,18 +33,38 @@ export class Images {
     const ids = rows.map((r) => r.id);
     const [tags, props] = await Promise.all([
       this.d.db.selectFrom('image_tags').select(['image_id', 'tag']).where('image_id', 'in', ids).execute(),
-      this.d.db.selectFrom('image_properties').select(['image_id', 'name', 'value']).where('image_id', 'in', ids).execute(),
+      this.d.db
+        .selectFrom('image_properties')
+        .select(['image_id', 'name', 'value'])
+        .where('image_id', 'in', ids)
+        .execute(),
     ]);
     const tagsOf = new Map<string, string[]>();
     for (const t of tags) (tagsOf.get(t.image_id) ?? tagsOf.set(t.image_id, []).get(t.image_id)!).push(t.tag);
     const propsOf = new Map<string, Record<string, string>>();
     for (const p of props) (propsOf.get(p.image_id) ?? propsOf.set(p.image_id, {}).get(p.image_id)!)[p.name] = p.value;
     return rows.map((r) => ({
-      id: r.id, name: r.name, status: r.status, visibility: r.visibility, protected: !!r.protected, os_hidden: !!r.os_hidden,
-      owner: r.owner, disk_format: r.disk_format, container_format: r.container_format, size: r.size, virtual_size: r.virtual_size,
-      checksum: r.checksum, os_hash_algo: r.os_hash_algo, os_hash_value: r.os_hash_value, min_disk: r.min_disk, min_ram: r.min_ram,
-      created_at: r.created_at, updated_at: r.updated_at, tags: (tagsOf.get(r.id) ?? []).sort(),
-      stores: r.stores ? r.stores.split(',') : [], properties: propsOf.get(r.id) ?? {},
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      visibility: r.visibility,
+      protected: !!r.protected,
+      os_hidden: !!r.os_hidden,
+      owner: r.owner,
+      disk_format: r.disk_format,
+      container_format: r.container_format,
+      size: r.size,
+      virtual_size: r.virtual_size,
+      checksum: r.checksum,
+      os_hash_algo: r.os_hash_algo,
+      os_hash_value: r.os_hash_value,
+      min_disk: r.min_disk,
+      min_ram: r.min_ram,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      tags: (tagsOf.get(r.id) ?? []).sort(),
+      stores: r.stores ? r.stores.split(',') : [],
+      properties: propsOf.get(r.id) ?? {},
     }));
   }
 
@@ -54,8 +74,12 @@ export class Images {
     if (r.visibility === 'public' || r.visibility === 'community') return true;
     if (a.projectId && r.owner === a.projectId) return true;
     if (r.visibility === 'shared' && a.projectId) {
-      const m = await this.d.db.selectFrom('image_members').select('status')
-        .where('image_id', '=', r.id).where('member_id', '=', a.projectId).executeTakeFirst();
+      const m = await this.d.db
+        .selectFrom('image_members')
+        .select('status')
+        .where('image_id', '=', r.id)
+        .where('member_id', '=', a.projectId)
+        .executeTakeFirst();
       return !!m;
     }
     return false;
@@ -111,29 +135,61 @@ export class Images {
         props[k] = checkProperty(k, v);
       }
     }
-    if (tags.length > this.d.options.maxTags) throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
+    if (tags.length > this.d.options.maxTags)
+      throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
     if (Object.keys(props).length > this.d.options.maxProperties) {
-      throw new CloudError('PayloadTooLarge', `Maximum number of image properties (${this.d.options.maxProperties}) exceeded.`);
+      throw new CloudError(
+        'PayloadTooLarge',
+        `Maximum number of image properties (${this.d.options.maxProperties}) exceeded.`,
+      );
     }
     // Glance's add_image: admin, or a member of the project (a reader only reads).
-    if (!allowed(a, 'image:write', { project_id: a.projectId ?? null })) throw forbidden('You are not authorized to create images.');
+    if (!allowed(a, 'image:write', { project_id: a.projectId ?? null }))
+      throw forbidden('You are not authorized to create images.');
     const visibility = (cols.visibility as string | undefined) ?? 'shared';
-    if (visibility === 'public' && !allowed(a, 'image:publicize')) throw forbidden('You are not authorized to create public images.');
+    if (visibility === 'public' && !allowed(a, 'image:publicize'))
+      throw forbidden('You are not authorized to create public images.');
     if (cols.owner !== undefined && cols.owner !== a.projectId && !admin(a)) {
       throw forbidden('You are not permitted to create images owned by another project.');
     }
     const ts = now();
     const row: ImageRow = {
-      id, name: null, status: 'queued', visibility, protected: 0, os_hidden: 0, owner: a.projectId ?? null, disk_format: null,
-      container_format: null, size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null, min_disk: 0,
-      min_ram: 0, stores: '', staged_size: 0, created_at: ts, updated_at: ts, ...cols,
+      id,
+      name: null,
+      status: 'queued',
+      visibility,
+      protected: 0,
+      os_hidden: 0,
+      owner: a.projectId ?? null,
+      disk_format: null,
+      container_format: null,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      min_disk: 0,
+      min_ram: 0,
+      stores: '',
+      staged_size: 0,
+      created_at: ts,
+      updated_at: ts,
+      ...cols,
     };
     try {
       await inTransaction(this.d.db, async (trx) => {
         await trx.insertInto('images').values(row).execute();
-        if (tags.length) await trx.insertInto('image_tags').values(tags.map((tag) => ({ image_id: id, tag }))).execute();
+        if (tags.length)
+          await trx
+            .insertInto('image_tags')
+            .values(tags.map((tag) => ({ image_id: id, tag })))
+            .execute();
         const entries = Object.entries(props);
-        if (entries.length) await trx.insertInto('image_properties').values(entries.map(([name, value]) => ({ image_id: id, name, value }))).execute();
+        if (entries.length)
+          await trx
+            .insertInto('image_properties')
+            .values(entries.map(([name, value]) => ({ image_id: id, name, value })))
+            .execute();
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`An image with identifier ${id} already exists`);
@@ -174,10 +230,16 @@ export class Images {
         if ((name === 'disk_format' || name === 'container_format') && row.status !== 'queued' && val !== row[name]) {
           throw forbidden(`Attribute '${name}' can be only replaced for a queued image.`);
         }
-        if (name === 'visibility' && val === 'public' && row.visibility !== 'public' && !allowed(a, 'image:publicize')) {
+        if (
+          name === 'visibility' &&
+          val === 'public' &&
+          row.visibility !== 'public' &&
+          !allowed(a, 'image:publicize')
+        ) {
           throw forbidden('You are not authorized to publicize images.');
         }
-        if (name === 'owner' && val !== row.owner && !admin(a)) throw forbidden("You are not permitted to change the image's owner.");
+        if (name === 'owner' && val !== row.owner && !admin(a))
+          throw forbidden("You are not permitted to change the image's owner.");
         (cols as Record<string, unknown>)[name] = typeof val === 'boolean' ? bool(val) : val;
         continue;
       }
@@ -191,32 +253,57 @@ export class Images {
     }
     const userProps = Object.keys(props).filter((k) => !k.startsWith('os_glance'));
     if (userProps.length > this.d.options.maxProperties) {
-      throw new CloudError('PayloadTooLarge', `Maximum number of image properties (${this.d.options.maxProperties}) exceeded.`);
+      throw new CloudError(
+        'PayloadTooLarge',
+        `Maximum number of image properties (${this.d.options.maxProperties}) exceeded.`,
+      );
     }
-    if (tags.length > this.d.options.maxTags) throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
+    if (tags.length > this.d.options.maxTags)
+      throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
     await inTransaction(this.d.db, async (trx) => {
-      await trx.updateTable('images').set({ ...cols, updated_at: now() }).where('id', '=', id).execute();
+      await trx
+        .updateTable('images')
+        .set({ ...cols, updated_at: now() })
+        .where('id', '=', id)
+        .execute();
       await this.replaceSets(trx, id, img, props, tags);
     });
     return (await this.load(id))!;
   }
 
-  private async replaceSets(trx: Transaction<Database>, id: string, before: Image, props: Record<string, string>, tags: string[]): Promise<void> {
+  private async replaceSets(
+    trx: Transaction<Database>,
+    id: string,
+    before: Image,
+    props: Record<string, string>,
+    tags: string[],
+  ): Promise<void> {
     const gone = Object.keys(before.properties).filter((k) => !(k in props));
-    if (gone.length) await trx.deleteFrom('image_properties').where('image_id', '=', id).where('name', 'in', gone).execute();
+    if (gone.length)
+      await trx.deleteFrom('image_properties').where('image_id', '=', id).where('name', 'in', gone).execute();
     for (const [name, value] of Object.entries(props)) {
       if (before.properties[name] === value) continue;
       if (name in before.properties) {
-        await trx.updateTable('image_properties').set({ value }).where('image_id', '=', id).where('name', '=', name).execute();
+        await trx
+          .updateTable('image_properties')
+          .set({ value })
+          .where('image_id', '=', id)
+          .where('name', '=', name)
+          .execute();
       } else {
         await trx.insertInto('image_properties').values({ image_id: id, name, value }).execute();
       }
     }
     const oldTags = new Set(before.tags);
     const removed = before.tags.filter((t) => !tags.includes(t));
-    if (removed.length) await trx.deleteFrom('image_tags').where('image_id', '=', id).where('tag', 'in', removed).execute();
+    if (removed.length)
+      await trx.deleteFrom('image_tags').where('image_id', '=', id).where('tag', 'in', removed).execute();
     const added = tags.filter((t) => !oldTags.has(t));
-    if (added.length) await trx.insertInto('image_tags').values(added.map((tag) => ({ image_id: id, tag }))).execute();
+    if (added.length)
+      await trx
+        .insertInto('image_tags')
+        .values(added.map((tag) => ({ image_id: id, tag })))
+        .execute();
   }
 
   /** Sets internal properties (os_glance_*) without the user-facing checks. */
@@ -234,16 +321,25 @@ export class Images {
     checkTag(tag);
     const have = await this.d.db.selectFrom('image_tags').select('tag').where('image_id', '=', row.id).execute();
     if (have.some((t) => t.tag === tag)) return;
-    if (have.length >= this.d.options.maxTags) throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
-    await this.d.db.insertInto('image_tags').values({ image_id: row.id, tag }).execute().catch((e) => {
-      if (!isUniqueViolation(e)) throw e;
-    });
+    if (have.length >= this.d.options.maxTags)
+      throw new CloudError('PayloadTooLarge', `Maximum number of tags (${this.d.options.maxTags}) exceeded.`);
+    await this.d.db
+      .insertInto('image_tags')
+      .values({ image_id: row.id, tag })
+      .execute()
+      .catch((e) => {
+        if (!isUniqueViolation(e)) throw e;
+      });
     await this.touch(row.id);
   }
 
   async removeTag(a: AuthContext, id: string, tag: string): Promise<void> {
     const row = await this.writableRow(a, id);
-    const res = await this.d.db.deleteFrom('image_tags').where('image_id', '=', row.id).where('tag', '=', tag).executeTakeFirst();
+    const res = await this.d.db
+      .deleteFrom('image_tags')
+      .where('image_id', '=', row.id)
+      .where('tag', '=', tag)
+      .executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw notFound(`Tag ${tag} not found.`);
     await this.touch(row.id);
   }
@@ -254,8 +350,12 @@ export class Images {
 
   /** Moves an image from one status to another only if it is still in `from`; false when it was not. */
   async transition(id: string, from: string[], set: Columns): Promise<boolean> {
-    const res = await this.d.db.updateTable('images').set({ ...set, updated_at: now() })
-      .where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    const res = await this.d.db
+      .updateTable('images')
+      .set({ ...set, updated_at: now() })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 

@@ -40,7 +40,12 @@ export class ImageService {
   readonly options: ImageServiceOptions;
   private readonly d: ImageDeps;
 
-  constructor(deps: { db: Kysely<Database>; dataDir: string; config?: GureumConfig['image']; options?: Partial<ImageServiceOptions> }) {
+  constructor(deps: {
+    db: Kysely<Database>;
+    dataDir: string;
+    config?: GureumConfig['image'];
+    options?: Partial<ImageServiceOptions>;
+  }) {
     this.options = { ...imageOptions(deps.config ?? defaults.image), ...deps.options };
     this.d = { db: deps.db, dataDir: deps.dataDir, options: this.options };
     this.images = new Images(this.d);
@@ -79,7 +84,10 @@ export class ImageService {
    * The data of an active image the caller may see, for a host's base-image cache: the stream plus what to
    * verify it against. Deactivated images are refused to non-admins, as downloads are.
    */
-  async openImageData(a: AuthContext, id: string): Promise<{ image: Image; stream: ReadStream; size: number; checksum: string | null; path: string }> {
+  async openImageData(
+    a: AuthContext,
+    id: string,
+  ): Promise<{ image: Image; stream: ReadStream; size: number; checksum: string | null; path: string }> {
     const image = await this.images.get(a, id);
     const dl = await this.data.download(a, id);
     if (!dl) throw badRequest(`Image ${id} has no data (status ${image.status}).`);

@@ -10,7 +10,10 @@ import type { Images } from './images.js';
 export type ImageMember = ImageMemberRow;
 
 export class Members {
-  constructor(private readonly d: ImageDeps, private readonly images: Images) {}
+  constructor(
+    private readonly d: ImageDeps,
+    private readonly images: Images,
+  ) {}
 
   private async sharedImage(a: AuthContext, imageId: string) {
     const r = await this.images.visibleRow(a, imageId);
@@ -27,8 +30,14 @@ export class Members {
 
   async get(a: AuthContext, imageId: string, memberId: string): Promise<ImageMember> {
     const r = await this.sharedImage(a, imageId);
-    if (!this.images.canModify(a, r) && memberId !== a.projectId) throw notFound(`Member ${memberId} not found for image ${imageId}.`);
-    const m = await this.d.db.selectFrom('image_members').selectAll().where('image_id', '=', r.id).where('member_id', '=', memberId).executeTakeFirst();
+    if (!this.images.canModify(a, r) && memberId !== a.projectId)
+      throw notFound(`Member ${memberId} not found for image ${imageId}.`);
+    const m = await this.d.db
+      .selectFrom('image_members')
+      .selectAll()
+      .where('image_id', '=', r.id)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
     if (!m) throw notFound(`Member ${memberId} not found for image ${imageId}.`);
     return m;
   }
@@ -39,11 +48,26 @@ export class Members {
     if (typeof memberId !== 'string' || memberId.length === 0 || memberId.length > 255) {
       throw badRequest("Invalid value for 'member': a project id is required.");
     }
-    if (r.visibility !== 'shared') throw forbidden(`Only shared images have members (image ${imageId} is ${r.visibility}).`);
-    const count = await this.d.db.selectFrom('image_members').select((eb) => eb.fn.countAll<number>().as('n')).where('image_id', '=', r.id).executeTakeFirst();
-    if (Number(count?.n ?? 0) >= this.d.options.maxMembers) throw new CloudError('PayloadTooLarge', `Maximum number of image members (${this.d.options.maxMembers}) exceeded.`);
+    if (r.visibility !== 'shared')
+      throw forbidden(`Only shared images have members (image ${imageId} is ${r.visibility}).`);
+    const count = await this.d.db
+      .selectFrom('image_members')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('image_id', '=', r.id)
+      .executeTakeFirst();
+    if (Number(count?.n ?? 0) >= this.d.options.maxMembers)
+      throw new CloudError(
+        'PayloadTooLarge',
+        `Maximum number of image members (${this.d.options.maxMembers}) exceeded.`,
+      );
     const ts = now();
-    const row: ImageMemberRow = { image_id: r.id, member_id: memberId, status: 'pending', created_at: ts, updated_at: ts };
+    const row: ImageMemberRow = {
+      image_id: r.id,
+      member_id: memberId,
+      status: 'pending',
+      created_at: ts,
+      updated_at: ts,
+    };
     try {
       await this.d.db.insertInto('image_members').values(row).execute();
     } catch (e) {
@@ -57,13 +81,26 @@ export class Members {
   async setStatus(a: AuthContext, imageId: string, memberId: string, status: unknown): Promise<ImageMember> {
     const r = await this.sharedImage(a, imageId);
     if (typeof status !== 'string' || !(MEMBER_STATUSES as readonly string[]).includes(status)) {
-      throw badRequest(`Invalid status: ${JSON.stringify(status)?.slice(0, 40)}; must be one of ${MEMBER_STATUSES.join(', ')}.`);
+      throw badRequest(
+        `Invalid status: ${JSON.stringify(status)?.slice(0, 40)}; must be one of ${MEMBER_STATUSES.join(', ')}.`,
+      );
     }
-    const m = await this.d.db.selectFrom('image_members').selectAll().where('image_id', '=', r.id).where('member_id', '=', memberId).executeTakeFirst();
+    const m = await this.d.db
+      .selectFrom('image_members')
+      .selectAll()
+      .where('image_id', '=', r.id)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
     if (!m) throw notFound(`Member ${memberId} not found for image ${imageId}.`);
-    if (!admin(a) && a.projectId !== memberId) throw forbidden('Only the member itself may accept or reject an image share.');
+    if (!admin(a) && a.projectId !== memberId)
+      throw forbidden('Only the member itself may accept or reject an image share.');
     const ts = now();
-    await this.d.db.updateTable('image_members').set({ status, updated_at: ts }).where('image_id', '=', r.id).where('member_id', '=', memberId).execute();
+    await this.d.db
+      .updateTable('image_members')
+      .set({ status, updated_at: ts })
+      .where('image_id', '=', r.id)
+      .where('member_id', '=', memberId)
+      .execute();
     return { ...m, status, updated_at: ts };
   }
 
@@ -71,7 +108,11 @@ export class Members {
   async remove(a: AuthContext, imageId: string, memberId: string): Promise<void> {
     const r = await this.images.visibleRow(a, imageId);
     if (!this.images.canModify(a, r)) throw forbidden('Only the image owner may remove members.');
-    const res = await this.d.db.deleteFrom('image_members').where('image_id', '=', r.id).where('member_id', '=', memberId).executeTakeFirst();
+    const res = await this.d.db
+      .deleteFrom('image_members')
+      .where('image_id', '=', r.id)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw notFound(`Member ${memberId} not found for image ${imageId}.`);
   }
 }

@@ -103,7 +103,12 @@ export interface OvfInfo {
   osDescription?: string;
 }
 
-const UNIT_MB: Record<string, number> = { 'byte': 1 / (1024 * 1024), 'byte * 2^10': 1 / 1024, 'byte * 2^20': 1, 'byte * 2^30': 1024 };
+const UNIT_MB: Record<string, number> = {
+  byte: 1 / (1024 * 1024),
+  'byte * 2^10': 1 / 1024,
+  'byte * 2^20': 1,
+  'byte * 2^30': 1024,
+};
 
 function attr(tag: string, name: string): string | undefined {
   const m = new RegExp(`\\b(?:\\w+:)?${name}\\s*=\\s*"([^"]*)"`).exec(tag);
@@ -131,7 +136,9 @@ export function parseOvf(xml: string): OvfInfo {
     if (!Number.isFinite(qty)) continue;
     if (type === '3') info.cpus = qty;
     if (type === '4') {
-      const unit = (/<(?:\w+:)?AllocationUnits>\s*([^<]+?)\s*</.exec(body)?.[1] ?? 'byte * 2^20').toLowerCase().replace(/\s+/g, ' ');
+      const unit = (/<(?:\w+:)?AllocationUnits>\s*([^<]+?)\s*</.exec(body)?.[1] ?? 'byte * 2^20')
+        .toLowerCase()
+        .replace(/\s+/g, ' ');
       const factor = UNIT_MB[unit] ?? (unit === 'mb' || unit === 'megabytes' ? 1 : undefined);
       if (factor !== undefined) info.memoryMb = Math.round(qty * factor);
     }
@@ -157,7 +164,12 @@ export async function readOva(src: ByteSource): Promise<{ ovf: OvfInfo; disk: Ta
 /** Copies one member's bytes into a file of our choosing. */
 export async function extractMember(archivePath: string, m: TarMember, dest: string): Promise<void> {
   if (m.size === 0) {
-    await pipeline(async function* () { /* empty */ }, createWriteStream(dest, { flags: 'wx', mode: 0o640 }));
+    await pipeline(
+      async function* () {
+        /* empty */
+      },
+      createWriteStream(dest, { flags: 'wx', mode: 0o640 }),
+    );
     return;
   }
   await pipeline(

@@ -4,7 +4,12 @@ import type { ImageDeps } from './common.js';
 import { CloudError } from '../../errors.js';
 
 /** Glance's limit names: image_size_total and image_stage_total are in MiB. */
-export const QUOTA_RESOURCES = ['image_size_total', 'image_stage_total', 'image_count_total', 'image_count_uploading'] as const;
+export const QUOTA_RESOURCES = [
+  'image_size_total',
+  'image_stage_total',
+  'image_count_total',
+  'image_count_uploading',
+] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 /** Limit (-1 unlimited) and current usage of each resource, in the units Glance reports. */
@@ -21,26 +26,41 @@ export class Quotas {
     const services = await this.d.db.selectFrom('services').select('id').where('type', '=', 'image').execute();
     if (services.length === 0) return out;
     const ids = services.map((s) => s.id);
-    const defaults = await this.d.db.selectFrom('registered_limits').select(['resource_name', 'default_limit'])
-      .where('service_id', 'in', ids).where('resource_name', 'in', [...QUOTA_RESOURCES]).execute();
+    const defaults = await this.d.db
+      .selectFrom('registered_limits')
+      .select(['resource_name', 'default_limit'])
+      .where('service_id', 'in', ids)
+      .where('resource_name', 'in', [...QUOTA_RESOURCES])
+      .execute();
     for (const r of defaults) out[r.resource_name as QuotaResource] = r.default_limit;
-    const own = await this.d.db.selectFrom('limits').select(['resource_name', 'resource_limit'])
-      .where('service_id', 'in', ids).where('project_id', '=', projectId).where('resource_name', 'in', [...QUOTA_RESOURCES]).execute();
+    const own = await this.d.db
+      .selectFrom('limits')
+      .select(['resource_name', 'resource_limit'])
+      .where('service_id', 'in', ids)
+      .where('project_id', '=', projectId)
+      .where('resource_name', 'in', [...QUOTA_RESOURCES])
+      .execute();
     for (const r of own) out[r.resource_name as QuotaResource] = r.resource_limit;
     return out;
   }
 
   /** Current usage of a project (bytes for sizes). */
   async usageBytes(projectId: string): Promise<Record<QuotaResource, number>> {
-    const row = await this.d.db.selectFrom('images')
+    const row = await this.d.db
+      .selectFrom('images')
       .select((eb) => [
         eb.fn.countAll<number>().as('count'),
         eb.fn.coalesce(eb.fn.sum<number>('size'), eb.val(0)).as('bytes'),
         eb.fn.coalesce(eb.fn.sum<number>('staged_size'), eb.val(0)).as('staged'),
       ])
-      .where('owner', '=', projectId).executeTakeFirst();
-    const uploading = await this.d.db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('owner', '=', projectId).where('status', 'in', ['saving', 'uploading', 'importing']).executeTakeFirst();
+      .where('owner', '=', projectId)
+      .executeTakeFirst();
+    const uploading = await this.d.db
+      .selectFrom('images')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner', '=', projectId)
+      .where('status', 'in', ['saving', 'uploading', 'importing'])
+      .executeTakeFirst();
     return {
       image_count_total: Number(row?.count ?? 0),
       image_size_total: Number(row?.bytes ?? 0),
@@ -78,11 +98,14 @@ export class Quotas {
     if (!projectId) return Number.MAX_SAFE_INTEGER;
     const [limits, used] = await Promise.all([this.limits(projectId), this.usageBytes(projectId)]);
     if (limits.image_count_uploading >= 0 && used.image_count_uploading >= limits.image_count_uploading) {
-      throw overLimit(`image_count_uploading: ${used.image_count_uploading} of ${limits.image_count_uploading} uploads are in progress`);
+      throw overLimit(
+        `image_count_uploading: ${used.image_count_uploading} of ${limits.image_count_uploading} uploads are in progress`,
+      );
     }
-    const [res, usedBytes] = kind === 'store'
-      ? ['image_size_total' as const, used.image_size_total]
-      : ['image_stage_total' as const, used.image_stage_total];
+    const [res, usedBytes] =
+      kind === 'store'
+        ? ['image_size_total' as const, used.image_size_total]
+        : ['image_stage_total' as const, used.image_stage_total];
     const limit = limits[res];
     if (limit < 0) return Number.MAX_SAFE_INTEGER;
     const left = limit * MiB - usedBytes;

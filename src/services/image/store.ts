@@ -34,7 +34,10 @@ export class LocalStore {
   readonly stagingDir: string;
 
   /** `digest`: how uploads are hashed (tests substitute the worker or the threshold for threads). */
-  constructor(dataDir: string, private readonly digest: ParallelDigestOptions & { parallelFromBytes?: number } = {}) {
+  constructor(
+    dataDir: string,
+    private readonly digest: ParallelDigestOptions & { parallelFromBytes?: number } = {},
+  ) {
     this.root = join(dataDir, 'images');
     this.tmpDir = join(this.root, '.tmp');
     this.stagingDir = join(this.root, 'staging');
@@ -64,10 +67,16 @@ export class LocalStore {
     const digest = digestFor(limits, this.digest);
     try {
       let aborted = false;
-      const onAbort = () => { aborted = true; };
+      const onAbort = () => {
+        aborted = true;
+      };
       body.once('aborted', onAbort);
       try {
-        await pipeline(body, digest, createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1024 * 1024 }));
+        await pipeline(
+          body,
+          digest,
+          createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1024 * 1024 }),
+        );
       } catch (e) {
         if (e instanceof CloudError) throw e;
         const code = (e as { code?: string }).code;
@@ -82,7 +91,9 @@ export class LocalStore {
         throw badRequest('The image data upload was interrupted before it was complete; nothing was stored.');
       }
       if (limits.expectedBytes !== undefined && digest.bytes !== limits.expectedBytes) {
-        throw badRequest(`Received ${digest.bytes} bytes but Content-Length said ${limits.expectedBytes}; nothing was stored.`);
+        throw badRequest(
+          `Received ${digest.bytes} bytes but Content-Length said ${limits.expectedBytes}; nothing was stored.`,
+        );
       }
       // The last hashing and the fsync overlap; both must succeed.
       const [digests, synced] = await Promise.allSettled([digest.digests(), fh.sync()]);
@@ -101,12 +112,21 @@ export class LocalStore {
 
   /** Hashes an existing file (after conversion or OVA extraction). */
   async hashFile(path: string): Promise<{ size: number; md5: string; sha512: string }> {
-    const digest = digestFor({ maxBytes: Number.MAX_SAFE_INTEGER, expectedBytes: (await stat(path)).size }, this.digest);
+    const digest = digestFor(
+      { maxBytes: Number.MAX_SAFE_INTEGER, expectedBytes: (await stat(path)).size },
+      this.digest,
+    );
     try {
       // The digest stream is the last one that matters: its output is drained and dropped.
-      await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), digest, async (src: AsyncIterable<Buffer>) => {
-        for await (const _ of src) { /* drain */ }
-      });
+      await pipeline(
+        createReadStream(path, { highWaterMark: 1024 * 1024 }),
+        digest,
+        async (src: AsyncIterable<Buffer>) => {
+          for await (const _ of src) {
+            /* drain */
+          }
+        },
+      );
       return { size: digest.bytes, ...(await digest.digests()) };
     } catch (e) {
       digest.abort();

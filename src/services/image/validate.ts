@@ -5,11 +5,36 @@ import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES } from './common.js';
 
 /** Attributes a user may never set. */
 export const READ_ONLY = new Set([
-  'id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size', 'created_at', 'updated_at',
-  'file', 'self', 'schema', 'direct_url', 'stores', 'deleted', 'deleted_at',
+  'id',
+  'status',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+  'created_at',
+  'updated_at',
+  'file',
+  'self',
+  'schema',
+  'direct_url',
+  'stores',
+  'deleted',
+  'deleted_at',
 ]);
 /** Core attributes stored in columns, with their checks. */
-export const CORE = new Set(['name', 'visibility', 'protected', 'os_hidden', 'owner', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'tags']);
+export const CORE = new Set([
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'owner',
+  'disk_format',
+  'container_format',
+  'min_disk',
+  'min_ram',
+  'tags',
+]);
 
 /** Refuses read-only and reserved names (403, as Glance). `creating` allows `id`. */
 export function checkWritableName(name: string, creating = false): void {
@@ -22,7 +47,9 @@ export function checkWritableName(name: string, creating = false): void {
 function enumValue(field: string, v: unknown, allowed: readonly string[], nullable: boolean): string | null {
   if (v === null && nullable) return null;
   if (typeof v !== 'string' || !allowed.includes(v)) {
-    throw badRequest(`Invalid value for '${field}': ${JSON.stringify(v)?.slice(0, 64)} is not one of ${allowed.join(', ')}.`);
+    throw badRequest(
+      `Invalid value for '${field}': ${JSON.stringify(v)?.slice(0, 64)} is not one of ${allowed.join(', ')}.`,
+    );
   }
   return v;
 }
@@ -41,7 +68,8 @@ function nonNegInt(field: string, v: unknown): number {
 
 /** One tag: a string of 1..255 characters. */
 export function checkTag(t: unknown): string {
-  if (typeof t !== 'string' || t.length === 0 || t.length > 255) throw badRequest('Invalid tag: a tag is a string of 1 to 255 characters.');
+  if (typeof t !== 'string' || t.length === 0 || t.length > 255)
+    throw badRequest('Invalid tag: a tag is a string of 1 to 255 characters.');
   return t;
 }
 
@@ -61,9 +89,12 @@ export function coreValue(field: string, v: unknown): string | number | boolean 
       if (typeof v !== 'string') throw badRequest("Invalid value for 'name': must be a string or null.");
       if (v.length > 255) throw badRequest("Invalid value for 'name': at most 255 characters.");
       return v;
-    case 'visibility': return enumValue(field, v, VISIBILITIES, false);
-    case 'disk_format': return enumValue(field, v, DISK_FORMATS, true);
-    case 'container_format': return enumValue(field, v, CONTAINER_FORMATS, true);
+    case 'visibility':
+      return enumValue(field, v, VISIBILITIES, false);
+    case 'disk_format':
+      return enumValue(field, v, DISK_FORMATS, true);
+    case 'container_format':
+      return enumValue(field, v, CONTAINER_FORMATS, true);
     case 'protected':
     case 'os_hidden':
       return bool(field, v);
@@ -72,7 +103,8 @@ export function coreValue(field: string, v: unknown): string | number | boolean 
       return nonNegInt(field, v);
     case 'owner':
       if (v === null) return null;
-      if (typeof v !== 'string' || v.length > 255) throw badRequest("Invalid value for 'owner': a string of at most 255 characters.");
+      if (typeof v !== 'string' || v.length > 255)
+        throw badRequest("Invalid value for 'owner': a string of at most 255 characters.");
       return v;
     case 'tags': {
       if (!Array.isArray(v)) throw badRequest("Invalid value for 'tags': must be a list of strings.");

@@ -25,16 +25,33 @@ export interface GuestRequest {
 export class BadGuestRequest extends Error {}
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-  413: 'Request Entity Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout',
+  200: 'OK',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
 };
 
 /** Reads one request (head and Content-Length body) from a stream. */
 export function readGuestRequest(input: Readable): Promise<GuestRequest> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
-    let head: { method: string; path: string; contentType: string | undefined; length: number; bodyStart: number } | null = null;
-    const fail = (e: Error) => { cleanup(); reject(e); };
+    let head: {
+      method: string;
+      path: string;
+      contentType: string | undefined;
+      length: number;
+      bodyStart: number;
+    } | null = null;
+    const fail = (e: Error) => {
+      cleanup();
+      reject(e);
+    };
     const tryParse = () => {
       if (!head) {
         const end = buf.indexOf('\r\n\r\n');
@@ -63,13 +80,29 @@ export function readGuestRequest(input: Readable): Promise<GuestRequest> {
       }
       if (buf.length - head.bodyStart >= head.length) {
         cleanup();
-        resolve({ method: head.method, path: head.path, contentType: head.contentType, body: buf.subarray(head.bodyStart, head.bodyStart + head.length) });
+        resolve({
+          method: head.method,
+          path: head.path,
+          contentType: head.contentType,
+          body: buf.subarray(head.bodyStart, head.bodyStart + head.length),
+        });
       }
     };
-    const onData = (chunk: Buffer) => { buf = Buffer.concat([buf, chunk]); tryParse(); };
-    const onEnd = () => { if (!head || buf.length - head.bodyStart < head.length) fail(new BadGuestRequest('connection closed mid-request')); };
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      tryParse();
+    };
+    const onEnd = () => {
+      if (!head || buf.length - head.bodyStart < head.length)
+        fail(new BadGuestRequest('connection closed mid-request'));
+    };
     const onError = (e: Error) => fail(e);
-    const cleanup = () => { input.off('data', onData); input.off('end', onEnd); input.off('error', onError); input.pause(); };
+    const cleanup = () => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.pause();
+    };
     input.on('data', onData);
     input.on('end', onEnd);
     input.on('error', onError);
@@ -83,7 +116,11 @@ export function safePath(raw: string): string {
   if (!p.startsWith('/') || p.includes('#') || p.includes('\\')) throw new BadGuestRequest('bad request path');
   const pathOnly = p.split('?')[0]!;
   let decoded: string;
-  try { decoded = decodeURIComponent(pathOnly); } catch { throw new BadGuestRequest('bad request path'); }
+  try {
+    decoded = decodeURIComponent(pathOnly);
+  } catch {
+    throw new BadGuestRequest('bad request path');
+  }
   if (decoded.split('/').some((s) => s === '..' || s === '.')) throw new BadGuestRequest('bad request path');
   return p;
 }
@@ -95,17 +132,30 @@ export function formatResponse(status: number, contentType: string, body: Buffer
 }
 
 /** Forwards one request to the controller, signed for `instanceId`. */
-export function forward(baseUrl: string, instanceId: string, secret: string, req: GuestRequest): Promise<{ status: number; contentType: string; body: Buffer }> {
+export function forward(
+  baseUrl: string,
+  instanceId: string,
+  secret: string,
+  req: GuestRequest,
+): Promise<{ status: number; contentType: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const url = new URL(baseUrl.replace(/\/+$/, '') + safePath(req.path));
     const headers: Record<string, string> = {
-      'X-Instance-ID': instanceId, 'X-Instance-ID-Signature': signInstanceId(secret, instanceId), 'Content-Length': String(req.body.length),
+      'X-Instance-ID': instanceId,
+      'X-Instance-ID-Signature': signInstanceId(secret, instanceId),
+      'Content-Length': String(req.body.length),
     };
     if (req.contentType && req.body.length) headers['Content-Type'] = req.contentType;
     const r = httpRequest(url, { method: req.method, headers, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'text/plain; charset=UTF-8'), body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 502,
+          contentType: String(res.headers['content-type'] ?? 'text/plain; charset=UTF-8'),
+          body: Buffer.concat(chunks),
+        }),
+      );
       res.on('error', reject);
     });
     r.on('timeout', () => r.destroy(new Error('controller timed out')));
@@ -115,7 +165,11 @@ export function forward(baseUrl: string, instanceId: string, secret: string, req
 }
 
 /** Serves one guest connection on input/output; resolves when the answer is written. */
-export async function serveConnection(input: Readable, output: Writable, o: { instanceId: string; url: string; secret: string }): Promise<number> {
+export async function serveConnection(
+  input: Readable,
+  output: Writable,
+  o: { instanceId: string; url: string; secret: string },
+): Promise<number> {
   let status: number;
   let answer: Buffer;
   let head = false;
@@ -143,7 +197,11 @@ function argValue(argv: string[], name: string): string {
 async function main(argv: string[]): Promise<void> {
   let opts: { instanceId: string; url: string; secret: string };
   try {
-    opts = { instanceId: argValue(argv, '--instance-id'), url: argValue(argv, '--url'), secret: readSecret(argValue(argv, '--key-file')) };
+    opts = {
+      instanceId: argValue(argv, '--instance-id'),
+      url: argValue(argv, '--url'),
+      secret: readSecret(argValue(argv, '--key-file')),
+    };
   } catch (e) {
     process.stderr.write(`gureum metadata proxy: ${(e as Error).message}\n`);
     process.stdout.write(formatResponse(500, 'text/plain; charset=UTF-8', Buffer.from('Internal Server Error\n')));
@@ -155,5 +213,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(() => process.exit(), () => process.exit(1));
+  main(process.argv.slice(2)).then(
+    () => process.exit(),
+    () => process.exit(1),
+  );
 }

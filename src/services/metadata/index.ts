@@ -5,13 +5,29 @@ import { dataPaths } from '../../util/paths.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import { buildConfigDrive } from '../../disk/config-drive.js';
-import { defaultMetadataOptions, loadInstanceMetadata, PASSWORD_CHUNK, PASSWORD_CHUNKS, type InstanceMetadata, type MetadataOptions } from './model.js';
+import {
+  defaultMetadataOptions,
+  loadInstanceMetadata,
+  PASSWORD_CHUNK,
+  PASSWORD_CHUNKS,
+  type InstanceMetadata,
+  type MetadataOptions,
+} from './model.js';
 import { configDriveFiles, lookup, rootTree, type Lookup } from './trees.js';
 import { ensureSecret, verifyInstanceId } from './signing.js';
 
 export type { InstanceMetadata, MetadataOptions, MetadataNic } from './model.js';
 export { metadataFromRow, loadInstanceMetadata } from './model.js';
-export { configDriveFiles, openstackMetaData, networkData, ec2MetaData, lookup, rootTree, OPENSTACK_VERSIONS, EC2_VERSIONS } from './trees.js';
+export {
+  configDriveFiles,
+  openstackMetaData,
+  networkData,
+  ec2MetaData,
+  lookup,
+  rootTree,
+  OPENSTACK_VERSIONS,
+  EC2_VERSIONS,
+} from './trees.js';
 export { signInstanceId, verifyInstanceId, ensureSecret } from './signing.js';
 
 /** Path prefix of the controller's metadata routes (not in the service catalog). */
@@ -24,8 +40,22 @@ export const GUEST_PROXY_PATH = fileURLToPath(new URL('./guest-proxy.js', import
 export type PasswordResult = 'stored' | 'conflict' | 'too-large' | 'not-found';
 
 /** argv of the per-connection proxy for one instance. */
-export function metadataProxyCommand(o: { instanceId: string; controllerUrl: string; secretFile: string; node?: string }): string[] {
-  return [o.node ?? process.execPath, GUEST_PROXY_PATH, '--instance-id', o.instanceId, '--url', `${o.controllerUrl.replace(/\/+$/, '')}${METADATA_PREFIX}`, '--key-file', o.secretFile];
+export function metadataProxyCommand(o: {
+  instanceId: string;
+  controllerUrl: string;
+  secretFile: string;
+  node?: string;
+}): string[] {
+  return [
+    o.node ?? process.execPath,
+    GUEST_PROXY_PATH,
+    '--instance-id',
+    o.instanceId,
+    '--url',
+    `${o.controllerUrl.replace(/\/+$/, '')}${METADATA_PREFIX}`,
+    '--key-file',
+    o.secretFile,
+  ];
 }
 
 /** One word as GLib's g_shell_parse_argv reads it back (libslirp parses guestfwd's cmd: that way): single-quoted. */
@@ -43,7 +73,15 @@ export class MetadataService {
   private readonly secret: string;
   private controllerUrl: string;
 
-  constructor(private readonly deps: { db: Kysely<Database>; dataDir: string; secretFile?: string; controllerUrl: string; options?: Partial<MetadataOptions> }) {
+  constructor(
+    private readonly deps: {
+      db: Kysely<Database>;
+      dataDir: string;
+      secretFile?: string;
+      controllerUrl: string;
+      options?: Partial<MetadataOptions>;
+    },
+  ) {
     this.secretFile = deps.secretFile || dataPaths(deps.dataDir).metadataSecret;
     this.secret = ensureSecret(this.secretFile);
     this.controllerUrl = deps.controllerUrl;
@@ -92,13 +130,27 @@ export class MetadataService {
   async setPassword(instanceId: string, password: string): Promise<PasswordResult> {
     if (password.length > PASSWORD_CHUNKS * PASSWORD_CHUNK) return 'too-large';
     return this.deps.db.transaction().execute(async (trx) => {
-      const r = await trx.selectFrom('compute_instances').select(['system_metadata']).where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+      const r = await trx
+        .selectFrom('compute_instances')
+        .select(['system_metadata'])
+        .where('id', '=', instanceId)
+        .where('deleted', '=', 0)
+        .executeTakeFirst();
       if (!r) return 'not-found';
       let sys: Record<string, string> = {};
-      try { sys = JSON.parse(r.system_metadata) as Record<string, string>; } catch { sys = {}; }
+      try {
+        sys = JSON.parse(r.system_metadata) as Record<string, string>;
+      } catch {
+        sys = {};
+      }
       if (Object.keys(sys).some((k) => /^password_\d$/.test(k) && sys[k])) return 'conflict';
-      for (let i = 0; i < PASSWORD_CHUNKS; i++) sys[`password_${i}`] = password.slice(i * PASSWORD_CHUNK, (i + 1) * PASSWORD_CHUNK);
-      await trx.updateTable('compute_instances').set({ system_metadata: JSON.stringify(sys) }).where('id', '=', instanceId).execute();
+      for (let i = 0; i < PASSWORD_CHUNKS; i++)
+        sys[`password_${i}`] = password.slice(i * PASSWORD_CHUNK, (i + 1) * PASSWORD_CHUNK);
+      await trx
+        .updateTable('compute_instances')
+        .set({ system_metadata: JSON.stringify(sys) })
+        .where('id', '=', instanceId)
+        .execute();
       return 'stored';
     });
   }
@@ -113,6 +165,7 @@ export class MetadataService {
 
 /** The loopback URL proxies use to reach a controller listening on `listen` (any-address binds become loopback). */
 export function loopbackUrl(listen: { host: string; port: number }): string {
-  const host = listen.host === '0.0.0.0' || listen.host === '' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  const host =
+    listen.host === '0.0.0.0' || listen.host === '' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }

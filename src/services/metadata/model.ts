@@ -71,31 +71,66 @@ export function passwordOf(systemMetadata: Record<string, string>): string {
 export function metadataFromRow(r: InstanceRow, keyType: string | null): InstanceMetadata {
   const sys = parse<Record<string, string>>(r.system_metadata, {});
   const flavor = parse<{ name?: string }>(r.flavor, {});
-  const ports = parse<{ id: string; networkId: string; mac: string; fixedIps: { ipAddress: string; version: 4 | 6 }[]; floatingIps?: string[] }[]>(r.ports, []);
+  const ports = parse<
+    {
+      id: string;
+      networkId: string;
+      mac: string;
+      fixedIps: { ipAddress: string; version: 4 | 6 }[];
+      floatingIps?: string[];
+    }[]
+  >(r.ports, []);
   let userData: Buffer | null = null;
   if (r.user_data) userData = Buffer.from(r.user_data, 'base64');
   return {
-    uuid: r.id, seq: r.seq, name: r.name, hostname: r.hostname, projectId: r.project_id,
-    availabilityZone: r.availability_zone ?? 'nova', launchIndex: r.launch_index, reservationId: r.reservation_id,
-    imageId: r.image_ref, kernelId: sys.image_kernel_id ?? null, ramdiskId: sys.image_ramdisk_id ?? null,
+    uuid: r.id,
+    seq: r.seq,
+    name: r.name,
+    hostname: r.hostname,
+    projectId: r.project_id,
+    availabilityZone: r.availability_zone ?? 'nova',
+    launchIndex: r.launch_index,
+    reservationId: r.reservation_id,
+    imageId: r.image_ref,
+    kernelId: sys.image_kernel_id ?? null,
+    ramdiskId: sys.image_ramdisk_id ?? null,
     flavorName: flavor.name ?? r.flavor_id,
     keys: r.key_name && r.key_data ? [{ name: r.key_name, type: keyType ?? 'ssh', data: r.key_data }] : [],
-    userData, meta: parse(r.metadata, {}), securityGroups: parse(r.security_groups, []),
+    userData,
+    meta: parse(r.metadata, {}),
+    securityGroups: parse(r.security_groups, []),
     nics: ports.map((p) => ({
-      portId: p.id, networkId: p.networkId, mac: p.mac,
-      fixedIps: p.fixedIps.map((f) => ({ address: f.ipAddress, version: f.version })), floatingIps: p.floatingIps ?? [],
+      portId: p.id,
+      networkId: p.networkId,
+      mac: p.mac,
+      fixedIps: p.fixedIps.map((f) => ({ address: f.ipAddress, version: f.version })),
+      floatingIps: p.floatingIps ?? [],
     })),
-    password: passwordOf(sys), launchedAt: r.launched_at,
+    password: passwordOf(sys),
+    launchedAt: r.launched_at,
   };
 }
 
 /** Loads one live (not deleted) instance's metadata; undefined when there is none. */
-export async function loadInstanceMetadata(db: Kysely<Database>, instanceId: string): Promise<InstanceMetadata | undefined> {
-  const r = await db.selectFrom('compute_instances').selectAll().where('id', '=', instanceId).where('deleted', '=', 0).executeTakeFirst();
+export async function loadInstanceMetadata(
+  db: Kysely<Database>,
+  instanceId: string,
+): Promise<InstanceMetadata | undefined> {
+  const r = await db
+    .selectFrom('compute_instances')
+    .selectAll()
+    .where('id', '=', instanceId)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
   if (!r) return undefined;
   let keyType: string | null = null;
   if (r.key_name) {
-    const k = await db.selectFrom('compute_keypairs').select('type').where('user_id', '=', r.user_id).where('name', '=', r.key_name).executeTakeFirst();
+    const k = await db
+      .selectFrom('compute_keypairs')
+      .select('type')
+      .where('user_id', '=', r.user_id)
+      .where('name', '=', r.key_name)
+      .executeTakeFirst();
     keyType = k?.type ?? null;
   }
   return metadataFromRow(r, keyType);

@@ -13,12 +13,28 @@ export interface MetadataDir {
 
 /** Nova's OpenStack metadata versions, oldest first (cloud-init picks the newest it knows from this list). */
 export const OPENSTACK_VERSIONS = [
-  '2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', '2016-10-06', '2017-02-22', '2018-08-27', '2020-10-14',
+  '2012-08-10',
+  '2013-04-04',
+  '2013-10-17',
+  '2015-10-15',
+  '2016-06-30',
+  '2016-10-06',
+  '2017-02-22',
+  '2018-08-27',
+  '2020-10-14',
 ] as const;
 
 /** Nova's EC2 metadata versions, oldest first. */
 export const EC2_VERSIONS = [
-  '1.0', '2007-01-19', '2007-03-01', '2007-08-29', '2007-10-10', '2007-12-15', '2008-02-01', '2008-09-01', '2009-04-04',
+  '1.0',
+  '2007-01-19',
+  '2007-03-01',
+  '2007-08-29',
+  '2007-10-10',
+  '2007-12-15',
+  '2008-02-01',
+  '2008-09-01',
+  '2009-04-04',
 ] as const;
 
 const atLeast = (version: string, since: string) => version === 'latest' || version >= since;
@@ -123,7 +139,9 @@ export function ec2MetaData(md: InstanceMetadata, o: MetadataOptions, version: s
   if (atLeast(version, '2008-02-01')) out.placement = { 'availability-zone': md.availabilityZone };
   if (atLeast(version, '2008-09-01')) out['instance-action'] = 'none';
   if (atLeast(version, '2009-04-04') && md.keys.length) {
-    out['public-keys'] = Object.fromEntries(md.keys.map((k, i) => [String(i), { _name: `${i}=${k.name}`, 'openssh-key': k.data }]));
+    out['public-keys'] = Object.fromEntries(
+      md.keys.map((k, i) => [String(i), { _name: `${i}=${k.name}`, 'openssh-key': k.data }]),
+    );
   }
   return out;
 }
@@ -138,7 +156,10 @@ function ec2Node(v: unknown): MetadataNode {
     const listing: string[] = [];
     for (const [k, child] of entries) {
       dir[k] = ec2Node(child);
-      const name = child && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>)._name : undefined;
+      const name =
+        child && typeof child === 'object' && !Array.isArray(child)
+          ? (child as Record<string, unknown>)._name
+          : undefined;
       if (typeof name === 'string') {
         names = true;
         listing.push(name);
@@ -203,7 +224,8 @@ export function lookup(tree: MetadataDir, path: string): Lookup {
     if (!Object.hasOwn(d.dir, p)) return null;
     node = d.dir[p]!;
   }
-  if (typeof node === 'string') return { kind: 'file', body: Buffer.from(node, 'utf8'), name: parts[parts.length - 1] ?? '' };
+  if (typeof node === 'string')
+    return { kind: 'file', body: Buffer.from(node, 'utf8'), name: parts[parts.length - 1] ?? '' };
   if (Buffer.isBuffer(node)) return { kind: 'file', body: node, name: parts[parts.length - 1] ?? '' };
   return { kind: 'dir', listing: listingOf(node) };
 }

@@ -18,7 +18,8 @@ export async function bootstrapNetwork(net: NetworkService, adminProjectId: stri
   if (!topo) return {};
   // The network service's own user, owning what it creates in the admin project.
   const ctx = { ...serviceContext('gureum-network'), projectId: adminProjectId };
-  const byName = async (name: string) => (await net.networks.list(ctx, { name })).find((n) => n.project_id === adminProjectId);
+  const byName = async (name: string) =>
+    (await net.networks.list(ctx, { name })).find((n) => n.project_id === adminProjectId);
   const marker = await net.networks.list(ctx);
   const done = marker.some((n) => n.name === 'public' || n.name === 'private');
 
@@ -28,16 +29,35 @@ export async function bootstrapNetwork(net: NetworkService, adminProjectId: stri
 
   if (!pub) {
     pub = await net.networks.create(ctx, {
-      name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': topo.physnet,
+      name: 'public',
+      'router:external': true,
+      'provider:network_type': 'flat',
+      'provider:physical_network': topo.physnet,
       description: 'External network: floating IPs and router gateways',
     });
-    const pools = topo.publicPoolStart && topo.publicPoolEnd ? { allocation_pools: [{ start: topo.publicPoolStart, end: topo.publicPoolEnd }] } : {};
-    await net.subnets.create(ctx, { name: 'public-subnet', network_id: pub.id, ip_version: 4, cidr: topo.publicCidr, enable_dhcp: false, ...pools });
+    const pools =
+      topo.publicPoolStart && topo.publicPoolEnd
+        ? { allocation_pools: [{ start: topo.publicPoolStart, end: topo.publicPoolEnd }] }
+        : {};
+    await net.subnets.create(ctx, {
+      name: 'public-subnet',
+      network_id: pub.id,
+      ip_version: 4,
+      cidr: topo.publicCidr,
+      enable_dhcp: false,
+      ...pools,
+    });
     await net.publish('network', 'created', pub.id);
   }
   if (!priv) {
     priv = await net.networks.create(ctx, { name: 'private', description: 'Tenant network of the admin project' });
-    await net.subnets.create(ctx, { name: 'private-subnet', network_id: priv.id, ip_version: 4, cidr: topo.privateCidr, dns_nameservers: [] });
+    await net.subnets.create(ctx, {
+      name: 'private-subnet',
+      network_id: priv.id,
+      ip_version: 4,
+      cidr: topo.privateCidr,
+      dns_nameservers: [],
+    });
     await net.publish('network', 'created', priv.id);
   }
   let router = (await net.routers.list(ctx)).find((r) => r.name === 'router1' && r.project_id === adminProjectId);

@@ -22,8 +22,15 @@ export function networkOptions(section: GureumConfig['network']): NetworkOptions
     ...section,
     availabilityZones: ['nova'],
     quotas: {
-      network: 100, subnet: 100, port: 500, router: 10, floatingip: 50, security_group: 10,
-      security_group_rule: 100, subnetpool: -1, rbac_policy: 10,
+      network: 100,
+      subnet: 100,
+      port: 500,
+      router: 10,
+      floatingip: 50,
+      security_group: 10,
+      security_group_rule: 100,
+      subnetpool: -1,
+      rbac_policy: 10,
     },
   };
 }
@@ -47,7 +54,8 @@ export type Obj = Record<string, unknown>;
 export function nerr(kind: ErrorKind, type: string, message: string, status?: number): CloudError {
   return new CloudError(kind, message, { code: type, ...(status ? { status } : {}) });
 }
-export const badInput = (message: string) => nerr('BadRequest', 'InvalidInput', `Invalid input for operation: ${message}`);
+export const badInput = (message: string) =>
+  nerr('BadRequest', 'InvalidInput', `Invalid input for operation: ${message}`);
 export const notFoundType = (type: string, message: string) => nerr('NotFound', type, message);
 
 export const now = (): string => isoSeconds();
@@ -63,7 +71,11 @@ export function ownerFor(a: AuthContext, body: Obj): string {
   if (asked === undefined || asked === null) return projectOf(a);
   if (typeof asked !== 'string' || asked.length > 255) throw badInput("'project_id' must be a string.");
   if (asked !== projectOf(a) && !admin(a)) {
-    throw nerr('BadRequest', 'HTTPBadRequest', 'Specifying \'project_id\' or \'tenant_id\' other than the authenticated project in request requires admin privileges');
+    throw nerr(
+      'BadRequest',
+      'HTTPBadRequest',
+      "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
+    );
   }
   return asked;
 }
@@ -73,7 +85,11 @@ export function adminOnly(a: AuthContext, body: Obj, keys: string[], action: str
   if (admin(a)) return;
   for (const k of keys) {
     if (body[k] !== undefined) {
-      throw nerr('Forbidden', 'PolicyNotAuthorized', `(rule:${action} and rule:${action}:${k}) is disallowed by policy`);
+      throw nerr(
+        'Forbidden',
+        'PolicyNotAuthorized',
+        `(rule:${action} and rule:${action}:${k}) is disallowed by policy`,
+      );
     }
   }
 }
@@ -101,7 +117,8 @@ export function boolOf(body: Obj, key: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'boolean') return v;
   if (v === 0 || v === 1) return v === 1;
-  if (typeof v === 'string' && ['true', 'false', '0', '1'].includes(v.toLowerCase())) return ['true', '1'].includes(v.toLowerCase());
+  if (typeof v === 'string' && ['true', 'false', '0', '1'].includes(v.toLowerCase()))
+    return ['true', '1'].includes(v.toLowerCase());
   throw badInput(`'${String(v)}' cannot be converted to boolean for ${key}.`);
 }
 
@@ -125,10 +142,28 @@ export function listOf(body: Obj, key: string): unknown[] | undefined {
 export const j = <T>(text: string | null | undefined, fallback: T): T => (text ? (JSON.parse(text) as T) : fallback);
 
 /** The standard attributes every resource view carries. */
-export function standardView(r: { id: string; project_id: string; name: string; description: string; created_at: string; updated_at: string; revision_number: number }, tags: string[]): Obj {
+export function standardView(
+  r: {
+    id: string;
+    project_id: string;
+    name: string;
+    description: string;
+    created_at: string;
+    updated_at: string;
+    revision_number: number;
+  },
+  tags: string[],
+): Obj {
   return {
-    id: r.id, name: r.name, tenant_id: r.project_id, project_id: r.project_id, description: r.description,
-    tags, created_at: r.created_at, updated_at: r.updated_at, revision_number: r.revision_number,
+    id: r.id,
+    name: r.name,
+    tenant_id: r.project_id,
+    project_id: r.project_id,
+    description: r.description,
+    tags,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    revision_number: r.revision_number,
   };
 }
 

@@ -2,7 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
 import { type AuthContext, serviceContext } from '../auth-context.js';
-import { NetDispatcher, type NetDriver, type NetObjectKind, type NetAction, type PortStatusReport } from '../../net/index.js';
+import {
+  NetDispatcher,
+  type NetDriver,
+  type NetObjectKind,
+  type NetAction,
+  type PortStatusReport,
+} from '../../net/index.js';
 import type { NetworkDeps, NetworkOptions, Obj } from './common.js';
 import { admin, nerr, projectOf } from './common.js';
 import { Tags } from './tags.js';
@@ -60,11 +66,23 @@ export class NetworkService {
   readonly events: NetDispatcher;
   readonly options: NetworkOptions;
 
-  constructor(opts: { db: Kysely<Database>; dialect: Dialect; options: NetworkOptions; driver: NetDriver; onDriverError?: (e: unknown) => void }) {
+  constructor(opts: {
+    db: Kysely<Database>;
+    dialect: Dialect;
+    options: NetworkOptions;
+    driver: NetDriver;
+    onDriverError?: (e: unknown) => void;
+  }) {
     this.options = opts.options;
     this.events = new NetDispatcher(opts.driver, (e) => opts.onDriverError?.(e));
     this.wantsDhcpPorts = opts.driver.wantsDhcpPorts === true;
-    const d: NetworkDeps = { db: opts.db, dialect: opts.dialect, options: opts.options, events: this.events, driverSetsPortStatus: opts.driver.reportsPortStatus === true };
+    const d: NetworkDeps = {
+      db: opts.db,
+      dialect: opts.dialect,
+      options: opts.options,
+      events: this.events,
+      driverSetsPortStatus: opts.driver.reportsPortStatus === true,
+    };
     opts.driver.onPortStatus?.((r) => this.recordPortStatus(r));
     this.tags = new Tags(d);
     this.quotas = new Quotas(d);
@@ -85,21 +103,35 @@ export class NetworkService {
 
   /** What the data plane found when wiring a port: its status and binding fields follow. */
   private async recordPortStatus(r: PortStatusReport): Promise<void> {
-    await this.db.updateTable('net_ports').set({ status: r.status, binding_vif_type: r.vifType, binding_vif_details: JSON.stringify(r.vifDetails) })
-      .where('id', '=', r.portId).execute();
+    await this.db
+      .updateTable('net_ports')
+      .set({ status: r.status, binding_vif_type: r.vifType, binding_vif_details: JSON.stringify(r.vifDetails) })
+      .where('id', '=', r.portId)
+      .execute();
   }
 
   /** Gives a network with DHCP-enabled subnets its network:dhcp port, holding an address on each of them. */
   private async ensureDhcpPort(networkId: string): Promise<void> {
-    const subnets = (await this.db.selectFrom('net_subnets').select(['id', 'enable_dhcp', 'ip_version']).where('network_id', '=', networkId).execute())
-      .filter((s) => s.enable_dhcp && s.ip_version === 4);
+    const subnets = (
+      await this.db
+        .selectFrom('net_subnets')
+        .select(['id', 'enable_dhcp', 'ip_version'])
+        .where('network_id', '=', networkId)
+        .execute()
+    ).filter((s) => s.enable_dhcp && s.ip_version === 4);
     if (!subnets.length) return;
-    const existing = (await this.ports.list(SYSTEM_CONTEXT, { networkId })).find((p) => p.device_owner === 'network:dhcp');
+    const existing = (await this.ports.list(SYSTEM_CONTEXT, { networkId })).find(
+      (p) => p.device_owner === 'network:dhcp',
+    );
     const net = await this.networks.find(networkId);
     if (!net) return;
     if (!existing) {
       const port = await this.ports.create(SYSTEM_CONTEXT, {
-        network_id: networkId, device_owner: 'network:dhcp', device_id: `dhcp-${networkId}`, project_id: net.project_id, name: '',
+        network_id: networkId,
+        device_owner: 'network:dhcp',
+        device_id: `dhcp-${networkId}`,
+        project_id: net.project_id,
+        name: '',
         fixed_ips: subnets.map((s) => ({ subnet_id: s.id })),
       });
       await this.events.publish('port', 'created', (await this.render('port', port.id)) ?? { id: port.id });
@@ -108,7 +140,13 @@ export class NetworkService {
     const have = new Set((await this.ports.fixedIps(this.db, existing.id)).map((f) => f.subnet_id));
     const missing = subnets.filter((s) => !have.has(s.id));
     if (!missing.length) return;
-    const fixed = [...(await this.ports.fixedIps(this.db, existing.id)).map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })), ...missing.map((s) => ({ subnet_id: s.id }))];
+    const fixed = [
+      ...(await this.ports.fixedIps(this.db, existing.id)).map((f) => ({
+        subnet_id: f.subnet_id,
+        ip_address: f.ip_address,
+      })),
+      ...missing.map((s) => ({ subnet_id: s.id })),
+    ];
     await this.ports.update(SYSTEM_CONTEXT, existing.id, { fixed_ips: fixed });
     await this.events.publish('port', 'updated', (await this.render('port', existing.id)) ?? { id: existing.id });
   }
@@ -117,9 +155,18 @@ export class NetworkService {
   async render(kind: NetObjectKind, id: string): Promise<Obj | undefined> {
     const s = SYSTEM_CONTEXT;
     switch (kind) {
-      case 'network': { const n = await this.networks.find(id); return n ? (await this.networks.views(s, [n]))[0] : undefined; }
-      case 'subnet': { const x = await this.subnets.find(id); return x ? (await this.subnets.views([x]))[0] : undefined; }
-      case 'port': { const p = await this.ports.find(id); return p ? (await this.ports.views(s, [p]))[0] : undefined; }
+      case 'network': {
+        const n = await this.networks.find(id);
+        return n ? (await this.networks.views(s, [n]))[0] : undefined;
+      }
+      case 'subnet': {
+        const x = await this.subnets.find(id);
+        return x ? (await this.subnets.views([x]))[0] : undefined;
+      }
+      case 'port': {
+        const p = await this.ports.find(id);
+        return p ? (await this.ports.views(s, [p]))[0] : undefined;
+      }
       case 'router': {
         const r = await this.routers.find(id);
         if (!r) return undefined;
@@ -127,8 +174,14 @@ export class NetworkService {
         v.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, id));
         return v;
       }
-      case 'floatingip': { const f = await this.floatingIps.list(s, { ids: [id] }); return f.length ? (await this.floatingIps.views(f))[0] : undefined; }
-      case 'security_group': { const g = await this.securityGroups.list(s, { ids: [id] }); return g.length ? (await this.securityGroups.views(g))[0] : undefined; }
+      case 'floatingip': {
+        const f = await this.floatingIps.list(s, { ids: [id] });
+        return f.length ? (await this.floatingIps.views(f))[0] : undefined;
+      }
+      case 'security_group': {
+        const g = await this.securityGroups.list(s, { ids: [id] });
+        return g.length ? (await this.securityGroups.views(g))[0] : undefined;
+      }
     }
   }
 
@@ -145,44 +198,64 @@ export class NetworkService {
   async resync(): Promise<void> {
     const s = SYSTEM_CONTEXT;
     if (this.wantsDhcpPorts) {
-      for (const n of await this.db.selectFrom('net_subnets').select('network_id').distinct().execute()) await this.ensureDhcpPort(n.network_id);
+      for (const n of await this.db.selectFrom('net_subnets').select('network_id').distinct().execute())
+        await this.ensureDhcpPort(n.network_id);
     }
     const routers = await this.routers.views(s, await this.routers.list(s));
-    for (const r of routers) r.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, String(r.id)));
+    for (const r of routers)
+      r.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, String(r.id)));
     await this.events.resync({
       networks: await this.networks.views(s, await this.networks.list(s)),
       subnets: await this.subnets.views(await this.subnets.list(s)),
       ports: await this.ports.views(s, await this.ports.list(s)),
       routers,
       floatingips: await this.floatingIps.views(await this.floatingIps.list(s)),
-      security_groups: await this.securityGroups.views(await this.db.selectFrom('net_security_groups').selectAll().execute()),
+      security_groups: await this.securityGroups.views(
+        await this.db.selectFrom('net_security_groups').selectAll().execute(),
+      ),
     });
   }
 
   /** network-ip-availabilities (admin): totals of the pools and used addresses per subnet. */
   async ipAvailability(a: AuthContext, networkId?: string): Promise<Obj[]> {
-    if (!admin(a)) throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:get_network_ip_availability is disallowed by policy');
+    if (!admin(a))
+      throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:get_network_ip_availability is disallowed by policy');
     let q = this.db.selectFrom('net_networks').selectAll().orderBy('created_at');
     if (networkId) q = q.where('id', '=', networkId);
     const nets = await q.execute();
-    if (networkId && nets.length === 0) throw nerr('NotFound', 'NetworkNotFound', `Network ${networkId} could not be found.`);
+    if (networkId && nets.length === 0)
+      throw nerr('NotFound', 'NetworkNotFound', `Network ${networkId} could not be found.`);
     const out: Obj[] = [];
     for (const n of nets) {
       const subnets = await this.db.selectFrom('net_subnets').selectAll().where('network_id', '=', n.id).execute();
       const per = [];
       for (const s of subnets) {
-        per.push({ subnet_id: s.id, subnet_name: s.name, cidr: s.cidr, ip_version: s.ip_version, total_ips: Number(poolSize(poolsOf(s))), used_ips: await this.ipam.used(this.db, s.id) });
+        per.push({
+          subnet_id: s.id,
+          subnet_name: s.name,
+          cidr: s.cidr,
+          ip_version: s.ip_version,
+          total_ips: Number(poolSize(poolsOf(s))),
+          used_ips: await this.ipam.used(this.db, s.id),
+        });
       }
       out.push({
-        network_id: n.id, network_name: n.name, tenant_id: n.project_id, project_id: n.project_id, subnet_ip_availability: per,
-        total_ips: per.reduce((x, s) => x + s.total_ips, 0), used_ips: per.reduce((x, s) => x + s.used_ips, 0),
+        network_id: n.id,
+        network_name: n.name,
+        tenant_id: n.project_id,
+        project_id: n.project_id,
+        subnet_ip_availability: per,
+        total_ips: per.reduce((x, s) => x + s.total_ips, 0),
+        used_ips: per.reduce((x, s) => x + s.used_ips, 0),
       });
     }
     return out;
   }
 
   availabilityZones(): Obj[] {
-    return this.options.availabilityZones.flatMap((name) => ['network', 'router'].map((resource) => ({ name, resource, state: 'available' })));
+    return this.options.availabilityZones.flatMap((name) =>
+      ['network', 'router'].map((resource) => ({ name, resource, state: 'available' })),
+    );
   }
 
   // --- what Nova calls
@@ -193,7 +266,11 @@ export class NetworkService {
     if (req.portId) {
       port = await this.ports.get(a, req.portId);
       if (port.device_id && port.device_id !== instanceId) {
-        throw nerr('Conflict', 'PortInUse', `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`);
+        throw nerr(
+          'Conflict',
+          'PortInUse',
+          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`,
+        );
       }
       const body: Obj = { device_id: instanceId, device_owner: port.device_owner || 'compute:nova' };
       if (req.hostId !== undefined) body['binding:host_id'] = req.hostId;
@@ -201,11 +278,17 @@ export class NetworkService {
       await this.publish('port', req.hostId ? 'bound' : 'updated', port.id);
     } else {
       if (!req.networkId) throw nerr('BadRequest', 'BadRequest', 'A network or a port is required.');
-      const body: Obj = { network_id: req.networkId, device_id: instanceId, device_owner: 'compute:nova', project_id: projectOf(a) };
+      const body: Obj = {
+        network_id: req.networkId,
+        device_id: instanceId,
+        device_owner: 'compute:nova',
+        project_id: projectOf(a),
+      };
       if (req.fixedIp) body.fixed_ips = [{ ip_address: req.fixedIp }];
       if (req.securityGroups) body.security_groups = req.securityGroups;
       port = await this.ports.create(a, body);
-      if (req.hostId !== undefined) port = (await this.ports.update(SYSTEM_CONTEXT, port.id, { 'binding:host_id': req.hostId })).port;
+      if (req.hostId !== undefined)
+        port = (await this.ports.update(SYSTEM_CONTEXT, port.id, { 'binding:host_id': req.hostId })).port;
       await this.publish('port', 'created', port.id);
       if (req.hostId) await this.publish('port', 'bound', port.id);
     }
@@ -245,9 +328,31 @@ export class NetworkService {
       const net = await this.networks.find(p.network_id);
       for (const ip of await this.ports.fixedIps(this.db, p.id)) {
         const version = ip.ip_address.includes(':') ? 6 : 4;
-        out.push({ networkId: p.network_id, networkName: net?.name ?? '', portId: p.id, mac: p.mac_address, ip: ip.ip_address, version, type: 'fixed' });
-        const fips = await this.db.selectFrom('net_floating_ips').select('floating_ip_address').where('port_id', '=', p.id).where('fixed_ip_address', '=', ip.ip_address).execute();
-        for (const f of fips) out.push({ networkId: p.network_id, networkName: net?.name ?? '', portId: p.id, mac: p.mac_address, ip: f.floating_ip_address, version: 4, type: 'floating' });
+        out.push({
+          networkId: p.network_id,
+          networkName: net?.name ?? '',
+          portId: p.id,
+          mac: p.mac_address,
+          ip: ip.ip_address,
+          version,
+          type: 'fixed',
+        });
+        const fips = await this.db
+          .selectFrom('net_floating_ips')
+          .select('floating_ip_address')
+          .where('port_id', '=', p.id)
+          .where('fixed_ip_address', '=', ip.ip_address)
+          .execute();
+        for (const f of fips)
+          out.push({
+            networkId: p.network_id,
+            networkName: net?.name ?? '',
+            portId: p.id,
+            mac: p.mac_address,
+            ip: f.floating_ip_address,
+            version: 4,
+            type: 'floating',
+          });
       }
     }
     return out;
@@ -266,19 +371,40 @@ export class NetworkService {
     if (candidates.length === 0) return this.allocateTopology(a);
     const def = candidates.filter((n) => n.is_default);
     if (def.length === 1) return def[0]!.id;
-    throw nerr('Conflict', 'NetworkAmbiguous', 'Multiple possible networks found, use a Network ID to be more specific.');
+    throw nerr(
+      'Conflict',
+      'NetworkAmbiguous',
+      'Multiple possible networks found, use a Network ID to be more specific.',
+    );
   }
 
   private async allocateTopology(a: AuthContext): Promise<string> {
     const externals = (await this.networks.list(SYSTEM_CONTEXT)).filter((n) => n.router_external);
-    const ext = externals.find((n) => n.is_default) ?? (externals.length === 1 ? externals[0] : externals.find((n) => n.name === 'public'));
-    if (!ext) throw nerr('Conflict', 'AutoAllocationFailure', 'Deployment error: no default external network for automatic allocation.');
+    const ext =
+      externals.find((n) => n.is_default) ??
+      (externals.length === 1 ? externals[0] : externals.find((n) => n.name === 'public'));
+    if (!ext)
+      throw nerr(
+        'Conflict',
+        'AutoAllocationFailure',
+        'Deployment error: no default external network for automatic allocation.',
+      );
     const project = projectOf(a);
     const as = { ...SYSTEM_CONTEXT, projectId: project };
     const net = await this.networks.create(as, { name: 'auto_allocated_network', project_id: project });
     try {
-      const subnet = await this.subnets.create(as, { name: 'auto_allocated_subnet_v4', network_id: net.id, ip_version: 4, cidr: '10.254.0.0/24', project_id: project });
-      const router = await this.routers.create(as, { name: 'auto_allocated_router', project_id: project, external_gateway_info: { network_id: ext.id } });
+      const subnet = await this.subnets.create(as, {
+        name: 'auto_allocated_subnet_v4',
+        network_id: net.id,
+        ip_version: 4,
+        cidr: '10.254.0.0/24',
+        project_id: project,
+      });
+      const router = await this.routers.create(as, {
+        name: 'auto_allocated_router',
+        project_id: project,
+        external_gateway_info: { network_id: ext.id },
+      });
       await this.routers.addInterface(as, router.id, { subnet_id: subnet.id });
       await this.publish('network', 'created', net.id);
       await this.publish('router', 'created', router.id);
@@ -298,7 +424,8 @@ export class NetworkService {
       if (byId) return byId.id;
       const byName = groups.filter((g) => g.name === key);
       if (byName.length === 1) return byName[0]!.id;
-      if (byName.length > 1) throw nerr('Conflict', 'DuplicateSecurityGroupName', `Multiple security groups named ${key} exist; use an id.`);
+      if (byName.length > 1)
+        throw nerr('Conflict', 'DuplicateSecurityGroupName', `Multiple security groups named ${key} exist; use an id.`);
       throw nerr('NotFound', 'SecurityGroupNotFound', `Security group ${key} not found.`);
     });
   }

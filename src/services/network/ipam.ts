@@ -45,8 +45,13 @@ export class Ipam {
   private async startFor(db: Db, s: NetSubnetRow, pools: Range[]): Promise<bigint> {
     const c = this.cursors.get(s.id);
     if (c !== undefined) return c;
-    const top = await db.selectFrom('net_ip_allocations').select('ip_key').where('subnet_id', '=', s.id)
-      .orderBy('ip_key', 'desc').limit(1).executeTakeFirst();
+    const top = await db
+      .selectFrom('net_ip_allocations')
+      .select('ip_key')
+      .where('subnet_id', '=', s.id)
+      .orderBy('ip_key', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const start = top ? keyToIp(top.ip_key) + 1n : pools[0]!.first;
     return start;
   }
@@ -54,20 +59,40 @@ export class Ipam {
   /** Tries to take exactly this address; false when someone holds it. */
   private async take(db: Db, s: NetSubnetRow, v: bigint, portId: string): Promise<boolean> {
     const version = s.ip_version as IpVersion;
-    const rows = await db.insertInto('net_ip_allocations')
-      .values({ subnet_id: s.id, ip_key: ipKey(version, v), ip_address: formatIp(version, v), port_id: portId, network_id: s.network_id })
+    const rows = await db
+      .insertInto('net_ip_allocations')
+      .values({
+        subnet_id: s.id,
+        ip_key: ipKey(version, v),
+        ip_address: formatIp(version, v),
+        port_id: portId,
+        network_id: s.network_id,
+      })
       .onConflict((oc) => oc.columns(['subnet_id', 'ip_key']).doNothing())
-      .returning('ip_key').execute();
+      .returning('ip_key')
+      .execute();
     return rows.length === 1;
   }
 
   /** The first address >= from that is in a pool and not allocated, or null (reads windows of allocated keys). */
-  private async nextGap(db: Db, s: NetSubnetRow, pools: Range[], from: bigint, until: bigint | null): Promise<bigint | null> {
+  private async nextGap(
+    db: Db,
+    s: NetSubnetRow,
+    pools: Range[],
+    from: bigint,
+    until: bigint | null,
+  ): Promise<bigint | null> {
     const version = s.ip_version as IpVersion;
     let c = normalize(pools, from);
     while (c !== null && (until === null || c < until)) {
-      const taken = await db.selectFrom('net_ip_allocations').select('ip_key').where('subnet_id', '=', s.id)
-        .where('ip_key', '>=', ipKey(version, c)).orderBy('ip_key').limit(WINDOW).execute();
+      const taken = await db
+        .selectFrom('net_ip_allocations')
+        .select('ip_key')
+        .where('subnet_id', '=', s.id)
+        .where('ip_key', '>=', ipKey(version, c))
+        .orderBy('ip_key')
+        .limit(WINDOW)
+        .execute();
       let i = 0;
       for (; i < taken.length; i++) {
         const t = keyToIp(taken[i]!.ip_key);
@@ -112,20 +137,32 @@ export class Ipam {
   async allocateSpecific(db: Db, s: NetSubnetRow, ip: string, portId: string): Promise<string> {
     const parsed = tryParseIp(ip)!;
     if (!(await this.take(db, s, parsed.value, portId))) {
-      throw nerr('Conflict', 'IpAddressAlreadyAllocated', `IP address ${formatIp(parsed.version, parsed.value)} already allocated in subnet ${s.id}`);
+      throw nerr(
+        'Conflict',
+        'IpAddressAlreadyAllocated',
+        `IP address ${formatIp(parsed.version, parsed.value)} already allocated in subnet ${s.id}`,
+      );
     }
     return formatIp(parsed.version, parsed.value);
   }
 
   /** True when the address is held by some port. */
   async inUse(db: Db, subnetId: string, version: IpVersion, v: bigint): Promise<boolean> {
-    return !!(await db.selectFrom('net_ip_allocations').select('port_id').where('subnet_id', '=', subnetId)
-      .where('ip_key', '=', ipKey(version, v)).executeTakeFirst());
+    return !!(await db
+      .selectFrom('net_ip_allocations')
+      .select('port_id')
+      .where('subnet_id', '=', subnetId)
+      .where('ip_key', '=', ipKey(version, v))
+      .executeTakeFirst());
   }
 
   /** Used addresses of a subnet. */
   async used(db: Db, subnetId: string): Promise<number> {
-    const r = await db.selectFrom('net_ip_allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('subnet_id', '=', subnetId).executeTakeFirst();
+    const r = await db
+      .selectFrom('net_ip_allocations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('subnet_id', '=', subnetId)
+      .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 

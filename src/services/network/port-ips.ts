@@ -9,7 +9,13 @@ import type { PortSpec } from './port-spec.js';
 import { contains, eui64, formatIp, parseCidr, tryParseIp } from './ipaddr.js';
 
 function subnetsOf(db: Db, networkId: string): Promise<Subnet[]> {
-  return db.selectFrom('net_subnets').selectAll().where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('net_subnets')
+    .selectAll()
+    .where('network_id', '=', networkId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** Resolves and allocates the fixed IPs of a port inside the transaction. */
@@ -43,9 +49,15 @@ export async function allocatePortIps(ipam: Ipam, db: Db, spec: PortSpec, portId
     if (req.subnet_id !== undefined) {
       subnet = subnets.find((s) => s.id === req.subnet_id);
       if (!subnet) {
-        const exists = await db.selectFrom('net_subnets').select('id').where('id', '=', req.subnet_id).executeTakeFirst();
+        const exists = await db
+          .selectFrom('net_subnets')
+          .select('id')
+          .where('id', '=', req.subnet_id)
+          .executeTakeFirst();
         if (!exists) throw nerr('NotFound', 'SubnetNotFound', `Subnet ${req.subnet_id} could not be found.`);
-        throw badInput(`Failed to create port on network ${spec.network.id}, because fixed_ips included invalid subnet ${req.subnet_id}.`);
+        throw badInput(
+          `Failed to create port on network ${spec.network.id}, because fixed_ips included invalid subnet ${req.subnet_id}.`,
+        );
       }
     }
     if (req.ip_address !== undefined) {
@@ -53,18 +65,30 @@ export async function allocatePortIps(ipam: Ipam, db: Db, spec: PortSpec, portId
       if (!ip) throw badInput(`'${req.ip_address}' is not a valid IP address.`);
       if (subnet) {
         if (!contains(parseCidr(subnet.cidr), ip.value) || ip.version !== subnet.ip_version) {
-          throw nerr('BadRequest', 'InvalidIpForSubnet', `IP address ${req.ip_address} is not a valid IP for the specified subnet.`);
+          throw nerr(
+            'BadRequest',
+            'InvalidIpForSubnet',
+            `IP address ${req.ip_address} is not a valid IP for the specified subnet.`,
+          );
         }
       } else {
         subnet = subnets.find((s) => s.ip_version === ip.version && contains(parseCidr(s.cidr), ip.value));
-        if (!subnet) throw nerr('BadRequest', 'InvalidIpForNetwork', `IP address ${req.ip_address} is not a valid IP for any of the subnets on the specified network.`);
+        if (!subnet)
+          throw nerr(
+            'BadRequest',
+            'InvalidIpForNetwork',
+            `IP address ${req.ip_address} is not a valid IP for any of the subnets on the specified network.`,
+          );
       }
       if (isAutoAddress(subnet) && !isRouter) {
-        throw badInput(`IPv6 address ${req.ip_address} cannot be directly assigned to a port on subnet ${subnet.id} since the subnet is configured for automatic addresses`);
+        throw badInput(
+          `IPv6 address ${req.ip_address} cannot be directly assigned to a port on subnet ${subnet.id} since the subnet is configured for automatic addresses`,
+        );
       }
       await ipam.allocateSpecific(db, subnet, req.ip_address, portId);
     } else if (subnet) {
-      if (isAutoAddress(subnet) && !isRouter) await ipam.allocateSpecific(db, subnet, formatIp(6, eui64(parseCidr(subnet.cidr), mac)), portId);
+      if (isAutoAddress(subnet) && !isRouter)
+        await ipam.allocateSpecific(db, subnet, formatIp(6, eui64(parseCidr(subnet.cidr), mac)), portId);
       else await ipam.allocate(db, subnet, portId);
     } else {
       throw badInput('Each fixed_ips entry needs a subnet_id or an ip_address.');

@@ -15,8 +15,24 @@ const counted: Record<string, (db: Db, project: string) => Promise<number>> = {
   rbac_policy: async () => 0,
 };
 
-async function count(db: Db, table: 'net_networks' | 'net_subnets' | 'net_ports' | 'net_routers' | 'net_floating_ips' | 'net_security_groups' | 'net_security_group_rules' | 'net_subnet_pools', project: string): Promise<number> {
-  const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', project).executeTakeFirst();
+async function count(
+  db: Db,
+  table:
+    | 'net_networks'
+    | 'net_subnets'
+    | 'net_ports'
+    | 'net_routers'
+    | 'net_floating_ips'
+    | 'net_security_groups'
+    | 'net_security_group_rules'
+    | 'net_subnet_pools',
+  project: string,
+): Promise<number> {
+  const r = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', project)
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -45,7 +61,8 @@ export class Quotas {
   }
 
   private canRead(a: AuthContext, project: string): void {
-    if (!admin(a) && project !== projectOf(a)) throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:get_quota is disallowed by policy');
+    if (!admin(a) && project !== projectOf(a))
+      throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:get_quota is disallowed by policy');
   }
 
   async show(a: AuthContext, project: string): Promise<Obj> {
@@ -57,7 +74,8 @@ export class Quotas {
     this.canRead(a, project);
     const limits = await this.limits(project);
     const out: Obj = {};
-    for (const [k, limit] of Object.entries(limits)) out[k] = { limit, used: await counted[k]!(this.d.db, project), reserved: 0 };
+    for (const [k, limit] of Object.entries(limits))
+      out[k] = { limit, used: await counted[k]!(this.d.db, project), reserved: 0 };
     return out;
   }
 
@@ -70,7 +88,8 @@ export class Quotas {
     if (!admin(a)) throw nerr('Forbidden', 'PolicyNotAuthorized', 'rule:get_quota is disallowed by policy');
     const projects = await this.d.db.selectFrom('net_quotas').select('project_id').distinct().execute();
     const out: Obj[] = [];
-    for (const p of projects) out.push({ ...(await this.limits(p.project_id)), project_id: p.project_id, tenant_id: p.project_id });
+    for (const p of projects)
+      out.push({ ...(await this.limits(p.project_id)), project_id: p.project_id, tenant_id: p.project_id });
     return out;
   }
 
@@ -80,12 +99,16 @@ export class Quotas {
     for (const [k, v] of Object.entries(body)) {
       if (!(k in this.d.options.quotas)) throw badInput(`Unrecognized quota resource '${k}'.`);
       const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > 2147483647) throw badInput(`'${String(v)}' is not a valid quota for ${k} (-1 or more).`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > 2147483647)
+        throw badInput(`'${String(v)}' is not a valid quota for ${k} (-1 or more).`);
       changes.push([k, n]);
     }
     for (const [resource, hard_limit] of changes) {
-      await this.d.db.insertInto('net_quotas').values({ project_id: project, resource, hard_limit })
-        .onConflict((oc) => oc.columns(['project_id', 'resource']).doUpdateSet({ hard_limit })).execute();
+      await this.d.db
+        .insertInto('net_quotas')
+        .values({ project_id: project, resource, hard_limit })
+        .onConflict((oc) => oc.columns(['project_id', 'resource']).doUpdateSet({ hard_limit }))
+        .execute();
     }
     return this.limits(project);
   }

@@ -10,7 +10,11 @@ export class Tags {
     const out = new Map<string, string[]>();
     if (ids.length === 0) return out;
     for (let i = 0; i < ids.length; i += 500) {
-      const rows = await db.selectFrom('net_tags').select(['resource_id', 'tag']).where('resource_id', 'in', ids.slice(i, i + 500)).execute();
+      const rows = await db
+        .selectFrom('net_tags')
+        .select(['resource_id', 'tag'])
+        .where('resource_id', 'in', ids.slice(i, i + 500))
+        .execute();
       for (const r of rows) out.set(r.resource_id, [...(out.get(r.resource_id) ?? []), r.tag]);
     }
     for (const v of out.values()) v.sort();
@@ -30,20 +34,31 @@ export class Tags {
 
   async add(type: string, id: string, tag: string): Promise<void> {
     Tags.check(tag);
-    await this.d.db.insertInto('net_tags').values({ resource_id: id, resource_type: type, tag })
-      .onConflict((oc) => oc.columns(['resource_id', 'tag']).doNothing()).execute();
+    await this.d.db
+      .insertInto('net_tags')
+      .values({ resource_id: id, resource_type: type, tag })
+      .onConflict((oc) => oc.columns(['resource_id', 'tag']).doNothing())
+      .execute();
   }
 
   async replace(type: string, id: string, tags: unknown, db: Db = this.d.db): Promise<string[]> {
     if (!Array.isArray(tags)) throw badInput("'tags' must be a list.");
     const clean = [...new Set(tags.map((t) => Tags.check(t)))];
     await db.deleteFrom('net_tags').where('resource_id', '=', id).execute();
-    if (clean.length) await db.insertInto('net_tags').values(clean.map((tag) => ({ resource_id: id, resource_type: type, tag }))).execute();
+    if (clean.length)
+      await db
+        .insertInto('net_tags')
+        .values(clean.map((tag) => ({ resource_id: id, resource_type: type, tag })))
+        .execute();
     return clean.sort();
   }
 
   async remove(id: string, tag: string): Promise<boolean> {
-    const r = await this.d.db.deleteFrom('net_tags').where('resource_id', '=', id).where('tag', '=', tag).executeTakeFirst();
+    const r = await this.d.db
+      .deleteFrom('net_tags')
+      .where('resource_id', '=', id)
+      .where('tag', '=', tag)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

@@ -21,8 +21,14 @@ export const reader: Rule = (c) => c.roleNames.has('reader') || c.roleNames.has(
 export const member: Rule = (c) => c.roleNames.has('member') || isAdmin(c);
 export const ownProject: Rule = (c, t) => !!c.projectId && t.project_id === c.projectId;
 export const ownUser: Rule = (c, t) => !!t.user_id && t.user_id === c.userId;
-export const anyOf = (...rules: Rule[]): Rule => (c, t) => rules.some((r) => r(c, t));
-export const allOf = (...rules: Rule[]): Rule => (c, t) => rules.every((r) => r(c, t));
+export const anyOf =
+  (...rules: Rule[]): Rule =>
+  (c, t) =>
+    rules.some((r) => r(c, t));
+export const allOf =
+  (...rules: Rule[]): Rule =>
+  (c, t) =>
+    rules.every((r) => r(c, t));
 /** Any caller with a valid token (the auth hook has already checked it). */
 export const anyone: Rule = () => true;
 

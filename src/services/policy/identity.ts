@@ -15,17 +15,22 @@ const adminOrSystemReaderOrOwner: Rule = anyOf(admin, systemReader, ownUser);
 /** A token scoped to the target's project (PROJECT_USER: any role on it). */
 const tokenOfProject: Rule = (c, t) => !!c.projectId && c.projectId === (t.project_id ?? null);
 /** A token scoped to the target domain, or to a project in it. */
-const tokenOfDomain: Rule = (c, t) => !!t.domain_id && (c.domainId === t.domain_id || c.projectDomainId === t.domain_id);
+const tokenOfDomain: Rule = (c, t) =>
+  !!t.domain_id && (c.domainId === t.domain_id || c.projectDomainId === t.domain_id);
 const trustor: Rule = (c, t) => !!t.trustor_user_id && c.userId === t.trustor_user_id;
 const trustParty: Rule = (c, t) => trustor(c, t) || (!!t.trustee_user_id && c.userId === t.trustee_user_id);
 /** Any scoped token (an unscoped one carries no catalog, as Keystone answers). */
 const scoped: Rule = (c: AuthContext) => !!(c.projectId || c.domainId || c.system);
 
 /** The five rules of one resource, named as Keystone names them (the names stay literal types for PolicyName). */
-const crud = <N extends string, P extends string>(name: N, plural: P, read: Rule, write: Rule) => ({
-  [`identity:create_${name}`]: write, [`identity:list_${plural}`]: read, [`identity:get_${name}`]: read,
-  [`identity:update_${name}`]: write, [`identity:delete_${name}`]: write,
-}) as Record<`identity:${'create' | 'get' | 'update' | 'delete'}_${N}` | `identity:list_${P}`, Rule>;
+const crud = <N extends string, P extends string>(name: N, plural: P, read: Rule, write: Rule) =>
+  ({
+    [`identity:create_${name}`]: write,
+    [`identity:list_${plural}`]: read,
+    [`identity:get_${name}`]: read,
+    [`identity:update_${name}`]: write,
+    [`identity:delete_${name}`]: write,
+  }) as Record<`identity:${'create' | 'get' | 'update' | 'delete'}_${N}` | `identity:list_${P}`, Rule>;
 
 export const identityRules = {
   // kept for object-level checks inside handlers
@@ -119,7 +124,11 @@ export const identityRules = {
   'identity:get_limit_model': anyone,
   'identity:create_limits': admin,
   'identity:list_limits': anyone,
-  'identity:get_limit': anyOf(adminOrSystemReader, tokenOfProject, (c, t: PolicyTarget) => !!c.domainId && c.domainId === t.domain_id),
+  'identity:get_limit': anyOf(
+    adminOrSystemReader,
+    tokenOfProject,
+    (c, t: PolicyTarget) => !!c.domainId && c.domainId === t.domain_id,
+  ),
   'identity:update_limit': admin,
   'identity:delete_limit': admin,
 

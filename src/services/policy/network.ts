@@ -5,18 +5,33 @@
 import { admin, anyone, projectMember, projectReader, type Rule } from './checks.js';
 
 /** The Neutron resources with the five CRUD operations (the body key of one item). */
-export const NETWORK_RESOURCES = ['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'subnetpool'] as const;
-export type NetworkResource = typeof NETWORK_RESOURCES[number];
+export const NETWORK_RESOURCES = [
+  'network',
+  'subnet',
+  'port',
+  'router',
+  'floatingip',
+  'security_group',
+  'security_group_rule',
+  'subnetpool',
+] as const;
+export type NetworkResource = (typeof NETWORK_RESOURCES)[number];
 type Crud = 'get' | 'create' | 'update' | 'delete';
 export type NetworkCrudRule = `network:${Crud}_${NetworkResource}`;
 export type NetworkTagRule = `network:${Crud}_${NetworkResource}s_tags`;
 
-const crud = Object.fromEntries(NETWORK_RESOURCES.flatMap((r) => [
-  [`network:get_${r}`, projectReader], [`network:create_${r}`, projectMember],
-  [`network:update_${r}`, projectMember], [`network:delete_${r}`, projectMember],
-  [`network:get_${r}s_tags`, projectReader], [`network:create_${r}s_tags`, projectMember],
-  [`network:update_${r}s_tags`, projectMember], [`network:delete_${r}s_tags`, projectMember],
-])) as Record<NetworkCrudRule | NetworkTagRule, Rule>;
+const crud = Object.fromEntries(
+  NETWORK_RESOURCES.flatMap((r) => [
+    [`network:get_${r}`, projectReader],
+    [`network:create_${r}`, projectMember],
+    [`network:update_${r}`, projectMember],
+    [`network:delete_${r}`, projectMember],
+    [`network:get_${r}s_tags`, projectReader],
+    [`network:create_${r}s_tags`, projectMember],
+    [`network:update_${r}s_tags`, projectMember],
+    [`network:delete_${r}s_tags`, projectMember],
+  ]),
+) as Record<NetworkCrudRule | NetworkTagRule, Rule>;
 
 export const networkRules = {
   ...crud,

@@ -9,22 +9,50 @@ import { isCloudError } from '../../errors.js';
 
 /** The volume service acting on its own behalf (deleting delete_on_termination volumes of a deleted server). */
 export const VOLUME_SERVICE: AuthContext = {
-  tokenHash: '', userId: 'gureum-volume', userName: 'gureum-volume', userDomainId: 'default', userDomainName: 'Default',
-  system: true, roles: [{ id: 'admin', name: 'admin' }], roleNames: new Set(['admin', 'member', 'reader']), methods: [], auditIds: [],
-  issuedAt: '', expiresAt: '',
+  tokenHash: '',
+  userId: 'gureum-volume',
+  userName: 'gureum-volume',
+  userDomainId: 'default',
+  userDomainName: 'Default',
+  system: true,
+  roles: [{ id: 'admin', name: 'admin' }],
+  roleNames: new Set(['admin', 'member', 'reader']),
+  methods: [],
+  auditIds: [],
+  issuedAt: '',
+  expiresAt: '',
 };
 
 const view = (a: VolumeAttachment): ComputeVolumeAttachment => ({
-  attachmentId: a.id, volumeId: a.volumeId, instanceId: a.instanceId ?? '', device: a.device, tag: a.tag,
-  deleteOnTermination: a.deleteOnTermination, status: a.attachStatus,
+  attachmentId: a.id,
+  volumeId: a.volumeId,
+  instanceId: a.instanceId ?? '',
+  device: a.device,
+  tag: a.tag,
+  deleteOnTermination: a.deleteOnTermination,
+  status: a.attachStatus,
 });
 
 export class VolumeComputePort implements ComputeVolumePort {
-  constructor(private readonly attachments: Attachments, private readonly volumes: Volumes, private readonly snapshots: Snapshots) {}
+  constructor(
+    private readonly attachments: Attachments,
+    private readonly volumes: Volumes,
+    private readonly snapshots: Snapshots,
+  ) {}
 
-  async reserve(ctx: AuthContext, volumeId: string, instanceId: string, opts: { device: string; tag: string | null; deleteOnTermination: boolean }) {
+  async reserve(
+    ctx: AuthContext,
+    volumeId: string,
+    instanceId: string,
+    opts: { device: string; tag: string | null; deleteOnTermination: boolean },
+  ) {
     const r = await this.attachments.reserve(ctx, volumeId, instanceId, opts);
-    return { attachment: view(r.attachment), path: r.connection.path, format: r.connection.format, readonly: r.readonly };
+    return {
+      attachment: view(r.attachment),
+      path: r.connection.path,
+      format: r.connection.format,
+      readonly: r.readonly,
+    };
   }
 
   complete(attachmentId: string, device: string, host: string | null): Promise<void> {
@@ -71,13 +99,24 @@ export class VolumeComputePort implements ComputeVolumePort {
     return v && { id: v.id, status: v.status, size: v.size, bootable: v.bootable, imageMetadata: v.imageMetadata };
   }
 
-  async describeSnapshot(ctx: AuthContext, snapshotId: string): Promise<{ id: string; status: string; size: number } | null> {
+  async describeSnapshot(
+    ctx: AuthContext,
+    snapshotId: string,
+  ): Promise<{ id: string; status: string; size: number } | null> {
     const s = await orNull(this.snapshots.get(ctx, snapshotId));
     return s && { id: s.id, status: s.status, size: s.size };
   }
 
-  async createVolume(ctx: AuthContext, spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null }): Promise<string> {
-    const v = await this.volumes.create(ctx, { size: spec.size, name: spec.name, imageId: spec.imageId ?? null, snapshotId: spec.snapshotId ?? null });
+  async createVolume(
+    ctx: AuthContext,
+    spec: { size: number | null; name: string; imageId?: string | null; snapshotId?: string | null },
+  ): Promise<string> {
+    const v = await this.volumes.create(ctx, {
+      size: spec.size,
+      name: spec.name,
+      imageId: spec.imageId ?? null,
+      snapshotId: spec.snapshotId ?? null,
+    });
     return v.id;
   }
 

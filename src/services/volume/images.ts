@@ -35,11 +35,23 @@ const VOLUME_SERVICE: AuthContext = serviceContext('gureum-volume');
 export class ImageServicePort implements VolumeImagePort {
   private readonly cache: ImageCache;
 
-  constructor(private readonly image: ImageService, cacheDir: string) {
+  constructor(
+    private readonly image: ImageService,
+    cacheDir: string,
+  ) {
     const source: ImageSource = {
       describe: async (id) => {
         const i = await image.getImage(VOLUME_SERVICE, id);
-        return { id: i.id, diskFormat: i.disk_format, size: i.size, checksum: i.checksum, hashAlgo: i.os_hash_algo, hashValue: i.os_hash_value, minDisk: i.min_disk, properties: i.properties };
+        return {
+          id: i.id,
+          diskFormat: i.disk_format,
+          size: i.size,
+          checksum: i.checksum,
+          hashAlgo: i.os_hash_algo,
+          hashValue: i.os_hash_value,
+          minDisk: i.min_disk,
+          properties: i.properties,
+        };
       },
       open: async (id) => (await image.openImageData(VOLUME_SERVICE, id)).stream,
     };
@@ -47,10 +59,21 @@ export class ImageServicePort implements VolumeImagePort {
   }
 
   async describe(a: AuthContext, id: string): Promise<VolumeImage> {
-    const i = await this.image.getImage(a, id).catch(() => { throw badRequest(`Invalid image identifier or unable to access requested image.`); });
+    const i = await this.image.getImage(a, id).catch(() => {
+      throw badRequest(`Invalid image identifier or unable to access requested image.`);
+    });
     return {
-      id: i.id, name: i.name, status: i.status, size: i.size, virtualSize: i.virtual_size, minDisk: i.min_disk, minRam: i.min_ram,
-      diskFormat: i.disk_format, containerFormat: i.container_format, checksum: i.checksum, properties: i.properties,
+      id: i.id,
+      name: i.name,
+      status: i.status,
+      size: i.size,
+      virtualSize: i.virtual_size,
+      minDisk: i.min_disk,
+      minRam: i.min_ram,
+      diskFormat: i.disk_format,
+      containerFormat: i.container_format,
+      checksum: i.checksum,
+      properties: i.properties,
     };
   }
 

@@ -57,19 +57,48 @@ export class VolumeService {
     this.backendHost = `${deps.hostName}@${deps.backend.name}#${deps.backend.name}`;
     const background: Background = {
       run: (what, work) => {
-        const p: Promise<void> = work().catch((e) => deps.log?.(`volume background work failed: ${what}`, e)).finally(() => this.running.delete(p));
+        const p: Promise<void> = work()
+          .catch((e) => deps.log?.(`volume background work failed: ${what}`, e))
+          .finally(() => this.running.delete(p));
         this.running.add(p);
       },
     };
     this.types = new VolumeTypes(deps.db);
     this.quotas = new VolumeQuotas(deps.db);
     this.messages = new Messages(deps.db);
-    this.volumes = new Volumes({ db: deps.db, backend: deps.backend, types: this.types, quotas: this.quotas, images: deps.images, messages: this.messages, background, host: this.backendHost });
-    this.attachments = new Attachments({ db: deps.db, backend: deps.backend, volumes: this.volumes, messages: this.messages });
-    this.snapshots = new Snapshots({ db: deps.db, backend: deps.backend, quotas: this.quotas, volumes: this.volumes, messages: this.messages, background });
+    this.volumes = new Volumes({
+      db: deps.db,
+      backend: deps.backend,
+      types: this.types,
+      quotas: this.quotas,
+      images: deps.images,
+      messages: this.messages,
+      background,
+      host: this.backendHost,
+    });
+    this.attachments = new Attachments({
+      db: deps.db,
+      backend: deps.backend,
+      volumes: this.volumes,
+      messages: this.messages,
+    });
+    this.snapshots = new Snapshots({
+      db: deps.db,
+      backend: deps.backend,
+      quotas: this.quotas,
+      volumes: this.volumes,
+      messages: this.messages,
+      background,
+    });
     this.transfers = new Transfers({ db: deps.db, volumes: this.volumes, quotas: this.quotas });
     this.backups = new Backups({
-      db: deps.db, store: new BackupStore(deps.backupDir), backend: deps.backend, volumes: this.volumes, quotas: this.quotas, messages: this.messages, background,
+      db: deps.db,
+      store: new BackupStore(deps.backupDir),
+      backend: deps.backend,
+      volumes: this.volumes,
+      quotas: this.quotas,
+      messages: this.messages,
+      background,
     });
   }
 

@@ -42,22 +42,48 @@ export class Messages {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records a failure of `action` on a resource; `detail` is the underlying error. Never throws. */
-  async record(projectId: string, resourceType: string, resourceUuid: string | null, action: string, detail: string): Promise<void> {
+  async record(
+    projectId: string,
+    resourceType: string,
+    resourceUuid: string | null,
+    action: string,
+    detail: string,
+  ): Promise<void> {
     const [num, what] = ACTION_IDS[action] ?? ['000', action.toLowerCase().replaceAll('_', ' ')];
     const created = now();
-    await this.db.insertInto('volume_messages').values({
-      id: uuid(), project_id: projectId, resource_type: resourceType, resource_uuid: resourceUuid,
-      event_id: `VOLUME_${resourceType}_${num}_001`, message_level: 'ERROR', user_message: `${what}: ${detail}`, detail,
-      request_id: null, created_at: created, expires_at: new Date(Date.now() + TTL_MS).toISOString().replace(/\.(\d{3})Z$/, '.$1000'),
-    // A user message is advice about a failure already recorded in the resource's status: failing to write it must
-    // not turn into a second failure.
-    }).execute().catch(() => {});
+    await this.db
+      .insertInto('volume_messages')
+      .values({
+        id: uuid(),
+        project_id: projectId,
+        resource_type: resourceType,
+        resource_uuid: resourceUuid,
+        event_id: `VOLUME_${resourceType}_${num}_001`,
+        message_level: 'ERROR',
+        user_message: `${what}: ${detail}`,
+        detail,
+        request_id: null,
+        created_at: created,
+        expires_at: new Date(Date.now() + TTL_MS).toISOString().replace(/\.(\d{3})Z$/, '.$1000'),
+        // A user message is advice about a failure already recorded in the resource's status: failing to write it must
+        // not turn into a second failure.
+      })
+      .execute()
+      .catch(() => {});
   }
 
   private of(r: Database['volume_messages']): UserMessage {
     return {
-      id: r.id, projectId: r.project_id, resourceType: r.resource_type, resourceUuid: r.resource_uuid, eventId: r.event_id,
-      messageLevel: r.message_level, userMessage: r.user_message, requestId: r.request_id, createdAt: r.created_at, guaranteedUntil: r.expires_at,
+      id: r.id,
+      projectId: r.project_id,
+      resourceType: r.resource_type,
+      resourceUuid: r.resource_uuid,
+      eventId: r.event_id,
+      messageLevel: r.message_level,
+      userMessage: r.user_message,
+      requestId: r.request_id,
+      createdAt: r.created_at,
+      guaranteedUntil: r.expires_at,
     };
   }
 

@@ -84,34 +84,81 @@ export function now(): string {
 
 export function attachmentOf(r: VolumeAttachmentRow): VolumeAttachment {
   return {
-    id: r.id, volumeId: r.volume_id, projectId: r.project_id, instanceId: r.instance_id, hostName: r.host_name, device: r.device,
-    attachStatus: r.attach_status, attachMode: r.attach_mode, connector: fromJson<Record<string, unknown> | null>(r.connector, null),
-    attachedAt: r.attached_at, createdAt: r.created_at, updatedAt: r.updated_at, tag: r.tag, deleteOnTermination: r.delete_on_termination === 1,
+    id: r.id,
+    volumeId: r.volume_id,
+    projectId: r.project_id,
+    instanceId: r.instance_id,
+    hostName: r.host_name,
+    device: r.device,
+    attachStatus: r.attach_status,
+    attachMode: r.attach_mode,
+    connector: fromJson<Record<string, unknown> | null>(r.connector, null),
+    attachedAt: r.attached_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    tag: r.tag,
+    deleteOnTermination: r.delete_on_termination === 1,
     bootIndex: r.boot_index,
   };
 }
 
 export function volumeOf(r: VolumeRow, typeName: string | null, attachments: VolumeAttachment[]): Volume {
   return {
-    id: r.id, projectId: r.project_id, userId: r.user_id, name: r.name, description: r.description, size: r.size, status: r.status,
-    attachStatus: r.attach_status, migrationStatus: r.migration_status, availabilityZone: r.availability_zone, volumeTypeId: r.volume_type_id,
-    volumeTypeName: typeName, snapshotId: r.snapshot_id, sourceVolid: r.source_volid, imageId: r.image_id, bootable: r.bootable === 1,
-    readonly: r.readonly === 1, multiattach: r.multiattach === 1, metadata: fromJson(r.metadata, {}), imageMetadata: fromJson(r.image_metadata, {}),
-    host: r.host, diskFormat: r.disk_format, createdAt: r.created_at, updatedAt: r.updated_at, attachments,
+    id: r.id,
+    projectId: r.project_id,
+    userId: r.user_id,
+    name: r.name,
+    description: r.description,
+    size: r.size,
+    status: r.status,
+    attachStatus: r.attach_status,
+    migrationStatus: r.migration_status,
+    availabilityZone: r.availability_zone,
+    volumeTypeId: r.volume_type_id,
+    volumeTypeName: typeName,
+    snapshotId: r.snapshot_id,
+    sourceVolid: r.source_volid,
+    imageId: r.image_id,
+    bootable: r.bootable === 1,
+    readonly: r.readonly === 1,
+    multiattach: r.multiattach === 1,
+    metadata: fromJson(r.metadata, {}),
+    imageMetadata: fromJson(r.image_metadata, {}),
+    host: r.host,
+    diskFormat: r.disk_format,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    attachments,
   };
 }
 
 export function snapshotOf(r: VolumeSnapshotRow): Snapshot {
   return {
-    id: r.id, projectId: r.project_id, userId: r.user_id, volumeId: r.volume_id, volumeTypeId: r.volume_type_id, name: r.name,
-    description: r.description, size: r.size, status: r.status, progress: r.progress, metadata: fromJson(r.metadata, {}),
-    createdAt: r.created_at, updatedAt: r.updated_at,
+    id: r.id,
+    projectId: r.project_id,
+    userId: r.user_id,
+    volumeId: r.volume_id,
+    volumeTypeId: r.volume_type_id,
+    name: r.name,
+    description: r.description,
+    size: r.size,
+    status: r.status,
+    progress: r.progress,
+    metadata: fromJson(r.metadata, {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
 export function volumeTypeOf(r: VolumeTypeRow): VolumeType {
   return {
-    id: r.id, name: r.name, description: r.description, isPublic: r.is_public === 1, extraSpecs: fromJson(r.extra_specs, {}),
-    qosSpecsId: r.qos_specs_id, createdAt: r.created_at, updatedAt: r.updated_at,
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    isPublic: r.is_public === 1,
+    extraSpecs: fromJson(r.extra_specs, {}),
+    qosSpecsId: r.qos_specs_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }

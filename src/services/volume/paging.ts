@@ -18,7 +18,9 @@ export function parseListOptions(q: Record<string, unknown>, keys: readonly stri
   const sort: [string, 'asc' | 'desc'][] = [];
   const sortText = str('sort');
   if (sortText !== undefined && (str('sort_key') !== undefined || str('sort_dir') !== undefined)) {
-    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+    throw badRequest(
+      "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.",
+    );
   }
   const dirOf = (d: string | undefined): 'asc' | 'desc' => {
     const v = (d ?? 'desc').trim().toLowerCase();
@@ -40,13 +42,19 @@ export function parseListOptions(q: Record<string, unknown>, keys: readonly stri
   const intOf = (k: string, min: number): number | undefined => {
     const v = str(k);
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) < min) throw badRequest(`Invalid input received: ${k} must be an integer ≥ ${min}, got ${v}.`);
+    if (!/^\d+$/.test(v) || Number(v) < min)
+      throw badRequest(`Invalid input received: ${k} must be an integer ≥ ${min}, got ${v}.`);
     return Number(v);
   };
   const limit = intOf('limit', 0);
   const offset = intOf('offset', 0);
   const marker = str('marker');
-  return { sort, ...(limit !== undefined ? { limit } : {}), ...(offset !== undefined ? { offset } : {}), ...(marker ? { marker } : {}) };
+  return {
+    sort,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(offset !== undefined ? { offset } : {}),
+    ...(marker ? { marker } : {}),
+  };
 }
 
 function compare(a: unknown, b: unknown): number {
@@ -58,7 +66,11 @@ function compare(a: unknown, b: unknown): number {
 }
 
 /** Sorts, then starts after the marker (404 when it is not in the list), skips `offset`, keeps `limit`. */
-export function page<T extends { id: string }>(items: T[], opts: ListOptions, field: (item: T, key: string) => unknown): { items: T[]; more: boolean } {
+export function page<T extends { id: string }>(
+  items: T[],
+  opts: ListOptions,
+  field: (item: T, key: string) => unknown,
+): { items: T[]; more: boolean } {
   const keys: [string, 'asc' | 'desc'][] = opts.sort.length ? [...opts.sort] : [['created_at', 'desc']];
   if (!keys.some(([k]) => k === 'id')) keys.push(['id', keys[keys.length - 1]![1]]);
   const sorted = [...items].sort((x, y) => {

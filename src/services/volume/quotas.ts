@@ -8,7 +8,13 @@ import { badRequest, CloudError } from '../../errors.js';
 
 /** Cinder's default quotas (cinder.conf [DEFAULT] quota_*); -1 is unlimited. */
 export const DEFAULT_QUOTAS: Record<string, number> = {
-  volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10, per_volume_gigabytes: -1,
+  volumes: 10,
+  snapshots: 10,
+  gigabytes: 1000,
+  backups: 10,
+  backup_gigabytes: 1000,
+  groups: 10,
+  per_volume_gigabytes: -1,
 };
 
 const PER_TYPE = ['volumes', 'snapshots', 'gigabytes'] as const;
@@ -56,24 +62,60 @@ export class VolumeQuotas {
 
   /** What a project uses now, per resource (groups stay 0: they do not exist). */
   async usage(projectId: string, db: Db = this.db): Promise<Record<string, number>> {
-    const types = new Map((await db.selectFrom('volume_types').select(['id', 'name']).execute()).map((t) => [t.id, t.name]));
-    const out: Record<string, number> = { volumes: 0, snapshots: 0, gigabytes: 0, backups: 0, backup_gigabytes: 0, groups: 0, per_volume_gigabytes: 0 };
+    const types = new Map(
+      (await db.selectFrom('volume_types').select(['id', 'name']).execute()).map((t) => [t.id, t.name]),
+    );
+    const out: Record<string, number> = {
+      volumes: 0,
+      snapshots: 0,
+      gigabytes: 0,
+      backups: 0,
+      backup_gigabytes: 0,
+      groups: 0,
+      per_volume_gigabytes: 0,
+    };
     for (const name of types.values()) for (const r of PER_TYPE) out[`${r}_${name}`] = 0;
-    const add = (k: string, n: number) => { out[k] = (out[k] ?? 0) + n; };
-    const vols = await db.selectFrom('volume_volumes').select(['volume_type_id', 'size']).where('project_id', '=', projectId).execute();
+    const add = (k: string, n: number) => {
+      out[k] = (out[k] ?? 0) + n;
+    };
+    const vols = await db
+      .selectFrom('volume_volumes')
+      .select(['volume_type_id', 'size'])
+      .where('project_id', '=', projectId)
+      .execute();
     for (const v of vols) {
       const t = types.get(v.volume_type_id);
-      add('volumes', 1); add('gigabytes', v.size);
-      if (t) { add(`volumes_${t}`, 1); add(`gigabytes_${t}`, v.size); }
+      add('volumes', 1);
+      add('gigabytes', v.size);
+      if (t) {
+        add(`volumes_${t}`, 1);
+        add(`gigabytes_${t}`, v.size);
+      }
     }
-    const snaps = await db.selectFrom('volume_snapshots').select(['volume_type_id', 'size']).where('project_id', '=', projectId).execute();
+    const snaps = await db
+      .selectFrom('volume_snapshots')
+      .select(['volume_type_id', 'size'])
+      .where('project_id', '=', projectId)
+      .execute();
     for (const s of snaps) {
       const t = types.get(s.volume_type_id);
-      add('snapshots', 1); add('gigabytes', s.size);
-      if (t) { add(`snapshots_${t}`, 1); add(`gigabytes_${t}`, s.size); }
+      add('snapshots', 1);
+      add('gigabytes', s.size);
+      if (t) {
+        add(`snapshots_${t}`, 1);
+        add(`gigabytes_${t}`, s.size);
+      }
     }
-    const backups = await db.selectFrom('volume_backups').select(['size']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
-    for (const b of backups) { add('backups', 1); add('backup_gigabytes', b.size); }
+    const backups = await db
+      .selectFrom('volume_backups')
+      .select(['size'])
+      .where('project_id', '=', projectId)
+      .where('deleted', '=', 0)
+      .execute();
+    for (const b of backups) {
+      add('backups', 1);
+      add('backup_gigabytes', b.size);
+    }
     return out;
   }
 
@@ -86,7 +128,9 @@ export class VolumeQuotas {
     }
     const lim = limits.backup_gigabytes ?? -1;
     if (lim >= 0 && (used.backup_gigabytes ?? 0) + sizeGb > lim) {
-      throw exceeded(`VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${sizeGb}G, quota is ${lim}G and ${used.backup_gigabytes ?? 0}G has been consumed.`);
+      throw exceeded(
+        `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${sizeGb}G, quota is ${lim}G and ${used.backup_gigabytes ?? 0}G has been consumed.`,
+      );
     }
   }
 
@@ -94,17 +138,29 @@ export class VolumeQuotas {
    * Refuses a new volume or snapshot (`kind`) of `sizeGb` in type `typeName` when it would exceed a limit, with
    * Cinder's messages. `deltaCount` 0 checks only gigabytes (extend).
    */
-  async check(db: Db, projectId: string, kind: 'volumes' | 'snapshots', typeName: string, sizeGb: number, deltaCount = 1): Promise<void> {
+  async check(
+    db: Db,
+    projectId: string,
+    kind: 'volumes' | 'snapshots',
+    typeName: string,
+    sizeGb: number,
+    deltaCount = 1,
+  ): Promise<void> {
     const limits = await this.limits(projectId, db);
     const used = await this.usage(projectId, db);
     const perVolume = limits.per_volume_gigabytes ?? -1;
     if (kind === 'volumes' && perVolume >= 0 && sizeGb > perVolume) {
-      throw exceeded(`VolumeSizeExceedsLimit: Requested volume size ${sizeGb}G is larger than maximum allowed limit ${perVolume}G.`);
+      throw exceeded(
+        `VolumeSizeExceedsLimit: Requested volume size ${sizeGb}G is larger than maximum allowed limit ${perVolume}G.`,
+      );
     }
     for (const key of [kind, `${kind}_${typeName}`]) {
       const lim = limits[key] ?? -1;
       if (deltaCount > 0 && lim >= 0 && (used[key] ?? 0) + deltaCount > lim) {
-        const what = kind === 'volumes' ? 'VolumeLimitExceeded: Maximum number of volumes' : 'SnapshotLimitExceeded: Maximum number of snapshots';
+        const what =
+          kind === 'volumes'
+            ? 'VolumeLimitExceeded: Maximum number of volumes'
+            : 'SnapshotLimitExceeded: Maximum number of snapshots';
         throw exceeded(`${what} allowed (${lim}) exceeded for quota '${key}'.`);
       }
     }
@@ -112,8 +168,10 @@ export class VolumeQuotas {
       const lim = limits[key] ?? -1;
       const inUse = used[key] ?? 0;
       if (lim >= 0 && inUse + sizeGb > lim) {
-        const what = kind === 'volumes' ? 'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed'
-          : 'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed';
+        const what =
+          kind === 'volumes'
+            ? 'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed'
+            : 'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed';
         throw exceeded(`${what} ${key} quota. Requested ${sizeGb}G, quota is ${lim}G and ${inUse}G has been consumed.`);
       }
     }
@@ -124,7 +182,8 @@ export class VolumeQuotas {
     const known = new Set(await this.resources());
     for (const [k, v] of Object.entries(values)) {
       if (!known.has(k)) throw badRequest(`Bad key(s) in quota set: ${k}`);
-      if (!Number.isInteger(v) || v < -1) throw badRequest(`Quota limit ${v} for ${k} must be an integer greater or equal to -1.`);
+      if (!Number.isInteger(v) || v < -1)
+        throw badRequest(`Quota limit ${v} for ${k} must be an integer greater or equal to -1.`);
     }
     await this.db.transaction().execute(async (tx) => {
       for (const [k, v] of Object.entries(values)) {

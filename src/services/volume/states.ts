@@ -4,12 +4,38 @@ import { badRequest } from '../../errors.js';
 
 /** Every status a volume can have (Cinder's). */
 export const VOLUME_STATUSES = [
-  'creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'maintenance', 'deleting', 'error',
-  'error_deleting', 'error_managing', 'error_restoring', 'error_extending', 'extending', 'backing-up', 'restoring-backup',
-  'downloading', 'uploading', 'retyping', 'awaiting-transfer',
+  'creating',
+  'available',
+  'reserved',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'error_restoring',
+  'error_extending',
+  'extending',
+  'backing-up',
+  'restoring-backup',
+  'downloading',
+  'uploading',
+  'retyping',
+  'awaiting-transfer',
 ] as const;
 
-export const SNAPSHOT_STATUSES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'restoring', 'backing-up', 'unmanaging'] as const;
+export const SNAPSHOT_STATUSES = [
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'restoring',
+  'backing-up',
+  'unmanaging',
+] as const;
 
 /** Operation → statuses it may start from. */
 export const ALLOWED_FROM: Record<string, readonly string[]> = {
@@ -36,6 +62,8 @@ export const ALLOWED_FROM: Record<string, readonly string[]> = {
 export function assertVolumeStatus(op: string, status: string, message?: string): void {
   const ok = ALLOWED_FROM[op];
   if (!ok?.includes(status)) {
-    throw badRequest(message ?? `Invalid volume: Volume status must be ${(ok ?? []).join(' or ')}, but it is ${status}.`);
+    throw badRequest(
+      message ?? `Invalid volume: Volume status must be ${(ok ?? []).join(' or ')}, but it is ${status}.`,
+    );
   }
 }

@@ -15,7 +15,17 @@ const HOUR_MS = 3_600_000;
 function qemuImg(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(qemuImgBinary(), args, { timeout: HOUR_MS, maxBuffer: 4 * 1024 * 1024 }, (err, _stdout, stderr) => {
-      if (err) reject(new QemuImgError(`qemu-img ${args[0]} failed: ${String(stderr || err.message).trim().split('\n').slice(-2).join(' ')}`, String(stderr)));
+      if (err)
+        reject(
+          new QemuImgError(
+            `qemu-img ${args[0]} failed: ${String(stderr || err.message)
+              .trim()
+              .split('\n')
+              .slice(-2)
+              .join(' ')}`,
+            String(stderr),
+          ),
+        );
       else resolve();
     });
   });
@@ -39,12 +49,17 @@ export class BackupStore {
    * Copies a volume into backup `backupId`: everything, or (with `parentId`) only what differs from the parent.
    * `live`: a guest may be writing (read through QEMU's lock, crash-consistent). Answers the bytes the backup takes.
    */
-  async create(backupId: string, source: VolumeFile, opts: { parentId?: string | null; live?: boolean } = {}): Promise<number> {
+  async create(
+    backupId: string,
+    source: VolumeFile,
+    opts: { parentId?: string | null; live?: boolean } = {},
+  ): Promise<number> {
     ensureDir(this.dir, 0o700);
     const out = this.file(backupId);
     const args = ['convert', ...(opts.live ? ['-U'] : []), '-f', source.format, '-O', 'qcow2'];
     if (opts.parentId) {
-      if (!existsSync(this.file(opts.parentId))) throw new Error(`The parent backup ${opts.parentId} has no data in the backup store.`);
+      if (!existsSync(this.file(opts.parentId)))
+        throw new Error(`The parent backup ${opts.parentId} has no data in the backup store.`);
       // Relative to the new file: both live in this directory.
       args.push('-B', `backup-${opts.parentId}.qcow2`, '-F', 'qcow2');
     } else args.push('-c');

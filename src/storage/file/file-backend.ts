@@ -16,7 +16,17 @@ import type { ImageFile, VolumeBackend, VolumeConnection } from '../volume-backe
 function qemuImg(args: string[], timeoutMs = 3_600_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(qemuImgBinary(), args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new QemuImgError(`qemu-img ${args[0]} failed: ${String(stderr || err.message).trim().split('\n').slice(-2).join(' ')}`, String(stderr)));
+      if (err)
+        reject(
+          new QemuImgError(
+            `qemu-img ${args[0]} failed: ${String(stderr || err.message)
+              .trim()
+              .split('\n')
+              .slice(-2)
+              .join(' ')}`,
+            String(stderr),
+          ),
+        );
       else resolve(String(stdout));
     });
   });
@@ -107,7 +117,16 @@ export class FileVolumeBackend implements VolumeBackend {
 
   async createSnapshot(snapshotId: string, volumeId: string, live: boolean): Promise<void> {
     const path = this.snapshotPath(snapshotId);
-    await qemuImg(['convert', ...(live ? ['-U'] : []), '-f', this.format, '-O', this.format, this.volumePath(volumeId), path]);
+    await qemuImg([
+      'convert',
+      ...(live ? ['-U'] : []),
+      '-f',
+      this.format,
+      '-O',
+      this.format,
+      this.volumePath(volumeId),
+      path,
+    ]);
     await chmod(path, 0o400);
   }
 
@@ -125,7 +144,9 @@ export class FileVolumeBackend implements VolumeBackend {
   }
 
   private async grow(path: string, format: string, sizeBytes: number): Promise<void> {
-    const out = JSON.parse(await qemuImg(['info', '-U', '-f', format, '--output=json', path], 60_000)) as { 'virtual-size': number };
+    const out = JSON.parse(await qemuImg(['info', '-U', '-f', format, '--output=json', path], 60_000)) as {
+      'virtual-size': number;
+    };
     if (sizeBytes > out['virtual-size']) await qemuImg(['resize', '-q', '-f', format, path, String(sizeBytes)], 60_000);
   }
 

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 /** Keystone's model: domains, projects, users, groups, roles, assignments, tokens and the catalog. */
 export async function up(db: Kysely<any>): Promise<void> {
   const s = db.schema;
-  await s.createTable('domains')
+  await s
+    .createTable('domains')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
@@ -11,7 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createTable('projects')
+  await s
+    .createTable('projects')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('domain_id', 'text', (c) => c.notNull())
@@ -23,12 +25,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('projects_domain_name', ['domain_id', 'name'])
     .execute();
   await s.createIndex('projects_parent').on('projects').column('parent_id').execute();
-  await s.createTable('project_tags')
+  await s
+    .createTable('project_tags')
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('tag', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('project_tags_pk', ['project_id', 'tag'])
     .execute();
-  await s.createTable('users')
+  await s
+    .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('domain_id', 'text', (c) => c.notNull())
@@ -41,7 +45,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('users_domain_name', ['domain_id', 'name'])
     .execute();
-  await s.createTable('identity_groups')
+  await s
+    .createTable('identity_groups')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('domain_id', 'text', (c) => c.notNull())
@@ -49,14 +54,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .addUniqueConstraint('groups_domain_name', ['domain_id', 'name'])
     .execute();
-  await s.createTable('group_members')
+  await s
+    .createTable('group_members')
     .addColumn('group_id', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
     .execute();
   await s.createIndex('group_members_user').on('group_members').column('user_id').execute();
   // domain_id '' means a global role: NULL would defeat the unique constraint.
-  await s.createTable('roles')
+  await s
+    .createTable('roles')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('domain_id', 'text', (c) => c.notNull().defaultTo(''))
@@ -65,13 +72,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .addUniqueConstraint('roles_domain_name', ['domain_id', 'name'])
     .execute();
-  await s.createTable('implied_roles')
+  await s
+    .createTable('implied_roles')
     .addColumn('prior_role_id', 'text', (c) => c.notNull())
     .addColumn('implied_role_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('implied_roles_pk', ['prior_role_id', 'implied_role_id'])
     .execute();
   // type: UserProject | GroupProject | UserDomain | GroupDomain | UserSystem | GroupSystem; system target is "system".
-  await s.createTable('assignments')
+  await s
+    .createTable('assignments')
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('actor_id', 'text', (c) => c.notNull())
     .addColumn('target_id', 'text', (c) => c.notNull())
@@ -83,7 +92,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await s.createIndex('assignments_target').on('assignments').column('target_id').execute();
   await s.createIndex('assignments_role').on('assignments').column('role_id').execute();
   // Tokens are stored by the SHA-256 of the token: a leaked database does not leak usable tokens.
-  await s.createTable('tokens')
+  await s
+    .createTable('tokens')
     .addColumn('id_hash', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text')
@@ -99,7 +109,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createIndex('tokens_user').on('tokens').column('user_id').execute();
   await s.createIndex('tokens_expires').on('tokens').column('expires_at').execute();
-  await s.createTable('application_credentials')
+  await s
+    .createTable('application_credentials')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())
@@ -112,19 +123,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('app_creds_user_name', ['user_id', 'name'])
     .execute();
-  await s.createTable('access_rules')
+  await s
+    .createTable('access_rules')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('service', 'text', (c) => c.notNull())
     .addColumn('path', 'text', (c) => c.notNull())
     .addColumn('method', 'text', (c) => c.notNull())
     .execute();
-  await s.createTable('app_cred_access_rules')
+  await s
+    .createTable('app_cred_access_rules')
     .addColumn('app_cred_id', 'text', (c) => c.notNull())
     .addColumn('access_rule_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('app_cred_access_rules_pk', ['app_cred_id', 'access_rule_id'])
     .execute();
-  await s.createTable('trusts')
+  await s
+    .createTable('trusts')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('trustor_user_id', 'text', (c) => c.notNull())
     .addColumn('trustee_user_id', 'text', (c) => c.notNull())
@@ -138,13 +152,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'text')
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await s.createTable('regions')
+  await s
+    .createTable('regions')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('parent_region_id', 'text')
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await s.createTable('services')
+  await s
+    .createTable('services')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull().defaultTo(''))
@@ -152,7 +168,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await s.createTable('endpoints')
+  await s
+    .createTable('endpoints')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('service_id', 'text', (c) => c.notNull())
     .addColumn('interface', 'text', (c) => c.notNull())
@@ -161,7 +178,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await s.createTable('credentials')
+  await s
+    .createTable('credentials')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text')
@@ -169,7 +187,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('blob', 'text', (c) => c.notNull())
     .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await s.createTable('registered_limits')
+  await s
+    .createTable('registered_limits')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('service_id', 'text', (c) => c.notNull())
     .addColumn('region_id', 'text')
@@ -177,7 +196,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('default_limit', 'integer', (c) => c.notNull())
     .addColumn('description', 'text')
     .execute();
-  await s.createTable('limits')
+  await s
+    .createTable('limits')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text')
     .addColumn('domain_id', 'text')
@@ -187,7 +207,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('resource_limit', 'integer', (c) => c.notNull())
     .addColumn('description', 'text')
     .execute();
-  await s.createTable('policies')
+  await s
+    .createTable('policies')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('blob', 'text', (c) => c.notNull())
@@ -196,9 +217,29 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['policies', 'limits', 'registered_limits', 'credentials', 'endpoints', 'services', 'regions', 'trusts',
-    'app_cred_access_rules', 'access_rules', 'application_credentials', 'tokens', 'assignments', 'implied_roles', 'roles',
-    'group_members', 'identity_groups', 'users', 'project_tags', 'projects', 'domains']) {
+  for (const t of [
+    'policies',
+    'limits',
+    'registered_limits',
+    'credentials',
+    'endpoints',
+    'services',
+    'regions',
+    'trusts',
+    'app_cred_access_rules',
+    'access_rules',
+    'application_credentials',
+    'tokens',
+    'assignments',
+    'implied_roles',
+    'roles',
+    'group_members',
+    'identity_groups',
+    'users',
+    'project_tags',
+    'projects',
+    'domains',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 /** Keystone extras: domain-specific configuration (one row per domain, group and option). */
 export async function up(db: Kysely<any>): Promise<void> {
   // value is JSON text (options may be strings, numbers, booleans or null).
-  await db.schema.createTable('domain_configs')
+  await db.schema
+    .createTable('domain_configs')
     .addColumn('domain_id', 'text', (c) => c.notNull())
     .addColumn('group_name', 'text', (c) => c.notNull())
     .addColumn('option_name', 'text', (c) => c.notNull())

@@ -72,7 +72,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await s.createIndex('net_ports_device').on('net_ports').column('device_id').execute();
   await s.createIndex('net_ports_project').on('net_ports').column('project_id').execute();
 
-  await s.createTable('net_ip_allocations')
+  await s
+    .createTable('net_ip_allocations')
     .addColumn('subnet_id', 'text', (c) => c.notNull())
     .addColumn('ip_key', 'text', (c) => c.notNull())
     .addColumn('ip_address', 'text', (c) => c.notNull())
@@ -82,7 +83,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createIndex('net_ip_allocations_port').on('net_ip_allocations').column('port_id').execute();
 
-  await s.createTable('net_port_security_groups')
+  await s
+    .createTable('net_port_security_groups')
     .addColumn('port_id', 'text', (c) => c.notNull())
     .addColumn('security_group_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('net_port_security_groups_pk', ['port_id', 'security_group_id'])
@@ -112,7 +114,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createIndex('net_floating_ips_port').on('net_floating_ips').column('port_id').execute();
 
-  await s.createTable('net_port_forwardings')
+  await s
+    .createTable('net_port_forwardings')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('floatingip_id', 'text', (c) => c.notNull())
     .addColumn('internal_port_id', 'text', (c) => c.notNull())
@@ -130,7 +133,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('stateful', 'integer', (c) => c.notNull().defaultTo(1))
     .execute();
   await s.createIndex('net_security_groups_project').on('net_security_groups').column('project_id').execute();
-  await s.createTable('net_security_group_rules')
+  await s
+    .createTable('net_security_group_rules')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('security_group_id', 'text', (c) => c.notNull())
@@ -147,7 +151,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revision_number', 'integer', (c) => c.notNull().defaultTo(0))
     .execute();
   await s.createIndex('net_sg_rules_group').on('net_security_group_rules').column('security_group_id').execute();
-  await s.createTable('net_default_security_groups')
+  await s
+    .createTable('net_default_security_groups')
     .addColumn('project_id', 'text', (c) => c.primaryKey())
     .addColumn('security_group_id', 'text', (c) => c.notNull())
     .execute();
@@ -164,14 +169,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('address_scope_id', 'text')
     .execute();
 
-  await s.createTable('net_quotas')
+  await s
+    .createTable('net_quotas')
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('resource', 'text', (c) => c.notNull())
     .addColumn('hard_limit', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('net_quotas_pk', ['project_id', 'resource'])
     .execute();
 
-  await s.createTable('net_tags')
+  await s
+    .createTable('net_tags')
     .addColumn('resource_id', 'text', (c) => c.notNull())
     .addColumn('resource_type', 'text', (c) => c.notNull())
     .addColumn('tag', 'text', (c) => c.notNull())
@@ -180,9 +187,22 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['net_tags', 'net_quotas', 'net_subnet_pools', 'net_default_security_groups', 'net_security_group_rules',
-    'net_security_groups', 'net_port_forwardings', 'net_floating_ips', 'net_routers', 'net_port_security_groups',
-    'net_ip_allocations', 'net_ports', 'net_subnets', 'net_networks']) {
+  for (const t of [
+    'net_tags',
+    'net_quotas',
+    'net_subnet_pools',
+    'net_default_security_groups',
+    'net_security_group_rules',
+    'net_security_groups',
+    'net_port_forwardings',
+    'net_floating_ips',
+    'net_routers',
+    'net_port_security_groups',
+    'net_ip_allocations',
+    'net_ports',
+    'net_subnets',
+    'net_networks',
+  ]) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

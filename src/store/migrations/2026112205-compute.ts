@@ -6,7 +6,8 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const s = db.schema;
-  await s.createTable('compute_flavors')
+  await s
+    .createTable('compute_flavors')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('vcpus', 'integer', (c) => c.notNull())
@@ -22,12 +23,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text')
     .execute();
-  await s.createTable('compute_flavor_projects')
+  await s
+    .createTable('compute_flavor_projects')
     .addColumn('flavor_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('compute_flavor_projects_pk', ['flavor_id', 'project_id'])
     .execute();
-  await s.createTable('compute_keypairs')
+  await s
+    .createTable('compute_keypairs')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -38,7 +41,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('compute_keypairs_user_name', ['user_id', 'name'])
     .execute();
   // scope: 'project' (target = project id) or 'class' (target = quota class name, "default").
-  await s.createTable('compute_quotas')
+  await s
+    .createTable('compute_quotas')
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('target', 'text', (c) => c.notNull())
     .addColumn('resource', 'text', (c) => c.notNull())
@@ -46,14 +50,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('compute_quotas_pk', ['scope', 'target', 'resource'])
     .execute();
   // One row per project: the lock that serializes quota checks, and the counters they read.
-  await s.createTable('compute_usages')
+  await s
+    .createTable('compute_usages')
     .addColumn('project_id', 'text', (c) => c.primaryKey())
     .addColumn('instances', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('cores', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('ram', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createTable('compute_services')
+  await s
+    .createTable('compute_services')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('binary', 'text', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull())
@@ -66,7 +72,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('compute_services_binary_host', ['binary', 'host'])
     .execute();
   // A hypervisor and its inventory; usage columns are changed only by atomic conditional updates.
-  await s.createTable('compute_nodes')
+  await s
+    .createTable('compute_nodes')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull().unique())
@@ -88,7 +95,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createTable('compute_instances')
+  await s
+    .createTable('compute_instances')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -139,10 +147,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('deleted_at', 'text')
     .execute();
-  await s.createIndex('compute_instances_project').on('compute_instances').columns(['project_id', 'deleted', 'created_at']).execute();
-  await s.createIndex('compute_instances_list').on('compute_instances').columns(['deleted', 'created_at', 'id']).execute();
+  await s
+    .createIndex('compute_instances_project')
+    .on('compute_instances')
+    .columns(['project_id', 'deleted', 'created_at'])
+    .execute();
+  await s
+    .createIndex('compute_instances_list')
+    .on('compute_instances')
+    .columns(['deleted', 'created_at', 'id'])
+    .execute();
   await s.createIndex('compute_instances_host').on('compute_instances').column('host').execute();
-  await s.createTable('compute_instance_actions')
+  await s
+    .createTable('compute_instance_actions')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('instance_id', 'text', (c) => c.notNull())
     .addColumn('action', 'text', (c) => c.notNull())
@@ -154,8 +171,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('finish_time', 'text')
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createIndex('compute_instance_actions_instance').on('compute_instance_actions').columns(['instance_id', 'start_time']).execute();
-  await s.createTable('compute_instance_action_events')
+  await s
+    .createIndex('compute_instance_actions_instance')
+    .on('compute_instance_actions')
+    .columns(['instance_id', 'start_time'])
+    .execute();
+  await s
+    .createTable('compute_instance_action_events')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('action_id', 'text', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
@@ -166,8 +188,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('start_time', 'text', (c) => c.notNull())
     .addColumn('finish_time', 'text')
     .execute();
-  await s.createIndex('compute_instance_action_events_action').on('compute_instance_action_events').column('action_id').execute();
-  await s.createTable('compute_server_groups')
+  await s
+    .createIndex('compute_instance_action_events_action')
+    .on('compute_instance_action_events')
+    .column('action_id')
+    .execute();
+  await s
+    .createTable('compute_server_groups')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text', (c) => c.notNull())
@@ -176,12 +203,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('rules', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createTable('compute_server_group_members')
+  await s
+    .createTable('compute_server_group_members')
     .addColumn('group_id', 'text', (c) => c.notNull())
     .addColumn('instance_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('compute_server_group_members_pk', ['group_id', 'instance_id'])
     .execute();
-  await s.createTable('compute_aggregates')
+  await s
+    .createTable('compute_aggregates')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('uuid', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull().unique())
@@ -190,12 +219,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text')
     .execute();
-  await s.createTable('compute_aggregate_hosts')
+  await s
+    .createTable('compute_aggregate_hosts')
     .addColumn('aggregate_id', 'integer', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('compute_aggregate_hosts_pk', ['aggregate_id', 'host'])
     .execute();
-  await s.createTable('compute_migrations')
+  await s
+    .createTable('compute_migrations')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('uuid', 'text', (c) => c.notNull().unique())
     .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -215,7 +246,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createIndex('compute_migrations_instance').on('compute_migrations').column('instance_id').execute();
   // Work for a host; its agent claims rows (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer).
-  await s.createTable('compute_tasks')
+  await s
+    .createTable('compute_tasks')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull())
@@ -234,10 +266,24 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['compute_tasks', 'compute_migrations', 'compute_aggregate_hosts', 'compute_aggregates',
-    'compute_server_group_members', 'compute_server_groups', 'compute_instance_action_events', 'compute_instance_actions',
-    'compute_instances', 'compute_nodes', 'compute_services', 'compute_usages', 'compute_quotas', 'compute_keypairs',
-    'compute_flavor_projects', 'compute_flavors']) {
+  for (const t of [
+    'compute_tasks',
+    'compute_migrations',
+    'compute_aggregate_hosts',
+    'compute_aggregates',
+    'compute_server_group_members',
+    'compute_server_groups',
+    'compute_instance_action_events',
+    'compute_instance_actions',
+    'compute_instances',
+    'compute_nodes',
+    'compute_services',
+    'compute_usages',
+    'compute_quotas',
+    'compute_keypairs',
+    'compute_flavor_projects',
+    'compute_flavors',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 /** Remote console tokens (Nova's console_auth_tokens): only a hash of the token is kept. */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('console_auth_tokens')
+  await db.schema
+    .createTable('console_auth_tokens')
     .addColumn('token_hash', 'text', (c) => c.primaryKey())
     .addColumn('instance_id', 'text', (c) => c.notNull())
     .addColumn('console_type', 'text', (c) => c.notNull())

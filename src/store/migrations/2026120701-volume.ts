@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 /** Block storage (Cinder v3): volumes, snapshots, volume types and their access, quotas, attachments. */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('volume_types')
+  await db.schema
+    .createTable('volume_types')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('description', 'text')
@@ -12,12 +13,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text')
     .execute();
-  await db.schema.createTable('volume_type_access')
+  await db.schema
+    .createTable('volume_type_access')
     .addColumn('volume_type_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('volume_type_access_pk', ['volume_type_id', 'project_id'])
     .execute();
-  await db.schema.createTable('volume_volumes')
+  await db.schema
+    .createTable('volume_volumes')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())
@@ -42,8 +45,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text')
     .execute();
-  await db.schema.createIndex('volume_volumes_project').on('volume_volumes').columns(['project_id', 'created_at']).execute();
-  await db.schema.createTable('volume_snapshots')
+  await db.schema
+    .createIndex('volume_volumes_project')
+    .on('volume_volumes')
+    .columns(['project_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createTable('volume_snapshots')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())
@@ -59,14 +67,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'text')
     .execute();
   await db.schema.createIndex('volume_snapshots_volume').on('volume_snapshots').column('volume_id').execute();
-  await db.schema.createIndex('volume_snapshots_project').on('volume_snapshots').columns(['project_id', 'created_at']).execute();
-  await db.schema.createTable('volume_quotas')
+  await db.schema
+    .createIndex('volume_snapshots_project')
+    .on('volume_snapshots')
+    .columns(['project_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createTable('volume_quotas')
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('resource', 'text', (c) => c.notNull())
     .addColumn('hard_limit', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('volume_quotas_pk', ['project_id', 'resource'])
     .execute();
-  await db.schema.createTable('volume_attachments')
+  await db.schema
+    .createTable('volume_attachments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('volume_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text', (c) => c.notNull())
@@ -82,7 +96,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('volume_attachments_volume').on('volume_attachments').column('volume_id').execute();
   await db.schema.createIndex('volume_attachments_instance').on('volume_attachments').column('instance_id').execute();
-  await db.schema.createTable('volume_messages')
+  await db.schema
+    .createTable('volume_messages')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('resource_type', 'text', (c) => c.notNull())
@@ -95,11 +110,23 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('volume_messages_project').on('volume_messages').columns(['project_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('volume_messages_project')
+    .on('volume_messages')
+    .columns(['project_id', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['volume_messages', 'volume_attachments', 'volume_quotas', 'volume_snapshots', 'volume_volumes', 'volume_type_access', 'volume_types']) {
+  for (const t of [
+    'volume_messages',
+    'volume_attachments',
+    'volume_quotas',
+    'volume_snapshots',
+    'volume_volumes',
+    'volume_type_access',
+    'volume_types',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 /** Cinder's volume transfers: a volume offered to any project that presents the key (kept only as a salted hash). */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('volume_transfers')
+  await db.schema
+    .createTable('volume_transfers')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('volume_id', 'text', (c) => c.notNull())
     .addColumn('source_project_id', 'text', (c) => c.notNull())

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 /** Cinder's volume backups: records of backups whose data lives in the backup store (DATA_DIR/backups). */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('volume_backups')
+  await db.schema
+    .createTable('volume_backups')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())

@@ -2,7 +2,16 @@ import { CloudError } from '../../errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type PowerStateValue, type SnapshotFile, type VolumeDisk } from '../driver.js';
+import {
+  PowerState,
+  type GuestInfo,
+  type GuestSpec,
+  type HostCapacity,
+  type HypervisorDriver,
+  type PowerStateValue,
+  type SnapshotFile,
+  type VolumeDisk,
+} from '../driver.js';
 
 /** Options of the fake driver: how many hosts and how big. */
 export interface FakeDriverOptions {
@@ -44,10 +53,21 @@ export class FakeDriver implements HypervisorDriver {
     this.capacity = Array.from({ length: n }, (_, i) => {
       const host = n === 1 ? base : `${base}-${String(i + 1).padStart(4, '0')}`;
       return {
-        host, hypervisorHostname: host, hypervisorType: 'fake', hypervisorVersion: 1000,
+        host,
+        hypervisorHostname: host,
+        hypervisorType: 'fake',
+        hypervisorVersion: 1000,
         hostIp: `192.0.2.${(i % 250) + 1}`,
-        vcpus: opts.vcpus ?? 1000, memoryMb: opts.memoryMb ?? 800_000, localGb: opts.localGb ?? 600_000,
-        cpuInfo: { arch: 'x86_64', model: 'fake', vendor: 'Gureum', topology: { sockets: 1, cores: 1, threads: 1 }, features: [] },
+        vcpus: opts.vcpus ?? 1000,
+        memoryMb: opts.memoryMb ?? 800_000,
+        localGb: opts.localGb ?? 600_000,
+        cpuInfo: {
+          arch: 'x86_64',
+          model: 'fake',
+          vendor: 'Gureum',
+          topology: { sockets: 1, cores: 1, threads: 1 },
+          features: [],
+        },
       };
     });
     for (const c of this.capacity) this.guests.set(c.host, new Map());
@@ -69,7 +89,8 @@ export class FakeDriver implements HypervisorDriver {
 
   private guest(host: string, id: string): FakeGuest {
     const g = this.hostGuests(host).get(id);
-    if (!g) throw new CloudError('NotFound', `Instance ${id} could not be found on ${host}.`, { code: 'InstanceNotFound' });
+    if (!g)
+      throw new CloudError('NotFound', `Instance ${id} could not be found on ${host}.`, { code: 'InstanceNotFound' });
     return g;
   }
 
@@ -188,7 +209,10 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.guests.get(host)?.get(id);
     if (!g) return null;
     return {
-      powerState: g.power, maxMemKb: g.spec.memoryMb * 1024, memKb: g.spec.memoryMb * 1024, numCpu: g.spec.vcpus,
+      powerState: g.power,
+      maxMemKb: g.spec.memoryMb * 1024,
+      memKb: g.spec.memoryMb * 1024,
+      numCpu: g.spec.vcpus,
       cpuTimeNs: (Date.now() - g.startedAt) * 1_000_000,
     };
   }
@@ -225,7 +249,8 @@ export class FakeDriver implements HypervisorDriver {
   async extendVolume(host: string, id: string, volumeId: string): Promise<boolean> {
     await this.wait();
     const g = this.guest(host, id);
-    if (!(g.spec.volumes ?? []).some((v) => v.volumeId === volumeId)) throw new Error(`volume ${volumeId} is not attached to ${id}`);
+    if (!(g.spec.volumes ?? []).some((v) => v.volumeId === volumeId))
+      throw new Error(`volume ${volumeId} is not attached to ${id}`);
     // The fake has no file to grow: the backend grows it.
     return false;
   }

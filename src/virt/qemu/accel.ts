@@ -35,7 +35,9 @@ export async function chooseAccel(mode: AccelMode, deps: AccelProbeDeps, timeout
   const k = deps.probeKernel();
   if (!k) return { accel: 'tcg', reason: NO_PROBE_KERNEL };
   const ok = await deps.bootsUnderKvm(k, timeoutMs).catch(() => false);
-  return ok ? { accel: 'kvm', reason: 'a test kernel booted under KVM' } : { accel: 'tcg', reason: `a test kernel did not boot under KVM within ${timeoutMs} ms` };
+  return ok
+    ? { accel: 'kvm', reason: 'a test kernel booted under KVM' }
+    : { accel: 'tcg', reason: `a test kernel did not boot under KVM within ${timeoutMs} ms` };
 }
 
 /** True when /dev/kvm can be opened read-write. */
@@ -53,18 +55,49 @@ export function kvmDeviceUsable(): boolean {
  * reaches the root mount, panics, and QEMU exits by itself. A hang (as with the nested PVM flavour of KVM) runs
  * into the timeout and is killed.
  */
-export async function bootsUnderKvm(binary: string, k: { kernel: string; initrd?: string }, timeoutMs: number): Promise<boolean> {
+export async function bootsUnderKvm(
+  binary: string,
+  k: { kernel: string; initrd?: string },
+  timeoutMs: number,
+): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), 'gureum-kvm-probe-'));
   const log = join(dir, 'serial.log');
   try {
-    const args = ['-accel', 'kvm', '-M', 'pc', '-cpu', 'host', '-m', '128', '-nodefaults', '-no-user-config', '-display', 'none',
-      '-no-reboot', '-chardev', `file,id=s0,path=${log}`, '-serial', 'chardev:s0', '-kernel', k.kernel,
-      ...(k.initrd ? ['-initrd', k.initrd] : []), '-append', 'console=ttyS0 panic=-1 root=/dev/gureum-none rdinit=/gureum-none'];
+    const args = [
+      '-accel',
+      'kvm',
+      '-M',
+      'pc',
+      '-cpu',
+      'host',
+      '-m',
+      '128',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-chardev',
+      `file,id=s0,path=${log}`,
+      '-serial',
+      'chardev:s0',
+      '-kernel',
+      k.kernel,
+      ...(k.initrd ? ['-initrd', k.initrd] : []),
+      '-append',
+      'console=ttyS0 panic=-1 root=/dev/gureum-none rdinit=/gureum-none',
+    ];
     const code = await new Promise<number | null>((resolve) => {
       const p = spawn(binary, args, { stdio: 'ignore' });
       const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-      p.on('error', () => { clearTimeout(t); resolve(-1); });
-      p.on('exit', (c) => { clearTimeout(t); resolve(c); });
+      p.on('error', () => {
+        clearTimeout(t);
+        resolve(-1);
+      });
+      p.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
     });
     const text = await readFile(log, 'utf8').catch(() => '');
     return code === 0 && /Kernel panic|VFS: /.test(text);
@@ -77,7 +110,11 @@ export async function bootsUnderKvm(binary: string, k: { kernel: string; initrd?
  * The choice, remembered in `cacheFile` per (host kernel, QEMU binary, mode) so a restart does not pay for the
  * probe again (a failed proof costs the whole timeout).
  */
-export async function cachedAccel(cacheFile: string, key: string, decide: () => Promise<AccelChoice>): Promise<AccelChoice> {
+export async function cachedAccel(
+  cacheFile: string,
+  key: string,
+  decide: () => Promise<AccelChoice>,
+): Promise<AccelChoice> {
   try {
     if (existsSync(cacheFile)) {
       const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key?: string; choice?: AccelChoice };

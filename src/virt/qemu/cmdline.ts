@@ -3,22 +3,22 @@
 /** How a NIC reaches the world: slirp user networking now; a tap on a bridge drops in later. */
 export type NicBackend =
   | {
-    kind: 'user';
-    /** slirp network, e.g. 169.254.169.0/24 (must contain the metadata address for guestfwd). */
-    net: string;
-    /** slirp's own address in that network. */
-    host: string;
-    /** First DHCP address handed out. */
-    dhcpStart: string;
-    /** Host name offered over DHCP. */
-    hostname?: string;
-    /** Loopback port forwards into the guest, e.g. SSH. */
-    hostForwards: { hostAddr: string; hostPort: number; guestPort: number }[];
-    /** Guest connections to addr:port handed to a new process each (stdin/stdout = the connection). */
-    guestForwards: { addr: string; port: number; command: string[] }[];
-    /** Cut the guest off from the host and the outside except for the forwards. */
-    restrict: boolean;
-  }
+      kind: 'user';
+      /** slirp network, e.g. 169.254.169.0/24 (must contain the metadata address for guestfwd). */
+      net: string;
+      /** slirp's own address in that network. */
+      host: string;
+      /** First DHCP address handed out. */
+      dhcpStart: string;
+      /** Host name offered over DHCP. */
+      hostname?: string;
+      /** Loopback port forwards into the guest, e.g. SSH. */
+      hostForwards: { hostAddr: string; hostPort: number; guestPort: number }[];
+      /** Guest connections to addr:port handed to a new process each (stdin/stdout = the connection). */
+      guestForwards: { addr: string; port: number; command: string[] }[];
+      /** Cut the guest off from the host and the outside except for the forwards. */
+      restrict: boolean;
+    }
   | { kind: 'tap'; ifname: string };
 
 /** One virtio NIC. */
@@ -130,7 +130,10 @@ export function buildCommandLine(s: LaunchSpec): string[] {
   }
   a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
   const serial = s.smbiosSerial ?? s.uuid;
-  a.push('-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${escapeOpt(serial)},uuid=${s.uuid}`);
+  a.push(
+    '-smbios',
+    `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${escapeOpt(serial)},uuid=${s.uuid}`,
+  );
   if (s.disks.some((d) => d.bus === 'scsi')) a.push('-device', `virtio-scsi-pci,id=${SCSI_CONTROLLER}`);
   for (const d of s.disks) {
     const ro = d.readOnly ? ',read-only=on' : '';

@@ -14,7 +14,11 @@ export interface GuestAgentFacts {
  * number first flushes stale bytes (a 0xFF marks where the fresh answer starts), then each command gets one reply
  * line. Rejects after timeoutMs when no agent answers (none installed, or still booting).
  */
-export function guestAgentCall(socketPath: string, commands: { execute: string; arguments?: Record<string, unknown> }[], timeoutMs = 2000): Promise<unknown[]> {
+export function guestAgentCall(
+  socketPath: string,
+  commands: { execute: string; arguments?: Record<string, unknown> }[],
+  timeoutMs = 2000,
+): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const s = connect(socketPath);
     const token = Math.floor(Math.random() * 2 ** 31);
@@ -29,7 +33,9 @@ export function guestAgentCall(socketPath: string, commands: { execute: string; 
     };
     const timer = setTimeout(() => done(new Error('guest agent did not answer')), timeoutMs);
     s.on('error', (e) => done(e));
-    s.on('connect', () => s.write(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id: token } })}\n`));
+    s.on('connect', () =>
+      s.write(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id: token } })}\n`),
+    );
     s.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       if (!synced) {
@@ -66,17 +72,30 @@ export function guestAgentCall(socketPath: string, commands: { execute: string; 
 /** Asks the agent for host name, OS and addresses; null when no agent answers. */
 export async function guestAgentFacts(socketPath: string, timeoutMs = 2000): Promise<GuestAgentFacts | null> {
   try {
-    const [host, ifaces, os] = await guestAgentCall(socketPath, [
-      { execute: 'guest-get-host-name' }, { execute: 'guest-network-get-interfaces' }, { execute: 'guest-get-osinfo' },
-    ], timeoutMs);
-    const list = (ifaces as { name: string; 'hardware-address'?: string; 'ip-addresses'?: { 'ip-address': string }[] }[] | undefined) ?? [];
+    const [host, ifaces, os] = await guestAgentCall(
+      socketPath,
+      [
+        { execute: 'guest-get-host-name' },
+        { execute: 'guest-network-get-interfaces' },
+        { execute: 'guest-get-osinfo' },
+      ],
+      timeoutMs,
+    );
+    const list =
+      (ifaces as
+        | { name: string; 'hardware-address'?: string; 'ip-addresses'?: { 'ip-address': string }[] }[]
+        | undefined) ?? [];
     const osInfo = os as { 'pretty-name'?: string; name?: string } | undefined;
     return {
       hostname: (host as { 'host-name'?: string } | undefined)?.['host-name'],
       os: osInfo?.['pretty-name'] ?? osInfo?.name,
-      interfaces: list.filter((i) => i.name !== 'lo').map((i) => ({
-        name: i.name, mac: i['hardware-address'], ips: (i['ip-addresses'] ?? []).map((a) => a['ip-address']),
-      })),
+      interfaces: list
+        .filter((i) => i.name !== 'lo')
+        .map((i) => ({
+          name: i.name,
+          mac: i['hardware-address'],
+          ips: (i['ip-addresses'] ?? []).map((a) => a['ip-address']),
+        })),
     };
   } catch {
     return null;

@@ -21,7 +21,13 @@ export function volumeNodeId(volumeId: string): string {
 
 /** A volume as a disk of the command line (relaunches keep attached volumes). */
 export function volumeDiskSpec(v: VolumeDisk): DiskSpec {
-  return { id: volumeNodeId(v.volumeId), path: v.path, format: v.format, serial: v.volumeId.slice(0, 20), ...(v.readOnly ? { readOnly: true } : {}) };
+  return {
+    id: volumeNodeId(v.volumeId),
+    path: v.path,
+    format: v.format,
+    serial: v.volumeId.slice(0, 20),
+    ...(v.readOnly ? { readOnly: true } : {}),
+  };
 }
 
 /** What building a guest needs of the driver. */
@@ -37,27 +43,45 @@ export async function kernelOf(cache: ImageCache, props: Record<string, string>)
   if (!props.kernel_id) return undefined;
   const k = await cache.get(props.kernel_id);
   const r = props.ramdisk_id ? await cache.get(props.ramdisk_id) : null;
-  return { path: k.path, ...(r ? { initrd: r.path } : {}), append: props.os_command_line || 'root=/dev/vda console=ttyS0' };
+  return {
+    path: k.path,
+    ...(r ? { initrd: r.path } : {}),
+    append: props.os_command_line || 'root=/dev/vda console=ttyS0',
+  };
 }
 
 /** The NICs of a guest: the data plane's taps when bridged, else user networking (SSH and metadata forwards on NIC 0). */
 export function nicsFor(opts: QemuDriverOptions, spec: GuestSpec, sshPort: number | null): NicSpec[] {
   const tap = opts.tapName;
-  if (tap) return spec.nics.map((n, i) => ({ id: `net${i}`, mac: n.mac, backend: { kind: 'tap' as const, ifname: tap(n.portId) } }));
+  if (tap)
+    return spec.nics.map((n, i) => ({
+      id: `net${i}`,
+      mac: n.mac,
+      backend: { kind: 'tap' as const, ifname: tap(n.portId) },
+    }));
   const meta = opts.metadataCommand?.(spec.instanceId) ?? null;
   return spec.nics.map((n, i) => ({
     id: `net${i}`,
     mac: n.mac,
-    backend: i === 0
-      ? {
-        kind: 'user' as const, ...USER_NET, hostname: spec.hostname, restrict: opts.restrictNetwork ?? true,
-        hostForwards: sshPort ? [{ hostAddr: '127.0.0.1', hostPort: sshPort, guestPort: 22 }] : [],
-        guestForwards: meta ? [{ addr: '169.254.169.254', port: 80, command: meta }] : [],
-      }
-      : {
-        kind: 'user' as const, net: `169.254.${169 + i}.0/24`, host: `169.254.${169 + i}.1`, dhcpStart: `169.254.${169 + i}.15`,
-        restrict: opts.restrictNetwork ?? true, hostForwards: [], guestForwards: [],
-      },
+    backend:
+      i === 0
+        ? {
+            kind: 'user' as const,
+            ...USER_NET,
+            hostname: spec.hostname,
+            restrict: opts.restrictNetwork ?? true,
+            hostForwards: sshPort ? [{ hostAddr: '127.0.0.1', hostPort: sshPort, guestPort: 22 }] : [],
+            guestForwards: meta ? [{ addr: '169.254.169.254', port: 80, command: meta }] : [],
+          }
+        : {
+            kind: 'user' as const,
+            net: `169.254.${169 + i}.0/24`,
+            host: `169.254.${169 + i}.1`,
+            dhcpStart: `169.254.${169 + i}.15`,
+            restrict: opts.restrictNetwork ?? true,
+            hostForwards: [],
+            guestForwards: [],
+          },
   }));
 }
 
@@ -101,11 +125,31 @@ export async function buildGuest(b: GuestBuilder, spec: GuestSpec, p: InstancePa
   const kernel = await kernelOf(cache, props);
   const sshPort = spec.nics.length && !opts.tapName ? await freePort() : null;
   const launch: LaunchSpec = {
-    binary: b.binary, name: spec.name, uuid: spec.instanceId, accel: (await b.accel()).accel, machine: opts.machine ?? 'pc',
-    vcpus: spec.vcpus, memoryMb: spec.memoryMb, disks, nics: nicsFor(opts, spec, sshPort), ...(kernel ? { kernel } : {}),
-    serialLog: p.console, qmpSocket: p.qmp, vncSocket: p.vnc, pidFile: p.pid, daemonize: true,
+    binary: b.binary,
+    name: spec.name,
+    uuid: spec.instanceId,
+    accel: (await b.accel()).accel,
+    machine: opts.machine ?? 'pc',
+    vcpus: spec.vcpus,
+    memoryMb: spec.memoryMb,
+    disks,
+    nics: nicsFor(opts, spec, sshPort),
+    ...(kernel ? { kernel } : {}),
+    serialLog: p.console,
+    qmpSocket: p.qmp,
+    vncSocket: p.vnc,
+    pidFile: p.pid,
+    daemonize: true,
   };
   const guestAgent = ['yes', 'true', '1'].includes((props.hw_qemu_guest_agent ?? '').toLowerCase());
   if (guestAgent) launch.guestAgentSocket = p.qga;
-  return { spec, launch, sshPort, guestAddress: spec.nics.length && !opts.tapName ? USER_NET.dhcpStart : null, baseKey: key, suspended: false, guestAgent };
+  return {
+    spec,
+    launch,
+    sshPort,
+    guestAddress: spec.nics.length && !opts.tapName ? USER_NET.dhcpStart : null,
+    baseKey: key,
+    suspended: false,
+    guestAgent,
+  };
 }

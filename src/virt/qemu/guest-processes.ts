@@ -32,13 +32,16 @@ export class GuestProcesses {
     if (!(await this.pidOf(id))) return null;
     const c = await QmpClient.connect(this.files.paths(id).qmp);
     this.monitors.set(id, c);
-    c.events.once('close', () => { if (this.monitors.get(id) === c) this.monitors.delete(id); });
+    c.events.once('close', () => {
+      if (this.monitors.get(id) === c) this.monitors.delete(id);
+    });
     return c;
   }
 
   async mustMonitor(id: string, host: string): Promise<QmpClient> {
     const m = await this.monitor(id);
-    if (!m) throw new CloudError('Conflict', `Instance ${id} is not running on ${host}.`, { code: 'InstanceNotRunning' });
+    if (!m)
+      throw new CloudError('Conflict', `Instance ${id} is not running on ${host}.`, { code: 'InstanceNotRunning' });
     return m;
   }
 
@@ -93,8 +96,16 @@ export class GuestProcesses {
 
 async function withNewSshPort(st: InstanceState): Promise<InstanceState> {
   const port = await freePort();
-  const nics = st.launch.nics.map((n) => (n.backend.kind === 'user' && n.backend.hostForwards.length
-    ? { ...n, backend: { ...n.backend, hostForwards: n.backend.hostForwards.map((f) => (f.guestPort === 22 ? { ...f, hostPort: port } : f)) } }
-    : n));
+  const nics = st.launch.nics.map((n) =>
+    n.backend.kind === 'user' && n.backend.hostForwards.length
+      ? {
+          ...n,
+          backend: {
+            ...n.backend,
+            hostForwards: n.backend.hostForwards.map((f) => (f.guestPort === 22 ? { ...f, hostPort: port } : f)),
+          },
+        }
+      : n,
+  );
   return { ...st, sshPort: port, launch: { ...st.launch, nics } };
 }

@@ -43,9 +43,21 @@ function diskGb(dataDir: string): number {
 export function hostCapacity(host: string, binary: string, dataDir: string): HostCapacity {
   const c = cpus();
   return {
-    host, hypervisorHostname: host, hypervisorType: 'QEMU', hypervisorVersion: qemuVersion(binary), hostIp: hostIp(),
-    vcpus: c.length, memoryMb: Math.floor(totalmem() / 1024 / 1024), localGb: diskGb(dataDir),
-    cpuInfo: { arch: 'x86_64', model: c[0]?.model ?? 'unknown', vendor: 'unknown', topology: { sockets: 1, cores: c.length, threads: 1 }, features: [] },
+    host,
+    hypervisorHostname: host,
+    hypervisorType: 'QEMU',
+    hypervisorVersion: qemuVersion(binary),
+    hostIp: hostIp(),
+    vcpus: c.length,
+    memoryMb: Math.floor(totalmem() / 1024 / 1024),
+    localGb: diskGb(dataDir),
+    cpuInfo: {
+      arch: 'x86_64',
+      model: c[0]?.model ?? 'unknown',
+      vendor: 'unknown',
+      topology: { sockets: 1, cores: c.length, threads: 1 },
+      features: [],
+    },
   };
 }
 

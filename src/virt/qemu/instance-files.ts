@@ -51,19 +51,31 @@ export class InstanceFiles {
     this.root = join(dataDir, 'instances');
     // sun_path holds 107 bytes; "<root>/<uuid>/qmp.sock" must fit.
     const deep = join(this.root, '00000000-0000-0000-0000-000000000000', 'migrate-out.sock').length > 100;
-    this.sockRoot = deep ? join(tmpdir(), `gureum-${createHash('sha1').update(dataDir).digest('hex').slice(0, 10)}`) : this.root;
+    this.sockRoot = deep
+      ? join(tmpdir(), `gureum-${createHash('sha1').update(dataDir).digest('hex').slice(0, 10)}`)
+      : this.root;
   }
 
   paths(id: string): InstancePaths {
     const dir = join(this.root, id);
     const sockDir = join(this.sockRoot, id);
     return {
-      dir, sockDir,
-      root: join(dir, 'disk.qcow2'), ephemeral: join(dir, 'disk.eph0'), swap: join(dir, 'disk.swap'), configDrive: join(dir, 'disk.config'),
-      console: join(dir, 'console.log'), pid: join(dir, 'qemu.pid'), state: join(dir, 'state.json'), suspendState: join(dir, 'suspend.state'),
+      dir,
+      sockDir,
+      root: join(dir, 'disk.qcow2'),
+      ephemeral: join(dir, 'disk.eph0'),
+      swap: join(dir, 'disk.swap'),
+      configDrive: join(dir, 'disk.config'),
+      console: join(dir, 'console.log'),
+      pid: join(dir, 'qemu.pid'),
+      state: join(dir, 'state.json'),
+      suspendState: join(dir, 'suspend.state'),
       stderr: join(dir, 'qemu.stderr'),
-      qmp: join(sockDir, 'qmp.sock'), vnc: join(sockDir, 'vnc.sock'), qga: join(sockDir, 'qga.sock'),
-      migrateOut: join(sockDir, 'migrate-out.sock'), migrateIn: join(sockDir, 'migrate-in.sock'),
+      qmp: join(sockDir, 'qmp.sock'),
+      vnc: join(sockDir, 'vnc.sock'),
+      qga: join(sockDir, 'qga.sock'),
+      migrateOut: join(sockDir, 'migrate-out.sock'),
+      migrateIn: join(sockDir, 'migrate-in.sock'),
     };
   }
 

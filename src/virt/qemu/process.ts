@@ -5,7 +5,10 @@ import { readFile } from 'node:fs/promises';
 
 /** QEMU refused to start; `stderr` says why. */
 export class QemuStartError extends Error {
-  constructor(message: string, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
     super(message);
     this.name = 'QemuStartError';
   }
@@ -20,13 +23,27 @@ export function launchDaemon(binary: string, args: string[], timeoutMs = 60_000)
     const p = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     p.stderr!.setEncoding('utf8');
-    p.stderr!.on('data', (c: string) => { if (stderr.length < 16_384) stderr += c; });
-    const t = setTimeout(() => { p.kill('SIGKILL'); }, timeoutMs);
-    p.on('error', (e) => { clearTimeout(t); reject(new QemuStartError(`QEMU could not run: ${e.message}`, '')); });
+    p.stderr!.on('data', (c: string) => {
+      if (stderr.length < 16_384) stderr += c;
+    });
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+    }, timeoutMs);
+    p.on('error', (e) => {
+      clearTimeout(t);
+      reject(new QemuStartError(`QEMU could not run: ${e.message}`, ''));
+    });
     p.on('exit', (code, signal) => {
       clearTimeout(t);
       if (code === 0) return resolve();
-      const why = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ').replace(/^\S+ qemu-system-x86_64: /, '') || `exit ${code ?? signal}`;
+      const why =
+        stderr
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .slice(-3)
+          .join(' ')
+          .replace(/^\S+ qemu-system-x86_64: /, '') || `exit ${code ?? signal}`;
       reject(new QemuStartError(`QEMU failed to start: ${why}`, stderr));
     });
   });

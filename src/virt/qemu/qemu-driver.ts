@@ -7,7 +7,15 @@ import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CloudError } from '../../errors.js';
-import { PowerState, type GuestInfo, type GuestSpec, type HostCapacity, type HypervisorDriver, type SnapshotFile, type VolumeDisk } from '../driver.js';
+import {
+  PowerState,
+  type GuestInfo,
+  type GuestSpec,
+  type HostCapacity,
+  type HypervisorDriver,
+  type SnapshotFile,
+  type VolumeDisk,
+} from '../driver.js';
 import { ImageCache } from '../../disk/image-cache.js';
 import { accelCacheKey, bootsUnderKvm, cachedAccel, chooseAccel, kvmDeviceUsable, type AccelChoice } from './accel.js';
 import { boundConsoleLogs, consoleTail, guestDetails, readdirSafe, type GuestDetails } from './consoles.js';
@@ -19,7 +27,15 @@ import type { DiskSpec } from './cmdline.js';
 import type { QemuDriverOptions } from './options.js';
 import { killHard, qemuProcessesUnder } from './process.js';
 import type { QmpClient } from './qmp.js';
-import { resizeGuest, rescueGuest, resumeGuest, snapshotGuest, suspendGuest, unrescueGuest, type GuestStore } from './save-restore.js';
+import {
+  resizeGuest,
+  rescueGuest,
+  resumeGuest,
+  snapshotGuest,
+  suspendGuest,
+  unrescueGuest,
+  type GuestStore,
+} from './save-restore.js';
 import { plugVolume, resizeVolume, unplugVolume } from './volume-hotplug.js';
 
 export type { QemuDriverOptions } from './options.js';
@@ -53,7 +69,9 @@ export class QemuDriver implements HypervisorDriver {
     this.procs = new GuestProcesses(this.files, this.binary, () => this.accel());
     this.guests = { files: this.files, procs: this.procs, cache: this.cache };
     // A bound that fails this round (a log rotated away under it) is tried again in ten seconds.
-    this.consoleTimer = setInterval(() => { this.boundConsoles().catch(() => {}); }, 10_000);
+    this.consoleTimer = setInterval(() => {
+      this.boundConsoles().catch(() => {});
+    }, 10_000);
     this.consoleTimer.unref();
   }
 
@@ -65,17 +83,20 @@ export class QemuDriver implements HypervisorDriver {
   accel(): Promise<AccelChoice> {
     this.accelChoice ??= (async () => {
       const mode = this.opts.accel ?? 'auto';
-      return cachedAccel(join(this.opts.dataDir, 'cache', 'accel.json'), accelCacheKey(this.binary, mode), () => chooseAccel(mode, {
-        kvmDevice: kvmDeviceUsable,
-        probeKernel: () => this.opts.probeKernel?.() ?? null,
-        bootsUnderKvm: (k, t) => bootsUnderKvm(this.binary, k, t),
-      }));
+      return cachedAccel(join(this.opts.dataDir, 'cache', 'accel.json'), accelCacheKey(this.binary, mode), () =>
+        chooseAccel(mode, {
+          kvmDevice: kvmDeviceUsable,
+          probeKernel: () => this.opts.probeKernel?.() ?? null,
+          bootsUnderKvm: (k, t) => bootsUnderKvm(this.binary, k, t),
+        }),
+      );
     })();
     return this.accelChoice;
   }
 
   private checkHost(host: string): void {
-    if (host !== this.capacity.host) throw new CloudError('Internal', `qemu driver: host ${host} is not this host (${this.capacity.host})`);
+    if (host !== this.capacity.host)
+      throw new CloudError('Internal', `qemu driver: host ${host} is not this host (${this.capacity.host})`);
   }
 
   private async state(host: string, id: string): Promise<InstanceState> {
@@ -98,7 +119,11 @@ export class QemuDriver implements HypervisorDriver {
     if (existsSync(this.files.paths(spec.instanceId).dir)) await this.destroy(host, spec.instanceId);
     const p = await this.files.create(spec.instanceId);
     try {
-      const st = await buildGuest({ cache: this.cache, binary: this.binary, accel: () => this.accel(), opts: this.opts }, spec, p);
+      const st = await buildGuest(
+        { cache: this.cache, binary: this.binary, accel: () => this.accel(), opts: this.opts },
+        spec,
+        p,
+      );
       await this.files.writeState(spec.instanceId, st);
       await this.procs.launch(spec.instanceId, st);
       await this.procs.monitor(spec.instanceId);
@@ -184,7 +209,11 @@ export class QemuDriver implements HypervisorDriver {
   /** Resize on this host only: the qemu driver does not move guests between hosts. */
   async migrate(host: string, id: string, destHost: string, spec: GuestSpec): Promise<void> {
     const st = await this.state(host, id);
-    if (destHost !== host) throw new CloudError('BadRequest', `The qemu driver cannot move instances between hosts (${host} -> ${destHost}).`);
+    if (destHost !== host)
+      throw new CloudError(
+        'BadRequest',
+        `The qemu driver cannot move instances between hosts (${host} -> ${destHost}).`,
+      );
     await resizeGuest(this.guests, id, st, spec);
   }
 
@@ -192,14 +221,21 @@ export class QemuDriver implements HypervisorDriver {
     if (host !== this.capacity.host) return null;
     const st = await this.files.readState(id);
     if (!st) return null;
-    const base = { maxMemKb: st.launch.memoryMb * 1024, memKb: st.launch.memoryMb * 1024, numCpu: st.launch.vcpus, cpuTimeNs: 0 };
+    const base = {
+      maxMemKb: st.launch.memoryMb * 1024,
+      memKb: st.launch.memoryMb * 1024,
+      numCpu: st.launch.vcpus,
+      cpuTimeNs: 0,
+    };
     const pid = await this.procs.pidOf(id);
     if (!pid) return { ...base, powerState: st.suspended ? PowerState.SUSPENDED : PowerState.SHUTDOWN };
     // utime + stime in clock ticks (100 Hz); a process gone between the two reads shows 0.
-    const cpuTimeNs = await readFile(`/proc/${pid}/stat`, 'utf8').then((t) => {
-      const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) * 10_000_000;
-    }).catch(() => 0);
+    const cpuTimeNs = await readFile(`/proc/${pid}/stat`, 'utf8')
+      .then((t) => {
+        const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+        return (Number(f[11]) + Number(f[12])) * 10_000_000;
+      })
+      .catch(() => 0);
     const m = await this.procs.monitor(id).catch(() => null);
     const s = m ? await m.queryStatus().catch(() => null) : null;
     let powerState: GuestInfo['powerState'] = PowerState.RUNNING;
@@ -252,8 +288,17 @@ export class QemuDriver implements HypervisorDriver {
     const m = await this.procs.monitor(id);
     if (m) {
       const b = added.backend;
-      if (b.kind === 'tap') await m.netdevAdd({ type: 'tap', id: added.id, ifname: b.ifname, script: 'no', downscript: 'no' });
-      else await m.netdevAdd({ type: 'user', id: added.id, net: b.net, host: b.host, dhcpstart: b.dhcpStart, restrict: b.restrict });
+      if (b.kind === 'tap')
+        await m.netdevAdd({ type: 'tap', id: added.id, ifname: b.ifname, script: 'no', downscript: 'no' });
+      else
+        await m.netdevAdd({
+          type: 'user',
+          id: added.id,
+          net: b.net,
+          host: b.host,
+          dhcpstart: b.dhcpStart,
+          restrict: b.restrict,
+        });
       await m.deviceAdd({ driver: 'virtio-net-pci', netdev: added.id, id: `${added.id}-dev`, mac: added.mac });
     }
     await this.files.writeState(id, { ...st, spec, launch: { ...st.launch, nics: launchNics } });
@@ -272,7 +317,11 @@ export class QemuDriver implements HypervisorDriver {
       await m.netdevDel(dev.id).catch(() => {});
     }
     const nics = st.spec.nics.filter((n) => n.portId !== portId);
-    await this.files.writeState(id, { ...st, spec: { ...st.spec, nics }, launch: { ...st.launch, nics: st.launch.nics.filter((_, i) => i !== idx) } });
+    await this.files.writeState(id, {
+      ...st,
+      spec: { ...st.spec, nics },
+      launch: { ...st.launch, nics: st.launch.nics.filter((_, i) => i !== idx) },
+    });
   }
 
   // --- volumes
@@ -296,12 +345,17 @@ export class QemuDriver implements HypervisorDriver {
     const node = volumeNodeId(volumeId);
     const cur = (await this.files.readState(id)) ?? st;
     const spec = { ...cur.spec, volumes: (cur.spec.volumes ?? []).filter((v) => v.volumeId !== volumeId) };
-    await this.files.writeState(id, { ...cur, spec, launch: { ...cur.launch, disks: cur.launch.disks.filter((d) => d.id !== node) } });
+    await this.files.writeState(id, {
+      ...cur,
+      spec,
+      launch: { ...cur.launch, disks: cur.launch.disks.filter((d) => d.id !== node) },
+    });
   }
 
   async extendVolume(host: string, id: string, volumeId: string, bytes: number): Promise<boolean> {
     const st = await this.state(host, id);
-    if (!(st.spec.volumes ?? []).some((v) => v.volumeId === volumeId)) throw new Error(`volume ${volumeId} is not attached to ${id}`);
+    if (!(st.spec.volumes ?? []).some((v) => v.volumeId === volumeId))
+      throw new Error(`volume ${volumeId} is not attached to ${id}`);
     const m = st.suspended ? null : await this.procs.monitor(id);
     // Online: QEMU grows the image and the guest sees a capacity change; offline the backend has grown the file.
     if (!m) return false;

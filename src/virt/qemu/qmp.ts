@@ -11,7 +11,11 @@ export interface QmpEvent {
 
 /** A command QEMU answered with an error (the process is alive). */
 export class QmpCommandError extends Error {
-  constructor(readonly command: string, readonly errorClass: string, readonly desc: string) {
+  constructor(
+    readonly command: string,
+    readonly errorClass: string,
+    readonly desc: string,
+  ) {
     super(`QMP ${command} failed: ${errorClass}: ${desc}`);
     this.name = 'QmpCommandError';
   }
@@ -69,9 +73,18 @@ export class QmpClient {
   static async connect(path: string, timeoutMs = 5000): Promise<QmpClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
-      const t = setTimeout(() => { s.destroy(); reject(new QmpDisconnectedError(`QMP connect to ${path} timed out`)); }, timeoutMs);
-      s.once('connect', () => { clearTimeout(t); resolve(s); });
-      s.once('error', (e) => { clearTimeout(t); reject(new QmpDisconnectedError(`QMP connect to ${path}: ${e.message}`)); });
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new QmpDisconnectedError(`QMP connect to ${path} timed out`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(t);
+        reject(new QmpDisconnectedError(`QMP connect to ${path}: ${e.message}`));
+      });
     });
     const c = new QmpClient(socket);
     try {
@@ -87,16 +100,28 @@ export class QmpClient {
   private waitGreeting(timeoutMs: number): Promise<Record<string, unknown>> {
     if (this.greeting) return Promise.resolve(this.greeting);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.onGreeting = null; reject(new QmpDisconnectedError('no QMP greeting')); }, timeoutMs);
-      const onClose = () => { clearTimeout(t); reject(new QmpDisconnectedError('monitor closed before its greeting')); };
+      const t = setTimeout(() => {
+        this.onGreeting = null;
+        reject(new QmpDisconnectedError('no QMP greeting'));
+      }, timeoutMs);
+      const onClose = () => {
+        clearTimeout(t);
+        reject(new QmpDisconnectedError('monitor closed before its greeting'));
+      };
       this.events.once('close', onClose);
-      this.onGreeting = (g) => { clearTimeout(t); this.events.off('close', onClose); resolve(g); };
+      this.onGreeting = (g) => {
+        clearTimeout(t);
+        this.events.off('close', onClose);
+        resolve(g);
+      };
     });
   }
 
   /** The QEMU version from the greeting, e.g. 7002022 for 7.2.22. */
   version(): number {
-    const q = (this.greeting?.QMP as { version?: { qemu?: { major: number; minor: number; micro: number } } } | undefined)?.version?.qemu;
+    const q = (
+      this.greeting?.QMP as { version?: { qemu?: { major: number; minor: number; micro: number } } } | undefined
+    )?.version?.qemu;
     return q ? q.major * 1_000_000 + q.minor * 1000 + q.micro : 0;
   }
 
@@ -164,10 +189,18 @@ export class QmpClient {
       }, timeoutMs);
       this.pending.set(id, {
         command,
-        resolve: (v) => { clearTimeout(t); resolve(v as T); },
-        reject: (e) => { clearTimeout(t); reject(e); },
+        resolve: (v) => {
+          clearTimeout(t);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
       });
-      this.socket.write(`${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`);
+      this.socket.write(
+        `${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`,
+      );
     });
   }
 
@@ -180,7 +213,10 @@ export class QmpClient {
       return await this.execute<T>(command, args, timeoutMs);
     } catch (e) {
       if (e instanceof QmpDisconnectedError) throw e;
-      const alive = await this.execute('query-status', undefined, 2000).then(() => true, () => false);
+      const alive = await this.execute('query-status', undefined, 2000).then(
+        () => true,
+        () => false,
+      );
       if (!alive) throw new QmpDisconnectedError(`QEMU died during ${command}`);
       throw e;
     }
@@ -196,7 +232,9 @@ export class QmpClient {
         this.events.off('close', onClose);
         resolve(v);
       };
-      const onEvent = (e: QmpEvent) => { if (e.event === name) done(e); };
+      const onEvent = (e: QmpEvent) => {
+        if (e.event === name) done(e);
+      };
       const onClose = () => done(null);
       const t = setTimeout(() => done(null), timeoutMs);
       this.events.on('event', onEvent);
@@ -208,8 +246,14 @@ export class QmpClient {
   waitClose(timeoutMs: number): Promise<boolean> {
     if (this.closed) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.events.off('close', onClose); resolve(false); }, timeoutMs);
-      const onClose = () => { clearTimeout(t); resolve(true); };
+      const t = setTimeout(() => {
+        this.events.off('close', onClose);
+        resolve(false);
+      }, timeoutMs);
+      const onClose = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
       this.events.once('close', onClose);
     });
   }

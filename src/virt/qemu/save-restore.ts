@@ -51,7 +51,8 @@ export async function suspendGuest(g: GuestStore, host: string, id: string, st: 
     for (;;) {
       const q = await m.queryMigrate();
       if (q.status === 'completed') break;
-      if (q.status === 'failed' || q.status === 'cancelled') throw new Error(`suspend failed: ${q['error-desc'] ?? q.status}`);
+      if (q.status === 'failed' || q.status === 'cancelled')
+        throw new Error(`suspend failed: ${q['error-desc'] ?? q.status}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     await received;
@@ -93,7 +94,10 @@ export async function resumeGuest(g: GuestStore, host: string, id: string, st: I
   for (;;) {
     const s = await m.queryStatus();
     if (s.status === 'running') break;
-    if (s.status === 'paused' || s.status === 'postmigrate') { await m.cont(); break; }
+    if (s.status === 'paused' || s.status === 'postmigrate') {
+      await m.cont();
+      break;
+    }
     if (Date.now() > deadline) throw new Error(`resume did not finish (status ${s.status})`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -106,10 +110,16 @@ export async function resumeGuest(g: GuestStore, host: string, id: string, st: I
  * paused (which flushes its disks); the chain flattened into one qcow2 file in the instance folder; the guest back
  * as it was before `consume` streams the file out; the file removed whatever happens.
  */
-export async function snapshotGuest(g: GuestStore, id: string, st: InstanceState, consume: (file: SnapshotFile) => Promise<void>): Promise<void> {
+export async function snapshotGuest(
+  g: GuestStore,
+  id: string,
+  st: InstanceState,
+  consume: (file: SnapshotFile) => Promise<void>,
+): Promise<void> {
   const p = g.files.paths(id);
   // A snapshot interrupted by a restart left its file: nothing else can be using it (one task per instance).
-  for (const f of await readdir(p.dir).catch(() => [] as string[])) if (SNAPSHOT_FILE.test(f)) await rm(join(p.dir, f), { force: true });
+  for (const f of await readdir(p.dir).catch(() => [] as string[]))
+    if (SNAPSHOT_FILE.test(f)) await rm(join(p.dir, f), { force: true });
   const m = await g.procs.monitor(id);
   let resume: (() => Promise<void>) | null = null;
   if (m) {
@@ -146,7 +156,10 @@ export async function rescueGuest(g: GuestStore, id: string, st: InstanceState, 
   await createOverlay(rescueDisk, base.path, base.format, base.virtualSize);
   const own = st.launch.disks.map((d) => ({ ...d, boot: false }));
   const kernel = await kernelOf(g.cache, base.image.properties);
-  const launch: LaunchSpec = { ...st.launch, disks: [{ id: 'rescue', path: rescueDisk, format: 'qcow2', boot: true }, ...own] };
+  const launch: LaunchSpec = {
+    ...st.launch,
+    disks: [{ id: 'rescue', path: rescueDisk, format: 'qcow2', boot: true }, ...own],
+  };
   if (kernel) launch.kernel = kernel;
   else delete launch.kernel;
   await g.procs.launch(id, { ...st, launch });
@@ -169,10 +182,14 @@ export async function unrescueGuest(g: GuestStore, id: string, st: InstanceState
  */
 export async function resizeGuest(g: GuestStore, id: string, st: InstanceState, spec: GuestSpec): Promise<void> {
   const wasRunning = !!(await g.procs.pidOf(id));
-  await g.procs.stop(id, wasRunning ? spec.shutdownTimeoutSec ?? 60 : 0);
+  await g.procs.stop(id, wasRunning ? (spec.shutdownTimeoutSec ?? 60) : 0);
   const p = g.files.paths(id);
   if (spec.rootGb > 0 && !spec.rootVolume) await growDisk(p.root, spec.rootGb * GiB);
-  const next: InstanceState = { ...st, spec: { ...spec, nics: st.spec.nics }, launch: { ...st.launch, vcpus: spec.vcpus, memoryMb: spec.memoryMb } };
+  const next: InstanceState = {
+    ...st,
+    spec: { ...spec, nics: st.spec.nics },
+    launch: { ...st.launch, vcpus: spec.vcpus, memoryMb: spec.memoryMb },
+  };
   await g.files.writeState(id, next);
   if (wasRunning) await g.procs.launch(id, next);
 }

@@ -12,13 +12,18 @@ import type { QmpClient } from './qmp.js';
 export async function plugVolume(m: QmpClient, disk: VolumeDisk, scsi: boolean): Promise<void> {
   const node = volumeNodeId(disk.volumeId);
   await m.run('blockdev-add', {
-    driver: disk.format, 'node-name': node, 'read-only': !!disk.readOnly, discard: 'unmap',
+    driver: disk.format,
+    'node-name': node,
+    'read-only': !!disk.readOnly,
+    discard: 'unmap',
     file: { driver: 'file', filename: disk.path, 'read-only': !!disk.readOnly },
   });
   try {
     await m.deviceAdd({
       ...(scsi ? { driver: 'scsi-hd', bus: `${SCSI_CONTROLLER}.0` } : { driver: 'virtio-blk-pci' }),
-      drive: node, id: `${node}-dev`, serial: disk.volumeId.slice(0, 20),
+      drive: node,
+      id: `${node}-dev`,
+      serial: disk.volumeId.slice(0, 20),
     });
   } catch (e) {
     // Revert the half-made attachment: the block node goes, the guest never saw a device. The device_add error is
@@ -33,19 +38,30 @@ export async function unplugVolume(m: QmpClient, volumeId: string, timeoutMs: nu
   const node = volumeNodeId(volumeId);
   // When query-block fails the device is assumed present: asking to remove a missing device is harmless.
   const present = await m.run<{ qdev?: string; id?: string }[]>('query-block').then(
-    (blocks) => blocks.some((b) => b.qdev?.includes(`${node}-dev`) || b.id === `${node}-dev`), () => true);
+    (blocks) => blocks.some((b) => b.qdev?.includes(`${node}-dev`) || b.id === `${node}-dev`),
+    () => true,
+  );
   if (!present) return;
   // device_del only asks: the guest acknowledges through ACPI hot-plug, and QEMU then says DEVICE_DELETED.
   const gone = new Promise<boolean>((resolve) => {
-    const t = setTimeout(() => { m.events.off('event', onEvent); resolve(false); }, timeoutMs);
+    const t = setTimeout(() => {
+      m.events.off('event', onEvent);
+      resolve(false);
+    }, timeoutMs);
     const onEvent = (e: { event: string; data?: Record<string, unknown> }) => {
-      if (e.event === 'DEVICE_DELETED' && e.data?.device === `${node}-dev`) { clearTimeout(t); m.events.off('event', onEvent); resolve(true); }
+      if (e.event === 'DEVICE_DELETED' && e.data?.device === `${node}-dev`) {
+        clearTimeout(t);
+        m.events.off('event', onEvent);
+        resolve(true);
+      }
     };
     m.events.on('event', onEvent);
   });
   await m.deviceDel(`${node}-dev`);
   if (!(await gone)) {
-    throw new VolumeDetachTimeout(`The guest did not release volume ${volumeId} within ${Math.round(timeoutMs / 1000)} s; it stays attached.`);
+    throw new VolumeDetachTimeout(
+      `The guest did not release volume ${volumeId} within ${Math.round(timeoutMs / 1000)} s; it stays attached.`,
+    );
   }
   // A hot-plugged node must be removed explicitly; a -drive from the command line went with its device (then this
   // fails, which is the expected answer).

@@ -12,7 +12,9 @@ test('admin reports over instances and migrations', async (t) => {
     c.request(m, u, { token: c.adminToken, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
   const image = await makeImage(c);
   const net = await privateNet(c);
-  const made = await req('POST', `${V}/servers`, { server: { name: 'rep1', imageRef: image, flavorRef: '1', networks: [{ uuid: net }] } });
+  const made = await req('POST', `${V}/servers`, {
+    server: { name: 'rep1', imageRef: image, flavorRef: '1', networks: [{ uuid: net }] },
+  });
   assert.equal(made.status, 202, made.text);
   const id = made.json.server.id as string;
   const server = await waitFor(c, c.adminToken, id, 'ACTIVE');
@@ -25,7 +27,8 @@ test('admin reports over instances and migrations', async (t) => {
     assert.ok(mine.server_usages.some((s: any) => s.instance_id === id && s.flavor === 'm1.tiny'));
     const one = (await req('GET', `${V}/os-simple-tenant-usage/${project}`)).json.tenant_usage;
     assert.ok(one.server_usages.some((s: any) => s.instance_id === id));
-    const before = (await req('GET', `${V}/os-simple-tenant-usage?start=2001-01-01T00:00:00&end=2001-01-02T00:00:00`)).json;
+    const before = (await req('GET', `${V}/os-simple-tenant-usage?start=2001-01-01T00:00:00&end=2001-01-02T00:00:00`))
+      .json;
     assert.deepEqual(before.tenant_usages, []);
     const other = (await req('GET', `${V}/os-simple-tenant-usage/00000000000000000000000000000000`)).json;
     assert.deepEqual(other.tenant_usage, {});
@@ -47,11 +50,14 @@ test('admin reports over instances and migrations', async (t) => {
   });
 
   await t.test('os-server-external-events: 200 for a placed server, 404 when none exists', async () => {
-    const ok = await req('POST', `${V}/os-server-external-events`, { events: [{ name: 'network-changed', server_uuid: id }] });
+    const ok = await req('POST', `${V}/os-server-external-events`, {
+      events: [{ name: 'network-changed', server_uuid: id }],
+    });
     assert.equal(ok.status, 200);
     assert.equal(ok.json.events[0].code, 200);
-    const gone = await req('POST', `${V}/os-server-external-events`,
-      { events: [{ name: 'network-changed', server_uuid: '11111111-2222-3333-4444-555555555555' }] });
+    const gone = await req('POST', `${V}/os-server-external-events`, {
+      events: [{ name: 'network-changed', server_uuid: '11111111-2222-3333-4444-555555555555' }],
+    });
     assert.equal(gone.status, 404);
   });
 

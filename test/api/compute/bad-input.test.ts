@@ -7,10 +7,20 @@ import { V, leftovers, makeImage, privateNet, waitFor } from './helpers.js';
 /** A member user in a fresh project; returns its token and project id. */
 async function memberUser(c: TestCloud): Promise<{ token: string; projectId: string }> {
   const admin = c.adminToken;
-  const p = await c.request('POST', '/identity/v3/projects', { token: admin, body: { project: { name: 'p-bad', domain_id: 'default' } } });
-  const u = await c.request('POST', '/identity/v3/users', { token: admin, body: { user: { name: 'u-bad', password: 'secret-pw-1', domain_id: 'default' } } });
+  const p = await c.request('POST', '/identity/v3/projects', {
+    token: admin,
+    body: { project: { name: 'p-bad', domain_id: 'default' } },
+  });
+  const u = await c.request('POST', '/identity/v3/users', {
+    token: admin,
+    body: { user: { name: 'u-bad', password: 'secret-pw-1', domain_id: 'default' } },
+  });
   const roles = await c.request('GET', '/identity/v3/roles?name=member', { token: admin });
-  await c.request('PUT', `/identity/v3/projects/${p.json.project.id}/users/${u.json.user.id}/roles/${roles.json.roles[0].id}`, { token: admin });
+  await c.request(
+    'PUT',
+    `/identity/v3/projects/${p.json.project.id}/users/${u.json.user.id}/roles/${roles.json.roles[0].id}`,
+    { token: admin },
+  );
   return { token: await c.login('u-bad', 'secret-pw-1', 'p-bad'), projectId: p.json.project.id };
 }
 
@@ -18,23 +28,41 @@ test('compute refuses bad input cleanly', async (t) => {
   const c = await createTestCloud();
   t.after(() => c.close());
   const tok = c.adminToken;
-  const req = (m: string, u: string, body?: unknown, headers?: Record<string, string>, token = tok) => c.request(m, u, { token, body, headers });
+  const req = (m: string, u: string, body?: unknown, headers?: Record<string, string>, token = tok) =>
+    c.request(m, u, { token, body, headers });
   const image = await makeImage(c);
   const net = await privateNet(c);
   const clean = async () => assert.deepEqual(await leftovers(c), { instances: 0, ports: 0, usage: 0, tasks: 0 });
-  const server = (extra: Record<string, unknown> = {}) => ({ server: { name: 'x', imageRef: image, flavorRef: '42', networks: [{ uuid: net }], ...extra } });
+  const server = (extra: Record<string, unknown> = {}) => ({
+    server: { name: 'x', imageRef: image, flavorRef: '42', networks: [{ uuid: net }], ...extra },
+  });
 
   await t.test('malformed bodies are 400 badRequest', async () => {
-    const notJson = await c.request('POST', `${V}/servers`, { token: tok, payload: '{"server": ', headers: { 'content-type': 'application/json' } });
+    const notJson = await c.request('POST', `${V}/servers`, {
+      token: tok,
+      payload: '{"server": ',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.json.badRequest.code, 400);
-    for (const body of [{}, { server: 'x' }, { server: { imageRef: image, flavorRef: '42' } }, server({ name: '' }), server({ min_count: 0 }),
-      server({ networks: [{ uuid: 'not-a-uuid' }] }), server({ bogus: 1 }), server({ metadata: { k: 5 } }), server({ flavorRef: null })]) {
+    for (const body of [
+      {},
+      { server: 'x' },
+      { server: { imageRef: image, flavorRef: '42' } },
+      server({ name: '' }),
+      server({ min_count: 0 }),
+      server({ networks: [{ uuid: 'not-a-uuid' }] }),
+      server({ bogus: 1 }),
+      server({ metadata: { k: 5 } }),
+      server({ flavorRef: null }),
+    ]) {
       const r = await req('POST', `${V}/servers`, body);
       assert.equal(r.status, 400, `${JSON.stringify(body)} -> ${r.status} ${r.text}`);
       assert.ok(r.json.badRequest.message, r.text);
     }
-    const badAction = await req('POST', `${V}/servers/00000000-0000-0000-0000-000000000000/action`, { reboot: { type: 'SIDEWAYS' } });
+    const badAction = await req('POST', `${V}/servers/00000000-0000-0000-0000-000000000000/action`, {
+      reboot: { type: 'SIDEWAYS' },
+    });
     assert.ok(badAction.status === 400 || badAction.status === 404);
     await clean();
   });
@@ -78,7 +106,12 @@ test('compute refuses bad input cleanly', async (t) => {
   });
 
   await t.test('unknown image, flavor, network, key are 400; nothing half-made', async () => {
-    for (const extra of [{ imageRef: '11111111-1111-1111-1111-111111111111' }, { flavorRef: 'nope' }, { networks: [{ uuid: '22222222-2222-2222-2222-222222222222' }] }, { key_name: 'nokey' }]) {
+    for (const extra of [
+      { imageRef: '11111111-1111-1111-1111-111111111111' },
+      { flavorRef: 'nope' },
+      { networks: [{ uuid: '22222222-2222-2222-2222-222222222222' }] },
+      { key_name: 'nokey' },
+    ]) {
       const r = await req('POST', `${V}/servers`, server(extra));
       assert.equal(r.status, 400, `${JSON.stringify(extra)} -> ${r.text}`);
     }
@@ -88,12 +121,30 @@ test('compute refuses bad input cleanly', async (t) => {
   await t.test('over quota is 403 and leaves nothing behind; concurrent creates never pass the limit', async () => {
     const me = await memberUser(c);
     await req('PUT', `${V}/os-quota-sets/${me.projectId}`, { quota_set: { instances: 2 } });
-    const over = await req('POST', `${V}/servers`, server({ min_count: 3, networks: 'none' }), { 'OpenStack-API-Version': 'compute 2.37' }, me.token);
+    const over = await req(
+      'POST',
+      `${V}/servers`,
+      server({ min_count: 3, networks: 'none' }),
+      { 'OpenStack-API-Version': 'compute 2.37' },
+      me.token,
+    );
     assert.equal(over.status, 403);
-    assert.match(over.json.forbidden.message, /^Quota exceeded for instances: Requested 3, but already used 0 of 2 instances/);
+    assert.match(
+      over.json.forbidden.message,
+      /^Quota exceeded for instances: Requested 3, but already used 0 of 2 instances/,
+    );
     await clean();
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
-      req('POST', `${V}/servers`, server({ name: `c${i}`, networks: 'none' }), { 'OpenStack-API-Version': 'compute 2.37' }, me.token)));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        req(
+          'POST',
+          `${V}/servers`,
+          server({ name: `c${i}`, networks: 'none' }),
+          { 'OpenStack-API-Version': 'compute 2.37' },
+          me.token,
+        ),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 202).length, 2);
     assert.equal(results.filter((r) => r.status === 403).length, 4);
     const ids = results.filter((r) => r.status === 202).map((r) => r.json.server.id as string);
@@ -119,7 +170,7 @@ test('compute refuses bad input cleanly', async (t) => {
     await clean();
   });
 
-  await t.test('other users cannot see or act on a project\'s server', async () => {
+  await t.test("other users cannot see or act on a project's server", async () => {
     const r = await req('POST', `${V}/servers`, server({ name: 'private-one' }));
     const id = r.json.server.id;
     await waitFor(c, tok, id, 'ACTIVE');
@@ -127,7 +178,10 @@ test('compute refuses bad input cleanly', async (t) => {
     assert.equal((await req('GET', `${V}/servers/${id}`, undefined, undefined, me)).status, 404);
     assert.equal((await req('POST', `${V}/servers/${id}/action`, { pause: null }, undefined, me)).status, 404);
     assert.equal((await req('GET', `${V}/os-hypervisors`, undefined, undefined, me)).status, 403);
-    assert.equal((await req('POST', `${V}/flavors`, { flavor: { name: 'z', ram: 1, vcpus: 1, disk: 0 } }, undefined, me)).status, 403);
+    assert.equal(
+      (await req('POST', `${V}/flavors`, { flavor: { name: 'z', ram: 1, vcpus: 1, disk: 0 } }, undefined, me)).status,
+      403,
+    );
     await req('DELETE', `${V}/servers/${id}`);
     await waitFor(c, tok, id, 'DELETED');
   });

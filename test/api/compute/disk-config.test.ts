@@ -14,7 +14,9 @@ test('OS-DCF:diskConfig is kept through create, update, rebuild and resize', asy
   const net = await privateNet(c);
   const dc = async (id: string) => (await req('GET', `${V}/servers/${id}`)).json.server['OS-DCF:diskConfig'];
 
-  const made = await req('POST', `${V}/servers`, { server: { name: 'dc', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }], 'OS-DCF:diskConfig': 'AUTO' } });
+  const made = await req('POST', `${V}/servers`, {
+    server: { name: 'dc', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }], 'OS-DCF:diskConfig': 'AUTO' },
+  });
   assert.equal(made.status, 202, made.text);
   assert.equal(made.json.server['OS-DCF:diskConfig'], 'AUTO');
   const id = made.json.server.id as string;
@@ -26,12 +28,16 @@ test('OS-DCF:diskConfig is kept through create, update, rebuild and resize', asy
   assert.equal(upd.json.server['OS-DCF:diskConfig'], 'MANUAL');
   assert.equal(await dc(id), 'MANUAL');
 
-  const rb = await req('POST', `${V}/servers/${id}/action`, { rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'AUTO' } });
+  const rb = await req('POST', `${V}/servers/${id}/action`, {
+    rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'AUTO' },
+  });
   assert.equal(rb.status, 202, rb.text);
   await waitFor(c, tok, id, 'ACTIVE');
   assert.equal(await dc(id), 'AUTO');
 
-  const rs = await req('POST', `${V}/servers/${id}/action`, { resize: { flavorRef: '2', 'OS-DCF:diskConfig': 'MANUAL' } });
+  const rs = await req('POST', `${V}/servers/${id}/action`, {
+    resize: { flavorRef: '2', 'OS-DCF:diskConfig': 'MANUAL' },
+  });
   assert.equal(rs.status, 202, rs.text);
   await waitFor(c, tok, id, 'VERIFY_RESIZE');
   assert.equal((await req('POST', `${V}/servers/${id}/action`, { confirmResize: null })).status, 204);
@@ -43,6 +49,10 @@ test('OS-DCF:diskConfig is kept through create, update, rebuild and resize', asy
     assert.equal(r.status, 400, r.text);
     assert.ok(r.json.badRequest, r.text);
   }
-  assert.equal((await req('POST', `${V}/servers/${id}/action`, { rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'X' } })).status, 400);
+  assert.equal(
+    (await req('POST', `${V}/servers/${id}/action`, { rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'X' } }))
+      .status,
+    400,
+  );
   assert.equal(await dc(id), 'MANUAL', 'a refused request changes nothing');
 });

@@ -10,13 +10,17 @@ test('driver facts: metadata stays exactly what the user set; diagnostics carry 
   t.after(() => c.close());
   const tok = c.adminToken;
   // The fake driver has no facts to tell; give it some, as the QEMU driver has (its SSH forward).
-  const driver = c.controller.deps.compute.driver as unknown as { details?: (host: string, id: string) => Promise<Record<string, string>> };
+  const driver = c.controller.deps.compute.driver as unknown as {
+    details?: (host: string, id: string) => Promise<Record<string, string>>;
+  };
   driver.details = async () => ({ ssh: '127.0.0.1:2222', guest_network: 'user networking' });
   const req = (m: string, u: string, body?: unknown, ver = '2.1') =>
     c.request(m, u, { token: tok, body, headers: { 'X-OpenStack-Nova-API-Version': ver } });
   const imageId = await makeImage(c);
   const net = await privateNet(c);
-  const r = await req('POST', `${V}/servers`, { server: { name: 'facts', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }], metadata: { owner: 'me' } } });
+  const r = await req('POST', `${V}/servers`, {
+    server: { name: 'facts', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }], metadata: { owner: 'me' } },
+  });
   assert.equal(r.status, 202, r.text);
   const id = r.json.server.id as string;
   const active = await waitFor(c, tok, id, 'ACTIVE');

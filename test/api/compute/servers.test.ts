@@ -8,7 +8,8 @@ test('compute API with the fake driver', async (t) => {
   const c = await createTestCloud();
   t.after(() => c.close());
   const tok = c.adminToken;
-  const req = (m: string, u: string, body?: unknown, headers?: Record<string, string>) => c.request(m, u, { token: tok, body, headers });
+  const req = (m: string, u: string, body?: unknown, headers?: Record<string, string>) =>
+    c.request(m, u, { token: tok, body, headers });
 
   await t.test('version documents and microversion negotiation', async () => {
     const root = await c.request('GET', '/compute');
@@ -38,7 +39,9 @@ test('compute API with the fake driver', async (t) => {
     const nano = list.json.flavors.find((f: any) => f.name === 'm1.nano');
     assert.deepEqual([nano.ram, nano.disk, nano.vcpus], [128, 1, 1]);
     assert.ok(list.json.flavors.some((f: any) => f.name === 'm1.micro'));
-    const made = await req('POST', `${V}/flavors`, { flavor: { name: 'test.tiny', ram: 256, vcpus: 1, disk: 1, 'os-flavor-access:is_public': false } });
+    const made = await req('POST', `${V}/flavors`, {
+      flavor: { name: 'test.tiny', ram: 256, vcpus: 1, disk: 1, 'os-flavor-access:is_public': false },
+    });
     assert.equal(made.status, 200);
     const fid = made.json.flavor.id;
     const dup = await req('POST', `${V}/flavors`, { flavor: { name: 'test.tiny', ram: 256, vcpus: 1, disk: 1 } });
@@ -46,7 +49,9 @@ test('compute API with the fake driver', async (t) => {
     assert.ok(dup.json.conflictingRequest.message.includes('already exists'));
     const neg = await req('POST', `${V}/flavors`, { flavor: { name: 'x', ram: -1, vcpus: 1, disk: 1 } });
     assert.equal(neg.status, 400);
-    const specs = await req('POST', `${V}/flavors/${fid}/os-extra_specs`, { extra_specs: { 'hw:cpu_policy': 'shared' } });
+    const specs = await req('POST', `${V}/flavors/${fid}/os-extra_specs`, {
+      extra_specs: { 'hw:cpu_policy': 'shared' },
+    });
     assert.deepEqual(specs.json.extra_specs, { 'hw:cpu_policy': 'shared' });
     const one = await req('GET', `${V}/flavors/${fid}/os-extra_specs/hw:cpu_policy`);
     assert.deepEqual(one.json, { 'hw:cpu_policy': 'shared' });
@@ -64,14 +69,25 @@ test('compute API with the fake driver', async (t) => {
     const shown = await req('GET', `${V}/os-keypairs/test-key`);
     assert.equal(shown.json.keypair.private_key, undefined);
     assert.equal(shown.json.keypair.fingerprint, gen.json.keypair.fingerprint);
-    const row = await c.controller.store.db.selectFrom('compute_keypairs').selectAll().where('name', '=', 'test-key').executeTakeFirstOrThrow();
+    const row = await c.controller.store.db
+      .selectFrom('compute_keypairs')
+      .selectAll()
+      .where('name', '=', 'test-key')
+      .executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(row).includes('PRIVATE'));
     const pub = gen.json.keypair.public_key as string;
-    const imp = await req('POST', `${V}/os-keypairs`, { keypair: { name: 'imported', public_key: pub } }, { 'OpenStack-API-Version': 'compute 2.2' });
+    const imp = await req(
+      'POST',
+      `${V}/os-keypairs`,
+      { keypair: { name: 'imported', public_key: pub } },
+      { 'OpenStack-API-Version': 'compute 2.2' },
+    );
     assert.equal(imp.status, 201);
     assert.equal(imp.json.keypair.type, 'ssh');
     assert.equal(imp.json.keypair.fingerprint, gen.json.keypair.fingerprint);
-    const badKey = await req('POST', `${V}/os-keypairs`, { keypair: { name: 'bad', public_key: 'ssh-rsa not-base64!' } });
+    const badKey = await req('POST', `${V}/os-keypairs`, {
+      keypair: { name: 'bad', public_key: 'ssh-rsa not-base64!' },
+    });
     assert.equal(badKey.status, 400);
     const dup = await req('POST', `${V}/os-keypairs`, { keypair: { name: 'imported', public_key: pub } });
     assert.equal(dup.status, 409);
@@ -80,7 +96,16 @@ test('compute API with the fake driver', async (t) => {
   await t.test('server lifecycle through every action', async () => {
     const image = await makeImage(c);
     const net = await privateNet(c);
-    const created = await req('POST', `${V}/servers`, { server: { name: 'vm1', imageRef: image, flavorRef: '42', networks: [{ uuid: net }], key_name: 'test-key', metadata: { a: 'b' } } });
+    const created = await req('POST', `${V}/servers`, {
+      server: {
+        name: 'vm1',
+        imageRef: image,
+        flavorRef: '42',
+        networks: [{ uuid: net }],
+        key_name: 'test-key',
+        metadata: { a: 'b' },
+      },
+    });
     assert.equal(created.status, 202, created.text);
     assert.ok(created.json.server.adminPass);
     const id = created.json.server.id;
@@ -90,7 +115,10 @@ test('compute API with the fake driver', async (t) => {
     assert.ok(s.addresses.private[0].addr);
     const step = async (action: unknown, status: string) => {
       const r = await req('POST', `${V}/servers/${id}/action`, action);
-      assert.ok(r.status === 202 || r.status === 200 || r.status === 204, `${JSON.stringify(action)}: ${r.status} ${r.text}`);
+      assert.ok(
+        r.status === 202 || r.status === 200 || r.status === 204,
+        `${JSON.stringify(action)}: ${r.status} ${r.text}`,
+      );
       return waitFor(c, tok, id, status);
     };
     await step({ pause: null }, 'PAUSED');
@@ -110,7 +138,12 @@ test('compute API with the fake driver', async (t) => {
     await step({ confirmResize: null }, 'ACTIVE');
     await step({ rescue: null }, 'RESCUE');
     await step({ unrescue: null }, 'ACTIVE');
-    const lock = await req('POST', `${V}/servers/${id}/action`, { lock: { locked_reason: 'maintenance' } }, { 'OpenStack-API-Version': 'compute 2.73' });
+    const lock = await req(
+      'POST',
+      `${V}/servers/${id}/action`,
+      { lock: { locked_reason: 'maintenance' } },
+      { 'OpenStack-API-Version': 'compute 2.73' },
+    );
     assert.equal(lock.status, 202);
     const shown = await req('GET', `${V}/servers/${id}`, undefined, { 'OpenStack-API-Version': 'compute 2.73' });
     assert.equal(shown.json.server.locked, true);
@@ -118,7 +151,12 @@ test('compute API with the fake driver', async (t) => {
     await req('POST', `${V}/servers/${id}/action`, { unlock: null });
     await step({ shelve: null }, 'SHELVED_OFFLOADED');
     await step({ unshelve: null }, 'ACTIVE');
-    const snap = await req('POST', `${V}/servers/${id}/action`, { createImage: { name: 'snap1' } }, { 'OpenStack-API-Version': 'compute 2.45' });
+    const snap = await req(
+      'POST',
+      `${V}/servers/${id}/action`,
+      { createImage: { name: 'snap1' } },
+      { 'OpenStack-API-Version': 'compute 2.45' },
+    );
     assert.equal(snap.status, 202);
     await waitFor(c, tok, id, 'ACTIVE');
     const img = await req('GET', `/image/v2/images/${snap.json.image_id}`);
@@ -145,13 +183,21 @@ test('compute API with the fake driver', async (t) => {
     const image = await makeImage(c);
     const ids: string[] = [];
     for (const name of ['alpha', 'beta', 'gamma']) {
-      const r = await req('POST', `${V}/servers`, { server: { name, imageRef: image, flavorRef: '42', networks: 'none' } }, { 'OpenStack-API-Version': 'compute 2.37' });
+      const r = await req(
+        'POST',
+        `${V}/servers`,
+        { server: { name, imageRef: image, flavorRef: '42', networks: 'none' } },
+        { 'OpenStack-API-Version': 'compute 2.37' },
+      );
       assert.equal(r.status, 202, r.text);
       ids.push(r.json.server.id);
     }
     for (const id of ids) await waitFor(c, tok, id, 'ACTIVE');
     const byName = await req('GET', `${V}/servers?name=^be`);
-    assert.deepEqual(byName.json.servers.map((s: any) => s.name), ['beta']);
+    assert.deepEqual(
+      byName.json.servers.map((s: any) => s.name),
+      ['beta'],
+    );
     const page = await req('GET', `${V}/servers/detail?limit=2`);
     assert.equal(page.json.servers.length, 2);
     assert.ok(page.json.servers_links[0].href.includes('marker='));
@@ -159,10 +205,15 @@ test('compute API with the fake driver', async (t) => {
     assert.equal(rest.json.servers.length, 1);
     const md = await req('PUT', `${V}/servers/${ids[0]}/metadata/k`, { meta: { k: 'v' } });
     assert.deepEqual(md.json, { meta: { k: 'v' } });
-    const tagged = await req('PUT', `${V}/servers/${ids[0]}/tags/blue`, undefined, { 'OpenStack-API-Version': 'compute 2.26' });
+    const tagged = await req('PUT', `${V}/servers/${ids[0]}/tags/blue`, undefined, {
+      'OpenStack-API-Version': 'compute 2.26',
+    });
     assert.equal(tagged.status, 201);
     const byTag = await req('GET', `${V}/servers?tags=blue`, undefined, { 'OpenStack-API-Version': 'compute 2.26' });
-    assert.deepEqual(byTag.json.servers.map((s: any) => s.id), [ids[0]]);
+    assert.deepEqual(
+      byTag.json.servers.map((s: any) => s.id),
+      [ids[0]],
+    );
     const active = await req('GET', `${V}/servers?status=ACTIVE`);
     assert.equal(active.json.servers.length, 3);
     for (const id of ids) await req('DELETE', `${V}/servers/${id}`);

@@ -15,7 +15,9 @@ test('simple tenant usage: paging and the end of the period', async (t) => {
   const net = await privateNet(c);
   const ids: string[] = [];
   for (const name of ['usage-a', 'usage-b', 'usage-c']) {
-    const r = await req('POST', `${V}/servers`, { server: { name, imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }] } });
+    const r = await req('POST', `${V}/servers`, {
+      server: { name, imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }] },
+    });
     assert.equal(r.status, 202, r.text);
     ids.push((await waitFor(c, tok, r.json.server.id, 'ACTIVE')).id);
   }
@@ -55,7 +57,10 @@ test('simple tenant usage: paging and the end of the period', async (t) => {
   });
 
   await t.test('an unknown marker is a 400; before 2.40 marker and limit are ignored', async () => {
-    const bad = await req('GET', `${V}/os-simple-tenant-usage/${project}?${window}&marker=00000000-0000-0000-0000-000000000000`);
+    const bad = await req(
+      'GET',
+      `${V}/os-simple-tenant-usage/${project}?${window}&marker=00000000-0000-0000-0000-000000000000`,
+    );
     assert.equal(bad.status, 400, bad.text);
     assert.match(bad.json.badRequest.message, /Marker .* could not be found/);
     const old = await req('GET', `${V}/os-simple-tenant-usage/${project}?${window}&limit=1`, undefined, '2.39');

@@ -11,7 +11,10 @@ test('volume attachments of a server without volumes: 200 and an empty list; 404
   const tok = c.adminToken;
   const imageId = await makeImage(c);
   const net = await privateNet(c);
-  const r = await c.request('POST', `${V}/servers`, { token: tok, body: { server: { name: 'vol-list', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }] } } });
+  const r = await c.request('POST', `${V}/servers`, {
+    token: tok,
+    body: { server: { name: 'vol-list', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }] } },
+  });
   assert.equal(r.status, 202, r.text);
   const id = (await waitFor(c, tok, r.json.server.id, 'ACTIVE')).id as string;
 
@@ -19,7 +22,9 @@ test('volume attachments of a server without volumes: 200 and an empty list; 404
   assert.equal(list.status, 200, list.text);
   assert.deepEqual(list.json, { volumeAttachments: [] });
 
-  const missing = await c.request('GET', `${V}/servers/00000000-0000-0000-0000-000000000000/os-volume_attachments`, { token: tok });
+  const missing = await c.request('GET', `${V}/servers/00000000-0000-0000-0000-000000000000/os-volume_attachments`, {
+    token: tok,
+  });
   assert.equal(missing.status, 404);
   const other = await makeMember(c, 'vol-other');
   const hidden = await c.request('GET', `${V}/servers/${id}/os-volume_attachments`, { token: other.token });

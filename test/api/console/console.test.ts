@@ -15,9 +15,15 @@ import { V, makeImage, waitFor } from '../compute/helpers.js';
 function firstMessage(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ['binary']);
-    ws.once('unexpected-response', (_req, res) => { reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })); ws.terminate(); });
+    ws.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
+      ws.terminate();
+    });
     ws.once('error', reject);
-    ws.once('message', (data: Buffer) => { resolve(Buffer.from(data)); ws.close(); });
+    ws.once('message', (data: Buffer) => {
+      resolve(Buffer.from(data));
+      ws.close();
+    });
   });
 }
 
@@ -29,8 +35,12 @@ function rawUpgrade(port: number, path: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');
     const got: Buffer[] = [];
-    sock.on('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-      + 'Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n'));
+    sock.on('connect', () =>
+      sock.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
+      ),
+    );
     sock.on('data', (d: Buffer) => got.push(d));
     sock.on('error', reject);
     sock.on('close', () => resolve(Buffer.concat(got)));
@@ -39,14 +49,17 @@ function rawUpgrade(port: number, path: string): Promise<Buffer> {
 
 async function create(c: TestCloud, image: string, name: string): Promise<string> {
   const r = await c.request('POST', `${V}/servers`, {
-    token: c.adminToken, body: { server: { name, imageRef: image, flavorRef: '1', networks: 'none' } }, headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    token: c.adminToken,
+    body: { server: { name, imageRef: image, flavorRef: '1', networks: 'none' } },
+    headers: { 'OpenStack-API-Version': 'compute 2.37' },
   });
   assert.equal(r.status, 202, r.text);
   await waitFor(c, c.adminToken, r.json.server.id, 'ACTIVE');
   return r.json.server.id as string;
 }
 
-const tokenOf = (url: string): string => new URLSearchParams(decodeURIComponent(new URL(url).searchParams.get('path')!).split('?')[1]).get('token')!;
+const tokenOf = (url: string): string =>
+  new URLSearchParams(decodeURIComponent(new URL(url).searchParams.get('path')!).split('?')[1]).get('token')!;
 
 test('remote console tokens and the websocket bridge', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gureum-console-test-'));
@@ -71,7 +84,9 @@ test('remote console tokens and the websocket bridge', async (t) => {
     assert.equal(s.status, 400);
     assert.equal(s.json.badRequest.message, 'Unavailable console type serial.');
     const rc = await c.request('POST', `${V}/servers/${a}/remote-consoles`, {
-      token: c.adminToken, body: { remote_console: { protocol: 'serial', type: 'serial' } }, headers: { 'OpenStack-API-Version': 'compute 2.6' },
+      token: c.adminToken,
+      body: { remote_console: { protocol: 'serial', type: 'serial' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.6' },
     });
     assert.equal(rc.status, 400);
     assert.equal(rc.json.badRequest.message, 'Unavailable console type serial.');
@@ -103,22 +118,30 @@ test('remote console tokens and the websocket bridge', async (t) => {
     const r = await getVnc(a);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.console.type, 'novnc');
-    assert.match(r.json.console.url, /^http:\/\/gureum\.test\/console\/vnc_lite\.html\?path=console%2Fwebsockify%3Ftoken%3D[A-Za-z0-9_-]{43}$/);
+    assert.match(
+      r.json.console.url,
+      /^http:\/\/gureum\.test\/console\/vnc_lite\.html\?path=console%2Fwebsockify%3Ftoken%3D[A-Za-z0-9_-]{43}$/,
+    );
     tokenA = tokenOf(r.json.console.url);
     const rc = await c.request('POST', `${V}/servers/${b}/remote-consoles`, {
-      token: c.adminToken, body: { remote_console: { protocol: 'vnc', type: 'novnc' } }, headers: { 'OpenStack-API-Version': 'compute 2.6' },
+      token: c.adminToken,
+      body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.6' },
     });
     assert.equal(rc.status, 200, rc.text);
     assert.deepEqual([rc.json.remote_console.protocol, rc.json.remote_console.type], ['vnc', 'novnc']);
     tokenB = tokenOf(rc.json.remote_console.url);
     assert.notEqual(tokenA, tokenB);
     const rows = await c.controller.store.db.selectFrom('console_auth_tokens').selectAll().execute();
-    assert.ok(rows.every((row) => row.token_hash !== tokenA && row.token_hash !== tokenB), 'tokens are stored hashed');
+    assert.ok(
+      rows.every((row) => row.token_hash !== tokenA && row.token_hash !== tokenB),
+      'tokens are stored hashed',
+    );
     const xvp = await getVnc(a, { 'os-getVNCConsole': { type: 'xvpvnc' } });
     assert.equal(xvp.status, 400);
   });
 
-  await t.test('a token opens its own instance\'s VNC socket and no other', async () => {
+  await t.test("a token opens its own instance's VNC socket and no other", async () => {
     const ma = (await firstMessage(wsUrl(tokenA))).toString();
     assert.equal(ma, `RFB 003.008\n${a}\n`);
     const mb = (await firstMessage(wsUrl(tokenB))).toString();
@@ -129,47 +152,79 @@ test('remote console tokens and the websocket bridge', async (t) => {
       let got = '';
       ws.on('error', reject);
       ws.on('open', () => ws.send(Buffer.from([0x52, 0x46, 0x42])));
-      ws.on('message', (d: Buffer) => { got += d.toString(); if (got.includes('echo:RFB')) { ws.close(); resolve(got); } });
+      ws.on('message', (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('echo:RFB')) {
+          ws.close();
+          resolve(got);
+        }
+      });
     });
     assert.ok(echoed.includes(a) && !echoed.includes(b));
   });
 
-  await t.test('a wrong or expired token: the connection is closed without a byte sent (Tempest test_novnc_bad_token)', async () => {
-    const refused = async (token: string | null) =>
-      assert.equal((await rawUpgrade(port, `/console/websockify${token === null ? '' : `?token=${encodeURIComponent(token)}`}`)).length, 0);
-    await refused('not-a-token');
-    await refused(null);
-    await refused(`bad${tokenA}`);
-    const plain = await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenA)}`);
-    assert.equal(plain.status, 426, 'a valid token without an upgrade is told to upgrade');
-    assert.equal((await c.request('GET', '/console/websockify?token=nope')).status, 401);
-    await c.controller.store.db.updateTable('console_auth_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
-    await refused(tokenA);
-    assert.equal((await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenB)}`)).status, 401);
-    assert.equal(await c.controller.deps.console.purgeExpired(), 2);
-  });
+  await t.test(
+    'a wrong or expired token: the connection is closed without a byte sent (Tempest test_novnc_bad_token)',
+    async () => {
+      const refused = async (token: string | null) =>
+        assert.equal(
+          (await rawUpgrade(port, `/console/websockify${token === null ? '' : `?token=${encodeURIComponent(token)}`}`))
+            .length,
+          0,
+        );
+      await refused('not-a-token');
+      await refused(null);
+      await refused(`bad${tokenA}`);
+      const plain = await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenA)}`);
+      assert.equal(plain.status, 426, 'a valid token without an upgrade is told to upgrade');
+      assert.equal((await c.request('GET', '/console/websockify?token=nope')).status, 401);
+      await c.controller.store.db
+        .updateTable('console_auth_tokens')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .execute();
+      await refused(tokenA);
+      assert.equal((await c.request('GET', `/console/websockify?token=${encodeURIComponent(tokenB)}`)).status, 401);
+      assert.equal(await c.controller.deps.console.purgeExpired(), 2);
+    },
+  );
 
-  await t.test('a stopped instance has no console (409); a deleted one\'s token is refused (closed unanswered)', async () => {
-    const r = await getVnc(a);
-    const t1 = tokenOf(r.json.console.url);
-    await c.request('POST', `${V}/servers/${a}/action`, { token: c.adminToken, body: { 'os-stop': null } });
-    await waitFor(c, c.adminToken, a, 'SHUTOFF');
-    await assert.rejects(firstMessage(wsUrl(t1)), (e: any) => e.status === 409);
-    assert.equal((await getVnc(a)).status, 409, 'no console for a stopped server');
-    const rb = await getVnc(b);
-    const t2 = tokenOf(rb.json.console.url);
-    assert.equal((await c.request('DELETE', `${V}/servers/${b}`, { token: c.adminToken })).status, 204);
-    await waitFor(c, c.adminToken, b, 'DELETED');
-    assert.equal((await rawUpgrade(port, `/console/websockify?token=${encodeURIComponent(t2)}`)).length, 0);
-  });
+  await t.test(
+    "a stopped instance has no console (409); a deleted one's token is refused (closed unanswered)",
+    async () => {
+      const r = await getVnc(a);
+      const t1 = tokenOf(r.json.console.url);
+      await c.request('POST', `${V}/servers/${a}/action`, { token: c.adminToken, body: { 'os-stop': null } });
+      await waitFor(c, c.adminToken, a, 'SHUTOFF');
+      await assert.rejects(firstMessage(wsUrl(t1)), (e: any) => e.status === 409);
+      assert.equal((await getVnc(a)).status, 409, 'no console for a stopped server');
+      const rb = await getVnc(b);
+      const t2 = tokenOf(rb.json.console.url);
+      assert.equal((await c.request('DELETE', `${V}/servers/${b}`, { token: c.adminToken })).status, 204);
+      await waitFor(c, c.adminToken, b, 'DELETED');
+      assert.equal((await rawUpgrade(port, `/console/websockify?token=${encodeURIComponent(t2)}`)).length, 0);
+    },
+  );
 
   await t.test('a user of another project cannot get a console for the server', async () => {
-    const other = await c.request('POST', '/identity/v3/projects', { token: c.adminToken, body: { project: { name: 'console-other', domain_id: 'default' } } });
-    const u = await c.request('POST', '/identity/v3/users', { token: c.adminToken, body: { user: { name: 'console-user', password: 'pw-console-1', default_project_id: other.json.project.id } } });
+    const other = await c.request('POST', '/identity/v3/projects', {
+      token: c.adminToken,
+      body: { project: { name: 'console-other', domain_id: 'default' } },
+    });
+    const u = await c.request('POST', '/identity/v3/users', {
+      token: c.adminToken,
+      body: { user: { name: 'console-user', password: 'pw-console-1', default_project_id: other.json.project.id } },
+    });
     const roles = await c.request('GET', '/identity/v3/roles?name=member', { token: c.adminToken });
-    await c.request('PUT', `/identity/v3/projects/${other.json.project.id}/users/${u.json.user.id}/roles/${roles.json.roles[0].id}`, { token: c.adminToken });
+    await c.request(
+      'PUT',
+      `/identity/v3/projects/${other.json.project.id}/users/${u.json.user.id}/roles/${roles.json.roles[0].id}`,
+      { token: c.adminToken },
+    );
     const tok = await c.login('console-user', 'pw-console-1', 'console-other');
-    const r = await c.request('POST', `${V}/servers/${a}/action`, { token: tok, body: { 'os-getVNCConsole': { type: 'novnc' } } });
+    const r = await c.request('POST', `${V}/servers/${a}/action`, {
+      token: tok,
+      body: { 'os-getVNCConsole': { type: 'novnc' } },
+    });
     assert.equal(r.status, 404);
   });
 
@@ -189,7 +244,15 @@ test('remote console tokens and the websocket bridge', async (t) => {
       const js = await c.request('GET', '/console/core/rfb.js');
       assert.match(String(js.headers['content-type']), /javascript/);
       assert.equal((await c.request('GET', '/console/vnc_auto.html')).status, 200, 'a link inside the folder is fine');
-      for (const bad of ['/console/escape.html', '/console/..%2fsecret.txt', '/console/%2e%2e/secret.txt', '/console/core/..%2f..%2fsecret.txt', '/console/core%5c..%5c..%5csecret.txt', '/console/nothing.js', '/console/core']) {
+      for (const bad of [
+        '/console/escape.html',
+        '/console/..%2fsecret.txt',
+        '/console/%2e%2e/secret.txt',
+        '/console/core/..%2f..%2fsecret.txt',
+        '/console/core%5c..%5c..%5csecret.txt',
+        '/console/nothing.js',
+        '/console/core',
+      ]) {
         const r = await c.request('GET', bad);
         assert.equal(r.status, 404, bad);
         assert.ok(!r.text.includes('secret'), bad);

@@ -30,9 +30,16 @@ test('console tokens', async (t) => {
     assert.equal(await svc.check('x'.repeat(1000)), null);
     assert.equal(await svc.check('not-issued'), null);
     const t1 = await svc.issue('inst-b', 'fake-host', 'novnc');
-    await db.updateTable('console_auth_tokens').set({ expires_at: new Date(Date.now() - 1).toISOString() }).where('instance_id', '=', 'inst-b').execute();
+    await db
+      .updateTable('console_auth_tokens')
+      .set({ expires_at: new Date(Date.now() - 1).toISOString() })
+      .where('instance_id', '=', 'inst-b')
+      .execute();
     assert.equal(await svc.check(t1.token), null);
-    assert.deepEqual(await svc.connect(t1.token), { status: 401, message: 'The console token is invalid or has expired.' });
+    assert.deepEqual(await svc.connect(t1.token), {
+      status: 401,
+      message: 'The console token is invalid or has expired.',
+    });
     assert.equal(await svc.purgeExpired(), 1);
   });
 

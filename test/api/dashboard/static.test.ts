@@ -19,7 +19,10 @@ async function fakeBundle(): Promise<string> {
 test('serves index.html with a strict CSP and no caching', async (t) => {
   const dir = await fakeBundle();
   const app = Fastify();
-  t.after(async () => { await app.close(); await rm(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   registerDashboard(app, dir);
   const res = await app.inject({ method: 'GET', url: '/' });
   assert.equal(res.statusCode, 200);
@@ -35,13 +38,22 @@ test('serves index.html with a strict CSP and no caching', async (t) => {
 test('hashed assets are cached for a year; anything else below the bundle is not served', async (t) => {
   const dir = await fakeBundle();
   const app = Fastify();
-  t.after(async () => { await app.close(); await rm(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   registerDashboard(app, dir);
   const js = await app.inject({ method: 'GET', url: '/assets/index-abc.js' });
   assert.equal(js.statusCode, 200);
   assert.match(String(js.headers['content-type']), /text\/javascript/);
   assert.match(String(js.headers['cache-control']), /max-age=31536000, immutable/);
-  for (const url of ['/assets/..%2Fsecret.txt', '/assets/../secret.txt', '/assets/.hidden', '/assets/missing.js', '/secret.txt']) {
+  for (const url of [
+    '/assets/..%2Fsecret.txt',
+    '/assets/../secret.txt',
+    '/assets/.hidden',
+    '/assets/missing.js',
+    '/secret.txt',
+  ]) {
     const res = await app.inject({ method: 'GET', url });
     assert.equal(res.statusCode, 404, url);
   }
@@ -50,7 +62,10 @@ test('hashed assets are cached for a year; anything else below the bundle is not
 test('without a built bundle / answers 503 with what to do', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gureum-dash-empty-'));
   const app = Fastify();
-  t.after(async () => { await app.close(); await rm(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   registerDashboard(app, dir);
   const res = await app.inject({ method: 'GET', url: '/' });
   assert.equal(res.statusCode, 503);

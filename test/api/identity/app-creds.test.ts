@@ -13,7 +13,9 @@ before(async () => {
   alice = await createUser(cloud, project.id, project.name, ['member']);
   bob = await createUser(cloud, project.id, project.name, ['member']);
 });
-after(async () => { await cloud.close(); });
+after(async () => {
+  await cloud.close();
+});
 
 const url = (u: TestUser, rest = '') => `/identity/v3/users/${u.id}/application_credentials${rest}`;
 const create = (u: TestUser, body: Record<string, unknown>, token = u.token) =>
@@ -46,8 +48,14 @@ test('an application credential logs in as its user on its project with the dele
   assert.equal(t.body.application_credential.id, ac.id);
   assert.equal(t.body.application_credential.restricted, true);
 
-  const byName = await auth(cloud, { auth: { identity: { methods: ['application_credential'],
-    application_credential: { name: ac.name, secret: ac.secret, user: { id: alice.id } } } } });
+  const byName = await auth(cloud, {
+    auth: {
+      identity: {
+        methods: ['application_credential'],
+        application_credential: { name: ac.name, secret: ac.secret, user: { id: alice.id } },
+      },
+    },
+  });
   assert.equal(byName.status, 201, byName.text);
 });
 
@@ -56,8 +64,11 @@ test('a wrong secret is 401 and the stored secret is only a hash', async () => {
   assert.equal(r.status, 201);
   assert.equal(r.json.application_credential.secret, 'my-own-secret-1234');
   assert.equal((await appCredAuth(r.json.application_credential.id, 'nope')).status, 401);
-  const row = await cloud.controller.store.db.selectFrom('application_credentials').selectAll()
-    .where('id', '=', r.json.application_credential.id).executeTakeFirstOrThrow();
+  const row = await cloud.controller.store.db
+    .selectFrom('application_credentials')
+    .selectAll()
+    .where('id', '=', r.json.application_credential.id)
+    .executeTakeFirstOrThrow();
   assert.notEqual(row.secret_hash, 'my-own-secret-1234');
   assert.equal((await appCredAuth(r.json.application_credential.id, 'my-own-secret-1234')).status, 201);
 });
@@ -66,7 +77,10 @@ test('roles can be narrowed by name or id; unknown roles are 404 and roles not h
   const r = await create(alice, { name: uniq('ac'), roles: [{ name: 'reader' }] });
   assert.equal(r.status, 201, r.text);
   const t = await appCredAuth(r.json.application_credential.id, r.json.application_credential.secret);
-  assert.deepEqual(t.body.roles.map((x: { name: string }) => x.name), ['reader']);
+  assert.deepEqual(
+    t.body.roles.map((x: { name: string }) => x.name),
+    ['reader'],
+  );
 
   assert.equal((await create(alice, { name: uniq('ac'), roles: [{ name: 'no-such-role' }] })).status, 404);
   assert.equal((await create(alice, { name: uniq('ac'), roles: [{ id: 'f'.repeat(32) }] })).status, 404);
@@ -79,7 +93,10 @@ test('roles can be narrowed by name or id; unknown roles are 404 and roles not h
   const tok = await cloud.login(alice.name, alice.password, project.name);
   const withId = await create(alice, { name: uniq('ac'), roles: [{ id: extra.id }] }, tok);
   assert.equal(withId.status, 201, withId.text);
-  assert.deepEqual(withId.json.application_credential.roles.map((x: { id: string }) => x.id), [extra.id]);
+  assert.deepEqual(
+    withId.json.application_credential.roles.map((x: { id: string }) => x.id),
+    [extra.id],
+  );
 });
 
 test('expiry: echoed with microseconds, past is 400, an expired credential cannot log in', async () => {
@@ -92,10 +109,16 @@ test('expiry: echoed with microseconds, past is 400, an expired credential canno
   const ok = await appCredAuth(ac.id, ac.secret);
   assert.equal(ok.status, 201);
   assert.ok(ok.body.expires_at <= '2099-01-02T03:04:05.123456Z');
-  await cloud.controller.store.db.updateTable('application_credentials').set({ expires_at: '2001-01-01T00:00:00.000000Z' })
-    .where('id', '=', ac.id).execute();
+  await cloud.controller.store.db
+    .updateTable('application_credentials')
+    .set({ expires_at: '2001-01-01T00:00:00.000000Z' })
+    .where('id', '=', ac.id)
+    .execute();
   assert.equal((await appCredAuth(ac.id, ac.secret)).status, 401);
-  const held = await cloud.request('GET', '/identity/v3/auth/tokens', { token: alice.token, headers: { 'x-subject-token': ok.token } });
+  const held = await cloud.request('GET', '/identity/v3/auth/tokens', {
+    token: alice.token,
+    headers: { 'x-subject-token': ok.token },
+  });
   assert.equal(held.status, 404, 'tokens of an expired credential stop validating');
 });
 
@@ -118,7 +141,11 @@ test('duplicate names are 409, bad bodies are 400, another user is 403', async (
   const id = mine.json.application_credential?.id ?? mine.json.application_credentials[0].id;
   assert.equal((await cloud.request('GET', url(alice, `/${id}`), { token: bob.token })).status, 403);
   assert.equal((await cloud.request('DELETE', url(alice, `/${id}`), { token: bob.token })).status, 403);
-  assert.equal((await cloud.request('GET', url(bob, `/${id}`), { token: bob.token })).status, 404, "not found under someone else's path");
+  assert.equal(
+    (await cloud.request('GET', url(bob, `/${id}`), { token: bob.token })).status,
+    404,
+    "not found under someone else's path",
+  );
   // The cloud admin may read but not create for others.
   assert.equal((await cloud.request('GET', url(alice), { token: cloud.adminToken })).status, 200);
   assert.equal((await create(alice, { name: uniq('ac') }, cloud.adminToken)).status, 403);
@@ -139,8 +166,18 @@ test('a restricted credential cannot make credentials or trusts; an unrestricted
   const rt = await appCredAuth(restricted.id, restricted.secret);
   const denied = await create(alice, { name: uniq('ac') }, rt.token);
   assert.equal(denied.status, 403, denied.text);
-  const trust = await cloud.request('POST', '/identity/v3/OS-TRUST/trusts', { token: rt.token, body: { trust: {
-    trustor_user_id: alice.id, trustee_user_id: bob.id, project_id: project.id, impersonation: false, roles: [{ name: 'member' }] } } });
+  const trust = await cloud.request('POST', '/identity/v3/OS-TRUST/trusts', {
+    token: rt.token,
+    body: {
+      trust: {
+        trustor_user_id: alice.id,
+        trustee_user_id: bob.id,
+        project_id: project.id,
+        impersonation: false,
+        roles: [{ name: 'member' }],
+      },
+    },
+  });
   assert.equal(trust.status, 403, trust.text);
 
   const unrestricted = (await create(alice, { name: uniq('ac'), unrestricted: true })).json.application_credential;
@@ -150,7 +187,12 @@ test('a restricted credential cannot make credentials or trusts; an unrestricted
 });
 
 test('an unscoped token cannot create one', async () => {
-  const u = await auth(cloud, { auth: { identity: { methods: ['password'], password: { user: { id: alice.id, password: alice.password } } }, scope: 'unscoped' } });
+  const u = await auth(cloud, {
+    auth: {
+      identity: { methods: ['password'], password: { user: { id: alice.id, password: alice.password } } },
+      scope: 'unscoped',
+    },
+  });
   assert.equal(u.status, 201);
   const r = await create(alice, { name: uniq('ac') }, u.token);
   assert.equal(r.status, 400, r.text);
@@ -171,7 +213,14 @@ test('losing the role on the project invalidates the credential', async () => {
   const carol = await createUser(cloud, project.id, project.name, ['member']);
   const ac = (await create(carol, { name: uniq('ac') })).json.application_credential;
   const member = ac.roles.find((x: { name: string }) => x.name === 'member').id;
-  assert.equal((await cloud.request('DELETE', `/identity/v3/projects/${project.id}/users/${carol.id}/roles/${member}`, { token: cloud.adminToken })).status, 204);
+  assert.equal(
+    (
+      await cloud.request('DELETE', `/identity/v3/projects/${project.id}/users/${carol.id}/roles/${member}`, {
+        token: cloud.adminToken,
+      })
+    ).status,
+    204,
+  );
   assert.equal((await appCredAuth(ac.id, ac.secret)).status, 401);
 });
 
@@ -186,28 +235,50 @@ test('access rules are stored, shared between credentials, listed and protected 
   assert.deepEqual(got, rule);
   const b = await create(dave, { name: uniq('ac'), access_rules: [rule, { id: ruleId }] });
   assert.equal(b.status, 201, b.text);
-  assert.deepEqual(b.json.application_credential.access_rules.map((x: { id: string }) => x.id), [ruleId], 'an identical rule is reused');
+  assert.deepEqual(
+    b.json.application_credential.access_rules.map((x: { id: string }) => x.id),
+    [ruleId],
+    'an identical rule is reused',
+  );
 
   const rules = `/identity/v3/users/${dave.id}/access_rules`;
   const list = await cloud.request('GET', rules, { token: dave.token });
   assert.equal(list.status, 200);
   assert.equal(list.json.access_rules.length, 1);
   assert.match(list.json.access_rules[0].links.self, new RegExp(`/users/${dave.id}/access_rules/${ruleId}$`));
-  assert.equal((await cloud.request('GET', `${rules}/${ruleId}`, { token: dave.token })).json.access_rule.path, rule.path);
+  assert.equal(
+    (await cloud.request('GET', `${rules}/${ruleId}`, { token: dave.token })).json.access_rule.path,
+    rule.path,
+  );
   assert.equal((await cloud.request('GET', `${rules}?method=POST`, { token: dave.token })).json.access_rules.length, 0);
   assert.equal((await cloud.request('GET', rules, { token: alice.token })).status, 403);
 
   assert.equal((await cloud.request('DELETE', `${rules}/${ruleId}`, { token: dave.token })).status, 403);
   await cloud.request('DELETE', url(dave, `/${a.json.application_credential.id}`), { token: dave.token });
-  assert.equal((await cloud.request('DELETE', `${rules}/${ruleId}`, { token: dave.token })).status, 403, 'still used by the second');
+  assert.equal(
+    (await cloud.request('DELETE', `${rules}/${ruleId}`, { token: dave.token })).status,
+    403,
+    'still used by the second',
+  );
   await cloud.request('DELETE', url(dave, `/${b.json.application_credential.id}`), { token: dave.token });
-  assert.equal((await cloud.request('GET', rules, { token: dave.token })).json.access_rules.length, 1, 'rules outlive credentials');
+  assert.equal(
+    (await cloud.request('GET', rules, { token: dave.token })).json.access_rules.length,
+    1,
+    'rules outlive credentials',
+  );
   assert.equal((await cloud.request('DELETE', `${rules}/${ruleId}`, { token: dave.token })).status, 204);
   assert.equal((await cloud.request('GET', rules, { token: dave.token })).json.access_rules.length, 0);
   assert.equal((await cloud.request('GET', `${rules}/${ruleId}`, { token: dave.token })).status, 404);
 
   assert.equal((await create(dave, { name: uniq('ac'), access_rules: [{ ...rule, method: 'FETCH' }] })).status, 400);
-  assert.equal((await create(dave, { name: uniq('ac'), access_rules: [{ path: 'x', method: 'GET', service: 'compute' }] })).status, 400);
+  assert.equal(
+    (await create(dave, { name: uniq('ac'), access_rules: [{ path: 'x', method: 'GET', service: 'compute' }] })).status,
+    400,
+  );
   assert.equal((await create(dave, { name: uniq('ac'), access_rules: [{ id: 'f'.repeat(32) }] })).status, 404);
-  assert.equal((await cloud.request('GET', url(dave), { token: dave.token })).json.application_credentials.length, 0, 'no half-made credential');
+  assert.equal(
+    (await cloud.request('GET', url(dave), { token: dave.token })).json.application_credentials.length,
+    0,
+    'no half-made credential',
+  );
 });

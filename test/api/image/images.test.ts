@@ -14,7 +14,9 @@ before(async () => {
   cloud = await createTestCloud();
   alt = await memberOf(cloud, 'img-alt');
 });
-after(async () => { await cloud.close(); });
+after(async () => {
+  await cloud.close();
+});
 
 const imagesDir = () => join(cloud.config.dataDir, 'images');
 
@@ -29,7 +31,13 @@ test('versions document at /image and the catalog entry', async () => {
 });
 
 test('create, upload, show, download with checksums and Range', async () => {
-  const c = await createImage(cloud, cloud.adminToken, { name: 'img-1', min_disk: 1, min_ram: 64, tags: ['a', 'b'], ramdisk_id: 'x' });
+  const c = await createImage(cloud, cloud.adminToken, {
+    name: 'img-1',
+    min_disk: 1,
+    min_ram: 64,
+    tags: ['a', 'b'],
+    ramdisk_id: 'x',
+  });
   assert.equal(c.status, 201);
   const img = c.json;
   assert.equal(img.status, 'queued');
@@ -57,17 +65,26 @@ test('create, upload, show, download with checksums and Range', async () => {
   assert.equal(dl.statusCode, 200);
   assert.equal(dl.headers['content-md5'], shown.checksum);
   assert.ok(dl.rawPayload.equals(data));
-  const part = await cloud.request('GET', `${V2}/images/${img.id}/file`, { token: cloud.adminToken, headers: { range: 'bytes=10-19' } });
+  const part = await cloud.request('GET', `${V2}/images/${img.id}/file`, {
+    token: cloud.adminToken,
+    headers: { range: 'bytes=10-19' },
+  });
   assert.equal(part.status, 206);
   assert.equal(part.headers['content-range'], `bytes 10-19/${data.length}`);
   assert.equal(part.headers['content-length'], '10');
-  const bad = await cloud.request('GET', `${V2}/images/${img.id}/file`, { token: cloud.adminToken, headers: { range: `bytes=${data.length}-` } });
+  const bad = await cloud.request('GET', `${V2}/images/${img.id}/file`, {
+    token: cloud.adminToken,
+    headers: { range: `bytes=${data.length}-` },
+  });
   assert.equal(bad.status, 416);
   assert.match(bad.headers['content-type'] as string, /text\/plain/);
 
   const again = await upload(cloud, cloud.adminToken, img.id, Buffer.from('x'));
   assert.equal(again.status, 409, 'a second upload to an active image is refused');
-  assert.equal((await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json.checksum, shown.checksum);
+  assert.equal(
+    (await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json.checksum,
+    shown.checksum,
+  );
 
   assert.equal((await cloud.request('DELETE', `${V2}/images/${img.id}`, { token: cloud.adminToken })).status, 204);
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).status, 404);
@@ -83,11 +100,16 @@ test('wrong Content-Length and truncated uploads leave nothing and the image que
   const after = (await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json;
   assert.deepEqual([after.status, after.size], ['queued', null]);
   const img2 = (await createImage(cloud, cloud.adminToken, { name: 'trunc2' })).json;
-  const short = await cloud.controller.server.inject({
-    method: 'PUT', url: `${V2}/images/${img2.id}/file`,
-    headers: { ...OCTET, 'x-auth-token': cloud.adminToken, 'content-length': '1000' }, payload: Buffer.alloc(10),
-  }).catch((e: Error) => e);
-  if (!(short instanceof Error)) assert.ok(short.statusCode >= 400 && short.statusCode < 500, `status ${short.statusCode}`);
+  const short = await cloud.controller.server
+    .inject({
+      method: 'PUT',
+      url: `${V2}/images/${img2.id}/file`,
+      headers: { ...OCTET, 'x-auth-token': cloud.adminToken, 'content-length': '1000' },
+      payload: Buffer.alloc(10),
+    })
+    .catch((e: Error) => e);
+  if (!(short instanceof Error))
+    assert.ok(short.statusCode >= 400 && short.statusCode < 500, `status ${short.statusCode}`);
   const after2 = (await cloud.request('GET', `${V2}/images/${img2.id}`, { token: cloud.adminToken })).json;
   assert.equal(after2.status, 'queued');
   assert.equal(after2.size, null);
@@ -128,12 +150,18 @@ test('JSON patch: add/replace/remove, read-only properties refused, both media t
   const img = (await createImage(cloud, t, { name: 'patchme' })).json;
   const p = (ops: unknown, headers: Record<string, string> = PATCH) =>
     cloud.request('PATCH', `${V2}/images/${img.id}`, { token: t, payload: JSON.stringify(ops), headers });
-  let r = await p([{ op: 'replace', path: '/name', value: 'renamed' }, { op: 'add', path: '/os_distro', value: 'debian' }, { op: 'add', path: '/tags/-', value: 'x' }]);
+  let r = await p([
+    { op: 'replace', path: '/name', value: 'renamed' },
+    { op: 'add', path: '/os_distro', value: 'debian' },
+    { op: 'add', path: '/tags/-', value: 'x' },
+  ]);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.name, 'renamed');
   assert.equal(r.json.os_distro, 'debian');
   assert.deepEqual(r.json.tags, ['x']);
-  r = await p([{ replace: '/min_ram', value: 512 }], { 'content-type': 'application/openstack-images-v2.0-json-patch' });
+  r = await p([{ replace: '/min_ram', value: 512 }], {
+    'content-type': 'application/openstack-images-v2.0-json-patch',
+  });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.min_ram, 512);
   r = await p([{ op: 'remove', path: '/os_distro' }]);
@@ -147,9 +175,15 @@ test('JSON patch: add/replace/remove, read-only properties refused, both media t
   assert.equal((await p([{ op: 'move', path: '/name', from: '/x' }])).status, 400);
   assert.equal((await p([{ op: 'replace', path: '/name', value: 'z'.repeat(256) }])).status, 400);
   assert.equal((await p({ op: 'replace' })).status, 400);
-  assert.equal((await p([{ op: 'replace', path: '/name', value: 'a' }], { 'content-type': 'application/json' })).status, 415);
+  assert.equal(
+    (await p([{ op: 'replace', path: '/name', value: 'a' }], { 'content-type': 'application/json' })).status,
+    415,
+  );
   // a failed operation in a list applies none of them
-  r = await p([{ op: 'replace', path: '/name', value: 'half' }, { op: 'replace', path: '/status', value: 'active' }]);
+  r = await p([
+    { op: 'replace', path: '/name', value: 'half' },
+    { op: 'replace', path: '/status', value: 'active' },
+  ]);
   assert.equal(r.status, 403);
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}`, { token: t })).json.name, 'renamed');
 });
@@ -157,14 +191,24 @@ test('JSON patch: add/replace/remove, read-only properties refused, both media t
 test('protected images cannot be deleted; deactivate blocks download for non-admins', async () => {
   const img = (await createImage(cloud, alt.token, { name: 'prot', protected: true })).json;
   assert.equal((await cloud.request('DELETE', `${V2}/images/${img.id}`, { token: alt.token })).status, 403);
-  const r = await cloud.request('PATCH', `${V2}/images/${img.id}`, { token: alt.token, payload: JSON.stringify([{ op: 'replace', path: '/protected', value: false }]), headers: PATCH });
+  const r = await cloud.request('PATCH', `${V2}/images/${img.id}`, {
+    token: alt.token,
+    payload: JSON.stringify([{ op: 'replace', path: '/protected', value: false }]),
+    headers: PATCH,
+  });
   assert.equal(r.status, 200);
   assert.equal((await upload(cloud, alt.token, img.id, Buffer.from('hello'))).status, 204);
-  assert.equal((await cloud.request('POST', `${V2}/images/${img.id}/actions/deactivate`, { token: alt.token })).status, 204);
+  assert.equal(
+    (await cloud.request('POST', `${V2}/images/${img.id}/actions/deactivate`, { token: alt.token })).status,
+    204,
+  );
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}`, { token: alt.token })).json.status, 'deactivated');
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}/file`, { token: alt.token })).status, 403);
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}/file`, { token: cloud.adminToken })).status, 200);
-  assert.equal((await cloud.request('POST', `${V2}/images/${img.id}/actions/reactivate`, { token: alt.token })).status, 204);
+  assert.equal(
+    (await cloud.request('POST', `${V2}/images/${img.id}/actions/reactivate`, { token: alt.token })).status,
+    204,
+  );
   assert.equal((await cloud.request('GET', `${V2}/images/${img.id}/file`, { token: alt.token })).text, 'hello');
   assert.equal((await cloud.request('DELETE', `${V2}/images/${img.id}`, { token: alt.token })).status, 204);
 });
@@ -176,9 +220,13 @@ test('visibility: private stays private, public needs admin, community is visibl
   const comm = (await createImage(cloud, alt.token, { name: 'comm', visibility: 'community' })).json;
   const mine = await memberOf(cloud, 'img-third');
   assert.equal((await cloud.request('GET', `${V2}/images/${comm.id}`, { token: mine.token })).status, 200);
-  const listed = (await cloud.request('GET', `${V2}/images`, { token: mine.token })).json.images.map((i: { id: string }) => i.id);
+  const listed = (await cloud.request('GET', `${V2}/images`, { token: mine.token })).json.images.map(
+    (i: { id: string }) => i.id,
+  );
   assert.ok(!listed.includes(comm.id), 'community images are not in the default list');
-  const comms = (await cloud.request('GET', `${V2}/images?visibility=community`, { token: mine.token })).json.images.map((i: { id: string }) => i.id);
+  const comms = (
+    await cloud.request('GET', `${V2}/images?visibility=community`, { token: mine.token })
+  ).json.images.map((i: { id: string }) => i.id);
   assert.ok(comms.includes(comm.id));
   assert.equal((await cloud.request('DELETE', `${V2}/images/${comm.id}`, { token: mine.token })).status, 403);
   const pub = (await createImage(cloud, cloud.adminToken, { name: 'adm-public', visibility: 'public' })).json;
@@ -187,31 +235,83 @@ test('visibility: private stays private, public needs admin, community is visibl
 
 test('members: share, accept, reject, list as member; owner cannot accept', async () => {
   const img = (await createImage(cloud, cloud.adminToken, { name: 'shared-1' })).json;
-  const m = await cloud.request('POST', `${V2}/images/${img.id}/members`, { token: cloud.adminToken, body: { member: alt.projectId } });
+  const m = await cloud.request('POST', `${V2}/images/${img.id}/members`, {
+    token: cloud.adminToken,
+    body: { member: alt.projectId },
+  });
   assert.equal(m.status, 200, m.text);
   assert.equal(m.json.status, 'pending');
-  const ids = async () => (await cloud.request('GET', `${V2}/images`, { token: alt.token })).json.images.map((i: { id: string }) => i.id);
+  const ids = async () =>
+    (await cloud.request('GET', `${V2}/images`, { token: alt.token })).json.images.map((i: { id: string }) => i.id);
   assert.ok(!(await ids()).includes(img.id));
-  const pending = (await cloud.request('GET', `${V2}/images?visibility=shared&member_status=pending`, { token: alt.token })).json.images;
-  assert.deepEqual(pending.map((i: { id: string }) => i.id), [img.id]);
-  const ownerAccept = await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, { token: (await memberOf(cloud, 'img-owner2')).token, body: { status: 'accepted' } });
+  const pending = (
+    await cloud.request('GET', `${V2}/images?visibility=shared&member_status=pending`, { token: alt.token })
+  ).json.images;
+  assert.deepEqual(
+    pending.map((i: { id: string }) => i.id),
+    [img.id],
+  );
+  const ownerAccept = await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, {
+    token: (await memberOf(cloud, 'img-owner2')).token,
+    body: { status: 'accepted' },
+  });
   assert.equal(ownerAccept.status, 404);
-  assert.equal((await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, { token: alt.token, body: { status: 'bogus' } })).status, 400);
-  assert.equal((await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, { token: alt.token, body: { status: 'accepted' } })).status, 200);
+  assert.equal(
+    (
+      await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, {
+        token: alt.token,
+        body: { status: 'bogus' },
+      })
+    ).status,
+    400,
+  );
+  assert.equal(
+    (
+      await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, {
+        token: alt.token,
+        body: { status: 'accepted' },
+      })
+    ).status,
+    200,
+  );
   assert.ok((await ids()).includes(img.id));
   const list = (await cloud.request('GET', `${V2}/images/${img.id}/members`, { token: alt.token })).json;
-  assert.deepEqual(list.members.map((x: { member_id: string }) => x.member_id), [alt.projectId]);
-  assert.equal((await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, { token: alt.token, body: { status: 'rejected' } })).status, 200);
+  assert.deepEqual(
+    list.members.map((x: { member_id: string }) => x.member_id),
+    [alt.projectId],
+  );
+  assert.equal(
+    (
+      await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, {
+        token: alt.token,
+        body: { status: 'rejected' },
+      })
+    ).status,
+    200,
+  );
   assert.ok(!(await ids()).includes(img.id));
   const priv = (await createImage(cloud, cloud.adminToken, { name: 'private-2', visibility: 'private' })).json;
-  assert.equal((await cloud.request('POST', `${V2}/images/${priv.id}/members`, { token: cloud.adminToken, body: { member: alt.projectId } })).status, 403);
+  assert.equal(
+    (
+      await cloud.request('POST', `${V2}/images/${priv.id}/members`, {
+        token: cloud.adminToken,
+        body: { member: alt.projectId },
+      })
+    ).status,
+    403,
+  );
 });
 
 test('list: filters, sorting, pagination with next links', async () => {
   const t = (await memberOf(cloud, 'img-lister')).token;
   const made: string[] = [];
   for (let i = 0; i < 7; i++) {
-    const r = await createImage(cloud, t, { name: `L${i}`, tags: i % 2 ? ['odd'] : ['even'], hw_x: String(i % 3), disk_format: i >= 4 ? 'qcow2' : 'raw' });
+    const r = await createImage(cloud, t, {
+      name: `L${i}`,
+      tags: i % 2 ? ['odd'] : ['even'],
+      hw_x: String(i % 3),
+      disk_format: i >= 4 ? 'qcow2' : 'raw',
+    });
     made.push(r.json.id);
     if (i < 4) assert.equal((await upload(cloud, t, r.json.id, Buffer.alloc(100 * (i + 1)))).status, 204);
   }
@@ -237,7 +337,16 @@ test('list: filters, sorting, pagination with next links', async () => {
     url = r.next ? `/image${r.next}` : '';
   }
   assert.deepEqual(seen, ['L0', 'L1', 'L2', 'L3', 'L4', 'L5', 'L6']);
-  for (const qs of ['limit=-1', 'sort_key=bogus', 'sort_dir=sideways', 'marker=00000000-0000-0000-0000-000000000000', 'size_min=x', 'visibility=x', 'status=x', 'created_at=zz:1']) {
+  for (const qs of [
+    'limit=-1',
+    'sort_key=bogus',
+    'sort_dir=sideways',
+    'marker=00000000-0000-0000-0000-000000000000',
+    'size_min=x',
+    'visibility=x',
+    'status=x',
+    'created_at=zz:1',
+  ]) {
     const r = await cloud.request('GET', `${V2}/images?${qs}`, { token: t });
     assert.equal(r.status, 400, `${qs}: ${r.status}`);
   }
@@ -246,13 +355,38 @@ test('list: filters, sorting, pagination with next links', async () => {
 
 test('tags API and schemas', async () => {
   const img = (await createImage(cloud, cloud.adminToken, { name: 'tagged' })).json;
-  assert.equal((await cloud.request('PUT', `${V2}/images/${img.id}/tags/hello`, { token: cloud.adminToken })).status, 204);
-  assert.deepEqual((await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json.tags, ['hello']);
-  assert.equal((await cloud.request('DELETE', `${V2}/images/${img.id}/tags/nope`, { token: cloud.adminToken })).status, 404);
-  assert.equal((await cloud.request('DELETE', `${V2}/images/${img.id}/tags/hello`, { token: cloud.adminToken })).status, 204);
-  assert.equal((await cloud.request('PUT', `${V2}/images/00000000-1111-2222-3333-444455556666/tags/x`, { token: cloud.adminToken })).status, 404);
-  for (const [path, name] of [['image', 'image'], ['images', 'images'], ['member', 'member'], ['members', 'members'],
-    ['metadefs/namespace', 'namespace'], ['metadefs/resource_type', 'resource_type_association'], ['metadefs/tags', 'tags']]) {
+  assert.equal(
+    (await cloud.request('PUT', `${V2}/images/${img.id}/tags/hello`, { token: cloud.adminToken })).status,
+    204,
+  );
+  assert.deepEqual((await cloud.request('GET', `${V2}/images/${img.id}`, { token: cloud.adminToken })).json.tags, [
+    'hello',
+  ]);
+  assert.equal(
+    (await cloud.request('DELETE', `${V2}/images/${img.id}/tags/nope`, { token: cloud.adminToken })).status,
+    404,
+  );
+  assert.equal(
+    (await cloud.request('DELETE', `${V2}/images/${img.id}/tags/hello`, { token: cloud.adminToken })).status,
+    204,
+  );
+  assert.equal(
+    (
+      await cloud.request('PUT', `${V2}/images/00000000-1111-2222-3333-444455556666/tags/x`, {
+        token: cloud.adminToken,
+      })
+    ).status,
+    404,
+  );
+  for (const [path, name] of [
+    ['image', 'image'],
+    ['images', 'images'],
+    ['member', 'member'],
+    ['members', 'members'],
+    ['metadefs/namespace', 'namespace'],
+    ['metadefs/resource_type', 'resource_type_association'],
+    ['metadefs/tags', 'tags'],
+  ]) {
     const r = await cloud.request('GET', `${V2}/schemas/${path}`, { token: cloud.adminToken });
     assert.equal(r.json.name, name);
   }
@@ -264,11 +398,15 @@ test('tags API and schemas', async () => {
 
 test('a real client that hangs up mid-upload leaves nothing behind and the image queued', async () => {
   const img = (await createImage(cloud, cloud.adminToken, { name: 'cut-off' })).json;
-  const addr = await cloud.controller.server.listen({ port: 0, host: '127.0.0.1' }).then(() => cloud.controller.server.server.address() as AddressInfo);
+  const addr = await cloud.controller.server
+    .listen({ port: 0, host: '127.0.0.1' })
+    .then(() => cloud.controller.server.server.address() as AddressInfo);
   const sock = connect(addr.port, '127.0.0.1');
   await new Promise((r) => sock.once('connect', r));
-  sock.write(`PUT ${V2}/images/${img.id}/file HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${cloud.adminToken}\r\n` +
-    'Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n');
+  sock.write(
+    `PUT ${V2}/images/${img.id}/file HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${cloud.adminToken}\r\n` +
+      'Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n',
+  );
   sock.write(Buffer.alloc(300_000, 7));
   await new Promise((r) => setTimeout(r, 200));
   sock.destroy();

@@ -21,10 +21,12 @@ after(async () => {
 
 const need = (t: TestContext) => requireCommands(t, ['qemu-img']);
 const show = async (id: string) => (await cloud.request('GET', `${V2}/images/${id}`, { token: cloud.adminToken })).json;
-const stage = (id: string, data: Buffer) => cloud.request('PUT', `${V2}/images/${id}/stage`, { token: cloud.adminToken, payload: data, headers: OCTET });
+const stage = (id: string, data: Buffer) =>
+  cloud.request('PUT', `${V2}/images/${id}/stage`, { token: cloud.adminToken, payload: data, headers: OCTET });
 const doImport = (id: string, body: unknown = { method: { name: 'glance-direct' } }) =>
   cloud.request('POST', `${V2}/images/${id}/import`, { token: cloud.adminToken, body });
-const storeFiles = () => readdirSync(join(cloud.config.dataDir, 'images')).filter((f) => !f.startsWith('.') && f !== 'staging');
+const storeFiles = () =>
+  readdirSync(join(cloud.config.dataDir, 'images')).filter((f) => !f.startsWith('.') && f !== 'staging');
 
 /** A ustar archive of the given members (type '0' files unless told). */
 function tar(entries: { name: string; data?: Buffer; type?: string; link?: string }[]): Buffer {
@@ -96,7 +98,10 @@ test('glance-direct: stage, import, task recorded, hashes computed', async () =>
   const user = await memberOf(cloud, 'imp-user');
   const own = (await createImage(cloud, user.token, { name: 'u' })).json;
   assert.equal((await upload(cloud, user.token, own.id, Buffer.from('abc'))).status, 204);
-  const denied = await cloud.request('POST', `${V2}/images/${own.id}/import`, { token: user.token, body: { method: { name: 'copy-image' } } });
+  const denied = await cloud.request('POST', `${V2}/images/${own.id}/import`, {
+    token: user.token,
+    body: { method: { name: 'copy-image' } },
+  });
   assert.equal(denied.status, 403, 'copy-image is admin-only');
 });
 
@@ -163,13 +168,22 @@ test('OVA import: safe unpack, OVF read, VMDK inspected and converted to qcow2',
   if (!need(t)) return;
   const vmdk = lab.file('disk1.vmdk');
   qemuImg('create', '-f', 'vmdk', '-o', 'subformat=streamOptimized', vmdk, '16M');
-  const ova = tar([{ name: 'vm.ovf', data: Buffer.from(OVF('disk1.vmdk')) }, { name: 'disk1.vmdk', data: readFileSync(vmdk) }]);
-  const img = (await createImage(cloud, cloud.adminToken, { name: 'from-ova', disk_format: 'vmdk', container_format: 'ova' })).json;
+  const ova = tar([
+    { name: 'vm.ovf', data: Buffer.from(OVF('disk1.vmdk')) },
+    { name: 'disk1.vmdk', data: readFileSync(vmdk) },
+  ]);
+  const img = (
+    await createImage(cloud, cloud.adminToken, { name: 'from-ova', disk_format: 'vmdk', container_format: 'ova' })
+  ).json;
   assert.equal((await stage(img.id, ova)).status, 204);
   assert.equal((await doImport(img.id)).status, 202);
   await cloud.controller.deps.image.idle();
   const s = await show(img.id);
-  assert.equal(s.status, 'active', JSON.stringify((await cloud.request('GET', `${V2}/images/${img.id}/tasks`, { token: cloud.adminToken })).json));
+  assert.equal(
+    s.status,
+    'active',
+    JSON.stringify((await cloud.request('GET', `${V2}/images/${img.id}/tasks`, { token: cloud.adminToken })).json),
+  );
   assert.equal(s.disk_format, 'qcow2');
   assert.equal(s.container_format, 'bare');
   assert.equal(s.virtual_size, 16 << 20);
@@ -186,21 +200,49 @@ test('hostile OVAs are refused: path traversal, links, a hostile VMDK inside', a
   const bad = lab.file('bad-inside.vmdk');
   makeVmdkWithPathExtent(bad, lab.canary);
   const cases: [string, Buffer, RegExp][] = [
-    ['traversal', tar([{ name: 'vm.ovf', data: ovf }, { name: '../../disk1.vmdk', data: Buffer.alloc(512) }]), /unsafe path/],
-    ['symlink', tar([{ name: 'vm.ovf', data: ovf }, { name: 'disk1.vmdk', type: '2', link: '/etc/passwd' }]), /link or special file/],
+    [
+      'traversal',
+      tar([
+        { name: 'vm.ovf', data: ovf },
+        { name: '../../disk1.vmdk', data: Buffer.alloc(512) },
+      ]),
+      /unsafe path/,
+    ],
+    [
+      'symlink',
+      tar([
+        { name: 'vm.ovf', data: ovf },
+        { name: 'disk1.vmdk', type: '2', link: '/etc/passwd' },
+      ]),
+      /link or special file/,
+    ],
     ['no ovf', tar([{ name: 'disk1.vmdk', data: Buffer.alloc(512) }]), /no \.ovf/],
-    ['entities', tar([{ name: 'vm.ovf', data: Buffer.from('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Envelope/>') }]), /DTD/],
-    ['hostile vmdk', tar([{ name: 'vm.ovf', data: ovf }, { name: 'disk1.vmdk', data: readFileSync(bad) }]), /extent names a path/],
+    [
+      'entities',
+      tar([{ name: 'vm.ovf', data: Buffer.from('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Envelope/>') }]),
+      /DTD/,
+    ],
+    [
+      'hostile vmdk',
+      tar([
+        { name: 'vm.ovf', data: ovf },
+        { name: 'disk1.vmdk', data: readFileSync(bad) },
+      ]),
+      /extent names a path/,
+    ],
     ['not a tar', randomBytes(4096), /tar|truncated/],
   ];
   for (const [label, data, why] of cases) {
-    const img = (await createImage(cloud, cloud.adminToken, { name: `ova-${label}`, disk_format: 'vmdk', container_format: 'ova' })).json;
+    const img = (
+      await createImage(cloud, cloud.adminToken, { name: `ova-${label}`, disk_format: 'vmdk', container_format: 'ova' })
+    ).json;
     assert.equal((await stage(img.id, data)).status, 204);
     assert.equal((await doImport(img.id)).status, 202);
     await cloud.controller.deps.image.idle();
     const s = await show(img.id);
     assert.equal(s.status, 'queued', label);
-    const task = (await cloud.request('GET', `${V2}/images/${img.id}/tasks`, { token: cloud.adminToken })).json.tasks[0];
+    const task = (await cloud.request('GET', `${V2}/images/${img.id}/tasks`, { token: cloud.adminToken })).json
+      .tasks[0];
     assert.equal(task.status, 'failure', label);
     assert.match(task.message, why, label);
   }
@@ -215,9 +257,31 @@ test('conversion on import (configured target) always passes -f and updates disk
   Object.assign(conv.controller.deps.image.options, { convertTo: 'raw' });
   const q = lab.file('to-convert.qcow2');
   qemuImg('create', '-f', 'qcow2', q, '2M');
-  const img = (await conv.request('POST', `${V2}/images`, { token: conv.adminToken, body: { name: 'c', disk_format: 'qcow2', container_format: 'bare' } })).json;
-  assert.equal((await conv.request('PUT', `${V2}/images/${img.id}/stage`, { token: conv.adminToken, payload: readFileSync(q), headers: OCTET })).status, 204);
-  assert.equal((await conv.request('POST', `${V2}/images/${img.id}/import`, { token: conv.adminToken, body: { method: { name: 'glance-direct' } } })).status, 202);
+  const img = (
+    await conv.request('POST', `${V2}/images`, {
+      token: conv.adminToken,
+      body: { name: 'c', disk_format: 'qcow2', container_format: 'bare' },
+    })
+  ).json;
+  assert.equal(
+    (
+      await conv.request('PUT', `${V2}/images/${img.id}/stage`, {
+        token: conv.adminToken,
+        payload: readFileSync(q),
+        headers: OCTET,
+      })
+    ).status,
+    204,
+  );
+  assert.equal(
+    (
+      await conv.request('POST', `${V2}/images/${img.id}/import`, {
+        token: conv.adminToken,
+        body: { method: { name: 'glance-direct' } },
+      })
+    ).status,
+    202,
+  );
   await conv.controller.deps.image.idle();
   const s = (await conv.request('GET', `${V2}/images/${img.id}`, { token: conv.adminToken })).json;
   assert.equal(s.status, 'active');
@@ -230,10 +294,15 @@ test('quotas from Keystone unified limits: image count and total size (413)', as
   const user = await memberOf(cloud, 'quota-user');
   const t = cloud.adminToken;
   const svc = (await cloud.request('GET', '/identity/v3/services?type=image', { token: t })).json.services[0];
-  const reg = await cloud.request('POST', '/identity/v3/registered_limits', { token: t, body: { registered_limits: [
-    { service_id: svc.id, resource_name: 'image_count_total', default_limit: 2 },
-    { service_id: svc.id, resource_name: 'image_size_total', default_limit: 1 },
-  ] } });
+  const reg = await cloud.request('POST', '/identity/v3/registered_limits', {
+    token: t,
+    body: {
+      registered_limits: [
+        { service_id: svc.id, resource_name: 'image_count_total', default_limit: 2 },
+        { service_id: svc.id, resource_name: 'image_size_total', default_limit: 1 },
+      ],
+    },
+  });
   assert.equal(reg.status, 201, `registered limits: ${reg.text}`);
   const a = (await createImage(cloud, user.token, { name: 'q1' })).json;
   assert.equal((await createImage(cloud, user.token, { name: 'q2' })).status, 201);
@@ -247,6 +316,7 @@ test('quotas from Keystone unified limits: image count and total size (413)', as
   assert.deepEqual(usage.image_count_total, { limit: 2, usage: 2 });
   assert.equal(usage.image_size_total.limit, 1);
   // Tidy: remove the registered limits so other tests are unaffected.
-  const regs = (await cloud.request('GET', `/identity/v3/registered_limits?service_id=${svc.id}`, { token: t })).json.registered_limits;
+  const regs = (await cloud.request('GET', `/identity/v3/registered_limits?service_id=${svc.id}`, { token: t })).json
+    .registered_limits;
   for (const r of regs) await cloud.request('DELETE', `/identity/v3/registered_limits/${r.id}`, { token: t });
 });

@@ -6,19 +6,40 @@ import { signInstanceId } from '../../../src/services/metadata/signing.js';
 import { readSecret } from '../../../src/services/metadata/signing.js';
 
 async function makeImage(c: TestCloud): Promise<string> {
-  const img = await c.request('POST', '/image/v2/images', { token: c.adminToken, body: { name: 'blank', disk_format: 'raw', container_format: 'bare' } });
+  const img = await c.request('POST', '/image/v2/images', {
+    token: c.adminToken,
+    body: { name: 'blank', disk_format: 'raw', container_format: 'bare' },
+  });
   assert.equal(img.status, 201, img.text);
-  const up = await c.request('PUT', `/image/v2/images/${img.json.id}/file`, { token: c.adminToken, payload: Buffer.alloc(1024), headers: { 'content-type': 'application/octet-stream' } });
+  const up = await c.request('PUT', `/image/v2/images/${img.json.id}/file`, {
+    token: c.adminToken,
+    payload: Buffer.alloc(1024),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   assert.equal(up.status, 204, up.text);
   return img.json.id;
 }
 
 async function makeServer(c: TestCloud, image: string, name: string, key: string, userData: string): Promise<string> {
-  const kp = await c.request('POST', '/compute/v2.1/os-keypairs', { token: c.adminToken, body: { keypair: { name: `key-${name}`, public_key: key } } });
+  const kp = await c.request('POST', '/compute/v2.1/os-keypairs', {
+    token: c.adminToken,
+    body: { keypair: { name: `key-${name}`, public_key: key } },
+  });
   assert.equal(kp.status, 200, kp.text);
   const r = await c.request('POST', '/compute/v2.1/servers', {
-    token: c.adminToken, headers: { 'openstack-api-version': 'compute 2.37' },
-    body: { server: { name, imageRef: image, flavorRef: '42', key_name: `key-${name}`, user_data: Buffer.from(userData).toString('base64'), networks: 'none', metadata: { who: name } } },
+    token: c.adminToken,
+    headers: { 'openstack-api-version': 'compute 2.37' },
+    body: {
+      server: {
+        name,
+        imageRef: image,
+        flavorRef: '42',
+        key_name: `key-${name}`,
+        user_data: Buffer.from(userData).toString('base64'),
+        networks: 'none',
+        metadata: { who: name },
+      },
+    },
   });
   assert.equal(r.status, 202, r.text);
   return r.json.server.id;
@@ -31,13 +52,19 @@ test('metadata API: per-instance data, signatures, EC2 and OpenStack paths, pass
   const c = await createTestCloud();
   t.after(() => c.close());
   const secret = readSecret(c.controller.deps.metadata.secretFile);
-  const as = (id: string, sigFor = id) => ({ 'x-instance-id': id, 'x-instance-id-signature': signInstanceId(secret, sigFor) });
+  const as = (id: string, sigFor = id) => ({
+    'x-instance-id': id,
+    'x-instance-id-signature': signInstanceId(secret, sigFor),
+  });
   const image = await makeImage(c);
   const a = await makeServer(c, image, 'alpha', KEY_A, '#!/bin/sh\necho alpha\n');
   const b = await makeServer(c, image, 'beta', KEY_B, '#!/bin/sh\necho beta\n');
 
   await t.test('each instance sees only its own meta_data.json, keys and user data', async () => {
-    for (const [id, name, key] of [[a, 'alpha', KEY_A], [b, 'beta', KEY_B]] as const) {
+    for (const [id, name, key] of [
+      [a, 'alpha', KEY_A],
+      [b, 'beta', KEY_B],
+    ] as const) {
       const r = await c.request('GET', '/metadata-internal/openstack/latest/meta_data.json', { headers: as(id) });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.uuid, id);
@@ -46,16 +73,21 @@ test('metadata API: per-instance data, signatures, EC2 and OpenStack paths, pass
       assert.deepEqual(r.json.meta, { who: name });
       const ud = await c.request('GET', '/metadata-internal/openstack/2018-08-27/user_data', { headers: as(id) });
       assert.equal(ud.text, `#!/bin/sh\necho ${name}\n`);
-      const ec2 = await c.request('GET', '/metadata-internal/latest/meta-data/public-keys/0/openssh-key', { headers: as(id) });
+      const ec2 = await c.request('GET', '/metadata-internal/latest/meta-data/public-keys/0/openssh-key', {
+        headers: as(id),
+      });
       assert.equal(ec2.text, key);
       assert.match(String(ec2.headers['content-type']), /^text\/plain/);
     }
   });
 
-  await t.test('instance A cannot read B: no signature, a signature of A with B\'s id, a forged one', async () => {
+  await t.test("instance A cannot read B: no signature, a signature of A with B's id, a forged one", async () => {
     const path = '/metadata-internal/openstack/latest/meta_data.json';
     const cases: Record<string, string>[] = [
-      {}, { 'x-instance-id': b }, as(b, a), { 'x-instance-id': b, 'x-instance-id-signature': 'f'.repeat(64) },
+      {},
+      { 'x-instance-id': b },
+      as(b, a),
+      { 'x-instance-id': b, 'x-instance-id-signature': 'f'.repeat(64) },
       { 'x-instance-id': b, 'x-instance-id-signature': signInstanceId('guessed-secret-guessed-secret-guessed', b) },
     ];
     for (const headers of cases) {
@@ -74,14 +106,34 @@ test('metadata API: per-instance data, signatures, EC2 and OpenStack paths, pass
     const os = await c.request('GET', '/metadata-internal/openstack', { headers: as(a) });
     assert.ok(os.text.split('\n').includes('2018-08-27') && os.text.split('\n').includes('latest'));
     const files = await c.request('GET', '/metadata-internal/openstack/2018-08-27/', { headers: as(a) });
-    assert.deepEqual(files.text.split('\n').sort(), ['meta_data.json', 'network_data.json', 'password', 'user_data', 'vendor_data.json', 'vendor_data2.json']);
+    assert.deepEqual(files.text.split('\n').sort(), [
+      'meta_data.json',
+      'network_data.json',
+      'password',
+      'user_data',
+      'vendor_data.json',
+      'vendor_data2.json',
+    ]);
     const nd = await c.request('GET', '/metadata-internal/openstack/latest/network_data.json', { headers: as(a) });
     assert.deepEqual(nd.json, { links: [], networks: [], services: [] });
     const md = await c.request('GET', '/metadata-internal/latest/meta-data/', { headers: as(a) });
-    for (const k of ['hostname', 'instance-id', 'local-ipv4', 'public-ipv4', 'placement/', 'public-keys/', 'ami-id', 'instance-type', 'local-hostname', 'block-device-mapping/']) {
+    for (const k of [
+      'hostname',
+      'instance-id',
+      'local-ipv4',
+      'public-ipv4',
+      'placement/',
+      'public-keys/',
+      'ami-id',
+      'instance-type',
+      'local-hostname',
+      'block-device-mapping/',
+    ]) {
       assert.ok(md.text.split('\n').includes(k), `${k} in ${md.text}`);
     }
-    const az = await c.request('GET', '/metadata-internal/2009-04-04/meta-data/placement/availability-zone', { headers: as(a) });
+    const az = await c.request('GET', '/metadata-internal/2009-04-04/meta-data/placement/availability-zone', {
+      headers: as(a),
+    });
     assert.equal(az.text, 'nova');
     const hn = await c.request('HEAD', '/metadata-internal/latest/meta-data/hostname', { headers: as(a) });
     assert.equal(hn.status, 200);
@@ -93,13 +145,20 @@ test('metadata API: per-instance data, signatures, EC2 and OpenStack paths, pass
   await t.test('the guest may post its password once; GET returns it; other POSTs are refused', async () => {
     const p = '/metadata-internal/openstack/latest/password';
     assert.equal((await c.request('GET', p, { headers: as(a) })).text, '');
-    const set = await c.request('POST', p, { headers: { ...as(a), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'ZW5jcnlwdGVk' });
+    const set = await c.request('POST', p, {
+      headers: { ...as(a), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'ZW5jcnlwdGVk',
+    });
     assert.equal(set.status, 200, set.text);
     assert.equal((await c.request('GET', p, { headers: as(a) })).text, 'ZW5jcnlwdGVk');
     assert.equal((await c.request('POST', p, { headers: as(a), payload: 'again' })).status, 409);
     assert.equal((await c.request('GET', p, { headers: as(b) })).text, '', 'B has no password');
     assert.equal((await c.request('POST', p, { headers: as(b), payload: 'x'.repeat(1021) })).status, 400);
-    assert.equal((await c.request('POST', '/metadata-internal/latest/meta-data/hostname', { headers: as(b), payload: 'x' })).status, 405);
+    assert.equal(
+      (await c.request('POST', '/metadata-internal/latest/meta-data/hostname', { headers: as(b), payload: 'x' }))
+        .status,
+      405,
+    );
   });
 
   await t.test('the metadata routes are not in the service catalog', async () => {
@@ -113,7 +172,8 @@ test('metadata API: per-instance data, signatures, EC2 and OpenStack paths, pass
     assert.equal(del.status, 204, del.text);
     let status = 200;
     for (let i = 0; i < 100 && status === 200; i++) {
-      status = (await c.request('GET', '/metadata-internal/openstack/latest/meta_data.json', { headers: as(b) })).status;
+      status = (await c.request('GET', '/metadata-internal/openstack/latest/meta_data.json', { headers: as(b) }))
+        .status;
       if (status === 200) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(status, 404);

@@ -22,7 +22,11 @@ after(async () => {
 });
 
 async function server(name: string): Promise<string> {
-  const r = await c.request('POST', `${N}/servers`, { token: c.adminToken, body: { server: { name, imageRef: image, flavorRef: '42', networks: 'none' } }, headers: { 'x-openstack-nova-api-version': '2.37' } });
+  const r = await c.request('POST', `${N}/servers`, {
+    token: c.adminToken,
+    body: { server: { name, imageRef: image, flavorRef: '42', networks: 'none' } },
+    headers: { 'x-openstack-nova-api-version': '2.37' },
+  });
   assert.equal(r.status, 202, r.text);
   await waitFor(c, c.adminToken, r.json.server.id, 'ACTIVE');
   return r.json.server.id as string;
@@ -41,7 +45,10 @@ test('attach through Nova: device named, volume in-use, shown on the server; det
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
   const sid = await server('att1');
   const vid = await volume();
-  const att = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid } } });
+  const att = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid } },
+  });
   assert.equal(att.status, 200, att.text);
   assert.equal(att.json.volumeAttachment.device, '/dev/vdb');
   assert.equal(att.json.volumeAttachment.serverId, sid);
@@ -50,20 +57,35 @@ test('attach through Nova: device named, volume in-use, shown on the server; det
   assert.equal(v.attachments[0].device, '/dev/vdb');
 
   const list = await c.request('GET', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken });
-  assert.deepEqual(list.json.volumeAttachments.map((a: any) => a.volumeId), [vid]);
+  assert.deepEqual(
+    list.json.volumeAttachments.map((a: any) => a.volumeId),
+    [vid],
+  );
   const show = await c.request('GET', `${N}/servers/${sid}`, { token: c.adminToken, headers: nova('2.3') });
-  assert.deepEqual(show.json.server['os-extended-volumes:volumes_attached'], [{ id: vid, delete_on_termination: false }]);
+  assert.deepEqual(show.json.server['os-extended-volumes:volumes_attached'], [
+    { id: vid, delete_on_termination: false },
+  ]);
 
-  const twice = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid } } });
+  const twice = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid } },
+  });
   assert.equal(twice.status, 400, twice.text);
   const del = await c.request('DELETE', `${V}/volumes/${vid}`, { token: c.adminToken });
   assert.equal(del.status, 400, del.text);
   const other = await server('att2');
-  const elsewhere = await c.request('POST', `${N}/servers/${other}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid } } });
+  const elsewhere = await c.request('POST', `${N}/servers/${other}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid } },
+  });
   assert.equal(elsewhere.status, 400, elsewhere.text);
 
   // online extend (3.42): the fake has no file to grow, so the backend grows it
-  const ext = await c.request('POST', `${V}/volumes/${vid}/action`, { token: c.adminToken, body: { 'os-extend': { new_size: 2 } }, headers: { 'openstack-api-version': 'volume 3.42' } });
+  const ext = await c.request('POST', `${V}/volumes/${vid}/action`, {
+    token: c.adminToken,
+    body: { 'os-extend': { new_size: 2 } },
+    headers: { 'openstack-api-version': 'volume 3.42' },
+  });
   assert.equal(ext.status, 202, ext.text);
   const grown = await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
   assert.equal(grown.size, 2);
@@ -75,7 +97,10 @@ test('attach through Nova: device named, volume in-use, shown on the server; det
   assert.equal(gone.status, 404);
 
   // the second server now takes it
-  const again = await c.request('POST', `${N}/servers/${other}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid } } });
+  const again = await c.request('POST', `${N}/servers/${other}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid } },
+  });
   assert.equal(again.status, 200, again.text);
   await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
   // deleting the server frees the volume (delete_on_termination false keeps it)
@@ -89,14 +114,24 @@ test('delete_on_termination (2.79) deletes the volume with the server; unknown v
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
   const sid = await server('att3');
   const vid = await volume();
-  const old = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid, delete_on_termination: true } } });
+  const old = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid, delete_on_termination: true } },
+  });
   assert.equal(old.status, 400, old.text);
-  const att = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: vid, delete_on_termination: true, tag: 'data' } }, headers: nova('2.79') });
+  const att = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: vid, delete_on_termination: true, tag: 'data' } },
+    headers: nova('2.79'),
+  });
   assert.equal(att.status, 200, att.text);
   assert.equal(att.json.volumeAttachment.delete_on_termination, true);
   assert.equal(att.json.volumeAttachment.tag, 'data');
   await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
-  const missing = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, { token: c.adminToken, body: { volumeAttachment: { volumeId: '00000000-0000-0000-0000-000000000000' } } });
+  const missing = await c.request('POST', `${N}/servers/${sid}/os-volume_attachments`, {
+    token: c.adminToken,
+    body: { volumeAttachment: { volumeId: '00000000-0000-0000-0000-000000000000' } },
+  });
   assert.equal(missing.status, 404, missing.text);
   await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken });
   await waitFor(c, c.adminToken, sid, 'DELETED');

@@ -21,19 +21,33 @@ after(async () => {
 });
 
 const req = (method: string, path: string, body?: unknown, version = '3.64') =>
-  c.request(method, `${V}${path}`, { token: c.adminToken, ...(body !== undefined ? { body } : {}), headers: { 'openstack-api-version': `volume ${version}` } });
+  c.request(method, `${V}${path}`, {
+    token: c.adminToken,
+    ...(body !== undefined ? { body } : {}),
+    headers: { 'openstack-api-version': `volume ${version}` },
+  });
 const file = (vid: string) => join(c.config.dataDir, 'volumes', `volume-${vid}`);
 
 /** Fills 64 KiB at `offset` of a volume with the first byte of `text`, through qemu-io (qcow2 or raw). */
 function write(vid: string, offset: number, text: string): void {
-  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file(vid)], { encoding: 'utf8' })) as { format: string };
-  execFileSync('qemu-io', ['-f', info.format, '-c', `write -P 0x${Buffer.from(text)[0]!.toString(16)} ${offset} 65536`, file(vid)], { stdio: 'ignore' });
+  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file(vid)], { encoding: 'utf8' })) as {
+    format: string;
+  };
+  execFileSync(
+    'qemu-io',
+    ['-f', info.format, '-c', `write -P 0x${Buffer.from(text)[0]!.toString(16)} ${offset} 65536`, file(vid)],
+    { stdio: 'ignore' },
+  );
 }
 
 /** The byte at `offset` of a volume, read through qemu-img (so qcow2 and raw both work). */
 function byteAt(vid: string, offset: number): number {
-  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file(vid)], { encoding: 'utf8' })) as { format: string };
-  const out = execFileSync('qemu-io', ['-f', info.format, '-c', `read -v ${offset} 16`, file(vid)], { encoding: 'utf8' });
+  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file(vid)], { encoding: 'utf8' })) as {
+    format: string;
+  };
+  const out = execFileSync('qemu-io', ['-f', info.format, '-c', `read -v ${offset} 16`, file(vid)], {
+    encoding: 'utf8',
+  });
   const m = /^[0-9a-f]+:\s+([0-9a-f]{2})/m.exec(out);
   return m ? Number.parseInt(m[1]!, 16) : -1;
 }
@@ -93,7 +107,14 @@ test('full and incremental backups restore what was written; delete order; expor
   assert.equal(exp.status, 200, exp.text);
   const record = exp.json['backup-record'];
   assert.equal((await req('POST', '/backups/import_record', { 'backup-record': record })).status, 400);
-  assert.equal((await req('POST', '/backups/import_record', { 'backup-record': { backup_service: record.backup_service, backup_url: 'bm90IGpzb24=' } })).status, 400);
+  assert.equal(
+    (
+      await req('POST', '/backups/import_record', {
+        'backup-record': { backup_service: record.backup_service, backup_url: 'bm90IGpzb24=' },
+      })
+    ).status,
+    400,
+  );
 
   assert.equal((await req('DELETE', `/backups/${inc.id}`)).status, 202);
   await waitStatus(c, c.adminToken, `${V}/backups/${inc.id}`, 'backup', 'DELETED');
@@ -108,7 +129,10 @@ test('backup errors: incremental without a full one, in-use without force, a mis
   const inc = await req('POST', '/backups', { backup: { volume_id: vid, incremental: true } });
   assert.equal(inc.status, 400, inc.text);
   assert.match(inc.json.badRequest.message, /No backups available/);
-  assert.equal((await req('POST', '/backups', { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } })).status, 404);
+  assert.equal(
+    (await req('POST', '/backups', { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } })).status,
+    404,
+  );
   assert.equal((await req('POST', '/backups', { backup: { name: 'x' } })).status, 400);
   const big = await req('POST', '/volumes', { volume: { size: 2 } });
   await waitStatus(c, c.adminToken, `${V}/volumes/${big.json.volume.id}`, 'volume', 'available');
@@ -116,7 +140,9 @@ test('backup errors: incremental without a full one, in-use without force, a mis
   const small = await req('POST', `/backups/${b.id}/restore`, { restore: { volume_id: vid } });
   assert.equal(small.status, 400, small.text);
   const list = await req('GET', '/backups/detail');
-  assert.ok(list.json.backups.some((x: any) => x.id === b.id && x.volume_id === big.json.volume.id && x.status === 'available'));
+  assert.ok(
+    list.json.backups.some((x: any) => x.id === b.id && x.volume_id === big.json.volume.id && x.status === 'available'),
+  );
   assert.equal((await req('DELETE', `/backups/${b.id}`)).status, 202);
   await waitStatus(c, c.adminToken, `${V}/backups/${b.id}`, 'backup', 'DELETED');
 });

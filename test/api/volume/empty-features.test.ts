@@ -9,10 +9,15 @@ test('groups, group snapshots and types, transfers and QoS specs list empty; enc
   const c = await createTestCloud();
   t.after(() => c.close());
   const V = `/volume/v3/${await projectOf(c, c.adminToken)}`;
-  const get = (path: string) => c.request('GET', `${V}${path}`, { token: c.adminToken, headers: { 'openstack-api-version': 'volume 3.60' } });
+  const get = (path: string) =>
+    c.request('GET', `${V}${path}`, { token: c.adminToken, headers: { 'openstack-api-version': 'volume 3.60' } });
   const lists: [string, string][] = [
-    ['/groups/detail', 'groups'], ['/group_snapshots/detail', 'group_snapshots'], ['/group_types?is_public=None', 'group_types'],
-    ['/os-volume-transfer/detail', 'transfers'], ['/volume-transfers/detail', 'transfers'], ['/qos-specs', 'qos_specs'],
+    ['/groups/detail', 'groups'],
+    ['/group_snapshots/detail', 'group_snapshots'],
+    ['/group_types?is_public=None', 'group_types'],
+    ['/os-volume-transfer/detail', 'transfers'],
+    ['/volume-transfers/detail', 'transfers'],
+    ['/qos-specs', 'qos_specs'],
   ];
   for (const [path, key] of lists) {
     const r = await get(path);

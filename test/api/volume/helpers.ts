@@ -14,12 +14,22 @@ export function hasQemuImg(): boolean {
 
 /** The project id of a token (from GET /auth/tokens). */
 export async function projectOf(c: TestCloud, token: string): Promise<string> {
-  const r = await c.request('GET', '/identity/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': token } });
+  const r = await c.request('GET', '/identity/v3/auth/tokens', {
+    token: c.adminToken,
+    headers: { 'x-subject-token': token },
+  });
   return r.json.token.project.id as string;
 }
 
 /** Polls a volume (or snapshot) until its status is `status` ("DELETED" waits for 404). */
-export async function waitStatus(c: TestCloud, token: string, url: string, key: 'volume' | 'snapshot' | 'backup', status: string, timeoutMs = 20_000): Promise<any> {
+export async function waitStatus(
+  c: TestCloud,
+  token: string,
+  url: string,
+  key: 'volume' | 'snapshot' | 'backup',
+  status: string,
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < deadline) {
@@ -27,7 +37,8 @@ export async function waitStatus(c: TestCloud, token: string, url: string, key: 
     if (status === 'DELETED' && r.status === 404) return null;
     last = r.json?.[key];
     if (last?.status === status) return last;
-    if (last?.status?.startsWith('error') && !status.startsWith('error')) throw new Error(`${url} went to ${last.status}`);
+    if (last?.status?.startsWith('error') && !status.startsWith('error'))
+      throw new Error(`${url} went to ${last.status}`);
     await new Promise((res) => setTimeout(res, 20));
   }
   throw new Error(`${url} did not reach ${status}; last ${JSON.stringify(last)?.slice(0, 300)}`);

@@ -49,7 +49,10 @@ test('the catalog has block-storage and volumev3 with the project in the URL', a
 
 test('a blank volume is a 0600 qcow2 file; list, show, update, metadata, extend, delete', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const cr = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, name: 'v1', metadata: { a: 'b' } } } });
+  const cr = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, name: 'v1', metadata: { a: 'b' } } },
+  });
   assert.equal(cr.status, 202, cr.text);
   assert.equal(cr.json.volume.status, 'creating');
   // Cinder's extension attributes are on show and detail only; Tempest's create and update schemas refuse them.
@@ -68,25 +71,45 @@ test('a blank volume is a 0600 qcow2 file; list, show, update, metadata, extend,
   assert.equal(statSync(join(c.config.dataDir, 'volumes')).mode & 0o777, 0o700);
 
   const list = await c.request('GET', `${V}/volumes?name=v1`, { token: c.adminToken });
-  assert.deepEqual(list.json.volumes.map((x: any) => x.id), [id]);
+  assert.deepEqual(
+    list.json.volumes.map((x: any) => x.id),
+    [id],
+  );
   assert.deepEqual(Object.keys(list.json.volumes[0]).sort(), ['id', 'links', 'name']);
-  const upd = await c.request('PUT', `${V}/volumes/${id}`, { token: c.adminToken, body: { volume: { name: 'v1b', description: 'd' } } });
+  const upd = await c.request('PUT', `${V}/volumes/${id}`, {
+    token: c.adminToken,
+    body: { volume: { name: 'v1b', description: 'd' } },
+  });
   assert.equal(upd.status, 200, upd.text);
   assert.equal(upd.json.volume['os-vol-tenant-attr:tenant_id'], undefined);
   assert.equal(upd.json.volume.name, 'v1b');
-  const meta = await c.request('POST', `${V}/volumes/${id}/metadata`, { token: c.adminToken, body: { metadata: { c: 'd' } } });
+  const meta = await c.request('POST', `${V}/volumes/${id}/metadata`, {
+    token: c.adminToken,
+    body: { metadata: { c: 'd' } },
+  });
   assert.deepEqual(meta.json.metadata, { a: 'b', c: 'd' });
-  const byMeta = await c.request('GET', `${V}/volumes/detail?metadata=${encodeURIComponent('{"c":"d"}')}`, { token: c.adminToken });
+  const byMeta = await c.request('GET', `${V}/volumes/detail?metadata=${encodeURIComponent('{"c":"d"}')}`, {
+    token: c.adminToken,
+  });
   assert.equal(byMeta.json.volumes.length, 1);
 
-  const small = await c.request('POST', `${V}/volumes/${id}/action`, { token: c.adminToken, body: { 'os-extend': { new_size: 1 } } });
+  const small = await c.request('POST', `${V}/volumes/${id}/action`, {
+    token: c.adminToken,
+    body: { 'os-extend': { new_size: 1 } },
+  });
   assert.equal(small.status, 400, small.text);
   assert.ok(small.json.badRequest.message.includes('greater than current size'));
-  const ext = await c.request('POST', `${V}/volumes/${id}/action`, { token: c.adminToken, body: { 'os-extend': { new_size: 2 } } });
+  const ext = await c.request('POST', `${V}/volumes/${id}/action`, {
+    token: c.adminToken,
+    body: { 'os-extend': { new_size: 2 } },
+  });
   assert.equal(ext.status, 202, ext.text);
   const grown = await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'available');
   assert.equal(grown.size, 2);
-  const boot = await c.request('POST', `${V}/volumes/${id}/action`, { token: c.adminToken, body: { 'os-set_bootable': { bootable: true } } });
+  const boot = await c.request('POST', `${V}/volumes/${id}/action`, {
+    token: c.adminToken,
+    body: { 'os-set_bootable': { bootable: true } },
+  });
   assert.equal(boot.status, 200, boot.text);
 
   const sum = await c.request('GET', `${V}/volumes/summary`, { token: c.adminToken, headers: mv('3.12') });
@@ -104,20 +127,32 @@ test('snapshots, a volume from a snapshot and a clone; a volume with snapshots i
   const cr = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1 } } });
   const id = cr.json.volume.id as string;
   await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'available');
-  const sn = await c.request('POST', `${V}/snapshots`, { token: c.adminToken, body: { snapshot: { volume_id: id, name: 's1' } } });
+  const sn = await c.request('POST', `${V}/snapshots`, {
+    token: c.adminToken,
+    body: { snapshot: { volume_id: id, name: 's1' } },
+  });
   assert.equal(sn.status, 202, sn.text);
   const sid = sn.json.snapshot.id as string;
   const s = await waitStatus(c, c.adminToken, `${V}/snapshots/${sid}`, 'snapshot', 'available');
   assert.equal(s['os-extended-snapshot-attributes:progress'], '100%');
 
-  const tooSmall = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, snapshot_id: sid } } });
+  const tooSmall = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, snapshot_id: sid } },
+  });
   assert.equal(tooSmall.status, 202, tooSmall.text);
-  const fromSnap = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { snapshot_id: sid, size: 2 } } });
+  const fromSnap = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { snapshot_id: sid, size: 2 } },
+  });
   assert.equal(fromSnap.status, 202, fromSnap.text);
   const fs = await waitStatus(c, c.adminToken, `${V}/volumes/${fromSnap.json.volume.id}`, 'volume', 'available');
   assert.equal(fs.snapshot_id, sid);
   assert.equal(fs.size, 2);
-  const clone = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { source_volid: id } } });
+  const clone = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { source_volid: id } },
+  });
   assert.equal(clone.status, 202, clone.text);
   await waitStatus(c, c.adminToken, `${V}/volumes/${clone.json.volume.id}`, 'volume', 'available');
 
@@ -140,19 +175,28 @@ test('snapshots, a volume from a snapshot and a clone; a volume with snapshots i
 test('a volume from an image is bootable, carries the image metadata and is a cheap overlay', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
   const image = await makeImage(c, { name: 'vol-src' });
-  const cr = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, imageRef: image } } });
+  const cr = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, imageRef: image } },
+  });
   assert.equal(cr.status, 202, cr.text);
   const v = await waitStatus(c, c.adminToken, `${V}/volumes/${cr.json.volume.id}`, 'volume', 'available');
   assert.equal(v.bootable, 'true');
   assert.equal(v.volume_image_metadata.image_id, image);
   // Cinder shows the image metadata on show and detail only; Tempest's create and update schemas refuse it.
   assert.equal(cr.json.volume.volume_image_metadata, undefined, cr.text);
-  const renamed = await c.request('PUT', `${V}/volumes/${v.id}`, { token: c.adminToken, body: { volume: { name: 'from-image' } } });
+  const renamed = await c.request('PUT', `${V}/volumes/${v.id}`, {
+    token: c.adminToken,
+    body: { volume: { name: 'from-image' } },
+  });
   assert.equal(renamed.status, 200, renamed.text);
   assert.equal(renamed.json.volume.volume_image_metadata, undefined, renamed.text);
   const file = statSync(join(c.config.dataDir, 'volumes', `volume-${v.id}`));
   assert.ok(file.size < 1024 * 1024, `overlay is small (${file.size} bytes)`);
-  const missing = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, imageRef: '00000000-0000-0000-0000-000000000000' } } });
+  const missing = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, imageRef: '00000000-0000-0000-0000-000000000000' } },
+  });
   assert.equal(missing.status, 400, missing.text);
   await c.request('DELETE', `${V}/volumes/${v.id}`, { token: c.adminToken });
   await c.controller.deps.volume.idle();
@@ -160,19 +204,37 @@ test('a volume from an image is bootable, carries the image metadata and is a ch
 
 test('bad input answers Cinder 4xx bodies and leaves nothing behind', async () => {
   const before = await c.request('GET', `${V}/volumes`, { token: c.adminToken });
-  for (const body of [{}, { volume: { size: 0 } }, { volume: { size: -1 } }, { volume: { size: 'abc' } }, { volume: {} }, { volume: { size: 1, availability_zone: 'mars' } }]) {
+  for (const body of [
+    {},
+    { volume: { size: 0 } },
+    { volume: { size: -1 } },
+    { volume: { size: 'abc' } },
+    { volume: {} },
+    { volume: { size: 1, availability_zone: 'mars' } },
+  ]) {
     const r = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body });
     assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.text}`);
     assert.ok(r.json.badRequest?.message, r.text);
   }
-  const noType = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, volume_type: 'nope' } } });
+  const noType = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, volume_type: 'nope' } },
+  });
   assert.equal(noType.status, 404, noType.text);
   assert.ok(noType.json.itemNotFound);
-  const noSnap = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1, snapshot_id: '00000000-0000-0000-0000-000000000000' } } });
+  const noSnap = await c.request('POST', `${V}/volumes`, {
+    token: c.adminToken,
+    body: { volume: { size: 1, snapshot_id: '00000000-0000-0000-0000-000000000000' } },
+  });
   assert.equal(noSnap.status, 404, noSnap.text);
-  const wrongProject = await c.request('GET', '/volume/v3/00000000000000000000000000000000/volumes', { token: c.adminToken });
+  const wrongProject = await c.request('GET', '/volume/v3/00000000000000000000000000000000/volumes', {
+    token: c.adminToken,
+  });
   assert.equal(wrongProject.status, 400);
-  const badAction = await c.request('POST', `${V}/volumes/00000000-0000-0000-0000-000000000000/action`, { token: c.adminToken, body: { 'os-nothing': {} } });
+  const badAction = await c.request('POST', `${V}/volumes/00000000-0000-0000-0000-000000000000/action`, {
+    token: c.adminToken,
+    body: { 'os-nothing': {} },
+  });
   assert.equal(badAction.status, 400, badAction.text);
   const after = await c.request('GET', `${V}/volumes`, { token: c.adminToken });
   assert.equal(after.json.volumes.length, before.json.volumes.length);
@@ -183,7 +245,10 @@ test('quotas: per project and per type, over quota is 413 overLimit; limits and 
   const proj = await createProject(c);
   const user = await createUser(c, proj.id, proj.name, ['member']);
   const U = `/volume/v3/${proj.id}`;
-  const set = await c.request('PUT', `${V}/os-quota-sets/${proj.id}`, { token: c.adminToken, body: { quota_set: { volumes: 1, gigabytes: 3 } } });
+  const set = await c.request('PUT', `${V}/os-quota-sets/${proj.id}`, {
+    token: c.adminToken,
+    body: { quota_set: { volumes: 1, gigabytes: 3 } },
+  });
   assert.equal(set.status, 200, set.text);
   assert.equal(set.json.quota_set.volumes, 1);
   const big = await c.request('POST', `${U}/volumes`, { token: user.token, body: { volume: { size: 4 } } });
@@ -201,7 +266,10 @@ test('quotas: per project and per type, over quota is 413 overLimit; limits and 
   assert.equal(lim.json.limits.absolute.totalVolumesUsed, 1);
   assert.equal(lim.json.limits.absolute.maxTotalVolumes, 1);
   // a member may not change quotas or see another project's
-  const deny = await c.request('PUT', `${U}/os-quota-sets/${proj.id}`, { token: user.token, body: { quota_set: { volumes: 100 } } });
+  const deny = await c.request('PUT', `${U}/os-quota-sets/${proj.id}`, {
+    token: user.token,
+    body: { quota_set: { volumes: 100 } },
+  });
   assert.equal(deny.status, 403, deny.text);
   const other = await c.request('GET', `${U}/os-quota-sets/${P}`, { token: user.token });
   assert.equal(other.status, 403, other.text);
@@ -226,13 +294,18 @@ test('policy: readers read, members write their project, other projects see 404'
   assert.equal(r2.status, 403, r2.text);
   const r3 = await c.request('DELETE', `${U}/volumes/${id}`, { token: reader.token });
   assert.equal(r3.status, 403, r3.text);
-  const foreign = await c.request('GET', `${V}/volumes/${id}`, { token: (await createUser(c, P, 'admin', ['member'])).token });
+  const foreign = await c.request('GET', `${V}/volumes/${id}`, {
+    token: (await createUser(c, P, 'admin', ['member'])).token,
+  });
   assert.equal(foreign.status, 404, foreign.text);
   const types = await c.request('POST', `${U}/types`, { token: member.token, body: { volume_type: { name: 'x' } } });
   assert.equal(types.status, 403);
   const svcs = await c.request('GET', `${U}/os-services`, { token: member.token });
   assert.equal(svcs.status, 403);
-  const reset = await c.request('POST', `${U}/volumes/${id}/action`, { token: member.token, body: { 'os-reset_status': { status: 'error' } } });
+  const reset = await c.request('POST', `${U}/volumes/${id}/action`, {
+    token: member.token,
+    body: { 'os-reset_status': { status: 'error' } },
+  });
   assert.equal(reset.status, 403, reset.text);
   await waitStatus(c, member.token, `${U}/volumes/${id}`, 'volume', 'available');
   await c.request('DELETE', `${U}/volumes/${id}`, { token: member.token });
@@ -240,21 +313,33 @@ test('policy: readers read, members write their project, other projects see 404'
 });
 
 test('volume types: create, extra specs, private access, in-use types cannot be deleted', async () => {
-  const cr = await c.request('POST', `${V}/types`, { token: c.adminToken, body: { volume_type: { name: 'gold', extra_specs: { a: '1' } } } });
+  const cr = await c.request('POST', `${V}/types`, {
+    token: c.adminToken,
+    body: { volume_type: { name: 'gold', extra_specs: { a: '1' } } },
+  });
   assert.equal(cr.status, 200, cr.text);
   const id = cr.json.volume_type.id as string;
   const dup = await c.request('POST', `${V}/types`, { token: c.adminToken, body: { volume_type: { name: 'gold' } } });
   assert.equal(dup.status, 409);
-  const es = await c.request('POST', `${V}/types/${id}/extra_specs`, { token: c.adminToken, body: { extra_specs: { b: '2' } } });
+  const es = await c.request('POST', `${V}/types/${id}/extra_specs`, {
+    token: c.adminToken,
+    body: { extra_specs: { b: '2' } },
+  });
   assert.deepEqual(es.json.extra_specs, { a: '1', b: '2' });
-  const priv = await c.request('POST', `${V}/types`, { token: c.adminToken, body: { volume_type: { name: 'secret', 'os-volume-type-access:is_public': false } } });
+  const priv = await c.request('POST', `${V}/types`, {
+    token: c.adminToken,
+    body: { volume_type: { name: 'secret', 'os-volume-type-access:is_public': false } },
+  });
   const pid = priv.json.volume_type.id as string;
   const proj = await createProject(c);
   const user = await createUser(c, proj.id, proj.name, ['member']);
   const U = `/volume/v3/${proj.id}`;
   const hidden = await c.request('GET', `${U}/types`, { token: user.token });
   assert.ok(!hidden.json.volume_types.some((t: any) => t.id === pid));
-  const add = await c.request('POST', `${V}/types/${pid}/action`, { token: c.adminToken, body: { addProjectAccess: { project: proj.id } } });
+  const add = await c.request('POST', `${V}/types/${pid}/action`, {
+    token: c.adminToken,
+    body: { addProjectAccess: { project: proj.id } },
+  });
   assert.equal(add.status, 202, add.text);
   const shown = await c.request('GET', `${U}/types`, { token: user.token });
   assert.ok(shown.json.volume_types.some((t: any) => t.id === pid));

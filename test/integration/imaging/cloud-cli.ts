@@ -12,18 +12,29 @@ import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
 import { MAIN_JS, passwordAuthBody, type TestServer } from '../../helpers/server.js';
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs `gureum ARGS` as its own process; OS_* variables removed so credentials come from the data dir. */
 export function gureum(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
   for (const k of Object.keys(env)) if (k.startsWith('OS_')) delete env[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', MAIN_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', MAIN_JS, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString('utf8');
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -32,16 +43,29 @@ export function gureum(args: string[], extraEnv: Record<string, string> = {}): P
 /** A token and the image endpoint of the server's admin. */
 export async function glance(server: TestServer): Promise<{ token: string; imageUrl: string; computeUrl: string }> {
   const res = await fetch(`${server.baseUrl}/identity/v3/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(passwordAuthBody(server.admin)),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(passwordAuthBody(server.admin)),
   });
   assert.equal(res.status, 201);
-  const body = (await res.json()) as { token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } };
-  const url = (type: string) => body.token.catalog.find((s) => s.type === type)!.endpoints.find((e) => e.interface === 'public')!.url.replace(/\/+$/, '');
+  const body = (await res.json()) as {
+    token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
+  };
+  const url = (type: string) =>
+    body.token.catalog
+      .find((s) => s.type === type)!
+      .endpoints.find((e) => e.interface === 'public')!
+      .url.replace(/\/+$/, '');
   return { token: res.headers.get('x-subject-token')!, imageUrl: url('image'), computeUrl: url('compute') };
 }
 
-export async function imagesNamed(g: { token: string; imageUrl: string }, name: string): Promise<Record<string, unknown>[]> {
-  const res = await fetch(`${g.imageUrl}/v2/images?name=${encodeURIComponent(name)}`, { headers: { 'x-auth-token': g.token } });
+export async function imagesNamed(
+  g: { token: string; imageUrl: string },
+  name: string,
+): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${g.imageUrl}/v2/images?name=${encodeURIComponent(name)}`, {
+    headers: { 'x-auth-token': g.token },
+  });
   assert.equal(res.status, 200);
   return ((await res.json()) as { images: Record<string, unknown>[] }).images;
 }
@@ -59,11 +83,12 @@ export function plantedQcow2(dir: string, name: string): string {
   return q;
 }
 
-
 /** Skips (fails under CI) unless root and the tools `gureum image build` uses are here. */
 export function requireBuildTools(t: TestContext): boolean {
-  return requireRoot(t, 'needs root (gureum image build runs debootstrap)') &&
-    requireCommands(t, ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img']);
+  return (
+    requireRoot(t, 'needs root (gureum image build runs debootstrap)') &&
+    requireCommands(t, ['debootstrap', 'guestfish', 'virt-customize', 'mke2fs', 'qemu-img'])
+  );
 }
 
 /** Where the debian-12 base-tree cache lives. */
@@ -86,7 +111,8 @@ export function ensureBuildCache(): Promise<void> {
     const out = join(mkdtempSync(join(tmpdir(), 'gureum-cache-build-')), 'warmup.qcow2');
     try {
       const r = await gureum(['image', 'build', 'debian-12', '--output', out]);
-      if (r.code !== 0) throw new Error(`gureum image build debian-12 failed (exit ${r.code}): ${r.stderr.slice(-800)}`);
+      if (r.code !== 0)
+        throw new Error(`gureum image build debian-12 failed (exit ${r.code}): ${r.stderr.slice(-800)}`);
       if (!existsSync(path)) throw new Error(`gureum image build finished but left no cache at ${path}`);
     } finally {
       rmSync(dirname(out), { recursive: true, force: true });
@@ -94,4 +120,3 @@ export function ensureBuildCache(): Promise<void> {
   })();
   return building;
 }
-

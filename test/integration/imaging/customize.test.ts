@@ -28,12 +28,18 @@ async function built(dir: string): Promise<string> {
 function commandLines(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try { out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')); } catch { /* gone */ }
+    try {
+      out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
 
-test('customize: run-command, copy-in, upload, enable/disable, firstboot, root password from a file', { timeout: 900_000 }, async (t) => {
+test('customize: run-command, copy-in, upload, enable/disable, firstboot, root password from a file', {
+  timeout: 900_000,
+}, async (t) => {
   if (!requireBuildTools(t)) return;
   await ensureBuildCache();
   const dir = mkdtempSync(join(tmpdir(), 'gureum-customize-it-'));
@@ -70,17 +76,29 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
     assert.equal(noFile.code, 2, show(noFile));
 
     const seen: string[] = [];
-    const timer = setInterval(() => { for (const c of commandLines()) if (c.includes(password)) seen.push(c); }, 100);
+    const timer = setInterval(() => {
+      for (const c of commandLines()) if (c.includes(password)) seen.push(c);
+    }, 100);
     let r: CliResult;
     try {
-      r = await gureum(['image', 'customize', img,
-        '--run-command', 'echo "made by run-command on $(cat /etc/debian_version)" > /etc/gureum-run-command',
-        '--copy-in', `${tree}:/opt`,
-        '--upload', `${single}:/etc/motd`,
-        '--disable', 'ssh',
-        '--enable', 'systemd-networkd',
-        '--firstboot', fb,
-        '--root-password-file', pwFile,
+      r = await gureum([
+        'image',
+        'customize',
+        img,
+        '--run-command',
+        'echo "made by run-command on $(cat /etc/debian_version)" > /etc/gureum-run-command',
+        '--copy-in',
+        `${tree}:/opt`,
+        '--upload',
+        `${single}:/etc/motd`,
+        '--disable',
+        'ssh',
+        '--enable',
+        'systemd-networkd',
+        '--firstboot',
+        fb,
+        '--root-password-file',
+        pwFile,
       ]);
     } finally {
       clearInterval(timer);
@@ -92,7 +110,9 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
     const after = await openGuest(img, { readonly: true });
     try {
       const [runCmd, ini, motd, sshLink, networkdLink, shadow] = await after.g.batch([
-        ['cat', '/etc/gureum-run-command'], ['cat', '/opt/site/conf/app.ini'], ['cat', '/etc/motd'],
+        ['cat', '/etc/gureum-run-command'],
+        ['cat', '/opt/site/conf/app.ini'],
+        ['cat', '/etc/motd'],
         ['exists', '/etc/systemd/system/multi-user.target.wants/ssh.service'],
         ['exists', '/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'],
         ['cat', '/etc/shadow'],
@@ -107,13 +127,29 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
       const scripts = (await after.g.call(['ls', '/usr/lib/virt-sysprep/scripts'])).split('\n').filter(Boolean);
       assert.equal(scripts.length, 1, scripts.join(','));
       assert.match(await after.g.call(['cat', `/usr/lib/virt-sysprep/scripts/${scripts[0]!}`]), /gureum-firstboot-ran/);
-      assert.equal((await after.g.call(['exists', '/etc/systemd/system/multi-user.target.wants/guestfs-firstboot.service'])).trim(), 'true');
+      assert.equal(
+        (
+          await after.g.call(['exists', '/etc/systemd/system/multi-user.target.wants/guestfs-firstboot.service'])
+        ).trim(),
+        'true',
+      );
       // The root entry changed to a usable hash of exactly this password.
       const rootAfter = shadow!.split('\n').find((l) => l.startsWith('root:'))!;
       assert.notEqual(rootAfter, rootBefore);
       const hash = rootAfter.split(':')[1]!;
       assert.match(hash, /^\$(6|y|5)\$/);
-      const check = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])', password, hash], { encoding: 'utf8' });
+      const check = execFileSync(
+        'python3',
+        [
+          '-W',
+          'ignore',
+          '-c',
+          'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])',
+          password,
+          hash,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(check.trim(), 'True', 'the hash is of the password in the file');
     } finally {
       await after.g.close();
@@ -129,7 +165,9 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
   }
 });
 
-test('customize --install reaches the apt mirror from inside the appliance (runs under CI, else GUREUM_TEST_IMAGE_INSTALL=1)', { timeout: 900_000 }, async (t) => {
+test('customize --install reaches the apt mirror from inside the appliance (runs under CI, else GUREUM_TEST_IMAGE_INSTALL=1)', {
+  timeout: 900_000,
+}, async (t) => {
   if (!optIn(t, 'GUREUM_TEST_IMAGE_INSTALL', 'downloads a package from the apt mirror')) return;
   if (!requireBuildTools(t)) return;
   await ensureBuildCache();

@@ -10,11 +10,14 @@ import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 import { startServer } from '../../helpers/server.js';
 import { glance, gureum, imagesNamed, plantedQcow2, type CliResult } from './cloud-cli.js';
 
-const ready = (t: TestContext) => requireRoot(t, 'libguestfs needs root here') && requireCommands(t, ['guestfish', 'mke2fs', 'qemu-img']);
+const ready = (t: TestContext) =>
+  requireRoot(t, 'libguestfs needs root here') && requireCommands(t, ['guestfish', 'mke2fs', 'qemu-img']);
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-test('publish refuses an unsealed image (nothing in Glance), publishes a sealed one with min_disk and properties; audit/seal --image work on the service', { timeout: 1_200_000 }, async (t) => {
+test('publish refuses an unsealed image (nothing in Glance), publishes a sealed one with min_disk and properties; audit/seal --image work on the service', {
+  timeout: 1_200_000,
+}, async (t) => {
   if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-publish-it-'));
   const server = await startServer();
@@ -34,7 +37,19 @@ test('publish refuses an unsealed image (nothing in Glance), publishes a sealed 
     // Sealed: published with the recipe's values.
     const s = await gureum(['image', 'seal', sealed]);
     assert.equal(s.code, 0, show(s));
-    const pub = await gureum(['image', 'publish', sealed, '--name', 'golden', '--recipe', 'debian-12', '--property', 'gureum_test=yes', '--json', ...dd]);
+    const pub = await gureum([
+      'image',
+      'publish',
+      sealed,
+      '--name',
+      'golden',
+      '--recipe',
+      'debian-12',
+      '--property',
+      'gureum_test=yes',
+      '--json',
+      ...dd,
+    ]);
     assert.equal(pub.code, 0, show(pub));
     const [golden, ...more] = await imagesNamed(g, 'golden');
     assert.equal(more.length, 0);
@@ -46,9 +61,17 @@ test('publish refuses an unsealed image (nothing in Glance), publishes a sealed 
     assert.equal(golden.min_disk, 2, '1100 MiB rounds up to 2 GiB');
     assert.equal(golden.min_ram, 512, 'min_ram from the recipe');
     for (const [k, v] of Object.entries({
-      architecture: 'x86_64', os_type: 'linux', os_distro: 'debian', os_version: '12', hw_qemu_guest_agent: 'yes',
-      hw_disk_bus: 'virtio', hw_vif_model: 'virtio', gureum_audit: 'clean', gureum_test: 'yes',
-    })) assert.equal(golden[k], v, `property ${k}`);
+      architecture: 'x86_64',
+      os_type: 'linux',
+      os_distro: 'debian',
+      os_version: '12',
+      hw_qemu_guest_agent: 'yes',
+      hw_disk_bus: 'virtio',
+      hw_vif_model: 'virtio',
+      gureum_audit: 'clean',
+      gureum_test: 'yes',
+    }))
+      assert.equal(golden[k], v, `property ${k}`);
     assert.equal((JSON.parse(pub.stdout) as { image: { id: string } }).image.id, golden.id);
 
     // Forced: the unsealed image goes in with its audit result recorded.
@@ -58,12 +81,17 @@ test('publish refuses an unsealed image (nothing in Glance), publishes a sealed 
     assert.ok(pl);
     assert.equal(pl.status, 'active');
     assert.match(String(pl.gureum_audit), /^identity-left: /);
-    for (const op of OP_NAMES.filter((o) => o !== 'unconfigured')) assert.ok(String(pl.gureum_audit).includes(op), `audit property names ${op}`);
+    for (const op of OP_NAMES.filter((o) => o !== 'unconfigured'))
+      assert.ok(String(pl.gureum_audit).includes(op), `audit property names ${op}`);
 
     // audit --image: exit 1 on the planted image, 0 on the golden one, by name and by id; the result is recorded.
     const auditPlanted = await gureum(['image', 'audit', '--image', 'planted', '--json', ...dd]);
     assert.equal(auditPlanted.code, 1, show(auditPlanted));
-    const report = JSON.parse(auditPlanted.stdout) as { clean: boolean; image: string; findings: { op: string; path: string }[] };
+    const report = JSON.parse(auditPlanted.stdout) as {
+      clean: boolean;
+      image: string;
+      findings: { op: string; path: string }[];
+    };
     assert.equal(report.clean, false);
     assert.equal(report.image, pl.id);
     assert.ok(report.findings.some((f) => f.path === '/etc/machine-id'));

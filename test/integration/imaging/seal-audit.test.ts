@@ -11,7 +11,9 @@ import { OP_NAMES } from '../../../src/imaging/identity-ops.js';
 import { plantTree } from '../../unit/imaging/factory/planted-tree.js';
 import { requireCommands, requireRoot } from '../../helpers/requirements.js';
 
-const ready = (t: TestContext) => requireRoot(t, 'libguestfs needs root here') && requireCommands(t, ['guestfish', 'mke2fs', 'e2fsck', 'debugfs', 'qemu-img']);
+const ready = (t: TestContext) =>
+  requireRoot(t, 'libguestfs needs root here') &&
+  requireCommands(t, ['guestfish', 'mke2fs', 'e2fsck', 'debugfs', 'qemu-img']);
 
 function makeImage(dir: string, name: string): string {
   const tree = join(dir, `${name}-tree`);
@@ -21,7 +23,9 @@ function makeImage(dir: string, name: string): string {
   return img;
 }
 
-test('audit lists every kind of planted identity; seal removes it; seal again is a no-op; the image stays valid (raw)', { timeout: 600_000 }, async (t) => {
+test('audit lists every kind of planted identity; seal removes it; seal again is a no-op; the image stays valid (raw)', {
+  timeout: 600_000,
+}, async (t) => {
   if (!ready(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gureum-seal-it-'));
   try {
@@ -30,8 +34,18 @@ test('audit lists every kind of planted identity; seal removes it; seal again is
     assert.equal(before.clean, false);
     const ops = new Set(before.findings.map((f) => f.op));
     for (const op of OP_NAMES.filter((o) => o !== 'unconfigured')) assert.ok(ops.has(op), `audit reports ${op}`);
-    for (const p of ['/etc/machine-id', '/etc/ssh/ssh_host_ed25519_key', '/var/log/syslog', '/root/.ssh/authorized_keys', '/etc/shadow', '/var/lib/cloud/instance']) {
-      assert.ok(before.findings.some((f) => f.path === p), `audit lists ${p}`);
+    for (const p of [
+      '/etc/machine-id',
+      '/etc/ssh/ssh_host_ed25519_key',
+      '/var/log/syslog',
+      '/root/.ssh/authorized_keys',
+      '/etc/shadow',
+      '/var/lib/cloud/instance',
+    ]) {
+      assert.ok(
+        before.findings.some((f) => f.path === p),
+        `audit lists ${p}`,
+      );
     }
 
     const dry = await sealImage(img, { dryRun: true });
@@ -49,7 +63,10 @@ test('audit lists every kind of planted identity; seal removes it; seal again is
     // Still a valid filesystem; machine-id still exists, empty.
     const fsck = spawnSync('e2fsck', ['-fn', img], { encoding: 'utf8' });
     assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
-    const st = execFileSync('debugfs', ['-R', 'stat /etc/machine-id', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const st = execFileSync('debugfs', ['-R', 'stat /etc/machine-id', img], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     assert.match(st, /Size: 0\b/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -79,11 +96,17 @@ test('bad input: not a disk, no Linux root, a qcow2 with a backing file', { time
   try {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'hello\n');
-    await assert.rejects(auditImage(text), (e: unknown) => e instanceof ImagingError && /too small to be a disk image/.test(e.message));
+    await assert.rejects(
+      auditImage(text),
+      (e: unknown) => e instanceof ImagingError && /too small to be a disk image/.test(e.message),
+    );
     await assert.rejects(auditImage(join(dir, 'missing.qcow2')), /no such file/);
     const empty = join(dir, 'empty.raw');
     execFileSync('mke2fs', ['-q', '-t', 'ext4', '-F', empty, '8M']);
-    await assert.rejects(auditImage(empty), (e: unknown) => e instanceof ImagingError && e.code === 'no-root' && /no Linux root/.test(e.message));
+    await assert.rejects(
+      auditImage(empty),
+      (e: unknown) => e instanceof ImagingError && e.code === 'no-root' && /no Linux root/.test(e.message),
+    );
     const backed = join(dir, 'backed.qcow2');
     execFileSync('qemu-img', ['create', '-f', 'qcow2', '-F', 'raw', '-b', empty, backed]);
     await assert.rejects(sealImage(backed), (e: unknown) => e instanceof ImagingError && e.code === 'refused');

@@ -14,8 +14,16 @@ const CLIENTS = '0b0b0b0b-0000-4000-8000-00000000000b';
 let ruleSeq = 0;
 function rule(group: string, direction: 'ingress' | 'egress', extra: Partial<SgRule> = {}): SgRule {
   return {
-    id: `rule-${++ruleSeq}`, security_group_id: group, direction, ethertype: 'IPv4', protocol: null,
-    port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_group_id: null, ...extra,
+    id: `rule-${++ruleSeq}`,
+    security_group_id: group,
+    direction,
+    ethertype: 'IPv4',
+    protocol: null,
+    port_range_min: null,
+    port_range_max: null,
+    remote_ip_prefix: null,
+    remote_group_id: null,
+    ...extra,
   };
 }
 
@@ -24,13 +32,24 @@ let labBridge = '';
 
 function portOf(host: LabHost, groups: string[], extra: Partial<SgPort> = {}): SgPort {
   return {
-    id: `port-${host.name}`, tap: host.tap, bridge: labBridge, mac: host.mac, fixedIps: [host.ip], allowedAddressPairs: [],
-    securityGroups: groups, portSecurity: true, deviceOwner: 'compute:nova', ...extra,
+    id: `port-${host.name}`,
+    tap: host.tap,
+    bridge: labBridge,
+    mac: host.mac,
+    fixedIps: [host.ip],
+    allowedAddressPairs: [],
+    securityGroups: groups,
+    portSecurity: true,
+    deviceOwner: 'compute:nova',
+    ...extra,
   };
 }
 
-test('security groups and anti-spoofing on a bridge: deny by default, rules, remote groups, spoofing, pairs, port security', { timeout: 180_000 }, async (t) => {
-  if (!requireRoot(t, 'needs root (bridge, namespaces, nftables)') || !requireCommands(t, ['nft', 'ip', 'ping'])) return;
+test('security groups and anti-spoofing on a bridge: deny by default, rules, remote groups, spoofing, pairs, port security', {
+  timeout: 180_000,
+}, async (t) => {
+  if (!requireRoot(t, 'needs root (bridge, namespaces, nftables)') || !requireCommands(t, ['nft', 'ip', 'ping']))
+    return;
   // One firewall on the host at a time (test/helpers/host-lock.ts says why).
   // Released at the end of the cleanup below (or when this test file's process ends).
   const unlock = await hostLock('nft-firewall');
@@ -53,9 +72,19 @@ test('security groups and anti-spoofing on a bridge: deny by default, rules, rem
 
   const egressWeb = rule(WEB, 'egress');
   const egressClients = rule(CLIENTS, 'egress');
-  const ssh = rule(WEB, 'ingress', { protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
+  const ssh = rule(WEB, 'ingress', {
+    protocol: 'tcp',
+    port_range_min: 22,
+    port_range_max: 22,
+    remote_ip_prefix: '0.0.0.0/0',
+  });
   const icmp = rule(WEB, 'ingress', { protocol: 'icmp' });
-  const sshFromClients = rule(WEB, 'ingress', { protocol: '6', port_range_min: 22, port_range_max: 22, remote_group_id: CLIENTS });
+  const sshFromClients = rule(WEB, 'ingress', {
+    protocol: '6',
+    port_range_min: 22,
+    port_range_max: 22,
+    remote_group_id: CLIENTS,
+  });
   const portA = portOf(a, [WEB]);
   const portB = portOf(b, [CLIENTS]);
   await fw.sync([portA, portB, portOf(c, [], { deviceOwner: 'network:router_interface' })], [egressWeb, egressClients]);
@@ -89,7 +118,11 @@ test('security groups and anti-spoofing on a bridge: deny by default, rules, rem
     assert.equal(add.code, 0, add.stderr);
     assert.equal(await lab.tcp(b, a.ip, 22, vip), false, 'spoofed source IP got through');
     await fw.upsertPort({ ...portB, allowedAddressPairs: [{ ip_address: vip }] });
-    assert.equal(await lab.tcp(b, a.ip, 22, vip), true, 'the allowed address pair (a member address of CLIENTS) was refused');
+    assert.equal(
+      await lab.tcp(b, a.ip, 22, vip),
+      true,
+      'the allowed address pair (a member address of CLIENTS) was refused',
+    );
     const spoofMac = await lab.exec(b, ['ip', 'link', 'set', 'eth0', 'address', 'fa:16:3e:00:00:bb']);
     assert.equal(spoofMac.code, 0, spoofMac.stderr);
     try {
@@ -113,7 +146,11 @@ test('security groups and anti-spoofing on a bridge: deny by default, rules, rem
     await lab.exec(c, ['ip', 'neigh', 'flush', 'dev', 'eth0']);
     await lab.ping(c, stolen);
     const after = await lab.exec(c, ['ip', 'neigh', 'show', stolen]);
-    assert.match(after.stdout, new RegExp(b.mac), `once an allowed address pair, b's ARP answer should arrive: ${after.stdout}`);
+    assert.match(
+      after.stdout,
+      new RegExp(b.mac),
+      `once an allowed address pair, b's ARP answer should arrive: ${after.stdout}`,
+    );
   });
 
   await t.test('port security off lifts filtering for that port only', async () => {

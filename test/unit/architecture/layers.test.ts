@@ -8,28 +8,49 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** One rule: files under `from` must not import the modules `forbidden` matches (a src-relative path or a package). */
-interface Rule { from: string; forbidden: (target: string) => boolean; why: string }
+interface Rule {
+  from: string;
+  forbidden: (target: string) => boolean;
+  why: string;
+}
 
 const under = (dir: string) => (t: string) => t === dir || t.startsWith(`${dir}/`);
-const anyOf = (...preds: ((t: string) => boolean)[]) => (t: string) => preds.some((p) => p(t));
+const anyOf =
+  (...preds: ((t: string) => boolean)[]) =>
+  (t: string) =>
+    preds.some((p) => p(t));
 /**
  * What the low layers may use: each other, src/util, src/errors.ts, the start-up environment snapshot (a leaf that
  * imports nothing), node builtins and packages (never fastify).
  */
 const lowLayer = (t: string) =>
   ['src/virt', 'src/net', 'src/disk', 'src/storage', 'src/util'].some((d) => under(d)(t)) ||
-  t === 'src/errors.ts' || t === 'src/config/process-env.ts';
+  t === 'src/errors.ts' ||
+  t === 'src/config/process-env.ts';
 
 export const RULES: Rule[] = [
-  { from: 'src/api', forbidden: anyOf(under('src/store'), under('src/cli')), why: 'HTTP never reaches SQL: ask a service' },
   {
-    from: 'src/services', forbidden: anyOf(under('src/api'), under('src/cli'), (t) => t === 'fastify' || t.startsWith('@fastify/')),
+    from: 'src/api',
+    forbidden: anyOf(under('src/store'), under('src/cli')),
+    why: 'HTTP never reaches SQL: ask a service',
+  },
+  {
+    from: 'src/services',
+    forbidden: anyOf(under('src/api'), under('src/cli'), (t) => t === 'fastify' || t.startsWith('@fastify/')),
     why: 'services hold the rules, without HTTP',
   },
-  { from: 'src/store', forbidden: anyOf(under('src/api'), under('src/services'), under('src/cli')), why: 'the store knows only rows' },
-  ...['src/virt', 'src/net', 'src/disk', 'src/storage'].map((from): Rule => ({
-    from, forbidden: (t) => (t.startsWith('src/') && !lowLayer(t)) || t === 'fastify', why: 'drivers import nothing above them',
-  })),
+  {
+    from: 'src/store',
+    forbidden: anyOf(under('src/api'), under('src/services'), under('src/cli')),
+    why: 'the store knows only rows',
+  },
+  ...['src/virt', 'src/net', 'src/disk', 'src/storage'].map(
+    (from): Rule => ({
+      from,
+      forbidden: (t) => (t.startsWith('src/') && !lowLayer(t)) || t === 'fastify',
+      why: 'drivers import nothing above them',
+    }),
+  ),
 ];
 
 const IMPORT_RES = [
@@ -92,9 +113,15 @@ test('the rule catches an API module importing the store, a service importing fa
       mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), text);
     };
-    put('src/api/compute/x.ts', "import { openStore } from '../../store/database.js';\nconst t = await import('../../store/tables.js');\n");
+    put(
+      'src/api/compute/x.ts',
+      "import { openStore } from '../../store/database.js';\nconst t = await import('../../store/tables.js');\n",
+    );
     put('src/services/compute/y.ts', "import type { FastifyRequest } from 'fastify';\n");
-    put('src/virt/z.ts', "import { uuid } from '../util/ids.js';\nimport { CloudError } from '../errors.js';\nlet a: import('../services/policy.js').Rule;\n");
+    put(
+      'src/virt/z.ts',
+      "import { uuid } from '../util/ids.js';\nimport { CloudError } from '../errors.js';\nlet a: import('../services/policy.js').Rule;\n",
+    );
     put('src/net/ok.ts', "import { x } from '../disk/overlay.js';\nimport { y } from 'kysely';\n");
     assert.deepEqual(layerViolations(root).sort(), [
       'src/api/compute/x.ts: src/store/database.ts (HTTP never reaches SQL: ask a service)',

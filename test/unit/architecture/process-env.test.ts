@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 const ALLOWED = (rel: string) => rel === 'src/config.ts' || rel.startsWith('src/config/') || rel === 'src/cli/main.ts';
 
 /** `process.env`, `process['env']`, `const { env } = process` (comments stripped first, so prose may name it). */
-const READS = [/\bprocess\s*\.\s*env\b/, /\bprocess\s*\[\s*['"`]env['"`]\s*\]/, /\{[^}]*\benv\b[^}]*\}\s*=\s*process\b/];
+const READS = [
+  /\bprocess\s*\.\s*env\b/,
+  /\bprocess\s*\[\s*['"`]env['"`]\s*\]/,
+  /\{[^}]*\benv\b[^}]*\}\s*=\s*process\b/,
+];
 
 function* tsFiles(dir: string): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -31,9 +35,11 @@ export function processEnvReads(root: string): string[] {
   for (const file of tsFiles(join(root, 'src'))) {
     const rel = relative(root, file).split(sep).join('/');
     if (ALLOWED(rel)) continue;
-    withoutComments(readFileSync(file, 'utf8')).split('\n').forEach((line, i) => {
-      if (READS.some((re) => re.test(line))) out.push(`${rel}:${i + 1}`);
-    });
+    withoutComments(readFileSync(file, 'utf8'))
+      .split('\n')
+      .forEach((line, i) => {
+        if (READS.some((re) => re.test(line))) out.push(`${rel}:${i + 1}`);
+      });
   }
   return out;
 }
@@ -59,7 +65,7 @@ test('the check catches each way of reading it, and lets comments and the allowe
       mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), text);
     };
-    put('src/virt/a.ts', "// process.env is not read here\nconst home = process.env.HOME;\n");
+    put('src/virt/a.ts', '// process.env is not read here\nconst home = process.env.HOME;\n');
     put('src/net/b.ts', "const e = process['env'];\nconst { env } = process;\n");
     put('src/config/process-env.ts', 'export const processEnv = { ...process.env };\n');
     put('src/cli/main.ts', 'run(process.env);\n');

@@ -29,7 +29,8 @@ export function makeLab(): Lab {
   utimesSync(canary, old, new Date());
   const atime0 = statSync(canary).atimeMs;
   return {
-    dir, canary,
+    dir,
+    canary,
     canaryWasRead: () => statSync(canary).atimeMs !== atime0,
     file: (name) => join(dir, name),
   };
@@ -79,9 +80,27 @@ export function makeVmdkWithPathExtent(path: string, target: string): void {
 
 /** A descriptor-only VMDK (monolithicFlat) whose extent is an absolute path: CVE-2022-47951's shape. */
 export function makeFlatVmdkDescriptor(path: string, target: string): void {
-  writeFileSync(path, [
-    '# Disk DescriptorFile', 'version=1', 'CID=fffffffe', 'parentCID=ffffffff', 'createType="monolithicFlat"', '',
-    '# Extent description', `RW 2048 FLAT "${target}" 0`, '', '# The Disk Data Base', '#DDB', '',
-    'ddb.virtualHWVersion = "4"', 'ddb.geometry.cylinders = "2"', 'ddb.geometry.heads = "16"', 'ddb.geometry.sectors = "63"', 'ddb.adapterType = "ide"', '',
-  ].join('\n'));
+  writeFileSync(
+    path,
+    [
+      '# Disk DescriptorFile',
+      'version=1',
+      'CID=fffffffe',
+      'parentCID=ffffffff',
+      'createType="monolithicFlat"',
+      '',
+      '# Extent description',
+      `RW 2048 FLAT "${target}" 0`,
+      '',
+      '# The Disk Data Base',
+      '#DDB',
+      '',
+      'ddb.virtualHWVersion = "4"',
+      'ddb.geometry.cylinders = "2"',
+      'ddb.geometry.heads = "16"',
+      'ddb.geometry.sectors = "63"',
+      'ddb.adapterType = "ide"',
+      '',
+    ].join('\n'),
+  );
 }

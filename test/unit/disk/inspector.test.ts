@@ -5,10 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { openFileSource, bufferSource, verifyImage, detect, ImageRefused } from '../../../src/disk/inspector/index.js';
 import { checkDescriptor } from '../../../src/disk/inspector/vmdk.js';
 import { requireCommands } from '../../helpers/requirements.js';
-import { qemuImg, makeLab, makeIso, plantIsoDescriptor, makeVmdkWithPathExtent, makeFlatVmdkDescriptor, type Lab } from './hostile.js';
+import {
+  qemuImg,
+  makeLab,
+  makeIso,
+  plantIsoDescriptor,
+  makeVmdkWithPathExtent,
+  makeFlatVmdkDescriptor,
+  type Lab,
+} from './hostile.js';
 
 let lab: Lab;
-before(() => { lab = makeLab(); });
+before(() => {
+  lab = makeLab();
+});
 after(() => {
   assert.equal(lab.canaryWasRead(), false, 'the inspector never read the canary');
   rmSync(lab.dir, { recursive: true, force: true });
@@ -112,7 +122,8 @@ test('refuses a VMDK whose descriptor names extents by path, and non-monolithic 
 });
 
 test('descriptor rules line by line', () => {
-  const ok = '# Disk DescriptorFile\nversion=1\ncreateType="streamOptimized"\nRW 2048 SPARSE "disk.vmdk"\nddb.adapterType = "ide"\n';
+  const ok =
+    '# Disk DescriptorFile\nversion=1\ncreateType="streamOptimized"\nRW 2048 SPARSE "disk.vmdk"\nddb.adapterType = "ide"\n';
   assert.deepEqual(checkDescriptor(ok).problems, []);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', '../x')).problems.join(), /path/);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', 'C:\\\\x')).problems.join(), /path/);
@@ -191,7 +202,10 @@ test('truncated headers are refused, not crashed on', async (t) => {
   const v = lab.file('trunc.vmdk');
   qemuImg('create', '-f', 'vmdk', v, '1M');
   // A qcow2 cut after its header is still a well-formed header (qemu-img then fails on the missing tables).
-  for (const [f, fmt, cuts] of [[q, 'qcow2', [5, 40, 80]], [v, 'vmdk', [5, 40, 80, 600]]] as const) {
+  for (const [f, fmt, cuts] of [
+    [q, 'qcow2', [5, 40, 80]],
+    [v, 'vmdk', [5, 40, 80, 600]],
+  ] as const) {
     const b = readFileSync(f);
     for (const n of cuts) {
       const src = bufferSource(b.subarray(0, n));

@@ -3,18 +3,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { backingOf, createOverlay, DiskTooSmallError, flatten, growDisk, rootDiskBytes } from '../../../src/disk/overlay.js';
+import {
+  backingOf,
+  createOverlay,
+  DiskTooSmallError,
+  flatten,
+  growDisk,
+  rootDiskBytes,
+} from '../../../src/disk/overlay.js';
 import { ImageCache, ImageCacheError, type ImageSource, type SourceImage } from '../../../src/disk/image-cache.js';
 import { info } from '../../../src/disk/qemu-img.js';
 import { requireCommands } from '../../helpers/requirements.js';
 
 const GiB = 1024 ** 3;
 
-test('root disk size: the flavor\'s, the image\'s when the flavor says 0, refused when smaller than the image', () => {
+test("root disk size: the flavor's, the image's when the flavor says 0, refused when smaller than the image", () => {
   assert.equal(rootDiskBytes(1, 10 * 1024 * 1024), GiB);
   assert.equal(rootDiskBytes(0, 12345 * 512), 12345 * 512);
   assert.throws(() => rootDiskBytes(1, 2 * GiB), DiskTooSmallError);
@@ -31,7 +49,9 @@ test('an overlay names its base with an explicit format, grows to the flavor siz
     const i = await info(ov, 'qcow2');
     assert.equal(i.virtualSize, GiB);
     assert.equal(await backingOf(ov), base);
-    const json = JSON.parse(execFileSync('qemu-img', ['info', '-f', 'qcow2', '--output=json', ov], { encoding: 'utf8' })) as Record<string, unknown>;
+    const json = JSON.parse(
+      execFileSync('qemu-img', ['info', '-f', 'qcow2', '--output=json', ov], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
     assert.equal(json['backing-filename-format'], 'raw');
     assert.ok(statSync(ov).size < 1024 * 1024, 'the overlay holds metadata only');
     await growDisk(ov, 2 * GiB);
@@ -60,8 +80,15 @@ function sourceOf(bytes: () => Buffer, img: Partial<SourceImage> = {}): ImageSou
     opens: 0,
     async describe(id: string): Promise<SourceImage> {
       return {
-        id, diskFormat: 'raw', size: data.length, checksum: createHash('md5').update(data).digest('hex'), hashAlgo: 'sha512',
-        hashValue: createHash('sha512').update(data).digest('hex'), minDisk: 0, properties: {}, ...img,
+        id,
+        diskFormat: 'raw',
+        size: data.length,
+        checksum: createHash('md5').update(data).digest('hex'),
+        hashAlgo: 'sha512',
+        hashValue: createHash('sha512').update(data).digest('hex'),
+        minDisk: 0,
+        properties: {},
+        ...img,
       };
     },
     async open(): Promise<Readable> {

@@ -25,7 +25,12 @@ function chunksOf(data: Buffer, sizes: number[]): Buffer[] {
   return out;
 }
 
-const drain = () => new Writable({ write(_c, _e, cb) { cb(); } });
+const drain = () =>
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
 
 async function digestOf(d: StreamDigest, chunks: Buffer[]) {
   await pipeline(Readable.from(chunks), d, drain());
@@ -34,7 +39,10 @@ async function digestOf(d: StreamDigest, chunks: Buffer[]) {
 
 test('parallel digests equal node:crypto for odd chunk sizes, across many ring wrap-arounds', async () => {
   const data = randomBytes(3 * 1024 * 1024 + 17);
-  const want = { md5: createHash('md5').update(data).digest('hex'), sha512: createHash('sha512').update(data).digest('hex') };
+  const want = {
+    md5: createHash('md5').update(data).digest('hex'),
+    sha512: createHash('sha512').update(data).digest('hex'),
+  };
   for (const sizes of [[1, 7, 4093], [65537], [1024 * 1024 + 3, 5], [4096]]) {
     const d = new ParallelDigest(Number.MAX_SAFE_INTEGER, 'too large', { ringBytes: 4096 });
     assert.deepEqual(await digestOf(d, chunksOf(data, sizes)), want, `chunk sizes ${sizes.join(',')}`);
@@ -45,14 +53,19 @@ test('parallel digests equal node:crypto for odd chunk sizes, across many ring w
 
 test('an empty stream has the empty digests', async () => {
   const d = new ParallelDigest(10, 'too large');
-  assert.deepEqual(await digestOf(d, []), { md5: createHash('md5').digest('hex'), sha512: createHash('sha512').digest('hex') });
+  assert.deepEqual(await digestOf(d, []), {
+    md5: createHash('md5').digest('hex'),
+    sha512: createHash('sha512').digest('hex'),
+  });
 });
 
 test('back-pressure: the writer never gets more than the ring ahead of the slowest hashing thread', async () => {
   const ringBytes = 64 * 1024;
   const d = new ParallelDigest(Number.MAX_SAFE_INTEGER, 'too large', { ringBytes, workerUrl: stalledWorker });
   let passed = 0;
-  d.on('data', (c: Buffer) => { passed += c.length; });
+  d.on('data', (c: Buffer) => {
+    passed += c.length;
+  });
   try {
     const chunk = Buffer.alloc(1000, 1);
     for (let i = 0; i < 1000; i++) d.write(chunk);
@@ -83,8 +96,10 @@ test('a hashing thread that fails fails the stream', async () => {
 
 test('past the byte cap the stream fails with 413 and the threads stop', async () => {
   const d = new ParallelDigest(5000, 'over quota');
-  await assert.rejects(pipeline(Readable.from(chunksOf(randomBytes(10000), [1000])), d, drain()),
-    (e: unknown) => e instanceof CloudError && /over quota/.test(e.message));
+  await assert.rejects(
+    pipeline(Readable.from(chunksOf(randomBytes(10000), [1000])), d, drain()),
+    (e: unknown) => e instanceof CloudError && /over quota/.test(e.message),
+  );
   d.abort();
 });
 
@@ -93,7 +108,10 @@ test('LocalStore.receive hashes on threads and stores the bytes; a thread failur
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const data = randomBytes(300 * 1024 + 1);
   const store = new LocalStore(dir, { parallelFromBytes: 0, ringBytes: 8192 });
-  const rec = await store.receive('img', Readable.from(chunksOf(data, [7777])), { maxBytes: 1e9, expectedBytes: data.length });
+  const rec = await store.receive('img', Readable.from(chunksOf(data, [7777])), {
+    maxBytes: 1e9,
+    expectedBytes: data.length,
+  });
   assert.equal(rec.md5, createHash('md5').update(data).digest('hex'));
   assert.equal(rec.sha512, createHash('sha512').update(data).digest('hex'));
   assert.equal(rec.size, data.length);
@@ -102,6 +120,9 @@ test('LocalStore.receive hashes on threads and stores the bytes; a thread failur
   await store.remove(rec.tmpPath);
 
   const broken = new LocalStore(dir, { parallelFromBytes: 0, ringBytes: 8192, workerUrl: failingWorker });
-  await assert.rejects(broken.receive('img', Readable.from(chunksOf(data, [7777])), { maxBytes: 1e9 }), /hashing thread broke/);
+  await assert.rejects(
+    broken.receive('img', Readable.from(chunksOf(data, [7777])), { maxBytes: 1e9 }),
+    /hashing thread broke/,
+  );
   assert.deepEqual(readdirSync(store.tmpDir), [], 'no temp file is left');
 });

@@ -34,7 +34,10 @@ test('files read back through the Joliet tree with their long names, and through
 });
 
 test('a directory with many entries spans sectors without a record crossing a boundary', () => {
-  const files: [string, Buffer][] = Array.from({ length: 120 }, (_, i) => [`d/file-with-a-long-name-${String(i).padStart(3, '0')}.json`, Buffer.from(String(i))]);
+  const files: [string, Buffer][] = Array.from({ length: 120 }, (_, i) => [
+    `d/file-with-a-long-name-${String(i).padStart(3, '0')}.json`,
+    Buffer.from(String(i)),
+  ]);
   const img = writeIso9660(files, { volumeId: 'MANY', date });
   const back = readIso9660(img);
   assert.equal(back.files.size, 120);
@@ -45,8 +48,28 @@ test('identical input gives identical bytes; bad input is refused', () => {
   const f: [string, Buffer][] = [['a/b.txt', Buffer.from('x')]];
   assert.deepEqual(writeIso9660(f, { volumeId: 'v', date }), writeIso9660(f, { volumeId: 'v', date }));
   assert.throws(() => writeIso9660([['../x', Buffer.from('')]], { volumeId: 'v' }), /bad ISO path/);
-  assert.throws(() => writeIso9660([['a', Buffer.from('')], ['a', Buffer.from('')]], { volumeId: 'v' }), /duplicate/);
-  assert.throws(() => writeIso9660([['a-b', Buffer.from('')], ['a_b', Buffer.from('')]], { volumeId: 'v' }), /same ISO name/);
+  assert.throws(
+    () =>
+      writeIso9660(
+        [
+          ['a', Buffer.from('')],
+          ['a', Buffer.from('')],
+        ],
+        { volumeId: 'v' },
+      ),
+    /duplicate/,
+  );
+  assert.throws(
+    () =>
+      writeIso9660(
+        [
+          ['a-b', Buffer.from('')],
+          ['a_b', Buffer.from('')],
+        ],
+        { volumeId: 'v' },
+      ),
+    /same ISO name/,
+  );
   assert.throws(() => writeIso9660(f, { volumeId: 'x'.repeat(33) }), /longer than 32/);
   assert.equal(primaryName('meta_data.json', false), 'META_DATA.JSON;1');
   assert.equal(primaryName('2018-08-27', true), '2018_08_27');

@@ -12,7 +12,8 @@ test('a signature is valid for its own instance id only', () => {
   assert.ok(verifyInstanceId(s, 'instance-a', a));
   assert.ok(!verifyInstanceId(s, 'instance-b', a));
   assert.ok(!verifyInstanceId('y'.repeat(64), 'instance-a', a), 'another secret');
-  for (const bad of ['', 'zz', a.toUpperCase(), `${a}00`, a.slice(0, 63)]) assert.ok(!verifyInstanceId(s, 'instance-a', bad), bad);
+  for (const bad of ['', 'zz', a.toUpperCase(), `${a}00`, a.slice(0, 63)])
+    assert.ok(!verifyInstanceId(s, 'instance-a', bad), bad);
 });
 
 test('the secret file is created once with mode 0600, kept, and tightened when too open', () => {

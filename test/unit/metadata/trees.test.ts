@@ -2,16 +2,32 @@
 // DataSourceEc2 via helpers/ec2.py's materializer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lookup, rootTree, configDriveFiles, OPENSTACK_VERSIONS, type Lookup } from '../../../src/services/metadata/trees.js';
+import {
+  lookup,
+  rootTree,
+  configDriveFiles,
+  OPENSTACK_VERSIONS,
+  type Lookup,
+} from '../../../src/services/metadata/trees.js';
 import { sampleMetadata } from './fixture.js';
 
 const O = { dhcpDomain: 'novalocal' };
-const text = (l: Lookup) => (l && l.kind === 'file' ? l.body.toString('utf8') : assert.fail(`not a file: ${JSON.stringify(l)}`));
+const text = (l: Lookup) =>
+  l && l.kind === 'file' ? l.body.toString('utf8') : assert.fail(`not a file: ${JSON.stringify(l)}`);
 const list = (l: Lookup) => (l && l.kind === 'dir' ? l.listing : assert.fail(`not a directory: ${JSON.stringify(l)}`));
 
 /** The version cloud-init picks: the newest of its known list present in the /openstack listing, else latest. */
 function cloudInitVersion(listing: string[]): string {
-  const known = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', '2016-10-06', '2017-02-22', '2018-08-27'];
+  const known = [
+    '2012-08-10',
+    '2013-04-04',
+    '2013-10-17',
+    '2015-10-15',
+    '2016-06-30',
+    '2016-10-06',
+    '2017-02-22',
+    '2018-08-27',
+  ];
   return [...known].reverse().find((v) => listing.includes(v)) ?? 'latest';
 }
 
@@ -19,9 +35,15 @@ function cloudInitVersion(listing: string[]): string {
 function crawl(tree: ReturnType<typeof rootTree>, base: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const line of list(lookup(tree, base))) {
-    if (line.endsWith('/')) { out[line.slice(0, -1)] = crawl(tree, `${base}/${line}`); continue; }
+    if (line.endsWith('/')) {
+      out[line.slice(0, -1)] = crawl(tree, `${base}/${line}`);
+      continue;
+    }
     const eq = line.indexOf('=');
-    const [field, resource] = eq > 0 && /^\d+$/.test(line.slice(0, eq)) ? [line.slice(eq + 1), `${line.slice(0, eq)}/openssh-key`] : [line, line];
+    const [field, resource] =
+      eq > 0 && /^\d+$/.test(line.slice(0, eq))
+        ? [line.slice(eq + 1), `${line.slice(0, eq)}/openssh-key`]
+        : [line, line];
     const body = text(lookup(tree, `${base}/${resource}`));
     out[field] = body.includes('\n') ? body.split('\n') : body;
   }
@@ -37,10 +59,15 @@ test('/openstack lists every version and latest; cloud-init picks 2018-08-27 and
   for (const f of ['meta_data.json', 'user_data', 'vendor_data.json', 'vendor_data2.json', 'network_data.json']) {
     assert.ok(lookup(tree, `openstack/${v}/${f}`), `${f} missing`);
   }
-  assert.deepEqual(list(lookup(tree, 'openstack/2012-08-10')).sort(), ['meta_data.json', 'password', 'user_data', 'vendor_data.json']);
+  assert.deepEqual(list(lookup(tree, 'openstack/2012-08-10')).sort(), [
+    'meta_data.json',
+    'password',
+    'user_data',
+    'vendor_data.json',
+  ]);
 });
 
-test('meta_data.json has what cloud-init requires and copies (uuid, hostname) and Nova\'s other keys', () => {
+test("meta_data.json has what cloud-init requires and copies (uuid, hostname) and Nova's other keys", () => {
   const md = JSON.parse(text(lookup(rootTree(sampleMetadata(), O), 'openstack/2018-08-27/meta_data.json')));
   assert.equal(md.uuid, '11111111-2222-4333-8444-555555555555');
   assert.equal(md.hostname, 'vm1.novalocal');
@@ -70,12 +97,19 @@ test('no key and no user data: no public_keys, no user_data file (404), no EC2 p
 
 test('network_data.json describes each NIC by MAC with an ipv4_dhcp network', () => {
   const nd = JSON.parse(text(lookup(rootTree(sampleMetadata(), O), 'openstack/latest/network_data.json')));
-  assert.deepEqual(nd.links, [{ id: 'tapa1b2c3d4-e5', vif_id: 'a1b2c3d4-e5f6-4000-8000-000000000001', type: 'bridge', ethernet_mac_address: 'fa:16:3e:00:00:01' }]);
+  assert.deepEqual(nd.links, [
+    {
+      id: 'tapa1b2c3d4-e5',
+      vif_id: 'a1b2c3d4-e5f6-4000-8000-000000000001',
+      type: 'bridge',
+      ethernet_mac_address: 'fa:16:3e:00:00:01',
+    },
+  ]);
   assert.deepEqual(nd.networks, [{ id: 'network0', type: 'ipv4_dhcp', link: 'tapa1b2c3d4-e5', network_id: 'net-1' }]);
   assert.deepEqual(nd.services, []);
 });
 
-test('EC2 meta-data crawled with cloud-init\'s rules gives the keys it reads', () => {
+test("EC2 meta-data crawled with cloud-init's rules gives the keys it reads", () => {
   const tree = rootTree(sampleMetadata(), O);
   assert.ok(list(lookup(tree, '')).includes('2009-04-04'));
   assert.deepEqual(list(lookup(tree, 'latest')), ['meta-data/', 'user-data']);
@@ -99,7 +133,13 @@ test('EC2 meta-data crawled with cloud-init\'s rules gives the keys it reads', (
 
 test('paths outside the tree, through files, or with odd parts resolve to nothing', () => {
   const tree = rootTree(sampleMetadata(), O);
-  for (const p of ['nope', 'openstack/1999-01-01/meta_data.json', 'openstack/latest/meta_data.json/x', 'latest/meta-data/constructor', 'latest/meta-data/__proto__']) {
+  for (const p of [
+    'nope',
+    'openstack/1999-01-01/meta_data.json',
+    'openstack/latest/meta_data.json/x',
+    'latest/meta-data/constructor',
+    'latest/meta-data/__proto__',
+  ]) {
     assert.equal(lookup(tree, p), null, p);
   }
   assert.ok(lookup(tree, '/openstack//latest/'));

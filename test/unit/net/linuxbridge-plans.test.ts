@@ -21,31 +21,87 @@ test('device names follow Neutron and fit in 15 bytes; a tap never holds the gue
   assert.equal(tapMac('fa:16:3e:01:02:03'), 'fe:16:3e:01:02:03');
 });
 
-const subnet = subnetView({ id: 'sub-1', network_id: NET, cidr: '10.0.0.0/24', ip_version: 4, gateway_ip: '10.0.0.1', enable_dhcp: true,
-  dns_nameservers: ['10.0.0.53'], host_routes: [{ destination: '192.168.5.0/24', nexthop: '10.0.0.254' }] });
-const dhcpPort = portView({ id: PORT, network_id: NET, mac_address: 'fa:16:3e:00:00:02', device_owner: 'network:dhcp', fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.2' }] });
-const guest = portView({ id: 'p2', network_id: NET, mac_address: 'fa:16:3e:00:00:05', device_owner: 'compute:nova', fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.5' }, { subnet_id: 'v6', ip_address: 'fd00::5' }] });
+const subnet = subnetView({
+  id: 'sub-1',
+  network_id: NET,
+  cidr: '10.0.0.0/24',
+  ip_version: 4,
+  gateway_ip: '10.0.0.1',
+  enable_dhcp: true,
+  dns_nameservers: ['10.0.0.53'],
+  host_routes: [{ destination: '192.168.5.0/24', nexthop: '10.0.0.254' }],
+});
+const dhcpPort = portView({
+  id: PORT,
+  network_id: NET,
+  mac_address: 'fa:16:3e:00:00:02',
+  device_owner: 'network:dhcp',
+  fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.2' }],
+});
+const guest = portView({
+  id: 'p2',
+  network_id: NET,
+  mac_address: 'fa:16:3e:00:00:05',
+  device_owner: 'compute:nova',
+  fixed_ips: [
+    { subnet_id: 'sub-1', ip_address: '10.0.0.5' },
+    { subnet_id: 'v6', ip_address: 'fd00::5' },
+  ],
+});
 
 test('dnsmasq gets static hosts only for its subnets, and option 121 with the default route', () => {
-  const d: DhcpNetwork = { networkId: NET, port: dhcpPort, subnets: [subnet], hosts: [dhcpPort, guest], metadataViaDhcp: true, mtu: 1450 };
+  const d: DhcpNetwork = {
+    networkId: NET,
+    port: dhcpPort,
+    subnets: [subnet],
+    hosts: [dhcpPort, guest],
+    metadataViaDhcp: true,
+    mtu: 1450,
+  };
   assert.equal(hostsFile(d), 'fa:16:3e:00:00:02,host-10-0-0-2,10.0.0.2\nfa:16:3e:00:00:05,host-10-0-0-5,10.0.0.5\n');
   const opts = optsFile(d);
   assert.match(opts, /option:dns-server,10\.0\.0\.53/);
   assert.match(opts, /option:mtu,1450/);
   // Clients that take option 121 ignore option 3: the default route must be among the classless routes.
-  assert.match(opts, /classless-static-route,192\.168\.5\.0\/24,10\.0\.0\.254,169\.254\.169\.254\/32,10\.0\.0\.2,0\.0\.0\.0\/0,10\.0\.0\.1/);
+  assert.match(
+    opts,
+    /classless-static-route,192\.168\.5\.0\/24,10\.0\.0\.254,169\.254\.169\.254\/32,10\.0\.0\.2,0\.0\.0\.0\/0,10\.0\.0\.1/,
+  );
 });
 
 test('the router NAT table: SNAT of internal subnets, 1:1 floating IPs, port forwardings, in one replacing batch', () => {
   const r = routerView({
-    id: 'r1-aaaaaaaaaaa', interfaces: [{ id: 'if1', network_id: NET, fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.1' }] }],
-    external_gateway_info: { network_id: 'ext', enable_snat: true, external_fixed_ips: [{ subnet_id: 'ext-sub', ip_address: '172.24.4.10' }] },
+    id: 'r1-aaaaaaaaaaa',
+    interfaces: [{ id: 'if1', network_id: NET, fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.1' }] }],
+    external_gateway_info: {
+      network_id: 'ext',
+      enable_snat: true,
+      external_fixed_ips: [{ subnet_id: 'ext-sub', ip_address: '172.24.4.10' }],
+    },
   });
   const text = natRuleset({
-    router: r, subnets: new Map([['sub-1', subnet]]), metadataPort: null,
+    router: r,
+    subnets: new Map([['sub-1', subnet]]),
+    metadataPort: null,
     floatingIps: [
-      { id: 'f1', address: '172.24.4.20', networkId: 'ext', routerId: 'r1', portId: 'p2', fixedIp: '10.0.0.5', forwardings: [] },
-      { id: 'f2', address: '172.24.4.21', networkId: 'ext', routerId: 'r1', portId: null, fixedIp: null, forwardings: [{ protocol: 'tcp', internalIp: '10.0.0.6', internalPort: 22, externalPort: 2222 }] },
+      {
+        id: 'f1',
+        address: '172.24.4.20',
+        networkId: 'ext',
+        routerId: 'r1',
+        portId: 'p2',
+        fixedIp: '10.0.0.5',
+        forwardings: [],
+      },
+      {
+        id: 'f2',
+        address: '172.24.4.21',
+        networkId: 'ext',
+        routerId: 'r1',
+        portId: null,
+        fixedIp: null,
+        forwardings: [{ protocol: 'tcp', internalIp: '10.0.0.6', internalPort: 22, externalPort: 2222 }],
+      },
     ],
   });
   assert.ok(text.startsWith('add table ip gureum_router\ndelete table ip gureum_router\n'));
@@ -71,7 +127,10 @@ test('data plane choice: auto is linuxbridge for QEMU guests as root with every 
     const noNft = chooseDataPlane('auto', { ...ok, kernelMissing: () => ['nf_tables (kernel)'] });
     assert.equal(noNft.plane, 'user');
     assert.match(noNft.reason, /nf_tables/);
-    assert.throws(() => chooseDataPlane('linuxbridge', { ...ok, kernelMissing: () => ['bridge (kernel)'] }), /bridge \(kernel\)/);
+    assert.throws(
+      () => chooseDataPlane('linuxbridge', { ...ok, kernelMissing: () => ['bridge (kernel)'] }),
+      /bridge \(kernel\)/,
+    );
   } finally {
     rmSync(tools, { recursive: true, force: true });
   }

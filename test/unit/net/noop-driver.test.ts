@@ -1,7 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NoopNetDriver, NetDispatcher, createNetDriver, type NetDriver, type NetEvent } from '../../../src/net/index.js';
-import { canonicalIp, defaultPools, eui64, formatIp, normalizeMac, parseCidr, tryParseCidr, tryParseIp } from '../../../src/services/network/ipaddr.js';
+import {
+  NoopNetDriver,
+  NetDispatcher,
+  createNetDriver,
+  type NetDriver,
+  type NetEvent,
+} from '../../../src/net/index.js';
+import {
+  canonicalIp,
+  defaultPools,
+  eui64,
+  formatIp,
+  normalizeMac,
+  parseCidr,
+  tryParseCidr,
+  tryParseIp,
+} from '../../../src/services/network/ipaddr.js';
 
 test('the noop driver records events in order and converges like an idempotent driver', async () => {
   const d = new NoopNetDriver();
@@ -9,12 +24,26 @@ test('the noop driver records events in order and converges like an idempotent d
   await net.publish('port', 'created', { id: 'p1', fixed_ips: [] });
   await net.publish('port', 'created', { id: 'p1', fixed_ips: [] }); // delivered twice: same state
   await net.publish('port', 'bound', { id: 'p1', 'binding:host_id': 'h' });
-  assert.deepEqual(d.events.map((e) => [e.kind, e.action, e.seq]), [['port', 'created', 1], ['port', 'created', 2], ['port', 'bound', 3]]);
+  assert.deepEqual(
+    d.events.map((e) => [e.kind, e.action, e.seq]),
+    [
+      ['port', 'created', 1],
+      ['port', 'created', 2],
+      ['port', 'bound', 3],
+    ],
+  );
   assert.equal(d.realized.get('port')!.size, 1);
   assert.equal(d.realized.get('port')!.get('p1')!['binding:host_id'], 'h');
   await net.publish('port', 'deleted', { id: 'p1' });
   assert.equal(d.realized.get('port')!.size, 0);
-  await net.resync({ networks: [{ id: 'n1' }], subnets: [], ports: [{ id: 'p2' }], routers: [], floatingips: [], security_groups: [] });
+  await net.resync({
+    networks: [{ id: 'n1' }],
+    subnets: [],
+    ports: [{ id: 'p2' }],
+    routers: [],
+    floatingips: [],
+    security_groups: [],
+  });
   assert.deepEqual([...d.realized.get('port')!.keys()], ['p2']);
   assert.deepEqual([...d.realized.get('network')!.keys()], ['n1']);
   assert.equal(d.resyncs, 1);
@@ -56,7 +85,10 @@ test('IP parsing, formatting and CIDRs', () => {
   assert.equal(tryParseIp('1::2::3'), null);
   assert.equal(formatIp(6, 0n), '::');
   const c = parseCidr('10.0.0.0/24');
-  assert.deepEqual(defaultPools(c, tryParseIp('10.0.0.1')!.value).map((r) => [formatIp(4, r.first), formatIp(4, r.last)]), [['10.0.0.2', '10.0.0.254']]);
+  assert.deepEqual(
+    defaultPools(c, tryParseIp('10.0.0.1')!.value).map((r) => [formatIp(4, r.first), formatIp(4, r.last)]),
+    [['10.0.0.2', '10.0.0.254']],
+  );
   assert.deepEqual(defaultPools(c, tryParseIp('10.0.0.100')!.value).length, 2);
   assert.equal(tryParseCidr('10.0.0.5/24')!.hostBitsSet, true);
   assert.equal(tryParseCidr('10.0.0.0/33'), null);

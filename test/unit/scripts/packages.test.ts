@@ -30,14 +30,17 @@ test('every command a test requires comes from a package its purpose installs', 
   const problems: string[] = [];
   for (const { where, commands, purpose } of calls) {
     if (commands === null) {
-      problems.push(`${where}: list the commands literally (requireCommands(t, ['cmd', ...])) so this check can read them`);
+      problems.push(
+        `${where}: list the commands literally (requireCommands(t, ['cmd', ...])) so this check can read them`,
+      );
       continue;
     }
     const installed = new Set(PACKAGES.packagesFor(purpose));
     for (const command of commands) {
       const pkg = PACKAGES.COMMANDS[command];
       if (!pkg) problems.push(`${where}: "${command}" has no package in scripts/packages.mjs COMMANDS`);
-      else if (!installed.has(pkg)) problems.push(`${where}: "${command}" comes from ${pkg}, which purpose "${purpose}" does not install`);
+      else if (!installed.has(pkg))
+        problems.push(`${where}: "${command}" comes from ${pkg}, which purpose "${purpose}" does not install`);
     }
   }
   assert.deepEqual(problems, []);
@@ -45,7 +48,18 @@ test('every command a test requires comes from a package its purpose installs', 
 
 test('the tools the test suite is known to need are declared for the test purpose', () => {
   const test = new Set(PACKAGES.packagesFor('test'));
-  for (const pkg of ['busybox-static', 'cpio', 'util-linux', 'openssh-client', 'postgresql', 'python3-openstackclient', 'tempest', 'qemu-utils', 'qemu-system-x86', 'libguestfs-tools']) {
+  for (const pkg of [
+    'busybox-static',
+    'cpio',
+    'util-linux',
+    'openssh-client',
+    'postgresql',
+    'python3-openstackclient',
+    'tempest',
+    'qemu-utils',
+    'qemu-system-x86',
+    'libguestfs-tools',
+  ]) {
     assert.ok(test.has(pkg), `${pkg} is not installed by node scripts/prepare.mjs --for test`);
   }
   assert.ok(PACKAGES.packagesFor('tempest').length >= test.size, 'tempest extends test');
@@ -56,7 +70,8 @@ test('every purpose resolves, and every command maps to a package some purpose i
   for (const [purpose, entry] of Object.entries(PACKAGES.PURPOSES)) {
     if (entry.extends) assert.ok(entry.extends in PACKAGES.PURPOSES, `${purpose} extends unknown ${entry.extends}`);
   }
-  for (const [command, pkg] of Object.entries(PACKAGES.COMMANDS)) assert.ok(all.has(pkg), `${command}: ${pkg} is in no purpose`);
+  for (const [command, pkg] of Object.entries(PACKAGES.COMMANDS))
+    assert.ok(all.has(pkg), `${command}: ${pkg} is in no purpose`);
   assert.throws(() => PACKAGES.packagesFor('nope'), /unknown purpose "nope"/);
 });
 

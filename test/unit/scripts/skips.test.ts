@@ -22,11 +22,16 @@ test('no test skips except through the requirement helper', () => {
       for (const m of text.matchAll(pattern)) found.push(`${path}:${lineOf(text, m.index)}: ${what}`);
     }
   }
-  assert.deepEqual(found, [], 'use requireOrSkip/requireCommands/requireRoot/optIn/skipAfterFailedStep from test/helpers/requirements.ts');
+  assert.deepEqual(
+    found,
+    [],
+    'use requireOrSkip/requireCommands/requireRoot/optIn/skipAfterFailedStep from test/helpers/requirements.ts',
+  );
 });
 
 test('the check itself sees a bare skip', () => {
-  const sample = "test('x', (t) => { if (!ok) return t.skip('no'); });\ntest('y', { skip: !ok }, () => {});\nseal({ skip: ['logfiles'] });";
+  const sample =
+    "test('x', (t) => { if (!ok) return t.skip('no'); });\ntest('y', { skip: !ok }, () => {});\nseal({ skip: ['logfiles'] });";
   const hits = FORBIDDEN.flatMap(({ pattern }) => [...sample.matchAll(pattern)].map((m) => lineOf(sample, m.index)));
   assert.deepEqual(hits.sort(), [1, 2]);
 });

@@ -17,7 +17,10 @@ test('a listed id with no result (renamed, or its class never set up) fails the 
 });
 
 test('a listed id that Tempest skipped fails the gate', () => {
-  const v = strictVerdict([r('a.b.T.test_1', 'passed'), r('a.b.T.test_2', 'skipped')], ['a.b.T.test_1', 'a.b.T.test_2']);
+  const v = strictVerdict(
+    [r('a.b.T.test_1', 'passed'), r('a.b.T.test_2', 'skipped')],
+    ['a.b.T.test_1', 'a.b.T.test_2'],
+  );
   assert.equal(v.ok, false);
   assert.deepEqual(v.skipped, ['a.b.T.test_2']);
 });

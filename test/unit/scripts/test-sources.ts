@@ -3,7 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../../helpers/requirements.js';
 
-export interface Source { path: string; text: string }
+export interface Source {
+  path: string;
+  text: string;
+}
 
 /** Every .ts file under test/, with its repository-relative path. */
 export function testSources(): Source[] {
@@ -12,7 +15,8 @@ export function testSources(): Source[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) out.push({ path: relative(REPO_ROOT, path), text: readFileSync(path, 'utf8') });
+      else if (entry.name.endsWith('.ts'))
+        out.push({ path: relative(REPO_ROOT, path), text: readFileSync(path, 'utf8') });
     }
   };
   walk(join(REPO_ROOT, 'test'));

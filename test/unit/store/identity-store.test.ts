@@ -11,7 +11,8 @@ for (const d of dialects) {
     const cloud = await createTestCloud({ databaseUrl: db.url });
     try {
       const admin = cloud.adminToken;
-      const r = (m: string, u: string, body?: unknown) => cloud.request(m, u, { token: admin, ...(body ? { body } : {}) });
+      const r = (m: string, u: string, body?: unknown) =>
+        cloud.request(m, u, { token: admin, ...(body ? { body } : {}) });
 
       // Bootstrap is idempotent: a second bootstrap on the same database changes nothing.
       const { bootstrapIdentity } = await import('../../../src/services/identity/bootstrap.js');
@@ -26,7 +27,9 @@ for (const d of dialects) {
       assert.equal(dup.json.error.code, 409);
 
       // Concurrent creates of the same name: exactly one wins.
-      const results = await Promise.all(Array.from({ length: 8 }, () => r('POST', '/identity/v3/users', { user: { name: 'racer' } })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => r('POST', '/identity/v3/users', { user: { name: 'racer' } })),
+      );
       assert.equal(results.filter((x) => x.status === 201).length, 1);
       assert.equal(results.filter((x) => x.status === 409).length, 7);
 
@@ -36,7 +39,11 @@ for (const d of dialects) {
       const u = (await r('POST', '/identity/v3/users', { user: { name: 'u', domain_id: dom.id } })).json.user;
       const member = (await r('GET', '/identity/v3/roles?name=member')).json.roles[0];
       assert.equal((await r('PUT', `/identity/v3/projects/${p.id}/users/${u.id}/roles/${member.id}`)).status, 204);
-      assert.equal((await r('DELETE', `/identity/v3/domains/${dom.id}`)).status, 403, 'an enabled domain cannot be deleted');
+      assert.equal(
+        (await r('DELETE', `/identity/v3/domains/${dom.id}`)).status,
+        403,
+        'an enabled domain cannot be deleted',
+      );
       assert.equal((await r('PATCH', `/identity/v3/domains/${dom.id}`, { domain: { enabled: false } })).status, 200);
       assert.equal((await r('DELETE', `/identity/v3/domains/${dom.id}`)).status, 204);
       assert.equal((await r('GET', `/identity/v3/projects/${p.id}`)).status, 404);

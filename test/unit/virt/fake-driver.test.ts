@@ -2,11 +2,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeDriver, PowerState } from '../../../src/virt/index.js';
 
-const spec = { instanceId: 'i1', name: 'instance-00000001', hostname: 'vm1', vcpus: 1, memoryMb: 128, rootGb: 1, imageId: 'img', nics: [], userData: null, keyData: null, metadata: {}, configDrive: false };
+const spec = {
+  instanceId: 'i1',
+  name: 'instance-00000001',
+  hostname: 'vm1',
+  vcpus: 1,
+  memoryMb: 128,
+  rootGb: 1,
+  imageId: 'img',
+  nics: [],
+  userData: null,
+  keyData: null,
+  metadata: {},
+  configDrive: false,
+};
 
 test('fake driver simulates numbered hosts and power states', async () => {
   const d = new FakeDriver({ hosts: 3, hostName: 'h' });
-  assert.deepEqual(d.hosts().map((h) => h.host), ['h-0001', 'h-0002', 'h-0003']);
+  assert.deepEqual(
+    d.hosts().map((h) => h.host),
+    ['h-0001', 'h-0002', 'h-0003'],
+  );
   await d.spawn('h-0002', spec);
   assert.equal((await d.getInfo('h-0002', 'i1'))?.powerState, PowerState.RUNNING);
   await d.pause('h-0002', 'i1');
@@ -39,7 +55,13 @@ test('fake driver snapshot hands over a file and removes it afterwards, also whe
     });
     assert.match(seen, /fake disk of i1/);
     assert.deepEqual(readdirSync(tmp), [], 'no temporary file left after an upload');
-    await assert.rejects(() => d.snapshot('fake-host', 'i1', async () => { throw new Error('upload broke'); }), /upload broke/);
+    await assert.rejects(
+      () =>
+        d.snapshot('fake-host', 'i1', async () => {
+          throw new Error('upload broke');
+        }),
+      /upload broke/,
+    );
     assert.deepEqual(readdirSync(tmp), [], 'no temporary file left after a failed upload');
     assert.equal(await d.consoleSocket('fake-host', 'i1'), null);
   } finally {

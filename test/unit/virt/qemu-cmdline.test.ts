@@ -8,18 +8,37 @@ const uuid = '0f3c5a0e-1111-4222-8333-944455556666';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
-    binary: 'qemu-system-x86_64', name: 'instance-00000001', uuid, accel: 'tcg', machine: 'pc', vcpus: 1, memoryMb: 128,
+    binary: 'qemu-system-x86_64',
+    name: 'instance-00000001',
+    uuid,
+    accel: 'tcg',
+    machine: 'pc',
+    vcpus: 1,
+    memoryMb: 128,
     disks: [{ id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc' }],
-    nics: [{
-      id: 'net0', mac: 'fa:16:3e:00:00:01',
-      backend: {
-        kind: 'user', net: '169.254.169.0/24', host: '169.254.169.1', dhcpStart: '169.254.169.15', hostname: 'vm1', restrict: true,
-        hostForwards: [{ hostAddr: '127.0.0.1', hostPort: 40022, guestPort: 22 }],
-        guestForwards: [{ addr: '169.254.169.254', port: 80, command: ['/usr/bin/node', '/x/proxy.js', uuid] }],
+    nics: [
+      {
+        id: 'net0',
+        mac: 'fa:16:3e:00:00:01',
+        backend: {
+          kind: 'user',
+          net: '169.254.169.0/24',
+          host: '169.254.169.1',
+          dhcpStart: '169.254.169.15',
+          hostname: 'vm1',
+          restrict: true,
+          hostForwards: [{ hostAddr: '127.0.0.1', hostPort: 40022, guestPort: 22 }],
+          guestForwards: [{ addr: '169.254.169.254', port: 80, command: ['/usr/bin/node', '/x/proxy.js', uuid] }],
+        },
       },
-    }],
-    serialLog: '/d/console.log', qmpSocket: '/d/qmp.sock', vncSocket: '/d/vnc.sock', guestAgentSocket: '/d/qga.sock', pidFile: '/d/qemu.pid',
-    daemonize: true, ...over,
+    ],
+    serialLog: '/d/console.log',
+    qmpSocket: '/d/qmp.sock',
+    vncSocket: '/d/vnc.sock',
+    guestAgentSocket: '/d/qga.sock',
+    pidFile: '/d/qemu.pid',
+    daemonize: true,
+    ...over,
   };
 }
 
@@ -30,7 +49,9 @@ function values(argv: string[], flag: string): string[] {
 
 test('the command line carries SMBIOS for OpenStack, virtio disk and NIC with the pinned MAC, QMP, VNC, agent and serial log', () => {
   const a = buildCommandLine(spec());
-  assert.deepEqual(values(a, '-smbios'), [`type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${uuid},uuid=${uuid}`]);
+  assert.deepEqual(values(a, '-smbios'), [
+    `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${uuid},uuid=${uuid}`,
+  ]);
   assert.deepEqual(values(a, '-machine'), ['pc']);
   assert.deepEqual(values(a, '-accel'), ['tcg,tb-size=64']);
   assert.deepEqual(values(a, '-cpu'), ['max']);
@@ -46,13 +67,19 @@ test('the command line carries SMBIOS for OpenStack, virtio disk and NIC with th
   assert.ok(!a.includes('-incoming'));
   assert.ok(!a.includes('-kernel'));
   const noAgent = buildCommandLine(spec({ guestAgentSocket: undefined }));
-  assert.ok(!noAgent.some((x) => x.includes('org.qemu.guest_agent.0')), 'no agent channel unless the image asks for one');
+  assert.ok(
+    !noAgent.some((x) => x.includes('org.qemu.guest_agent.0')),
+    'no agent channel unless the image asks for one',
+  );
 });
 
 test('user networking puts the metadata forward inside the slirp network, SSH on loopback, and restricts the guest', () => {
   const [netdev] = values(buildCommandLine(spec()), '-netdev');
-  assert.equal(netdev, `user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,restrict=on,hostname=vm1,`
-    + `hostfwd=tcp:127.0.0.1:40022-:22,guestfwd=tcp:169.254.169.254:80-cmd:/usr/bin/node /x/proxy.js ${uuid}`);
+  assert.equal(
+    netdev,
+    `user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,restrict=on,hostname=vm1,` +
+      `hostfwd=tcp:127.0.0.1:40022-:22,guestfwd=tcp:169.254.169.254:80-cmd:/usr/bin/node /x/proxy.js ${uuid}`,
+  );
 });
 
 test('commas in paths and guestfwd arguments are doubled; awkward arguments are quoted for g_shell_parse_argv', () => {
@@ -60,20 +87,36 @@ test('commas in paths and guestfwd arguments are doubled; awkward arguments are 
   assert.equal(shellWord('plain-arg_1.js'), 'plain-arg_1.js');
   assert.equal(shellWord("it's a,b"), `'it'\\''s a,b'`);
   const nd = userNetdev('net0', {
-    kind: 'user', net: '169.254.169.0/24', host: '169.254.169.1', dhcpStart: '169.254.169.15', restrict: false, hostForwards: [],
+    kind: 'user',
+    net: '169.254.169.0/24',
+    host: '169.254.169.1',
+    dhcpStart: '169.254.169.15',
+    restrict: false,
+    hostForwards: [],
     guestForwards: [{ addr: '169.254.169.254', port: 80, command: ['/bin/proxy', 'x,y z'] }],
   });
-  assert.equal(nd, "user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,guestfwd=tcp:169.254.169.254:80-cmd:/bin/proxy 'x,,y z'");
+  assert.equal(
+    nd,
+    "user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,guestfwd=tcp:169.254.169.254:80-cmd:/bin/proxy 'x,,y z'",
+  );
   const a = buildCommandLine(spec({ serialLog: '/d,x/console.log' }));
   assert.ok(values(a, '-chardev').includes('file,id=serial0,path=/d,,x/console.log,append=on'));
 });
 
 test('kernel boot, KVM, resume from a migration socket, read-only config drive and a tap backend', () => {
-  const a = buildCommandLine(spec({
-    accel: 'kvm', kernel: { path: '/c/k', initrd: '/c/i', append: 'root=/dev/vda console=ttyS0' }, incomingSocket: '/d/in.sock', daemonize: false,
-    disks: [{ id: 'disk0', path: '/d/r', format: 'qcow2', boot: true }, { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true }],
-    nics: [{ id: 'net0', mac: 'fa:16:3e:00:00:02', backend: { kind: 'tap', ifname: 'tap1234' } }],
-  }));
+  const a = buildCommandLine(
+    spec({
+      accel: 'kvm',
+      kernel: { path: '/c/k', initrd: '/c/i', append: 'root=/dev/vda console=ttyS0' },
+      incomingSocket: '/d/in.sock',
+      daemonize: false,
+      disks: [
+        { id: 'disk0', path: '/d/r', format: 'qcow2', boot: true },
+        { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
+      ],
+      nics: [{ id: 'net0', mac: 'fa:16:3e:00:00:02', backend: { kind: 'tap', ifname: 'tap1234' } }],
+    }),
+  );
   assert.deepEqual(values(a, '-cpu'), ['host']);
   assert.deepEqual(values(a, '-accel'), ['kvm']);
   assert.deepEqual(values(a, '-kernel'), ['/c/k']);
@@ -90,7 +133,10 @@ function deps(over: Partial<AccelProbeDeps> & { booted?: boolean } = {}): AccelP
     probes: 0,
     kvmDevice: () => true,
     probeKernel: () => ({ kernel: '/k' }),
-    bootsUnderKvm: async () => { d.probes++; return over.booted ?? true; },
+    bootsUnderKvm: async () => {
+      d.probes++;
+      return over.booted ?? true;
+    },
     ...over,
   };
   return d;
@@ -104,7 +150,11 @@ test('accel auto uses KVM only after a kernel booted on it, else TCG with the re
   const c = await chooseAccel('auto', hangs, 1234);
   assert.equal(c.accel, 'tcg');
   assert.match(c.reason, /did not boot under KVM within 1234 ms/);
-  const throws = deps({ bootsUnderKvm: async () => { throw new Error('spawn failed'); } });
+  const throws = deps({
+    bootsUnderKvm: async () => {
+      throw new Error('spawn failed');
+    },
+  });
   assert.equal((await chooseAccel('auto', throws)).accel, 'tcg');
   const noDev = deps({ kvmDevice: () => false });
   assert.deepEqual(await chooseAccel('auto', noDev), { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' });
@@ -120,18 +170,23 @@ test('accel kvm and tcg are taken as configured without a probe', async () => {
 });
 
 test('disks on the SCSI bus (hw_disk_bus=scsi) get one virtio-scsi controller and scsi-hd devices; others stay virtio-blk', () => {
-  const a = buildCommandLine(spec({
-    disks: [
-      { id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc', bus: 'scsi' },
-      { id: 'vol-1', path: '/v/1', format: 'raw', serial: 'v1', bus: 'scsi' },
-      { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
-    ],
-  }));
+  const a = buildCommandLine(
+    spec({
+      disks: [
+        { id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc', bus: 'scsi' },
+        { id: 'vol-1', path: '/v/1', format: 'raw', serial: 'v1', bus: 'scsi' },
+        { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
+      ],
+    }),
+  );
   const devices = values(a, '-device');
   assert.equal(devices.filter((d) => d.startsWith('virtio-scsi-pci')).length, 1);
   assert.ok(devices.includes('virtio-scsi-pci,id=scsi0'));
   assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'), devices.join(' '));
   assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=vol-1,id=vol-1-dev,serial=v1'), devices.join(' '));
   assert.ok(devices.includes('virtio-blk-pci,drive=config,id=config-dev'), devices.join(' '));
-  assert.ok(!buildCommandLine(spec()).some((x) => x.startsWith('virtio-scsi-pci')), 'no controller without a SCSI disk');
+  assert.ok(
+    !buildCommandLine(spec()).some((x) => x.startsWith('virtio-scsi-pci')),
+    'no controller without a SCSI disk',
+  );
 });

@@ -10,7 +10,9 @@ import { QmpClient, QmpCommandError, QmpDisconnectedError } from '../../../src/v
 type Handler = (cmd: { execute: string; arguments?: Record<string, unknown>; id?: unknown }, sock: Socket) => unknown;
 
 /** A fake QEMU monitor: greeting, then one JSON reply per command line, in whatever order the handler chooses. */
-async function fakeQemu(handler: Handler): Promise<{ path: string; server: Server; sockets: Socket[]; seen: string[]; close(): void }> {
+async function fakeQemu(
+  handler: Handler,
+): Promise<{ path: string; server: Server; sockets: Socket[]; seen: string[]; close(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'qmp-test-'));
   const path = join(dir, 'qmp.sock');
   const sockets: Socket[] = [];
@@ -18,7 +20,9 @@ async function fakeQemu(handler: Handler): Promise<{ path: string; server: Serve
   const server = createServer((sock) => {
     sockets.push(sock);
     let negotiated = false;
-    sock.write(`${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] } })}\n`);
+    sock.write(
+      `${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] } })}\n`,
+    );
     let buf = '';
     sock.on('data', (c) => {
       buf += c.toString();
@@ -30,7 +34,9 @@ async function fakeQemu(handler: Handler): Promise<{ path: string; server: Serve
         seen.push(cmd.execute);
         if (!negotiated) {
           if (cmd.execute !== 'qmp_capabilities') {
-            sock.write(`${JSON.stringify({ error: { class: 'CommandNotFound', desc: 'Expecting capabilities negotiation with qmp_capabilities' }, id: cmd.id })}\n`);
+            sock.write(
+              `${JSON.stringify({ error: { class: 'CommandNotFound', desc: 'Expecting capabilities negotiation with qmp_capabilities' }, id: cmd.id })}\n`,
+            );
             continue;
           }
           negotiated = true;
@@ -44,7 +50,10 @@ async function fakeQemu(handler: Handler): Promise<{ path: string; server: Serve
   });
   await new Promise<void>((r) => server.listen(path, () => r()));
   return {
-    path, server, sockets, seen,
+    path,
+    server,
+    sockets,
+    seen,
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -97,12 +106,17 @@ test('matches replies to commands by id even when they arrive out of order, with
 });
 
 test('a refused command rejects with QmpCommandError when QEMU still answers the ping', async () => {
-  const peer = await fakeQemu((cmd) => (cmd.execute === 'migrate'
-    ? { error: { class: 'GenericError', desc: 'There is already a migration in progress' } }
-    : { return: { running: true, status: 'running' } }));
+  const peer = await fakeQemu((cmd) =>
+    cmd.execute === 'migrate'
+      ? { error: { class: 'GenericError', desc: 'There is already a migration in progress' } }
+      : { return: { running: true, status: 'running' } },
+  );
   try {
     const c = await QmpClient.connect(peer.path);
-    await assert.rejects(c.migrate('unix:/nowhere'), (e: unknown) => e instanceof QmpCommandError && /already a migration/.test(e.message));
+    await assert.rejects(
+      c.migrate('unix:/nowhere'),
+      (e: unknown) => e instanceof QmpCommandError && /already a migration/.test(e.message),
+    );
     assert.deepEqual(peer.seen.slice(-2), ['migrate', 'query-status']);
     c.close();
   } finally {
@@ -121,7 +135,11 @@ test('when QEMU dies every pending command rejects with QmpDisconnectedError', a
   try {
     const c = await QmpClient.connect(peer.path);
     const closed = c.waitClose(2000);
-    const results = await Promise.allSettled([c.execute('system_powerdown'), c.execute('query-status'), c.execute('query-migrate')]);
+    const results = await Promise.allSettled([
+      c.execute('system_powerdown'),
+      c.execute('query-status'),
+      c.execute('query-migrate'),
+    ]);
     for (const r of results) assert.ok(r.status === 'rejected' && r.reason instanceof QmpDisconnectedError);
     assert.equal(await closed, true);
     await assert.rejects(c.cont(), QmpDisconnectedError);
@@ -149,7 +167,8 @@ test('a command that fails because QEMU went away is reported as death, not as a
 
 test('waitEvent resolves on the named event and null on timeout', async () => {
   const peer = await fakeQemu((cmd, sock) => {
-    if (cmd.execute === 'system_powerdown') setTimeout(() => sock.write(`${JSON.stringify({ event: 'POWERDOWN' })}\n`), 10);
+    if (cmd.execute === 'system_powerdown')
+      setTimeout(() => sock.write(`${JSON.stringify({ event: 'POWERDOWN' })}\n`), 10);
     return { return: {} };
   });
   try {

@@ -16,27 +16,72 @@ export const LongDescription = Nullable(Type.String({ maxLength: 65535 }));
 /** A string-to-string map with Nova's limits (metadata): keys 1-255, values at most 255. */
 export const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }));
 /** `{"meta": {key: value}}`: exactly one item. */
-export const MetaItem = Type.Object({ meta: Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }), { minProperties: 1, maxProperties: 1 }) }, { additionalProperties: false });
+export const MetaItem = Type.Object(
+  {
+    meta: Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }), {
+      minProperties: 1,
+      maxProperties: 1,
+    }),
+  },
+  { additionalProperties: false },
+);
 export const MetadataBody = Type.Object({ metadata: Metadata }, { additionalProperties: false });
 
 /**
  * An integer, or a digit string (Nova's positive_integer / non_negative_integer take both). A string has at most
  * nine digits, so its value stays inside the 32-bit columns without a second range check.
  */
-export const IntLike = (opts: { minimum: number; maximum?: number }) => Type.Union([
-  Type.Integer({ minimum: opts.minimum, maximum: opts.maximum ?? 2147483647 }),
-  Type.String({ pattern: opts.minimum === -1 ? '^\\s*(-1|[0-9]{1,9})\\s*$' : opts.minimum > 0 ? '^\\s*0*[1-9][0-9]{0,8}\\s*$' : '^\\s*[0-9]{1,9}\\s*$' }),
-]);
+export const IntLike = (opts: { minimum: number; maximum?: number }) =>
+  Type.Union([
+    Type.Integer({ minimum: opts.minimum, maximum: opts.maximum ?? 2147483647 }),
+    Type.String({
+      pattern:
+        opts.minimum === -1
+          ? '^\\s*(-1|[0-9]{1,9})\\s*$'
+          : opts.minimum > 0
+            ? '^\\s*0*[1-9][0-9]{0,8}\\s*$'
+            : '^\\s*[0-9]{1,9}\\s*$',
+    }),
+  ]);
 
-const BOOL_WORDS = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 't', 'T', 'y', 'Y',
-  'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'f', 'F', 'n', 'N'];
+const BOOL_WORDS = [
+  'True',
+  'TRUE',
+  'true',
+  '1',
+  'ON',
+  'On',
+  'on',
+  'YES',
+  'Yes',
+  'yes',
+  't',
+  'T',
+  'y',
+  'Y',
+  'False',
+  'FALSE',
+  'false',
+  '0',
+  'OFF',
+  'Off',
+  'off',
+  'NO',
+  'No',
+  'no',
+  'f',
+  'F',
+  'n',
+  'N',
+];
 /** Nova's boolean: true/false or one of oslo's words. */
 export const BoolLike = Type.Union([Type.Boolean(), Type.Unsafe<string>({ type: 'string', enum: BOOL_WORDS })]);
 
 /** An IPv4 address in dotted-quad form. */
 export const IPV4_PATTERN = '^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$';
 /** A host name (RFC 1123 labels). */
-export const HOSTNAME_PATTERN = '^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$';
+export const HOSTNAME_PATTERN =
+  '^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$';
 /** A server tag: 1-60 characters, no '/' or ','. */
 export const Tag = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' });
 export const DiskConfig = Type.Union([Type.Literal('AUTO'), Type.Literal('MANUAL')]);

@@ -43,14 +43,17 @@ export function checkFieldVersions(body: unknown, fv: FieldVersions, version: { 
   const unexpected = (path: string) => {
     const { objs, field, parent } = parents(body, path);
     if (objs.some((o) => Object.hasOwn(o, field))) {
-      throw badRequest(`Invalid input for field/attribute ${parent}. Additional properties are not allowed ('${field}' was unexpected)`);
+      throw badRequest(
+        `Invalid input for field/attribute ${parent}. Additional properties are not allowed ('${field}' was unexpected)`,
+      );
     }
   };
   for (const [path, v] of Object.entries(fv.since ?? {})) if (!version.atLeast(v)) unexpected(path);
   for (const [path, v] of Object.entries(fv.removedIn ?? {})) if (version.atLeast(v)) unexpected(path);
   const required = (path: string) => {
     const { objs, field, parent } = parents(body, path);
-    if (objs.some((o) => !Object.hasOwn(o, field))) throw badRequest(`Invalid input for field/attribute ${parent}. '${field}' is a required property`);
+    if (objs.some((o) => !Object.hasOwn(o, field)))
+      throw badRequest(`Invalid input for field/attribute ${parent}. '${field}' is a required property`);
   };
   for (const [path, v] of Object.entries(fv.requiredSince ?? {})) if (version.atLeast(v)) required(path);
   for (const [path, v] of Object.entries(fv.requiredUntil ?? {})) if (!version.atLeast(v)) required(path);
@@ -64,6 +67,9 @@ export const versioned = (fv: FieldVersions) => ({
 /** For maps whose keys a version's resource list decides (quota sets): Nova's message for a key outside it. */
 export function onlyResources(obj: object, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw badRequest(`Invalid input for field/attribute ${where}. Additional properties are not allowed ('${k}' was unexpected)`);
+    if (!allowed.includes(k))
+      throw badRequest(
+        `Invalid input for field/attribute ${where}. Additional properties are not allowed ('${k}' was unexpected)`,
+      );
   }
 }

@@ -32,7 +32,12 @@ export const names = {
 };
 
 /** A profile: the chains shared by every port with the same list of groups. */
-export interface Profile { key: string; in: string; out: string; groups: string[] }
+export interface Profile {
+  key: string;
+  in: string;
+  out: string;
+  groups: string[];
+}
 
 /** The profile of a list of groups (order and duplicates do not matter). */
 export function profileOf(groups: string[]): Profile {
@@ -44,18 +49,33 @@ export function profileOf(groups: string[]): Profile {
 
 const STATEFUL = 'ct state established,related accept';
 // Neighbour discovery and MLD are not tracked by conntrack; a port needs them both ways.
-const ND = 'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept';
+const ND =
+  'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept';
 
 /** Rules of a profile's egress chain: what its ports may send. */
 export function profileOutRules(p: Profile): string[] {
-  return [STATEFUL, ND, 'ct state invalid drop', 'udp sport 68 udp dport 67 accept', 'udp sport 546 udp dport 547 accept',
-    ...p.groups.map((g) => `jump ${names.groupOut(g)}`), 'drop'];
+  return [
+    STATEFUL,
+    ND,
+    'ct state invalid drop',
+    'udp sport 68 udp dport 67 accept',
+    'udp sport 546 udp dport 547 accept',
+    ...p.groups.map((g) => `jump ${names.groupOut(g)}`),
+    'drop',
+  ];
 }
 
 /** Rules of a profile's ingress chain: what its ports may receive. */
 export function profileInRules(p: Profile): string[] {
-  return [STATEFUL, ND, 'ct state invalid drop', 'udp sport 67 udp dport 68 accept', 'udp sport 547 udp dport 546 accept',
-    ...p.groups.map((g) => `jump ${names.groupIn(g)}`), 'drop'];
+  return [
+    STATEFUL,
+    ND,
+    'ct state invalid drop',
+    'udp sport 67 udp dport 68 accept',
+    'udp sport 547 udp dport 546 accept',
+    ...p.groups.map((g) => `jump ${names.groupIn(g)}`),
+    'drop',
+  ];
 }
 
 /** The shared anti-spoofing chain (bridge family); `return` lets a frame on, the end drops it. */
@@ -82,7 +102,9 @@ export class Batch {
     if (!validTableName(table)) throw new Error(`invalid nft table name "${table}"`);
   }
 
-  private t(family: 'bridge' | 'inet'): string { return `${family} ${this.table}`; }
+  private t(family: 'bridge' | 'inet'): string {
+    return `${family} ${this.table}`;
+  }
 
   /** Replaces both tables by empty ones with their base chains, sets and maps (atomic with the rest of the batch). */
   recreateTables(): this {
@@ -118,7 +140,8 @@ export class Batch {
 
   /** Removes both tables (no error when absent). */
   dropTables(): this {
-    for (const fam of ['bridge', 'inet'] as const) this.lines.push(`add table ${this.t(fam)}`, `delete table ${this.t(fam)}`);
+    for (const fam of ['bridge', 'inet'] as const)
+      this.lines.push(`add table ${this.t(fam)}`, `delete table ${this.t(fam)}`);
     return this;
   }
 
@@ -137,7 +160,11 @@ export class Batch {
   /** Creates or rewrites a chain of the inet table with exactly these rules. */
   writeChain(chain: string, rules: string[]): this {
     const i = this.t('inet');
-    this.lines.push(`add chain ${i} ${chain}`, `flush chain ${i} ${chain}`, ...rules.map((r) => `add rule ${i} ${chain} ${r}`));
+    this.lines.push(
+      `add chain ${i} ${chain}`,
+      `flush chain ${i} ${chain}`,
+      ...rules.map((r) => `add rule ${i} ${chain} ${r}`),
+    );
     return this;
   }
 
@@ -174,19 +201,25 @@ export class Batch {
 
   /** Adds set or map elements, one statement per set. */
   addElements(elements: Element[]): this {
-    for (const [set, list] of bySet(elements)) this.lines.push(`add element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`)).join(', ')} }`);
+    for (const [set, list] of bySet(elements))
+      this.lines.push(
+        `add element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`)).join(', ')} }`,
+      );
     return this;
   }
 
   /** Deletes set or map elements (by key), one statement per set. */
   deleteElements(elements: Element[]): this {
-    for (const [set, list] of bySet(elements)) this.lines.push(`delete element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => e.key).join(', ')} }`);
+    for (const [set, list] of bySet(elements))
+      this.lines.push(`delete element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => e.key).join(', ')} }`);
     return this;
   }
 
   /** Adds or deletes member addresses of a group's remote sets. */
   members(op: 'add' | 'delete', groupId: string, addrs: { family: 4 | 6; addr: string }[]): this {
-    const elements = addrs.map((a): Element => ({ family: 'inet', set: names.remoteSet(groupId, a.family), key: a.addr }));
+    const elements = addrs.map(
+      (a): Element => ({ family: 'inet', set: names.remoteSet(groupId, a.family), key: a.addr }),
+    );
     return op === 'add' ? this.addElements(elements) : this.deleteElements(elements);
   }
 
@@ -215,7 +248,10 @@ function bucketOf(ruleId: string): number {
  * change stays flat as a group grows, without tracking nft rule handles (whose echo costs as much as the whole
  * table). Also returns the rules that can never match, with why.
  */
-export function groupLayout(groupId: string, rules: SgRule[]): { layout: GroupLayout; skipped: { rule: SgRule; why: string }[] } {
+export function groupLayout(
+  groupId: string,
+  rules: SgRule[],
+): { layout: GroupLayout; skipped: { rule: SgRule; why: string }[] } {
   const skipped: { rule: SgRule; why: string }[] = [];
   const layout: GroupLayout = new Map();
   for (const direction of ['ingress', 'egress'] as const) {
@@ -229,7 +265,10 @@ export function groupLayout(groupId: string, rules: SgRule[]): { layout: GroupLa
     }
     compiled.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (compiled.length <= FLAT_RULES) {
-      layout.set(parent, compiled.map((c) => c.text));
+      layout.set(
+        parent,
+        compiled.map((c) => c.text),
+      );
       continue;
     }
     const buckets = new Map<number, string[]>();
@@ -238,7 +277,10 @@ export function groupLayout(groupId: string, rules: SgRule[]): { layout: GroupLa
       buckets.set(b, [...(buckets.get(b) ?? []), c.text]);
     }
     const order = [...buckets.keys()].sort((x, y) => x - y);
-    layout.set(parent, order.map((b) => `jump ${parent}_${b}`));
+    layout.set(
+      parent,
+      order.map((b) => `jump ${parent}_${b}`),
+    );
     for (const b of order) layout.set(`${parent}_${b}`, buckets.get(b)!);
   }
   return { layout, skipped };

@@ -47,7 +47,11 @@ class Members {
   /** Every group's member addresses, to write them again into fresh tables. */
   all(): Map<string, Addr[]> {
     const out = new Map<string, Addr[]>();
-    for (const [g, m] of this.counts) out.set(g, [...m.keys()].map((addr) => ({ family: this.families.get(addr) ?? 4, addr })));
+    for (const [g, m] of this.counts)
+      out.set(
+        g,
+        [...m.keys()].map((addr) => ({ family: this.families.get(addr) ?? 4, addr })),
+      );
     return out;
   }
 
@@ -87,7 +91,11 @@ export class NftFirewall implements Firewall {
   /** Whether this object made the tables (by `sync` or a first change); tables left by an earlier process are not trusted. */
   private initialized = false;
 
-  constructor(readonly table: string, private readonly run: NftRunner, private readonly log: (msg: string) => void) {
+  constructor(
+    readonly table: string,
+    private readonly run: NftRunner,
+    private readonly log: (msg: string) => void,
+  ) {
     new Batch(table); // validates the name now rather than at the first change
   }
 
@@ -119,7 +127,8 @@ export class NftFirewall implements Firewall {
   }
 
   private reportSkipped(skipped: { rule: SgRule; why: string }[]): void {
-    for (const s of skipped) this.log(`firewall: rule ${s.rule.id} of group ${s.rule.security_group_id} never matches (${s.why}); left out`);
+    for (const s of skipped)
+      this.log(`firewall: rule ${s.rule.id} of group ${s.rule.security_group_id} never matches (${s.why}); left out`);
   }
 
   private freeIndex(taken: Iterable<number>): number {
@@ -131,7 +140,10 @@ export class NftFirewall implements Firewall {
   sync(ports: SgPort[], rules: SgRule[]): Promise<void> {
     return this.serial(async () => {
       const groups = new Set<string>();
-      for (const r of rules) { groups.add(r.security_group_id); if (r.remote_group_id) groups.add(r.remote_group_id); }
+      for (const r of rules) {
+        groups.add(r.security_group_id);
+        if (r.remote_group_id) groups.add(r.remote_group_id);
+      }
       for (const p of ports) for (const g of p.securityGroups) groups.add(g);
 
       const batch = new Batch(this.table).recreateTables();
@@ -199,11 +211,13 @@ export class NftFirewall implements Firewall {
         const profile = profileOf(port.securityGroups);
         next = { port, idx, profile, elements: portElements(port, idx, profile) };
       }
-      const profileAdded = next.profile && !this.profiles.has(next.profile.key) && next.profile.key !== old?.profile?.key;
+      const profileAdded =
+        next.profile && !this.profiles.has(next.profile.key) && next.profile.key !== old?.profile?.key;
       if (profileAdded) batch.addProfile(next.profile!);
       const { del, add } = diffElements(old?.elements ?? [], next.elements);
       batch.deleteElements(del).addElements(add);
-      const profileGone = old?.profile && old.profile.key !== next.profile?.key && this.profiles.get(old.profile.key)?.refs === 1;
+      const profileGone =
+        old?.profile && old.profile.key !== next.profile?.key && this.profiles.get(old.profile.key)?.refs === 1;
       if (profileGone) batch.deleteProfile(old.profile!);
 
       // Member groups are the old port's (declared when it was added) and the new port's (declared above).

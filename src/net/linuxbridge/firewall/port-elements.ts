@@ -20,14 +20,19 @@ export interface Element {
 }
 
 /** The text that identifies an element with its value (for diffs). */
-export const elementText = (e: Element): string => `${e.family} ${e.set} ${e.key}${e.value === undefined ? '' : ` : ${e.value}`}`;
+export const elementText = (e: Element): string =>
+  `${e.family} ${e.set} ${e.key}${e.value === undefined ? '' : ` : ${e.value}`}`;
 
 /** Whether the firewall filters a port at all (port security on, not a router or DHCP port). */
 export function isFiltered(port: SgPort): boolean {
   return port.portSecurity && !port.deviceOwner.startsWith('network:');
 }
 
-interface Net { version: 4 | 6; network: bigint; len: number }
+interface Net {
+  version: 4 | 6;
+  network: bigint;
+  len: number;
+}
 
 function parseNet(s: string): Net | null {
   const c = tryParseCidr(s);
@@ -38,7 +43,9 @@ function parseNet(s: string): Net | null {
 function outermost(nets: Net[]): Net[] {
   const kept: Net[] = [];
   for (const n of [...nets].sort((a, b) => a.len - b.len)) {
-    const inside = kept.some((k) => k.version === n.version && ((n.network ^ k.network) >> BigInt((k.version === 4 ? 32 : 128) - k.len)) === 0n);
+    const inside = kept.some(
+      (k) => k.version === n.version && (n.network ^ k.network) >> BigInt((k.version === 4 ? 32 : 128) - k.len) === 0n,
+    );
     if (!inside) kept.push(n);
   }
   return kept;
@@ -77,7 +84,10 @@ export function memberAddresses(port: SgPort): { family: 4 | 6; addr: string }[]
     const c = tryParseCidr(text);
     if (!c || c.prefixlen !== (c.version === 4 ? 32 : 128)) continue;
     const addr = formatIp(c.version, c.network);
-    if (!seen.has(addr)) { seen.add(addr); out.push({ family: c.version, addr }); }
+    if (!seen.has(addr)) {
+      seen.add(addr);
+      out.push({ family: c.version, addr });
+    }
   }
   return out;
 }
@@ -95,11 +105,20 @@ export function portElements(port: SgPort, idx: number, profile: { in: string; o
     { family: 'bridge', set: 'to_mark', key: tap, value: hex(idx << 16) },
     { family: 'bridge', set: 'ownmac', key: `${tap} . ${ownMac(port)}` },
     { family: 'inet', set: 'egress_port', key: `${quote(port.bridge)} . ${hex(idx)}`, value: `jump ${profile.out}` },
-    { family: 'inet', set: 'ingress_port', key: `${quote(port.bridge)} . ${hex(idx << 16)}`, value: `jump ${profile.in}` },
+    {
+      family: 'inet',
+      set: 'ingress_port',
+      key: `${quote(port.bridge)} . ${hex(idx << 16)}`,
+      value: `jump ${profile.in}`,
+    },
   ];
   for (const [mac, nets] of sourcesByMac(port)) {
     for (const n of outermost([...nets, linkLocal(mac)])) {
-      out.push({ family: 'bridge', set: n.version === 4 ? 'spoof4' : 'spoof6', key: `${tap} . ${mac} . ${formatPrefix(n.version, n.network, n.len)}` });
+      out.push({
+        family: 'bridge',
+        set: n.version === 4 ? 'spoof4' : 'spoof6',
+        key: `${tap} . ${mac} . ${formatPrefix(n.version, n.network, n.len)}`,
+      });
     }
   }
   return out;

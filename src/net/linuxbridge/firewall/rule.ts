@@ -59,4 +59,3 @@ export function formatPrefix(version: 4 | 6, network: bigint, len: number): stri
   const addr = formatIp(version, network);
   return len === (version === 4 ? 32 : 128) ? addr : `${addr}/${len}`;
 }
-

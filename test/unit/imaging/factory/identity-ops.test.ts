@@ -18,17 +18,41 @@ function planted(): { root: string; done: () => void } {
 /** Paths each operation must report on the planted tree. */
 const EXPECTED: Record<string, string[]> = {
   hostname: ['/etc/hostname', '/etc/hosts'],
-  'ssh-hostkeys': ['/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_rsa_key.pub', '/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub'],
+  'ssh-hostkeys': [
+    '/etc/ssh/ssh_host_rsa_key',
+    '/etc/ssh/ssh_host_rsa_key.pub',
+    '/etc/ssh/ssh_host_ed25519_key',
+    '/etc/ssh/ssh_host_ed25519_key.pub',
+  ],
   'machine-id': ['/etc/machine-id', '/var/lib/dbus/machine-id', '/var/lib/systemd/credential.secret'],
-  'udev-net-rules': ['/etc/udev/rules.d/70-persistent-net.rules', '/etc/udev/rules.d/75-persistent-net-generator.rules'],
-  'net-hwaddr': ['/etc/sysconfig/network-scripts/ifcfg-eth0', '/etc/netplan/01-static.yaml', '/etc/NetworkManager/system-connections/wired.nmconnection',
-    '/etc/systemd/network/10-eth.link', '/etc/systemd/network/20-eth.network', '/etc/network/interfaces'],
+  'udev-net-rules': [
+    '/etc/udev/rules.d/70-persistent-net.rules',
+    '/etc/udev/rules.d/75-persistent-net-generator.rules',
+  ],
+  'net-hwaddr': [
+    '/etc/sysconfig/network-scripts/ifcfg-eth0',
+    '/etc/netplan/01-static.yaml',
+    '/etc/NetworkManager/system-connections/wired.nmconnection',
+    '/etc/systemd/network/10-eth.link',
+    '/etc/systemd/network/20-eth.network',
+    '/etc/network/interfaces',
+  ],
   'dhcp-leases': ['/var/lib/dhcp/dhclient.eth0.leases'],
-  logfiles: ['/var/log/syslog', '/var/log/auth.log.1', '/var/log/dpkg.log.2.gz', '/var/log/journal/0123456789abcdef0123456789abcdef'],
+  logfiles: [
+    '/var/log/syslog',
+    '/var/log/auth.log.1',
+    '/var/log/dpkg.log.2.gz',
+    '/var/log/journal/0123456789abcdef0123456789abcdef',
+  ],
   'shell-history': ['/root/.bash_history', '/home/debian/.bash_history', '/home/debian/.python_history'],
   passwords: ['/etc/shadow'],
   'authorized-keys': ['/root/.ssh/authorized_keys', '/home/debian/.ssh/authorized_keys'],
-  'cloud-init': ['/var/lib/cloud/instances', '/var/lib/cloud/instance', '/var/lib/cloud/data', '/etc/network/interfaces.d/50-cloud-init'],
+  'cloud-init': [
+    '/var/lib/cloud/instances',
+    '/var/lib/cloud/instance',
+    '/var/lib/cloud/data',
+    '/etc/network/interfaces.d/50-cloud-init',
+  ],
   'tmp-files': ['/tmp/build.log', '/var/tmp/cache'],
   'random-seed': ['/var/lib/systemd/random-seed'],
   'package-caches': ['/var/cache/apt/archives/nginx_1.22_amd64.deb', '/var/cache/apt/pkgcache.bin'],
@@ -36,7 +60,12 @@ const EXPECTED: Record<string, string[]> = {
 };
 
 test('every audited operation is covered by the planted tree', () => {
-  assert.deepEqual(Object.keys(EXPECTED).sort(), IDENTITY_OPS.filter((o) => o.audited).map((o) => o.name).sort());
+  assert.deepEqual(
+    Object.keys(EXPECTED).sort(),
+    IDENTITY_OPS.filter((o) => o.audited)
+      .map((o) => o.name)
+      .sort(),
+  );
 });
 
 test('audit lists each planted identity under its operation, and nothing else', async () => {
@@ -45,11 +74,20 @@ test('audit lists each planted identity under its operation, and nothing else', 
     const r = await auditView(new DirView(root), root);
     assert.equal(r.clean, false);
     for (const [op, paths] of Object.entries(EXPECTED)) {
-      assert.deepEqual(r.findings.filter((f) => f.op === op).map((f) => f.path).sort(), [...paths].sort(), op);
+      assert.deepEqual(
+        r.findings
+          .filter((f) => f.op === op)
+          .map((f) => f.path)
+          .sort(),
+        [...paths].sort(),
+        op,
+      );
     }
     assert.equal(r.findings.length, Object.values(EXPECTED).flat().length);
     assert.match(r.findings.find((f) => f.op === 'passwords')!.what, /root, debian/);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('seal removes every identity, keeps the rest, and a second seal changes nothing', async () => {
@@ -74,7 +112,10 @@ test('seal removes every identity, keeps the rest, and a second seal changes not
     assert.match(f('/etc/shadow'), /^debian:!\$y\$/m);
     assert.match(f('/etc/shadow'), /^daemon:\*:/m);
     assert.equal(f('/etc/sysconfig/network-scripts/ifcfg-eth0'), 'DEVICE=eth0\nBOOTPROTO=dhcp\n');
-    assert.equal(f('/etc/netplan/01-static.yaml'), 'network:\n  version: 2\n  ethernets:\n    nic0:\n      dhcp4: true\n');
+    assert.equal(
+      f('/etc/netplan/01-static.yaml'),
+      'network:\n  version: 2\n  ethernets:\n    nic0:\n      dhcp4: true\n',
+    );
     assert.doesNotMatch(f('/etc/NetworkManager/system-connections/wired.nmconnection'), /mac-address/);
     assert.ok(!existsSync(join(root, '/etc/systemd/network/10-eth.link')), 'a .link matching only a MAC is removed');
     assert.equal(f('/etc/systemd/network/20-eth.network'), '[Match]\nName=eth0\n\n[Network]\nDHCP=yes\n');
@@ -84,7 +125,9 @@ test('seal removes every identity, keeps the rest, and a second seal changes not
     assert.ok(!existsSync(join(root, '/var/log/journal/0123456789abcdef0123456789abcdef')));
     assert.ok(lstatSync(join(root, '/tmp')).isDirectory() && lstatSync(join(root, '/var/tmp')).isDirectory());
     assert.ok(existsSync(join(root, '/var/cache/apt/archives/partial')), 'apt partial dir kept');
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('dry run lists the changes and changes nothing', async () => {
@@ -95,7 +138,9 @@ test('dry run lists the changes and changes nothing', async () => {
     assert.ok(r.changes.some((c) => c.path === '/var/lib/dbus/machine-id' && /link/.test(c.change)));
     assert.equal(readFileSync(join(root, '/etc/machine-id'), 'utf8').trim(), '0123456789abcdef0123456789abcdef');
     assert.equal((await auditView(new DirView(root), root)).findings.length, Object.values(EXPECTED).flat().length);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('--skip leaves that identity in place; --with unconfigured creates the marker', async () => {
@@ -107,7 +152,9 @@ test('--skip leaves that identity in place; --with unconfigured creates the mark
     assert.deepEqual([...new Set(r.findings.map((f) => f.op))].sort(), ['logfiles', 'ssh-hostkeys']);
     assert.ok(existsSync(join(root, '/.unconfigured')));
     assert.deepEqual((await auditView(v, root, { skip: ['ssh-hostkeys', 'logfiles'] })).findings, []);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('operation selection: defaults, opt-in, unknown names refused', () => {

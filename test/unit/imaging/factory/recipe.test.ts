@@ -18,7 +18,10 @@ test('defaults: 2 GiB, 512 MiB RAM, serial console command line', () => {
 test('unknown keys are refused with their names, at every level', () => {
   assert.throws(() => parseRecipe({ ...base, pakages: [] }), /unknown key "pakages"/);
   assert.throws(() => parseRecipe({ ...base, services: { enabled: ['ssh'] } }), /services.*unknown key "enabled"/);
-  assert.throws(() => parseRecipe({ ...base, files: [{ path: '/a', content: '', owner: 'root' }] }), /files\[0\].*unknown key "owner"/);
+  assert.throws(
+    () => parseRecipe({ ...base, files: [{ path: '/a', content: '', owner: 'root' }] }),
+    /files\[0\].*unknown key "owner"/,
+  );
 });
 
 test('wrong types and values are refused', () => {

@@ -1,7 +1,13 @@
 // The text edits sealing makes to configuration files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isMachineIdSet, lockShadow, stripIfcfg, stripNetplan, stripNetworkd } from '../../../../src/imaging/text-edits.js';
+import {
+  isMachineIdSet,
+  lockShadow,
+  stripIfcfg,
+  stripNetplan,
+  stripNetworkd,
+} from '../../../../src/imaging/text-edits.js';
 
 test('lockShadow locks hashes and empty passwords, leaves locked and disabled ones', () => {
   const e = lockShadow('a:$6$x:1::::::\nb::1::::::\nc:!$6$y:1::::::\nd:*:1::::::\n');
@@ -17,16 +23,24 @@ test('stripIfcfg drops HWADDR, MACADDR and UUID only', () => {
 });
 
 test('stripNetplan keeps a match that still has other keys, and its set-name', () => {
-  const src = 'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n        macaddress: aa:bb\n      dhcp4: true\n';
+  const src =
+    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n        macaddress: aa:bb\n      dhcp4: true\n';
   const e = stripNetplan(src);
-  assert.equal(e.text, 'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n      dhcp4: true\n');
+  assert.equal(
+    e.text,
+    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n      dhcp4: true\n',
+  );
   assert.deepEqual(stripNetplan(e.text).removed, []);
 });
 
-test('stripNetplan drops a match left empty and the set-name before it, not a neighbour device\'s', () => {
-  const src = 'network:\n  ethernets:\n    a:\n      set-name: eth0\n      match:\n        macaddress: aa\n    b:\n      set-name: eth1\n      match:\n        name: en*\n';
+test("stripNetplan drops a match left empty and the set-name before it, not a neighbour device's", () => {
+  const src =
+    'network:\n  ethernets:\n    a:\n      set-name: eth0\n      match:\n        macaddress: aa\n    b:\n      set-name: eth1\n      match:\n        name: en*\n';
   const e = stripNetplan(src);
-  assert.equal(e.text, 'network:\n  ethernets:\n    a:\n    b:\n      set-name: eth1\n      match:\n        name: en*\n');
+  assert.equal(
+    e.text,
+    'network:\n  ethernets:\n    a:\n    b:\n      set-name: eth1\n      match:\n        name: en*\n',
+  );
 });
 
 test('stripNetworkd reports an emptied [Match]', () => {

@@ -19,7 +19,10 @@ const sample: CpioEntry[] = [
 
 test('newc archive reads back with modes, data, link targets and device numbers', () => {
   const members = readCpio(writeCpio(sample));
-  assert.deepEqual(members.map((m) => m.path), ['bin', 'bin/hello', 'bin/sh', 'dev', 'dev/console', 'tmp', 'odd']);
+  assert.deepEqual(
+    members.map((m) => m.path),
+    ['bin', 'bin/hello', 'bin/sh', 'dev', 'dev/console', 'tmp', 'odd'],
+  );
   const by = new Map(members.map((m) => [m.path, m]));
   assert.equal(by.get('bin')!.mode, 0o040755);
   assert.equal(by.get('bin/hello')!.mode, 0o100755);
@@ -53,7 +56,14 @@ test('refuses absolute paths, dot-dot, empty parts and duplicates', () => {
   for (const path of ['/etc/passwd', '../x', 'a/../b', 'a//b', '', 'a/./b']) {
     assert.throws(() => writeCpio([{ kind: 'dir', path }]), /bad cpio path/, path);
   }
-  assert.throws(() => writeCpio([{ kind: 'dir', path: 'a' }, { kind: 'dir', path: 'a' }]), /duplicate/);
+  assert.throws(
+    () =>
+      writeCpio([
+        { kind: 'dir', path: 'a' },
+        { kind: 'dir', path: 'a' },
+      ]),
+    /duplicate/,
+  );
 });
 
 test('GNU cpio lists the archive the same way', (t) => {
@@ -63,7 +73,10 @@ test('GNU cpio lists the archive the same way', (t) => {
     writeFileSync(join(dir, 'a.cpio'), writeCpio(sample));
     const r = spawnSync('cpio', ['-t', '--quiet', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), sample.map((e) => e.path));
+    assert.deepEqual(
+      r.stdout.trim().split('\n'),
+      sample.map((e) => e.path),
+    );
     assert.ok(readFileSync(join(dir, 'a.cpio')).length > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -36,18 +36,41 @@ test('the module list is written in the order given', () => {
 test('the guest JSON reader (busybox awk) extracts what the boot script needs from meta_data.json', (t) => {
   if (!requireCommands(t, ['busybox'])) return;
   const md: InstanceMetadata = {
-    uuid: '7a3e0c44-1b2d-4c3e-9f00-aabbccddeeff', seq: 10, name: 'vm "one"', hostname: 'vm1', projectId: 'p', availabilityZone: 'nova',
-    launchIndex: 0, reservationId: 'r-1', imageId: 'i', kernelId: null, ramdiskId: null, flavorName: 'm1.nano',
-    keys: [{ name: 'k1', type: 'ssh', data: 'ssh-ed25519 AAAA1 one@x\n' }, { name: 'k\\2', type: 'ssh', data: 'ssh-rsa AAAA2 "two"' }],
-    userData: null, meta: { note: 'a,b{c}[d]', 'nested/key': 'ü' }, securityGroups: ['default'], nics: [], password: '', launchedAt: null,
+    uuid: '7a3e0c44-1b2d-4c3e-9f00-aabbccddeeff',
+    seq: 10,
+    name: 'vm "one"',
+    hostname: 'vm1',
+    projectId: 'p',
+    availabilityZone: 'nova',
+    launchIndex: 0,
+    reservationId: 'r-1',
+    imageId: 'i',
+    kernelId: null,
+    ramdiskId: null,
+    flavorName: 'm1.nano',
+    keys: [
+      { name: 'k1', type: 'ssh', data: 'ssh-ed25519 AAAA1 one@x\n' },
+      { name: 'k\\2', type: 'ssh', data: 'ssh-rsa AAAA2 "two"' },
+    ],
+    userData: null,
+    meta: { note: 'a,b{c}[d]', 'nested/key': 'ü' },
+    securityGroups: ['default'],
+    nics: [],
+    password: '',
+    launchedAt: null,
   };
   const dir = mkdtempSync(join(tmpdir(), 'json-awk-'));
   try {
     const awk = guestFiles([]).find((f) => f.path === 'usr/share/gureum/json.awk')!.data;
     writeFileSync(join(dir, 'json.awk'), awk);
-    writeFileSync(join(dir, 'md.json'), JSON.stringify(openstackMetaData(md, { dhcpDomain: 'novalocal' }, 'latest'), null, 1));
+    writeFileSync(
+      join(dir, 'md.json'),
+      JSON.stringify(openstackMetaData(md, { dhcpDomain: 'novalocal' }, 'latest'), null, 1),
+    );
     const get = (want: string) => {
-      const r = spawnSync(BUSYBOX, ['awk', '-v', `want=${want}`, '-f', join(dir, 'json.awk'), join(dir, 'md.json')], { encoding: 'utf8' });
+      const r = spawnSync(BUSYBOX, ['awk', '-v', `want=${want}`, '-f', join(dir, 'json.awk'), join(dir, 'md.json')], {
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       return r.stdout;
     };

@@ -8,12 +8,28 @@ import { checkBzImage } from '../../../../src/imaging/tiny/build.js';
 
 test('modules load after their dependencies, in the wanted order otherwise', () => {
   const deps: Record<string, string[]> = {
-    virtio: ['virtio_ring'], virtio_ring: [], virtio_pci: ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio'],
-    virtio_pci_modern_dev: [], virtio_pci_legacy_dev: [], virtio_net: ['virtio_ring', 'virtio', 'net_failover'], net_failover: ['failover'], failover: [],
+    virtio: ['virtio_ring'],
+    virtio_ring: [],
+    virtio_pci: ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio'],
+    virtio_pci_modern_dev: [],
+    virtio_pci_legacy_dev: [],
+    virtio_net: ['virtio_ring', 'virtio', 'net_failover'],
+    net_failover: ['failover'],
+    failover: [],
   };
   const order = moduleLoadOrder(['virtio_pci', 'virtio_net'], (n) => deps[n]!);
-  assert.deepEqual(order, ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio', 'virtio_pci', 'failover', 'net_failover', 'virtio_net']);
-  for (const [m, ds] of Object.entries(deps)) for (const d of ds) if (order.includes(m)) assert.ok(order.indexOf(d) < order.indexOf(m), `${d} before ${m}`);
+  assert.deepEqual(order, [
+    'virtio_ring',
+    'virtio_pci_modern_dev',
+    'virtio_pci_legacy_dev',
+    'virtio',
+    'virtio_pci',
+    'failover',
+    'net_failover',
+    'virtio_net',
+  ]);
+  for (const [m, ds] of Object.entries(deps))
+    for (const d of ds) if (order.includes(m)) assert.ok(order.indexOf(d) < order.indexOf(m), `${d} before ${m}`);
 });
 
 test('a dependency cycle is an error, not a hang', () => {
@@ -21,7 +37,9 @@ test('a dependency cycle is an error, not a hang', () => {
 });
 
 test('modinfo depends= is read from the module bytes; names use underscores', () => {
-  const ko = Buffer.concat([Buffer.from('\x7fELF....license=GPL\0depends=virtio,virtio_ring\0name=virtio_blk\0', 'latin1')]);
+  const ko = Buffer.concat([
+    Buffer.from('\x7fELF....license=GPL\0depends=virtio,virtio_ring\0name=virtio_blk\0', 'latin1'),
+  ]);
   assert.deepEqual(moduleDepends(ko), ['virtio', 'virtio_ring']);
   assert.deepEqual(moduleDepends(Buffer.from('\0depends=\0name=x\0')), []);
   assert.deepEqual(moduleDepends(Buffer.from('no modinfo here')), []);
@@ -37,7 +55,9 @@ test('ELF reader finds the interpreter and DT_NEEDED of a dynamic program', () =
 
 test('apt print-uris lines and file names give packages and versions (epochs too)', () => {
   const text = `'http://mirror/pool/b/busybox-static_1.35.0_amd64.deb' busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb 928188 SHA256:${'a'.repeat(64)}\n`;
-  assert.deepEqual(parsePrintUris(text), [{ file: 'busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb', size: 928188, sha256: 'a'.repeat(64) }]);
+  assert.deepEqual(parsePrintUris(text), [
+    { file: 'busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb', size: 928188, sha256: 'a'.repeat(64) },
+  ]);
   assert.equal(versionOf('busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb'), '1:1.35.0-4+deb12u1+b1');
   assert.equal(versionOf('libc6_2.36-9+deb12u14_amd64.deb'), '2.36-9+deb12u14');
   assert.throws(() => versionOf('nonsense.deb'), /not a Debian package/);

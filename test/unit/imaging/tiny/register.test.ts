@@ -21,8 +21,16 @@ function fakeBuild(dir: string): TinyImage {
   writeFileSync(join(dir, 'initrd.gz'), gzipSync(Buffer.from('070701 not really')));
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'root.qcow2'), '64M']);
   return {
-    kernelPath: join(dir, 'vmlinuz'), initrdPath: join(dir, 'initrd.gz'), rootDiskPath: join(dir, 'root.qcow2'), rootDiskFormat: 'qcow2',
-    cmdline: 'console=ttyS0 quiet', minDiskGb: 1, minRamMb: 128, versions: { 'busybox-static': '1:1.35.0' }, key: 'k123', built: true,
+    kernelPath: join(dir, 'vmlinuz'),
+    initrdPath: join(dir, 'initrd.gz'),
+    rootDiskPath: join(dir, 'root.qcow2'),
+    rootDiskFormat: 'qcow2',
+    cmdline: 'console=ttyS0 quiet',
+    minDiskGb: 1,
+    minRamMb: 128,
+    versions: { 'busybox-static': '1:1.35.0' },
+    key: 'k123',
+    built: true,
   };
 }
 
@@ -30,15 +38,27 @@ test('registers tiny, tiny-kernel and tiny-ramdisk once, public, linked AMI-styl
   if (!requireCommands(t, ['qemu-img'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'tiny-reg-'));
   const c = await createTestCloud();
-  t.after(async () => { await c.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const adminProjectId = c.controller.bootstrap.adminProjectId;
   const image = c.controller.deps.image;
 
-  const failed = await registerTinyImage(image, { adminProjectId, cacheDir: dir, build: async () => { throw new Error('apt-get: no network'); } });
+  const failed = await registerTinyImage(image, {
+    adminProjectId,
+    cacheDir: dir,
+    build: async () => {
+      throw new Error('apt-get: no network');
+    },
+  });
   assert.deepEqual(failed, { status: 'skipped', reason: 'apt-get: no network' });
 
   let builds = 0;
-  const build = async () => { builds++; return fakeBuild(dir); };
+  const build = async () => {
+    builds++;
+    return fakeBuild(dir);
+  };
   const r = await registerTinyImage(image, { adminProjectId, cacheDir: dir, build });
   assert.equal(r.status, 'registered');
   if (r.status !== 'registered') return;
@@ -70,6 +90,9 @@ test('registers tiny, tiny-kernel and tiny-ramdisk once, public, linked AMI-styl
   const redo = await registerTinyImage(image, { adminProjectId, cacheDir: dir, build });
   assert.equal(redo.status, 'registered');
   const all = await c.request('GET', '/image/v2/images', { token: c.adminToken });
-  const names = all.json.images.map((i: { name: string }) => i.name).filter((n: string) => n.startsWith('tiny')).sort();
+  const names = all.json.images
+    .map((i: { name: string }) => i.name)
+    .filter((n: string) => n.startsWith('tiny'))
+    .sort();
   assert.deepEqual(names, ['tiny', 'tiny-kernel', 'tiny-ramdisk']);
 });

@@ -5,7 +5,10 @@ import { createNftFirewall, type SgPort, type SgRule } from '../../../../../src/
 const G = '00000000-0000-4000-8000-0000000000aa';
 const R = '00000000-0000-4000-8000-0000000000bb';
 
-function recorder(failWhen: (batch: string) => boolean = () => false): { batches: string[]; run: (b: string) => Promise<void> } {
+function recorder(failWhen: (batch: string) => boolean = () => false): {
+  batches: string[];
+  run: (b: string) => Promise<void>;
+} {
   const batches: string[] = [];
   return {
     batches,
@@ -18,16 +21,30 @@ function recorder(failWhen: (batch: string) => boolean = () => false): { batches
 
 function port(n: number, groups: string[], extra: Partial<SgPort> = {}): SgPort {
   return {
-    id: `p${n}`, tap: `tap${n}`, bridge: 'brq1', mac: `fa:16:3e:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
-    fixedIps: [`10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`], allowedAddressPairs: [], securityGroups: groups,
-    portSecurity: true, deviceOwner: 'compute:nova', ...extra,
+    id: `p${n}`,
+    tap: `tap${n}`,
+    bridge: 'brq1',
+    mac: `fa:16:3e:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
+    fixedIps: [`10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`],
+    allowedAddressPairs: [],
+    securityGroups: groups,
+    portSecurity: true,
+    deviceOwner: 'compute:nova',
+    ...extra,
   };
 }
 
 function rules(count: number): SgRule[] {
   return Array.from({ length: count }, (_, i) => ({
-    id: `r${i}`, security_group_id: G, direction: 'ingress' as const, ethertype: 'IPv4' as const, protocol: 'tcp',
-    port_range_min: 1000 + i, port_range_max: 1000 + i, remote_ip_prefix: null, remote_group_id: R,
+    id: `r${i}`,
+    security_group_id: G,
+    direction: 'ingress' as const,
+    ethertype: 'IPv4' as const,
+    protocol: 'tcp',
+    port_range_min: 1000 + i,
+    port_range_max: 1000 + i,
+    remote_ip_prefix: null,
+    remote_group_id: R,
   }));
 }
 
@@ -103,7 +120,7 @@ test('a refused batch changes nothing remembered: the same change is planned aga
   assert.match(rec.batches[1]!, /"tap2" : 0x00000002/);
 });
 
-test('port security off removes the port\'s elements and its unused profile; on again puts them back', async () => {
+test("port security off removes the port's elements and its unused profile; on again puts them back", async () => {
   const rec = recorder();
   const fw = createNftFirewall({ table: 'gt', run: rec.run });
   await fw.sync([port(1, [G])], []);
@@ -133,7 +150,10 @@ test('when the last filtered port leaves, the tables go; the next port brings ba
   const fw = createNftFirewall({ table: 'gt', run: rec.run });
   await fw.sync([port(1, [G]), port(2, [R], { portSecurity: false })], rules(2));
   await fw.removePort('p1');
-  assert.equal(rec.batches[1], 'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n');
+  assert.equal(
+    rec.batches[1],
+    'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n',
+  );
   await fw.upsertPort(port(3, [G]));
   const b = rec.batches[2]!;
   assert.match(b, /^add table bridge gt\ndelete table bridge gt/);
@@ -153,7 +173,10 @@ test('the first change before any sync starts from fresh tables; destroy drops t
   assert.doesNotMatch(rec.batches[1]!, /table/);
   assert.match(rec.batches[1]!, /flush chain inet gt sg_\w+_in\n/);
   await fw.destroy();
-  assert.equal(rec.batches[2], 'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n');
+  assert.equal(
+    rec.batches[2],
+    'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n',
+  );
   assert.throws(() => createNftFirewall({ table: 'no way', run: rec.run }), /invalid nft table name/);
 });
 
