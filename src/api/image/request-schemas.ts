@@ -32,11 +32,12 @@ export const MemberCreateBody = Type.Object(
   { additionalProperties: false },
 );
 export type MemberCreateBody = Static<typeof MemberCreateBody>;
+// Glance reads only `status` and ignores the rest: openstacksdk's PUT also carries `member` (the member's id).
 export const MemberUpdateBody = Type.Object(
   {
     status: Type.Union(['pending', 'accepted', 'rejected'].map((v) => Type.Literal(v))),
   },
-  { additionalProperties: false },
+  { additionalProperties: true },
 );
 export type MemberUpdateBody = Static<typeof MemberUpdateBody>;
 

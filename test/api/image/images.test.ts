@@ -269,7 +269,8 @@ test('members: share, accept, reject, list as member; owner cannot accept', asyn
     (
       await cloud.request('PUT', `${V2}/images/${img.id}/members/${alt.projectId}`, {
         token: alt.token,
-        body: { status: 'accepted' },
+        // What openstacksdk (and so `openstack image set --accept`) sends: the member's id beside the status.
+        body: { member: alt.projectId, status: 'accepted' },
       })
     ).status,
     200,
