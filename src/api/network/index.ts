@@ -311,7 +311,7 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
     network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0],
   }));
   // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
-  app.get('/v2.0/agents', op('network:get_agent'), async (req) => {
+  app.get('/v2.0/agents', op('network:list_agents'), async (req) => {
     auth(req);
     return { agents: [] };
   });

@@ -52,6 +52,9 @@ export const networkRules = {
   'network:delete_quota': admin,
   'network:get_network_ip_availability': admin,
   'network:get_agent': admin,
+  // Neutron never refuses a list: it drops the items the caller may not get (get_agent is admin only), so a
+  // non-admin's agent list is empty, not a 403 (Tempest test_list_agents_non_admin).
+  'network:list_agents': anyone,
   'network:get_availability_zone': projectReader,
   'network:get_floatingip_pool': projectReader,
   'network:get_extension': anyone,
