@@ -2,10 +2,10 @@
 // dynamic `import('...')` and inline `import('...').Type`), so a new upward import fails here, not in review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileWriter, repoRoot } from '../../helpers/source-tree.js';
 
 /** One rule: files under `from` must not import the modules `forbidden` matches (a src-relative path or a package). */
 interface Rule {
@@ -92,16 +92,6 @@ export function layerViolations(root: string): string[] {
   return out;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root (package.json next to src/) not found');
-    dir = up;
-  }
-  return dir;
-}
-
 test('imports only point down the layers (docs/architecture.md)', () => {
   assert.deepEqual(layerViolations(repoRoot()), []);
 });
@@ -109,10 +99,7 @@ test('imports only point down the layers (docs/architecture.md)', () => {
 test('the rule catches an API module importing the store, a service importing fastify, a driver importing a service', () => {
   const root = mkdtempSync(join(tmpdir(), 'gureum-layers-'));
   try {
-    const put = (path: string, text: string) => {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), text);
-    };
+    const put = fileWriter(root);
     put(
       'src/api/compute/x.ts',
       "import { openStore } from '../../store/database.js';\nconst t = await import('../../store/tables.js');\n",

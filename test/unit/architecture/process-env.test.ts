@@ -2,10 +2,10 @@
 // (src/config/process-env.ts): a new `process.env` read anywhere else in src/ fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, sep } from 'node:path';
+import { fileWriter, repoRoot } from '../../helpers/source-tree.js';
 
 /** The files allowed to read process.env: the config loader (and its folder) and the CLI entry. */
 const ALLOWED = (rel: string) => rel === 'src/config.ts' || rel.startsWith('src/config/') || rel === 'src/cli/main.ts';
@@ -44,16 +44,6 @@ export function processEnvReads(root: string): string[] {
   return out;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root (package.json next to src/) not found');
-    dir = up;
-  }
-  return dir;
-}
-
 test('only the config loader and the CLI entry read process.env', () => {
   assert.deepEqual(processEnvReads(repoRoot()), []);
 });
@@ -61,10 +51,7 @@ test('only the config loader and the CLI entry read process.env', () => {
 test('the check catches each way of reading it, and lets comments and the allowed files be', () => {
   const root = mkdtempSync(join(tmpdir(), 'gureum-process-env-'));
   try {
-    const put = (path: string, text: string) => {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), text);
-    };
+    const put = fileWriter(root);
     put('src/virt/a.ts', '// process.env is not read here\nconst home = process.env.HOME;\n');
     put('src/net/b.ts', "const e = process['env'];\nconst { env } = process;\n");
     put('src/config/process-env.ts', 'export const processEnv = { ...process.env };\n');
