@@ -7,9 +7,11 @@ import { send } from '../api/client';
 import { useFlavors, useImages, useKeypairs, useNetworks, useSecurityGroups } from '../api/queries';
 import { useSession } from '../api/session';
 import type { Flavor, Image } from '../api/types';
+import { useSnapshots, useVolumes, volumeLabel } from '../api/volumes';
 import { ErrorNote } from '../ui/ErrorNote';
 import { KeypairForm } from '../ui/KeypairForm';
-import { bytes } from '../ui/format';
+import { NO_SOURCE, sourceBody, sourceProblem, type Source } from './launch/source';
+import { SourceStep } from './launch/SourceStep';
 import { useT, type MessageKey } from '../i18n';
 
 const STEPS = ['details', 'source', 'flavor', 'networks', 'secgroups', 'keypair', 'userdata', 'summary'] as const;
@@ -43,20 +45,23 @@ export function LaunchWizard() {
   const [step, setStep] = useState<Step>('details');
   const [name, setName] = useState('');
   const [count, setCount] = useState(1);
-  const [imageId, setImageId] = useState('');
+  const [src, setSrc] = useState<Source>(NO_SOURCE);
   const [flavorId, setFlavorId] = useState('');
   const [nets, setNets] = useState<string[]>([]);
   const [sgs, setSgs] = useState<string[]>(['default']);
   const [keyName, setKeyName] = useState('');
   const [userData, setUserData] = useState('');
 
-  const image = images.data?.find((i) => i.id === imageId);
+  const volumes = useVolumes();
+  const snapshots = useSnapshots();
+  // The flavor's disk holds the root only when booting from an image; a root volume brings its own size.
+  const image = src.kind === 'image' ? images.data?.find((i) => i.id === src.imageId) : undefined;
   const flavor = flavors.data?.find((f) => f.id === flavorId);
   const usableNets = (networks.data ?? []).filter((n) => !n['router:external'] || n.shared);
   const launch = useMutation({
     mutationFn: () => send('compute', 'POST', '/servers', {
       server: {
-        name, imageRef: imageId, flavorRef: flavorId, min_count: count, max_count: count,
+        name, ...sourceBody(src), flavorRef: flavorId, min_count: count, max_count: count,
         networks: nets.length ? nets.map((uuid) => ({ uuid })) : 'auto',
         security_groups: sgs.map((g) => ({ name: g })),
         ...(keyName ? { key_name: keyName } : {}),
@@ -65,14 +70,24 @@ export function LaunchWizard() {
     }),
     onSuccess: () => {
       // New servers bring new ports (and quota use): re-read everything they touch.
-      for (const k of ['servers', 'ports', 'quota-compute', 'quota-network']) void client.invalidateQueries({ queryKey: [k] });
+      for (const k of ['servers', 'ports', 'quota-compute', 'quota-network', 'volumes', 'quota-volume']) void client.invalidateQueries({ queryKey: [k] });
       navigate('/instances');
     },
   });
 
+  const sourceSummary = (): string => {
+    const kind = t(`launch.source.${src.kind}` as MessageKey);
+    const what = src.kind === 'volume' ? (volumes.data ?? []).find((v) => v.id === src.volumeId)
+      : src.kind === 'snapshot' ? (snapshots.data ?? []).find((x) => x.id === src.snapshotId) : undefined;
+    const name = src.kind === 'image' || src.kind === 'image-volume' ? images.data?.find((i) => i.id === src.imageId)?.name : what && volumeLabel(what);
+    const size = src.kind === 'image-volume' || src.kind === 'snapshot' ? `, ${src.volumeSize} GiB` : '';
+    const dot = src.kind !== 'image' && src.deleteOnTermination ? `, ${t('launch.deleteOnTermination')}` : '';
+    return `${kind}: ${name ?? '—'}${size}${dot}`;
+  };
   const problems: Partial<Record<Step, string>> = {};
   if (!name.trim()) problems.details = t('launch.needName');
-  if (!imageId) problems.source = t('launch.needImage');
+  const srcProblem = sourceProblem(src, images.data ?? [], snapshots.data ?? [], t);
+  if (srcProblem) problems.source = srcProblem;
   if (!flavorId) problems.flavor = t('launch.needFlavor');
   else if (flavor && fitProblem(flavor, image, t)) problems.flavor = fitProblem(flavor, image, t)!;
   const idx = STEPS.indexOf(step);
@@ -93,12 +108,7 @@ export function LaunchWizard() {
             <label>{t('launch.count')}<input name="count" type="number" min={1} max={20} value={count} onChange={(e) => setCount(Math.max(1, Number(e.target.value) || 1))} /></label>
           </>
         )}
-        {step === 'source' && (
-          <table className="pick"><thead><tr><th></th><th>{t('common.name')}</th><th>{t('images.size')}</th><th>{t('images.format')}</th><th>{t('images.minDisk')}</th><th>{t('images.minRam')}</th></tr></thead>
-            <tbody>{(images.data ?? []).filter((i) => i.status === 'active').map((i) => (
-              <tr key={i.id}><td><input type="radio" name="image" aria-label={i.name ?? i.id} checked={imageId === i.id} onChange={() => setImageId(i.id)} /></td>
-                <td>{i.name}</td><td>{bytes(i.size)}</td><td>{i.disk_format}</td><td>{i.min_disk} GiB</td><td>{i.min_ram} MiB</td></tr>))}</tbody></table>
-        )}
+        {step === 'source' && <SourceStep src={src} onChange={setSrc} />}
         {step === 'flavor' && (
           <table className="pick"><thead><tr><th></th><th>{t('common.name')}</th><th>vCPU</th><th>RAM</th><th>{t('launch.disk')}</th><th></th></tr></thead>
             <tbody>{(flavors.data ?? []).slice().sort((a, b) => a.ram - b.ram).map((f) => {
@@ -140,7 +150,7 @@ export function LaunchWizard() {
         {step === 'summary' && (
           <dl className="facts">
             <dt>{t('launch.name')}</dt><dd>{name || '—'} × {count}</dd>
-            <dt>{t('instances.image')}</dt><dd>{image?.name ?? '—'}</dd>
+            <dt>{t('launch.step.source')}</dt><dd>{sourceSummary()}</dd>
             <dt>{t('instances.flavor')}</dt><dd>{flavor ? `${flavor.name} (${flavor.vcpus} vCPU, ${flavor.ram} MiB, ${flavor.disk} GiB)` : '—'}</dd>
             <dt>{t('launch.step.networks')}</dt><dd>{nets.length ? usableNets.filter((n) => nets.includes(n.id)).map((n) => n.name).join(', ') : t('launch.autoNetwork')}</dd>
             <dt>{t('launch.step.secgroups')}</dt><dd>{sgs.join(', ')}</dd>
