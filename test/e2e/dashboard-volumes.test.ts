@@ -6,10 +6,19 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireCommands } from '../helpers/requirements.js';
 import {
-  dashWorld, go, projectNetwork, projectWithMember, publicRawImage, signIn, signOut, statusOf,
+  dashWorld,
+  go,
+  projectNetwork,
+  projectWithMember,
+  publicRawImage,
+  signIn,
+  signOut,
+  statusOf,
 } from '../helpers/dashboard.js';
 
-test('dashboard volumes in Chromium: boot from volume, attach, backups, transfers', { timeout: 600_000 }, async (t: TestContext) => {
+test('dashboard volumes in Chromium: boot from volume, attach, backups, transfers', {
+  timeout: 600_000,
+}, async (t: TestContext) => {
   if (!requireCommands(t, ['chromium', 'qemu-img'])) return;
   const w = await dashWorld(t, 'dashboard-volumes');
   const { page, step, shot } = w;
@@ -41,24 +50,27 @@ test('dashboard volumes in Chromium: boot from volume, attach, backups, transfer
     await page.getByRole('heading', { name: 'Overview: vol-p1' }).waitFor();
   });
 
-  await step('launch wizard: image → new volume, deleted with the instance; ACTIVE; the root volume on its page', async () => {
-    await launch('bfv1', async () => {
-      await page.getByRole('radio', { name: 'Image → new volume' }).check();
-      await page.getByRole('radio', { name: 'vol-img' }).check();
-      assert.equal(await page.locator('input[name="volume-size"]').inputValue(), '1');
-      assert.ok(await page.getByRole('checkbox', { name: 'Delete the volume with the instance' }).isChecked());
-      await shot('launch-source-volume');
-    });
-    await page.getByText('Image → new volume: vol-img, 1 GiB, Delete the volume with the instance').waitFor();
-    await page.getByRole('button', { name: 'Launch', exact: true }).click();
-    await statusOf(page, 'bfv1', 'ACTIVE').waitFor({ timeout: 90_000 });
-    await go(page, `#/instances/${await serverId('bfv1')}`);
-    await page.getByRole('tab', { name: 'Volumes' }).click();
-    const root = page.locator('main tr', { hasText: '/dev/vda (root)' });
-    await root.locator('[data-status="in-use"]').waitFor({ timeout: 30_000 });
-    await root.getByText('✓').waitFor();
-    assert.equal(await root.getByRole('button', { name: 'Detach' }).count(), 0, 'the root volume offered a detach');
-  });
+  await step(
+    'launch wizard: image → new volume, deleted with the instance; ACTIVE; the root volume on its page',
+    async () => {
+      await launch('bfv1', async () => {
+        await page.getByRole('radio', { name: 'Image → new volume' }).check();
+        await page.getByRole('radio', { name: 'vol-img' }).check();
+        assert.equal(await page.locator('input[name="volume-size"]').inputValue(), '1');
+        assert.ok(await page.getByRole('checkbox', { name: 'Delete the volume with the instance' }).isChecked());
+        await shot('launch-source-volume');
+      });
+      await page.getByText('Image → new volume: vol-img, 1 GiB, Delete the volume with the instance').waitFor();
+      await page.getByRole('button', { name: 'Launch', exact: true }).click();
+      await statusOf(page, 'bfv1', 'ACTIVE').waitFor({ timeout: 90_000 });
+      await go(page, `#/instances/${await serverId('bfv1')}`);
+      await page.getByRole('tab', { name: 'Volumes' }).click();
+      const root = page.locator('main tr', { hasText: '/dev/vda (root)' });
+      await root.locator('[data-status="in-use"]').waitFor({ timeout: 30_000 });
+      await root.getByText('✓').waitFor();
+      assert.equal(await root.getByRole('button', { name: 'Detach' }).count(), 0, 'the root volume offered a detach');
+    },
+  );
 
   await step('volumes page: attach with the server picker, in-use live, detach', async () => {
     await go(page, '#/volumes');
@@ -83,7 +95,10 @@ test('dashboard volumes in Chromium: boot from volume, attach, backups, transfer
     await page.locator('select[name="attach-volume"]').selectOption({ label: 'data1 (1 GiB)' });
     await page.getByRole('button', { name: 'Attach', exact: true }).click();
     await statusOf(page, 'data1', 'in-use').waitFor({ timeout: 30_000 });
-    await page.locator('main tr[data-name="data1"]').getByText(/\/dev\/vd[b-z]/).waitFor();
+    await page
+      .locator('main tr[data-name="data1"]')
+      .getByText(/\/dev\/vd[b-z]/)
+      .waitFor();
     await shot('instance-volumes');
     await page.locator('main tr[data-name="data1"]').getByRole('button', { name: 'Detach' }).click();
     await page.locator('main tr[data-name="data1"]').waitFor({ state: 'detached', timeout: 30_000 });
@@ -151,34 +166,41 @@ test('dashboard volumes in Chromium: boot from volume, attach, backups, transfer
     await go(page, '#/volumes');
     await statusOf(page, 'bootvol', 'in-use').waitFor({ timeout: 30_000 });
     await volumeRow('bootvol').locator('[data-server="bfv2"]').waitFor();
-    assert.equal(await volumeRow('bootvol').getByRole('button', { name: 'Detach' }).count(), 0, 'a root volume offered a detach');
+    assert.equal(
+      await volumeRow('bootvol').getByRole('button', { name: 'Detach' }).count(),
+      0,
+      'a root volume offered a detach',
+    );
   });
 
   let transferId = '';
   let authKey = '';
-  await step('transfer: id and key shown once with copy buttons; a deleted transfer gives the volume back', async () => {
-    await volumeRow('data1').getByRole('button', { name: 'Transfer' }).click();
-    const form = panel('Transfer data1 to another project');
-    await form.getByRole('button', { name: 'Create transfer' }).click();
-    await form.getByText('the key is shown only this once').waitFor();
-    transferId = await form.locator('input[name="transfer-id"]').inputValue();
-    authKey = await form.locator('input[name="transfer-key"]').inputValue();
-    assert.match(authKey, /^[0-9a-f]{16}$/);
-    await form.getByRole('button', { name: 'Copy Authorization key' }).click();
-    await form.locator('button', { hasText: 'Copied' }).waitFor();
-    assert.equal(await page.evaluate('navigator.clipboard.readText()'), authKey);
-    await shot('volumes-transfer-key');
-    await statusOf(page, 'data1', 'awaiting-transfer').waitFor({ timeout: 30_000 });
-    await form.getByRole('button', { name: 'Close' }).click();
-    // A second transfer, withdrawn.
-    await volumeRow('from-snap').getByRole('button', { name: 'Transfer' }).click();
-    await panel('Transfer from-snap to another project').getByRole('button', { name: 'Create transfer' }).click();
-    await statusOf(page, 'from-snap', 'awaiting-transfer').waitFor({ timeout: 30_000 });
-    const tr = page.locator('tr[data-name="from-snap"]').last();
-    await tr.getByRole('button', { name: 'Delete' }).click();
-    await statusOf(page, 'from-snap', 'available').waitFor({ timeout: 30_000 });
-    assert.equal(await page.locator(`td:text-is("${transferId}")`).count(), 1, 'the open transfer is listed');
-  });
+  await step(
+    'transfer: id and key shown once with copy buttons; a deleted transfer gives the volume back',
+    async () => {
+      await volumeRow('data1').getByRole('button', { name: 'Transfer' }).click();
+      const form = panel('Transfer data1 to another project');
+      await form.getByRole('button', { name: 'Create transfer' }).click();
+      await form.getByText('the key is shown only this once').waitFor();
+      transferId = await form.locator('input[name="transfer-id"]').inputValue();
+      authKey = await form.locator('input[name="transfer-key"]').inputValue();
+      assert.match(authKey, /^[0-9a-f]{16}$/);
+      await form.getByRole('button', { name: 'Copy Authorization key' }).click();
+      await form.locator('button', { hasText: 'Copied' }).waitFor();
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), authKey);
+      await shot('volumes-transfer-key');
+      await statusOf(page, 'data1', 'awaiting-transfer').waitFor({ timeout: 30_000 });
+      await form.getByRole('button', { name: 'Close' }).click();
+      // A second transfer, withdrawn.
+      await volumeRow('from-snap').getByRole('button', { name: 'Transfer' }).click();
+      await panel('Transfer from-snap to another project').getByRole('button', { name: 'Create transfer' }).click();
+      await statusOf(page, 'from-snap', 'awaiting-transfer').waitFor({ timeout: 30_000 });
+      const tr = page.locator('tr[data-name="from-snap"]').last();
+      await tr.getByRole('button', { name: 'Delete' }).click();
+      await statusOf(page, 'from-snap', 'available').waitFor({ timeout: 30_000 });
+      assert.equal(await page.locator(`td:text-is("${transferId}")`).count(), 1, 'the open transfer is listed');
+    },
+  );
 
   await step("another project's member accepts with id and key; the volume is theirs", async () => {
     await signOut(page);

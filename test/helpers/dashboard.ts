@@ -83,7 +83,8 @@ export async function dashWorld(t: TestContext, artifacts: string): Promise<Dash
 
 /** A project with one member user; returns the project id. */
 export async function projectWithMember(w: DashWorld, project: string, user: string, role = 'member'): Promise<string> {
-  const p = (await w.api('POST', '/identity/v3/projects', { project: { name: project, domain_id: 'default' } })).project;
+  const p = (await w.api('POST', '/identity/v3/projects', { project: { name: project, domain_id: 'default' } }))
+    .project;
   const u = (
     await w.api('POST', '/identity/v3/users', {
       user: { name: user, password: PASSWORD, domain_id: 'default', default_project_id: p.id },
@@ -114,7 +115,12 @@ export async function publicRawImage(w: DashWorld, name: string, bytes = 1024 * 
 /** A network with a subnet in the project of `token`. */
 export async function projectNetwork(w: DashWorld, token: string, name: string, cidr: string): Promise<string> {
   const net = (await w.api('POST', '/network/v2.0/networks', { network: { name } }, token)).network;
-  await w.api('POST', '/network/v2.0/subnets', { subnet: { network_id: net.id, cidr, ip_version: 4, name: `${name}-subnet` } }, token);
+  await w.api(
+    'POST',
+    '/network/v2.0/subnets',
+    { subnet: { network_id: net.id, cidr, ip_version: 4, name: `${name}-subnet` } },
+    token,
+  );
   return net.id as string;
 }
 
