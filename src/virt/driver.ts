@@ -90,6 +90,54 @@ export interface GuestInfo {
   cpuTimeNs: number;
 }
 
+/** One disk's I/O counters since the guest's process started (QMP `query-blockstats`). */
+export interface DiskCounters {
+  /** The drive's id on the QEMU command line (disk0 = root, disk1 = ephemeral, config, vol-...). */
+  id: string;
+  readBytes: number;
+  writeBytes: number;
+  readOps: number;
+  writeOps: number;
+  /** Failed reads plus failed writes. */
+  errors: number;
+}
+
+/** One NIC's counters from the guest's point of view (rx = what the guest received); null where the backend has none. */
+export interface NicCounters {
+  mac: string;
+  portId: string;
+  /** The host's device for the NIC (a tap), or null for QEMU user networking (slirp), which keeps no counters. */
+  device: string | null;
+  rxBytes: number | null;
+  rxPackets: number | null;
+  rxDrops: number | null;
+  rxErrors: number | null;
+  txBytes: number | null;
+  txPackets: number | null;
+  txDrops: number | null;
+  txErrors: number | null;
+}
+
+/** A running guest's resource counters at one moment: monotonic within one process lifetime (a restart resets them). */
+export interface InstanceStats {
+  /** When they were read (ms since the epoch). */
+  at: number;
+  /** Seconds since the guest's process started. */
+  uptimeSec: number;
+  /** CPU time of the whole process (vCPUs plus emulation), nanoseconds. */
+  cpuTimeNs: number;
+  /** CPU time of each vCPU thread, nanoseconds; empty when the driver cannot tell them apart. */
+  vcpuTimeNs: number[];
+  /** Guest RAM as configured. */
+  memoryMaxBytes: number;
+  /** Resident memory of the hypervisor process (what the host really spends on the guest). */
+  memoryRssBytes: number;
+  /** The balloon's current guest RAM, null without a balloon device. */
+  memoryBalloonBytes: number | null;
+  disks: DiskCounters[];
+  nics: NicCounters[];
+}
+
 /** One hypervisor behind one interface: `qemu` on real hosts, `fake` for API tests and scale benchmarks. */
 export interface HypervisorDriver {
   /** Driver name, e.g. "fake" or "qemu". */
@@ -123,6 +171,8 @@ export interface HypervisorDriver {
   migrate(host: string, instanceId: string, destHost: string, spec: GuestSpec): Promise<void>;
   /** Current state; `null` when the driver does not know the guest. */
   getInfo(host: string, instanceId: string): Promise<GuestInfo | null>;
+  /** Resource counters of a running guest; null when it does not run here (stopped, suspended, unknown). */
+  instanceStats?(host: string, instanceId: string): Promise<InstanceStats | null>;
   /** The serial console log so far. */
   consoleOutput(host: string, instanceId: string): Promise<string>;
   attachInterface(host: string, instanceId: string, nic: GuestSpec['nics'][number]): Promise<void>;

@@ -8,6 +8,7 @@ import {
   type GuestSpec,
   type HostCapacity,
   type HypervisorDriver,
+  type InstanceStats,
   type PowerStateValue,
   type SnapshotFile,
   type VolumeDisk,
@@ -34,6 +35,8 @@ interface FakeGuest {
   rescued: boolean;
   console: string[];
   startedAt: number;
+  /** How many times its counters were read (so two reads in the same millisecond still differ). */
+  reads: number;
 }
 
 /** An in-memory hypervisor in the spirit of Nova's fake driver: instant, deterministic, many hosts. */
@@ -110,7 +113,14 @@ export class FakeDriver implements HypervisorDriver {
 
   async spawn(host: string, spec: GuestSpec): Promise<void> {
     await this.wait();
-    const g: FakeGuest = { spec, power: PowerState.RUNNING, rescued: false, console: [], startedAt: Date.now() };
+    const g: FakeGuest = {
+      spec,
+      power: PowerState.RUNNING,
+      rescued: false,
+      console: [],
+      startedAt: Date.now(),
+      reads: 0,
+    };
     this.bootLog(g);
     this.hostGuests(host).set(spec.instanceId, g);
   }
@@ -214,6 +224,51 @@ export class FakeDriver implements HypervisorDriver {
       memKb: g.spec.memoryMb * 1024,
       numCpu: g.spec.vcpus,
       cpuTimeNs: (Date.now() - g.startedAt) * 1_000_000,
+    };
+  }
+
+  /**
+   * Counters that grow with the guest's age at fixed rates (a quarter of each vCPU, 100 KB/s read and 50 KB/s
+   * written per disk, 20 KB/s received and 10 KB/s sent per NIC) plus one unit per read: deterministic for API tests,
+   * cheap for benchmarks. Only a running guest has them.
+   */
+  async instanceStats(host: string, id: string): Promise<InstanceStats | null> {
+    const g = this.guests.get(host)?.get(id);
+    if (!g || g.power !== PowerState.RUNNING) return null;
+    g.reads++;
+    const now = Date.now();
+    const ms = now - g.startedAt + g.reads;
+    const s = g.spec;
+    const disks = ['disk0', ...((s.ephemeralGb ?? 0) > 0 ? ['disk1'] : []), ...(s.configDrive ? ['config'] : [])];
+    return {
+      at: now,
+      uptimeSec: Math.floor(ms / 1000),
+      cpuTimeNs: ms * 250_000 * s.vcpus,
+      vcpuTimeNs: Array.from({ length: s.vcpus }, () => ms * 250_000),
+      memoryMaxBytes: s.memoryMb * 1024 * 1024,
+      memoryRssBytes: Math.min(s.memoryMb, 64) * 1024 * 1024,
+      memoryBalloonBytes: null,
+      disks: disks.map((d) => ({
+        id: d,
+        readBytes: ms * 100,
+        writeBytes: ms * 50,
+        readOps: Math.floor(ms / 40),
+        writeOps: Math.floor(ms / 80),
+        errors: 0,
+      })),
+      nics: s.nics.map((n, i) => ({
+        mac: n.mac,
+        portId: n.portId,
+        device: `tap${i}`,
+        rxBytes: ms * 20,
+        rxPackets: Math.floor(ms / 50),
+        rxDrops: 0,
+        rxErrors: 0,
+        txBytes: ms * 10,
+        txPackets: Math.floor(ms / 100),
+        txDrops: 0,
+        txErrors: 0,
+      })),
     };
   }
 

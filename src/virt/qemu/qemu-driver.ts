@@ -1,7 +1,8 @@
 // The `qemu` hypervisor driver: one QEMU process per instance, run directly and driven over QMP. This class is the
 // HypervisorDriver surface and the per-instance state it keeps; the work is done along these seams:
 // host-facts.ts (what the host offers), guest-processes.ts (process + monitor), guest-build.ts (disks, NICs, launch
-// spec), save-restore.ts (suspend/resume, snapshot, rescue, resize), volume-hotplug.ts, consoles.ts.
+// spec), save-restore.ts (suspend/resume, snapshot, rescue, resize), volume-hotplug.ts, consoles.ts, instance-stats.ts
+// (counters for diagnostics and metrics).
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -13,6 +14,7 @@ import {
   type GuestSpec,
   type HostCapacity,
   type HypervisorDriver,
+  type InstanceStats,
   type SnapshotFile,
   type VolumeDisk,
 } from '../driver.js';
@@ -23,6 +25,7 @@ import { buildGuest, nicsFor, volumeDiskSpec, volumeNodeId } from './guest-build
 import { GuestProcesses } from './guest-processes.js';
 import { hostCapacity } from './host-facts.js';
 import { InstanceFiles, type InstanceState } from './instance-files.js';
+import { readInstanceStats } from './instance-stats.js';
 import type { DiskSpec } from './cmdline.js';
 import type { QemuDriverOptions } from './options.js';
 import { killHard, qemuProcessesUnder } from './process.js';
@@ -246,6 +249,16 @@ export class QemuDriver implements HypervisorDriver {
     else if (s.status === 'suspended') powerState = PowerState.SUSPENDED;
     else powerState = PowerState.PAUSED;
     return { ...base, cpuTimeNs, powerState };
+  }
+
+  /** Counters of a running guest (instance-stats.ts); null when it does not run. */
+  async instanceStats(host: string, id: string): Promise<InstanceStats | null> {
+    if (host !== this.capacity.host) return null;
+    const st = await this.files.readState(id);
+    const pid = st ? await this.procs.pidOf(id) : null;
+    if (!st || !pid) return null;
+    const m = await this.procs.monitor(id).catch(() => null);
+    return readInstanceStats(pid, m, st.launch, st.spec);
   }
 
   // --- consoles

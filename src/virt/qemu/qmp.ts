@@ -37,6 +37,28 @@ export interface QmpStatus {
   status: string;
 }
 
+/** One vCPU in `query-cpus-fast` (only the fields used). */
+export interface QmpCpu {
+  'cpu-index': number;
+  'thread-id': number;
+}
+
+/** One block backend in `query-blockstats` (only the fields used). */
+export interface QmpBlockStats {
+  /** The -drive id; empty for a node added with blockdev-add (then `node-name` or `qdev` names it). */
+  device?: string;
+  'node-name'?: string;
+  qdev?: string;
+  stats: {
+    rd_bytes: number;
+    wr_bytes: number;
+    rd_operations: number;
+    wr_operations: number;
+    failed_rd_operations?: number;
+    failed_wr_operations?: number;
+  };
+}
+
 /** `query-migrate` answer (only the fields used). */
 export interface QmpMigrationInfo {
   status?: string;
@@ -292,6 +314,21 @@ export class QmpClient {
 
   queryStatus(): Promise<QmpStatus> {
     return this.run<QmpStatus>('query-status');
+  }
+
+  /** The vCPUs and their host thread ids (for per-vCPU CPU time from /proc). */
+  queryCpusFast(): Promise<QmpCpu[]> {
+    return this.run<QmpCpu[]>('query-cpus-fast');
+  }
+
+  /** I/O counters of every block backend. */
+  queryBlockstats(): Promise<QmpBlockStats[]> {
+    return this.run<QmpBlockStats[]>('query-blockstats');
+  }
+
+  /** The balloon's current guest RAM in bytes; fails when the guest has no balloon device. */
+  async queryBalloon(): Promise<number> {
+    return (await this.run<{ actual: number }>('query-balloon')).actual;
   }
 
   /** Ends QEMU at once; resolves when it acknowledged (the socket closes soon after). */

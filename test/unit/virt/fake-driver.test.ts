@@ -68,3 +68,17 @@ test('fake driver snapshot hands over a file and removes it afterwards, also whe
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('fake driver counters grow with every read and exist only while the guest runs', async () => {
+  const d = new FakeDriver();
+  await d.spawn('fake-host', { ...spec, nics: [{ portId: 'p1', mac: 'fa:16:3e:00:00:01', ips: [] }] });
+  const a = await d.instanceStats('fake-host', 'i1');
+  const b = await d.instanceStats('fake-host', 'i1');
+  assert.ok(a && b);
+  assert.ok(b.cpuTimeNs > a.cpuTimeNs);
+  assert.ok((b.disks[0]?.readBytes ?? 0) > (a.disks[0]?.readBytes ?? 0));
+  assert.ok((b.nics[0]?.rxBytes ?? 0) > (a.nics[0]?.rxBytes ?? 0));
+  assert.equal(b.nics[0]?.portId, 'p1');
+  await d.powerOff('fake-host', 'i1', 0);
+  assert.equal(await d.instanceStats('fake-host', 'i1'), null);
+});
