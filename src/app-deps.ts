@@ -6,6 +6,7 @@ import type { ComputeService } from './services/compute/index.js';
 import type { MetadataService } from './services/metadata/index.js';
 import type { ConsoleService } from './services/console/index.js';
 import type { VolumeService } from './services/volume/index.js';
+import type { MonitoringService } from './services/monitoring/index.js';
 
 /** What every API plugin gets: config and the services (never the store: HTTP does not reach SQL). */
 export interface AppDeps {
@@ -19,4 +20,6 @@ export interface AppDeps {
   console: ConsoleService;
   /** Block storage (Cinder v3). */
   volume: VolumeService;
+  /** The built-in time series of instance figures (/monitoring/v1) and the live counters /metrics exports. */
+  monitoring: MonitoringService;
 }

@@ -29,6 +29,8 @@ import { VolumeService, ImageServicePort, VolumeComputePort } from '../services/
 import { dataPaths } from '../util/paths.js';
 import { hostHypervisor, metadataSocketPath, netDriverFor, volumeBackend } from './drivers.js';
 import { buildComputeHost, type ComputeHost } from './compute-host.js';
+import { buildMonitoring } from './observability.js';
+import { monitoringApi } from '../api/monitoring/index.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -130,8 +132,20 @@ export async function createController(
       driver: () => hypervisor,
       options: { tokenTtlSec: config.console.tokenTtlSeconds },
     });
-    const deps: AppDeps = { config, identity, image, network, compute, metadata, console: consoles, volume };
-    const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi]);
+    const monitoring = buildMonitoring(config, store.db, hypervisor);
+    await monitoring.start();
+    const deps: AppDeps = {
+      config,
+      identity,
+      image,
+      network,
+      compute,
+      metadata,
+      console: consoles,
+      volume,
+      monitoring,
+    };
+    const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi, monitoringApi]);
     server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
     for (const m of netLog.splice(0)) server.log.info(m);
     netSay = (m) => server.log.info(m);
@@ -159,6 +173,7 @@ export async function createController(
       async close() {
         clearInterval(purge);
         await server.close();
+        await monitoring.stop();
         await nsAgent?.close();
         await computeHost?.stop();
         await volume.idle();

@@ -128,6 +128,12 @@ export const ENV_SETTINGS: EnvSetting[] = [
   { env: 'GUREUM_CONSOLE_TOKEN_TTL', path: 'console.tokenTtlSeconds', parse: int('GUREUM_CONSOLE_TOKEN_TTL') },
   { env: 'GUREUM_NOVNC_DIR', path: 'console.novncDir', parse: str },
   { env: 'GUREUM_METADATA_SECRET_FILE', path: 'metadata.secretFile', parse: str },
+  { env: 'GUREUM_METRICS_TOKEN', path: 'observability.metricsToken', parse: str },
+  {
+    env: 'GUREUM_MONITOR_SAMPLE_SECONDS',
+    path: 'observability.sampleIntervalSeconds',
+    parse: int('GUREUM_MONITOR_SAMPLE_SECONDS'),
+  },
   { env: 'GUREUM_HYPERVISOR', path: 'virt.driver', parse: str },
   // The older switch for the same choice (it only ever said "fake"); GUREUM_HYPERVISOR wins when both are set.
   { env: 'GUREUM_COMPUTE_DRIVER', path: 'virt.driver', parse: str, unless: 'GUREUM_HYPERVISOR' },

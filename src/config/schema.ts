@@ -231,6 +231,20 @@ export const VolumeSection = section(
   'Cinder (block storage)',
 );
 
+export const ObservabilitySection = section(
+  {
+    metricsToken: Type.String({
+      description: "Bearer token a Prometheus scrape of /metrics may use ('' = generated into DATA_DIR/metrics-token)",
+    }),
+    sampleIntervalSeconds: positive("How often the monitoring collector samples running instances' counters"),
+    persistIntervalSeconds: positive('How often the time series store is written to DATA_DIR/monitoring'),
+    maxInstanceSeries: positive(
+      'Instances /metrics and the time series store keep figures for (label cardinality cap)',
+    ),
+  },
+  '/metrics and the built-in instance monitoring',
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({
@@ -251,6 +265,7 @@ export const ConfigSchema = Type.Object(
     disk: DiskSection,
     imaging: ImagingSection,
     volume: VolumeSection,
+    observability: ObservabilitySection,
   },
   { additionalProperties: false },
 );
@@ -320,7 +335,8 @@ export const defaults: GureumConfig = {
   disk: { qemuImg: 'qemu-img' },
   imaging: { cacheDir: '' },
   volume: { format: 'qcow2', preallocation: 'off' },
+  observability: { metricsToken: '', sampleIntervalSeconds: 60, persistIntervalSeconds: 300, maxInstanceSeries: 1000 },
 };
 
 /** Settings shown masked by `gureum config show`: a database URL may carry a password. */
-export const SECRET_PATHS = new Set(['database.url']);
+export const SECRET_PATHS = new Set(['database.url', 'observability.metricsToken']);

@@ -9,6 +9,7 @@ import { computeRules } from './policy/compute.js';
 import { imageRules } from './policy/image.js';
 import { volumeRules } from './policy/volume.js';
 import { networkRules } from './policy/network.js';
+import { monitoringRules } from './policy/monitoring.js';
 
 export type { PolicyTarget, Rule } from './policy/checks.js';
 export { projectMember, projectReader } from './policy/checks.js';
@@ -28,6 +29,7 @@ export const rules = {
   ...networkRules,
   ...computeRules,
   ...volumeRules,
+  ...monitoringRules,
   ...sharedRules,
 } satisfies Record<string, Rule>;
 

@@ -22,6 +22,10 @@ export function dataPaths(dataDir: string) {
     tinyCache: join(dataDir, 'cache', 'tiny'),
     /** Secret shared with the metadata proxies, unless metadata.secretFile names another. */
     metadataSecret: join(dataDir, 'metadata-secret'),
+    /** The scrape credential of /metrics, unless observability.metricsToken sets one. */
+    metricsToken: join(dataDir, 'metrics-token'),
+    /** The built-in time series of instance figures. */
+    monitoringSeries: join(dataDir, 'monitoring', 'series.bin'),
     cloudsYaml: join(dataDir, 'clouds.yaml'),
     adminOpenrc: join(dataDir, 'admin-openrc.sh'),
   };

@@ -138,6 +138,17 @@ export interface InstanceStats {
   nics: NicCounters[];
 }
 
+/** What a host's kernel says about it right now (os-hypervisors' live figures). */
+export interface HostUsage {
+  uptimeSec: number;
+  /** 1, 5 and 15 minute load averages. */
+  loadAverage: [number, number, number];
+  /** Free space for guests' disks (the data directory's file system), whole GiB. */
+  diskFreeGb: number;
+  /** MemAvailable from /proc/meminfo, MiB. */
+  memoryAvailableMb: number;
+}
+
 /** One hypervisor behind one interface: `qemu` on real hosts, `fake` for API tests and scale benchmarks. */
 export interface HypervisorDriver {
   /** Driver name, e.g. "fake" or "qemu". */
@@ -171,6 +182,8 @@ export interface HypervisorDriver {
   migrate(host: string, instanceId: string, destHost: string, spec: GuestSpec): Promise<void>;
   /** Current state; `null` when the driver does not know the guest. */
   getInfo(host: string, instanceId: string): Promise<GuestInfo | null>;
+  /** The host's live figures; omitted by drivers that simulate hosts (the fake). */
+  hostUsage?(host: string): Promise<HostUsage | null>;
   /** Resource counters of a running guest; null when it does not run here (stopped, suspended, unknown). */
   instanceStats?(host: string, instanceId: string): Promise<InstanceStats | null>;
   /** The serial console log so far. */

@@ -508,6 +508,9 @@ test('policy matrix: every route × six personas answers as the policy table say
       [/^\/volume\/v3\//, ':target', A.id],
       [/^\/volume\/v3\//, ':cls', 'default'],
       [/^\/volume\/v3\//, ':project_id', A.id],
+      // monitoring (Gureum's own graphs)
+      [/^\/monitoring\/v1\/servers\/:id/, ':id', server],
+      [/^\/monitoring\/v1\/projects\/:project_id/, ':project_id', A.id],
       // shared
       [/./, ':key', 'k'],
       [/./, ':tag', 'x'],

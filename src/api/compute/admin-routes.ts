@@ -18,6 +18,7 @@ import {
   serviceUpdateVersions,
 } from './schemas/resources.js';
 import { versioned } from './schemas/versions.js';
+import { uptimeLine } from './host-uptime.js';
 import { mv, type ApiVersion } from './microversion.js';
 import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
@@ -114,6 +115,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
       status: svc?.disabled ? 'disabled' : 'enabled',
     };
     if (detail) {
+      const usage = await compute.hostUsage(n.host);
       Object.assign(out, {
         host_ip: n.host_ip,
         hypervisor_type: n.hypervisor_type,
@@ -136,11 +138,12 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
           free_disk_gb: n.local_gb - n.local_gb_used,
           current_workload: 0,
           running_vms: n.running_vms,
-          disk_available_least: n.local_gb - n.local_gb_used,
+          // Nova's libvirt driver reports the file system's real free space here, not capacity minus claims.
+          disk_available_least: usage ? usage.diskFreeGb : n.local_gb - n.local_gb_used,
           cpu_info: ver.atLeast('2.28') ? JSON.parse(n.cpu_info) : n.cpu_info,
         });
       } else {
-        out.uptime = ' 00:00:00 up 1 day, load average: 0.00, 0.00, 0.00';
+        out.uptime = uptimeLine(usage);
       }
     }
     if (withServers) {
@@ -189,6 +192,11 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     admin(req);
     const nodes = await hosts.listNodes();
     const sum = (f: (n: ComputeNodeRow) => number) => nodes.reduce((a, n) => a + f(n), 0);
+    const free = new Map<string, number>();
+    for (const n of nodes) {
+      const u = await compute.hostUsage(n.host);
+      if (u) free.set(n.host, u.diskFreeGb);
+    }
     return {
       hypervisor_statistics: {
         count: nodes.length,
@@ -202,7 +210,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
         free_disk_gb: sum((n) => n.local_gb - n.local_gb_used),
         current_workload: 0,
         running_vms: sum((n) => n.running_vms),
-        disk_available_least: sum((n) => n.local_gb - n.local_gb_used),
+        disk_available_least: sum((n) => free.get(n.host) ?? n.local_gb - n.local_gb_used),
       },
     };
   });
@@ -228,7 +236,7 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
     return {
       hypervisor: {
         ...(await hvView(n, mv(req), false)),
-        uptime: ' 00:00:00 up 1 day, load average: 0.00, 0.00, 0.00',
+        uptime: uptimeLine(await compute.hostUsage(n.host)),
       },
     };
   });

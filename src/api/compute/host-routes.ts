@@ -9,6 +9,7 @@ import { ctxOf } from '../http/service-api.js';
 import type { Json } from './body.js';
 import { ExternalEventsBody, HostUpdateBody } from './schemas/resources.js';
 import { mv } from './microversion.js';
+import { diagnostics248, legacyDiagnostics } from './diagnostics.js';
 import { op } from '../http/route-policy.js';
 import { pagedQuery } from '../http/query-schemas.js';
 
@@ -17,16 +18,6 @@ const TOPIC: Record<string, string> = {
   'nova-compute': 'compute',
   'nova-scheduler': 'scheduler',
   'nova-conductor': 'conductor',
-};
-
-/** Nova's power_state numbers to the 2.48 diagnostics state names. */
-const DIAG_STATE: Record<number, string> = {
-  0: 'pending',
-  1: 'running',
-  3: 'paused',
-  4: 'shutdown',
-  6: 'crashed',
-  7: 'suspended',
 };
 
 /** External event names by the microversion that introduced them. */
@@ -252,76 +243,20 @@ export function hostRoutes(app: FastifyInstance, compute: ComputeService): void 
     const inst = await compute.servers.get(a, (req.params as { id: string }).id);
     if (!inst.host || inst.vm_state === 'building')
       throw invalidState(`Instance ${inst.id} is not ready yet.`, { code: 'InstanceNotReady' });
-    const ports = extras(inst).ports;
     const ephemeral = extras(inst).flavor.ephemeral > 0;
-    const disks = 1 + (ephemeral ? 1 : 0) + (inst.config_drive ? 1 : 0);
-    if (!mv(req).atLeast('2.48')) {
-      // The driver's own key/value form (libvirt's keys); no counters are kept, so they read zero.
-      const out: Json = { memory: inst.memory_mb * 1024, 'memory-actual': inst.memory_mb * 1024 };
-      for (let i = 0; i < inst.vcpus; i++) out[`cpu${i}_time`] = 0;
-      for (const d of ['vda', ...(ephemeral ? ['vdb'] : [])])
-        Object.assign(out, {
-          [`${d}_read`]: 0,
-          [`${d}_read_req`]: 0,
-          [`${d}_write`]: 0,
-          [`${d}_write_req`]: 0,
-          [`${d}_errors`]: -1,
-        });
-      // Gureum's facts about the guest (e.g. gureum:ssh = 127.0.0.1:PORT), in this free-form view only: the 2.48
-      // view has a fixed schema, and the server's metadata belongs to its user.
-      for (const [k, val] of Object.entries(await compute.serverActions.guestDetails(inst))) out[`gureum:${k}`] = val;
-      ports.forEach(
-        (_p, i) =>
-          void Object.assign(out, {
-            [`tap${i}_rx`]: 0,
-            [`tap${i}_rx_drop`]: 0,
-            [`tap${i}_rx_errors`]: 0,
-            [`tap${i}_rx_packets`]: 0,
-            [`tap${i}_tx`]: 0,
-            [`tap${i}_tx_drop`]: 0,
-            [`tap${i}_tx_errors`]: 0,
-            [`tap${i}_tx_packets`]: 0,
-          }),
-      );
-      return out;
-    }
-    const uptime = inst.launched_at
-      ? Math.max(0, Math.floor((Date.now() - Date.parse(inst.launched_at)) / 1000))
-      : null;
-    return {
-      // 'libvirt' is the closest of the driver names the 2.48 schema allows; `hypervisor` says which driver really runs it.
-      state: DIAG_STATE[inst.power_state] ?? 'pending',
-      driver: 'libvirt',
+    const shape = {
+      inst,
+      ports: extras(inst).ports,
+      disks: 1 + (ephemeral ? 1 : 0) + (inst.config_drive ? 1 : 0),
       hypervisor: compute.driver?.type ?? null,
-      hypervisor_os: 'linux',
-      uptime,
-      config_drive: inst.config_drive === 1,
-      num_cpus: inst.vcpus,
-      num_nics: ports.length,
-      num_disks: disks,
-      memory_details: { maximum: inst.memory_mb, used: null },
-      cpu_details: Array.from({ length: inst.vcpus }, (_x, i) => ({ id: i, time: null, utilisation: null })),
-      nic_details: ports.map((p) => ({
-        mac_address: p.mac,
-        rx_octets: null,
-        rx_errors: null,
-        rx_drop: null,
-        rx_packets: null,
-        rx_rate: null,
-        tx_octets: null,
-        tx_errors: null,
-        tx_drop: null,
-        tx_packets: null,
-        tx_rate: null,
-      })),
-      disk_details: Array.from({ length: disks }, () => ({
-        read_bytes: null,
-        read_requests: null,
-        write_bytes: null,
-        write_requests: null,
-        errors_count: null,
-      })),
     };
+    const stats = await compute.serverActions.guestStats(inst);
+    if (mv(req).atLeast('2.48')) return diagnostics248(shape, stats);
+    const out = legacyDiagnostics(shape, stats);
+    // Gureum's facts about the guest (e.g. gureum:ssh = 127.0.0.1:PORT), in this free-form view only: the 2.48
+    // view has a fixed schema, and the server's metadata belongs to its user.
+    for (const [k, val] of Object.entries(await compute.serverActions.guestDetails(inst))) out[`gureum:${k}`] = val;
+    return out;
   });
 
   // os-server-external-events (admin; what Neutron tells Nova)

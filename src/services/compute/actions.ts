@@ -2,6 +2,7 @@
 // instance lookups of one class; the split along those seams (issue 10 item 5) is still open.
 import { badRequest, conflict, forbidden, isCloudError, notFound } from '../../errors.js';
 import type { InstanceRow } from '../../store/compute-tables.js';
+import type { InstanceStats } from '../../virt/index.js';
 import type { TaskQueue } from '../../store/task-queue.js';
 import { uuid } from '../../util/ids.js';
 import { type AuthContext, type ComputeDeps, type Db, isAdmin, nextIntId, nowIso, withIdRetry } from './common.js';
@@ -38,6 +39,8 @@ export interface HostCalls {
   consoleOutput(host: string, instanceId: string): Promise<string>;
   /** The driver's facts about a running guest (SSH forward, guest addresses); null when it has none. */
   details(host: string, instanceId: string): Promise<Record<string, string> | null>;
+  /** A running guest's counters; null when it does not run or the driver keeps none. */
+  stats(host: string, instanceId: string): Promise<InstanceStats | null>;
 }
 
 /** The server actions (POST /servers/{id}/action and friends): state checks, then a task for the host. */
@@ -836,6 +839,13 @@ export class ServerActions {
     if (!calls || !inst.host) return {};
     // Details are extra facts for diagnostics: a host that cannot answer gives none, not an error.
     return (await calls.details(inst.host, inst.id).catch(() => null)) ?? {};
+  }
+
+  /** The guest's counters, read live from its host (diagnostics); null when none can be had, never an error. */
+  async guestStats(inst: InstanceRow): Promise<InstanceStats | null> {
+    const calls = this.x.calls();
+    if (!calls || !inst.host) return null;
+    return calls.stats(inst.host, inst.id).catch(() => null);
   }
 
   /** Checks a console request is possible (instance running on a host). */

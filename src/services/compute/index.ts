@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
 import { TaskQueue } from '../../store/task-queue.js';
-import type { HypervisorDriver } from '../../virt/index.js';
+import type { HostUsage, HypervisorDriver } from '../../virt/index.js';
 import { ServerActions, type HostCalls } from './actions.js';
 import type { ComputeDeps } from './common.js';
 import { FlavorService } from './flavors.js';
@@ -111,6 +111,7 @@ export class ComputeService {
         ? {
             consoleOutput: (host, id) => driver.consoleOutput(host, id),
             details: async (host, id) => (driver.details ? driver.details(host, id) : null),
+            stats: async (host, id) => (driver.instanceStats ? driver.instanceStats(host, id) : null),
           }
         : null;
     this.serverActions = new ServerActions(this.deps, {
@@ -174,6 +175,11 @@ export class ComputeService {
     if (!inst) return false;
     if (!inst.host) return null;
     return (await this.driver.attachedVolumes(inst.host, instanceId)).some((v) => v.volumeId === volumeId);
+  }
+
+  /** A host's live uptime, load, free disk and memory; null when its driver does not run in this process. */
+  async hostUsage(host: string): Promise<HostUsage | null> {
+    return (await this.driver?.hostUsage?.(host).catch(() => null)) ?? null;
   }
 
   /** Grows a volume attached to a server through its hypervisor; false when no guest runs (the caller grows the file). */

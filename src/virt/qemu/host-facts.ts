@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, networkInterfaces, totalmem } from 'node:os';
-import type { HostCapacity } from '../driver.js';
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg, networkInterfaces, totalmem, uptime } from 'node:os';
+import type { HostCapacity, HostUsage } from '../driver.js';
 
 export const GiB = 1024 ** 3;
 
@@ -58,6 +59,26 @@ export function hostCapacity(host: string, binary: string, dataDir: string): Hos
       topology: { sockets: 1, cores: c.length, threads: 1 },
       features: [],
     },
+  };
+}
+
+/** The host's uptime, load, free disk under the data dir and available memory, read now. */
+export async function hostUsage(dataDir: string): Promise<HostUsage> {
+  const [l1 = 0, l5 = 0, l15 = 0] = loadavg();
+  let diskFreeGb = 0;
+  try {
+    const s = statfsSync(existsSync(dataDir) ? dataDir : '/');
+    diskFreeGb = Math.floor((s.bavail * s.bsize) / GiB);
+  } catch {
+    // As diskGb: an unreadable file system shows no free disk.
+  }
+  const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+  const avail = /^MemAvailable:\s+(\d+) kB/m.exec(meminfo);
+  return {
+    uptimeSec: Math.floor(uptime()),
+    loadAverage: [l1, l5, l15],
+    diskFreeGb,
+    memoryAvailableMb: avail ? Math.floor(Number(avail[1]) / 1024) : 0,
   };
 }
 

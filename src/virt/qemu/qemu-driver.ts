@@ -14,6 +14,7 @@ import {
   type GuestSpec,
   type HostCapacity,
   type HypervisorDriver,
+  type HostUsage,
   type InstanceStats,
   type SnapshotFile,
   type VolumeDisk,
@@ -23,7 +24,7 @@ import { accelCacheKey, bootsUnderKvm, cachedAccel, chooseAccel, kvmDeviceUsable
 import { boundConsoleLogs, consoleTail, guestDetails, readdirSafe, type GuestDetails } from './consoles.js';
 import { buildGuest, nicsFor, volumeDiskSpec, volumeNodeId } from './guest-build.js';
 import { GuestProcesses } from './guest-processes.js';
-import { hostCapacity } from './host-facts.js';
+import { hostCapacity, hostUsage } from './host-facts.js';
 import { InstanceFiles, type InstanceState } from './instance-files.js';
 import { readInstanceStats } from './instance-stats.js';
 import type { DiskSpec } from './cmdline.js';
@@ -249,6 +250,11 @@ export class QemuDriver implements HypervisorDriver {
     else if (s.status === 'suspended') powerState = PowerState.SUSPENDED;
     else powerState = PowerState.PAUSED;
     return { ...base, cpuTimeNs, powerState };
+  }
+
+  /** Uptime, load, free disk and memory of this host, read now. */
+  async hostUsage(host: string): Promise<HostUsage | null> {
+    return host === this.capacity.host ? hostUsage(this.opts.dataDir) : null;
   }
 
   /** Counters of a running guest (instance-stats.ts); null when it does not run. */

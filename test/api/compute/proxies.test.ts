@@ -329,6 +329,16 @@ test('compute proxy APIs and admin extras', async (t) => {
     assert.equal(d.state, 'running');
     assert.equal(d.num_nics, 1);
     assert.ok(d.memory_details.maximum > 0);
+    // The fake driver's counters grow with every read: real numbers, not zeros.
+    assert.ok(d.cpu_details[0].time > 0, JSON.stringify(d.cpu_details));
+    assert.ok(d.nic_details[0].rx_octets > 0 && d.nic_details[0].tx_packets >= 0, JSON.stringify(d.nic_details));
+    assert.ok(d.disk_details[0].read_bytes > 0, JSON.stringify(d.disk_details));
+    assert.equal(d.num_disks, d.disk_details.length);
+    const again = (
+      await req('GET', `${V}/servers/${s.id}/diagnostics`, undefined, { 'X-OpenStack-Nova-API-Version': '2.48' })
+    ).json;
+    assert.ok(again.nic_details[0].rx_octets > d.nic_details[0].rx_octets, 'NIC counters grow');
+    assert.ok(old.cpu0_time > 0 && old.vda_read > 0, JSON.stringify(old));
 
     const ev = await req('POST', `${V}/os-server-external-events`, {
       events: [{ name: 'network-changed', server_uuid: s.id }],
