@@ -95,22 +95,31 @@ export async function projectWithMember(w: DashWorld, project: string, user: str
   return p.id as string;
 }
 
-/** A public raw image of `bytes` zero bytes, active. */
-export async function publicRawImage(w: DashWorld, name: string, bytes = 1024 * 1024): Promise<string> {
-  const img = await w.api('POST', '/image/v2/images', {
-    name,
-    disk_format: 'raw',
-    container_format: 'bare',
-    visibility: 'public',
-  });
+/** A raw image of `bytes` zero bytes, active: public unless `fields` says otherwise (extra fields are properties). */
+export async function rawImage(
+  w: DashWorld,
+  fields: Record<string, unknown> & { name: string },
+  token = w.adminToken,
+  bytes = 1024 * 1024,
+): Promise<string> {
+  const img = await w.api(
+    'POST',
+    '/image/v2/images',
+    { disk_format: 'raw', container_format: 'bare', visibility: 'public', ...fields },
+    token,
+  );
   const r = await fetch(`${w.srv.baseUrl}/image/v2/images/${img.id}/file`, {
     method: 'PUT',
-    headers: { 'X-Auth-Token': w.adminToken, 'Content-Type': 'application/octet-stream' },
+    headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' },
     body: new Uint8Array(bytes),
   });
   assert.equal(r.status, 204, await r.text());
   return img.id as string;
 }
+
+/** A public raw image of `bytes` zero bytes, active. */
+export const publicRawImage = (w: DashWorld, name: string, bytes = 1024 * 1024) =>
+  rawImage(w, { name }, w.adminToken, bytes);
 
 /** A network with a subnet in the project of `token`. */
 export async function projectNetwork(w: DashWorld, token: string, name: string, cidr: string): Promise<string> {

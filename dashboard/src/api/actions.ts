@@ -36,6 +36,13 @@ export function allowedActions(server: Server): (typeof SERVER_ACTIONS)[number][
   });
 }
 
+/** Whether the state table allows one rule now (for actions outside the menu, such as createImage). */
+export function allows(server: Server, rule: ServerAction): boolean {
+  const r = ACTIONS[rule];
+  const task = server['OS-EXT-STS:task_state'] ?? null;
+  return (r.vm as readonly string[]).includes(server['OS-EXT-STS:vm_state']) && (r.task === 'any' || (r.task as readonly (string | null)[]).includes(task));
+}
+
 /** A server still changing (the list polls faster while any is). */
 export function isTransitional(server: Server): boolean {
   return !!server['OS-EXT-STS:task_state'] || ['BUILD', 'REBOOT', 'HARD_REBOOT', 'RESIZE', 'MIGRATING'].includes(server.status);

@@ -4,7 +4,11 @@ import { call, send, upload } from '../api/client';
 import { useImages } from '../api/queries';
 import { canWrite, useSession } from '../api/session';
 import type { Image } from '../api/types';
+import { Link } from 'wouter';
+import { AUDIT_PROPERTY } from '../api/images';
 import { ErrorNote } from '../ui/ErrorNote';
+import { AuditBadge } from './images/AuditBadge';
+import { SharedWithMe } from './images/SharedWithMe';
 import { bytes } from '../ui/format';
 import { useT } from '../i18n';
 
@@ -81,11 +85,11 @@ export function Images() {
       <ErrorNote error={images.error ?? del.error} onRetry={() => void images.refetch()} />
       <div className="table-wrap">
         <table>
-          <thead><tr><th>{t('common.name')}</th><th>{t('instances.status')}</th><th>{t('images.visibility')}</th><th>{t('images.format')}</th><th>{t('images.size')}</th><th>{t('images.minDisk')}</th><th></th></tr></thead>
+          <thead><tr><th>{t('common.name')}</th><th>{t('instances.status')}</th><th>{t('images.visibility')}</th><th>{t('images.format')}</th><th>{t('images.size')}</th><th>{t('images.minDisk')}</th><th>{t('images.audit')}</th><th></th></tr></thead>
           <tbody>
             {(images.data ?? []).map((i) => (
               <tr key={i.id} data-name={i.name ?? ''}>
-                <td>{i.name}</td><td data-status={i.status}>{i.status}</td><td>{i.visibility}</td><td>{i.disk_format}</td><td>{bytes(i.size)}</td><td>{i.min_disk} GiB</td>
+                <td><Link href={`/images/${i.id}`}>{i.name ?? i.id}</Link></td><td data-status={i.status}>{i.status}</td><td>{i.visibility}</td><td>{i.disk_format}</td><td>{bytes(i.size)}</td><td>{i.min_disk} GiB</td><td><AuditBadge value={(i as unknown as Record<string, string | undefined>)[AUDIT_PROPERTY]} /></td>
                 <td>{canWrite(s) && i.owner === s.project.id && !i.protected && (
                   <button type="button" className="danger" onClick={() => { if (window.confirm(t('images.confirmDelete', { name: i.name ?? i.id }))) del.mutate(i.id); }}>{t('action.delete')}</button>)}</td>
               </tr>
@@ -93,6 +97,7 @@ export function Images() {
           </tbody>
         </table>
       </div>
+      <SharedWithMe />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link, useLocation } from 'wouter';
 import { get, send } from '../api/client';
+import { allows } from '../api/actions';
 import { canWrite, useSession } from '../api/session';
 import type { Server } from '../api/types';
 import { ErrorNote } from '../ui/ErrorNote';
@@ -77,6 +78,10 @@ export function InstanceDetail({ id }: { id: string }) {
     queryFn: async () => (await get<{ interfaceAttachments: Interface[] }>('compute', `/servers/${id}/os-interface`)).interfaceAttachments,
     enabled: tab === 'interfaces',
   });
+  const snapshot = useMutation({
+    mutationFn: async (name: string) => (await send<{ image_id: string }>('compute', 'POST', `/servers/${id}/action`, { createImage: { name } })).image_id,
+    onSettled: () => void server.refetch(),
+  });
   const v = server.data;
   if (server.error) return <section><ErrorNote error={server.error} onRetry={() => void server.refetch()} /><Link href="/instances">{t('detail.back')}</Link></section>;
   if (!v) return <p className="muted">{t('common.loading')}</p>;
@@ -85,9 +90,18 @@ export function InstanceDetail({ id }: { id: string }) {
     <section>
       <div className="page-head">
         <h1>{v.name} <StatusBadge server={v} t={t} /></h1>
+        <span className="row-actions">
+        {canWrite(s) && allows(v, 'createImage') && (
+          <button type="button" disabled={snapshot.isPending} onClick={() => {
+            const name = window.prompt(t('detail.snapshotName'), `${v.name}-snapshot`);
+            if (name) snapshot.mutate(name);
+          }}>{t('detail.createSnapshot')}</button>
+        )}
         {canWrite(s) && <ServerActions server={v} onError={setActionError} onDone={(a) => { if (a.key === 'delete') navigate('/instances'); else void server.refetch(); }} />}
+        </span>
       </div>
-      <ErrorNote error={actionError} />
+      <ErrorNote error={actionError ?? snapshot.error} />
+      {snapshot.data && <p className="notice" role="status">{t('detail.snapshotMade')} <Link href={`/images/${snapshot.data}`}>{t('detail.snapshotOpen')}</Link></p>}
       <div className="tabs" role="tablist">
         {tabs.map(([k, label]) => <button key={k} type="button" role="tab" aria-selected={tab === k} onClick={() => setTab(k)}>{label}</button>)}
       </div>

@@ -8,6 +8,7 @@ import { Instances } from '../pages/Instances';
 import { InstanceDetail } from '../pages/InstanceDetail';
 import { LaunchWizard } from '../pages/LaunchWizard';
 import { Images } from '../pages/Images';
+import { ImageDetail } from '../pages/images/ImageDetail';
 import { Volumes } from '../pages/Volumes';
 import { Networks } from '../pages/Networks';
 import { Topology } from '../pages/Topology';
@@ -15,6 +16,7 @@ import { SecurityGroups } from '../pages/SecurityGroups';
 import { Keypairs } from '../pages/Keypairs';
 import { ApiAccess } from '../pages/ApiAccess';
 import { AdminHypervisors, AdminInstances, AdminFlavors, AdminIdentity, AdminServices } from '../pages/Admin';
+import { AdminGoldenImages } from '../pages/admin/GoldenImages';
 
 const PROJECT_NAV: [string, MessageKey][] = [
   ['/', 'nav.overview'], ['/instances', 'nav.instances'], ['/images', 'nav.images'], ['/volumes', 'nav.volumes'], ['/networks', 'nav.networks'],
@@ -22,7 +24,7 @@ const PROJECT_NAV: [string, MessageKey][] = [
   ['/api-access', 'nav.apiAccess'],
 ];
 const ADMIN_NAV: [string, MessageKey][] = [
-  ['/admin/hypervisors', 'nav.hypervisors'], ['/admin/instances', 'nav.allInstances'], ['/admin/flavors', 'nav.flavors'],
+  ['/admin/hypervisors', 'nav.hypervisors'], ['/admin/instances', 'nav.allInstances'], ['/admin/flavors', 'nav.flavors'], ['/admin/golden-images', 'nav.goldenImages'],
   ['/admin/identity', 'nav.identity'], ['/admin/services', 'nav.services'],
 ];
 
@@ -97,6 +99,7 @@ export function Shell() {
           <Route path="/instances/:id">{(p) => <InstanceDetail id={p.id} />}</Route>
           <Route path="/launch" component={LaunchWizard} />
           <Route path="/images" component={Images} />
+          <Route path="/images/:id">{(p) => <ImageDetail id={p.id} />}</Route>
           <Route path="/volumes" component={Volumes} />
           <Route path="/networks" component={Networks} />
           <Route path="/topology" component={Topology} />
@@ -106,6 +109,7 @@ export function Shell() {
           <Route path="/admin/hypervisors" component={AdminHypervisors} />
           <Route path="/admin/instances" component={AdminInstances} />
           <Route path="/admin/flavors" component={AdminFlavors} />
+          <Route path="/admin/golden-images" component={AdminGoldenImages} />
           <Route path="/admin/identity" component={AdminIdentity} />
           <Route path="/admin/services" component={AdminServices} />
           <Route><p>{t('shell.notFound')}</p></Route>
