@@ -1,9 +1,7 @@
 // Admin views (shown to the admin role; the APIs enforce it anyway): hypervisors, all instances with their host,
-// flavors, projects/users/role assignments, services.
-import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, send } from '../api/client';
-import { useFlavors } from '../api/queries';
+// projects/users/role assignments, services (flavors, quotas, groups and golden images have their own files in admin/).
+import { useQuery } from '@tanstack/react-query';
+import { get } from '../api/client';
 import type { Hypervisor } from '../api/types';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Meter } from '../ui/Meter';
@@ -37,35 +35,6 @@ export function AdminHypervisors() {
 
 export function AdminInstances() {
   return <Instances all />;
-}
-
-export function AdminFlavors() {
-  const t = useT();
-  const client = useQueryClient();
-  const flavors = useFlavors();
-  const [f, setF] = useState({ name: '', vcpus: 1, ram: 512, disk: 1 });
-  const create = useMutation({
-    mutationFn: () => send('compute', 'POST', '/flavors', { flavor: { ...f, id: 'auto' } }),
-    onSettled: () => client.invalidateQueries({ queryKey: ['flavors'] }),
-  });
-  return (
-    <section>
-      <h1>{t('nav.flavors')}</h1>
-      <form className="card inline" onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-        <label>{t('common.name')}<input value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} required /></label>
-        <label>vCPU<input type="number" min={1} value={f.vcpus} onChange={(e) => setF({ ...f, vcpus: Number(e.target.value) })} /></label>
-        <label>RAM (MiB)<input type="number" min={1} value={f.ram} onChange={(e) => setF({ ...f, ram: Number(e.target.value) })} /></label>
-        <label>{t('launch.disk')} (GiB)<input type="number" min={0} value={f.disk} onChange={(e) => setF({ ...f, disk: Number(e.target.value) })} /></label>
-        <button type="submit" disabled={!f.name}>{t('action.create')}</button>
-        <ErrorNote error={create.error} />
-      </form>
-      <ErrorNote error={flavors.error} />
-      <div className="table-wrap"><table>
-        <thead><tr><th>{t('common.name')}</th><th>vCPU</th><th>RAM</th><th>{t('launch.disk')}</th><th>{t('admin.public')}</th></tr></thead>
-        <tbody>{(flavors.data ?? []).map((x) => <tr key={x.id}><td>{x.name}</td><td>{x.vcpus}</td><td>{x.ram} MiB</td><td>{x.disk} GiB</td><td>{x['os-flavor-access:is_public'] === false ? '' : '✓'}</td></tr>)}</tbody>
-      </table></div>
-    </section>
-  );
 }
 
 interface Assignment { role: { name: string }; user?: { name: string; domain?: { name: string } }; group?: { name: string }; scope: { project?: { name: string }; domain?: { name: string }; system?: unknown } }

@@ -15,16 +15,20 @@ import { Topology } from '../pages/Topology';
 import { SecurityGroups } from '../pages/SecurityGroups';
 import { Keypairs } from '../pages/Keypairs';
 import { ApiAccess } from '../pages/ApiAccess';
-import { AdminHypervisors, AdminInstances, AdminFlavors, AdminIdentity, AdminServices } from '../pages/Admin';
+import { AdminHypervisors, AdminInstances, AdminIdentity, AdminServices } from '../pages/Admin';
+import { AdminFlavors } from '../pages/admin/Flavors';
+import { AdminQuotas } from '../pages/admin/Quotas';
+import { AdminGroups } from '../pages/admin/Groups';
+import { AppCredentials } from '../pages/AppCredentials';
 import { AdminGoldenImages } from '../pages/admin/GoldenImages';
 
 const PROJECT_NAV: [string, MessageKey][] = [
   ['/', 'nav.overview'], ['/instances', 'nav.instances'], ['/images', 'nav.images'], ['/volumes', 'nav.volumes'], ['/networks', 'nav.networks'],
   ['/topology', 'nav.topology'], ['/security-groups', 'nav.securityGroups'], ['/keypairs', 'nav.keypairs'],
-  ['/api-access', 'nav.apiAccess'],
+  ['/api-access', 'nav.apiAccess'], ['/app-credentials', 'nav.appCredentials'],
 ];
 const ADMIN_NAV: [string, MessageKey][] = [
-  ['/admin/hypervisors', 'nav.hypervisors'], ['/admin/instances', 'nav.allInstances'], ['/admin/flavors', 'nav.flavors'], ['/admin/golden-images', 'nav.goldenImages'],
+  ['/admin/hypervisors', 'nav.hypervisors'], ['/admin/instances', 'nav.allInstances'], ['/admin/flavors', 'nav.flavors'], ['/admin/golden-images', 'nav.goldenImages'], ['/admin/quotas', 'nav.quotas'], ['/admin/groups', 'nav.groups'],
   ['/admin/identity', 'nav.identity'], ['/admin/services', 'nav.services'],
 ];
 
@@ -106,10 +110,13 @@ export function Shell() {
           <Route path="/security-groups" component={SecurityGroups} />
           <Route path="/keypairs" component={Keypairs} />
           <Route path="/api-access" component={ApiAccess} />
+          <Route path="/app-credentials" component={AppCredentials} />
           <Route path="/admin/hypervisors" component={AdminHypervisors} />
           <Route path="/admin/instances" component={AdminInstances} />
           <Route path="/admin/flavors" component={AdminFlavors} />
           <Route path="/admin/golden-images" component={AdminGoldenImages} />
+          <Route path="/admin/quotas" component={AdminQuotas} />
+          <Route path="/admin/groups" component={AdminGroups} />
           <Route path="/admin/identity" component={AdminIdentity} />
           <Route path="/admin/services" component={AdminServices} />
           <Route><p>{t('shell.notFound')}</p></Route>
