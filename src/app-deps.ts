@@ -7,6 +7,7 @@ import type { MetadataService } from './services/metadata/index.js';
 import type { ConsoleService } from './services/console/index.js';
 import type { VolumeService } from './services/volume/index.js';
 import type { MonitoringService } from './services/monitoring/index.js';
+import type { MetricsService } from './services/monitoring/metrics.js';
 
 /** What every API plugin gets: config and the services (never the store: HTTP does not reach SQL). */
 export interface AppDeps {
@@ -22,4 +23,6 @@ export interface AppDeps {
   volume: VolumeService;
   /** The built-in time series of instance figures (/monitoring/v1) and the live counters /metrics exports. */
   monitoring: MonitoringService;
+  /** The /metrics exporter and the control plane's request counters. */
+  metrics: MetricsService;
 }

@@ -29,8 +29,10 @@ import { VolumeService, ImageServicePort, VolumeComputePort } from '../services/
 import { dataPaths } from '../util/paths.js';
 import { hostHypervisor, metadataSocketPath, netDriverFor, volumeBackend } from './drivers.js';
 import { buildComputeHost, type ComputeHost } from './compute-host.js';
-import { buildMonitoring } from './observability.js';
+import { buildObservability } from './observability.js';
 import { monitoringApi } from '../api/monitoring/index.js';
+import { metricsApi } from '../api/metrics/index.js';
+import { installRequestMetrics } from '../api/http/request-metrics.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -132,7 +134,7 @@ export async function createController(
       driver: () => hypervisor,
       options: { tokenTtlSec: config.console.tokenTtlSeconds },
     });
-    const monitoring = buildMonitoring(config, store.db, hypervisor);
+    const { monitoring, metrics } = buildObservability(config, store.db, hypervisor);
     await monitoring.start();
     const deps: AppDeps = {
       config,
@@ -144,8 +146,15 @@ export async function createController(
       console: consoles,
       volume,
       monitoring,
+      metrics,
     };
-    const server = await buildServer(deps, [...serviceApis, metadataApi, consoleApi, monitoringApi]);
+    const apis = [...serviceApis, metadataApi, consoleApi, monitoringApi, metricsApi];
+    const server = await buildServer(deps, apis);
+    installRequestMetrics(
+      server,
+      metrics.http,
+      apis.map((a) => a.prefix),
+    );
     server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
     for (const m of netLog.splice(0)) server.log.info(m);
     netSay = (m) => server.log.info(m);
