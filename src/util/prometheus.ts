@@ -118,7 +118,9 @@ export class LabeledHistogram {
     w.family(this.name, 'histogram', this.help);
     for (const e of this.values.values()) {
       const l: Labels = Object.fromEntries(this.labelNames.map((n, i) => [n, e.labels[i] ?? '']));
-      this.buckets.forEach((b, i) => w.sample(`${this.name}_bucket`, { ...l, le: formatValue(b) }, e.counts[i]!));
+      this.buckets.forEach((b, i) => {
+        w.sample(`${this.name}_bucket`, { ...l, le: formatValue(b) }, e.counts[i]!);
+      });
       w.sample(`${this.name}_bucket`, { ...l, le: '+Inf' }, e.count);
       w.sample(`${this.name}_sum`, l, e.sum);
       w.sample(`${this.name}_count`, l, e.count);
