@@ -27,9 +27,13 @@ export interface DashWorld {
 }
 
 /** Starts the server (fake hypervisor) and Chromium, both stopped by t.after. */
-export async function dashWorld(t: TestContext, artifacts: string): Promise<DashWorld> {
+export async function dashWorld(
+  t: TestContext,
+  artifacts: string,
+  env: Record<string, string> = {},
+): Promise<DashWorld> {
   const srv = await startServer({
-    env: { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_LOG_LEVEL: 'warn' },
+    env: { GUREUM_HYPERVISOR: 'fake', GUREUM_TINY_IMAGE: '0', GUREUM_LOG_LEVEL: 'warn', ...env },
   });
   t.after(() => srv.stop());
   const chrome = await launchChromium();

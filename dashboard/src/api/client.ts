@@ -2,16 +2,18 @@
 import { ApiError, messageOf } from './errors';
 import { sessionStore, type Session } from './session';
 
-export type Service = 'identity' | 'compute' | 'image' | 'network' | 'volume';
+export type Service = 'identity' | 'compute' | 'image' | 'network' | 'volume' | 'monitoring';
 
 /** Where each service lives on Gureum's one port when the catalog does not say. */
 const DEFAULT_PREFIX: Record<Service, string> = {
   identity: '/identity/v3', compute: '/compute/v2.1', image: '/image', network: '/network', volume: '/volume/v3/%(project_id)s',
+  // Gureum's own time-series API (docs/observability.md): not in the catalog, always on this port.
+  monitoring: '/monitoring/v1',
 };
 
 /** Catalog types that name each service (Cinder is listed as block-storage and volumev3). */
 const CATALOG_TYPES: Record<Service, string[]> = {
-  identity: ['identity'], compute: ['compute'], image: ['image'], network: ['network'], volume: ['block-storage', 'volumev3'],
+  identity: ['identity'], compute: ['compute'], image: ['image'], network: ['network'], volume: ['block-storage', 'volumev3'], monitoring: [],
 };
 
 /** Nova microversion the dashboard is written against (embedded flavors, remote-consoles, keypair generation). */

@@ -174,6 +174,18 @@ export const en = {
   'appcred.never': 'never',
   'appcred.onceWarning': 'Copy the secret now: it is shown only this once (Keystone keeps only a hash). Sign in with the ID and the secret on the login form.',
   'appcred.viaAppCred': 'You signed in with an application credential: Keystone lets only a password sign-in manage them.',
+  'graphs.tab': 'Graphs',
+  'graphs.cpu': 'CPU',
+  'graphs.cpuUse': 'use',
+  'graphs.disk': 'Disk',
+  'graphs.net': 'Network',
+  'graphs.read': 'read',
+  'graphs.write': 'write',
+  'graphs.rx': 'received',
+  'graphs.tx': 'sent',
+  'graphs.range': 'Time range',
+  'graphs.hours': '{n} h',
+  'graphs.empty': 'No data yet: the collector samples running instances once a minute.',
 };
 
 export type MessageKey = keyof typeof en;

@@ -8,6 +8,7 @@ import type { Server } from '../api/types';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ServerActions } from '../ui/ServerActions';
 import { ServerVolumes } from '../ui/ServerVolumes';
+import { ServerGraphs } from '../ui/ServerGraphs';
 import { addressesOf, StatusBadge } from './Instances';
 import { useT } from '../i18n';
 
@@ -61,7 +62,7 @@ export function InstanceDetail({ id }: { id: string }) {
   const s = useSession();
   const t = useT();
   const [, navigate] = useLocation();
-  const [tab, setTab] = useState<'overview' | 'log' | 'console' | 'actions' | 'interfaces' | 'volumes'>('overview');
+  const [tab, setTab] = useState<'overview' | 'log' | 'console' | 'actions' | 'interfaces' | 'volumes' | 'graphs'>('overview');
   const [actionError, setActionError] = useState<unknown>(null);
   const server = useQuery({
     queryKey: ['server', id],
@@ -85,7 +86,7 @@ export function InstanceDetail({ id }: { id: string }) {
   const v = server.data;
   if (server.error) return <section><ErrorNote error={server.error} onRetry={() => void server.refetch()} /><Link href="/instances">{t('detail.back')}</Link></section>;
   if (!v) return <p className="muted">{t('common.loading')}</p>;
-  const tabs = [['overview', t('detail.overview')], ['log', t('detail.consoleLog')], ['console', t('detail.console')], ['actions', t('detail.actionLog')], ['interfaces', t('detail.interfaces')], ['volumes', t('nav.volumes')]] as const;
+  const tabs = [['overview', t('detail.overview')], ['log', t('detail.consoleLog')], ['console', t('detail.console')], ['actions', t('detail.actionLog')], ['interfaces', t('detail.interfaces')], ['volumes', t('nav.volumes')], ['graphs', t('graphs.tab')]] as const;
   return (
     <section>
       <div className="page-head">
@@ -128,6 +129,7 @@ export function InstanceDetail({ id }: { id: string }) {
         <table><thead><tr><th>{t('detail.port')}</th><th>{t('detail.network')}</th><th>MAC</th><th>IP</th><th>{t('instances.status')}</th></tr></thead>
           <tbody>{(ifaces.data ?? []).map((i) => <tr key={i.port_id}><td className="mono">{i.port_id.slice(0, 8)}</td><td className="mono">{i.net_id.slice(0, 8)}</td><td className="mono">{i.mac_addr}</td><td>{i.fixed_ips.map((f) => f.ip_address).join(', ')}</td><td>{i.port_state}</td></tr>)}</tbody></table>
       )}
+      {tab === 'graphs' && <ServerGraphs serverId={id} />}
       {tab === 'volumes' && <ServerVolumes serverId={id} writable={canWrite(s)} rootDevice={v.image === '' ? '/dev/vda' : null} />}
       <p><Link href="/instances">{t('detail.back')}</Link></p>
     </section>
