@@ -17,6 +17,7 @@ import type { Background, Volumes } from './volumes.js';
 import { VOLUME_AZ } from './volumes.js';
 import type { VolumeQuotas } from './quotas.js';
 import type { Messages } from './messages.js';
+import { applyRecovery, BACKUP_RECOVERY } from './recovery.js';
 
 /** A backup as the API shows it. */
 export interface VolumeBackup {
@@ -142,7 +143,9 @@ export class Backups {
     return this.render(await q.execute());
   }
 
-  /** Starts a backup of a volume (in-use only with force); incremental builds on the volume's newest available backup. */
+  /**
+   * Starts a backup of a volume (in-use only with force); incremental builds on the volume's newest available backup.
+   */
   async create(
     a: AuthContext,
     spec: {
@@ -167,8 +170,10 @@ export class Backups {
     if (v.status !== 'available' && !(live && spec.force)) {
       throw badRequest(
         live
-          ? 'Invalid volume: Volume to be backed up must be available or in-use, but the current status is "in-use". Use force to back up an in-use volume.'
-          : `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${v.status}".`,
+          ? 'Invalid volume: Volume to be backed up must be available or in-use, but the current status is ' +
+              '"in-use". Use force to back up an in-use volume.'
+          : `Invalid volume: Volume to be backed up must be available or in-use, but the current status is ` +
+              `"${v.status}".`,
       );
     }
     let snapshotId: string | null = null;
@@ -480,10 +485,14 @@ export class Backups {
     await this.setBackup(id, { status });
   }
 
-  /** After a crash: a backup left creating is an error, one left restoring is available again, deleting is error_deleting. */
+  /**
+   * After a crash: a backup left creating is an error, one left restoring is available again, deleting is
+   * error_deleting.
+   */
   async recover(): Promise<void> {
     const t = now();
-    // Volumes the interrupted work held: back to what they were (in-use when attached), a restore target to error_restoring.
+    // Volumes the interrupted work held: back to what they were (in-use when attached), a restore target to
+    // error_restoring.
     const held = await this.d.db
       .selectFrom('volume_volumes')
       .select(['id'])
@@ -498,25 +507,6 @@ export class Backups {
         .executeTakeFirst();
       await this.d.volumes.setStatus(v.id, att ? 'in-use' : 'available', ['backing-up']);
     }
-    await this.d.db
-      .updateTable('volume_volumes')
-      .set({ status: 'error_restoring', updated_at: t })
-      .where('status', '=', 'restoring-backup')
-      .execute();
-    await this.d.db
-      .updateTable('volume_backups')
-      .set({ status: 'error', fail_reason: 'Interrupted by a restart.', updated_at: t })
-      .where('status', '=', 'creating')
-      .execute();
-    await this.d.db
-      .updateTable('volume_backups')
-      .set({ status: 'available', updated_at: t })
-      .where('status', '=', 'restoring')
-      .execute();
-    await this.d.db
-      .updateTable('volume_backups')
-      .set({ status: 'error_deleting', updated_at: t })
-      .where('status', '=', 'deleting')
-      .execute();
+    await applyRecovery(this.d.db, BACKUP_RECOVERY, t);
   }
 }

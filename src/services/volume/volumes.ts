@@ -15,6 +15,7 @@ import type { VolumeTypes } from './types.js';
 import type { VolumeImagePort } from './images.js';
 import { page, type ListOptions } from './paging.js';
 import type { Messages } from './messages.js';
+import { applyRecovery, VOLUME_RECOVERY } from './recovery.js';
 
 const GiB = 1024 ** 3;
 
@@ -177,7 +178,8 @@ export class Volumes {
       size ??= s.size;
       if (size < s.size)
         throw badRequest(
-          `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${s.size}GB. They must be >= original snapshot size.`,
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${s.size}GB. ` +
+            `They must be >= original snapshot size.`,
         );
       type ??= await this.d.types.find(s.volume_type_id);
       const src = await this.d.db
@@ -200,7 +202,8 @@ export class Volumes {
       size ??= src.size;
       if (size < src.size)
         throw badRequest(
-          `Invalid input received: Volume size '${size}'GB cannot be smaller than original volume size ${src.size}GB. They must be >= original volume size.`,
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than original volume size ` +
+            `${src.size}GB. They must be >= original volume size.`,
         );
       type ??= await this.d.types.find(src.volumeTypeId);
       bootable = src.bootable;
@@ -221,7 +224,8 @@ export class Volumes {
         );
       if (img.minDisk > size)
         throw badRequest(
-          `Invalid input received: Volume size ${size}GB cannot be smaller than the image minDisk size ${img.minDisk}GB.`,
+          `Invalid input received: Volume size ${size}GB cannot be smaller than the image minDisk size ` +
+            `${img.minDisk}GB.`,
         );
       bootable = true;
       imageMeta = {
@@ -284,7 +288,8 @@ export class Volumes {
           const file = await this.d.images.fetch(source.id);
           if (file.virtualSize > bytes)
             throw new Error(
-              `Image virtual size is ${Math.ceil(file.virtualSize / GiB)}GB and doesn't fit in a volume of size ${finalSize}GB.`,
+              `Image virtual size is ${Math.ceil(file.virtualSize / GiB)}GB and doesn't fit in a volume of size ` +
+                `${finalSize}GB.`,
             );
           await this.d.backend.createFromImage(id, file, bytes);
         }
@@ -334,19 +339,25 @@ export class Volumes {
     return this.get(a, id);
   }
 
-  /** DELETE /volumes/{id}: refused while attached or with snapshots (unless cascade); `force` (admin) ignores status. */
+  /**
+   * DELETE /volumes/{id}: refused while attached or with snapshots (unless cascade); `force` (admin) ignores status.
+   */
   async delete(a: AuthContext, id: string, opts: { cascade?: boolean; force?: boolean } = {}): Promise<void> {
     const v = await this.get(a, id);
     if (v.attachments.some((x) => x.attachStatus !== 'detached') || v.attachStatus === 'attached') {
       throw badRequest(
-        'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.',
+        'Invalid volume: Volume status must be available or error or error_restoring or error_extending or ' +
+          'error_managing and must not be migrating, attached, belong to a group, have snapshots or be ' +
+          'disassociated from snapshots after volume transfer.',
       );
     }
     if (!opts.force) {
       assertVolumeStatus(
         'delete',
         v.status,
-        'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.',
+        'Invalid volume: Volume status must be available or error or error_restoring or error_extending or ' +
+          'error_managing and must not be migrating, attached, belong to a group, have snapshots or be ' +
+          'disassociated from snapshots after volume transfer.',
       );
     }
     const snaps = await this.d.db
@@ -453,7 +464,8 @@ export class Volumes {
     const instanceId = v.attachments.find((x) => x.attachStatus === 'attached' && x.instanceId)?.instanceId ?? null;
     if (newSize <= v.size)
       throw badRequest(
-        `Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`,
+        `Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, ` +
+          `extended: ${newSize}).`,
       );
     const type = (await this.d.types.find(v.volumeTypeId))?.name ?? '';
     await this.d.db.transaction().execute(async (tx) => {
@@ -553,31 +565,6 @@ export class Volumes {
 
   /** Volumes of a project still in transient statuses after a restart become error (nothing is left half-made). */
   async recover(): Promise<void> {
-    const t = now();
-    await this.d.db
-      .updateTable('volume_volumes')
-      .set({ status: 'error', updated_at: t })
-      .where('status', 'in', ['creating', 'downloading'])
-      .execute();
-    await this.d.db
-      .updateTable('volume_volumes')
-      .set({ status: 'error_deleting', updated_at: t })
-      .where('status', '=', 'deleting')
-      .execute();
-    await this.d.db
-      .updateTable('volume_volumes')
-      .set({ status: 'error_extending', updated_at: t })
-      .where('status', '=', 'extending')
-      .execute();
-    await this.d.db
-      .updateTable('volume_snapshots')
-      .set({ status: 'error', updated_at: t })
-      .where('status', '=', 'creating')
-      .execute();
-    await this.d.db
-      .updateTable('volume_snapshots')
-      .set({ status: 'error_deleting', updated_at: t })
-      .where('status', '=', 'deleting')
-      .execute();
+    await applyRecovery(this.d.db, VOLUME_RECOVERY, now());
   }
 }
