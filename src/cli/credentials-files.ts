@@ -14,7 +14,8 @@ export function writeCredentialFiles(config: GureumConfig, password: string): { 
   writeFileSync(
     cloudsYaml,
     [
-      `# Written by gureum on first start. Use: export OS_CLIENT_CONFIG_FILE=${cloudsYaml}; openstack --os-cloud gureum ...`,
+      `# Written by gureum on first start. Use: export OS_CLIENT_CONFIG_FILE=${cloudsYaml}; openstack --os-cloud ` +
+        `gureum ...`,
       'clouds:',
       '  gureum:',
       '    auth:',

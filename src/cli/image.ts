@@ -152,7 +152,8 @@ function printSeal(r: SealReport) {
 
 function printSizes(r: SizeReport) {
   out(
-    `${r.step} ${r.output} (${r.format}): virtual ${human(r.before.virtualBytes)} → ${human(r.after.virtualBytes)}, file ${human(r.before.fileBytes)} → ${human(r.after.fileBytes)}`,
+    `${r.step} ${r.output} (${r.format}): virtual ${human(r.before.virtualBytes)} → ${human(r.after.virtualBytes)}, ` +
+      `file ${human(r.before.fileBytes)} → ${human(r.after.fileBytes)}`,
   );
 }
 
@@ -275,7 +276,8 @@ export async function imageCommand(argv: string[]): Promise<number> {
         if (f.bool('json')) out(JSON.stringify(r, null, 2));
         else
           out(
-            `built ${r.output} (${r.format}, ${human(r.sizeBytes)} virtual, ${human(r.fileBytes)} file) in ${r.seconds.toFixed(0)} s${r.cached.length ? `; cached: ${r.cached.join(', ')}` : ''}`,
+            `built ${r.output} (${r.format}, ${human(r.sizeBytes)} virtual, ${human(r.fileBytes)} file) in ` +
+              `${r.seconds.toFixed(0)} s${r.cached.length ? `; cached: ${r.cached.join(', ')}` : ''}`,
           );
         return 0;
       }
@@ -361,7 +363,8 @@ export async function imageCommand(argv: string[]): Promise<number> {
           }
           // virt-customize writes a machine-id and random seed, and package installs write logs and caches.
           err(
-            'note: customize leaves per-instance identity (virt-customize sets /etc/machine-id; installs write logs and caches): run `gureum image seal` before publishing',
+            'note: customize leaves per-instance identity (virt-customize sets /etc/machine-id; installs write logs ' +
+              'and caches): run `gureum image seal` before publishing',
           );
         } finally {
           if (pwDir) rmSync(pwDir, { recursive: true, force: true });
@@ -498,7 +501,8 @@ export async function imageCommand(argv: string[]): Promise<number> {
         if (f.bool('json')) out(JSON.stringify({ image, audit }, null, 2));
         else
           out(
-            `published ${image.id} (${image.name}): min_disk ${String(image.min_disk)} GiB, min_ram ${String(image.min_ram)} MiB, audit ${auditProperty(audit)}`,
+            `published ${image.id} (${image.name}): min_disk ${String(image.min_disk)} GiB, min_ram ` +
+              `${String(image.min_ram)} MiB, audit ${auditProperty(audit)}`,
           );
         return 0;
       }
@@ -514,7 +518,9 @@ export async function imageCommand(argv: string[]): Promise<number> {
         if (f.bool('json')) out(JSON.stringify(r, null, 2));
         else
           out(
-            `captured ${p.positionals[0]} as image ${r.image.id} (${r.image.name}): ${r.seal.changes.length} identities sealed, audit ${auditProperty(r.audit)}${r.snapshotDeleted ? '; snapshot deleted' : `; snapshot ${r.snapshotId} kept`}`,
+            `captured ${p.positionals[0]} as image ${r.image.id} (${r.image.name}): ` +
+              `${r.seal.changes.length} identities sealed, audit ${auditProperty(r.audit)}` +
+              (r.snapshotDeleted ? '; snapshot deleted' : `; snapshot ${r.snapshotId} kept`),
           );
         return 0;
       }

@@ -29,7 +29,8 @@ export async function up(flags: ConfigFlags): Promise<void> {
     lines.push(`  or: . ${files.openrc}; openstack token issue`);
   } else {
     lines.push(
-      `The admin password is not on record in ${config.dataDir}; admin-openrc.sh was removed. Reset it with a new data dir.`,
+      `The admin password is not on record in ${config.dataDir}; admin-openrc.sh was removed. Reset it with a new ` +
+        `data dir.`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

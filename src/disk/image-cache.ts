@@ -121,7 +121,8 @@ export class ImageCache {
           await rm(tmp, { force: true });
           if (attempt === 2)
             throw new ImageCacheError(
-              `Image ${image.id}: data hash ${got.slice(0, 16)}... does not match the recorded ${algo} ${expected.slice(0, 16)}...`,
+              `Image ${image.id}: data hash ${got.slice(0, 16)}... does not match the recorded ${algo} ` +
+                `${expected.slice(0, 16)}...`,
             );
           continue;
         }

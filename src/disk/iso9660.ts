@@ -76,7 +76,8 @@ function recDate(d: Date): Buffer {
 
 function volDate(d: Date): Buffer {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const s = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}00`;
+  const date = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`;
+  const s = `${date}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}00`;
   return Buffer.concat([Buffer.from(s, 'ascii'), Buffer.from([0])]);
 }
 

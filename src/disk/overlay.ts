@@ -1,4 +1,5 @@
-// Instance disks: qcow2 overlays on cached bases (never a full copy), blank ephemeral and swap disks, flattening for snapshots.
+// Instance disks: qcow2 overlays on cached bases (never a full copy), blank ephemeral and swap disks, flattening for
+// snapshots.
 import { execFile } from 'node:child_process';
 import { qemuImgBinary, QemuImgError, info } from './qemu-img.js';
 
@@ -37,7 +38,8 @@ export function rootDiskBytes(flavorRootGb: number, imageVirtualSize: number): n
   const want = flavorRootGb * GiB;
   if (want < imageVirtualSize) {
     throw new DiskTooSmallError(
-      `Flavor's disk is too small for requested image. Flavor disk is ${want} bytes, image is ${imageVirtualSize} bytes.`,
+      `Flavor's disk is too small for requested image. Flavor disk is ${want} bytes, image is ${imageVirtualSize} ` +
+        `bytes.`,
     );
   }
   return want;

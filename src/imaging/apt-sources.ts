@@ -107,7 +107,8 @@ export function findMirror(suite: string, etc = '/etc/apt'): Mirror {
   if (!main) {
     throw new ImagingError(
       'bad-input',
-      `no apt source for suite "${suite}" with component "main" in ${etc}/sources.list or ${etc}/sources.list.d/ (found: ${sources.map((s) => `${s.uri} ${s.suites.join(',')}`).join('; ') || 'none'})`,
+      `no apt source for suite "${suite}" with component "main" in ${etc}/sources.list or ${etc}/sources.list.d/ ` +
+        `(found: ${sources.map((s) => `${s.uri} ${s.suites.join(',')}`).join('; ') || 'none'})`,
     );
   }
   const wanted = (x: string) => x === `${suite}-updates` || x === `${suite}-security`;

@@ -275,7 +275,8 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
     await configure(root, recipe, mirror, uuid, log);
     const sealed = await sealDirectory(root);
     log(
-      `      sealed: ${sealed.changes.length} changes (${[...new Set(sealed.changes.map((c) => c.op))].join(', ') || 'nothing to do'})`,
+      `      sealed: ${sealed.changes.length} changes ` +
+        `(${[...new Set(sealed.changes.map((c) => c.op))].join(', ') || 'nothing to do'})`,
     );
     // 4. disk
     log(`[4/5] disk: ${recipe.sizeBytes / 2 ** 20} MiB, MBR, ext4 root (mke2fs -d), extlinux`);

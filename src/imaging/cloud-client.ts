@@ -66,7 +66,8 @@ export function findCredentials(dataDir: string, env: Readonly<NodeJS.ProcessEnv
   if (!existsSync(file))
     throw new ImagingError(
       'bad-input',
-      `no credentials: set OS_AUTH_URL/OS_USERNAME/OS_PASSWORD or give --data-dir of a running cloud (${file} not found)`,
+      `no credentials: set OS_AUTH_URL/OS_USERNAME/OS_PASSWORD or give --data-dir of a running cloud (${file} not ` +
+        `found)`,
     );
   return parseCloudsYaml(readFileSync(file, 'utf8'));
 }

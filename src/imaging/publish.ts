@@ -49,7 +49,8 @@ export async function publishImage(
   if (!audit.clean && !opts.force) {
     throw new ImagingError(
       'refused',
-      `${file}: the audit found ${audit.findings.length} identities left (${auditProperty(audit)}); seal it first, or publish with --force`,
+      `${file}: the audit found ${audit.findings.length} identities left (${auditProperty(audit)}); seal it first, ` +
+        `or publish with --force`,
     );
   }
   const sizes = await sizesOf(file, format);

@@ -110,7 +110,8 @@ export function parseRecipe(raw: unknown, source = 'recipe'): Recipe {
   if (unknown.length)
     fail(
       source,
-      `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${KEYS.join(', ')})`,
+      `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ` +
+        `${KEYS.join(', ')})`,
     );
   const str = (k: string, dflt?: string): string => {
     const v = o[k] ?? dflt;

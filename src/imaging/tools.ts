@@ -24,12 +24,16 @@ export function requireTools(tools: Record<string, string>): void {
   if (missing.length) {
     throw new ImagingError(
       'tool',
-      `missing tools: ${missing.map(([c, p]) => `${c} (Debian package ${p})`).join(', ')}; run: node scripts/prepare.mjs --for imaging`,
+      `missing tools: ${missing.map(([c, p]) => `${c} (Debian package ${p})`).join(', ')}; run: node ` +
+        `scripts/prepare.mjs --for imaging`,
     );
   }
 }
 
-/** Runs a tool (stdin from a file when `stdin` names one); resolves with stdout, rejects with the last lines of stderr. `onLine` sees stderr/stdout lines (progress). */
+/**
+ * Runs a tool (stdin from a file when `stdin` names one); resolves with stdout, rejects with the last lines of stderr.
+ * `onLine` sees stderr/stdout lines (progress).
+ */
 export function runTool(
   cmd: string,
   args: string[],

@@ -1,4 +1,5 @@
-// The data-plane interface: what the networking service tells a driver (bridges, taps, routers, firewalls) to make true.
+// The data-plane interface: what the networking service tells a driver (bridges, taps, routers, firewalls) to make
+// true.
 
 /** The kinds of logical objects a data plane realizes. */
 export type NetObjectKind = 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group';

@@ -20,7 +20,8 @@ export type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Opens the database named by `url`: "sqlite" (DATA_DIR/gureum.db), "sqlite:PATH", ":memory:" or a postgres:// URL.
- * Columns are portable on purpose: booleans are 0/1 integers, JSON and timestamps are text, so one code path serves both.
+ * Columns are portable on purpose: booleans are 0/1 integers, JSON and timestamps are text, so one code path serves
+ * both.
  */
 export function openStore(url: string, dataDir: string): Store {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -54,7 +55,9 @@ export function openStore(url: string, dataDir: string): Store {
 /** 0/1 for a boolean column (portable across both dialects). */
 export const bool = (b: boolean | undefined | null): number => (b ? 1 : 0);
 
-/** Reads a JSON text column, tolerating NULL (lives in util so the API layer can use it without importing the store). */
+/**
+ * Reads a JSON text column, tolerating NULL (lives in util so the API layer can use it without importing the store).
+ */
 export { fromJson } from '../util/json.js';
 
 /** True when the error is a unique-constraint violation in either dialect. */

@@ -1,4 +1,5 @@
-// IPv4/IPv6 addresses as BigInt: parsing, formatting, CIDRs, ranges and EUI-64. No I/O. Shared by the network service and the data plane (src/net).
+// IPv4/IPv6 addresses as BigInt: parsing, formatting, CIDRs, ranges and EUI-64. No I/O. Shared by the network service
+// and the data plane (src/net).
 import { badRequest } from '../errors.js';
 
 export type IpVersion = 4 | 6;

@@ -102,7 +102,9 @@ export interface DiskCounters {
   errors: number;
 }
 
-/** One NIC's counters from the guest's point of view (rx = what the guest received); null where the backend has none. */
+/**
+ * One NIC's counters from the guest's point of view (rx = what the guest received); null where the backend has none.
+ */
 export interface NicCounters {
   mac: string;
   portId: string;
@@ -194,7 +196,10 @@ export interface HypervisorDriver {
   attachVolume(host: string, instanceId: string, disk: VolumeDisk): Promise<void>;
   /** Hot-unplugs a volume, waiting up to timeoutMs for the guest to let go; throws VolumeDetachTimeout otherwise. */
   detachVolume(host: string, instanceId: string, volumeId: string, timeoutMs: number): Promise<void>;
-  /** Grows an attached volume to `bytes` through the running guest's hypervisor; false when no guest runs (grow the file then). */
+  /**
+   * Grows an attached volume to `bytes` through the running guest's hypervisor; false when no guest runs (grow the file
+   * then).
+   */
   extendVolume(host: string, instanceId: string, volumeId: string, bytes: number): Promise<boolean>;
   /** Volumes the driver has attached to a guest (restart reconciliation); [] when none or unknown. */
   attachedVolumes(host: string, instanceId: string): Promise<VolumeDisk[]>;

@@ -144,7 +144,8 @@ export function actionRoutes(
             diskConfig: o['OS-DCF:diskConfig'],
           });
           const view = v.server(inst, ver, a, { minimal: !ver.atLeast('2.75'), groups: true });
-          // Rebuild adds key_name (2.54) and user_data (2.57) to its plain view; from 2.75 it is show's view with user_data.
+          // Rebuild adds key_name (2.54) and user_data (2.57) to its plain view; from 2.75 it is show's view with
+          // user_data.
           if (ver.atLeast('2.54')) view.key_name = inst.key_name;
           if (ver.atLeast('2.57')) view.user_data = inst.user_data;
           delete view['OS-EXT-SRV-ATTR:user_data'];

@@ -24,7 +24,10 @@ import type { ComputeViews } from './views.js';
 import { op } from '../http/route-policy.js';
 import { pagedQuery } from '../http/query-schemas.js';
 
-/** os-services, os-hypervisors, os-availability-zone, os-aggregates, os-server-groups, os-simple-tenant-usage, os-migrations. */
+/**
+ * os-services, os-hypervisors, os-availability-zone, os-aggregates, os-server-groups, os-simple-tenant-usage,
+ * os-migrations.
+ */
 export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: ComputeViews): void {
   const admin = (req: FastifyRequest) => enforce(ctxOf(req).auth, 'compute:admin');
   const hosts = compute.hosts;
@@ -59,7 +62,8 @@ export function adminRoutes(app: FastifyInstance, compute: ComputeService, v: Co
         // enable, disable, disable-log-reason, force-down with {host, binary}
         if (b.host === undefined || b.binary === undefined)
           throw badRequest(
-            `Invalid input for field/attribute service. '${b.host === undefined ? 'host' : 'binary'}' is a required property`,
+            `Invalid input for field/attribute service. '${b.host === undefined ? 'host' : 'binary'}' is a required ` +
+              `property`,
           );
         const svc = await hosts.findService(b.binary, b.host);
         let out;

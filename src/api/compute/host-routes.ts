@@ -127,7 +127,9 @@ const pyTime = (d: Date) =>
     .replace('T', ' ')
     .replace(/\.\d{3}Z$/, '');
 
-/** os-hosts, os-instance_usage_audit_log, server diagnostics, os-server-external-events, os-server-password, extensions. */
+/**
+ * os-hosts, os-instance_usage_audit_log, server diagnostics, os-server-external-events, os-server-password, extensions.
+ */
 export function hostRoutes(app: FastifyInstance, compute: ComputeService): void {
   const admin = (req: FastifyRequest) => enforce(ctxOf(req).auth, 'compute:admin');
   const hosts = compute.hosts;

@@ -170,7 +170,8 @@ export function imageProxyRoutes(
     if (limit >= 0 && Object.keys(md).length > limit)
       throw new CloudError(
         'OverQuota',
-        `Quota exceeded for metadata_items: Requested 1, but already used ${Object.keys(md).length - 1} of ${limit} metadata_items`,
+        `Quota exceeded for metadata_items: Requested 1, but already used ${Object.keys(md).length - 1} of ${limit} ` +
+          `metadata_items`,
         { status: 403 },
       );
   };

@@ -81,7 +81,8 @@ export const computeApi: ServiceApi = {
         const proxy = new NetworkProxy(deps.network);
         actionRoutes(v21, compute, views, networkProxyActions(compute, proxy), async (instanceId, host, type) => {
           const { token } = await deps.console.issue(instanceId, host, type);
-          return `${deps.config.server.publicUrl}/console/vnc_lite.html?path=${encodeURIComponent(`console/websockify?token=${token}`)}`;
+          const path = encodeURIComponent(`console/websockify?token=${token}`);
+          return `${deps.config.server.publicUrl}/console/vnc_lite.html?path=${path}`;
         });
         adminRoutes(v21, compute, views);
         networkProxyRoutes(v21, compute, proxy);

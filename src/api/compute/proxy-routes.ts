@@ -26,7 +26,10 @@ export type ActionHandler = (req: FastifyRequest, serverId: string, arg: unknown
 /** The name/description pair Nova's os-security-groups create and update require. */
 const groupBody = (body: unknown): { name: string; description: string } => (body as SecurityGroupBody).security_group;
 
-/** os-security-groups, os-security-group-rules, servers/{id}/os-security-groups, os-floating-ips(-pools), os-networks, os-tenant-networks. */
+/**
+ * os-security-groups, os-security-group-rules, servers/{id}/os-security-groups, os-floating-ips(-pools), os-networks,
+ * os-tenant-networks.
+ */
 export function networkProxyRoutes(app: FastifyInstance, compute: ComputeService, proxy: NetworkProxy): void {
   const auth = (req: FastifyRequest) => ctxOf(req).auth;
   const id = (req: FastifyRequest) => (req.params as { id: string }).id;

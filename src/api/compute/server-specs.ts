@@ -17,7 +17,8 @@ type CreateFields = ServerCreateBody['server'];
 /** Nova's message for a field that failed a check the schema cannot express. */
 export const invalidField = (field: string, value: unknown, why = '') =>
   badRequest(
-    `Invalid input for field/attribute ${field}. Value: ${typeof value === 'string' ? value : JSON.stringify(value)}.${why ? ` ${why}` : ''}`,
+    `Invalid input for field/attribute ${field}. Value: ` +
+      `${typeof value === 'string' ? value : JSON.stringify(value)}.${why ? ` ${why}` : ''}`,
   );
 
 function nics(raw: CreateFields['networks']): ServerCreateSpec['networks'] {

@@ -90,11 +90,13 @@ export function volumeAttachmentRoutes(app: FastifyInstance, compute: ComputeSer
       const v = mv(req);
       if (b.tag !== undefined && !v.atLeast('2.49'))
         throw badRequest(
-          "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('tag' was unexpected)",
+          "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('tag' was " +
+            'unexpected)',
         );
       if (b.delete_on_termination !== undefined && !v.atLeast('2.79'))
         throw badRequest(
-          "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('delete_on_termination' was unexpected)",
+          'Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ' +
+            "('delete_on_termination' was unexpected)",
         );
       const a = await sv.attach(ctxOf(req).auth, req.id, id, {
         volumeId: b.volumeId,

@@ -3,8 +3,8 @@
 // test, and enforces the rule before the handler runs.
 //
 // A route declares, in its options:
-//   app.post('/servers/:id/metadata', op('compute:server-metadata:create', { schema: { body: MetadataBody } }), handler)
-// `op()` is the helper; `config.policy` may also be written by hand. See docs/architecture.md ("Routes").
+// app.post('/servers/:id/metadata', op('compute:server-metadata:create', { schema: { body: MetadataBody } }), handler)
+//  `op()` is the helper; `config.policy` may also be written by hand. See docs/architecture.md ("Routes").
 import type { FastifyInstance, FastifyRequest, RouteOptions, RouteShorthandOptions, FastifySchema } from 'fastify';
 import type { AuthContext } from '../../services/auth-context.js';
 import { enforce, isPolicyName, type PolicyName, type PolicyTarget } from '../../services/policy.js';

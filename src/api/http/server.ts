@@ -97,7 +97,8 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
         ? await deps.identity.tokens.validateForRequest(token).catch(() => undefined)
         : await deps.identity.tokens.validateForRequest(token);
       if (!auth) return;
-      // Application-credential access rules, enforced as keystonemiddleware does: paths are relative to the service root.
+      // Application-credential access rules, enforced as keystonemiddleware does: paths are relative to the service
+      // root.
       const path = request.url.slice(svc.prefix.length) || '/';
       if (!requestAllowed(auth.accessRules, svc.type, request.method, path)) {
         throw new CloudError('Unauthorized', 'The application credential does not permit this request.');

@@ -44,7 +44,8 @@ const list: [alias: string, name: string, description: string][] = [
   [
     'router',
     'Neutron L3 Router',
-    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
+    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a ' +
+      'NAT gateway.',
   ],
   ['router_availability_zone', 'Router Availability Zone', 'Availability zone support for router.'],
   ['security-group', 'security-group', 'The security groups extension.'],
@@ -57,7 +58,8 @@ const list: [alias: string, name: string, description: string][] = [
   ],
   [
     'standard-attr-tag',
-    'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip',
+    'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, ' +
+      'policy, subnetpool, port, security_group, floatingip',
     'Enables to set tag on resources with standard attribute.',
   ],
   [

@@ -32,7 +32,8 @@ function requested(headers: FastifyRequest['headers']): ApiVersion {
   if (v.major !== 3 || v.minor > MAX.minor) {
     throw new CloudError(
       'NotAcceptable',
-      `Version ${v} is not supported by the API. Minimum is ${MIN_VOLUME_VERSION} and maximum is ${MAX_VOLUME_VERSION}.`,
+      `Version ${v} is not supported by the API. Minimum is ${MIN_VOLUME_VERSION} and maximum is ` +
+        `${MAX_VOLUME_VERSION}.`,
     );
   }
   return v;

@@ -37,7 +37,13 @@ const PARENT_LOCATOR = 'A8D35F2D-B30B-454D-ABF7-D3D84834AB0C';
 function guid(b: Buffer): string {
   const h = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
   const tail = [...b.subarray(8, 16)].map((x) => h(x, 2)).join('');
-  return `${h(b.readUInt32LE(0), 8)}-${h(b.readUInt16LE(4), 4)}-${h(b.readUInt16LE(6), 4)}-${tail.slice(0, 4)}-${tail.slice(4)}`;
+  return [
+    h(b.readUInt32LE(0), 8),
+    h(b.readUInt16LE(4), 4),
+    h(b.readUInt16LE(6), 4),
+    tail.slice(0, 4),
+    tail.slice(4),
+  ].join('-');
 }
 
 async function vhdxMetadata(src: ByteSource, report: FormatReport): Promise<void> {

@@ -209,7 +209,10 @@ function readInTree(root: string, path: string, depth = 0): Buffer {
 
 const LIB_DIRS = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'];
 
-/** The initramfs members: directories, device nodes, busybox and its applets, dropbear with its libraries, modules, our files. */
+/**
+ * The initramfs members: directories, device nodes, busybox and its applets, dropbear with its libraries, modules, our
+ * files.
+ */
 async function initramfsEntries(root: string, modules: { name: string; path: string }[]): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();

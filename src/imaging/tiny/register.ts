@@ -104,7 +104,8 @@ export async function registerTinyImage(
       hw_rng_model: 'virtio',
       hw_qemu_guest_agent: 'no',
       description:
-        'Gureum tiny guest (CirrOS-like): Debian cloud kernel, busybox, dropbear; configures itself from the metadata service or a config drive.',
+        'Gureum tiny guest (CirrOS-like): Debian cloud kernel, busybox, dropbear; configures itself from the ' +
+        'metadata service or a config drive.',
       ...common,
     },
     build.rootDiskPath,
@@ -143,7 +144,8 @@ export async function bootstrapTinyImage(
     opts.log.info(`tiny image: registered as ${r.imageId} (kernel ${r.kernelId}, ramdisk ${r.ramdiskId})`);
   if (r.status === 'skipped') {
     opts.log.warn(
-      `tiny image: not available, the cloud starts without it (${r.reason}). It needs Debian's apt with a reachable mirror once; set tinyImage false to silence this.`,
+      `tiny image: not available, the cloud starts without it (${r.reason}). It needs Debian's apt with a reachable ` +
+        `mirror once; set tinyImage false to silence this.`,
     );
   }
   return r;

@@ -115,7 +115,8 @@ export class Dhcp {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ranges = d.subnets.map(
       (s) =>
-        `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,${netmask(prefixLen(s.cidr))},${LEASE}`,
+        `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,` +
+        `${netmask(prefixLen(s.cidr))},${LEASE}`,
     );
     const args = [
       '--conf-file=/dev/null',

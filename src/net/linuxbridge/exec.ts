@@ -53,7 +53,9 @@ export async function ipQuiet(args: string[], netns?: string): Promise<void> {
   }
 }
 
-/** Runs many `ip` commands in one process (`ip -batch -`), the cheap way to wire a port. `-force` goes on after errors. */
+/**
+ * Runs many `ip` commands in one process (`ip -batch -`), the cheap way to wire a port. `-force` goes on after errors.
+ */
 export function ipBatch(lines: string[][], netns?: string, force = false): Promise<string> {
   const args = [...(netns ? ['-netns', netns] : []), ...(force ? ['-force'] : []), '-batch', '-'];
   return run('ip', args, lines.map((l) => l.map(quoteBatch).join(' ')).join('\n') + '\n');

@@ -1,5 +1,6 @@
 // Device and namespace names, derived from object ids the way Neutron's Linux bridge, DHCP and L3 agents name them,
-// so an operator who knows Neutron finds them (`brq…`, `tap…`, `qdhcp-…`, `qrouter-…`). Interface names stay ≤ 15 bytes.
+// so an operator who knows Neutron finds them (`brq…`, `tap…`, `qdhcp-…`, `qrouter-…`). Interface names stay ≤ 15
+// bytes.
 
 const short = (id: string): string => id.slice(0, 11);
 

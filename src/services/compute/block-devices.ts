@@ -153,7 +153,8 @@ export async function checkBlockDevices(
       const needGb = Math.max(img.minDisk, Math.ceil((img.size ?? 0) / GiB));
       if (b.volume_size < needGb) {
         throw badRequest(
-          `Volume is smaller than the minimum size specified in image metadata. Volume size is ${b.volume_size * GiB} bytes, minimum size is ${needGb * GiB} bytes.`,
+          `Volume is smaller than the minimum size specified in image metadata. Volume size is ` +
+            `${b.volume_size * GiB} bytes, minimum size is ${needGb * GiB} bytes.`,
           { code: 'VolumeSmallerThanMinDisk' },
         );
       }

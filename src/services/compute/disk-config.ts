@@ -14,7 +14,8 @@ export function parseDiskConfig(value: unknown): DiskConfig | undefined {
   if (value === undefined) return undefined;
   if (value === 'AUTO' || value === 'MANUAL') return value;
   throw badRequest(
-    `Invalid input for field/attribute OS-DCF:diskConfig. Value: ${String(value)}. '${String(value)}' is not one of ['AUTO', 'MANUAL']`,
+    `Invalid input for field/attribute OS-DCF:diskConfig. Value: ${String(value)}. '${String(value)}' is not one of ` +
+      `['AUTO', 'MANUAL']`,
   );
 }
 

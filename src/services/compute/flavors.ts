@@ -248,7 +248,8 @@ export class FlavorService {
         );
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
         throw badRequest(
-          `Invalid input for field/attribute ${k}. Value: ${JSON.stringify(v)}. It must be a string, number or boolean.`,
+          `Invalid input for field/attribute ${k}. Value: ${JSON.stringify(v)}. It must be a string, number or ` +
+            `boolean.`,
         );
       }
       const s = String(v);

@@ -226,7 +226,8 @@ export class AggregateService {
         .executeTakeFirst();
       if (other && other.az !== a.availability_zone) {
         throw conflict(
-          `Cannot add host to aggregate ${id}. Reason: One or more hosts already in availability zone(s) ['${other.az}'].`,
+          `Cannot add host to aggregate ${id}. Reason: One or more hosts already in availability zone(s) ` +
+            `['${other.az}'].`,
           { code: 'InvalidAggregateAction' },
         );
       }

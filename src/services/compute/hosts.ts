@@ -58,7 +58,10 @@ export class HostService {
     return id;
   }
 
-  /** Registers hosts with their capacity; inventory is updated, usage is kept. Ratios come from options on first registration. */
+  /**
+   * Registers hosts with their capacity; inventory is updated, usage is kept. Ratios come from options on first
+   * registration.
+   */
   async registerHosts(caps: HostCapacity[]): Promise<void> {
     const existing = new Map(
       (await this.d.db.selectFrom('compute_nodes').select(['id', 'host']).execute()).map((r) => [r.host, r.id]),

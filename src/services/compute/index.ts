@@ -182,7 +182,9 @@ export class ComputeService {
     return (await this.driver?.hostUsage?.(host).catch(() => null)) ?? null;
   }
 
-  /** Grows a volume attached to a server through its hypervisor; false when no guest runs (the caller grows the file). */
+  /**
+   * Grows a volume attached to a server through its hypervisor; false when no guest runs (the caller grows the file).
+   */
   async extendAttachedVolume(instanceId: string, volumeId: string, bytes: number): Promise<boolean> {
     if (!this.driver) return false;
     const inst = await this.deps.db

@@ -58,7 +58,10 @@ function sshMpint(b: Buffer): Buffer {
   return sshString(v);
 }
 
-/** Nova's fingerprint of an OpenSSH public key: MD5 of the decoded key blob, colon-separated hex. Throws 400 when invalid. */
+/**
+ * Nova's fingerprint of an OpenSSH public key: MD5 of the decoded key blob, colon-separated hex. Throws 400 when
+ * invalid.
+ */
 export function sshFingerprint(publicKey: string): string {
   const parts = publicKey.trim().split(/\s+/);
   const invalid = () =>

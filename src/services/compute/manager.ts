@@ -55,7 +55,10 @@ export class ComputeManager {
     };
   }
 
-  /** The spec plus the server's attached volumes, so a guest rebuilt from its spec (unshelve, rebuild, migrate) keeps them. */
+  /**
+   * The spec plus the server's attached volumes, so a guest rebuilt from its spec (unshelve, rebuild, migrate) keeps
+   * them.
+   */
   private async fullSpec(inst: InstanceRow, ports: ComputePort[], flavor?: FlavorSnapshot): Promise<GuestSpec> {
     const spec = this.spec(inst, ports, flavor);
     const port = this.x.volume?.();
@@ -77,7 +80,9 @@ export class ComputeManager {
     return { ...spec, ...(volumes.length ? { volumes } : {}), ...(rootVolume ? { rootVolume, rootGb: 0 } : {}) };
   }
 
-  /** Creates and attaches the volumes of the server's block device mapping (boot from volume) before its first spawn. */
+  /**
+   * Creates and attaches the volumes of the server's block device mapping (boot from volume) before its first spawn.
+   */
   private async prepareBlockDevices(inst: InstanceRow, host: string): Promise<void> {
     const bdms = extras(inst).blockDevices;
     if (!bdms.some((b) => b.destination_type === 'volume')) return;
@@ -488,7 +493,10 @@ export class ComputeManager {
   }
 
   /** Shelve offload: the guest goes, the host's claim is released, the instance keeps its ports. */
-  /** Keeps the `rotation` newest backups of `backupType` for an instance and deletes the older ones (Nova's _rotate_backups). */
+  /**
+   * Keeps the `rotation` newest backups of `backupType` for an instance and deletes the older ones (Nova's
+   * _rotate_backups).
+   */
   private async rotateBackups(instanceId: string, backupType: string, rotation: number): Promise<void> {
     const port = this.x.image();
     if (!port?.listBackups) return;

@@ -146,7 +146,9 @@ export interface ComputeVolumePort {
   ): Promise<string>;
   /** A volume's status and image metadata with the service's own rights; null when it is gone. */
   volumeState(volumeId: string): Promise<{ status: string; imageMetadata: Record<string, string> } | null>;
-  /** Snapshots a volume attached to a server (server createImage of a volume-backed server); answers the snapshot id. */
+  /**
+   * Snapshots a volume attached to a server (server createImage of a volume-backed server); answers the snapshot id.
+   */
   snapshotAttached(ctx: AuthContext, volumeId: string, name: string): Promise<{ id: string; size: number }>;
 }
 

@@ -137,7 +137,8 @@ export class QuotaService {
       const usedS = overs.map((k) => used[k]).join(', ');
       const allowed = overs.map((k) => lim[k]).join(', ');
       throw overQuota(
-        `Quota exceeded for ${overs.join(', ')}: Requested ${req}, but already used ${usedS} of ${allowed} ${overs.join(', ')}`,
+        `Quota exceeded for ${overs.join(', ')}: Requested ${req}, but already used ${usedS} of ${allowed} ` +
+          `${overs.join(', ')}`,
         { code: 'TooManyInstances' },
       );
     }

@@ -228,7 +228,8 @@ export class Scheduler {
       .updateTable('compute_nodes')
       .set({
         vcpus_used: sql<number>`CASE WHEN vcpus_used >= ${r.vcpus} THEN vcpus_used - ${r.vcpus} ELSE 0 END`,
-        memory_mb_used: sql<number>`CASE WHEN memory_mb_used >= ${r.memoryMb} THEN memory_mb_used - ${r.memoryMb} ELSE 0 END`,
+        memory_mb_used: sql<number>`CASE WHEN memory_mb_used >= ${r.memoryMb}
+          THEN memory_mb_used - ${r.memoryMb} ELSE 0 END`,
         local_gb_used: sql<number>`CASE WHEN local_gb_used >= ${r.diskGb} THEN local_gb_used - ${r.diskGb} ELSE 0 END`,
         running_vms: sql<number>`CASE WHEN running_vms >= 1 THEN running_vms - 1 ELSE 0 END`,
       })

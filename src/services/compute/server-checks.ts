@@ -38,13 +38,15 @@ export function checkFit(image: ComputeImage, flavor: FlavorSnapshot): void {
   if (flavor.disk > 0) {
     if (image.size !== null && image.size > flavor.disk * gib) {
       throw badRequest(
-        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ${image.size} bytes.`,
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, image is ` +
+          `${image.size} bytes.`,
         { code: 'FlavorDiskTooSmall' },
       );
     }
     if (image.minDisk > flavor.disk) {
       throw badRequest(
-        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, minimum required by image is ${image.minDisk * gib} bytes.`,
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * gib} bytes, minimum ` +
+          `required by image is ${image.minDisk * gib} bytes.`,
         { code: 'FlavorDiskTooSmall' },
       );
     }
@@ -62,7 +64,8 @@ export function checkMemoryFit(image: ComputeImage, flavor: FlavorSnapshot): voi
 export function checkUserData(data: string): void {
   if (data.length > MAX_USER_DATA) {
     throw badRequest(
-      `User data too large. User data must be no larger than ${MAX_USER_DATA} bytes once base64 encoded. Your data is ${data.length} bytes`,
+      `User data too large. User data must be no larger than ${MAX_USER_DATA} bytes once base64 encoded. Your data ` +
+        `is ${data.length} bytes`,
     );
   }
   const clean = data.replace(/\s/g, '');

@@ -243,7 +243,8 @@ async function resolveNics(
   if (Array.isArray(nics)) {
     if (spec.maxCount > 1 && nics.some((n) => n.kind === 'port'))
       throw badRequest(
-        'Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.',
+        'Unable to launch multiple instances with a single configured port ID. Please launch your instance one by ' +
+          'one with different ports.',
       );
     await network.validate(ctx, nics);
     return nics;

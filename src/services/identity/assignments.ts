@@ -124,7 +124,8 @@ export class Assignments {
     };
     if (!(await this.find(row)))
       throw notFound(
-        `Could not find role assignment with role: ${roleId}, ${'user' in actor ? 'user' : 'group'}: ${actorId(actor)}.`,
+        `Could not find role assignment with role: ${roleId}, ${'user' in actor ? 'user' : 'group'}: ` +
+          `${actorId(actor)}.`,
       );
   }
 

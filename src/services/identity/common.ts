@@ -9,7 +9,9 @@ export interface IdentityDeps {
   config: GureumConfig['identity'];
 }
 
-/** Keystone's attribute rules for names: 1..max characters (64 for projects and domains, else 255), not only whitespace. */
+/**
+ * Keystone's attribute rules for names: 1..max characters (64 for projects and domains, else 255), not only whitespace.
+ */
 export const PROJECT_NAME_MAX = 64;
 export function checkName(name: unknown, what = 'name', max = 255): string {
   if (typeof name !== 'string' || name.trim().length === 0)

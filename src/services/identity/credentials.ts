@@ -155,7 +155,9 @@ export class Credentials {
     return this.get(id);
   }
 
-  /** OS-EC2: a new access/secret pair for the user on a project, tied to the caller's trust or application credential. */
+  /**
+   * OS-EC2: a new access/secret pair for the user on a project, tied to the caller's trust or application credential.
+   */
   async createEc2(
     userId: string,
     projectId: unknown,

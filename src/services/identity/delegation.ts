@@ -15,7 +15,8 @@ export function parseExpiry(value: unknown, field = 'expires_at'): string | null
   const m = typeof value === 'string' ? ISO.exec(value.trim()) : null;
   if (!m)
     throw badRequest(
-      `Timestamp not in expected format for '${field}': ${String(value)}. The server could not comply with the request since it is either malformed or otherwise incorrect.`,
+      `Timestamp not in expected format for '${field}': ${String(value)}. The server could not comply with the ` +
+        `request since it is either malformed or otherwise incorrect.`,
     );
   const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m;
   const z = zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;

@@ -65,7 +65,10 @@ export class IdentityService {
     this.domainConfigs = new DomainConfigs(deps);
   }
 
-  /** Removes what hangs off these projects: grants, application credentials (and their rule links), trusts, limits, tags, tokens. */
+  /**
+   * Removes what hangs off these projects: grants, application credentials (and their rule links), trusts, limits,
+   * tags, tokens.
+   */
   private async purgeProjectDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
     if (!ids.length) return;
     await this.assignments.purge(trx, { targets: ids });
@@ -87,7 +90,10 @@ export class IdentityService {
     await trx.deleteFrom('tokens').where('project_id', 'in', ids).execute();
   }
 
-  /** Removes what belongs to these users: grants, memberships, credentials, application credentials, access rules, trusts, tokens. */
+  /**
+   * Removes what belongs to these users: grants, memberships, credentials, application credentials, access rules,
+   * trusts, tokens.
+   */
   private async purgeUserDependents(trx: IdentityDeps['db'], ids: string[]): Promise<void> {
     if (!ids.length) return;
     await this.assignments.purge(trx, { actors: ids });

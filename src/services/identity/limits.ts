@@ -110,7 +110,8 @@ export class Limits {
             );
         if (dup)
           throw conflict(
-            `Conflict occurred attempting to store registered_limit - Duplicate entry found with resource_name ${r.resource_name} for service ${r.service_id}.`,
+            `Conflict occurred attempting to store registered_limit - Duplicate entry found with resource_name ` +
+              `${r.resource_name} for service ${r.service_id}.`,
           );
         await trx.insertInto('registered_limits').values(r).execute();
       }
@@ -167,13 +168,15 @@ export class Limits {
       if (moved) {
         if (await this.overrides(trx, cur))
           throw forbidden(
-            'Cannot update the service, region or resource of a registered limit that project or domain limits refer to.',
+            'Cannot update the service, region or resource of a registered limit that project or domain limits ' +
+              'refer to.',
           );
         await this.checkServiceRegion(trx, next.service_id, next.region_id);
         const dup = await this.findRegistered(trx, next.service_id, next.region_id, next.resource_name);
         if (dup && dup.id !== id)
           throw conflict(
-            `Conflict occurred attempting to update registered_limit - Duplicate entry found with resource_name ${next.resource_name}.`,
+            `Conflict occurred attempting to update registered_limit - Duplicate entry found with resource_name ` +
+              `${next.resource_name}.`,
           );
       }
       await trx.updateTable('registered_limits').set(next).where('id', '=', id).execute();
@@ -227,7 +230,8 @@ export class Limits {
         }
         if (!(await this.findRegistered(trx, r.service_id, r.region_id, r.resource_name))) {
           throw forbidden(
-            `The limit for ${r.resource_name} of service ${r.service_id}${r.region_id ? ` in region ${r.region_id}` : ''} has no registered limit to refer to.`,
+            `The limit for ${r.resource_name} of service ` +
+              `${r.service_id}${r.region_id ? ` in region ${r.region_id}` : ''} has no registered limit to refer to.`,
           );
         }
         let q = trx
@@ -245,7 +249,8 @@ export class Limits {
           o.domain_id === r.domain_id;
         if ((await q.executeTakeFirst()) || rows.slice(0, i).some(same)) {
           throw conflict(
-            `Conflict occurred attempting to store limit - Duplicate entry found with resource_name ${r.resource_name} for ${r.project_id ? `project ${r.project_id}` : `domain ${r.domain_id}`}.`,
+            `Conflict occurred attempting to store limit - Duplicate entry found with resource_name ` +
+              `${r.resource_name} for ${r.project_id ? `project ${r.project_id}` : `domain ${r.domain_id}`}.`,
           );
         }
         await trx.insertInto('limits').values(r).execute();

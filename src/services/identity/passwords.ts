@@ -14,7 +14,9 @@ function scryptAsync(secret: string, salt: Buffer, p: ScryptParams): Promise<Buf
   });
 }
 
-/** Hashes a password as "scrypt$N$r$p$salt$key" (base64url), so parameters can change without invalidating old hashes. */
+/**
+ * Hashes a password as "scrypt$N$r$p$salt$key" (base64url), so parameters can change without invalidating old hashes.
+ */
 export async function hashPassword(password: string, params: ScryptParams): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, params);

@@ -7,7 +7,9 @@ import { badRequest, notFound } from '../../errors.js';
 
 type Obj = Record<string, unknown>;
 
-/** A stored policy document (Keystone's legacy /v3/policies): an opaque blob with a MIME type. Gureum never enforces it. */
+/**
+ * A stored policy document (Keystone's legacy /v3/policies): an opaque blob with a MIME type. Gureum never enforces it.
+ */
 export interface Policy {
   id: string;
   type: string;

@@ -138,7 +138,8 @@ export class Projects {
     } catch (e) {
       if (isUniqueViolation(e))
         throw conflict(
-          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${name}.`,
+          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same ` +
+            `name in the same domain : ${name}.`,
         );
       throw e;
     }
@@ -262,7 +263,8 @@ export class Projects {
     } catch (e) {
       if (isUniqueViolation(e))
         throw conflict(
-          `Conflict occurred attempting to update project - it is not permitted to have two projects with the same name in the same domain : ${String(body.name)}.`,
+          `Conflict occurred attempting to update project - it is not permitted to have two projects with the same ` +
+            `name in the same domain : ${String(body.name)}.`,
         );
       throw e;
     }
@@ -275,7 +277,8 @@ export class Projects {
     const kids = await this.d.db.selectFrom('projects').select('id').where('parent_id', '=', id).execute();
     if (kids.length)
       throw forbidden(
-        `Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`,
+        `Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you ` +
+          `want to delete a whole subtree.`,
       );
     await inTransaction(this.d.db, async (trx) => {
       await cascade(trx as unknown as IdentityDeps['db'], [id]);

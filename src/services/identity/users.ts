@@ -99,7 +99,8 @@ export class Users {
     } catch (e) {
       if (isUniqueViolation(e))
         throw conflict(
-          `Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID ${domainId}.`,
+          `Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID ` +
+            `${domainId}.`,
         );
       throw e;
     }
@@ -203,7 +204,8 @@ export class Users {
       const ageDays = (Date.now() - Date.parse(history[0].created_at)) / 86_400_000;
       if (ageDays < sc.minimumPasswordAgeDays) {
         throw badRequest(
-          `You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${sc.minimumPasswordAgeDays} day(s) before it can be changed.`,
+          `You cannot change your password at this time due to the minimum password age. Once you change your ` +
+            `password, it must be used for ${sc.minimumPasswordAgeDays} day(s) before it can be changed.`,
         );
       }
     }
@@ -211,7 +213,8 @@ export class Users {
       for (const h of history) {
         if (await verifyPassword(password, h.password_hash)) {
           throw badRequest(
-            `The new password cannot be identical to a previous password. The total number which includes the new password must be unique is ${sc.uniqueLastPasswordCount}.`,
+            `The new password cannot be identical to a previous password. The total number which includes the new ` +
+              `password must be unique is ${sc.uniqueLastPasswordCount}.`,
           );
         }
       }

@@ -157,7 +157,8 @@ export class ImageData {
     const row = await this.images.visibleRow(a, id);
     if (!(IMPORT_METHODS as readonly string[]).includes(req.method)) {
       throw badRequest(
-        `Import method ${req.method.slice(0, 64)} is not valid for this cloud (available: ${IMPORT_METHODS.join(', ')}).`,
+        `Import method ${req.method.slice(0, 64)} is not valid for this cloud (available: ` +
+          `${IMPORT_METHODS.join(', ')}).`,
       );
     }
     for (const s of req.stores ?? [])

@@ -200,7 +200,8 @@ export class Metadefs {
     } catch (e) {
       if (isUniqueViolation(e))
         throw conflict(
-          `A metadata definition namespace, object, property or tag named in the request already exists (namespace ${row.namespace}).`,
+          `A metadata definition namespace, object, property or tag named in the request already exists (namespace ` +
+            `${row.namespace}).`,
         );
       throw e;
     }
@@ -358,7 +359,8 @@ export class Metadefs {
       .executeTakeFirst();
     if (!r)
       throw notFound(
-        `Metadata definition ${table === 'metadef_objects' ? 'object' : 'property'} ${n} was not found in namespace ${ns}.`,
+        `Metadata definition ${table === 'metadef_objects' ? 'object' : 'property'} ${n} was not found in namespace ` +
+          `${ns}.`,
       );
     return { name: r.name, body: fromJson<Obj>(r.body, {}), created_at: r.created_at, updated_at: r.updated_at };
   }

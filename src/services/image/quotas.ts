@@ -99,7 +99,8 @@ export class Quotas {
     const [limits, used] = await Promise.all([this.limits(projectId), this.usageBytes(projectId)]);
     if (limits.image_count_uploading >= 0 && used.image_count_uploading >= limits.image_count_uploading) {
       throw overLimit(
-        `image_count_uploading: ${used.image_count_uploading} of ${limits.image_count_uploading} uploads are in progress`,
+        `image_count_uploading: ${used.image_count_uploading} of ${limits.image_count_uploading} uploads are in ` +
+          `progress`,
       );
     }
     const [res, usedBytes] =

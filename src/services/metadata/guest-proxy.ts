@@ -127,7 +127,9 @@ export function safePath(raw: string): string {
 
 /** A complete HTTP/1.1 response with Connection: close. */
 export function formatResponse(status: number, contentType: string, body: Buffer, headOnly = false): Buffer {
-  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Status'}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  const head =
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Status'}\r\nContent-Type: ` +
+    `${contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
   return headOnly ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 

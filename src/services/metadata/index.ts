@@ -96,7 +96,9 @@ export class MetadataService {
     this.controllerUrl = url;
   }
 
-  /** Where and how the host's metadata agent forwards for namespace proxies: the API base URL and the signing secret. */
+  /**
+   * Where and how the host's metadata agent forwards for namespace proxies: the API base URL and the signing secret.
+   */
   nsTarget(): { url: string; secret: string } {
     return { url: `${this.controllerUrl.replace(/\/+$/, '')}${METADATA_PREFIX}`, secret: this.secret };
   }

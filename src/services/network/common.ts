@@ -74,7 +74,8 @@ export function ownerFor(a: AuthContext, body: Obj): string {
     throw nerr(
       'BadRequest',
       'HTTPBadRequest',
-      "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
+      "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin " +
+        'privileges',
     );
   }
   return asked;

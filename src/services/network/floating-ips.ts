@@ -136,7 +136,8 @@ export class FloatingIps {
       if (v4.length === 0) throw badFip(`Cannot add floating IP to port ${portId} that has no fixed IPv4 addresses`);
       if (v4.length > 1)
         throw badFip(
-          `Port ${portId} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a floating IP`,
+          `Port ${portId} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a ` +
+            `floating IP`,
         );
       chosen = v4[0]!;
     }
@@ -151,7 +152,9 @@ export class FloatingIps {
       throw nerr(
         'Conflict',
         'FloatingIPPortAlreadyAssociated',
-        `Cannot associate floating IP ${taken.floating_ip_address} (${fip.id}) with port ${port.id} using fixed IP ${chosen.ip_address}, as that fixed IP already has a floating IP on external network ${fip.floating_network_id}.`,
+        `Cannot associate floating IP ${taken.floating_ip_address} (${fip.id}) with port ${port.id} using fixed IP ` +
+          `${chosen.ip_address}, as that fixed IP already has a floating IP on external network ` +
+          `${fip.floating_network_id}.`,
       );
     }
     // A router with a gateway on the floating IP's network and an interface on the fixed IP's subnet.
@@ -170,7 +173,8 @@ export class FloatingIps {
       throw nerr(
         'NotFound',
         'ExternalGatewayForFloatingIPNotFound',
-        `External network ${fip.floating_network_id} is not reachable from subnet ${chosen.subnet_id}.  Therefore, cannot associate Port ${port.id} with a Floating IP.`,
+        `External network ${fip.floating_network_id} is not reachable from subnet ${chosen.subnet_id}.  Therefore, ` +
+          `cannot associate Port ${port.id} with a Floating IP.`,
       );
     }
     return { port_id: port.id, fixed_ip_address: chosen.ip_address, router_id: router.id, status: 'ACTIVE' };

@@ -98,7 +98,10 @@ export class NetworkService {
   }
 
   private readonly db: Kysely<Database>;
-  /** The data plane serves DHCP from a network:dhcp port per network, which this service creates (Neutron's DHCP agent does). */
+  /**
+   * The data plane serves DHCP from a network:dhcp port per network, which this service creates (Neutron's DHCP agent
+   * does).
+   */
   private readonly wantsDhcpPorts: boolean;
 
   /** What the data plane found when wiring a port: its status and binding fields follow. */
@@ -269,7 +272,8 @@ export class NetworkService {
         throw nerr(
           'Conflict',
           'PortInUse',
-          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`,
+          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an ` +
+            `attached device ${port.device_id}.`,
         );
       }
       const body: Obj = { device_id: instanceId, device_owner: port.device_owner || 'compute:nova' };

@@ -49,7 +49,9 @@ export type Network = NetNetworkRow;
 
 export const networkNotFound = (id: string) => nerr('NotFound', 'NetworkNotFound', `Network ${id} could not be found.`);
 
-/** Networks with their provider segment (flat / vlan / vxlan) and the visibility rules of shared and external networks. */
+/**
+ * Networks with their provider segment (flat / vlan / vxlan) and the visibility rules of shared and external networks.
+ */
 export class Networks {
   constructor(
     private readonly d: NetworkDeps,
@@ -255,7 +257,8 @@ export class Networks {
             : nerr(
                 'Conflict',
                 'SegmentationIdInUse',
-                `Unable to create the network. The segmentation ID ${String(body['provider:segmentation_id'])} on physical network ${physnet} is in use.`,
+                `Unable to create the network. The segmentation ID ${String(body['provider:segmentation_id'])} on ` +
+                  `physical network ${physnet} is in use.`,
               );
         }
         if (attempt > 5) throw e; // lost the race for an auto-allocated id too often

@@ -56,7 +56,8 @@ export async function allocatePortIps(ipam: Ipam, db: Db, spec: PortSpec, portId
           .executeTakeFirst();
         if (!exists) throw nerr('NotFound', 'SubnetNotFound', `Subnet ${req.subnet_id} could not be found.`);
         throw badInput(
-          `Failed to create port on network ${spec.network.id}, because fixed_ips included invalid subnet ${req.subnet_id}.`,
+          `Failed to create port on network ${spec.network.id}, because fixed_ips included invalid subnet ` +
+            `${req.subnet_id}.`,
         );
       }
     }
@@ -82,7 +83,8 @@ export async function allocatePortIps(ipam: Ipam, db: Db, spec: PortSpec, portId
       }
       if (isAutoAddress(subnet) && !isRouter) {
         throw badInput(
-          `IPv6 address ${req.ip_address} cannot be directly assigned to a port on subnet ${subnet.id} since the subnet is configured for automatic addresses`,
+          `IPv6 address ${req.ip_address} cannot be directly assigned to a port on subnet ${subnet.id} since the ` +
+            `subnet is configured for automatic addresses`,
         );
       }
       await ipam.allocateSpecific(db, subnet, req.ip_address, portId);

@@ -327,7 +327,8 @@ export class Ports {
         throw nerr(
           'Conflict',
           'PortSecurityPortHasSecurityGroup',
-          'Port has security group associated. Cannot disable port security or ip address until security group is removed',
+          'Port has security group associated. Cannot disable port security or ip address until security group is ' +
+            'removed',
         );
       }
       if (!portSecurity && pairs.length)

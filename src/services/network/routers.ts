@@ -220,7 +220,8 @@ export class Routers {
       throw nerr(
         'Conflict',
         'RouterExternalGatewayInUseByFloatingIp',
-        `Gateway cannot be updated for router ${r.id}, since a gateway to external network ${r.gw_network_id} is required by one or more floating IPs.`,
+        `Gateway cannot be updated for router ${r.id}, since a gateway to external network ${r.gw_network_id} is ` +
+          `required by one or more floating IPs.`,
       );
     if (r.gw_port_id) await this.ports.remove(db, r.gw_port_id);
   }
@@ -459,7 +460,8 @@ export class Routers {
         throw nerr(
           'Conflict',
           'PortInUse',
-          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`,
+          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an ` +
+            `attached device ${port.device_id}.`,
         );
       }
       const ips = await this.ports.fixedIps(trx, port.id);
@@ -545,7 +547,8 @@ export class Routers {
           throw nerr(
             'Conflict',
             'RouterInterfaceInUseByFloatingIP',
-            `Router interface for subnet ${sid} on router ${id} cannot be deleted, as it is required by one or more floating IPs.`,
+            `Router interface for subnet ${sid} on router ${id} cannot be deleted, as it is required by one or more ` +
+              `floating IPs.`,
           );
         const s = await this.subnets.find(sid, trx);
         const routes = j<Obj[]>(r.routes, []);
@@ -553,7 +556,8 @@ export class Routers {
           throw nerr(
             'Conflict',
             'RouterInterfaceInUseByRoute',
-            `Router interface for subnet ${sid} on router ${id} cannot be deleted, as it is required by one or more routes.`,
+            `Router interface for subnet ${sid} on router ${id} cannot be deleted, as it is required by one or more ` +
+              `routes.`,
           );
         }
       }

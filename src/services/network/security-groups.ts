@@ -406,7 +406,8 @@ export class SecurityGroups {
           throw nerr(
             'BadRequest',
             'SecurityGroupRuleInvalidProtocol',
-            `Security group rule protocol ${p} not supported. Only protocol values ${Object.keys(PROTOCOLS).join(', ')} and integer representations [0 to 255] are supported.`,
+            `Security group rule protocol ${p} not supported. Only protocol values ` +
+              `${Object.keys(PROTOCOLS).join(', ')} and integer representations [0 to 255] are supported.`,
           );
         protocol = String(Number(p));
       } else if (p in PROTOCOLS) {
@@ -415,7 +416,8 @@ export class SecurityGroups {
         throw nerr(
           'BadRequest',
           'SecurityGroupRuleInvalidProtocol',
-          `Security group rule protocol ${String(body.protocol)} not supported. Only protocol values ${Object.keys(PROTOCOLS).join(', ')} and integer representations [0 to 255] are supported.`,
+          `Security group rule protocol ${String(body.protocol)} not supported. Only protocol values ` +
+            `${Object.keys(PROTOCOLS).join(', ')} and integer representations [0 to 255] are supported.`,
         );
       }
       if (ethertype === 'IPv4' && (protocol === 'icmpv6' || protocol === 'ipv6-icmp' || protocol === '58')) {

@@ -209,7 +209,8 @@ export class Subnets {
           throw nerr(
             'BadRequest',
             'OverlappingAllocationPools',
-            `Found overlapping allocation pools: ${rangeText(v, pools[i - 1]!)} and ${rangeText(v, pools[i]!)} for subnet ${formatCidr(c)}.`,
+            `Found overlapping allocation pools: ${rangeText(v, pools[i - 1]!)} and ${rangeText(v, pools[i]!)} for ` +
+              `subnet ${formatCidr(c)}.`,
           );
         }
       }
@@ -298,7 +299,8 @@ export class Subnets {
     }
     if (raMode && addrMode && raMode !== addrMode) {
       throw badInput(
-        `ipv6_ra_mode set to '${String(raMode)}' with ipv6_address_mode set to '${String(addrMode)}' is not valid. If both attributes are set, they must be the same value`,
+        `ipv6_ra_mode set to '${String(raMode)}' with ipv6_address_mode set to '${String(addrMode)}' is not valid. ` +
+          `If both attributes are set, they must be the same value`,
       );
     }
     const enableDhcp = boolOf(body, 'enable_dhcp') ?? true;
@@ -342,7 +344,8 @@ export class Subnets {
         cidr.prefixlen !== 64
       ) {
         throw badInput(
-          `Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`,
+          `Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which ` +
+            `requires the prefix to be /64`,
         );
       }
       const siblings = await trx

@@ -96,7 +96,8 @@ export class Attachments {
     const from = v.multiattach ? ['available', 'in-use', 'reserved'] : ['available'];
     if (!from.includes(v.status)) {
       throw badRequest(
-        `Invalid volume: Volume ${volumeId} status must be available${v.multiattach ? ' or in-use' : ''} to reserve, but the current status is: ${v.status}.`,
+        `Invalid volume: Volume ${volumeId} status must be available${v.multiattach ? ' or in-use' : ''} to ` +
+          `reserve, but the current status is: ${v.status}.`,
       );
     }
     const id = uuid();

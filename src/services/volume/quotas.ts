@@ -129,7 +129,8 @@ export class VolumeQuotas {
     const lim = limits.backup_gigabytes ?? -1;
     if (lim >= 0 && (used.backup_gigabytes ?? 0) + sizeGb > lim) {
       throw exceeded(
-        `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${sizeGb}G, quota is ${lim}G and ${used.backup_gigabytes ?? 0}G has been consumed.`,
+        `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ` +
+          `${sizeGb}G, quota is ${lim}G and ${used.backup_gigabytes ?? 0}G has been consumed.`,
       );
     }
   }

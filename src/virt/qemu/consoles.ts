@@ -65,7 +65,8 @@ export async function guestDetails(st: InstanceState, qgaSocket: string, running
   const out: GuestDetails = {};
   if (st.sshPort) out.ssh = `127.0.0.1:${st.sshPort}`;
   if (st.guestAddress) {
-    out.guest_network = `QEMU user networking ${USER_NET.net}: the guest holds ${st.guestAddress}, not its Neutron fixed IP`;
+    out.guest_network =
+      `QEMU user networking ${USER_NET.net}: the guest holds ${st.guestAddress}, not its Neutron ` + `fixed IP`;
   }
   if (st.guestAgent && running) {
     const f = await guestAgentFacts(qgaSocket, 500);

@@ -14,7 +14,10 @@ import type { QemuDriverOptions } from './options.js';
 /** The slirp network every user-mode NIC 0 gets; 169.254.169.254 (metadata) lies inside it. */
 export const USER_NET = { net: '169.254.169.0/24', host: '169.254.169.1', dhcpStart: '169.254.169.15' } as const;
 
-/** The QEMU id of a volume's block node (`-drive id=` at launch, `node-name` when hot-plugged); its device is `<id>-dev`. */
+/**
+ * The QEMU id of a volume's block node (`-drive id=` at launch, `node-name` when hot-plugged); its device is
+ * `<id>-dev`.
+ */
 export function volumeNodeId(volumeId: string): string {
   return `vol-${volumeId.replaceAll('-', '').slice(0, 16)}`;
 }
@@ -38,7 +41,9 @@ export interface GuestBuilder {
   opts: QemuDriverOptions;
 }
 
-/** The kernel (and initrd) an image names in kernel_id / ramdisk_id, fetched into the cache; none when it names none. */
+/**
+ * The kernel (and initrd) an image names in kernel_id / ramdisk_id, fetched into the cache; none when it names none.
+ */
 export async function kernelOf(cache: ImageCache, props: Record<string, string>): Promise<LaunchSpec['kernel']> {
   if (!props.kernel_id) return undefined;
   const k = await cache.get(props.kernel_id);
@@ -50,7 +55,9 @@ export async function kernelOf(cache: ImageCache, props: Record<string, string>)
   };
 }
 
-/** The NICs of a guest: the data plane's taps when bridged, else user networking (SSH and metadata forwards on NIC 0). */
+/**
+ * The NICs of a guest: the data plane's taps when bridged, else user networking (SSH and metadata forwards on NIC 0).
+ */
 export function nicsFor(opts: QemuDriverOptions, spec: GuestSpec, sshPort: number | null): NicSpec[] {
   const tap = opts.tapName;
   if (tap)

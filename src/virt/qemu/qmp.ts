@@ -33,7 +33,10 @@ export class QmpDisconnectedError extends Error {
 export interface QmpStatus {
   running: boolean;
   singlestep?: boolean;
-  /** running, paused, shutdown, suspended, inmigrate, postmigrate, prelaunch, finish-migrate, internal-error, io-error, ... */
+  /**
+   * running, paused, shutdown, suspended, inmigrate, postmigrate, prelaunch, finish-migrate, internal-error, io-error,
+   * ...
+   */
   status: string;
 }
 

@@ -33,7 +33,9 @@ export async function plugVolume(m: QmpClient, disk: VolumeDisk, scsi: boolean):
   }
 }
 
-/** Asks the guest to release the volume and waits up to `timeoutMs` for it; throws VolumeDetachTimeout when it does not. */
+/**
+ * Asks the guest to release the volume and waits up to `timeoutMs` for it; throws VolumeDetachTimeout when it does not.
+ */
 export async function unplugVolume(m: QmpClient, volumeId: string, timeoutMs: number): Promise<void> {
   const node = volumeNodeId(volumeId);
   // When query-block fails the device is assumed present: asking to remove a missing device is harmless.

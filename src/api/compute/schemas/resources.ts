@@ -46,7 +46,9 @@ export const FlavorUpdateBody = wrap(
 );
 export type FlavorUpdateBody = Static<typeof FlavorUpdateBody>;
 
-/** Extra specs: keys 1-255 of Nova's characters, values strings (numbers and booleans as Nova's legacy clients send). */
+/**
+ * Extra specs: keys 1-255 of Nova's characters, values strings (numbers and booleans as Nova's legacy clients send).
+ */
 const SpecValue = Type.Union([Type.String({ maxLength: 255 }), Type.Number(), Type.Boolean()]);
 const SpecKey = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-_:. /]+$' });
 export const ExtraSpecsBody = Type.Object(

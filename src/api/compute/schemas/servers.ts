@@ -109,7 +109,8 @@ export const ServerCreateBody = Type.Object(
         flavorRef: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Integer({ minimum: 0 })]),
         networks: Type.Optional(Type.Union([Type.Array(NetworkRequest), Type.Literal('auto'), Type.Literal('none')])),
         key_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 255 }))),
-        user_data: Type.Optional(Nullable(Type.String())), // size and base64 checked by the service, with Nova's message
+        // Size and base64 are checked by the service, with Nova's message.
+        user_data: Type.Optional(Nullable(Type.String())),
         metadata: Type.Optional(Metadata),
         security_groups: Type.Optional(
           Type.Array(

@@ -44,7 +44,8 @@ export function checkFieldVersions(body: unknown, fv: FieldVersions, version: { 
     const { objs, field, parent } = parents(body, path);
     if (objs.some((o) => Object.hasOwn(o, field))) {
       throw badRequest(
-        `Invalid input for field/attribute ${parent}. Additional properties are not allowed ('${field}' was unexpected)`,
+        `Invalid input for field/attribute ${parent}. Additional properties are not allowed ('${field}' was ` +
+          `unexpected)`,
       );
     }
   };

@@ -50,7 +50,8 @@ export function profileOf(groups: string[]): Profile {
 const STATEFUL = 'ct state established,related accept';
 // Neighbour discovery and MLD are not tracked by conntrack; a port needs them both ways.
 const ND =
-  'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept';
+  'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, ' +
+  'mld-listener-report, mld-listener-done, mld2-listener-report } accept';
 
 /** Rules of a profile's egress chain: what its ports may send. */
 export function profileOutRules(p: Profile): string[] {
@@ -89,9 +90,11 @@ export const ANTISPOOF_RULES = [
   'ether type arp iifname . ether saddr . arp saddr ip @spoof4 iifname . arp saddr ether . arp saddr ip @spoof4 return',
   'ether type ip6 iifname . ether saddr . ip6 saddr @spoof6 return',
   // Before it has an address: DHCP discovery, ARP probes and IPv6 duplicate address detection, own MAC only.
-  'ether type ip iifname . ether saddr @ownmac ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return',
+  'ether type ip iifname . ether saddr @ownmac ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 ' +
+    'return',
   'ether type arp iifname . ether saddr @ownmac iifname . arp saddr ether @ownmac arp saddr ip 0.0.0.0 return',
-  'ether type ip6 iifname . ether saddr @ownmac ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } return',
+  'ether type ip6 iifname . ether saddr @ownmac ip6 saddr :: icmpv6 type { nd-neighbor-solicit, ' +
+    'mld-listener-report, mld2-listener-report } return',
   'drop',
 ];
 
@@ -122,7 +125,8 @@ export class Batch {
       '  chain antispoof {',
       ...ANTISPOOF_RULES.map((r) => `    ${r}`),
       '  }',
-      '  chain prerouting { type filter hook prerouting priority -300; policy accept; iifname @filtered jump antispoof; }',
+      '  chain prerouting { type filter hook prerouting priority -300; policy accept; iifname @filtered jump ' +
+        'antispoof; }',
       '  chain forward { type filter hook forward priority -300; policy accept; meta mark set oifname map @to_mark; }',
       '}',
       `table ${i} {`,
@@ -131,7 +135,8 @@ export class Batch {
       '  map egress_port { type ifname . mark : verdict; }',
       '  map ingress_port { type ifname . mark : verdict; }',
       // Priority 0 in prerouting runs after conntrack (-200), so `ct state` is known.
-      '  chain egress { type filter hook prerouting priority 0; policy accept; iifname . meta mark vmap @egress_port; }',
+      '  chain egress { type filter hook prerouting priority 0; policy accept; iifname . meta mark vmap ' +
+        '@egress_port; }',
       '  chain ingress { type filter hook forward priority 0; policy accept; oifname . meta mark vmap @ingress_port; }',
       '}',
     );
@@ -203,7 +208,8 @@ export class Batch {
   addElements(elements: Element[]): this {
     for (const [set, list] of bySet(elements))
       this.lines.push(
-        `add element ${this.t(list[0]!.family)} ${set} { ${list.map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`)).join(', ')} }`,
+        `add element ${this.t(list[0]!.family)} ${set} { ` +
+          `${list.map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`)).join(', ')} }`,
       );
     return this;
   }

@@ -88,7 +88,10 @@ export class NftFirewall implements Firewall {
   private declared = new Set<string>();
   private readonly members = new Members();
   private tail: Promise<unknown> = Promise.resolve();
-  /** Whether this object made the tables (by `sync` or a first change); tables left by an earlier process are not trusted. */
+  /**
+   * Whether this object made the tables (by `sync` or a first change); tables left by an earlier process are not
+   * trusted.
+   */
   private initialized = false;
 
   constructor(

@@ -1,4 +1,5 @@
-// Neutron's protocol names as IP protocol numbers (numbers, not /etc/protocols, so the output never depends on the host).
+// Neutron's protocol names as IP protocol numbers (numbers, not /etc/protocols, so the output never depends on the
+// host).
 
 const BY_NAME: Record<string, number> = {
   ah: 51,

@@ -120,7 +120,8 @@ export class FloatingIpProxy {
     if (!chosen) chosen = fixed.find((x) => !x.ip.includes(':'));
     if (!chosen)
       throw badRequest(
-        `Unable to associate floating IP ${address} to any fixed IPs for instance ${instanceId}. Instance has no fixed IPv4 addresses to associate.`,
+        `Unable to associate floating IP ${address} to any fixed IPs for instance ${instanceId}. Instance has no ` +
+          `fixed IPv4 addresses to associate.`,
       );
     const f = await this.fipByAddress(a, address);
     try {
@@ -128,7 +129,8 @@ export class FloatingIpProxy {
     } catch (e) {
       if (isCloudError(e) && e.status === 403) throw e;
       throw badRequest(
-        `Unable to associate floating IP ${address} to fixed IP ${chosen.ip} for instance ${instanceId}. Error: ${isCloudError(e) ? e.message : 'unexpected error'}`,
+        `Unable to associate floating IP ${address} to fixed IP ${chosen.ip} for instance ${instanceId}. Error: ` +
+          `${isCloudError(e) ? e.message : 'unexpected error'}`,
       );
     }
     await this.net.publish('floatingip', 'updated', f.id);

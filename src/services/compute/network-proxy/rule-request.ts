@@ -28,7 +28,8 @@ const isV6Cidr = (s: string) =>
 export function checkRuleIds(req: NovaRuleRequest): void {
   if (typeof req.parent_group_id !== 'string' || !UUID_RE.test(req.parent_group_id)) {
     throw badRequest(
-      `Invalid input for field/attribute parent_group_id. Value: ${String(req.parent_group_id)}. '${String(req.parent_group_id)}' is not a 'uuid'`,
+      `Invalid input for field/attribute parent_group_id. Value: ${String(req.parent_group_id)}. ` +
+        `'${String(req.parent_group_id)}' is not a 'uuid'`,
     );
   }
   if (
@@ -37,7 +38,8 @@ export function checkRuleIds(req: NovaRuleRequest): void {
     (typeof req.group_id !== 'string' || !UUID_RE.test(req.group_id))
   ) {
     throw badRequest(
-      `Invalid input for field/attribute group_id. Value: ${String(req.group_id)}. '${String(req.group_id)}' is not a 'uuid'`,
+      `Invalid input for field/attribute group_id. Value: ${String(req.group_id)}. '${String(req.group_id)}' is not ` +
+        `a 'uuid'`,
     );
   }
 }
