@@ -33,7 +33,8 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n=== bench/${name}`);
-  // In-process benchmarks run with the same Node flags and malloc setting as `npm start`, so they measure what users run.
+  // In-process benchmarks run with the same Node flags and malloc setting as `npm start`, so they measure what users
+  // run.
   const r = spawnSync(process.execPath, [...NODE_FLAGS, join(here, name, 'main.js')], {
     stdio: 'inherit',
     env: { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env },

@@ -8,10 +8,10 @@
 
 /** Debian packages per purpose; `extends` pulls in another purpose's list. */
 export const PURPOSES = {
-  // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not installed).
-  // novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
-  // iproute2, nftables, dnsmasq-base, iputils-arping: the Linux bridge data plane (bridges, taps, namespaces, NAT, DHCP,
-  // gratuitous ARP for floating IPs; security groups with `nft -f -`).
+  // qemu-system-x86: real guests; e2fsprogs: the tiny image's root disk (its other parts are downloaded, not
+  // installed). novnc: the browser side of the remote console (served from /usr/share/novnc under /console/).
+  // iproute2, nftables, dnsmasq-base, iputils-arping: the Linux bridge data plane (bridges, taps, namespaces, NAT,
+  // DHCP, gratuitous ARP for floating IPs; security groups with `nft -f -`).
   // python3-openstackclient: the cloud's main client; the README's next command after `npm start` is `openstack`.
   start: {
     packages: [
@@ -28,8 +28,9 @@ export const PURPOSES = {
   },
   // iperf3: TCP throughput through a bridge with and without security groups (bench/dataplane).
   bench: { extends: 'start', packages: ['iperf3'] },
-  // bench/versus only (`npm run bench -- versus`, never start/test): Debian's Keystone and Glance code, run under the bench's own
-  // uWSGI (the keystone/glance-api service packages would start system services); sqlite3 for their databases.
+  // bench/versus only (`npm run bench -- versus`, never start/test): Debian's Keystone and Glance code, run under the
+  // bench's own uWSGI (the keystone/glance-api service packages would start system services); sqlite3 for their
+  // databases.
   versus: { extends: 'bench', packages: ['python3-keystone', 'python3-glance', 'uwsgi-plugin-python3', 'sqlite3'] },
   // The image factory (gureum image): libguestfs needs a host kernel for its appliance (linux-image-cloud-amd64).
   imaging: {

@@ -2,7 +2,8 @@
 // Makes this machine ready for one purpose: `node scripts/prepare.mjs --for start|test|tempest|bench`.
 //
 // Steps, each skipped when already satisfied:
-//   1. Debian packages the purpose needs, declared in scripts/packages.mjs (installed with apt-get when root, else the command is printed).
+// 1. Debian packages the purpose needs, declared in scripts/packages.mjs (installed with apt-get when root, else the
+// command is printed).
 //   2. `npm ci` when node_modules is missing or older than package-lock.json.
 //   3. `npm run build` when a .ts file under src/, test/ or bench/ is newer than dist/.tsbuildinfo, or the web
 //      dashboard's sources (dashboard/) are newer than its last bundle (scripts/build-dashboard.mjs decides).

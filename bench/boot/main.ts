@@ -1,6 +1,7 @@
 // Booting real guests with the QEMU driver: POST /servers -> ACTIVE and -> the guest's finished line (tiny image),
-// each server with a Neutron port (networks: auto), the API called over HTTP on loopback; overlay creation vs a full copy of a 10 GiB-virtual image, and the control plane's RSS with N running servers.
-// Env: BENCH_BOOTS (10), BENCH_RUNNING (20), BENCH_ACCEL (tcg), GUREUM_TINY_CACHE (tmp/gureum-tiny-cache).
+// each server with a Neutron port (networks: auto), the API called over HTTP on loopback; overlay creation vs a full
+// copy of a 10 GiB-virtual image, and the control plane's RSS with N running servers. Env: BENCH_BOOTS (10),
+// BENCH_RUNNING (20), BENCH_ACCEL (tcg), GUREUM_TINY_CACHE (tmp/gureum-tiny-cache).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -51,7 +52,8 @@ async function overlayBench(): Promise<void> {
     execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', base, join(dir, 'full.qcow2')]);
     const full = performance.now() - t1;
     console.log(
-      `overlay on a 10 GiB-virtual raw base (256 MiB data): p50 ${ms(pct(overlay, 50))}, max ${ms(Math.max(...overlay))}`,
+      `overlay on a 10 GiB-virtual raw base (256 MiB data): p50 ${ms(pct(overlay, 50))}, max ` +
+        `${ms(Math.max(...overlay))}`,
     );
     console.log(`full copy of the same image (qemu-img convert to qcow2): ${ms(full)}`);
   } finally {
@@ -169,10 +171,12 @@ async function main(): Promise<void> {
       while ((await inject('GET', `${V}/servers/${id}`, token)).status !== 404) await sleep(20);
     }
     console.log(
-      `POST /servers -> ACTIVE (tiny, networks: auto, ${BOOTS} boots one at a time): p50 ${ms(pct(toActive, 50))}, max ${ms(Math.max(...toActive))}`,
+      `POST /servers -> ACTIVE (tiny, networks: auto, ${BOOTS} boots one at a time): p50 ${ms(pct(toActive, 50))}, ` +
+        `max ${ms(Math.max(...toActive))}`,
     );
     console.log(
-      `POST /servers -> guest finished line (${BOOTS} boots): p50 ${ms(pct(toFinished, 50))}, max ${ms(Math.max(...toFinished))}`,
+      `POST /servers -> guest finished line (${BOOTS} boots): p50 ${ms(pct(toFinished, 50))}, max ` +
+        `${ms(Math.max(...toFinished))}`,
     );
     // The guest's own steps (uptime in seconds) for the boot closest to the median: where the time goes.
     const median = pct(toFinished, 50);
@@ -197,7 +201,8 @@ async function main(): Promise<void> {
       qemuRss += Number(m?.[1] ?? 0) * 1024;
     }
     console.log(
-      `control-plane RSS with ${RUNNING} running servers: ${(rss / 2 ** 20).toFixed(0)} MB (before them: ${(rssBefore / 2 ** 20).toFixed(0)} MB); QEMU processes together: ${(qemuRss / 2 ** 20).toFixed(0)} MB`,
+      `control-plane RSS with ${RUNNING} running servers: ${(rss / 2 ** 20).toFixed(0)} MB (before them: ` +
+        `${(rssBefore / 2 ** 20).toFixed(0)} MB); QEMU processes together: ${(qemuRss / 2 ** 20).toFixed(0)} MB`,
     );
     for (const id of ids) await inject('DELETE', `${V}/servers/${id}`, token);
     for (const id of ids) while ((await inject('GET', `${V}/servers/${id}`, token)).status !== 404) await sleep(50);

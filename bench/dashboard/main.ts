@@ -1,6 +1,7 @@
 // The web dashboard in Debian's Chromium on loopback: first page load cold and warm (navigation timing and time until
 // the login form is on screen), the gzipped size of what the first page loads, and how long the instance list takes
-// to show 1,000 servers (fake driver; its first page of 100 rows, the pager counting all 1,000). Env: BENCH_DASH_SERVERS (1000), BENCH_DASH_RUNS (5).
+// to show 1,000 servers (fake driver; its first page of 100 rows, the pager counting all 1,000). Env:
+// BENCH_DASH_SERVERS (1000), BENCH_DASH_RUNS (5).
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -64,7 +65,9 @@ const LIST_RENDER = (total: number) => `(async () => {
 async function main(): Promise<void> {
   const size = firstPageSize();
   console.log(
-    `first page: JS ${(size.js[0] / 1024).toFixed(1)} KiB (${(size.js[1] / 1024).toFixed(1)} KiB gzipped), CSS ${(size.css[0] / 1024).toFixed(1)} KiB (${(size.css[1] / 1024).toFixed(1)} KiB gzipped), total gzipped ${((size.js[1] + size.css[1]) / 1024).toFixed(1)} KiB (goal < 250 KiB)`,
+    `first page: JS ${(size.js[0] / 1024).toFixed(1)} KiB (${(size.js[1] / 1024).toFixed(1)} KiB gzipped), CSS ` +
+      `${(size.css[0] / 1024).toFixed(1)} KiB (${(size.css[1] / 1024).toFixed(1)} KiB gzipped), total gzipped ` +
+      `${((size.js[1] + size.css[1]) / 1024).toFixed(1)} KiB (goal < 250 KiB)`,
   );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-bench-dash-'));
@@ -95,10 +98,13 @@ async function main(): Promise<void> {
       await ctx.close();
     }
     console.log(
-      `first load, cold cache (median of ${RUNS}): DOM interactive ${ms(median(cold.map((x) => x.interactive)))}, login form on screen ${ms(median(cold.map((x) => x.shown)))}`,
+      `first load, cold cache (median of ${RUNS}): DOM interactive ${ms(median(cold.map((x) => x.interactive)))}, ` +
+        `login form on screen ${ms(median(cold.map((x) => x.shown)))}`,
     );
     console.log(
-      `first load, warm cache (median of ${RUNS}): DOM interactive ${ms(median(warm.map((x) => x.interactive)))}, login form on screen ${ms(median(warm.map((x) => x.shown)))}, assets from cache ${median(warm.map((x) => x.fromCache))}`,
+      `first load, warm cache (median of ${RUNS}): DOM interactive ${ms(median(warm.map((x) => x.interactive)))}, ` +
+        `login form on screen ${ms(median(warm.map((x) => x.shown)))}, assets from cache ` +
+        `${median(warm.map((x) => x.fromCache))}`,
     );
 
     // 1,000 servers in the admin project (fake driver), created through the API in batches.
@@ -171,7 +177,8 @@ async function main(): Promise<void> {
       again.push(Number(await page.evaluate(LIST_RENDER(SERVERS))));
     }
     console.log(
-      `instance list with ${SERVERS} servers: first show (API + render) ${ms(first)}; shown again from the cache, median of ${RUNS}: ${ms(median(again))} (goal < 500 ms)`,
+      `instance list with ${SERVERS} servers: first show (API + render) ${ms(first)}; shown again from the cache, ` +
+        `median of ${RUNS}: ${ms(median(again))} (goal < 500 ms)`,
     );
   } finally {
     await chrome.close();

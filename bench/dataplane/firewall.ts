@@ -18,7 +18,8 @@ const GROUP = 'b0000000-0000-4000-8000-000000000001';
 const REMOTE = 'b0000000-0000-4000-8000-000000000002';
 
 function memberPort(i: number, groups: string[]): SgPort {
-  const mac = `fa:16:3e:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+  const octet = (shift: number) => ((i >> shift) & 255).toString(16).padStart(2, '0');
+  const mac = `fa:16:3e:${octet(16)}:${octet(8)}:${octet(0)}`;
   return {
     id: `bench-port-${i}`,
     tap: `tapb${i}`,
@@ -102,7 +103,10 @@ async function ruleChangeCosts(members: number): Promise<string> {
       join.push(await timed(() => fw.upsertPort(p)));
       await fw.removePort(p.id);
     }
-    return `| ${members.toLocaleString('en')} | ${ms(syncMs)} | ${ms(pct(change, 50))} | ${ms(pct(change, 99))} | ${ms(pct(join, 50))} | ${ms(pct(join, 99))} |`;
+    return (
+      `| ${members.toLocaleString('en')} | ${ms(syncMs)} | ${ms(pct(change, 50))} | ${ms(pct(change, 99))} | ` +
+      `${ms(pct(join, 50))} | ${ms(pct(join, 99))} |`
+    );
   } finally {
     await fw.destroy();
   }

@@ -12,6 +12,9 @@ import { LinuxBridgeDriver, type NetEvent } from '../../src/net/index.js';
 import { createNftFirewall } from '../../src/net/linuxbridge/firewall/index.js';
 import { run } from '../../test/helpers/netlab.js';
 
+/** One byte as two hex digits (a MAC address octet). */
+const hexOctet = (b: number) => (b & 255).toString(16).padStart(2, '0');
+
 const SAMPLE = Number(process.env.BENCH_WIRING_SAMPLE ?? 20);
 const LEVELS = [1, 100, 500];
 const HOST = 'bench-host';
@@ -35,7 +38,7 @@ function guestPort(networkId: string, subnetId: string, i: number): Record<strin
   return {
     id: randomUUID(),
     network_id: networkId,
-    mac_address: `fa:16:3e:77:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
+    mac_address: `fa:16:3e:77:${hexOctet(n >> 8)}:${hexOctet(n)}`,
     fixed_ips: [{ subnet_id: subnetId, ip_address: `10.77.${n >> 8}.${n & 255}` }],
     device_owner: 'compute:nova',
     device_id: randomUUID(),

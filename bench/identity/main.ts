@@ -82,7 +82,9 @@ async function main() {
 
     console.log('## bench/identity');
     console.log(
-      `password hash (scrypt N=${defaults.identity.passwordHash.N}, r=${defaults.identity.passwordHash.r}, p=${defaults.identity.passwordHash.p}): hash ${hashMs.toFixed(1)} ms, verify ${verifyMs.toFixed(1)} ms (one call, this process)`,
+      `password hash (scrypt N=${defaults.identity.passwordHash.N}, r=${defaults.identity.passwordHash.r}, ` +
+        `p=${defaults.identity.passwordHash.p}): hash ${hashMs.toFixed(1)} ms, verify ${verifyMs.toFixed(1)} ms ` +
+        `(one call, this process)`,
     );
     console.log(table(rows));
     console.log(`RSS after start: ${rssStart.toFixed(1)} MB; after 10,000+ tokens: ${rss10k.toFixed(1)} MB`);

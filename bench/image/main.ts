@@ -148,9 +148,10 @@ async function main(): Promise<void> {
   const r = results as Record<string, any>;
   const f = (n: number) => n.toFixed(1);
   console.log(
-    `image sizes ${SIZES_GIB.join(', ')} GiB on ${process.platform}, ${new Date().toISOString()}, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `image sizes ${SIZES_GIB.join(', ')} GiB on ${process.platform}, ${new Date().toISOString()}, ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   console.log(`dd write (fdatasync) ${f(r.ddWriteMBs)} MB/s, dd read ${f(r.ddReadMBs)} MB/s (${GIB} GiB)`);
   for (const u of r.uploads)
@@ -158,16 +159,19 @@ async function main(): Promise<void> {
       `upload ${u.gib} GiB: ${f(u.MBs)} MB/s, server RSS ${f(u.rssBeforeMb)} MB before, peak ${f(u.rssPeakMb)} MB`,
     );
   console.log(
-    `upload   ${f(r.uploadMBs)} MB/s (${(r.uploadVsDd * 100).toFixed(0)}% of dd write) with md5+sha512 (two threads), fsync, inspection`,
+    `upload   ${f(r.uploadMBs)} MB/s (${(r.uploadVsDd * 100).toFixed(0)}% of dd write) with md5+sha512 (two ` +
+      `threads), fsync, inspection`,
   );
   console.log(`download ${f(r.downloadMBs)} MB/s (${(r.downloadVsDd * 100).toFixed(0)}% of dd read)`);
   console.log(
-    `server RSS: ${f(r.rssBeforeMb)} MB before upload, peak ${f(r.rssPeakUploadMb)} MB during upload, ${f(r.rssEndMb)} MB at end`,
+    `server RSS: ${f(r.rssBeforeMb)} MB before upload, peak ${f(r.rssPeakUploadMb)} MB during upload, ` +
+      `${f(r.rssEndMb)} MB at end`,
   );
   for (const l of [r.list.page, r.list.full, r.list.filtered]) {
     const tail = Number.isNaN(l.p99ms) ? '' : `p99 ${l.p99ms.toFixed(2)} ms, `;
     console.log(
-      `${l.name}: p50 ${l.p50ms.toFixed(2)} ms, ${tail}max ${l.maxms.toFixed(2)} ms (${l.requests} requests), ${l.reqPerSec.toFixed(0)} req/s, ${l.errors} errors`,
+      `${l.name}: p50 ${l.p50ms.toFixed(2)} ms, ${tail}max ${l.maxms.toFixed(2)} ms (${l.requests} requests), ` +
+        `${l.reqPerSec.toFixed(0)} req/s, ${l.errors} errors`,
     );
   }
   if (process.env.BENCH_IMAGE_JSON)

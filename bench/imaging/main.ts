@@ -46,7 +46,8 @@ async function main() {
     });
     const a2 = await auditImage(sysprepCopy);
     console.log(
-      `  identity left after virt-sysprep by our audit: ${a2.findings.length} (${[...new Set(a2.findings.map((f) => f.op))].join(', ')})`,
+      `  identity left after virt-sysprep by our audit: ${a2.findings.length} ` +
+        `(${[...new Set(a2.findings.map((f) => f.op))].join(', ')})`,
     );
 
     if (process.env.GUREUM_BENCH_BUILD === '1') {
@@ -64,7 +65,8 @@ async function main() {
       execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', cold, plain]);
       const used = Number(execFileSync('du', ['-B1', cold]).toString().split('\t')[0]);
       console.log(
-        `sizes: raw ${mib(statSync(cold).size)} virtual (${mib(used)} allocated), qcow2 ${mib(statSync(plain).size)}, compressed qcow2 ${mib(statSync(cached).size)}`,
+        `sizes: raw ${mib(statSync(cold).size)} virtual (${mib(used)} allocated), qcow2 ` +
+          `${mib(statSync(plain).size)}, compressed qcow2 ${mib(statSync(cached).size)}`,
       );
       await time('audit (built debian-12)', () => auditImage(cached));
       await time('seal (built debian-12)', () => sealImage(cached));

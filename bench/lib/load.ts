@@ -1,4 +1,5 @@
-// A closed-loop HTTP load runner for loopback benchmarks: N workers, each sending the next request when the last answered.
+// A closed-loop HTTP load runner for loopback benchmarks: N workers, each sending the next request when the last
+// answered.
 import * as fs from 'node:fs';
 import http from 'node:http';
 
@@ -159,11 +160,13 @@ export function peakRssMb(pid: number): number {
 /** Prints results as a Markdown table. */
 export function table(rows: LoadResult[]): string {
   const head =
-    '| operation | conc. | requests | req/s | p50 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+    '| operation | conc. | requests | req/s | p50 ms | p99 ms | max ms | errors ' +
+    '|\n|---|---:|---:|---:|---:|---:|---:|---:|';
   const p99 = (r: LoadResult) => (Number.isNaN(r.p99ms) ? `– (n<${MIN_SAMPLES_FOR_P99})` : r.p99ms.toFixed(2));
   const body = rows.map(
     (r) =>
-      `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${p99(r)} | ${r.maxms.toFixed(1)} | ${r.errors} |`,
+      `| ${r.name} | ${r.concurrency} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ` +
+      `${p99(r)} | ${r.maxms.toFixed(1)} | ${r.errors} |`,
   );
   return [head, ...body].join('\n');
 }

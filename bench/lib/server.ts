@@ -8,7 +8,10 @@ import { freePort } from '../../test/helpers/server.js';
 import { send } from './load.js';
 
 const MAIN_JS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-/** The Node flags and malloc setting `npm start` and the gureum shebang use (package.json "start", src/cli/main.ts line 1): measure what users run. */
+/**
+ * The Node flags and malloc setting `npm start` and the gureum shebang use (package.json "start", src/cli/main.ts line
+ * 1): measure what users run.
+ */
 export const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 
 export interface BenchServer {
@@ -23,7 +26,10 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Spawns `gureum up` on `dataDir` and waits for /healthz 200: QEMU user networking, so an API bench leaves no bridges (bench/dataplane measures those). */
+/**
+ * Spawns `gureum up` on `dataDir` and waits for /healthz 200: QEMU user networking, so an API bench leaves no bridges
+ * (bench/dataplane measures those).
+ */
 async function spawnGureum(
   port: number,
   dataDir: string,

@@ -4,7 +4,9 @@ import http from 'node:http';
 
 const MiB = 1024 * 1024;
 
-/** PUTs `total` bytes (a 1 MiB random block repeated) with back-pressure and a Content-Length; resolves with the status. */
+/**
+ * PUTs `total` bytes (a 1 MiB random block repeated) with back-pressure and a Content-Length; resolves with the status.
+ */
 export function uploadStream(baseUrl: string, path: string, token: string, total: number): Promise<number> {
   const block = randomBytes(MiB);
   const u = new URL(path, baseUrl);

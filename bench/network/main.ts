@@ -75,7 +75,8 @@ async function main() {
     console.log('## bench/network');
     console.log(table(rows));
     console.log(
-      `\nports on the /16: ${ips.length}, distinct IPs: ${unique}, duplicates: ${ips.length - unique}, used_ips (ip-availability): ${avail.network_ip_availability.used_ips}, request errors: ${errors}`,
+      `\nports on the /16: ${ips.length}, distinct IPs: ${unique}, duplicates: ${ips.length - unique}, used_ips ` +
+        `(ip-availability): ${avail.network_ip_availability.used_ips}, request errors: ${errors}`,
     );
     console.log(`server RSS: ${rssMb(srv.pid).toFixed(0)} MB`);
     if (ips.length !== unique || errors) process.exitCode = 1;

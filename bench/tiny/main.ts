@@ -1,6 +1,6 @@
 // bench/tiny: the default tiny image. Build time cold (empty cache: apt download + build) and cached, image sizes,
-// and boot-to-finished under TCG from QEMU start (p50 and max of BENCH_TINY_RUNS, default 10), with the real metadata path:
-// an in-process controller, the per-connection guest proxy, HMAC. Env: BENCH_TINY_RUNS, BENCH_TINY_COLD=0 to skip
+// and boot-to-finished under TCG from QEMU start (p50 and max of BENCH_TINY_RUNS, default 10), with the real metadata
+// path: an in-process controller, the per-connection guest proxy, HMAC. Env: BENCH_TINY_RUNS, BENCH_TINY_COLD=0 to skip
 // the cold build, GUREUM_QEMU_BINARY.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
       `build: cold ${(coldMs / 1000).toFixed(1)} s (download + build), cached ${(cachedMs / 1000).toFixed(2)} s`,
     );
     console.log(
-      `sizes: kernel ${mib(img.kernelPath)} MiB, initramfs ${mib(img.initrdPath)} MiB (gzip), root disk ${mib(img.rootDiskPath)} MiB qcow2 (${virtual} MiB virtual)`,
+      `sizes: kernel ${mib(img.kernelPath)} MiB, initramfs ${mib(img.initrdPath)} MiB (gzip), root disk ` +
+        `${mib(img.rootDiskPath)} MiB qcow2 (${virtual} MiB virtual)`,
     );
 
     const base = loadConfig({ dataDir: work, databaseUrl: ':memory:', logLevel: 'silent' }, {});
@@ -171,7 +172,9 @@ async function main(): Promise<void> {
         console.log(`run ${i + 1}: finished ${(ms / 1000).toFixed(2)} s after QEMU start (guest uptime ${m[1]} s)`);
       }
       console.log(
-        `boot to finished under TCG (metadata service): p50 ${(p50(wall) / 1000).toFixed(2)} s (max ${(Math.max(...wall) / 1000).toFixed(2)} s) from QEMU start, p50 guest uptime ${(p50(guest) / 1000).toFixed(2)} s (${RUNS} runs)`,
+        `boot to finished under TCG (metadata service): p50 ${(p50(wall) / 1000).toFixed(2)} s (max ` +
+          `${(Math.max(...wall) / 1000).toFixed(2)} s) from QEMU start, p50 guest uptime ` +
+          `${(p50(guest) / 1000).toFixed(2)} s (${RUNS} runs)`,
       );
     } finally {
       await controller.close();

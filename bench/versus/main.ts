@@ -60,11 +60,15 @@ async function login(s: Side): Promise<string> {
   return String(r.headers['x-subject-token']);
 }
 
-/** Failed requests are counted in the table (a benchmark of two products should not die on one reset); the first is printed. */
+/**
+ * Failed requests are counted in the table (a benchmark of two products should not die on one reset); the first is
+ * printed.
+ */
 function checked(r: LoadResult, side: string): LoadResult {
   if (r.errors > 0)
     console.error(
-      `${side}: ${r.name} (concurrency ${r.concurrency}): ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`,
+      `${side}: ${r.name} (concurrency ${r.concurrency}): ${r.errors} of ${r.requests} requests failed; first: ` +
+        `${r.firstError}`,
     );
   return r;
 }
@@ -184,7 +188,8 @@ function fmt(x: number, digits = 1): string {
 
 function printTable(rows: Row[]): string {
   const out = [
-    '| measure | conc. | Gureum p50 ms | p99 ms | req/s | OpenStack p50 ms | p99 ms | req/s | Gureum vs OpenStack | errors G/O |',
+    '| measure | conc. | Gureum p50 ms | p99 ms | req/s | OpenStack p50 ms | p99 ms | req/s | Gureum vs OpenStack | ' +
+      'errors G/O |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
@@ -198,7 +203,8 @@ function printTable(rows: Row[]): string {
     const o = r.openstack as LoadResult;
     const p99 = (l: LoadResult) => (Number.isNaN(l.p99ms) ? `(max ${fmt(l.maxms)})` : fmt(l.p99ms, 2));
     out.push(
-      `| ${r.what} | ${r.conc ?? ''} | ${fmt(g.p50ms, 2)} | ${p99(g)} | ${fmt(g.reqPerSec)} | ${fmt(o.p50ms, 2)} | ${p99(o)} | ${fmt(o.reqPerSec)} | ${fmt(g.reqPerSec / o.reqPerSec, 2)}× req/s | ${g.errors}/${o.errors} |`,
+      `| ${r.what} | ${r.conc ?? ''} | ${fmt(g.p50ms, 2)} | ${p99(g)} | ${fmt(g.reqPerSec)} | ${fmt(o.p50ms, 2)} | ` +
+        `${p99(o)} | ${fmt(o.reqPerSec)} | ${fmt(g.reqPerSec / o.reqPerSec, 2)}× req/s | ${g.errors}/${o.errors} |`,
     );
   }
   return out.join('\n');
@@ -332,15 +338,23 @@ async function main(): Promise<void> {
     const load1 = loadavg();
     const lines = [
       `## bench/versus ${started.toISOString()} → ${new Date().toISOString()}`,
-      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB; load average at start ${load0.map((l) => l.toFixed(2)).join(' ')}, at end ${load1.map((l) => l.toFixed(2)).join(' ')}`,
-      `OpenStack: Debian python3-keystone + python3-glance under uWSGI (${2 * cpus().length} processes × 32 threads each), fernet, SQLite, file store; set up in ${osSetupSec.toFixed(0)} s`,
-      `Gureum: one \`gureum up\` (npm start's Node flags), SQLite. Requests per identity line ${N}, password logins ${PASSWORD_N}; p99 only from ≥1000 samples, else (max).`,
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB; load ` +
+        `average at start ${load0.map((l) => l.toFixed(2)).join(' ')}, at end ` +
+        `${load1.map((l) => l.toFixed(2)).join(' ')}`,
+      `OpenStack: Debian python3-keystone + python3-glance under uWSGI (${2 * cpus().length} processes × 32 threads ` +
+        `each), fernet, SQLite, file store; set up in ${osSetupSec.toFixed(0)} s`,
+      `Gureum: one \`gureum up\` (npm start's Node flags), SQLite. Requests per identity line ${N}, password logins ` +
+        `${PASSWORD_N}; p99 only from ≥1000 samples, else (max).`,
       '',
       printTable(rows),
       '',
-      `password hash, one call each: Gureum scrypt N=${defaults.identity.passwordHash.N} r=${defaults.identity.passwordHash.r} p=${defaults.identity.passwordHash.p}: hash ${gHashMs.toFixed(0)} ms, verify ${gVerifyMs.toFixed(0)} ms; ` +
+      `password hash, one call each: Gureum scrypt N=${defaults.identity.passwordHash.N} ` +
+        `r=${defaults.identity.passwordHash.r} p=${defaults.identity.passwordHash.p}: hash ${gHashMs.toFixed(0)} ` +
+        `ms, verify ${gVerifyMs.toFixed(0)} ms; ` +
         `Keystone ${kHash.algorithm}: hash ${kHash.hashMs.toFixed(0)} ms, verify ${kHash.verifyMs.toFixed(0)} ms`,
-      `RSS idle: Gureum ${idle.gureum.toFixed(0)} MB; Keystone ${idle.keystone.toFixed(0)} MB + Glance ${idle.glance.toFixed(0)} MB. After: Gureum ${after.gureum.toFixed(0)} MB; Keystone ${after.keystone.toFixed(0)} MB + Glance ${after.glance.toFixed(0)} MB`,
+      `RSS idle: Gureum ${idle.gureum.toFixed(0)} MB; Keystone ${idle.keystone.toFixed(0)} MB + Glance ` +
+        `${idle.glance.toFixed(0)} MB. After: Gureum ${after.gureum.toFixed(0)} MB; Keystone ` +
+        `${after.keystone.toFixed(0)} MB + Glance ${after.glance.toFixed(0)} MB`,
     ];
     console.log(lines.join('\n'));
     if (process.env.BENCH_VERSUS_JSON)

@@ -195,8 +195,10 @@ export function keystoneHashCost(): { algorithm: string; hashMs: number; verifyM
     'CONF = keystone.conf.CONF',
     "CONF([], project='keystone', default_config_files=[])",
     't=time.perf_counter(); h=password_hashing.hash_password("correct horse battery staple"); a=time.perf_counter()-t',
-    't=time.perf_counter(); ok=password_hashing.check_password("correct horse battery staple", h); b=time.perf_counter()-t',
-    "print(json.dumps({'algorithm': CONF.identity.password_hash_algorithm + ' rounds ' + h.split('$')[2], 'hashMs': a*1000, 'verifyMs': b*1000, 'ok': ok}))",
+    't=time.perf_counter(); ok=password_hashing.check_password("correct horse battery staple", h); ' +
+      'b=time.perf_counter()-t',
+    "print(json.dumps({'algorithm': CONF.identity.password_hash_algorithm + ' rounds ' + h.split('$')[2], 'hashMs': " +
+      "a*1000, 'verifyMs': b*1000, 'ok': ok}))",
   ].join('\n');
   const out = JSON.parse(run('/usr/bin/python3', ['-c', py]).trim().split('\n').pop()!);
   if (!out.ok) throw new Error('Keystone could not verify its own hash');

@@ -307,7 +307,8 @@ test('fuzz: thousands of malformed requests, never a 5xx, and the server stays h
       counts.set(res.statusCode, (counts.get(res.statusCode) ?? 0) + 1);
       if (res.statusCode >= 500) {
         failures.push(
-          `seed ${seed} #${i}: ${route.method} ${url.slice(0, 200)} [${headers['content-type'] ?? ''}] ${String(payload ?? '').slice(0, 200)}` +
+          `seed ${seed} #${i}: ${route.method} ${url.slice(0, 200)} [${headers['content-type'] ?? ''}] ` +
+            `${String(payload ?? '').slice(0, 200)}` +
             ` -> ${res.statusCode} ${res.body.slice(0, 300)}`,
         );
       }
@@ -321,7 +322,8 @@ test('fuzz: thousands of malformed requests, never a 5xx, and the server stays h
       .map(([s, n]) => `${s}×${n}`)
       .join(' ');
     console.log(
-      `fuzz: ${REQUESTS} requests over ${routes.length} routes in ${Date.now() - started} ms (seed ${seed}): ${statuses}`,
+      `fuzz: ${REQUESTS} requests over ${routes.length} routes in ${Date.now() - started} ms (seed ${seed}): ` +
+        `${statuses}`,
     );
     assert.deepEqual(failures, [], `seed ${seed}: ${failures.length} answers were 5xx`);
     assert.equal(health.statusCode, 200, `seed ${seed}: /healthz after the fuzz`);

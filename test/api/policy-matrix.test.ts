@@ -2,11 +2,11 @@
 // policy table itself: the route's declared rule (the action's rule for action routes), evaluated with the same
 // `allowed` the server uses against the route's declared target (or the caller's own scope), plus the owner check the
 // services make for objects of project A (another project's caller finds nothing: 404, or 403). The API must do exactly
-// that: denied → 403 or 404 (and the database unchanged), allowed → neither 401 nor 403 (a 400, 404 or 409 for a fixture
-// that does not fit is fine: the policy let it through). No answer may be a 5xx. One refinement: where the rule allows
-// and only the owner check denies (another project's object), the service validates the body before it looks the object
-// up, as Nova, Neutron and Cinder do (Cinder answers "Malformed request url", 400, for another project's URL), so a 400
-// is a denial there too; the unchanged database is what proves it.
+// that: denied → 403 or 404 (and the database unchanged), allowed → neither 401 nor 403 (a 400, 404 or 409 for a
+// fixture that does not fit is fine: the policy let it through). No answer may be a 5xx. One refinement: where the rule
+// allows and only the owner check denies (another project's object), the service validates the body before it looks the
+// object up, as Nova, Neutron and Cinder do (Cinder answers "Malformed request url", 400, for another project's URL),
+// so a 400 is a denial there too; the unchanged database is what proves it.
 //
 // Personas: admin (admin project), member and reader of project A (which owns the fixtures), member and reader of
 // project B, and a user with no role anywhere. Keystone gives such a user only an unscoped token (a domain-scoped one
@@ -57,11 +57,13 @@ const JUSTIFIED_PLACEHOLDERS: Record<string, string> = {
   ':project_id/messages/:id':
     'Cinder user messages appear only after an asynchronous failure; the fake driver never fails',
   'access_rules/:id':
-    'an access rule exists only with an application credential made with rules; reads of a missing one still check the owner',
+    'an access rule exists only with an application credential made with rules; reads of a missing one still check ' +
+    'the owner',
   'os-instance-actions/:rid':
     'request ids are per action; a missing one still goes through the rule and the owner check',
   'backups/:id':
-    'backups landed on main minutes before this test was last run; a real backup fixture is left to do (the rule and owner check run first)',
+    'backups landed on main minutes before this test was last run; a real backup fixture is left to do (the rule ' +
+    'and owner check run first)',
   'port_forwardings/:pf':
     'port forwardings need an external subnet route on the fake network; the rule and owner check run first',
 };
@@ -603,7 +605,9 @@ test('policy matrix: every route × six personas answers as the policy table say
               headers: c.headers,
               ...(c.payload ? { payload: c.payload } : c.body !== undefined ? { body: c.body } : {}),
             });
-            const what = `${c.persona.name} ${c.method} ${c.route.url} [${c.rule}${c.body ? ` ${JSON.stringify(c.body)}` : ''}]`;
+            const what =
+              `${c.persona.name} ${c.method} ${c.route.url} ` +
+              `[${c.rule}${c.body ? ` ${JSON.stringify(c.body)}` : ''}]`;
             // 501 is Nova's answer for host power actions the driver lacks (NotImplemented), not a crash.
             if (res.status >= 500 && res.status !== 501)
               failures.push(`${what}: ${res.status} (a 5xx) ${res.text.slice(0, 200)}`);
@@ -647,7 +651,8 @@ test('policy matrix: every route × six personas answers as the policy table say
     const covered = new Set(cases.map((c) => `${c.method} ${c.route.url}`)).size;
     console.log(
       `routes covered: ${covered} of ${routes.length}, requests: ${cases.length} ` +
-        `(denied ${denied.length}, allowed ${reads.length + writes.length + allowedDeletes.length}), ${Date.now() - started} ms`,
+        `(denied ${denied.length}, allowed ${reads.length + writes.length + allowedDeletes.length}), ` +
+        `${Date.now() - started} ms`,
     );
     console.log(`routes run with a placeholder id: ${[...placeholders].sort().join('; ') || 'none'}`);
     if (unfilled.length) console.log(`routes not filled:\n  ${unfilled.join('\n  ')}`);

@@ -1,4 +1,5 @@
-// Application credentials, trusts, credentials, ec2 keys and limits with Debian's stock `openstack` CLI against a real `gureum up`.
+// Application credentials, trusts, credentials, ec2 keys and limits with Debian's stock `openstack` CLI against a real
+// `gureum up`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';

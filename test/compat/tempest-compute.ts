@@ -85,7 +85,10 @@ async function uploadImage(baseUrl: string, token: string, name: string): Promis
   return id;
 }
 
-/** [compute], [compute-feature-enabled] for a server whose Nova runs the fake driver (or QEMU, GUREUM_HYPERVISOR=qemu) on one host. */
+/**
+ * [compute], [compute-feature-enabled] for a server whose Nova runs the fake driver (or QEMU, GUREUM_HYPERVISOR=qemu)
+ * on one host.
+ */
 export async function computeTempestSettings(server: TestServer): Promise<IniOverrides> {
   const token = await getToken(server.baseUrl, server.admin);
   const image = await uploadImage(server.baseUrl, token, 'tempest-image');

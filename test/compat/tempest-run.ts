@@ -11,8 +11,8 @@
 //   --database-url URL    run the server on PostgreSQL
 //   --verbose             print all of tempest's output, not just the result lines
 //
-// Everything is kept in .tempest/workspace-PID (or $GUREUM_TEMPEST_WORKSPACE): etc/tempest.conf, tempest.log (every HTTP request
-// Tempest made), gureum-server.log and tempest-output.txt. The services Tempest treats as available
+// Everything is kept in .tempest/workspace-PID (or $GUREUM_TEMPEST_WORKSPACE): etc/tempest.conf, tempest.log (every
+// HTTP request Tempest made), gureum-server.log and tempest-output.txt. The services Tempest treats as available
 // come from test/compat/tempest-services.json or env GUREUM_TEMPEST_SERVICES=nova,glance,...
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -309,7 +309,8 @@ async function main(): Promise<number> {
   for (const id of verdict.notRun) console.log(`listed but did not run: ${id}`);
   for (const id of verdict.skipped) console.log(`listed but skipped: ${id}`);
   console.log(
-    `tempest: ${passed} passed, ${failed} failed, ${skipped} skipped${listed ? `, ${verdict.notRun.length} listed did not run` : ''}`,
+    `tempest: ${passed} passed, ${failed} failed, ${skipped} ` +
+      `skipped${listed ? `, ${verdict.notRun.length} listed did not run` : ''}`,
   );
 
   if (opts.json) {
@@ -338,7 +339,8 @@ async function main(): Promise<number> {
   if (verdict.nonePassed) console.error('tempest-run: --strict: no test passed');
   if (verdict.notRun.length + verdict.skipped.length > 0) {
     console.error(
-      `tempest-run: --strict: ${verdict.notRun.length} listed id(s) did not run, ${verdict.skipped.length} were skipped (listed above)`,
+      `tempest-run: --strict: ${verdict.notRun.length} listed id(s) did not run, ${verdict.skipped.length} were ` +
+        `skipped (listed above)`,
     );
   }
   return 1;

@@ -49,43 +49,46 @@ async function up(dataDir: string, port: number, started: ChildProcess[]) {
   };
 }
 
-test('a second start reuses the data dir: same admin password, files rewritten for the new address, clean SIGTERM', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gureum-restart-'));
-  const started: ChildProcess[] = [];
-  try {
-    const p1 = await freePort();
-    const first = await up(dataDir, p1, started);
-    assert.match(first.output(), /First start/);
-    const cfg1 = readCloudConfig(join(dataDir, 'clouds.yaml'));
-    assert.equal(statSync(join(dataDir, 'clouds.yaml')).mode & 0o777, 0o600);
-    assert.equal(statSync(join(dataDir, 'admin-openrc.sh')).mode & 0o777, 0o600);
-    assert.equal(await first.stop(), 0, 'SIGTERM stops cleanly with exit code 0');
-
-    const p2 = await freePort();
-    const second = await up(dataDir, p2, started);
+test(
+  'a second start reuses the data dir: same admin password, files rewritten for the new address, clean ' + 'SIGTERM',
+  async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gureum-restart-'));
+    const started: ChildProcess[] = [];
     try {
-      assert.doesNotMatch(second.output(), /First start/);
-      const cfg2 = readCloudConfig(join(dataDir, 'clouds.yaml'));
-      assert.equal(cfg2.admin.password, cfg1.admin.password);
-      assert.match(readFileSync(join(dataDir, 'clouds.yaml'), 'utf8'), new RegExp(`127\\.0\\.0\\.1:${p2}/identity`));
-      const token = await getToken(`http://127.0.0.1:${p2}`, cfg2.admin);
-      assert.ok(token.length > 20);
+      const p1 = await freePort();
+      const first = await up(dataDir, p1, started);
+      assert.match(first.output(), /First start/);
+      const cfg1 = readCloudConfig(join(dataDir, 'clouds.yaml'));
+      assert.equal(statSync(join(dataDir, 'clouds.yaml')).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dataDir, 'admin-openrc.sh')).mode & 0o777, 0o600);
+      assert.equal(await first.stop(), 0, 'SIGTERM stops cleanly with exit code 0');
+
+      const p2 = await freePort();
+      const second = await up(dataDir, p2, started);
+      try {
+        assert.doesNotMatch(second.output(), /First start/);
+        const cfg2 = readCloudConfig(join(dataDir, 'clouds.yaml'));
+        assert.equal(cfg2.admin.password, cfg1.admin.password);
+        assert.match(readFileSync(join(dataDir, 'clouds.yaml'), 'utf8'), new RegExp(`127\\.0\\.0\\.1:${p2}/identity`));
+        const token = await getToken(`http://127.0.0.1:${p2}`, cfg2.admin);
+        assert.ok(token.length > 20);
+      } finally {
+        await second.stop();
+      }
     } finally {
-      await second.stop();
+      // A failed assertion leaves a server running: stop it before its data dir goes.
+      await Promise.all(
+        started
+          .filter((c) => c.exitCode === null && c.signalCode === null)
+          .map(
+            (c) =>
+              new Promise((resolve) => {
+                c.once('exit', resolve);
+                c.kill('SIGKILL');
+              }),
+          ),
+      );
+      rmSync(dataDir, { recursive: true, force: true });
     }
-  } finally {
-    // A failed assertion leaves a server running: stop it before its data dir goes.
-    await Promise.all(
-      started
-        .filter((c) => c.exitCode === null && c.signalCode === null)
-        .map(
-          (c) =>
-            new Promise((resolve) => {
-              c.once('exit', resolve);
-              c.kill('SIGKILL');
-            }),
-        ),
-    );
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -137,7 +137,8 @@ test('dashboard in Chromium: member, second project, admin', { timeout: 600_000 
     assert.ok(seenToken.length > 10);
     const stored = String(
       await page.evaluate(
-        'JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)) + document.cookie',
+        'JSON.stringify(Object.assign({}, localStorage)) + JSON.stringify(Object.assign({}, sessionStorage)) + ' +
+          'document.cookie',
       ),
     );
     assert.ok(!stored.includes(seenToken), 'token found in web storage or cookies');

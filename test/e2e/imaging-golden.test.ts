@@ -159,7 +159,8 @@ test('golden image: build → customize → seal → publish → two QEMU server
       const r = await ssh(
         keyFile,
         fwd,
-        `hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; cat /etc/gureum-golden${install ? '; systemctl is-active nginx' : ''}`,
+        `hostname; cat /etc/ssh/ssh_host_ed25519_key.pub; cat /etc/machine-id; df -B1 --output=size / | tail -1; ` +
+          `cat /etc/gureum-golden${install ? '; systemctl is-active nginx' : ''}`,
       );
       assert.equal(r.status, 0, r.stderr);
       const [hostname, hostKey, machineId, rootBytes, marker, nginx] = r.stdout.trim().split('\n');

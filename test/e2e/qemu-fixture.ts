@@ -58,7 +58,9 @@ i=0
 while true; do i=$((i+1)); echo "${TICK} $i"; sleep 1; done
 `;
 
-/** Skips (fails under CI) unless QEMU and what testGuest builds with are installed (apt, dpkg and gzip are essential). */
+/**
+ * Skips (fails under CI) unless QEMU and what testGuest builds with are installed (apt, dpkg and gzip are essential).
+ */
 export function requireGuestTools(t: TestContext): boolean {
   return requireCommands(t, ['qemu-system-x86_64', 'cpio']);
 }
@@ -168,7 +170,8 @@ export async function waitStatus(c: TestCloud, id: string, status: string, timeo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `server ${id} did not reach ${status}; last status ${last?.status}, image ${last?.image?.id}, metadata ${JSON.stringify(last?.metadata)}, fault ${JSON.stringify(last?.fault)}`,
+    `server ${id} did not reach ${status}; last status ${last?.status}, image ${last?.image?.id}, metadata ` +
+      `${JSON.stringify(last?.metadata)}, fault ${JSON.stringify(last?.fault)}`,
   );
 }
 

@@ -1,6 +1,7 @@
 // kill -9 of a real `gureum up` with three running QEMU servers and one mid-spawn; started again on the same data
 // dir: the three are ACTIVE on the same QEMU processes (re-attached over QMP), the interrupted one is finished by its
-// requeued spawn task (enqueued with the create, before the 202), and no instance folder or QEMU process is left that the database does not know.
+// requeued spawn task (enqueued with the create, before the 202), and no instance folder or QEMU process is left that
+// the database does not know.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

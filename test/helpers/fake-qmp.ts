@@ -21,7 +21,9 @@ export async function fakeQemu(
     sockets.push(sock);
     let negotiated = false;
     sock.write(
-      `${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] } })}\n`,
+      `${JSON.stringify({
+        QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] },
+      })}\n`,
     );
     let buf = '';
     sock.on('data', (c) => {

@@ -115,7 +115,8 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
     },
     service_available: Object.fromEntries(Object.keys(SERVICE_FLAGS).map((flag) => [flag, on(flag)])),
     'image-feature-enabled': { import_image: 'true', os_glance_reserved: 'true' },
-    // Cinder: what the file backend offers (backups to the local backup store; groups, manage/unmanage, revert and multiattach are not there yet).
+    // Cinder: what the file backend offers (backups to the local backup store; groups, manage/unmanage, revert and
+    // multiattach are not there yet).
     volume: {
       catalog_type: 'volumev3',
       min_microversion: '3.0',

@@ -1,4 +1,5 @@
-// Response shapes Tempest checks per microversion (rebuild, update, migrations, usage, list filters) and createBackup rotation.
+// Response shapes Tempest checks per microversion (rebuild, update, migrations, usage, list filters) and createBackup
+// rotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestCloud } from '../../helpers/cloud.js';

@@ -24,115 +24,121 @@ async function waitVolume(
   throw new Error(`${path} never became ${status}`);
 }
 
-test('os-volumes: create, show, list with offset/limit, delete, in Nova shapes; bad sizes are 400 and make nothing', async (t) => {
-  const c = await createTestCloud();
-  t.after(() => c.close());
-  const tok = c.adminToken;
-  const made: string[] = [];
-  for (const size of [1, '1', '01']) {
-    const r = await c.request('POST', `${V}/os-volumes`, {
+test(
+  'os-volumes: create, show, list with offset/limit, delete, in Nova shapes; bad sizes are 400 and make ' + 'nothing',
+  async (t) => {
+    const c = await createTestCloud();
+    t.after(() => c.close());
+    const tok = c.adminToken;
+    const made: string[] = [];
+    for (const size of [1, '1', '01']) {
+      const r = await c.request('POST', `${V}/os-volumes`, {
+        token: tok,
+        headers: OLD,
+        body: { volume: { size, display_name: `pv-${made.length}`, metadata: { Type: 'work' } } },
+      });
+      assert.equal(r.status, 200, r.text);
+      const v = r.json.volume;
+      assert.deepEqual(Object.keys(v).sort(), [
+        'attachments',
+        'availabilityZone',
+        'createdAt',
+        'displayDescription',
+        'displayName',
+        'id',
+        'metadata',
+        'size',
+        'snapshotId',
+        'status',
+        'volumeType',
+      ]);
+      assert.equal(v.size, 1);
+      assert.deepEqual(v.attachments, [{}], 'an unattached volume shows [{}], as Nova does');
+      made.push(v.id);
+    }
+    for (const id of made) await waitVolume(c, tok, `${V}/os-volumes/${id}`, 'volume', 'available');
+    const shown = await c.request('GET', `${V}/os-volumes/${made[0]}`, { token: tok, headers: OLD });
+    assert.equal(shown.status, 200, shown.text);
+    assert.equal(shown.json.volume.displayName, 'pv-0');
+    assert.deepEqual(shown.json.volume.metadata, { Type: 'work' });
+
+    const all = await c.request('GET', `${V}/os-volumes`, { token: tok, headers: OLD });
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(all.json.volumes.map((v: any) => v.id).sort(), [...made].sort());
+    assert.deepEqual(
+      all.json.volumes[0],
+      (await c.request('GET', `${V}/os-volumes/${all.json.volumes[0].id}`, { token: tok, headers: OLD })).json.volume,
+      'list and show agree',
+    );
+    const page = await c.request('GET', `${V}/os-volumes/detail?offset=1&limit=1`, { token: tok, headers: OLD });
+    assert.equal(page.status, 200, page.text);
+    assert.deepEqual(
+      page.json.volumes.map((v: any) => v.id),
+      [all.json.volumes[1].id],
+    );
+
+    for (const size of ['', '0', 0, '#$%', -1]) {
+      const bad = await c.request('POST', `${V}/os-volumes`, {
+        token: tok,
+        headers: OLD,
+        body: { volume: { size, display_name: 'bad' } },
+      });
+      assert.equal(bad.status, 400, `size ${JSON.stringify(size)}: ${bad.text}`);
+      assert.equal(bad.json.badRequest.code, 400);
+    }
+    const unknown = await c.request('POST', `${V}/os-volumes`, {
       token: tok,
       headers: OLD,
-      body: { volume: { size, display_name: `pv-${made.length}`, metadata: { Type: 'work' } } },
+      body: { volume: { size: 1, name: 'cinder-style' } },
     });
-    assert.equal(r.status, 200, r.text);
-    const v = r.json.volume;
-    assert.deepEqual(Object.keys(v).sort(), [
-      'attachments',
-      'availabilityZone',
-      'createdAt',
-      'displayDescription',
-      'displayName',
-      'id',
-      'metadata',
-      'size',
-      'snapshotId',
-      'status',
-      'volumeType',
-    ]);
-    assert.equal(v.size, 1);
-    assert.deepEqual(v.attachments, [{}], 'an unattached volume shows [{}], as Nova does');
-    made.push(v.id);
-  }
-  for (const id of made) await waitVolume(c, tok, `${V}/os-volumes/${id}`, 'volume', 'available');
-  const shown = await c.request('GET', `${V}/os-volumes/${made[0]}`, { token: tok, headers: OLD });
-  assert.equal(shown.status, 200, shown.text);
-  assert.equal(shown.json.volume.displayName, 'pv-0');
-  assert.deepEqual(shown.json.volume.metadata, { Type: 'work' });
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.equal(
+      (await c.request('GET', `${V}/os-volumes`, { token: tok, headers: OLD })).json.volumes.length,
+      made.length,
+      'no volume from a refused request',
+    );
 
-  const all = await c.request('GET', `${V}/os-volumes`, { token: tok, headers: OLD });
-  assert.equal(all.status, 200, all.text);
-  assert.deepEqual(all.json.volumes.map((v: any) => v.id).sort(), [...made].sort());
-  assert.deepEqual(
-    all.json.volumes[0],
-    (await c.request('GET', `${V}/os-volumes/${all.json.volumes[0].id}`, { token: tok, headers: OLD })).json.volume,
-    'list and show agree',
-  );
-  const page = await c.request('GET', `${V}/os-volumes/detail?offset=1&limit=1`, { token: tok, headers: OLD });
-  assert.equal(page.status, 200, page.text);
-  assert.deepEqual(
-    page.json.volumes.map((v: any) => v.id),
-    [all.json.volumes[1].id],
-  );
-
-  for (const size of ['', '0', 0, '#$%', -1]) {
-    const bad = await c.request('POST', `${V}/os-volumes`, {
+    assert.equal(
+      (await c.request('GET', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD }))
+        .status,
+      404,
+    );
+    assert.equal(
+      (await c.request('GET', `${V}/os-volumes/`, { token: tok, headers: OLD })).status,
+      404,
+      'an empty id is a show, not the list',
+    );
+    assert.equal((await c.request('GET', `${V}/os-snapshots/`, { token: tok, headers: OLD })).status, 404);
+    assert.equal(
+      (await c.request('DELETE', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD }))
+        .status,
+      404,
+    );
+    const newer = await c.request('GET', `${V}/os-volumes`, {
       token: tok,
-      headers: OLD,
-      body: { volume: { size, display_name: 'bad' } },
+      headers: { 'x-openstack-nova-api-version': '2.36' },
     });
-    assert.equal(bad.status, 400, `size ${JSON.stringify(size)}: ${bad.text}`);
-    assert.equal(bad.json.badRequest.code, 400);
-  }
-  const unknown = await c.request('POST', `${V}/os-volumes`, {
-    token: tok,
-    headers: OLD,
-    body: { volume: { size: 1, name: 'cinder-style' } },
-  });
-  assert.equal(unknown.status, 400, unknown.text);
-  assert.equal(
-    (await c.request('GET', `${V}/os-volumes`, { token: tok, headers: OLD })).json.volumes.length,
-    made.length,
-    'no volume from a refused request',
-  );
+    assert.equal(newer.status, 404, 'the proxy ends at 2.35');
 
-  assert.equal(
-    (await c.request('GET', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD }))
-      .status,
-    404,
-  );
-  assert.equal(
-    (await c.request('GET', `${V}/os-volumes/`, { token: tok, headers: OLD })).status,
-    404,
-    'an empty id is a show, not the list',
-  );
-  assert.equal((await c.request('GET', `${V}/os-snapshots/`, { token: tok, headers: OLD })).status, 404);
-  assert.equal(
-    (await c.request('DELETE', `${V}/os-volumes/00000000-0000-0000-0000-000000000000`, { token: tok, headers: OLD }))
-      .status,
-    404,
-  );
-  const newer = await c.request('GET', `${V}/os-volumes`, {
-    token: tok,
-    headers: { 'x-openstack-nova-api-version': '2.36' },
-  });
-  assert.equal(newer.status, 404, 'the proxy ends at 2.35');
+    const other = await makeMember(c, 'pv-other');
+    assert.equal(
+      (await c.request('GET', `${V}/os-volumes/${made[0]}`, { token: other.token, headers: OLD })).status,
+      404,
+      'another project does not see it',
+    );
+    assert.deepEqual(
+      (await c.request('GET', `${V}/os-volumes`, { token: other.token, headers: OLD })).json.volumes,
+      [],
+    );
 
-  const other = await makeMember(c, 'pv-other');
-  assert.equal(
-    (await c.request('GET', `${V}/os-volumes/${made[0]}`, { token: other.token, headers: OLD })).status,
-    404,
-    'another project does not see it',
-  );
-  assert.deepEqual((await c.request('GET', `${V}/os-volumes`, { token: other.token, headers: OLD })).json.volumes, []);
-
-  for (const id of made) {
-    const del = await c.request('DELETE', `${V}/os-volumes/${id}`, { token: tok, headers: OLD });
-    assert.equal(del.status, 202, del.text);
-    await waitVolume(c, tok, `${V}/os-volumes/${id}`, 'volume', 'gone');
-  }
-  await c.controller.deps.volume.idle();
-});
+    for (const id of made) {
+      const del = await c.request('DELETE', `${V}/os-volumes/${id}`, { token: tok, headers: OLD });
+      assert.equal(del.status, 202, del.text);
+      await waitVolume(c, tok, `${V}/os-volumes/${id}`, 'volume', 'gone');
+    }
+    await c.controller.deps.volume.idle();
+  },
+);
 
 test('os-snapshots: create, show, list, delete through the proxy', async (t) => {
   const c = await createTestCloud();
@@ -190,55 +196,60 @@ test('os-snapshots: create, show, list, delete through the proxy', async (t) => 
   await c.controller.deps.volume.idle();
 });
 
-test('a swap of an attached volume: a missing new volume is 400 (a request parameter), a real one is refused 409', async (t) => {
-  const c = await createTestCloud();
-  t.after(() => c.close());
-  const tok = c.adminToken;
-  const net = await privateNet(c);
-  const r = await c.request('POST', `${V}/servers`, {
-    token: tok,
-    body: { server: { name: 'swap', imageRef: await makeImage(c), flavorRef: '1', networks: [{ uuid: net }] } },
-  });
-  assert.equal(r.status, 202, r.text);
-  const server = (await waitFor(c, tok, r.json.server.id, 'ACTIVE')).id as string;
-  const vols: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    const v = await c.request('POST', `${V}/os-volumes`, { token: tok, headers: OLD, body: { volume: { size: 1 } } });
-    assert.equal(v.status, 200, v.text);
-    vols.push(await waitVolume(c, tok, `${V}/os-volumes/${v.json.volume.id}`, 'volume', 'available').then((x) => x.id));
-  }
-  const att = await c.request('POST', `${V}/servers/${server}/os-volume_attachments`, {
-    token: tok,
-    body: { volumeAttachment: { volumeId: vols[0] } },
-  });
-  assert.equal(att.status, 200, att.text);
-  await waitVolume(c, tok, `${V}/os-volumes/${vols[0]}`, 'volume', 'in-use');
-
-  const swap = (to: string) =>
-    c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[0]}`, {
+test(
+  'a swap of an attached volume: a missing new volume is 400 (a request parameter), a real one is refused ' + '409',
+  async (t) => {
+    const c = await createTestCloud();
+    t.after(() => c.close());
+    const tok = c.adminToken;
+    const net = await privateNet(c);
+    const r = await c.request('POST', `${V}/servers`, {
       token: tok,
-      body: { volumeAttachment: { volumeId: to } },
+      body: { server: { name: 'swap', imageRef: await makeImage(c), flavorRef: '1', networks: [{ uuid: net }] } },
     });
-  const missing = await swap('00000000-0000-0000-0000-000000000000');
-  assert.equal(missing.status, 400, missing.text);
-  assert.equal(missing.json.badRequest.code, 400);
-  const real = await swap(vols[1]!);
-  assert.equal(real.status, 409, real.text);
-  const notAttached = await c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[1]}`, {
-    token: tok,
-    body: { volumeAttachment: { volumeId: vols[0] } },
-  });
-  assert.equal(notAttached.status, 404, notAttached.text);
-  const same = await c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[0]}`, {
-    token: tok,
-    headers: { 'x-openstack-nova-api-version': '2.85' },
-    body: { volumeAttachment: { volumeId: vols[0] } },
-  });
-  assert.equal(same.status, 202, same.text);
+    assert.equal(r.status, 202, r.text);
+    const server = (await waitFor(c, tok, r.json.server.id, 'ACTIVE')).id as string;
+    const vols: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const v = await c.request('POST', `${V}/os-volumes`, { token: tok, headers: OLD, body: { volume: { size: 1 } } });
+      assert.equal(v.status, 200, v.text);
+      vols.push(
+        await waitVolume(c, tok, `${V}/os-volumes/${v.json.volume.id}`, 'volume', 'available').then((x) => x.id),
+      );
+    }
+    const att = await c.request('POST', `${V}/servers/${server}/os-volume_attachments`, {
+      token: tok,
+      body: { volumeAttachment: { volumeId: vols[0] } },
+    });
+    assert.equal(att.status, 200, att.text);
+    await waitVolume(c, tok, `${V}/os-volumes/${vols[0]}`, 'volume', 'in-use');
 
-  const del = await c.request('DELETE', `${V}/servers/${server}`, { token: tok });
-  assert.equal(del.status, 204, del.text);
-  await waitVolume(c, tok, `${V}/os-volumes/${vols[0]}`, 'volume', 'available');
-  for (const id of vols) await c.request('DELETE', `${V}/os-volumes/${id}`, { token: tok, headers: OLD });
-  await c.controller.deps.volume.idle();
-});
+    const swap = (to: string) =>
+      c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[0]}`, {
+        token: tok,
+        body: { volumeAttachment: { volumeId: to } },
+      });
+    const missing = await swap('00000000-0000-0000-0000-000000000000');
+    assert.equal(missing.status, 400, missing.text);
+    assert.equal(missing.json.badRequest.code, 400);
+    const real = await swap(vols[1]!);
+    assert.equal(real.status, 409, real.text);
+    const notAttached = await c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[1]}`, {
+      token: tok,
+      body: { volumeAttachment: { volumeId: vols[0] } },
+    });
+    assert.equal(notAttached.status, 404, notAttached.text);
+    const same = await c.request('PUT', `${V}/servers/${server}/os-volume_attachments/${vols[0]}`, {
+      token: tok,
+      headers: { 'x-openstack-nova-api-version': '2.85' },
+      body: { volumeAttachment: { volumeId: vols[0] } },
+    });
+    assert.equal(same.status, 202, same.text);
+
+    const del = await c.request('DELETE', `${V}/servers/${server}`, { token: tok });
+    assert.equal(del.status, 204, del.text);
+    await waitVolume(c, tok, `${V}/os-volumes/${vols[0]}`, 'volume', 'available');
+    for (const id of vols) await c.request('DELETE', `${V}/os-volumes/${id}`, { token: tok, headers: OLD });
+    await c.controller.deps.volume.idle();
+  },
+);

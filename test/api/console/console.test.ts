@@ -38,7 +38,8 @@ function rawUpgrade(port: number, path: string): Promise<Buffer> {
     sock.on('connect', () =>
       sock.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
+          'Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ' +
+          'binary\r\n\r\n',
       ),
     );
     sock.on('data', (d: Buffer) => got.push(d));

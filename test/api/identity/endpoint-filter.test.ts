@@ -10,69 +10,77 @@ after(async () => {
   await cloud.close();
 });
 
-test("an endpoint group associated with a project narrows that project's catalog, and only that project's", async () => {
-  const r = (m: string, u: string, body?: unknown, token = cloud.adminToken) =>
-    cloud.request(m, `/identity/v3${u}`, { token, ...(body ? { body } : {}) });
-  const svc = (await r('POST', '/services', { service: { type: 'object-store', name: 'swiftish' } })).json.service;
-  await r('POST', '/endpoints', {
-    endpoint: { service_id: svc.id, interface: 'public', url: 'http://obj.example/v1', region_id: 'RegionOne' },
-  });
-  const identity = (await r('GET', '/services?type=identity')).json.services[0];
-  const group = await r('POST', '/OS-EP-FILTER/endpoint_groups', {
-    endpoint_group: { name: 'id-only', filters: { service_id: identity.id } },
-  });
-  assert.equal(group.status, 201);
-  const g = group.json.endpoint_group;
-  assert.equal(
-    (await r('POST', '/OS-EP-FILTER/endpoint_groups', { endpoint_group: { name: 'bad', filters: { colour: 'red' } } }))
-      .status,
-    400,
-  );
+test(
+  "an endpoint group associated with a project narrows that project's catalog, and only that " + "project's",
+  async () => {
+    const r = (m: string, u: string, body?: unknown, token = cloud.adminToken) =>
+      cloud.request(m, `/identity/v3${u}`, { token, ...(body ? { body } : {}) });
+    const svc = (await r('POST', '/services', { service: { type: 'object-store', name: 'swiftish' } })).json.service;
+    await r('POST', '/endpoints', {
+      endpoint: { service_id: svc.id, interface: 'public', url: 'http://obj.example/v1', region_id: 'RegionOne' },
+    });
+    const identity = (await r('GET', '/services?type=identity')).json.services[0];
+    const group = await r('POST', '/OS-EP-FILTER/endpoint_groups', {
+      endpoint_group: { name: 'id-only', filters: { service_id: identity.id } },
+    });
+    assert.equal(group.status, 201);
+    const g = group.json.endpoint_group;
+    assert.equal(
+      (
+        await r('POST', '/OS-EP-FILTER/endpoint_groups', {
+          endpoint_group: { name: 'bad', filters: { colour: 'red' } },
+        })
+      ).status,
+      400,
+    );
 
-  const p = (await r('POST', '/projects', { project: { name: 'filtered' } })).json.project;
-  const adminUser = (await r('GET', '/users?name=admin')).json.users[0];
-  const role = (await r('GET', '/roles?name=member')).json.roles[0];
-  await r('PUT', `/projects/${p.id}/users/${adminUser.id}/roles/${role.id}`);
+    const p = (await r('POST', '/projects', { project: { name: 'filtered' } })).json.project;
+    const adminUser = (await r('GET', '/users?name=admin')).json.users[0];
+    const role = (await r('GET', '/roles?name=member')).json.roles[0];
+    await r('PUT', `/projects/${p.id}/users/${adminUser.id}/roles/${role.id}`);
 
-  const before = await cloud.login('admin', cloud.adminPassword, 'filtered');
-  const typesBefore = (await r('GET', '/auth/catalog', undefined, before)).json.catalog
-    .filter((s: any) => s.endpoints.length)
-    .map((s: any) => s.type);
-  assert.ok(typesBefore.includes('object-store'));
+    const before = await cloud.login('admin', cloud.adminPassword, 'filtered');
+    const typesBefore = (await r('GET', '/auth/catalog', undefined, before)).json.catalog
+      .filter((s: any) => s.endpoints.length)
+      .map((s: any) => s.type);
+    assert.ok(typesBefore.includes('object-store'));
 
-  assert.equal((await r('PUT', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 204);
-  const after = await cloud.login('admin', cloud.adminPassword, 'filtered');
-  const typesAfter = (await r('GET', '/auth/catalog', undefined, after)).json.catalog
-    .filter((s: any) => s.endpoints.length)
-    .map((s: any) => s.type);
-  assert.deepEqual(typesAfter, ['identity']);
-  // The admin project has no associations and still sees everything.
-  const adminTypes = (await r('GET', '/auth/catalog')).json.catalog
-    .filter((s: any) => s.endpoints.length)
-    .map((s: any) => s.type);
-  assert.ok(adminTypes.includes('object-store'));
+    assert.equal((await r('PUT', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 204);
+    const after = await cloud.login('admin', cloud.adminPassword, 'filtered');
+    const typesAfter = (await r('GET', '/auth/catalog', undefined, after)).json.catalog
+      .filter((s: any) => s.endpoints.length)
+      .map((s: any) => s.type);
+    assert.deepEqual(typesAfter, ['identity']);
+    // The admin project has no associations and still sees everything.
+    const adminTypes = (await r('GET', '/auth/catalog')).json.catalog
+      .filter((s: any) => s.endpoints.length)
+      .map((s: any) => s.type);
+    assert.ok(adminTypes.includes('object-store'));
 
-  assert.equal((await r('GET', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects`)).json.projects[0].id, p.id);
-  assert.equal((await r('DELETE', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 204);
-  assert.equal((await r('HEAD', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 404);
+    assert.equal((await r('GET', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects`)).json.projects[0].id, p.id);
+    assert.equal((await r('DELETE', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 204);
+    assert.equal((await r('HEAD', `/OS-EP-FILTER/endpoint_groups/${g.id}/projects/${p.id}`)).status, 404);
 
-  // A direct endpoint association narrows the catalog to that one endpoint.
-  const objEp = (await r('GET', `/endpoints?service_id=${svc.id}`)).json.endpoints[0];
-  assert.equal((await r('PUT', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
-  assert.equal((await r('GET', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
-  assert.deepEqual(
-    (await r('GET', `/OS-EP-FILTER/endpoints/${objEp.id}/projects`)).json.projects.map((x: any) => x.id),
-    [p.id],
-  );
-  const direct = await cloud.login('admin', cloud.adminPassword, 'filtered');
-  const cat = (await r('GET', '/auth/catalog', undefined, direct)).json.catalog.filter((s: any) => s.endpoints.length);
-  assert.deepEqual(
-    cat.map((s: any) => s.type),
-    ['object-store'],
-  );
-  assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
-  assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 404);
-});
+    // A direct endpoint association narrows the catalog to that one endpoint.
+    const objEp = (await r('GET', `/endpoints?service_id=${svc.id}`)).json.endpoints[0];
+    assert.equal((await r('PUT', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+    assert.equal((await r('GET', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+    assert.deepEqual(
+      (await r('GET', `/OS-EP-FILTER/endpoints/${objEp.id}/projects`)).json.projects.map((x: any) => x.id),
+      [p.id],
+    );
+    const direct = await cloud.login('admin', cloud.adminPassword, 'filtered');
+    const cat = (await r('GET', '/auth/catalog', undefined, direct)).json.catalog.filter(
+      (s: any) => s.endpoints.length,
+    );
+    assert.deepEqual(
+      cat.map((s: any) => s.type),
+      ['object-store'],
+    );
+    assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 204);
+    assert.equal((await r('DELETE', `/OS-EP-FILTER/projects/${p.id}/endpoints/${objEp.id}`)).status, 404);
+  },
+);
 
 test('OAuth1 consumers: the secret is shown once', async () => {
   const r = (m: string, u: string, body?: unknown) =>

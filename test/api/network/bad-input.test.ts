@@ -108,7 +108,8 @@ test('invalid and overlapping CIDRs, gateways and pools are 400/409 and create n
 test('an exhausted subnet answers 409 IpAddressGenerationFailure and leaves no port behind', async () => {
   const t = member.token;
   const net = (await call(t, 'POST', '/networks', { network: { name: 'tiny' } }, 201)).network.id;
-  await call(t, 'POST', '/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '192.168.9.0/29' } }, 201); // .2-.6: five addresses
+  // .2-.6: five addresses.
+  await call(t, 'POST', '/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '192.168.9.0/29' } }, 201);
   const ips = new Set<string>();
   for (let i = 0; i < 5; i++)
     ips.add((await call(t, 'POST', '/ports', { port: { network_id: net } }, 201)).port.fixed_ips[0].ip_address);

@@ -40,40 +40,43 @@ test('first start creates public, private and router1; version discovery and ext
   assert.ok(seen.includes('public') && !seen.includes('private'));
 });
 
-test('tenant networks get VXLAN segments from the range; a VLAN provider network is admin-only and unique', async () => {
-  const a = (await call(cloud.adminToken, 'POST', '/networks', { network: { name: 'v1' } }, 201)).network;
-  const b = (await call(cloud.adminToken, 'POST', '/networks', { network: { name: 'v2' } }, 201)).network;
-  assert.equal(a['provider:network_type'], 'vxlan');
-  assert.notEqual(a['provider:segmentation_id'], b['provider:segmentation_id']);
-  const vlan = (
-    await call(
+test(
+  'tenant networks get VXLAN segments from the range; a VLAN provider network is admin-only and ' + 'unique',
+  async () => {
+    const a = (await call(cloud.adminToken, 'POST', '/networks', { network: { name: 'v1' } }, 201)).network;
+    const b = (await call(cloud.adminToken, 'POST', '/networks', { network: { name: 'v2' } }, 201)).network;
+    assert.equal(a['provider:network_type'], 'vxlan');
+    assert.notEqual(a['provider:segmentation_id'], b['provider:segmentation_id']);
+    const vlan = (
+      await call(
+        cloud.adminToken,
+        'POST',
+        '/networks',
+        { network: { name: 'vl', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } },
+        201,
+      )
+    ).network;
+    assert.equal(vlan['provider:segmentation_id'], 1000);
+    await neutronError(
+      cloud,
       cloud.adminToken,
       'POST',
       '/networks',
-      { network: { name: 'vl', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' } },
-      201,
-    )
-  ).network;
-  assert.equal(vlan['provider:segmentation_id'], 1000);
-  await neutronError(
-    cloud,
-    cloud.adminToken,
-    'POST',
-    '/networks',
-    {
-      network: {
-        name: 'vl2',
-        'provider:network_type': 'vlan',
-        'provider:physical_network': 'physnet1',
-        'provider:segmentation_id': 1000,
+      {
+        network: {
+          name: 'vl2',
+          'provider:network_type': 'vlan',
+          'provider:physical_network': 'physnet1',
+          'provider:segmentation_id': 1000,
+        },
       },
-    },
-    409,
-    'SegmentationIdInUse',
-  );
-  assert.equal(vlan.mtu, 1500);
-  assert.equal(a.mtu, 1450);
-});
+      409,
+      'SegmentationIdInUse',
+    );
+    assert.equal(vlan.mtu, 1500);
+    assert.equal(a.mtu, 1450);
+  },
+);
 
 test('router, floating IP association rules and Neutron delete order', async () => {
   const t = member.token;
@@ -245,36 +248,39 @@ test('data-plane events: created, bound and deleted reach the driver with full o
   assert.ok(!driver.realized.get('port')?.has(port.id), 'a deleted port is no longer realized');
 });
 
-test('data-plane events: creating or deleting a rule hands the driver its group with the rules as they now are', async () => {
-  const driver = cloud.controller.deps.network.events.driver as NoopNetDriver;
-  const t = cloud.adminToken;
-  const group = (await call(t, 'POST', '/security-groups', { security_group: { name: 'ev-sg' } }, 201)).security_group
-    .id;
-  const rule = (
-    await call(
-      t,
-      'POST',
-      '/security-group-rules',
-      {
-        security_group_rule: {
-          security_group_id: group,
-          direction: 'ingress',
-          protocol: 'tcp',
-          port_range_min: 22,
-          port_range_max: 22,
+test(
+  'data-plane events: creating or deleting a rule hands the driver its group with the rules as they now ' + 'are',
+  async () => {
+    const driver = cloud.controller.deps.network.events.driver as NoopNetDriver;
+    const t = cloud.adminToken;
+    const group = (await call(t, 'POST', '/security-groups', { security_group: { name: 'ev-sg' } }, 201)).security_group
+      .id;
+    const rule = (
+      await call(
+        t,
+        'POST',
+        '/security-group-rules',
+        {
+          security_group_rule: {
+            security_group_id: group,
+            direction: 'ingress',
+            protocol: 'tcp',
+            port_range_min: 22,
+            port_range_max: 22,
+          },
         },
-      },
-      201,
-    )
-  ).security_group_rule.id;
-  await cloud.controller.deps.network.events.drain();
-  const rulesSeen = (): string[] =>
-    ((driver.realized.get('security_group')!.get(group)!.security_group_rules as any[]) ?? []).map((r) => r.id);
-  assert.ok(rulesSeen().includes(rule));
-  await call(t, 'DELETE', `/security-group-rules/${rule}`, undefined, 204);
-  await cloud.controller.deps.network.events.drain();
-  assert.ok(!rulesSeen().includes(rule), 'the driver still has the deleted rule');
-});
+        201,
+      )
+    ).security_group_rule.id;
+    await cloud.controller.deps.network.events.drain();
+    const rulesSeen = (): string[] =>
+      ((driver.realized.get('security_group')!.get(group)!.security_group_rules as any[]) ?? []).map((r) => r.id);
+    assert.ok(rulesSeen().includes(rule));
+    await call(t, 'DELETE', `/security-group-rules/${rule}`, undefined, 204);
+    await cloud.controller.deps.network.events.drain();
+    assert.ok(!rulesSeen().includes(rule), 'the driver still has the deleted rule');
+  },
+);
 
 test('the Nova-facing service: instance ports, addresses, auto network, groups by name', async () => {
   const net = cloud.controller.deps.network;
@@ -325,7 +331,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const call2 = api(c);
       const tk = c.adminToken;
       const n = (await call2(tk, 'POST', '/networks', { network: { name: `conc-${dialect}` } }, 201)).network.id;
-      await call2(tk, 'POST', '/subnets', { subnet: { network_id: n, ip_version: 4, cidr: '10.60.0.0/25' } }, 201); // 125 addresses
+      // 125 addresses.
+      await call2(tk, 'POST', '/subnets', { subnet: { network_id: n, ip_version: 4, cidr: '10.60.0.0/25' } }, 201);
       await call2(
         tk,
         'PUT',
@@ -350,53 +357,56 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   });
 }
 
-test('deleting an external network: 409 NetworkInUse while a floating IP is associated; unassociated ones go with it', async () => {
-  // Neutron's rule (and Tempest's test_delete_external_networks_with_floating_ip): only disassociated floating IPs
-  // are released with their external network; an associated one keeps the network, and nothing is deleted.
-  const admin = cloud.adminToken;
-  const ext = (await call(admin, 'POST', '/networks', { network: { name: 'ext-del', 'router:external': true } }, 201))
-    .network.id;
-  await call(
-    admin,
-    'POST',
-    '/subnets',
-    { subnet: { network_id: ext, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } },
-    201,
-  );
-  const inner = (await call(admin, 'POST', '/networks', { network: { name: 'inner-del' } }, 201)).network.id;
-  const innerSub = (
-    await call(admin, 'POST', '/subnets', { subnet: { network_id: inner, ip_version: 4, cidr: '10.77.0.0/24' } }, 201)
-  ).subnet.id;
-  const router = (
+test(
+  'deleting an external network: 409 NetworkInUse while a floating IP is associated; unassociated ones go with ' + 'it',
+  async () => {
+    // Neutron's rule (and Tempest's test_delete_external_networks_with_floating_ip): only disassociated floating IPs
+    // are released with their external network; an associated one keeps the network, and nothing is deleted.
+    const admin = cloud.adminToken;
+    const ext = (await call(admin, 'POST', '/networks', { network: { name: 'ext-del', 'router:external': true } }, 201))
+      .network.id;
     await call(
       admin,
       'POST',
-      '/routers',
-      { router: { name: 'r-del', external_gateway_info: { network_id: ext } } },
+      '/subnets',
+      { subnet: { network_id: ext, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } },
       201,
-    )
-  ).router.id;
-  await call(admin, 'PUT', `/routers/${router}/add_router_interface`, { subnet_id: innerSub }, 200);
-  const port = (await call(admin, 'POST', '/ports', { port: { network_id: inner } }, 201)).port.id;
-  const used = (
-    await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext, port_id: port } }, 201)
-  ).floatingip.id;
-  const free = (await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext } }, 201)).floatingip
-    .id;
-  // An associated floating IP also pins the router's gateway (409), so the network stays in use until it is released.
-  await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 409);
+    );
+    const inner = (await call(admin, 'POST', '/networks', { network: { name: 'inner-del' } }, 201)).network.id;
+    const innerSub = (
+      await call(admin, 'POST', '/subnets', { subnet: { network_id: inner, ip_version: 4, cidr: '10.77.0.0/24' } }, 201)
+    ).subnet.id;
+    const router = (
+      await call(
+        admin,
+        'POST',
+        '/routers',
+        { router: { name: 'r-del', external_gateway_info: { network_id: ext } } },
+        201,
+      )
+    ).router.id;
+    await call(admin, 'PUT', `/routers/${router}/add_router_interface`, { subnet_id: innerSub }, 200);
+    const port = (await call(admin, 'POST', '/ports', { port: { network_id: inner } }, 201)).port.id;
+    const used = (
+      await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext, port_id: port } }, 201)
+    ).floatingip.id;
+    const free = (await call(admin, 'POST', '/floatingips', { floatingip: { floating_network_id: ext } }, 201))
+      .floatingip.id;
+    // An associated floating IP also pins the router's gateway (409), so the network stays in use until it is released.
+    await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 409);
 
-  await neutronError(cloud, admin, 'DELETE', `/networks/${ext}`, undefined, 409, 'NetworkInUse');
-  assert.equal(
-    (await call(admin, 'GET', `/floatingips/${free}`, undefined, 200)).floatingip.id,
-    free,
-    'a refused delete removes nothing',
-  );
-  assert.equal((await call(admin, 'GET', `/floatingips/${used}`, undefined, 200)).floatingip.port_id, port);
+    await neutronError(cloud, admin, 'DELETE', `/networks/${ext}`, undefined, 409, 'NetworkInUse');
+    assert.equal(
+      (await call(admin, 'GET', `/floatingips/${free}`, undefined, 200)).floatingip.id,
+      free,
+      'a refused delete removes nothing',
+    );
+    assert.equal((await call(admin, 'GET', `/floatingips/${used}`, undefined, 200)).floatingip.port_id, port);
 
-  await call(admin, 'PUT', `/floatingips/${used}`, { floatingip: { port_id: null } }, 200);
-  await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 200);
-  await call(admin, 'DELETE', `/networks/${ext}`, undefined, 204);
-  const left = (await call(admin, 'GET', '/floatingips', undefined, 200)).floatingips.map((f: any) => f.id);
-  assert.ok(!left.includes(free) && !left.includes(used), 'disassociated floating IPs are released with the network');
-});
+    await call(admin, 'PUT', `/floatingips/${used}`, { floatingip: { port_id: null } }, 200);
+    await call(admin, 'PUT', `/routers/${router}`, { router: { external_gateway_info: {} } }, 200);
+    await call(admin, 'DELETE', `/networks/${ext}`, undefined, 204);
+    const left = (await call(admin, 'GET', '/floatingips', undefined, 200)).floatingips.map((f: any) => f.id);
+    assert.ok(!left.includes(free) && !left.includes(used), 'disassociated floating IPs are released with the network');
+  },
+);

@@ -123,26 +123,31 @@ test('full and incremental backups restore what was written; delete order; expor
   for (const id of [vid, v1.id, target]) assert.equal((await req('DELETE', `/volumes/${id}`)).status, 202);
 });
 
-test('backup errors: incremental without a full one, in-use without force, a missing volume, restore too small', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const vid = await volume();
-  const inc = await req('POST', '/backups', { backup: { volume_id: vid, incremental: true } });
-  assert.equal(inc.status, 400, inc.text);
-  assert.match(inc.json.badRequest.message, /No backups available/);
-  assert.equal(
-    (await req('POST', '/backups', { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } })).status,
-    404,
-  );
-  assert.equal((await req('POST', '/backups', { backup: { name: 'x' } })).status, 400);
-  const big = await req('POST', '/volumes', { volume: { size: 2 } });
-  await waitStatus(c, c.adminToken, `${V}/volumes/${big.json.volume.id}`, 'volume', 'available');
-  const b = await backup({ volume_id: big.json.volume.id });
-  const small = await req('POST', `/backups/${b.id}/restore`, { restore: { volume_id: vid } });
-  assert.equal(small.status, 400, small.text);
-  const list = await req('GET', '/backups/detail');
-  assert.ok(
-    list.json.backups.some((x: any) => x.id === b.id && x.volume_id === big.json.volume.id && x.status === 'available'),
-  );
-  assert.equal((await req('DELETE', `/backups/${b.id}`)).status, 202);
-  await waitStatus(c, c.adminToken, `${V}/backups/${b.id}`, 'backup', 'DELETED');
-});
+test(
+  'backup errors: incremental without a full one, in-use without force, a missing volume, restore too ' + 'small',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const vid = await volume();
+    const inc = await req('POST', '/backups', { backup: { volume_id: vid, incremental: true } });
+    assert.equal(inc.status, 400, inc.text);
+    assert.match(inc.json.badRequest.message, /No backups available/);
+    assert.equal(
+      (await req('POST', '/backups', { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } })).status,
+      404,
+    );
+    assert.equal((await req('POST', '/backups', { backup: { name: 'x' } })).status, 400);
+    const big = await req('POST', '/volumes', { volume: { size: 2 } });
+    await waitStatus(c, c.adminToken, `${V}/volumes/${big.json.volume.id}`, 'volume', 'available');
+    const b = await backup({ volume_id: big.json.volume.id });
+    const small = await req('POST', `/backups/${b.id}/restore`, { restore: { volume_id: vid } });
+    assert.equal(small.status, 400, small.text);
+    const list = await req('GET', '/backups/detail');
+    assert.ok(
+      list.json.backups.some(
+        (x: any) => x.id === b.id && x.volume_id === big.json.volume.id && x.status === 'available',
+      ),
+    );
+    assert.equal((await req('DELETE', `/backups/${b.id}`)).status, 202);
+    await waitStatus(c, c.adminToken, `${V}/backups/${b.id}`, 'backup', 'DELETED');
+  },
+);

@@ -47,79 +47,87 @@ async function attachments(sid: string): Promise<any[]> {
   return r.json.volumeAttachments;
 }
 
-test('boot from an image into a new volume: root volume /dev/vda, image "", delete_on_termination deletes it', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const r = await create({
-    name: 'bfv1',
-    imageRef: '',
-    block_device_mapping_v2: [
-      {
-        uuid: image,
-        source_type: 'image',
-        destination_type: 'volume',
-        boot_index: 0,
-        volume_size: 1,
-        delete_on_termination: true,
-      },
-    ],
-  });
-  assert.equal(r.status, 202, r.text);
-  const sid = r.json.server.id as string;
-  const s = await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
-  assert.equal(s.image, '');
-  const atts = await attachments(sid);
-  assert.equal(atts.length, 1);
-  assert.equal(atts[0].device, '/dev/vda');
-  const vid = atts[0].volumeId as string;
-  const v = await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
-  assert.equal(v.bootable, 'true');
-  assert.equal(v.volume_image_metadata.image_id, image);
-  const show = await c.request('GET', `${N}/servers/${sid}`, { token: c.adminToken, headers: nova('2.3') });
-  assert.deepEqual(show.json.server['os-extended-volumes:volumes_attached'], [
-    { id: vid, delete_on_termination: true },
-  ]);
-  // The root volume cannot be detached.
-  const det = await c.request('DELETE', `${N}/servers/${sid}/os-volume_attachments/${vid}`, { token: c.adminToken });
-  assert.equal(det.status, 400, det.text);
-  // Stop/start keeps it.
-  assert.equal(
-    (await c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body: { 'os-stop': null } })).status,
-    202,
-  );
-  await waitFor(c, c.adminToken, sid, 'SHUTOFF');
-  assert.equal(
-    (await c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body: { 'os-start': null } })).status,
-    202,
-  );
-  await waitFor(c, c.adminToken, sid, 'ACTIVE');
-  assert.equal((await attachments(sid))[0].volumeId, vid);
-  assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
-  await waitFor(c, c.adminToken, sid, 'DELETED');
-  await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'DELETED');
-});
+test(
+  'boot from an image into a new volume: root volume /dev/vda, image "", delete_on_termination deletes ' + 'it',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const r = await create({
+      name: 'bfv1',
+      imageRef: '',
+      block_device_mapping_v2: [
+        {
+          uuid: image,
+          source_type: 'image',
+          destination_type: 'volume',
+          boot_index: 0,
+          volume_size: 1,
+          delete_on_termination: true,
+        },
+      ],
+    });
+    assert.equal(r.status, 202, r.text);
+    const sid = r.json.server.id as string;
+    const s = await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+    assert.equal(s.image, '');
+    const atts = await attachments(sid);
+    assert.equal(atts.length, 1);
+    assert.equal(atts[0].device, '/dev/vda');
+    const vid = atts[0].volumeId as string;
+    const v = await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
+    assert.equal(v.bootable, 'true');
+    assert.equal(v.volume_image_metadata.image_id, image);
+    const show = await c.request('GET', `${N}/servers/${sid}`, { token: c.adminToken, headers: nova('2.3') });
+    assert.deepEqual(show.json.server['os-extended-volumes:volumes_attached'], [
+      { id: vid, delete_on_termination: true },
+    ]);
+    // The root volume cannot be detached.
+    const det = await c.request('DELETE', `${N}/servers/${sid}/os-volume_attachments/${vid}`, { token: c.adminToken });
+    assert.equal(det.status, 400, det.text);
+    // Stop/start keeps it.
+    assert.equal(
+      (await c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body: { 'os-stop': null } }))
+        .status,
+      202,
+    );
+    await waitFor(c, c.adminToken, sid, 'SHUTOFF');
+    assert.equal(
+      (await c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body: { 'os-start': null } }))
+        .status,
+      202,
+    );
+    await waitFor(c, c.adminToken, sid, 'ACTIVE');
+    assert.equal((await attachments(sid))[0].volumeId, vid);
+    assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
+    await waitFor(c, c.adminToken, sid, 'DELETED');
+    await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'DELETED');
+  },
+);
 
-test('boot from an existing volume (legacy mapping, os-volumes_boot): delete_on_termination false keeps the volume', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const vid = await volumeFromImage();
-  const r = await create(
-    { name: 'bfv2', block_device_mapping: [{ device_name: 'vda', volume_id: vid, delete_on_termination: false }] },
-    `${N}/os-volumes_boot`,
-  );
-  assert.equal(r.status, 202, r.text);
-  const sid = r.json.server.id as string;
-  await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
-  await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
-  // The volume is taken: a second server cannot boot from it.
-  const again = await create({
-    name: 'bfv2b',
-    block_device_mapping_v2: [{ uuid: vid, source_type: 'volume', destination_type: 'volume', boot_index: 0 }],
-  });
-  assert.equal(again.status, 400, again.text);
-  assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
-  await waitFor(c, c.adminToken, sid, 'DELETED');
-  await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'available');
-  assert.equal((await c.request('DELETE', `${V}/volumes/${vid}`, { token: c.adminToken })).status, 202);
-});
+test(
+  'boot from an existing volume (legacy mapping, os-volumes_boot): delete_on_termination false keeps the ' + 'volume',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const vid = await volumeFromImage();
+    const r = await create(
+      { name: 'bfv2', block_device_mapping: [{ device_name: 'vda', volume_id: vid, delete_on_termination: false }] },
+      `${N}/os-volumes_boot`,
+    );
+    assert.equal(r.status, 202, r.text);
+    const sid = r.json.server.id as string;
+    await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+    await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
+    // The volume is taken: a second server cannot boot from it.
+    const again = await create({
+      name: 'bfv2b',
+      block_device_mapping_v2: [{ uuid: vid, source_type: 'volume', destination_type: 'volume', boot_index: 0 }],
+    });
+    assert.equal(again.status, 400, again.text);
+    assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
+    await waitFor(c, c.adminToken, sid, 'DELETED');
+    await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'available');
+    assert.equal((await c.request('DELETE', `${V}/volumes/${vid}`, { token: c.adminToken })).status, 202);
+  },
+);
 
 test('a blank data volume next to an image root: attached after the root disks as /dev/vdb', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
@@ -248,85 +256,92 @@ test("bad mappings get Nova's 400s and make nothing", async () => {
   assert.equal((await c.request('GET', `${V}/volumes`, { token: c.adminToken })).json.volumes.length, before);
 });
 
-test('volume-backed: shelve keeps no image and unshelve boots the volume; createImage makes volume snapshots and an image that boots', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const r = await create({
-    name: 'bfv4',
-    block_device_mapping_v2: [
-      {
-        uuid: image,
-        source_type: 'image',
-        destination_type: 'volume',
-        boot_index: 0,
-        volume_size: 1,
-        delete_on_termination: true,
-      },
-    ],
-  });
-  assert.equal(r.status, 202, r.text);
-  const sid = r.json.server.id as string;
-  await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
-  const vid = (await attachments(sid))[0].volumeId as string;
-  const act = (body: unknown) =>
-    c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body, headers: nova('2.45') });
-  assert.equal((await act({ shelve: null })).status, 202);
-  await waitFor(c, c.adminToken, sid, 'SHELVED_OFFLOADED', 20_000);
-  const images = (await c.request('GET', `/image/v2/images?name=bfv4-shelved`, { token: c.adminToken })).json.images;
-  assert.equal(images.length, 0);
-  assert.equal((await act({ unshelve: null })).status, 202);
-  await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
-  assert.equal((await attachments(sid))[0].volumeId, vid);
+test(
+  'volume-backed: shelve keeps no image and unshelve boots the volume; createImage makes volume snapshots and an ' +
+    'image that boots',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const r = await create({
+      name: 'bfv4',
+      block_device_mapping_v2: [
+        {
+          uuid: image,
+          source_type: 'image',
+          destination_type: 'volume',
+          boot_index: 0,
+          volume_size: 1,
+          delete_on_termination: true,
+        },
+      ],
+    });
+    assert.equal(r.status, 202, r.text);
+    const sid = r.json.server.id as string;
+    await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+    const vid = (await attachments(sid))[0].volumeId as string;
+    const act = (body: unknown) =>
+      c.request('POST', `${N}/servers/${sid}/action`, { token: c.adminToken, body, headers: nova('2.45') });
+    assert.equal((await act({ shelve: null })).status, 202);
+    await waitFor(c, c.adminToken, sid, 'SHELVED_OFFLOADED', 20_000);
+    const images = (await c.request('GET', `/image/v2/images?name=bfv4-shelved`, { token: c.adminToken })).json.images;
+    assert.equal(images.length, 0);
+    assert.equal((await act({ unshelve: null })).status, 202);
+    await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+    assert.equal((await attachments(sid))[0].volumeId, vid);
 
-  const snap = await act({ createImage: { name: 'bfv4-snap' } });
-  assert.equal(snap.status, 202, snap.text);
-  const imageId = snap.json.image_id as string;
-  const img = (await c.request('GET', `/image/v2/images/${imageId}`, { token: c.adminToken })).json;
-  assert.equal(img.status, 'active');
-  assert.equal(img.size, 0);
-  const mapping = JSON.parse(img.block_device_mapping);
-  assert.equal(mapping.length, 1);
-  assert.equal(mapping[0].boot_index, 0);
-  assert.equal(mapping[0].source_type, 'snapshot');
-  await waitStatus(c, c.adminToken, `${V}/snapshots/${mapping[0].snapshot_id}`, 'snapshot', 'available');
+    const snap = await act({ createImage: { name: 'bfv4-snap' } });
+    assert.equal(snap.status, 202, snap.text);
+    const imageId = snap.json.image_id as string;
+    const img = (await c.request('GET', `/image/v2/images/${imageId}`, { token: c.adminToken })).json;
+    assert.equal(img.status, 'active');
+    assert.equal(img.size, 0);
+    const mapping = JSON.parse(img.block_device_mapping);
+    assert.equal(mapping.length, 1);
+    assert.equal(mapping[0].boot_index, 0);
+    assert.equal(mapping[0].source_type, 'snapshot');
+    await waitStatus(c, c.adminToken, `${V}/snapshots/${mapping[0].snapshot_id}`, 'snapshot', 'available');
 
-  const r2 = await create({ name: 'bfv4-copy', imageRef: imageId });
-  assert.equal(r2.status, 202, r2.text);
-  const sid2 = r2.json.server.id as string;
-  await waitFor(c, c.adminToken, sid2, 'ACTIVE', 20_000);
-  const atts2 = await attachments(sid2);
-  assert.equal(atts2[0].device, '/dev/vda');
-  assert.notEqual(atts2[0].volumeId, vid);
-  for (const id of [sid, sid2]) {
-    assert.equal((await c.request('DELETE', `${N}/servers/${id}`, { token: c.adminToken })).status, 204);
-    await waitFor(c, c.adminToken, id, 'DELETED');
-  }
-});
+    const r2 = await create({ name: 'bfv4-copy', imageRef: imageId });
+    assert.equal(r2.status, 202, r2.text);
+    const sid2 = r2.json.server.id as string;
+    await waitFor(c, c.adminToken, sid2, 'ACTIVE', 20_000);
+    const atts2 = await attachments(sid2);
+    assert.equal(atts2[0].device, '/dev/vda');
+    assert.notEqual(atts2[0].volumeId, vid);
+    for (const id of [sid, sid2]) {
+      assert.equal((await c.request('DELETE', `${N}/servers/${id}`, { token: c.adminToken })).status, 204);
+      await waitFor(c, c.adminToken, id, 'DELETED');
+    }
+  },
+);
 
-test('rebuild of a volume-backed server with another image is refused (re-imaging the volume, 2.93, is not offered)', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const r = await create({
-    name: 'bfv5',
-    block_device_mapping_v2: [
-      {
-        uuid: image,
-        source_type: 'image',
-        destination_type: 'volume',
-        boot_index: 0,
-        volume_size: 1,
-        delete_on_termination: true,
-      },
-    ],
-  });
-  assert.equal(r.status, 202, r.text);
-  const sid = r.json.server.id as string;
-  await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
-  const other = await makeImage(c, { name: 'bfv-other' });
-  const rb = await c.request('POST', `${N}/servers/${sid}/action`, {
-    token: c.adminToken,
-    body: { rebuild: { imageRef: other } },
-  });
-  assert.equal(rb.status, 400, rb.text);
-  assert.match(rb.json.badRequest.message, /different image for a volume-backed server/);
-  assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
-  await waitFor(c, c.adminToken, sid, 'DELETED');
-});
+test(
+  'rebuild of a volume-backed server with another image is refused (re-imaging the volume, 2.93, is not ' + 'offered)',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const r = await create({
+      name: 'bfv5',
+      block_device_mapping_v2: [
+        {
+          uuid: image,
+          source_type: 'image',
+          destination_type: 'volume',
+          boot_index: 0,
+          volume_size: 1,
+          delete_on_termination: true,
+        },
+      ],
+    });
+    assert.equal(r.status, 202, r.text);
+    const sid = r.json.server.id as string;
+    await waitFor(c, c.adminToken, sid, 'ACTIVE', 20_000);
+    const other = await makeImage(c, { name: 'bfv-other' });
+    const rb = await c.request('POST', `${N}/servers/${sid}/action`, {
+      token: c.adminToken,
+      body: { rebuild: { imageRef: other } },
+    });
+    assert.equal(rb.status, 400, rb.text);
+    assert.match(rb.json.badRequest.message, /different image for a volume-backed server/);
+    assert.equal((await c.request('DELETE', `${N}/servers/${sid}`, { token: c.adminToken })).status, 204);
+    await waitFor(c, c.adminToken, sid, 'DELETED');
+  },
+);

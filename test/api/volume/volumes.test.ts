@@ -122,55 +122,58 @@ test('a blank volume is a 0600 qcow2 file; list, show, update, metadata, extend,
   assert.throws(() => statSync(file));
 });
 
-test('snapshots, a volume from a snapshot and a clone; a volume with snapshots is only deleted with cascade', async (t) => {
-  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
-  const cr = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1 } } });
-  const id = cr.json.volume.id as string;
-  await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'available');
-  const sn = await c.request('POST', `${V}/snapshots`, {
-    token: c.adminToken,
-    body: { snapshot: { volume_id: id, name: 's1' } },
-  });
-  assert.equal(sn.status, 202, sn.text);
-  const sid = sn.json.snapshot.id as string;
-  const s = await waitStatus(c, c.adminToken, `${V}/snapshots/${sid}`, 'snapshot', 'available');
-  assert.equal(s['os-extended-snapshot-attributes:progress'], '100%');
+test(
+  'snapshots, a volume from a snapshot and a clone; a volume with snapshots is only deleted with ' + 'cascade',
+  async (t) => {
+    if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+    const cr = await c.request('POST', `${V}/volumes`, { token: c.adminToken, body: { volume: { size: 1 } } });
+    const id = cr.json.volume.id as string;
+    await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'available');
+    const sn = await c.request('POST', `${V}/snapshots`, {
+      token: c.adminToken,
+      body: { snapshot: { volume_id: id, name: 's1' } },
+    });
+    assert.equal(sn.status, 202, sn.text);
+    const sid = sn.json.snapshot.id as string;
+    const s = await waitStatus(c, c.adminToken, `${V}/snapshots/${sid}`, 'snapshot', 'available');
+    assert.equal(s['os-extended-snapshot-attributes:progress'], '100%');
 
-  const tooSmall = await c.request('POST', `${V}/volumes`, {
-    token: c.adminToken,
-    body: { volume: { size: 1, snapshot_id: sid } },
-  });
-  assert.equal(tooSmall.status, 202, tooSmall.text);
-  const fromSnap = await c.request('POST', `${V}/volumes`, {
-    token: c.adminToken,
-    body: { volume: { snapshot_id: sid, size: 2 } },
-  });
-  assert.equal(fromSnap.status, 202, fromSnap.text);
-  const fs = await waitStatus(c, c.adminToken, `${V}/volumes/${fromSnap.json.volume.id}`, 'volume', 'available');
-  assert.equal(fs.snapshot_id, sid);
-  assert.equal(fs.size, 2);
-  const clone = await c.request('POST', `${V}/volumes`, {
-    token: c.adminToken,
-    body: { volume: { source_volid: id } },
-  });
-  assert.equal(clone.status, 202, clone.text);
-  await waitStatus(c, c.adminToken, `${V}/volumes/${clone.json.volume.id}`, 'volume', 'available');
+    const tooSmall = await c.request('POST', `${V}/volumes`, {
+      token: c.adminToken,
+      body: { volume: { size: 1, snapshot_id: sid } },
+    });
+    assert.equal(tooSmall.status, 202, tooSmall.text);
+    const fromSnap = await c.request('POST', `${V}/volumes`, {
+      token: c.adminToken,
+      body: { volume: { snapshot_id: sid, size: 2 } },
+    });
+    assert.equal(fromSnap.status, 202, fromSnap.text);
+    const fs = await waitStatus(c, c.adminToken, `${V}/volumes/${fromSnap.json.volume.id}`, 'volume', 'available');
+    assert.equal(fs.snapshot_id, sid);
+    assert.equal(fs.size, 2);
+    const clone = await c.request('POST', `${V}/volumes`, {
+      token: c.adminToken,
+      body: { volume: { source_volid: id } },
+    });
+    assert.equal(clone.status, 202, clone.text);
+    await waitStatus(c, c.adminToken, `${V}/volumes/${clone.json.volume.id}`, 'volume', 'available');
 
-  const refused = await c.request('DELETE', `${V}/volumes/${id}`, { token: c.adminToken });
-  assert.equal(refused.status, 400, refused.text);
-  // the snapshot's clone survives the snapshot's deletion (its base is a hard link)
-  const cascade = await c.request('DELETE', `${V}/volumes/${id}?cascade=true`, { token: c.adminToken });
-  assert.equal(cascade.status, 202, cascade.text);
-  await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'DELETED');
-  await waitStatus(c, c.adminToken, `${V}/snapshots/${sid}`, 'snapshot', 'DELETED');
-  const still = await c.request('GET', `${V}/volumes/${fromSnap.json.volume.id}`, { token: c.adminToken });
-  assert.equal(still.json.volume.status, 'available');
-  for (const v of [fromSnap.json.volume.id, clone.json.volume.id, tooSmall.json.volume.id]) {
-    await waitStatus(c, c.adminToken, `${V}/volumes/${v}`, 'volume', 'available');
-    await c.request('DELETE', `${V}/volumes/${v}`, { token: c.adminToken });
-  }
-  await c.controller.deps.volume.idle();
-});
+    const refused = await c.request('DELETE', `${V}/volumes/${id}`, { token: c.adminToken });
+    assert.equal(refused.status, 400, refused.text);
+    // the snapshot's clone survives the snapshot's deletion (its base is a hard link)
+    const cascade = await c.request('DELETE', `${V}/volumes/${id}?cascade=true`, { token: c.adminToken });
+    assert.equal(cascade.status, 202, cascade.text);
+    await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'DELETED');
+    await waitStatus(c, c.adminToken, `${V}/snapshots/${sid}`, 'snapshot', 'DELETED');
+    const still = await c.request('GET', `${V}/volumes/${fromSnap.json.volume.id}`, { token: c.adminToken });
+    assert.equal(still.json.volume.status, 'available');
+    for (const v of [fromSnap.json.volume.id, clone.json.volume.id, tooSmall.json.volume.id]) {
+      await waitStatus(c, c.adminToken, `${V}/volumes/${v}`, 'volume', 'available');
+      await c.request('DELETE', `${V}/volumes/${v}`, { token: c.adminToken });
+    }
+    await c.controller.deps.volume.idle();
+  },
+);
 
 test('a volume from an image is bootable, carries the image metadata and is a cheap overlay', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;

@@ -10,7 +10,8 @@ import { glance, gureum, imagesNamed } from './cloud-cli.js';
 const show = (r: { code: number | null; stdout: string; stderr: string }) =>
   `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-test('capture of a fake-driver server: refused (the snapshot is not a disk), nothing published, snapshot removed unless kept', {
+test('capture of a fake-driver server: refused (the snapshot is not a disk), nothing published, snapshot removed ' +
+  'unless kept', {
   timeout: 600_000,
 }, async (t) => {
   if (!requireCommands(t, ['guestfish', 'qemu-img']) || !requireRoot(t, 'libguestfs needs root here')) return;
@@ -87,7 +88,8 @@ test('capture of a fake-driver server: refused (the snapshot is not a disk), not
   }
 });
 
-test('capture of a QEMU-driver server running the tiny image: the real qcow2 snapshot is opened and refused (no Linux root), nothing published, snapshot removed', {
+test('capture of a QEMU-driver server running the tiny image: the real qcow2 snapshot is opened and refused (no ' +
+  'Linux root), nothing published, snapshot removed', {
   timeout: 900_000,
 }, async (t) => {
   if (

@@ -165,7 +165,8 @@ test('customize: run-command, copy-in, upload, enable/disable, firstboot, root p
   }
 });
 
-test('customize --install reaches the apt mirror from inside the appliance (runs under CI, else GUREUM_TEST_IMAGE_INSTALL=1)', {
+test('customize --install reaches the apt mirror from inside the appliance (runs under CI, else ' +
+  'GUREUM_TEST_IMAGE_INSTALL=1)', {
   timeout: 900_000,
 }, async (t) => {
   if (!optIn(t, 'GUREUM_TEST_IMAGE_INSTALL', 'downloads a package from the apt mirror')) return;

@@ -15,7 +15,8 @@ const ready = (t: TestContext) =>
 
 const show = (r: CliResult) => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-test('publish refuses an unsealed image (nothing in Glance), publishes a sealed one with min_disk and properties; audit/seal --image work on the service', {
+test('publish refuses an unsealed image (nothing in Glance), publishes a sealed one with min_disk and properties; ' +
+  'audit/seal --image work on the service', {
   timeout: 1_200_000,
 }, async (t) => {
   if (!ready(t)) return;

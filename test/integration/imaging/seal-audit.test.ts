@@ -23,7 +23,8 @@ function makeImage(dir: string, name: string): string {
   return img;
 }
 
-test('audit lists every kind of planted identity; seal removes it; seal again is a no-op; the image stays valid (raw)', {
+test('audit lists every kind of planted identity; seal removes it; seal again is a no-op; the image stays valid ' +
+  '(raw)', {
   timeout: 600_000,
 }, async (t) => {
   if (!ready(t)) return;

@@ -45,7 +45,8 @@ function portOf(host: LabHost, groups: string[], extra: Partial<SgPort> = {}): S
   };
 }
 
-test('security groups and anti-spoofing on a bridge: deny by default, rules, remote groups, spoofing, pairs, port security', {
+test('security groups and anti-spoofing on a bridge: deny by default, rules, remote groups, spoofing, pairs, port ' +
+  'security', {
   timeout: 180_000,
 }, async (t) => {
   if (!requireRoot(t, 'needs root (bridge, namespaces, nftables)') || !requireCommands(t, ['nft', 'ip', 'ping']))

@@ -96,27 +96,31 @@ test('imports only point down the layers (docs/architecture.md)', () => {
   assert.deepEqual(layerViolations(repoRoot()), []);
 });
 
-test('the rule catches an API module importing the store, a service importing fastify, a driver importing a service', () => {
-  const root = mkdtempSync(join(tmpdir(), 'gureum-layers-'));
-  try {
-    const put = fileWriter(root);
-    put(
-      'src/api/compute/x.ts',
-      "import { openStore } from '../../store/database.js';\nconst t = await import('../../store/tables.js');\n",
-    );
-    put('src/services/compute/y.ts', "import type { FastifyRequest } from 'fastify';\n");
-    put(
-      'src/virt/z.ts',
-      "import { uuid } from '../util/ids.js';\nimport { CloudError } from '../errors.js';\nlet a: import('../services/policy.js').Rule;\n",
-    );
-    put('src/net/ok.ts', "import { x } from '../disk/overlay.js';\nimport { y } from 'kysely';\n");
-    assert.deepEqual(layerViolations(root).sort(), [
-      'src/api/compute/x.ts: src/store/database.ts (HTTP never reaches SQL: ask a service)',
-      'src/api/compute/x.ts: src/store/tables.ts (HTTP never reaches SQL: ask a service)',
-      'src/services/compute/y.ts: fastify (services hold the rules, without HTTP)',
-      'src/virt/z.ts: src/services/policy.ts (drivers import nothing above them)',
-    ]);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+test(
+  'the rule catches an API module importing the store, a service importing fastify, a driver importing a ' + 'service',
+  () => {
+    const root = mkdtempSync(join(tmpdir(), 'gureum-layers-'));
+    try {
+      const put = fileWriter(root);
+      put(
+        'src/api/compute/x.ts',
+        "import { openStore } from '../../store/database.js';\nconst t = await import('../../store/tables.js');\n",
+      );
+      put('src/services/compute/y.ts', "import type { FastifyRequest } from 'fastify';\n");
+      put(
+        'src/virt/z.ts',
+        "import { uuid } from '../util/ids.js';\nimport { CloudError } from '../errors.js';\nlet a: " +
+          "import('../services/policy.js').Rule;\n",
+      );
+      put('src/net/ok.ts', "import { x } from '../disk/overlay.js';\nimport { y } from 'kysely';\n");
+      assert.deepEqual(layerViolations(root).sort(), [
+        'src/api/compute/x.ts: src/store/database.ts (HTTP never reaches SQL: ask a service)',
+        'src/api/compute/x.ts: src/store/tables.ts (HTTP never reaches SQL: ask a service)',
+        'src/services/compute/y.ts: fastify (services hold the rules, without HTTP)',
+        'src/virt/z.ts: src/services/policy.ts (drivers import nothing above them)',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);

@@ -123,7 +123,8 @@ test('refuses a VMDK whose descriptor names extents by path, and non-monolithic 
 
 test('descriptor rules line by line', () => {
   const ok =
-    '# Disk DescriptorFile\nversion=1\ncreateType="streamOptimized"\nRW 2048 SPARSE "disk.vmdk"\nddb.adapterType = "ide"\n';
+    '# Disk DescriptorFile\nversion=1\ncreateType="streamOptimized"\nRW 2048 SPARSE "disk.vmdk"\nddb.adapterType = ' +
+    '"ide"\n';
   assert.deepEqual(checkDescriptor(ok).problems, []);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', '../x')).problems.join(), /path/);
   assert.match(checkDescriptor(ok.replace('disk.vmdk', 'C:\\\\x')).problems.join(), /path/);
@@ -214,18 +215,21 @@ test('truncated headers are refused, not crashed on', async (t) => {
   }
 });
 
-test('a Linux kernel declared as aki is a raw kernel, not a broken MBR; as a disk format it is still refused', async () => {
-  // The shape of a bzImage's first sector: setup header bytes where an MBR keeps its partition table,
-  // 0x55aa at 510 and the boot protocol's "HdrS" magic at 0x202.
-  const kernel = Buffer.alloc(8192, 0);
-  kernel.fill(0x5a, 446, 510);
-  kernel.writeUInt16LE(0xaa55, 510);
-  kernel.write('HdrS', 0x202, 'latin1');
-  const asKernel = await verifyImage(bufferSource(kernel), 'aki', 'aki');
-  assert.equal(asKernel.detected, 'raw');
-  await assert.rejects(verifyImage(bufferSource(kernel), 'qcow2', 'bare'));
-  // Without the kernel magic the same sector is a partition table with invalid boot flags: refused even as aki.
-  const notKernel = Buffer.from(kernel);
-  notKernel.write('\0\0\0\0', 0x202, 'latin1');
-  await assert.rejects(verifyImage(bufferSource(notKernel), 'aki', 'aki'), /invalid boot flag/);
-});
+test(
+  'a Linux kernel declared as aki is a raw kernel, not a broken MBR; as a disk format it is still ' + 'refused',
+  async () => {
+    // The shape of a bzImage's first sector: setup header bytes where an MBR keeps its partition table,
+    // 0x55aa at 510 and the boot protocol's "HdrS" magic at 0x202.
+    const kernel = Buffer.alloc(8192, 0);
+    kernel.fill(0x5a, 446, 510);
+    kernel.writeUInt16LE(0xaa55, 510);
+    kernel.write('HdrS', 0x202, 'latin1');
+    const asKernel = await verifyImage(bufferSource(kernel), 'aki', 'aki');
+    assert.equal(asKernel.detected, 'raw');
+    await assert.rejects(verifyImage(bufferSource(kernel), 'qcow2', 'bare'));
+    // Without the kernel magic the same sector is a partition table with invalid boot flags: refused even as aki.
+    const notKernel = Buffer.from(kernel);
+    notKernel.write('\0\0\0\0', 0x202, 'latin1');
+    await assert.rejects(verifyImage(bufferSource(notKernel), 'aki', 'aki'), /invalid boot flag/);
+  },
+);

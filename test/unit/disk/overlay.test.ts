@@ -99,35 +99,38 @@ function sourceOf(bytes: () => Buffer, img: Partial<SourceImage> = {}): ImageSou
   return s;
 }
 
-test('the base cache fetches once, shares by hash, re-fetches a corrupted file, and refuses data that does not match', async (t) => {
-  if (!requireCommands(t, ['qemu-img'])) return;
-  const dir = mkdtempSync(join(tmpdir(), 'cache-test-'));
-  try {
-    const good = Buffer.alloc(1024 * 1024, 3);
-    const src = sourceOf(() => good);
-    const cache = new ImageCache(join(dir, 'images'), () => src);
-    const a = await cache.get('img-a');
-    const b = await cache.get('img-b'); // same bytes, another record
-    assert.equal(a.path, b.path);
-    assert.equal(src.opens, 1);
-    assert.match(a.path, /sha512-[0-9a-f]{128}$/);
-    assert.equal(a.format, 'raw');
-    // Corrupt the cached file: it is re-hashed, found wrong and fetched again.
-    chmodSync(a.path, 0o644);
-    writeFileSync(a.path, Buffer.alloc(1024 * 1024, 4));
-    const c = await cache.get('img-a');
-    assert.equal(src.opens, 2);
-    assert.ok(readFileSync(c.path).equals(good));
-    // The image service hands over bytes that do not match the recorded hash: never cached, never booted.
-    const lying = sourceOf(() => Buffer.alloc(1024, 9), { hashValue: 'ab'.repeat(64) });
-    const cache2 = new ImageCache(join(dir, 'images2'), () => lying);
-    await assert.rejects(cache2.get('img-x'), ImageCacheError);
-    assert.equal(lying.opens, 2, 'one re-fetch, then an error');
-    assert.deepEqual(await cache2.list(), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'the base cache fetches once, shares by hash, re-fetches a corrupted file, and refuses data that does not ' + 'match',
+  async (t) => {
+    if (!requireCommands(t, ['qemu-img'])) return;
+    const dir = mkdtempSync(join(tmpdir(), 'cache-test-'));
+    try {
+      const good = Buffer.alloc(1024 * 1024, 3);
+      const src = sourceOf(() => good);
+      const cache = new ImageCache(join(dir, 'images'), () => src);
+      const a = await cache.get('img-a');
+      const b = await cache.get('img-b'); // same bytes, another record
+      assert.equal(a.path, b.path);
+      assert.equal(src.opens, 1);
+      assert.match(a.path, /sha512-[0-9a-f]{128}$/);
+      assert.equal(a.format, 'raw');
+      // Corrupt the cached file: it is re-hashed, found wrong and fetched again.
+      chmodSync(a.path, 0o644);
+      writeFileSync(a.path, Buffer.alloc(1024 * 1024, 4));
+      const c = await cache.get('img-a');
+      assert.equal(src.opens, 2);
+      assert.ok(readFileSync(c.path).equals(good));
+      // The image service hands over bytes that do not match the recorded hash: never cached, never booted.
+      const lying = sourceOf(() => Buffer.alloc(1024, 9), { hashValue: 'ab'.repeat(64) });
+      const cache2 = new ImageCache(join(dir, 'images2'), () => lying);
+      await assert.rejects(cache2.get('img-x'), ImageCacheError);
+      assert.equal(lying.opens, 2, 'one re-fetch, then an error');
+      assert.deepEqual(await cache2.list(), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a qcow2 base that names a backing file is refused', async (t) => {
   if (!requireCommands(t, ['qemu-img'])) return;

@@ -75,7 +75,8 @@ test("the proxy forwards the guest's request signed for its own instance, whatev
   assert.equal(argv[1], GUEST_PROXY_PATH);
   const out = await runProxy(
     argv,
-    'GET /openstack/latest/meta_data.json HTTP/1.1\r\nHost: 169.254.169.254\r\nX-Instance-ID: inst-B\r\nX-Instance-ID-Signature: 00\r\n\r\n',
+    'GET /openstack/latest/meta_data.json HTTP/1.1\r\nHost: 169.254.169.254\r\nX-Instance-ID: ' +
+      'inst-B\r\nX-Instance-ID-Signature: 00\r\n\r\n',
   );
   assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(out, /Connection: close\r\n/);

@@ -69,72 +69,79 @@ test('dnsmasq gets static hosts only for its subnets, and option 121 with the de
   );
 });
 
-test('the router NAT table: SNAT of internal subnets, 1:1 floating IPs, port forwardings, in one replacing batch', () => {
-  const r = routerView({
-    id: 'r1-aaaaaaaaaaa',
-    interfaces: [{ id: 'if1', network_id: NET, fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.1' }] }],
-    external_gateway_info: {
-      network_id: 'ext',
-      enable_snat: true,
-      external_fixed_ips: [{ subnet_id: 'ext-sub', ip_address: '172.24.4.10' }],
-    },
-  });
-  const text = natRuleset({
-    router: r,
-    subnets: new Map([['sub-1', subnet]]),
-    metadataPort: null,
-    floatingIps: [
-      {
-        id: 'f1',
-        address: '172.24.4.20',
-        networkId: 'ext',
-        routerId: 'r1',
-        portId: 'p2',
-        fixedIp: '10.0.0.5',
-        forwardings: [],
+test(
+  'the router NAT table: SNAT of internal subnets, 1:1 floating IPs, port forwardings, in one replacing ' + 'batch',
+  () => {
+    const r = routerView({
+      id: 'r1-aaaaaaaaaaa',
+      interfaces: [{ id: 'if1', network_id: NET, fixed_ips: [{ subnet_id: 'sub-1', ip_address: '10.0.0.1' }] }],
+      external_gateway_info: {
+        network_id: 'ext',
+        enable_snat: true,
+        external_fixed_ips: [{ subnet_id: 'ext-sub', ip_address: '172.24.4.10' }],
       },
-      {
-        id: 'f2',
-        address: '172.24.4.21',
-        networkId: 'ext',
-        routerId: 'r1',
-        portId: null,
-        fixedIp: null,
-        forwardings: [{ protocol: 'tcp', internalIp: '10.0.0.6', internalPort: 22, externalPort: 2222 }],
-      },
-    ],
-  });
-  assert.ok(text.startsWith('add table ip gureum_router\ndelete table ip gureum_router\n'));
-  assert.match(text, /ip daddr 172\.24\.4\.20 dnat to 10\.0\.0\.5/);
-  assert.match(text, /oifname "qg-r1-aaaaaaaa" ip saddr 10\.0\.0\.5 snat to 172\.24\.4\.20/);
-  assert.match(text, /ip daddr 172\.24\.4\.21 tcp dport 2222 dnat to 10\.0\.0\.6:22/);
-  assert.match(text, /oifname "qg-r1-aaaaaaaa" ip saddr 10\.0\.0\.0\/24 snat to 172\.24\.4\.10/);
-  // The floating IP's own SNAT comes before the router-wide one, so the guest leaves as its floating IP.
-  assert.ok(text.indexOf('snat to 172.24.4.20') < text.indexOf('snat to 172.24.4.10'));
-});
+    });
+    const text = natRuleset({
+      router: r,
+      subnets: new Map([['sub-1', subnet]]),
+      metadataPort: null,
+      floatingIps: [
+        {
+          id: 'f1',
+          address: '172.24.4.20',
+          networkId: 'ext',
+          routerId: 'r1',
+          portId: 'p2',
+          fixedIp: '10.0.0.5',
+          forwardings: [],
+        },
+        {
+          id: 'f2',
+          address: '172.24.4.21',
+          networkId: 'ext',
+          routerId: 'r1',
+          portId: null,
+          fixedIp: null,
+          forwardings: [{ protocol: 'tcp', internalIp: '10.0.0.6', internalPort: 22, externalPort: 2222 }],
+        },
+      ],
+    });
+    assert.ok(text.startsWith('add table ip gureum_router\ndelete table ip gureum_router\n'));
+    assert.match(text, /ip daddr 172\.24\.4\.20 dnat to 10\.0\.0\.5/);
+    assert.match(text, /oifname "qg-r1-aaaaaaaa" ip saddr 10\.0\.0\.5 snat to 172\.24\.4\.20/);
+    assert.match(text, /ip daddr 172\.24\.4\.21 tcp dport 2222 dnat to 10\.0\.0\.6:22/);
+    assert.match(text, /oifname "qg-r1-aaaaaaaa" ip saddr 10\.0\.0\.0\/24 snat to 172\.24\.4\.10/);
+    // The floating IP's own SNAT comes before the router-wide one, so the guest leaves as its floating IP.
+    assert.ok(text.indexOf('snat to 172.24.4.20') < text.indexOf('snat to 172.24.4.10'));
+  },
+);
 
-test('data plane choice: auto is linuxbridge for QEMU guests as root with every tool and kernel feature, else user; an explicit linuxbridge that cannot run is an error', () => {
-  const tools = mkdtempSync(join(tmpdir(), 'gureum-dp-tools-'));
-  try {
-    for (const bin of ['ip', 'bridge', 'nft', 'dnsmasq']) writeFileSync(join(tools, bin), '', { mode: 0o755 });
-    const ok = { isRoot: true, dirs: [tools], hypervisor: 'qemu' as const, kernelMissing: () => [] };
-    assert.equal(chooseDataPlane('user', ok).plane, 'user');
-    assert.equal(chooseDataPlane('auto', ok).plane, 'linuxbridge');
-    assert.match(chooseDataPlane('auto', ok).reason, /auto: root/);
-    assert.equal(chooseDataPlane('linuxbridge', ok).plane, 'linuxbridge');
-    // No QEMU guests (fake hypervisor): nothing to plug, no bridges made for nothing.
-    assert.match(chooseDataPlane('auto', { ...ok, hypervisor: 'fake' }).reason, /hypervisor fake/);
-    const noNft = chooseDataPlane('auto', { ...ok, kernelMissing: () => ['nf_tables (kernel)'] });
-    assert.equal(noNft.plane, 'user');
-    assert.match(noNft.reason, /nf_tables/);
-    assert.throws(
-      () => chooseDataPlane('linuxbridge', { ...ok, kernelMissing: () => ['bridge (kernel)'] }),
-      /bridge \(kernel\)/,
-    );
-  } finally {
-    rmSync(tools, { recursive: true, force: true });
-  }
-  assert.equal(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).plane, 'user');
-  assert.match(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).reason, /root/);
-  assert.throws(() => chooseDataPlane('linuxbridge', { isRoot: false, dirs: [] }), /needs root/);
-});
+test(
+  'data plane choice: auto is linuxbridge for QEMU guests as root with every tool and kernel feature, else user; ' +
+    'an explicit linuxbridge that cannot run is an error',
+  () => {
+    const tools = mkdtempSync(join(tmpdir(), 'gureum-dp-tools-'));
+    try {
+      for (const bin of ['ip', 'bridge', 'nft', 'dnsmasq']) writeFileSync(join(tools, bin), '', { mode: 0o755 });
+      const ok = { isRoot: true, dirs: [tools], hypervisor: 'qemu' as const, kernelMissing: () => [] };
+      assert.equal(chooseDataPlane('user', ok).plane, 'user');
+      assert.equal(chooseDataPlane('auto', ok).plane, 'linuxbridge');
+      assert.match(chooseDataPlane('auto', ok).reason, /auto: root/);
+      assert.equal(chooseDataPlane('linuxbridge', ok).plane, 'linuxbridge');
+      // No QEMU guests (fake hypervisor): nothing to plug, no bridges made for nothing.
+      assert.match(chooseDataPlane('auto', { ...ok, hypervisor: 'fake' }).reason, /hypervisor fake/);
+      const noNft = chooseDataPlane('auto', { ...ok, kernelMissing: () => ['nf_tables (kernel)'] });
+      assert.equal(noNft.plane, 'user');
+      assert.match(noNft.reason, /nf_tables/);
+      assert.throws(
+        () => chooseDataPlane('linuxbridge', { ...ok, kernelMissing: () => ['bridge (kernel)'] }),
+        /bridge \(kernel\)/,
+      );
+    } finally {
+      rmSync(tools, { recursive: true, force: true });
+    }
+    assert.equal(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).plane, 'user');
+    assert.match(chooseDataPlane('auto', { isRoot: false, dirs: [], hypervisor: 'qemu' }).reason, /root/);
+    assert.throws(() => chooseDataPlane('linuxbridge', { isRoot: false, dirs: [] }), /needs root/);
+  },
+);

@@ -31,7 +31,8 @@ test('no test skips except through the requirement helper', () => {
 
 test('the check itself sees a bare skip', () => {
   const sample =
-    "test('x', (t) => { if (!ok) return t.skip('no'); });\ntest('y', { skip: !ok }, () => {});\nseal({ skip: ['logfiles'] });";
+    "test('x', (t) => { if (!ok) return t.skip('no'); });\ntest('y', { skip: !ok }, () => {});\nseal({ skip: " +
+    "['logfiles'] });";
   const hits = FORBIDDEN.flatMap(({ pattern }) => [...sample.matchAll(pattern)].map((m) => lineOf(sample, m.index)));
   assert.deepEqual(hits.sort(), [1, 2]);
 });

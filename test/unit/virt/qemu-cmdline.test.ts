@@ -47,40 +47,47 @@ function values(argv: string[], flag: string): string[] {
   return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
 }
 
-test('the command line carries SMBIOS for OpenStack, virtio disk and NIC with the pinned MAC, QMP, VNC, agent and serial log', () => {
-  const a = buildCommandLine(spec());
-  assert.deepEqual(values(a, '-smbios'), [
-    `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${uuid},uuid=${uuid}`,
-  ]);
-  assert.deepEqual(values(a, '-machine'), ['pc']);
-  assert.deepEqual(values(a, '-accel'), ['tcg,tb-size=64']);
-  assert.deepEqual(values(a, '-cpu'), ['max']);
-  assert.ok(values(a, '-drive').includes('file=/d/disk.qcow2,format=qcow2,if=none,id=disk0,discard=unmap'));
-  assert.ok(values(a, '-device').includes('virtio-blk-pci,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'));
-  assert.ok(values(a, '-device').includes('virtio-net-pci,netdev=net0,id=net0-dev,mac=fa:16:3e:00:00:01'));
-  assert.ok(values(a, '-device').includes('virtserialport,bus=vserial0.0,chardev=qga0,name=org.qemu.guest_agent.0'));
-  assert.ok(values(a, '-chardev').includes('socket,id=qmp,path=/d/qmp.sock,server=on,wait=off'));
-  assert.ok(values(a, '-chardev').includes('file,id=serial0,path=/d/console.log,append=on'));
-  assert.deepEqual(values(a, '-vnc'), ['unix:/d/vnc.sock']);
-  assert.deepEqual(values(a, '-pidfile'), ['/d/qemu.pid']);
-  assert.ok(a.includes('-daemonize'));
-  assert.ok(!a.includes('-incoming'));
-  assert.ok(!a.includes('-kernel'));
-  const noAgent = buildCommandLine(spec({ guestAgentSocket: undefined }));
-  assert.ok(
-    !noAgent.some((x) => x.includes('org.qemu.guest_agent.0')),
-    'no agent channel unless the image asks for one',
-  );
-});
+test(
+  'the command line carries SMBIOS for OpenStack, virtio disk and NIC with the pinned MAC, QMP, VNC, agent and ' +
+    'serial log',
+  () => {
+    const a = buildCommandLine(spec());
+    assert.deepEqual(values(a, '-smbios'), [
+      `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial=${uuid},uuid=${uuid}`,
+    ]);
+    assert.deepEqual(values(a, '-machine'), ['pc']);
+    assert.deepEqual(values(a, '-accel'), ['tcg,tb-size=64']);
+    assert.deepEqual(values(a, '-cpu'), ['max']);
+    assert.ok(values(a, '-drive').includes('file=/d/disk.qcow2,format=qcow2,if=none,id=disk0,discard=unmap'));
+    assert.ok(values(a, '-device').includes('virtio-blk-pci,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'));
+    assert.ok(values(a, '-device').includes('virtio-net-pci,netdev=net0,id=net0-dev,mac=fa:16:3e:00:00:01'));
+    assert.ok(values(a, '-device').includes('virtserialport,bus=vserial0.0,chardev=qga0,name=org.qemu.guest_agent.0'));
+    assert.ok(values(a, '-chardev').includes('socket,id=qmp,path=/d/qmp.sock,server=on,wait=off'));
+    assert.ok(values(a, '-chardev').includes('file,id=serial0,path=/d/console.log,append=on'));
+    assert.deepEqual(values(a, '-vnc'), ['unix:/d/vnc.sock']);
+    assert.deepEqual(values(a, '-pidfile'), ['/d/qemu.pid']);
+    assert.ok(a.includes('-daemonize'));
+    assert.ok(!a.includes('-incoming'));
+    assert.ok(!a.includes('-kernel'));
+    const noAgent = buildCommandLine(spec({ guestAgentSocket: undefined }));
+    assert.ok(
+      !noAgent.some((x) => x.includes('org.qemu.guest_agent.0')),
+      'no agent channel unless the image asks for one',
+    );
+  },
+);
 
-test('user networking puts the metadata forward inside the slirp network, SSH on loopback, and restricts the guest', () => {
-  const [netdev] = values(buildCommandLine(spec()), '-netdev');
-  assert.equal(
-    netdev,
-    `user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,restrict=on,hostname=vm1,` +
-      `hostfwd=tcp:127.0.0.1:40022-:22,guestfwd=tcp:169.254.169.254:80-cmd:/usr/bin/node /x/proxy.js ${uuid}`,
-  );
-});
+test(
+  'user networking puts the metadata forward inside the slirp network, SSH on loopback, and restricts the ' + 'guest',
+  () => {
+    const [netdev] = values(buildCommandLine(spec()), '-netdev');
+    assert.equal(
+      netdev,
+      `user,id=net0,net=169.254.169.0/24,host=169.254.169.1,dhcpstart=169.254.169.15,restrict=on,hostname=vm1,` +
+        `hostfwd=tcp:127.0.0.1:40022-:22,guestfwd=tcp:169.254.169.254:80-cmd:/usr/bin/node /x/proxy.js ${uuid}`,
+    );
+  },
+);
 
 test('commas in paths and guestfwd arguments are doubled; awkward arguments are quoted for g_shell_parse_argv', () => {
   assert.equal(escapeOpt('a,b,,c'), 'a,,b,,,,c');
@@ -169,24 +176,31 @@ test('accel kvm and tcg are taken as configured without a probe', async () => {
   assert.equal(d.probes, 0);
 });
 
-test('disks on the SCSI bus (hw_disk_bus=scsi) get one virtio-scsi controller and scsi-hd devices; others stay virtio-blk', () => {
-  const a = buildCommandLine(
-    spec({
-      disks: [
-        { id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc', bus: 'scsi' },
-        { id: 'vol-1', path: '/v/1', format: 'raw', serial: 'v1', bus: 'scsi' },
-        { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
-      ],
-    }),
-  );
-  const devices = values(a, '-device');
-  assert.equal(devices.filter((d) => d.startsWith('virtio-scsi-pci')).length, 1);
-  assert.ok(devices.includes('virtio-scsi-pci,id=scsi0'));
-  assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'), devices.join(' '));
-  assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=vol-1,id=vol-1-dev,serial=v1'), devices.join(' '));
-  assert.ok(devices.includes('virtio-blk-pci,drive=config,id=config-dev'), devices.join(' '));
-  assert.ok(
-    !buildCommandLine(spec()).some((x) => x.startsWith('virtio-scsi-pci')),
-    'no controller without a SCSI disk',
-  );
-});
+test(
+  'disks on the SCSI bus (hw_disk_bus=scsi) get one virtio-scsi controller and scsi-hd devices; others stay ' +
+    'virtio-blk',
+  () => {
+    const a = buildCommandLine(
+      spec({
+        disks: [
+          { id: 'disk0', path: '/d/disk.qcow2', format: 'qcow2', boot: true, serial: 'abc', bus: 'scsi' },
+          { id: 'vol-1', path: '/v/1', format: 'raw', serial: 'v1', bus: 'scsi' },
+          { id: 'config', path: '/d/cfg', format: 'raw', readOnly: true },
+        ],
+      }),
+    );
+    const devices = values(a, '-device');
+    assert.equal(devices.filter((d) => d.startsWith('virtio-scsi-pci')).length, 1);
+    assert.ok(devices.includes('virtio-scsi-pci,id=scsi0'));
+    assert.ok(
+      devices.includes('scsi-hd,bus=scsi0.0,drive=disk0,id=disk0-dev,serial=abc,bootindex=1'),
+      devices.join(' '),
+    );
+    assert.ok(devices.includes('scsi-hd,bus=scsi0.0,drive=vol-1,id=vol-1-dev,serial=v1'), devices.join(' '));
+    assert.ok(devices.includes('virtio-blk-pci,drive=config,id=config-dev'), devices.join(' '));
+    assert.ok(
+      !buildCommandLine(spec()).some((x) => x.startsWith('virtio-scsi-pci')),
+      'no controller without a SCSI disk',
+    );
+  },
+);

@@ -24,18 +24,21 @@ test('stripIfcfg drops HWADDR, MACADDR and UUID only', () => {
 
 test('stripNetplan keeps a match that still has other keys, and its set-name', () => {
   const src =
-    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n        macaddress: aa:bb\n      dhcp4: true\n';
+    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n        ' +
+    'macaddress: aa:bb\n      dhcp4: true\n';
   const e = stripNetplan(src);
   assert.equal(
     e.text,
-    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n      dhcp4: true\n',
+    'network:\n  ethernets:\n    e:\n      set-name: eth0\n      match:\n        driver: virtio_net\n      dhcp4: ' +
+      'true\n',
   );
   assert.deepEqual(stripNetplan(e.text).removed, []);
 });
 
 test("stripNetplan drops a match left empty and the set-name before it, not a neighbour device's", () => {
   const src =
-    'network:\n  ethernets:\n    a:\n      set-name: eth0\n      match:\n        macaddress: aa\n    b:\n      set-name: eth1\n      match:\n        name: en*\n';
+    'network:\n  ethernets:\n    a:\n      set-name: eth0\n      match:\n        macaddress: aa\n    b:\n      ' +
+    'set-name: eth1\n      match:\n        name: en*\n';
   const e = stripNetplan(src);
   assert.equal(
     e.text,

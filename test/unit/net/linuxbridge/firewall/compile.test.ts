@@ -120,54 +120,61 @@ test('remote prefixes and groups: the peer is the source on ingress and the dest
   assert.ok(skipped(rule({ remote_ip_prefix: 'not-a-net' })));
 });
 
-test('anti-spoofing elements: own MAC with fixed IPs and its link-local address, pairs with their MACs, marks, dispatch', () => {
-  const profile = profileOf([G]);
-  const elements = portElements(
-    port({
-      allowedAddressPairs: [
-        { ip_address: '10.0.0.100' },
-        { ip_address: '10.9.0.0/16', mac_address: 'fa:16:3e:00:00:99' },
-        { ip_address: '10.9.1.1', mac_address: 'fa:16:3e:00:00:99' },
-      ],
-    }),
-    7,
-    profile,
-  );
-  const of = (set: string): string[] =>
-    elements.filter((e) => e.set === set).map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`));
-  const tap = '"tap6f1c2b9e-00"';
-  assert.deepEqual(of('filtered'), [tap]);
-  assert.deepEqual(of('from_mark'), [`${tap} : 0x00000007`]);
-  assert.deepEqual(of('to_mark'), [`${tap} : 0x00070000`]);
-  assert.deepEqual(of('ownmac'), [`${tap} . fa:16:3e:00:00:01`]);
-  assert.deepEqual(of('egress_port'), [`"brq6f1c2b9e-00" . 0x00000007 : jump ${profile.out}`]);
-  assert.deepEqual(of('ingress_port'), [`"brq6f1c2b9e-00" . 0x00070000 : jump ${profile.in}`]);
-  // A host inside a pair's network is left out: an interval set refuses overlapping elements.
-  assert.deepEqual(of('spoof4').sort(), [
-    `${tap} . fa:16:3e:00:00:01 . 10.0.0.100`,
-    `${tap} . fa:16:3e:00:00:01 . 10.0.0.5`,
-    `${tap} . fa:16:3e:00:00:99 . 10.9.0.0/16`,
-  ]);
-  assert.deepEqual(of('spoof6').sort(), [
-    `${tap} . fa:16:3e:00:00:01 . 2001:db8::5`,
-    `${tap} . fa:16:3e:00:00:01 . fe80::f816:3eff:fe00:1`,
-    `${tap} . fa:16:3e:00:00:99 . fe80::f816:3eff:fe00:99`,
-  ]);
-});
-
-test('the anti-spoofing chain marks the sender, refuses DHCP answers and RAs, and lets through only known tuples', () => {
-  assert.equal(ANTISPOOF_RULES[0], 'meta mark set iifname map @from_mark');
-  const firstReturn = ANTISPOOF_RULES.findIndex((r) => r.endsWith(' return'));
-  for (const drop of ['udp sport 67 udp dport 68 drop', 'icmpv6 type nd-router-advert drop'])
-    assert.ok(ANTISPOOF_RULES.indexOf(drop) < firstReturn);
-  for (const r of ANTISPOOF_RULES.filter((x) => x.endsWith(' return')))
-    assert.match(
-      r,
-      /iifname \. ether saddr (\. (ip6?|arp) saddr (ip )?)?@/,
-      'every allowing rule checks the tap and its MAC',
+test(
+  'anti-spoofing elements: own MAC with fixed IPs and its link-local address, pairs with their MACs, marks, ' +
+    'dispatch',
+  () => {
+    const profile = profileOf([G]);
+    const elements = portElements(
+      port({
+        allowedAddressPairs: [
+          { ip_address: '10.0.0.100' },
+          { ip_address: '10.9.0.0/16', mac_address: 'fa:16:3e:00:00:99' },
+          { ip_address: '10.9.1.1', mac_address: 'fa:16:3e:00:00:99' },
+        ],
+      }),
+      7,
+      profile,
     );
-  assert.equal(ANTISPOOF_RULES.at(-1), 'drop');
-});
+    const of = (set: string): string[] =>
+      elements.filter((e) => e.set === set).map((e) => (e.value === undefined ? e.key : `${e.key} : ${e.value}`));
+    const tap = '"tap6f1c2b9e-00"';
+    assert.deepEqual(of('filtered'), [tap]);
+    assert.deepEqual(of('from_mark'), [`${tap} : 0x00000007`]);
+    assert.deepEqual(of('to_mark'), [`${tap} : 0x00070000`]);
+    assert.deepEqual(of('ownmac'), [`${tap} . fa:16:3e:00:00:01`]);
+    assert.deepEqual(of('egress_port'), [`"brq6f1c2b9e-00" . 0x00000007 : jump ${profile.out}`]);
+    assert.deepEqual(of('ingress_port'), [`"brq6f1c2b9e-00" . 0x00070000 : jump ${profile.in}`]);
+    // A host inside a pair's network is left out: an interval set refuses overlapping elements.
+    assert.deepEqual(of('spoof4').sort(), [
+      `${tap} . fa:16:3e:00:00:01 . 10.0.0.100`,
+      `${tap} . fa:16:3e:00:00:01 . 10.0.0.5`,
+      `${tap} . fa:16:3e:00:00:99 . 10.9.0.0/16`,
+    ]);
+    assert.deepEqual(of('spoof6').sort(), [
+      `${tap} . fa:16:3e:00:00:01 . 2001:db8::5`,
+      `${tap} . fa:16:3e:00:00:01 . fe80::f816:3eff:fe00:1`,
+      `${tap} . fa:16:3e:00:00:99 . fe80::f816:3eff:fe00:99`,
+    ]);
+  },
+);
+
+test(
+  'the anti-spoofing chain marks the sender, refuses DHCP answers and RAs, and lets through only known ' + 'tuples',
+  () => {
+    assert.equal(ANTISPOOF_RULES[0], 'meta mark set iifname map @from_mark');
+    const firstReturn = ANTISPOOF_RULES.findIndex((r) => r.endsWith(' return'));
+    for (const drop of ['udp sport 67 udp dport 68 drop', 'icmpv6 type nd-router-advert drop'])
+      assert.ok(ANTISPOOF_RULES.indexOf(drop) < firstReturn);
+    for (const r of ANTISPOOF_RULES.filter((x) => x.endsWith(' return')))
+      assert.match(
+        r,
+        /iifname \. ether saddr (\. (ip6?|arp) saddr (ip )?)?@/,
+        'every allowing rule checks the tap and its MAC',
+      );
+    assert.equal(ANTISPOOF_RULES.at(-1), 'drop');
+  },
+);
 
 test('profile chains are stateful, always let DHCP and ND through, then try each group and drop the rest', () => {
   const p = profileOf([R, G, G]);
@@ -184,36 +191,39 @@ test('profile chains are stateful, always let DHCP and ND through, then try each
   assert.equal(profileInRules(profileOf([])).at(-1), 'drop');
 });
 
-test('a small group keeps its rules in two chains; a big one spreads them over buckets so a change rewrites one', () => {
-  const small = groupLayout(G, [
-    rule({ protocol: 'tcp' }),
-    rule({ id: 'r2', protocol: 'bogus' }),
-    rule({ id: 'r3', direction: 'egress' }),
-  ]);
-  assert.deepEqual(
-    small.skipped.map((s) => s.rule.id),
-    ['r2'],
-  );
-  assert.deepEqual([...small.layout.keys()], [names.groupIn(G), names.groupOut(G)]);
-  assert.equal(small.layout.get(names.groupIn(G))!.length, 1);
-  const many = Array.from({ length: 1000 }, (_, i) =>
-    rule({ id: `rule-${i}`, protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i }),
-  );
-  const big = groupLayout(G, many).layout;
-  assert.ok(FLAT_RULES < 1000);
-  assert.equal(big.get(names.groupIn(G))!.length, BUCKETS);
-  const before = new Batch('t');
-  before.changeGroup(new Map(), big);
-  const after = groupLayout(G, [...many, rule({ id: 'one-more', protocol: 'udp' })]).layout;
-  const change = new Batch('t').changeGroup(big, after).lines;
-  assert.ok(change.length < (1000 / BUCKETS) * 3, `a one-rule change wrote ${change.length} lines`);
-  assert.ok(change.some((l) => l.includes('meta l4proto 17')));
-  assert.deepEqual(
-    new Batch('t').changeGroup(big, groupLayout(G, [...many].reverse()).layout).lines,
-    [],
-    'rule order does not matter',
-  );
-});
+test(
+  'a small group keeps its rules in two chains; a big one spreads them over buckets so a change rewrites ' + 'one',
+  () => {
+    const small = groupLayout(G, [
+      rule({ protocol: 'tcp' }),
+      rule({ id: 'r2', protocol: 'bogus' }),
+      rule({ id: 'r3', direction: 'egress' }),
+    ]);
+    assert.deepEqual(
+      small.skipped.map((s) => s.rule.id),
+      ['r2'],
+    );
+    assert.deepEqual([...small.layout.keys()], [names.groupIn(G), names.groupOut(G)]);
+    assert.equal(small.layout.get(names.groupIn(G))!.length, 1);
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      rule({ id: `rule-${i}`, protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i }),
+    );
+    const big = groupLayout(G, many).layout;
+    assert.ok(FLAT_RULES < 1000);
+    assert.equal(big.get(names.groupIn(G))!.length, BUCKETS);
+    const before = new Batch('t');
+    before.changeGroup(new Map(), big);
+    const after = groupLayout(G, [...many, rule({ id: 'one-more', protocol: 'udp' })]).layout;
+    const change = new Batch('t').changeGroup(big, after).lines;
+    assert.ok(change.length < (1000 / BUCKETS) * 3, `a one-rule change wrote ${change.length} lines`);
+    assert.ok(change.some((l) => l.includes('meta l4proto 17')));
+    assert.deepEqual(
+      new Batch('t').changeGroup(big, groupLayout(G, [...many].reverse()).layout).lines,
+      [],
+      'rule order does not matter',
+    );
+  },
+);
 
 test('member addresses are single addresses, deduplicated; networks in pairs are not members', () => {
   assert.deepEqual(

@@ -145,24 +145,27 @@ test('ports with the same groups share one profile; its chains go with the last 
   assert.match(rec.batches[3]!, /delete chain inet gt pf_\w+_in/);
 });
 
-test('when the last filtered port leaves, the tables go; the next port brings back groups, rules and members', async () => {
-  const rec = recorder();
-  const fw = createNftFirewall({ table: 'gt', run: rec.run });
-  await fw.sync([port(1, [G]), port(2, [R], { portSecurity: false })], rules(2));
-  await fw.removePort('p1');
-  assert.equal(
-    rec.batches[1],
-    'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n',
-  );
-  await fw.upsertPort(port(3, [G]));
-  const b = rec.batches[2]!;
-  assert.match(b, /^add table bridge gt\ndelete table bridge gt/);
-  assert.equal(b.match(/meta l4proto 6 th dport/g)?.length, 2, 'the group rules are written again');
-  assert.match(b, /add element inet gt rg4_\w+ \{ 10\.0\.0\.2 \}/, 'members of unfiltered ports are written again');
-  assert.match(b, /"tap3" : 0x00000001/);
-  await fw.sync([], rules(2));
-  assert.equal(rec.batches[3], rec.batches[1], 'a sync with no filtered port keeps no tables');
-});
+test(
+  'when the last filtered port leaves, the tables go; the next port brings back groups, rules and ' + 'members',
+  async () => {
+    const rec = recorder();
+    const fw = createNftFirewall({ table: 'gt', run: rec.run });
+    await fw.sync([port(1, [G]), port(2, [R], { portSecurity: false })], rules(2));
+    await fw.removePort('p1');
+    assert.equal(
+      rec.batches[1],
+      'add table bridge gt\ndelete table bridge gt\nadd table inet gt\ndelete table inet gt\n',
+    );
+    await fw.upsertPort(port(3, [G]));
+    const b = rec.batches[2]!;
+    assert.match(b, /^add table bridge gt\ndelete table bridge gt/);
+    assert.equal(b.match(/meta l4proto 6 th dport/g)?.length, 2, 'the group rules are written again');
+    assert.match(b, /add element inet gt rg4_\w+ \{ 10\.0\.0\.2 \}/, 'members of unfiltered ports are written again');
+    assert.match(b, /"tap3" : 0x00000001/);
+    await fw.sync([], rules(2));
+    assert.equal(rec.batches[3], rec.batches[1], 'a sync with no filtered port keeps no tables');
+  },
+);
 
 test('the first change before any sync starts from fresh tables; destroy drops them', async () => {
   const rec = recorder();
