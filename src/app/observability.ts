@@ -23,7 +23,9 @@ export function scrapeToken(config: GureumConfig): string {
   return t;
 }
 
-/** The monitoring service of this process (it samples the guests of the hypervisor this process drives) and /metrics. */
+/**
+ * The monitoring service of this process (it samples the guests of the hypervisor this process drives) and /metrics.
+ */
 export function buildObservability(
   config: GureumConfig,
   db: Kysely<Database>,

@@ -45,7 +45,8 @@ export class ControlPlaneCounters {
   );
   readonly bytes = new LabeledCounter(
     'gureum_http_bytes_total',
-    'Bytes of request (in) and response (out) bodies by service, from Content-Length (streamed bodies without one count 0).',
+    'Bytes of request (in) and response (out) bodies by service, from Content-Length (streamed bodies without one ' +
+      'count 0).',
     ['service', 'direction'],
   );
   readonly tokens = new LabeledCounter('gureum_tokens_total', 'Keystone tokens issued and validated.', ['event']);
