@@ -41,6 +41,7 @@ export const PURPOSES = {
   // independent readers of the initramfs and ISO 9660 writers.
   // chromium: the dashboard's end-to-end tests drive Debian's browser through playwright-core (nothing downloaded).
   // openstack-dashboard (stock Horizon) and python3-openstacksdk: compatibility judges in test/compat.
+  // prometheus: scrapes a real `gureum up`'s /metrics in test/e2e/observability-prometheus.test.ts.
   test: {
     extends: 'imaging',
     packages: [
@@ -55,6 +56,7 @@ export const PURPOSES = {
       'iputils-ping',
       'openstack-dashboard',
       'python3-openstacksdk',
+      'prometheus',
     ],
   },
   tempest: { extends: 'test', packages: [] },
@@ -89,6 +91,7 @@ export const COMMANDS = {
   bridge: 'iproute2',
   dnsmasq: 'dnsmasq-base',
   arping: 'iputils-arping',
+  prometheus: 'prometheus',
 };
 
 /** Every package `purpose` needs, its `extends` chain included. Throws on an unknown purpose. */

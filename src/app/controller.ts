@@ -30,6 +30,7 @@ import { dataPaths } from '../util/paths.js';
 import { hostHypervisor, metadataSocketPath, netDriverFor, volumeBackend } from './drivers.js';
 import { buildComputeHost, type ComputeHost } from './compute-host.js';
 import { buildObservability } from './observability.js';
+import { ControlPlaneCounters } from '../services/monitoring/metrics.js';
 import { monitoringApi } from '../api/monitoring/index.js';
 import { metricsApi } from '../api/metrics/index.js';
 import { installRequestMetrics } from '../api/http/request-metrics.js';
@@ -55,7 +56,11 @@ export async function createController(
   // files for the cloud's user only, whatever umask the process inherited.
   process.umask(0o077);
   useQemuImg(config.disk.qemuImg);
-  const store: Store = openStore(config.database.url, config.dataDir);
+  // /metrics' counters exist before the store so that every statement's time is counted from the first.
+  const counters = new ControlPlaneCounters();
+  const store: Store = openStore(config.database.url, config.dataDir, {
+    onQuery: (k, ms) => counters.observeQuery(k, ms),
+  });
   try {
     await migrateToLatest(store);
     const identity = new IdentityService({ db: store.db, config: config.identity });
@@ -134,7 +139,10 @@ export async function createController(
       driver: () => hypervisor,
       options: { tokenTtlSec: config.console.tokenTtlSeconds },
     });
-    const { monitoring, metrics } = buildObservability(config, store.db, hypervisor);
+    const { monitoring, metrics } = buildObservability(config, store, hypervisor, {
+      counters,
+      scheduler: compute.scheduler,
+    });
     await monitoring.start();
     const deps: AppDeps = {
       config,

@@ -2,12 +2,11 @@
 // exporter and its scrape credential.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Kysely } from 'kysely';
 import type { GureumConfig } from '../config.js';
-import type { Database } from '../store/tables.js';
 import type { HypervisorDriver } from '../virt/index.js';
 import { MonitoringService } from '../services/monitoring/index.js';
-import { MetricsService } from '../services/monitoring/metrics.js';
+import { type ControlPlaneCounters, MetricsService, type SchedulerFigures } from '../services/monitoring/metrics.js';
+import type { Store } from '../store/database.js';
 import { dataPaths } from '../util/paths.js';
 
 /** The scrape credential: the configured one, else the one in DATA_DIR/metrics-token (made once, 0600). */
@@ -28,9 +27,11 @@ export function scrapeToken(config: GureumConfig): string {
  */
 export function buildObservability(
   config: GureumConfig,
-  db: Kysely<Database>,
+  store: Store,
   hypervisor: HypervisorDriver | null,
+  more: { counters: ControlPlaneCounters; scheduler: SchedulerFigures | null },
 ): { monitoring: MonitoringService; metrics: MetricsService } {
+  const db = store.db;
   const o = config.observability;
   const stats = hypervisor?.instanceStats?.bind(hypervisor) ?? null;
   const paths = dataPaths(config.dataDir);
@@ -46,6 +47,9 @@ export function buildObservability(
   });
   const metrics = new MetricsService({
     db,
+    counters: more.counters,
+    scheduler: more.scheduler,
+    poolStats: store.poolStats ? () => store.poolStats!() : null,
     monitoring,
     imageCacheDir: paths.imageCache,
     scrapeToken: scrapeToken(config),

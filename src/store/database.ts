@@ -1,4 +1,4 @@
-import { Kysely, SqliteDialect, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, PostgresDialect, sql, type LogEvent, type Transaction } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import type PgModule from 'pg';
 import { createRequire } from 'node:module';
@@ -14,7 +14,30 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** PostgreSQL's connection pool right now; absent on SQLite (one connection, no pool). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+}
+
+/** What the opener may be told: a callback per executed statement (kind = select/insert/update/delete/other). */
+export interface StoreOptions {
+  onQuery?: (kind: string, ms: number) => void;
+}
+
+/** The statement's first keyword, lowercased: a bounded label for query timings. */
+function statementKind(text: string): string {
+  const w = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '';
+  return ['select', 'insert', 'update', 'delete', 'with'].includes(w) ? w : 'other';
+}
+
+function queryLog(opts: StoreOptions): { log?: (e: LogEvent) => void } {
+  const on = opts.onQuery;
+  if (!on) return {};
+  return {
+    log: (e) => {
+      if (e.level === 'query') on(statementKind(e.query.sql), e.queryDurationMillis);
+    },
+  };
 }
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -31,14 +54,19 @@ const loadPg = (): typeof PgModule => createRequire(import.meta.url)('pg') as ty
  * Columns are portable on purpose: booleans are 0/1 integers, JSON and timestamps are text, so one code path serves
  * both.
  */
-export function openStore(url: string, dataDir: string): Store {
+export function openStore(url: string, dataDir: string, opts: StoreOptions = {}): Store {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pg = loadPg();
     // int8 comes back as a string by default; our counters fit in a double.
     pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...queryLog(opts) });
+    return {
+      db,
+      dialect: 'postgres',
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
   }
   let file: string;
   if (url === ':memory:' || url === 'sqlite::memory:') file = ':memory:';
@@ -57,7 +85,10 @@ export function openStore(url: string, dataDir: string): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...queryLog(opts),
+  });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

@@ -73,6 +73,8 @@ export class Scheduler {
   private loadedAt = 0;
   private reloading: Promise<void> | undefined;
   readonly timer = new DecisionTimer();
+  /** Decisions since start: a host claimed, or none fitting (NoValidHost); read by /metrics. */
+  readonly outcomes = { placed: 0, noValidHost: 0 };
 
   constructor(
     private readonly d: ComputeDeps,
@@ -184,6 +186,7 @@ export class Scheduler {
             running_vms: h.node.running_vms + 1,
           };
           this.timer.record(performance.now() - t0);
+          this.outcomes.placed++;
           return h.node;
         }
       }
@@ -191,6 +194,7 @@ export class Scheduler {
       await this.refresh(trx, true);
     }
     this.timer.record(performance.now() - t0);
+    this.outcomes.noValidHost++;
     throw new CloudError('Conflict', NO_VALID_HOST, { code: 'NoValidHost' });
   }
 

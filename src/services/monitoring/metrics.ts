@@ -56,6 +56,18 @@ export class ControlPlaneCounters {
     ['direction'],
   );
 
+  readonly dbLatency = new LabeledHistogram(
+    'gureum_db_query_duration_seconds',
+    'Time the database took per statement, by kind (select, insert, update, delete, with, other).',
+    ['kind'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  );
+
+  /** One executed statement (the store's query callback). */
+  observeQuery(kind: string, ms: number): void {
+    this.dbLatency.observe([kind], ms / 1000);
+  }
+
   observe(r: RequestObservation): void {
     this.requests.inc([r.service, r.route, r.method, String(r.status)]);
     this.latency.observe([r.service, r.route, r.method], r.seconds);
@@ -75,6 +87,7 @@ export class ControlPlaneCounters {
     this.bytes.write(w);
     this.tokens.write(w);
     this.imageBytes.write(w);
+    this.dbLatency.write(w);
   }
 }
 
@@ -100,13 +113,24 @@ async function mapLimited<T, R>(items: T[], n: number, f: (x: T) => Promise<R>):
   return out;
 }
 
+/** The scheduler's figures /metrics reads (Scheduler.outcomes and its decision timer). */
+export interface SchedulerFigures {
+  outcomes: { placed: number; noValidHost: number };
+  timer: { percentile(p: number): number };
+}
+
 export class MetricsService {
-  readonly http = new ControlPlaneCounters();
+  readonly http: ControlPlaneCounters;
   private readonly scrapeToken: Buffer;
 
   constructor(
     private readonly deps: {
       db: Kysely<Database>;
+      /** The control plane's counters (made before the store, whose query timings they take). */
+      counters: ControlPlaneCounters;
+      scheduler: SchedulerFigures | null;
+      /** PostgreSQL's pool, when the store has one. */
+      poolStats: (() => { total: number; idle: number; waiting: number }) | null;
       monitoring: MonitoringService;
       imageCacheDir: string;
       /** The bearer token a Prometheus scrape may present instead of an admin's X-Auth-Token. */
@@ -114,6 +138,7 @@ export class MetricsService {
     },
   ) {
     this.scrapeToken = Buffer.from(deps.scrapeToken);
+    this.http = deps.counters;
   }
 
   /** True when `presented` is the scrape credential (compared in constant time). */
@@ -164,6 +189,29 @@ export class MetricsService {
       .where('vm_state', '=', 'error')
       .where('host', 'is', null)
       .executeTakeFirst();
+    const sch = this.deps.scheduler;
+    if (sch) {
+      w.metric('gureum_scheduler_decisions_total', 'counter', 'Scheduling decisions since start, by result.', [
+        [{ result: 'placed' }, sch.outcomes.placed],
+        [{ result: 'no_valid_host' }, sch.outcomes.noValidHost],
+      ]);
+      w.metric(
+        'gureum_scheduler_decision_seconds',
+        'gauge',
+        'Time a scheduling decision took (filter, weigh, claim), over the last 100,000 decisions.',
+        [
+          [{ quantile: '0.5' }, sch.timer.percentile(50) / 1000],
+          [{ quantile: '0.99' }, sch.timer.percentile(99) / 1000],
+        ],
+      );
+    }
+    const pool = this.deps.poolStats?.();
+    if (pool)
+      w.metric('gureum_db_pool_connections', 'gauge', "PostgreSQL pool's connections by state.", [
+        [{ state: 'total' }, pool.total],
+        [{ state: 'idle' }, pool.idle],
+        [{ state: 'waiting_clients' }, pool.waiting],
+      ]);
     w.metric(
       'gureum_scheduler_unplaced_instances',
       'gauge',

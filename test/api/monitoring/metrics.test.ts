@@ -68,6 +68,8 @@ test('/metrics: credentials, exposition format, request counters, instance label
   assert.equal(sampleValue(text, 'gureum_host_instances', 'state="active"'), 1);
   assert.ok(sampleValue(text, 'gureum_task_queue_depth', 'state="queued"') !== undefined);
   assert.ok(sampleValue(text, 'gureum_image_cache_bytes') !== undefined);
+  assert.ok((sampleValue(text, 'gureum_scheduler_decisions_total', 'result="placed"') ?? 0) >= 1);
+  assert.ok((sampleValue(text, 'gureum_db_query_duration_seconds_count', 'kind="select"') ?? 0) > 0);
   const labels = [`instance_id="${id}"`, 'name="scraped"', `project_id="${c.controller.bootstrap.adminProjectId}"`];
   assert.equal(sampleValue(text, 'gureum_instance_up', ...labels), 1);
   assert.ok((sampleValue(text, 'gureum_instance_cpu_seconds_total', ...labels) ?? 0) > 0);
