@@ -89,6 +89,8 @@ export async function createController(
     });
     await bootstrapNetwork(network, bootstrap.adminProjectId);
     await network.resync();
+    // The data plane's agents (none with QEMU user networking) report now and every 30 s.
+    await network.startAgents();
     const metadata = new MetadataService({
       db: store.db,
       dataDir: config.dataDir,
@@ -189,6 +191,7 @@ export async function createController(
       computeHost,
       async close() {
         clearInterval(purge);
+        network.stopAgents();
         await server.close();
         await monitoring.stop();
         await nsAgent?.close();

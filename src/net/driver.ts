@@ -41,6 +41,16 @@ export interface PortStatusReport {
   vifDetails: Record<string, unknown>;
 }
 
+/** The parts of a data plane Neutron shows as agents. */
+export type AgentKind = 'l2' | 'dhcp' | 'l3' | 'metadata';
+
+/** One part's heartbeat: what runs on this host right now (Neutron's agent `configurations`). */
+export interface AgentReport {
+  kind: AgentKind;
+  host: string;
+  configurations: Record<string, unknown>;
+}
+
 /**
  * A data-plane driver. Implementations must be idempotent (an event may be delivered again after a crash) and
  * must converge on `resync` (called at start with the state from the database: create what is missing, remove
@@ -61,4 +71,6 @@ export interface NetDriver {
   readonly wantsDhcpPorts?: boolean;
   /** The service hands the driver the way to record a port's status; called once, before any event. */
   onPortStatus?(report: (r: PortStatusReport) => Promise<void>): void;
+  /** The agents this driver runs on this host and what each serves; absent: it runs none (QEMU user networking). */
+  agentReports?(): Promise<AgentReport[]>;
 }

@@ -1,8 +1,17 @@
-import type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport } from './driver.js';
+import type {
+  AgentKind,
+  AgentReport,
+  NetDriver,
+  NetEvent,
+  NetAction,
+  NetObjectKind,
+  NetState,
+  PortStatusReport,
+} from './driver.js';
 import { NoopNetDriver } from './noop.js';
 import { LinuxBridgeDriver, type LinuxBridgeOptions } from './linuxbridge/index.js';
 
-export type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport };
+export type { AgentKind, AgentReport, NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport };
 export { NoopNetDriver, LinuxBridgeDriver, type LinuxBridgeOptions };
 export { tapName, netStateDir, type PhysnetMapping } from './linuxbridge/index.js';
 export { createNftFirewall } from './linuxbridge/firewall/index.js';

@@ -3,6 +3,7 @@ import type { IdentityExtraTables, IdentityFilterTables } from './identity-extra
 import type { ImageTables } from './image-tables.js';
 import type { ComputeTables } from './compute-tables.js';
 import type { NetworkTables } from './network-tables.js';
+import type { NetworkAgentTables } from './network-agent-tables.js';
 import type { ConsoleTables } from './console-tables.js';
 import type { VolumeTables } from './volume-tables.js';
 
@@ -13,6 +14,7 @@ export interface Database
     IdentityFilterTables,
     ImageTables,
     NetworkTables,
+    NetworkAgentTables,
     ComputeTables,
     ConsoleTables,
     VolumeTables {}

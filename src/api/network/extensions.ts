@@ -3,10 +3,11 @@
 const UPDATED = '2026-11-22T00:00:00-00:00';
 
 const list: [alias: string, name: string, description: string][] = [
-  ['agent', 'agent', 'The agent management extension (no agents are exposed).'],
+  ['agent', 'agent', 'The agent management extension.'],
   ['allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'],
   ['availability_zone', 'Availability Zone', 'The availability zone extension.'],
   ['binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'],
+  ['dhcp_agent_scheduler', 'DHCP Agent Scheduler', 'Schedule networks among dhcp agents'],
   ['default-subnetpools', 'Default Subnetpools', 'Provides ability to mark and use a subnetpool as the default.'],
   ['external-net', 'Neutron external network', 'Adds external network attribute to network resource.'],
   [
@@ -29,6 +30,7 @@ const list: [alias: string, name: string, description: string][] = [
     'IP address substring filtering',
     'Provides IP address substring filtering when listing ports',
   ],
+  ['l3_agent_scheduler', 'L3 Agent Scheduler', 'Schedule routers among l3 agents'],
   ['l3-ext-gw-multihoming', 'L3 Ext GW multihoming', 'Not multihomed: one gateway per router.'],
   ['multi-provider', 'Multi Provider Network', 'Expose mapping of virtual networks to multiple physical networks'],
   ['net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'],
@@ -49,6 +51,11 @@ const list: [alias: string, name: string, description: string][] = [
   ],
   ['router_availability_zone', 'Router Availability Zone', 'Availability zone support for router.'],
   ['security-group', 'security-group', 'The security groups extension.'],
+  [
+    'service-type',
+    'Neutron Service Type Management',
+    'API for retrieving service providers for Neutron advanced services',
+  ],
   ['sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'],
   ['standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'],
   [
@@ -82,12 +89,20 @@ const list: [alias: string, name: string, description: string][] = [
   ],
 ];
 
+/** Extensions that exist only where the data plane runs Neutron's agents. */
+const AGENT_EXTENSIONS = new Set(['agent', 'dhcp_agent_scheduler', 'l3_agent_scheduler']);
+/** Listed but not served (one gateway per router, one segment per network). */
+const NOT_SERVED = new Set(['l3-ext-gw-multihoming', 'multi-provider']);
+
 /** Aliases served, for tempest.conf's [network-feature-enabled] api_extensions. */
-export const extensionAliases: string[] = list
-  .filter(([a]) => a !== 'l3-ext-gw-multihoming' && a !== 'multi-provider' && a !== 'agent')
-  .map(([a]) => a);
+export function extensionAliasesFor(o: { agents: boolean }): string[] {
+  return list.map(([a]) => a).filter((a) => !NOT_SERVED.has(a) && (o.agents || !AGENT_EXTENSIONS.has(a)));
+}
 
 /** The extension documents, as GET /v2.0/extensions lists them. */
-export const extensions = list
-  .filter(([alias]) => extensionAliases.includes(alias))
-  .map(([alias, name, description]) => ({ alias, name, description, updated: UPDATED, links: [] }));
+export function extensionsFor(o: { agents: boolean }) {
+  const served = new Set(extensionAliasesFor(o));
+  return list
+    .filter(([alias]) => served.has(alias))
+    .map(([alias, name, description]) => ({ alias, name, description, updated: UPDATED, links: [] }));
+}

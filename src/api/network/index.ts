@@ -6,7 +6,8 @@ import type { NetworkService } from '../../services/network/index.js';
 import { badRequest, notFound } from '../../errors.js';
 import { registerResource, writer } from './resource.js';
 import { single, queryOf, applyQuery } from './query.js';
-import { extensions } from './extensions.js';
+import { extensionsFor } from './extensions.js';
+import { agentRoutes } from './agents.js';
 import { op } from '../http/route-policy.js';
 import { pagedQuery } from '../http/query-schemas.js';
 
@@ -310,11 +311,6 @@ function actions(app: FastifyInstance, net: NetworkService, baseUrl: string): vo
   app.get('/v2.0/network-ip-availabilities/:id', op('network:get_network_ip_availability'), async (req) => ({
     network_ip_availability: (await net.ipAvailability(auth(req), rid(req)))[0],
   }));
-  // No agents: the data plane is a driver in the controller or the compute agent, not Neutron agents.
-  app.get('/v2.0/agents', op('network:list_agents'), async (req) => {
-    auth(req);
-    return { agents: [] };
-  });
   app.get(
     '/v2.0/availability_zones',
     op('network:get_availability_zone', { schema: { querystring: pagedQuery() } }),
@@ -375,6 +371,8 @@ export const networkApi: ServiceApi = {
         links: [{ href: `${v2}${r.replaceAll('_', '-')}s`, rel: 'self' }],
       })),
     }));
+    // The agent and scheduler extensions are listed only where the data plane runs agents (not user networking).
+    const extensions = extensionsFor({ agents: net.runsAgents });
     app.get('/v2.0/extensions', op('network:get_extension'), async () => ({ extensions }));
     app.get('/v2.0/extensions/:alias', op('network:get_extension'), async (req) => {
       const alias = (req.params as { alias: string }).alias;
@@ -384,5 +382,6 @@ export const networkApi: ServiceApi = {
     });
     resources(app, net, baseUrl);
     actions(app, net, baseUrl);
+    agentRoutes(app, net, baseUrl);
   },
 };

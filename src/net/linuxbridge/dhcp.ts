@@ -23,7 +23,8 @@ export interface DhcpNetwork {
 }
 
 /** dnsmasq's lease time (Neutron's default: a day). */
-const LEASE = '86400s';
+export const LEASE_SECONDS = 86400;
+const LEASE = `${LEASE_SECONDS}s`;
 
 /** Netmask of a prefix length (dnsmasq wants it in dhcp-range). */
 function netmask(len: number): string {

@@ -4,10 +4,11 @@
 import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NetDriver, NetEvent, NetState, PortStatusReport } from '../driver.js';
+import type { AgentReport, NetDriver, NetEvent, NetState, PortStatusReport } from '../driver.js';
 import { run } from './exec.js';
 import { L2, BindingError, type PhysnetMapping } from './l2.js';
-import { Dhcp, deleteNamespace, namespaceAlias } from './dhcp.js';
+import { Dhcp, LEASE_SECONDS, deleteNamespace, namespaceAlias } from './dhcp.js';
+import { agentReports } from './agents.js';
 import { applyRouter, gatewayHostEnd, gatewayMac, type RouterPlan } from './router.js';
 import { bridgeName, dhcpDeviceName, dhcpNamespace, routerDeviceName, routerNamespace, tapName } from './names.js';
 import {
@@ -158,6 +159,26 @@ export class LinuxBridgeDriver implements NetDriver {
   }
 
   async close(): Promise<void> {}
+
+  /** Neutron's four agents on this host, with what each runs now (see agents.ts). */
+  agentReports(): Promise<AgentReport[]> {
+    const proxies = this.proxies;
+    return agentReports({
+      host: this.host,
+      physnets: this.o.physnets ?? {},
+      hostOnlyPhysnets: this.o.hostOnlyPhysnets ?? true,
+      vxlanLocalIp: this.o.vxlanLocalIp ?? null,
+      leaseSeconds: LEASE_SECONDS,
+      networks: this.networks,
+      subnets: this.subnets,
+      ports: this.ports,
+      routers: this.routers,
+      fips: this.fips,
+      dnsmasqPid: (id) => this.dhcp.runningPid(id),
+      proxyPid: proxies ? (ns) => proxies.pid(ns) : null,
+      metadataSocket: this.o.metadata?.socket ?? null,
+    });
+  }
 
   // --- ports
 

@@ -21,6 +21,7 @@ import { Ports, type Port } from './ports.js';
 import { SecurityGroups } from './security-groups.js';
 import { Routers } from './routers.js';
 import { FloatingIps } from './floating-ips.js';
+import { AGENT_REPORT_INTERVAL_MS, Agents } from './agents.js';
 
 export { networkOptions, defaultNetworkOptions, type NetworkOptions } from './common.js';
 export { bootstrapNetwork } from './bootstrap.js';
@@ -63,6 +64,7 @@ export class NetworkService {
   readonly ports: Ports;
   readonly routers: Routers;
   readonly floatingIps: FloatingIps;
+  readonly agents: Agents;
   readonly events: NetDispatcher;
   readonly options: NetworkOptions;
 
@@ -94,7 +96,43 @@ export class NetworkService {
     this.ports = new Ports(d, this.tags, this.quotas, this.networks, this.ipam, this.securityGroups);
     this.routers = new Routers(d, this.tags, this.quotas, this.networks, this.subnets, this.ports);
     this.floatingIps = new FloatingIps(d, this.tags, this.quotas, this.networks, this.ports);
+    this.agents = new Agents(d);
     this.db = opts.db;
+    this.driver = opts.driver;
+  }
+
+  private readonly driver: NetDriver;
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  /** True when the data plane runs Neutron's agents (the Linux bridge one); QEMU user networking runs none. */
+  get runsAgents(): boolean {
+    return typeof this.driver.agentReports === 'function';
+  }
+
+  /**
+   * Starts the data plane's heartbeat: its agents report what runs now at once and every 30 s (Neutron's
+   * report_interval), and networks and routers that no agent hosts yet are scheduled (after a first start or
+   * an admin set the only agent down and up again).
+   */
+  async startAgents(): Promise<void> {
+    const reports = this.driver.agentReports?.bind(this.driver);
+    if (!reports || this.heartbeat) return;
+    await this.agents.report(await reports(), true);
+    for (const s of await this.db.selectFrom('net_subnets').select('network_id').where('enable_dhcp', '=', 1).execute())
+      await this.agents.scheduleNetwork(s.network_id);
+    for (const r of await this.db.selectFrom('net_routers').select('id').execute())
+      await this.agents.scheduleRouter(r.id);
+    this.heartbeat = setInterval(() => {
+      reports()
+        .then((r) => this.agents.report(r))
+        .catch((e) => this.events.report(e));
+    }, AGENT_REPORT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  stopAgents(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private readonly db: Kysely<Database>;
@@ -192,9 +230,18 @@ export class NetworkService {
   async publish(kind: NetObjectKind, action: NetAction, id: string, object?: Obj): Promise<void> {
     const obj = action === 'deleted' ? (object ?? { id }) : ((await this.render(kind, id)) ?? object ?? { id });
     await this.events.publish(kind, action, obj);
+    if (this.runsAgents) await this.schedule(kind, action, id, obj).catch((e) => this.events.report(e));
     if (this.wantsDhcpPorts && action !== 'deleted' && (kind === 'subnet' || kind === 'network')) {
       await this.ensureDhcpPort(kind === 'subnet' ? String(obj.network_id) : id).catch((e) => this.events.report(e));
     }
+  }
+
+  /** Keeps the agent bindings in step: a network with DHCP and a new router get an agent, deleted ones none. */
+  private async schedule(kind: NetObjectKind, action: NetAction, id: string, obj: Obj): Promise<void> {
+    if (action === 'deleted' && (kind === 'network' || kind === 'router')) return this.agents.forget(kind, id);
+    if (kind === 'subnet' && action !== 'deleted' && obj.enable_dhcp === true)
+      return this.agents.scheduleNetwork(String(obj.network_id));
+    if (kind === 'router' && action === 'created') return this.agents.scheduleRouter(id);
   }
 
   /** Hands the whole state to the driver (at start, after a restart). */

@@ -55,6 +55,18 @@ export const networkRules = {
   // Neutron never refuses a list: it drops the items the caller may not get (get_agent is admin only), so a
   // non-admin's agent list is empty, not a 403 (Tempest test_list_agents_non_admin).
   'network:list_agents': anyone,
+  'network:update_agent': admin,
+  'network:delete_agent': admin,
+  // The DHCP and L3 agent schedulers (neutron/conf/policies/agent.py): admin only.
+  'network:create_dhcp-network': admin,
+  'network:get_dhcp-networks': admin,
+  'network:delete_dhcp-network': admin,
+  'network:get_dhcp-agents': admin,
+  'network:create_l3-router': admin,
+  'network:get_l3-routers': admin,
+  'network:delete_l3-router': admin,
+  'network:get_l3-agents': admin,
+  'network:get_service_provider': anyone,
   'network:get_availability_zone': projectReader,
   'network:get_floatingip_pool': projectReader,
   'network:get_extension': anyone,
