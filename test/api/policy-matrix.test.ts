@@ -257,6 +257,15 @@ test('policy matrix: every route × six personas answers as the policy table say
     const hypervisor = String(hypervisors[0]?.id ?? MISSING);
     const host = String(hypervisors[0]?.hypervisor_hostname ?? 'nohost');
     const computeService = String((await req('GET', `${V}/os-services`)).json.services[0]?.id ?? MISSING);
+    // The test cloud runs user networking, which runs no agents: one heartbeat written the way the bridge data plane
+    // writes it gives the agent routes a DHCP agent and an L3 agent.
+    await cloud.controller.deps.network.agents.report([
+      { kind: 'dhcp', host: 'matrix-host', configurations: {} },
+      { kind: 'l3', host: 'matrix-host', configurations: {} },
+    ]);
+    const agents = (await req('GET', '/network/v2.0/agents')).json.agents as { id: string; agent_type: string }[];
+    const dhcpAgent = agents.find((a) => a.agent_type === 'DHCP agent')?.id ?? MISSING;
+    const l3Agent = agents.find((a) => a.agent_type === 'L3 agent')?.id ?? MISSING;
     const namespace = uniq('ns');
     await ok(
       await req('POST', '/image/v2/metadefs/namespaces', { body: { namespace, visibility: 'public' } }),
@@ -468,6 +477,10 @@ test('policy matrix: every route × six personas answers as the policy table say
           return MISSING;
         },
       ],
+      [/^\/network\/v2\.0\/agents\/:id\/l3-routers/, ':id', l3Agent],
+      [/^\/network\/v2\.0\/agents/, ':id', dhcpAgent],
+      [/^\/network\/v2\.0\/agents/, ':network_id', net],
+      [/^\/network\/v2\.0\/agents/, ':router_id', router],
       [/^\/network\/v2\.0\/floatingips/, ':id', fip],
       [/^\/network\/v2\.0\/network-ip-availabilities/, ':id', net],
       [/^\/network\/v2\.0\/networks/, ':id', net],

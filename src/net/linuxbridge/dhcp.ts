@@ -1,6 +1,14 @@
 // DHCP per network: a dnsmasq in the network's own namespace (`qdhcp-<network>`) on the network:dhcp port, with static
 // entries only (MAC → fixed IP and host name), the subnet's DNS servers and host routes as option 121. Port changes
 // rewrite the host and option files and send SIGHUP, which re-reads them without dropping leases.
+//
+// IPv6: subnets with an ipv6_address_mode or ipv6_ra_mode are served by the same dnsmasq with --enable-ra: it sends
+// router advertisements for their prefixes (slaac: `ra-only`, addresses by SLAAC; dhcpv6-stateless: `ra-stateless`,
+// SLAAC plus DHCPv6 for DNS; dhcpv6-stateful: the M flag and static DHCPv6 leases from the hosts file). Why here and
+// not in the router namespace: this dnsmasq already runs per network, holds an address in every served subnet and
+// answers DHCPv6, so one process covers the three modes, also on networks without a router. It advertises with
+// router lifetime 0 (ra-param): it is not the network's router, so guests take addresses, not a default route, from
+// it; a router's own IPv6 default route is not advertised yet.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,11 +17,23 @@ import { ip, run } from './exec.js';
 import { dhcpDeviceName, dhcpNamespace } from './names.js';
 import { prefixLen, type PortView, type SubnetView } from './model.js';
 
+/** The subnets this network's dnsmasq serves: IPv4 with DHCP, IPv6 with DHCP and an address or RA mode. */
+export const servedByDhcp = (s: SubnetView): boolean =>
+  s.enableDhcp && (s.ipVersion === 4 || s.ipv6AddressMode !== null || s.ipv6RaMode !== null);
+
+/** dnsmasq's IPv6 dhcp-range mode for a subnet's address mode (the RA mode stands in when only it is set). */
+export function v6RangeMode(s: SubnetView): 'ra-only' | 'ra-stateless' | 'static' {
+  const mode = s.ipv6AddressMode ?? s.ipv6RaMode;
+  if (mode === 'dhcpv6-stateful') return 'static';
+  if (mode === 'dhcpv6-stateless') return 'ra-stateless';
+  return 'ra-only';
+}
+
 export interface DhcpNetwork {
   networkId: string;
   /** The network:dhcp port (its MAC and fixed IPs); null: no DHCP here. */
   port: PortView;
-  /** IPv4 subnets with DHCP enabled. */
+  /** The subnets served (servedByDhcp): IPv4 with DHCP, IPv6 with a mode. */
   subnets: SubnetView[];
   /** Every port of the network with fixed IPs (guests, routers): the static entries. */
   hosts: PortView[];
@@ -37,11 +57,14 @@ const hostLabel = (p: PortView, ipAddr: string): string => p.dnsName || `host-${
 /** The dhcp-hostsfile: one static entry per MAC and IPv4 address. */
 export function hostsFile(d: DhcpNetwork): string {
   const subnetIds = new Set(d.subnets.map((s) => s.id));
+  const stateful = new Set(d.subnets.filter((s) => s.ipVersion === 6 && v6RangeMode(s) === 'static').map((s) => s.id));
   const lines: string[] = [];
   for (const p of d.hosts) {
     for (const f of p.fixedIps) {
-      if (!subnetIds.has(f.subnetId) || f.ip.includes(':')) continue;
-      lines.push(`${p.mac},${hostLabel(p, f.ip)},${f.ip}`);
+      if (!subnetIds.has(f.subnetId)) continue;
+      if (!f.ip.includes(':')) lines.push(`${p.mac},${hostLabel(p, f.ip)},${f.ip}`);
+      // Only stateful DHCPv6 leases addresses; SLAAC hosts make their own.
+      else if (stateful.has(f.subnetId)) lines.push(`${p.mac},${hostLabel(p, f.ip)},[${f.ip}]`);
     }
   }
   return lines.join('\n') + '\n';
@@ -53,6 +76,11 @@ export function optsFile(d: DhcpNetwork): string {
   for (const s of d.subnets) {
     const tag = `tag:subnet-${s.id.slice(0, 8)}`;
     const dhcpIp = d.port.fixedIps.find((f) => f.subnetId === s.id)?.ip;
+    if (s.ipVersion === 6) {
+      if (s.dnsNameservers.length)
+        lines.push(`${tag},option6:dns-server,${s.dnsNameservers.map((a) => `[${a}]`).join(',')}`);
+      continue;
+    }
     if (s.dnsNameservers.length) lines.push(`${tag},option:dns-server,${s.dnsNameservers.join(',')}`);
     lines.push(`${tag},option:mtu,${d.mtu}`);
     const routes: string[] = [];
@@ -114,11 +142,14 @@ export class Dhcp {
     if (metadata) await metadata(ns, d.metadataViaDhcp);
     const dir = this.dir(d.networkId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const ranges = d.subnets.map(
-      (s) =>
-        `--dhcp-range=set:subnet-${s.id.slice(0, 8)},${s.cidr.split('/')[0]},static,` +
-        `${netmask(prefixLen(s.cidr))},${LEASE}`,
-    );
+    const ranges = d.subnets.map((s) => {
+      const [base, len] = [s.cidr.split('/')[0], prefixLen(s.cidr)];
+      const tag = `set:subnet-${s.id.slice(0, 8)}`;
+      if (s.ipVersion === 4) return `--dhcp-range=${tag},${base},static,${netmask(len)},${LEASE}`;
+      return `--dhcp-range=${tag},${base},${v6RangeMode(s)},${len},${LEASE}`;
+    });
+    // Router advertisements for the IPv6 subnets, every 30 s and on solicitation, as a non-router (lifetime 0).
+    const ra = d.subnets.some((s) => s.ipVersion === 6) ? ['--enable-ra', `--ra-param=${dev},30,0`] : [];
     const args = [
       '--conf-file=/dev/null',
       '--no-hosts',
@@ -135,6 +166,7 @@ export class Dhcp {
       '--domain=openstacklocal',
       '--user=root',
       '--group=root',
+      ...ra,
       ...ranges,
     ];
     await writeFile(join(dir, 'host'), hostsFile(d), { mode: 0o600 });

@@ -20,6 +20,7 @@ export interface SubnetView {
   dnsNameservers: string[];
   hostRoutes: { destination: string; nexthop: string }[];
   ipv6AddressMode: string | null;
+  ipv6RaMode: string | null;
 }
 
 export interface PortView {
@@ -84,6 +85,7 @@ export function subnetView(o: Obj): SubnetView {
     dnsNameservers: (Array.isArray(o.dns_nameservers) ? o.dns_nameservers : []).map(String),
     hostRoutes: arr(o.host_routes).map((r) => ({ destination: str(r.destination), nexthop: str(r.nexthop) })),
     ipv6AddressMode: str(o.ipv6_address_mode) || null,
+    ipv6RaMode: str(o.ipv6_ra_mode) || null,
   };
 }
 

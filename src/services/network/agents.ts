@@ -2,7 +2,7 @@
 // parts per host, kept alive by the heartbeat the data plane writes, and which DHCP agent hosts which network and
 // which L3 agent which router. Only admins see agents (Neutron's get_agent is admin only; a non-admin's list is
 // empty, not a 403). An agent an admin sets down, or one whose heartbeat stopped, is given no new network or router.
-import type { AgentKind, AgentReport } from '../../net/index.js';
+import type { AgentKind, AgentReport, NetAction, NetObjectKind } from '../../net/index.js';
 import { uuid } from '../../util/ids.js';
 import type { NetAgentRow } from '../../store/network-agent-tables.js';
 import type { AuthContext } from '../auth-context.js';
@@ -307,6 +307,21 @@ export class Agents {
         .values({ agent_id: agent, router_id: routerId })
         .onConflict((oc) => oc.doNothing())
         .execute();
+  }
+
+  /** Schedules every DHCP network and router that no agent hosts (at start). */
+  async scheduleUnhosted(): Promise<void> {
+    const nets = await this.d.db.selectFrom('net_subnets').select('network_id').where('enable_dhcp', '=', 1).execute();
+    for (const id of new Set(nets.map((n) => n.network_id))) await this.scheduleNetwork(id);
+    for (const r of await this.d.db.selectFrom('net_routers').select('id').execute()) await this.scheduleRouter(r.id);
+  }
+
+  /** Keeps the bindings in step with a change: a network with DHCP and a new router get an agent, deleted ones none. */
+  async follow(kind: NetObjectKind, action: NetAction, id: string, obj: Obj): Promise<void> {
+    if (action === 'deleted' && (kind === 'network' || kind === 'router')) return this.forget(kind, id);
+    if (kind === 'subnet' && action !== 'deleted' && obj.enable_dhcp === true)
+      return this.scheduleNetwork(String(obj.network_id));
+    if (kind === 'router' && action === 'created') return this.scheduleRouter(id);
   }
 
   /** Drops the bindings of a deleted network or router. */

@@ -1,3 +1,6 @@
+// The networking service's front: it builds the resource classes, feeds the data plane its events (and the DHCP
+// ports and agent bindings that follow them) and answers what Nova asks. Over 400 lines because those three jobs
+// share the event path; the resources themselves live in their own modules.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
@@ -118,10 +121,7 @@ export class NetworkService {
     const reports = this.driver.agentReports?.bind(this.driver);
     if (!reports || this.heartbeat) return;
     await this.agents.report(await reports(), true);
-    for (const s of await this.db.selectFrom('net_subnets').select('network_id').where('enable_dhcp', '=', 1).execute())
-      await this.agents.scheduleNetwork(s.network_id);
-    for (const r of await this.db.selectFrom('net_routers').select('id').execute())
-      await this.agents.scheduleRouter(r.id);
+    await this.agents.scheduleUnhosted();
     this.heartbeat = setInterval(() => {
       reports()
         .then((r) => this.agents.report(r))
@@ -156,10 +156,10 @@ export class NetworkService {
     const subnets = (
       await this.db
         .selectFrom('net_subnets')
-        .select(['id', 'enable_dhcp', 'ip_version'])
+        .select(['id', 'enable_dhcp', 'ip_version', 'ipv6_address_mode', 'ipv6_ra_mode'])
         .where('network_id', '=', networkId)
         .execute()
-    ).filter((s) => s.enable_dhcp && s.ip_version === 4);
+    ).filter((s) => s.enable_dhcp && (s.ip_version === 4 || s.ipv6_address_mode || s.ipv6_ra_mode));
     if (!subnets.length) return;
     const existing = (await this.ports.list(SYSTEM_CONTEXT, { networkId })).find(
       (p) => p.device_owner === 'network:dhcp',
@@ -230,18 +230,10 @@ export class NetworkService {
   async publish(kind: NetObjectKind, action: NetAction, id: string, object?: Obj): Promise<void> {
     const obj = action === 'deleted' ? (object ?? { id }) : ((await this.render(kind, id)) ?? object ?? { id });
     await this.events.publish(kind, action, obj);
-    if (this.runsAgents) await this.schedule(kind, action, id, obj).catch((e) => this.events.report(e));
+    if (this.runsAgents) await this.agents.follow(kind, action, id, obj).catch((e) => this.events.report(e));
     if (this.wantsDhcpPorts && action !== 'deleted' && (kind === 'subnet' || kind === 'network')) {
       await this.ensureDhcpPort(kind === 'subnet' ? String(obj.network_id) : id).catch((e) => this.events.report(e));
     }
-  }
-
-  /** Keeps the agent bindings in step: a network with DHCP and a new router get an agent, deleted ones none. */
-  private async schedule(kind: NetObjectKind, action: NetAction, id: string, obj: Obj): Promise<void> {
-    if (action === 'deleted' && (kind === 'network' || kind === 'router')) return this.agents.forget(kind, id);
-    if (kind === 'subnet' && action !== 'deleted' && obj.enable_dhcp === true)
-      return this.agents.scheduleNetwork(String(obj.network_id));
-    if (kind === 'router' && action === 'created') return this.agents.scheduleRouter(id);
   }
 
   /** Hands the whole state to the driver (at start, after a restart). */
