@@ -179,7 +179,8 @@ test('course lab with the stock openstack CLI on the bridge data plane: SSH and 
     }
   }
   t.diagnostic(
-    `floating IP association -> first packet (ms): ${samples.map((s) => s.toFixed(0)).join(', ')}; p50 ${median(samples).toFixed(0)}`,
+    `floating IP association -> first packet (ms): ${samples.map((s) => s.toFixed(0)).join(', ')}; ` +
+      `p50 ${median(samples).toFixed(0)}`,
   );
 
   // SSH as the image's user, with the keypair, to the floating IP; then ping.

@@ -70,7 +70,7 @@ test('agents: a heartbeat makes the four agents; admin sees them, a member sees 
   assert.equal((await get(`agents/${dhcp.id}`)).json.agent.id, dhcp.id);
 });
 
-test('agents: update honours only admin_state_up and description; delete removes, a heartbeat brings it back', async () => {
+test('agents: update takes admin_state_up and description; delete removes, a heartbeat brings back', async () => {
   const l2 = await agentOf('Linux bridge agent');
   const url = `/network/v2.0/agents/${l2.id}`;
   const token = cloud.adminToken;
