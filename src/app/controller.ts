@@ -122,7 +122,7 @@ export async function createController(
       images: new ImageServicePort(image, paths.imageCache),
     });
     await volume.start();
-    compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes, volume.snapshots));
+    compute.useVolumePort(new VolumeComputePort(volume.attachments, volume.volumes, volume.snapshots, volume.qos));
     volume.volumes.growAttached = (instanceId, volumeId, bytes) =>
       compute.extendAttachedVolume(instanceId, volumeId, bytes);
     await compute.start();

@@ -157,7 +157,20 @@ export interface VolumeBackupRow {
   updated_at: string | null;
 }
 
+/** A QoS specs set (migrations/2026120706-volume-qos-specs.ts); types link to it by volume_types.qos_specs_id. */
+export interface VolumeQosSpecsRow {
+  id: string;
+  name: string;
+  /** front-end | back-end | both. */
+  consumer: string;
+  /** JSON object of string values. */
+  specs: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
 export interface VolumeTables {
+  volume_qos_specs: VolumeQosSpecsRow;
   volume_messages: VolumeMessageRow;
   volume_types: VolumeTypeRow;
   volume_type_access: VolumeTypeAccessRow;

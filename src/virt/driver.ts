@@ -1,3 +1,4 @@
+import type { IoLimits } from './io-limits.js';
 /** Nova's power states, as the hypervisor reports them. */
 export const PowerState = {
   NOSTATE: 0,
@@ -62,6 +63,8 @@ export interface VolumeDisk {
   /** The device name reported to the API (/dev/vdb); the guest names disks itself. */
   device: string;
   readOnly?: boolean;
+  /** Front-end QoS of the volume's type: QEMU throttles the disk. */
+  ioLimits?: IoLimits;
 }
 
 /** The guest did not release a volume in time (detach); the volume stays attached. */

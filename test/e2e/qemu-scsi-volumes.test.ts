@@ -1,6 +1,7 @@
 // hw_disk_bus=scsi on real QEMU (TCG): the guest boots from a disk on a virtio-scsi controller, and a volume attached
 // to a guest with no operating system detaches at once (a SCSI unplug needs no guest; a virtio-blk one waits for
 // the guest's ACPI answer forever). This is what Tempest's AttachSCSIVolumeTestJSON and the detach tests need.
+// The volume's type carries front-end QoS specs, so the hot-plugged disk is throttled by QEMU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -73,10 +74,25 @@ test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches w
   }
   assert.match(out, /gureum tempest image/);
 
+  // The volume's type has front-end QoS specs: QEMU throttles the hot-plugged disk (query-block shows the limits).
+  const project = (await c.request('GET', `${V}/servers/${id}`, { token: c.adminToken })).json.server.tenant_id;
+  const C = `/volume/v3/${project}`;
+  const qos = await c.request('POST', `${C}/qos-specs`, {
+    token: c.adminToken,
+    body: { qos_specs: { name: 'e2e-qos', consumer: 'front-end', read_iops_sec: '300', total_bytes_sec: '1048576' } },
+  });
+  assert.equal(qos.status, 200, qos.text);
+  const type = await c.request('POST', `${C}/types`, {
+    token: c.adminToken,
+    body: { volume_type: { name: 'e2e-qos' } },
+  });
+  assert.equal(type.status, 200, type.text);
+  const assoc = `${C}/qos-specs/${qos.json.qos_specs.id}/associate?vol_type_id=${type.json.volume_type.id}`;
+  assert.equal((await c.request('GET', assoc, { token: c.adminToken })).status, 202);
   const vol = await c.request('POST', `${V}/os-volumes`, {
     token: c.adminToken,
     headers: OLD,
-    body: { volume: { size: 1 } },
+    body: { volume: { size: 1, volume_type: 'e2e-qos' } },
   });
   assert.equal(vol.status, 200, vol.text);
   const vid = vol.json.volume.id as string;
@@ -87,6 +103,14 @@ test('hw_disk_bus=scsi: boots from a SCSI disk; a volume attaches and detaches w
   });
   assert.equal(att.status, 200, att.text);
   await volumeStatus(c, vid, 'in-use');
+  const m = await driver.monitor(id);
+  assert.ok(m, 'the guest has a QMP monitor');
+  const blocks = await m.run<{ qdev?: string; inserted?: Record<string, unknown> }[]>('query-block');
+  const plugged = blocks.find((b) => b.qdev?.includes(vid.replaceAll('-', '').slice(0, 16)));
+  assert.ok(plugged?.inserted, JSON.stringify(blocks));
+  assert.equal(plugged.inserted.iops_rd, 300, JSON.stringify(plugged.inserted));
+  assert.equal(plugged.inserted.bps, 1048576);
+  assert.equal(plugged.inserted.iops_wr, 0);
   const det = await c.request('DELETE', `${V}/servers/${id}/os-volume_attachments/${vid}`, { token: c.adminToken });
   assert.equal(det.status, 202, det.text);
   await volumeStatus(c, vid, 'available');

@@ -1,5 +1,5 @@
 // Cinder features Gureum's block storage does not offer yet (generic volume groups, group snapshots and types,
-// QoS specs, encryption types): their lists answer empty, as Cinder does where none exist, so
+// encryption types): their lists answer empty, as Cinder does where none exist, so
 // clients that list them on every page (Horizon's volume and volume-type panels) work. Creating any of them stays
 // unsupported: those routes do not exist.
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +14,6 @@ export function emptyFeatureRoutes(app: FastifyInstance, svc: VolumeService): vo
   empty('/group_snapshots', 'group_snapshots');
   empty('/group_snapshots/detail', 'group_snapshots');
   empty('/group_types', 'group_types');
-  empty('/qos-specs', 'qos_specs');
   // A type without encryption answers an empty object (404 when the type itself does not exist).
   route(app, {
     method: 'GET',

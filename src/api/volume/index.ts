@@ -8,6 +8,7 @@ import { miscRoutes } from './misc-routes.js';
 import { emptyFeatureRoutes } from './empty-feature-routes.js';
 import { transferRoutes } from './transfer-routes.js';
 import { backupRoutes } from './backup-routes.js';
+import { qosRoutes } from './qos-routes.js';
 
 function v3Doc(root: string) {
   return {
@@ -52,6 +53,7 @@ export const volumeApi: ServiceApi = {
         emptyFeatureRoutes(v3, svc);
         transferRoutes(v3, svc, views);
         backupRoutes(v3, svc, views);
+        qosRoutes(v3, svc, views);
       },
       { prefix: '/v3' },
     );

@@ -233,3 +233,21 @@ export const BackupImport = wrap(
     { additionalProperties: false },
   ),
 );
+
+/** POST /qos-specs: the name, an optional consumer and the limits, all strings (cinder/api/contrib/qos_specs_manage). */
+export const QosCreate = wrap(
+  'qos_specs',
+  Type.Object(
+    { name: Type.String({ minLength: 1, maxLength: 255 }) },
+    { additionalProperties: Type.String({ maxLength: 255 }) },
+  ),
+);
+/** PUT /qos-specs/{id}: keys to set (and `consumer`). */
+export const QosUpdate = wrap(
+  'qos_specs',
+  Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.String({ maxLength: 255 }), { minProperties: 1 }),
+);
+/** PUT /qos-specs/{id}/delete_keys. */
+export const QosDeleteKeys = Type.Object({
+  keys: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1 }),
+});

@@ -68,7 +68,7 @@ export class ComputeManager {
     const volumeBacked = isVolumeBacked(extras(inst).blockDevices);
     for (const a of await port.ofInstance(inst.id)) {
       if (a.status !== 'attached' && a.status !== 'attaching') continue;
-      const disk = { volumeId: a.volumeId, ...port.connection(a.volumeId), device: a.device ?? '' };
+      const disk = { volumeId: a.volumeId, ...(await port.connection(a.volumeId)), device: a.device ?? '' };
       if (volumeBacked && a.device === ROOT_DEVICE) {
         // The boot volume is the root disk; its image metadata (kernel_id, os_command_line, ...) describes the guest.
         rootVolume = {

@@ -2,6 +2,7 @@
 // the shapes it gets back. The adapters over the in-process services are in ./adapters.ts.
 import type { Readable } from 'node:stream';
 import type { AuthContext } from '../auth-context.js';
+import type { IoLimits } from '../../virt/io-limits.js';
 
 /** What compute needs to know about an image. */
 export interface ComputeImage {
@@ -120,7 +121,14 @@ export interface ComputeVolumePort {
     volumeId: string,
     instanceId: string,
     opts: { device: string; tag: string | null; deleteOnTermination: boolean },
-  ): Promise<{ attachment: ComputeVolumeAttachment; path: string; format: string; readonly: boolean }>;
+  ): Promise<{
+    attachment: ComputeVolumeAttachment;
+    path: string;
+    format: string;
+    readonly: boolean;
+    /** Front-end QoS of the volume's type, for the hypervisor to throttle. */
+    ioLimits?: IoLimits;
+  }>;
   complete(attachmentId: string, device: string, host: string | null): Promise<void>;
   /** The attach failed: the volume is available again; `reason` becomes a user message. */
   rollback(attachmentId: string, reason?: string): Promise<void>;
@@ -131,8 +139,8 @@ export interface ComputeVolumePort {
   ofInstance(instanceId: string): Promise<ComputeVolumeAttachment[]>;
   /** Attachments of many servers (for server lists). */
   ofInstances(instanceIds: string[]): Promise<Map<string, ComputeVolumeAttachment[]>>;
-  /** Where a volume's bytes are, for reattaching it when a guest is rebuilt from its spec. */
-  connection(volumeId: string): { path: string; format: string };
+  /** Where a volume's bytes are and its I/O limits, for reattaching it when a guest is rebuilt from its spec. */
+  connection(volumeId: string): Promise<{ path: string; format: string; ioLimits?: IoLimits }>;
   /** The server is deleted: detach everything, delete volumes marked delete_on_termination. */
   releaseInstance(instanceId: string): Promise<void>;
   /** A volume the caller may see (boot-from-volume checks); null when there is none. */

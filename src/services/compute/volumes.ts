@@ -106,7 +106,14 @@ export class ServerVolumes {
           payload: {
             actionId: a,
             attachmentId: r.attachment.attachmentId,
-            disk: { volumeId: req.volumeId, path: r.path, format: r.format, device, readOnly: r.readonly },
+            disk: {
+              volumeId: req.volumeId,
+              path: r.path,
+              format: r.format,
+              device,
+              readOnly: r.readonly,
+              ...(r.ioLimits ? { ioLimits: r.ioLimits } : {}),
+            },
           },
         });
         await trx.updateTable('compute_instances').set({ updated_at: nowIso() }).where('id', '=', serverId).execute();

@@ -5,6 +5,7 @@ import type { VolumeAttachment } from './model.js';
 import type { Attachments } from './attachments.js';
 import type { Volumes } from './volumes.js';
 import type { Snapshots } from './snapshots.js';
+import type { QosSpecsService } from './qos-specs.js';
 import { isCloudError } from '../../errors.js';
 
 /** The volume service acting on its own behalf (deleting delete_on_termination volumes of a deleted server). */
@@ -38,7 +39,15 @@ export class VolumeComputePort implements ComputeVolumePort {
     private readonly attachments: Attachments,
     private readonly volumes: Volumes,
     private readonly snapshots: Snapshots,
+    private readonly qos: QosSpecsService,
   ) {}
+
+  /** The front-end QoS limits of the volume's type at its current size (none when the volume is gone). */
+  private async ioLimits(volumeId: string) {
+    const v = await orNull(this.volumes.get(VOLUME_SERVICE, volumeId));
+    const limits = v && (await this.qos.frontEndLimits(v.volumeTypeId, v.size));
+    return limits ? { ioLimits: limits } : {};
+  }
 
   async reserve(
     ctx: AuthContext,
@@ -52,6 +61,7 @@ export class VolumeComputePort implements ComputeVolumePort {
       path: r.connection.path,
       format: r.connection.format,
       readonly: r.readonly,
+      ...(await this.ioLimits(volumeId)),
     };
   }
 
@@ -89,9 +99,9 @@ export class VolumeComputePort implements ComputeVolumePort {
     return out;
   }
 
-  connection(volumeId: string): { path: string; format: string } {
+  async connection(volumeId: string) {
     const c = this.attachments.connection(volumeId);
-    return { path: c.path, format: c.format };
+    return { path: c.path, format: c.format, ...(await this.ioLimits(volumeId)) };
   }
 
   async describeVolume(ctx: AuthContext, volumeId: string): Promise<ComputeVolumeInfo | null> {

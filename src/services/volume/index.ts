@@ -10,6 +10,7 @@ import { Messages } from './messages.js';
 import { Attachments } from './attachments.js';
 import { Transfers } from './transfers.js';
 import { Backups } from './backups.js';
+import { QosSpecsService } from './qos-specs.js';
 import { BackupStore } from '../../storage/file/backup-store.js';
 import type { VolumeImagePort } from './images.js';
 
@@ -20,6 +21,7 @@ export type { Reservation } from './attachments.js';
 export type { ListOptions } from './paging.js';
 export type { VolumeTransfer } from './transfers.js';
 export type { VolumeBackup } from './backups.js';
+export type { QosSpecs } from './qos-specs.js';
 export { parseListOptions } from './paging.js';
 export { VOLUME_SORT_KEYS, VOLUME_AZ } from './volumes.js';
 export { SNAPSHOT_SORT_KEYS } from './snapshots.js';
@@ -48,6 +50,7 @@ export class VolumeService {
   readonly attachments: Attachments;
   readonly transfers: Transfers;
   readonly backups: Backups;
+  readonly qos: QosSpecsService;
   readonly backendHost: string;
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
@@ -64,6 +67,7 @@ export class VolumeService {
       },
     };
     this.types = new VolumeTypes(deps.db);
+    this.qos = new QosSpecsService(deps.db);
     this.quotas = new VolumeQuotas(deps.db);
     this.messages = new Messages(deps.db);
     this.volumes = new Volumes({

@@ -292,7 +292,9 @@ export class FakeDriver implements HypervisorDriver {
     await this.wait();
     const g = this.guest(host, id);
     g.spec = { ...g.spec, volumes: [...(g.spec.volumes ?? []).filter((v) => v.volumeId !== disk.volumeId), disk] };
-    this.log(g, `[   10.000000] virtio_blk: ${disk.device} attached (${disk.volumeId})`);
+    // The limits a real driver would give QEMU, so tests can see what reached the hypervisor.
+    const limits = Object.entries(disk.ioLimits ?? {}).map(([k, v]) => ` ${k}=${v}`);
+    this.log(g, `[   10.000000] virtio_blk: ${disk.device} attached (${disk.volumeId})${limits.join('')}`);
   }
 
   async detachVolume(host: string, id: string, volumeId: string): Promise<void> {

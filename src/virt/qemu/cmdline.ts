@@ -1,4 +1,5 @@
 // The QEMU command line as a pure function of a launch description: an argument array, never a shell string.
+import { driveThrottleOptions, type IoLimits } from '../io-limits.js';
 
 /** How a NIC reaches the world: slirp user networking now; a tap on a bridge drops in later. */
 export type NicBackend =
@@ -45,6 +46,8 @@ export interface DiskSpec {
    * QEMU can hot-unplug without the guest's help (a virtio-blk unplug waits for the guest's ACPI answer).
    */
   bus?: 'virtio' | 'scsi';
+  /** I/O throttling (a volume's front-end QoS). */
+  ioLimits?: IoLimits;
 }
 
 /** The id of the virtio-scsi controller a guest gets when any of its disks is on the SCSI bus. */
@@ -137,7 +140,10 @@ export function buildCommandLine(s: LaunchSpec): string[] {
   if (s.disks.some((d) => d.bus === 'scsi')) a.push('-device', `virtio-scsi-pci,id=${SCSI_CONTROLLER}`);
   for (const d of s.disks) {
     const ro = d.readOnly ? ',read-only=on' : '';
-    a.push('-drive', `file=${escapeOpt(d.path)},format=${d.format},if=none,id=${d.id},discard=unmap${ro}`);
+    a.push(
+      '-drive',
+      `file=${escapeOpt(d.path)},format=${d.format},if=none,id=${d.id},discard=unmap${ro}${driveThrottleOptions(d.ioLimits)}`,
+    );
     const dev = d.bus === 'scsi' ? ['scsi-hd', `bus=${SCSI_CONTROLLER}.0`] : ['virtio-blk-pci'];
     dev.push(`drive=${d.id}`, `id=${d.id}-dev`);
     if (d.serial) dev.push(`serial=${escapeOpt(d.serial)}`);

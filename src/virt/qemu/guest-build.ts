@@ -30,6 +30,7 @@ export function volumeDiskSpec(v: VolumeDisk): DiskSpec {
     format: v.format,
     serial: v.volumeId.slice(0, 20),
     ...(v.readOnly ? { readOnly: true } : {}),
+    ...(v.ioLimits ? { ioLimits: v.ioLimits } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { VolumeDetachTimeout, type VolumeDisk } from '../driver.js';
 import { SCSI_CONTROLLER } from './cmdline.js';
 import { volumeNodeId } from './guest-build.js';
 import type { QmpClient } from './qmp.js';
+import { hasIoLimits, qmpThrottleArgs } from '../io-limits.js';
 
 /**
  * Adds the volume's block node and its device, on the bus of the guest's own disks (`scsi`: the virtio-scsi
@@ -30,6 +31,16 @@ export async function plugVolume(m: QmpClient, disk: VolumeDisk, scsi: boolean):
     // the one the caller needs; a failing blockdev-del here would only hide it.
     await m.run('blockdev-del', { 'node-name': node }).catch(() => {});
     throw e;
+  }
+  if (hasIoLimits(disk.ioLimits)) {
+    // The limits were checked when the QoS specs were saved, so QEMU refusing them here is exceptional: the device
+    // is asked to go again (the guest may keep it until it answers) and the attach fails with QEMU's reason.
+    try {
+      await m.run('block_set_io_throttle', qmpThrottleArgs(`${node}-dev`, disk.ioLimits));
+    } catch (e) {
+      await m.deviceDel(`${node}-dev`).catch(() => {});
+      throw e;
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createTestCloud } from '../../helpers/cloud.js';
 import { projectOf } from './helpers.js';
 
-test('groups, group snapshots and types, transfers and QoS specs list empty; encryption of a type is {}', async (t) => {
+test('groups, group snapshots and types and transfers list empty; encryption of a type is {}', async (t) => {
   const c = await createTestCloud();
   t.after(() => c.close());
   const V = `/volume/v3/${await projectOf(c, c.adminToken)}`;
@@ -17,7 +17,6 @@ test('groups, group snapshots and types, transfers and QoS specs list empty; enc
     ['/group_types?is_public=None', 'group_types'],
     ['/os-volume-transfer/detail', 'transfers'],
     ['/volume-transfers/detail', 'transfers'],
-    ['/qos-specs', 'qos_specs'],
   ];
   for (const [path, key] of lists) {
     const r = await get(path);
