@@ -38,6 +38,8 @@ export interface VolumeBackend {
   connection(volumeId: string): VolumeConnection;
   /** Where a snapshot's bytes are, to read them (backups of a snapshot); absent: the backend cannot. */
   snapshotConnection?(snapshotId: string): VolumeConnection;
+  /** What the backend reports to the scheduler (Cinder's pool capabilities): its storage protocol and capacity. */
+  stats(): Promise<{ storageProtocol: string; totalGb: number; freeGb: number }>;
   /** Whether the bytes of a volume exist (restart reconciliation). */
   exists(volumeId: string): Promise<boolean>;
 }

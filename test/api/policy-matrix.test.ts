@@ -250,6 +250,14 @@ test('policy matrix: every route × six personas answers as the policy table say
     const volumeType =
       (await req('GET', `/volume/v3/${cloud.controller.bootstrap.adminProjectId}/types`)).json.volume_types[0]?.id ??
       MISSING;
+    const qosSpecs = (
+      await ok(
+        await req('POST', `/volume/v3/${cloud.controller.bootstrap.adminProjectId}/qos-specs`, {
+          body: { qos_specs: { name: uniq('qos'), consumer: 'front-end', read_iops_sec: '100' } },
+        }),
+        'qos specs',
+      )
+    ).qos_specs.id;
     const aggregate = (
       await ok(await req('POST', `${V}/os-aggregates`, { body: { aggregate: { name: uniq('agg') } } }), 'aggregate')
     ).aggregate.id;
@@ -519,6 +527,7 @@ test('policy matrix: every route × six personas answers as the policy table say
       [/^\/volume\/v3\/:project_id\/snapshots\/:id/, ':id', snapshot],
       [/^\/volume\/v3\/:project_id\/volumes\/:id/, ':id', volume],
       [/^\/volume\/v3\/:project_id\/types\/:id/, ':id', volumeType],
+      [/^\/volume\/v3\/:project_id\/qos-specs\/:id/, ':id', qosSpecs],
       [/^\/volume\/v3\/:project_id\/(os-volume-transfer|volume-transfers)\/:id/, ':id', transfer],
       [/^\/volume\/v3\//, ':target', A.id],
       [/^\/volume\/v3\//, ':cls', 'default'],

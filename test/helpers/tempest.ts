@@ -123,6 +123,9 @@ export function tempestSettings(target: TempestTarget): IniOverrides {
       max_microversion: '3.64',
       volume_size: '1',
       build_timeout: '120',
+      // What the file backend reports (get_pools, capabilities); Tempest puts them in volume types' extra specs.
+      vendor_name: 'Gureum',
+      storage_protocol: 'file',
     },
     'volume-feature-enabled': {
       backup: 'true',

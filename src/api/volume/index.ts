@@ -9,6 +9,7 @@ import { emptyFeatureRoutes } from './empty-feature-routes.js';
 import { transferRoutes } from './transfer-routes.js';
 import { backupRoutes } from './backup-routes.js';
 import { qosRoutes } from './qos-routes.js';
+import { backendRoutes } from './backend-routes.js';
 
 function v3Doc(root: string) {
   return {
@@ -54,6 +55,7 @@ export const volumeApi: ServiceApi = {
         transferRoutes(v3, svc, views);
         backupRoutes(v3, svc, views);
         qosRoutes(v3, svc, views);
+        backendRoutes(v3, svc, startedAt);
       },
       { prefix: '/v3' },
     );

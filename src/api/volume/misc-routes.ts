@@ -29,7 +29,11 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
       const services = all
         .filter(
           (s) =>
-            (typeof query.host !== 'string' || s.host === query.host) &&
+            // Cinder's host filter also matches host@backend and host@backend#pool.
+            (typeof query.host !== 'string' ||
+              s.host === query.host ||
+              s.host.startsWith(`${query.host}@`) ||
+              s.host.startsWith(`${query.host}#`)) &&
             (typeof query.binary !== 'string' || s.binary === query.binary),
         )
         .map((s) => ({
@@ -172,6 +176,12 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
         ['AvailabilityZones', 'os-availability-zone'],
         ['Quotas', 'os-quota-sets'],
         ['Services', 'os-services'],
+        ['Hosts', 'os-hosts'],
+        ['QosSpecs', 'qos-specs'],
+        ['SchedulerStats', 'scheduler-stats'],
+        ['Capabilities', 'capabilities'],
+        ['Backups', 'backups'],
+        ['VolumeTransfer', 'os-volume-transfer'],
         ['TypesManage', 'os-types-manage'],
         ['VolumeTypeAccess', 'os-volume-type-access'],
         ['VolumeActions', 'os-volume-actions'],

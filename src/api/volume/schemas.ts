@@ -9,7 +9,7 @@ export const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 255 }
 /** A size in GiB: Cinder takes 1 and "1". */
 export const Size = Type.Union([
   Type.Integer({ minimum: 1, maximum: 2147483647 }),
-  Type.String({ pattern: '^[0-9]+$', maxLength: 10 }),
+  Type.String({ pattern: '^0*[1-9][0-9]*$', maxLength: 10 }),
 ]);
 const Uuidish = Type.String({ minLength: 1, maxLength: 255 });
 const Bool = Type.Union([Type.Boolean(), Type.String({ maxLength: 16 })]);
@@ -99,7 +99,7 @@ export const SnapshotCreate = wrap(
   'snapshot',
   Type.Object(
     {
-      volume_id: Uuidish,
+      volume_id: Type.Union([Uuidish, Type.Null()]),
       force: Type.Optional(Bool),
       name: Type.Optional(Name),
       display_name: Type.Optional(Name),

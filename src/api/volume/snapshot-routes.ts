@@ -1,10 +1,10 @@
 // /snapshots: create, list (brief and detail), show, update, delete, metadata, os-reset_status.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { badRequest, forbidden } from '../../errors.js';
+import { badRequest, forbidden, notFound } from '../../errors.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { allowed } from '../../services/policy.js';
-import { parseListOptions, SNAPSHOT_SORT_KEYS, type VolumeService } from '../../services/volume/index.js';
+import { hasNextPage, parseListOptions, SNAPSHOT_SORT_KEYS, type VolumeService } from '../../services/volume/index.js';
 import { metadataRoutes } from './metadata-routes.js';
 import { accepted, route, type VolumeCall } from './route.js';
 import type { VolumeViews } from './views.js';
@@ -21,7 +21,8 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService, views: 
       const s = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
       const admin = isAdmin(auth);
       const meta = metadataFilter(query.metadata);
-      const { items, more } = await snaps.list(
+      const opts = parseListOptions(query, SNAPSHOT_SORT_KEYS);
+      const listed = await snaps.list(
         auth,
         {
           ...(admin && s('all_tenants') !== undefined ? { allTenants: true } : {}),
@@ -31,10 +32,11 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService, views: 
           ...(s('volume_id') !== undefined ? { volumeId: s('volume_id')! } : {}),
           ...(meta ? { metadata: meta } : {}),
         },
-        parseListOptions(query, SNAPSHOT_SORT_KEYS),
+        opts,
       );
+      const { items } = listed;
       const out: Record<string, unknown> = { snapshots: items.map((x) => views.snapshot(x, version, detail)) };
-      if (more && items.length)
+      if (hasNextPage(listed, opts))
         out.snapshots_links = views.nextLink(
           project,
           detail ? 'snapshots/detail' : 'snapshots',
@@ -53,6 +55,8 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService, views: 
     status: 202,
     handler: async ({ auth, version, body }) => {
       const b = body.snapshot;
+      // Cinder looks the volume up first: no volume id is a 404, as any unknown one.
+      if (b.volume_id === null) throw notFound('Volume None could not be found.');
       const s = await snaps.create(auth, {
         volumeId: b.volume_id,
         force: b.force === undefined ? false : boolOf(b.force, 'force'),
@@ -121,6 +125,15 @@ export function snapshotRoutes(app: FastifyInstance, svc: VolumeService, views: 
               "Policy doesn't allow volume_extension:snapshot_admin_actions:force_delete to be performed.",
             );
           await snaps.delete(auth, params.id!, true);
+          return accepted();
+        case 'os-update_snapshot_status':
+          // Used by a volume driver reporting progress; admin only here (no driver runs as a project).
+          if (!allowed(auth, 'volume:admin'))
+            throw forbidden(
+              "Policy doesn't allow snapshot_extension:snapshot_actions:update_snapshot_status to be performed.",
+            );
+          if (typeof v.status !== 'string') throw badRequest("Invalid input received: 'status' is a required property");
+          await snaps.updateStatus(auth, params.id!, v.status, typeof v.progress === 'string' ? v.progress : undefined);
           return accepted();
         default:
           throw badRequest(`There is no such action: ${name}`);

@@ -95,7 +95,11 @@ export function typeRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
     url: '/types/:id/extra_specs',
     policy: 'volume:admin',
     body: ExtraSpecsBody,
-    handler: async ({ params, body }) => ({ extra_specs: await types.setExtraSpecs(params.id!, body.extra_specs) }),
+    // Cinder answers the specs it was given, not the merged set.
+    handler: async ({ params, body }) => {
+      await types.setExtraSpecs(params.id!, body.extra_specs);
+      return { extra_specs: body.extra_specs };
+    },
   });
   route(app, {
     method: 'GET',

@@ -5,6 +5,7 @@ import { badRequest, forbidden } from '../../errors.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { allowed } from '../../services/policy.js';
 import {
+  hasNextPage,
   parseListOptions,
   VOLUME_SORT_KEYS,
   type VolumeService,
@@ -85,11 +86,12 @@ export function volumeRoutes(app: FastifyInstance, svc: VolumeService, views: Vo
     async ({ auth, project, version, query }: VolumeCall<unknown, Q>) => {
       const admin = isAdmin(auth);
       const opts = parseListOptions(query, VOLUME_SORT_KEYS);
-      const { items, more } = await vols.list(auth, filtersOf(query, admin), opts);
+      const listed = await vols.list(auth, filtersOf(query, admin), opts);
+      const { items } = listed;
       const out: Record<string, unknown> = {
         volumes: items.map((v) => (detail ? views.volume(v, version, admin, project) : views.volumeBrief(v, project))),
       };
-      if (more && items.length)
+      if (hasNextPage(listed, opts))
         out.volumes_links = views.nextLink(
           project,
           detail ? 'volumes/detail' : 'volumes',

@@ -46,6 +46,8 @@ export interface VolumeBackup {
 /** What an exported record carries (base64 JSON in backup_url), enough to re-create the record on import. */
 interface BackupRecord {
   id: string;
+  /** The backup whose data in the store this record names (differs from `id` once a record is re-imported under a new id). */
+  data_id?: string;
   project_id: string;
   user_id: string;
   volume_id: string;
@@ -61,8 +63,13 @@ interface BackupRecord {
   created_at: string;
 }
 
-/** The backup driver name exported records carry (Cinder's backup_service). */
-export const BACKUP_SERVICE = 'gureum.backup.file';
+/**
+ * The backup driver name exported records carry (Cinder's backup_service: clients such as Tempest expect a
+ * `cinder.backup.drivers` prefix). Records exported under the earlier name are still imported.
+ */
+export const BACKUP_SERVICE = 'cinder.backup.drivers.gureum_file';
+const OLD_BACKUP_SERVICE = 'gureum.backup.file';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class Backups {
   constructor(
@@ -410,6 +417,7 @@ export class Backups {
       throw badRequest(`Invalid backup: Backup status must be available and not restoring, but it is ${b.status}.`);
     const rec: BackupRecord = {
       id: b.id,
+      data_id: b.id,
       project_id: b.projectId,
       user_id: b.userId,
       volume_id: b.volumeId,
@@ -429,12 +437,15 @@ export class Backups {
 
   /** Admin: re-creates a backup record from an export whose data is still in this cloud's backup store. */
   async importRecord(a: AuthContext, backupService: string, backupUrl: string): Promise<VolumeBackup> {
-    if (backupService !== BACKUP_SERVICE)
+    if (backupService !== BACKUP_SERVICE && backupService !== OLD_BACKUP_SERVICE)
       throw badRequest(`Invalid backup: Unsupported backup service ${backupService}.`);
     let rec: BackupRecord;
     try {
       rec = JSON.parse(Buffer.from(backupUrl, 'base64').toString('utf8')) as BackupRecord;
       if (typeof rec.id !== 'string' || typeof rec.size !== 'number') throw new Error('incomplete');
+      // Ids name files in the backup store: nothing but a UUID may reach a path.
+      if (!UUID.test(rec.id) || (rec.data_id !== undefined && !UUID.test(String(rec.data_id))))
+        throw new Error('not a backup id');
     } catch {
       throw badRequest("Invalid backup: Can't parse backup record.");
     }
@@ -444,8 +455,12 @@ export class Backups {
       .where('id', '=', rec.id)
       .executeTakeFirst();
     if (existing && existing.deleted === 0) throw badRequest('Invalid backup: Backup already exists in database.');
-    if (!this.d.store.has(rec.id))
-      throw badRequest(`Invalid backup: The data of backup ${rec.id} is not in this cloud's backup store.`);
+    // Cinder imports a record under whatever id it carries, pointing at the same backend data; here the data of the
+    // new id is a hard link to the exported backup's file.
+    const dataId = typeof rec.data_id === 'string' ? rec.data_id : rec.id;
+    if (!this.d.store.has(dataId))
+      throw badRequest(`Invalid backup: The data of backup ${dataId} is not in this cloud's backup store.`);
+    if (dataId !== rec.id) await this.d.store.share(dataId, rec.id);
     const t = now();
     const row: VolumeBackupRow = {
       id: rec.id,

@@ -11,6 +11,7 @@ import { Attachments } from './attachments.js';
 import { Transfers } from './transfers.js';
 import { Backups } from './backups.js';
 import { QosSpecsService } from './qos-specs.js';
+import { BackendStats } from './backend-stats.js';
 import { BackupStore } from '../../storage/file/backup-store.js';
 import type { VolumeImagePort } from './images.js';
 
@@ -22,7 +23,8 @@ export type { ListOptions } from './paging.js';
 export type { VolumeTransfer } from './transfers.js';
 export type { VolumeBackup } from './backups.js';
 export type { QosSpecs } from './qos-specs.js';
-export { parseListOptions } from './paging.js';
+export type { HostUsage, PoolCapabilities } from './backend-stats.js';
+export { hasNextPage, parseListOptions } from './paging.js';
 export { VOLUME_SORT_KEYS, VOLUME_AZ } from './volumes.js';
 export { SNAPSHOT_SORT_KEYS } from './snapshots.js';
 export { DEFAULT_QUOTAS } from './quotas.js';
@@ -51,6 +53,7 @@ export class VolumeService {
   readonly transfers: Transfers;
   readonly backups: Backups;
   readonly qos: QosSpecsService;
+  readonly stats: BackendStats;
   readonly backendHost: string;
   readonly hostName: string;
   private readonly running = new Set<Promise<void>>();
@@ -68,6 +71,7 @@ export class VolumeService {
     };
     this.types = new VolumeTypes(deps.db);
     this.qos = new QosSpecsService(deps.db);
+    this.stats = new BackendStats(deps.db, deps.backend, this.backendHost);
     this.quotas = new VolumeQuotas(deps.db);
     this.messages = new Messages(deps.db);
     this.volumes = new Volumes({
@@ -79,6 +83,7 @@ export class VolumeService {
       messages: this.messages,
       background,
       host: this.backendHost,
+      stats: this.stats,
     });
     this.attachments = new Attachments({
       db: deps.db,

@@ -38,6 +38,9 @@ export function parseListOptions(q: Record<string, unknown>, keys: readonly stri
   } else if (str('sort_dir')) {
     sort.push(['created_at', dirOf(str('sort_dir'))]);
   }
+  // Cinder still takes the v1 names of two fields (Tempest sorts snapshots by display_name).
+  const legacy: Record<string, string> = { display_name: 'name', display_description: 'description' };
+  for (const entry of sort) if (entry[0] in legacy && keys.includes(legacy[entry[0]]!)) entry[0] = legacy[entry[0]]!;
   for (const [k] of sort) if (!keys.includes(k)) throw badRequest(`Invalid input received: Invalid sort key ${k}.`);
   const intOf = (k: string, min: number): number | undefined => {
     const v = str(k);
@@ -90,4 +93,12 @@ export function page<T extends { id: string }>(
   const rest = sorted.slice(start);
   if (opts.limit === undefined) return { items: rest, more: false };
   return { items: rest.slice(0, opts.limit), more: rest.length > opts.limit };
+}
+
+/**
+ * Whether a page gets a `next` link: when more items follow, and (as Cinder, which does not look ahead) whenever the
+ * page is exactly `limit` long, so a list whose length divides by the limit ends with an empty page.
+ */
+export function hasNextPage(page: { items: unknown[]; more: boolean }, opts: ListOptions): boolean {
+  return page.items.length > 0 && (page.more || page.items.length === opts.limit);
 }

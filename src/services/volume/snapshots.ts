@@ -226,4 +226,22 @@ export class Snapshots {
       throw badRequest(`Invalid input received: Must specify a valid status, got ${status}.`);
     await this.d.db.updateTable('volume_snapshots').set({ status, updated_at: now() }).where('id', '=', id).execute();
   }
+
+  /** os-update_snapshot_status: the transitions Cinder allows a driver to report, with its progress. */
+  async updateStatus(a: AuthContext, id: string, status: string, progress?: string): Promise<void> {
+    const s = await this.get(a, id);
+    const allowedNext: Record<string, string[]> = {
+      creating: ['creating', 'available', 'error'],
+      deleting: ['deleting', 'error_deleting'],
+    };
+    const next = allowedNext[s.status];
+    if (!next) throw badRequest(`Snapshot status ${s.status} not allowed for update_snapshot_status`);
+    if (!next.includes(status))
+      throw badRequest(`Provided snapshot status ${status} not allowed for snapshot with status ${s.status}.`);
+    await this.d.db
+      .updateTable('volume_snapshots')
+      .set({ status, ...(progress !== undefined ? { progress } : {}), updated_at: now() })
+      .where('id', '=', id)
+      .execute();
+  }
 }

@@ -7,6 +7,7 @@ import type { AuthContext } from '../auth-context.js';
 import { isAdmin } from '../auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { uuid } from '../../util/ids.js';
+import type { BackendStats } from './backend-stats.js';
 import type { VolumeBackend } from '../../storage/volume-backend.js';
 import { attachmentOf, now, volumeOf, type Volume, type VolumeType } from './model.js';
 import { assertVolumeStatus, VOLUME_STATUSES } from './states.js';
@@ -69,6 +70,8 @@ export interface Background {
 export interface VolumesDeps {
   db: Kysely<Database>;
   backend: VolumeBackend;
+  /** Whether a type's extra specs fit the backend (Cinder's scheduler filters). */
+  stats: Pick<BackendStats, 'unplaceable'>;
   types: VolumeTypes;
   quotas: VolumeQuotas;
   images: VolumeImagePort;
@@ -281,6 +284,8 @@ export class Volumes {
     const bytes = finalSize * GiB;
     this.d.background.run(`create volume ${id}`, async () => {
       try {
+        const unplaceable = await this.d.stats.unplaceable(volumeType.extraSpecs);
+        if (unplaceable) throw new Error(unplaceable);
         if (source.kind === 'blank') await this.d.backend.createBlank(id, bytes);
         else if (source.kind === 'snapshot') await this.d.backend.createFromSnapshot(id, source.id, bytes);
         else if (source.kind === 'volume') await this.d.backend.cloneVolume(id, source.id, bytes);

@@ -4,7 +4,7 @@
 // (`qemu-img convert -B`), so a chain of incrementals costs only what changed; restoring reads through the chain.
 // Backing files are named relative to the store, so the store can move as a whole.
 import { execFile } from 'node:child_process';
-import { chmod, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir } from '../../util/fs.js';
@@ -85,6 +85,16 @@ export class BackupStore {
   /** Whether the store holds the backup's data (import of an exported record). */
   has(backupId: string): boolean {
     return existsSync(this.file(backupId));
+  }
+
+  /**
+   * Makes backup `toId` hold the same data as `fromId` (an imported record under a new id) by a hard link: no copy,
+   * and deleting either keeps the other's data. A copy when the file system has no hard links.
+   */
+  async share(fromId: string, toId: string): Promise<void> {
+    const to = this.file(toId);
+    if (existsSync(to)) return;
+    await link(this.file(fromId), to).catch(() => copyFile(this.file(fromId), to));
   }
 
   async delete(backupId: string): Promise<void> {

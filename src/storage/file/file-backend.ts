@@ -7,7 +7,7 @@
 //   whatever happens to the image cache or the snapshot (the file system counts the references);
 // - raw volumes (format `raw`) are always full copies.
 import { execFile } from 'node:child_process';
-import { chmod, link, rm, stat } from 'node:fs/promises';
+import { chmod, link, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir } from '../../util/fs.js';
 import { qemuImgBinary, QemuImgError, qemuFormat } from '../../disk/qemu-img.js';
@@ -148,6 +148,13 @@ export class FileVolumeBackend implements VolumeBackend {
       'virtual-size': number;
     };
     if (sizeBytes > out['virtual-size']) await qemuImg(['resize', '-q', '-f', format, path, String(sizeBytes)], 60_000);
+  }
+
+  /** The file system holding the volume store: its size and what is free (thin volumes can overcommit it). */
+  async stats(): Promise<{ storageProtocol: string; totalGb: number; freeGb: number }> {
+    const fs = await statfs(this.opts.dir);
+    const gb = (blocks: number) => Math.floor((blocks * fs.bsize) / 1024 ** 3);
+    return { storageProtocol: 'file', totalGb: gb(fs.blocks), freeGb: gb(fs.bavail) };
   }
 
   connection(volumeId: string): VolumeConnection {

@@ -116,6 +116,25 @@ test('full and incremental backups restore what was written; delete order; expor
     400,
   );
 
+  assert.ok(record.backup_service.startsWith('cinder.backup.drivers'), record.backup_service);
+  // Imported under a new id (Tempest does this): the new record shares the data and restores on its own.
+  const decoded = JSON.parse(Buffer.from(record.backup_url, 'base64').toString('utf8'));
+  const newId = '6b1f1d2e-9c3a-4e5b-8a7c-0d1e2f3a4b5c';
+  const renamed = Buffer.from(JSON.stringify({ ...decoded, id: newId })).toString('base64');
+  const imp = await req('POST', '/backups/import_record', {
+    'backup-record': { backup_service: record.backup_service, backup_url: renamed },
+  });
+  assert.equal(imp.status, 201, imp.text);
+  assert.equal(imp.json.backup.id, newId);
+  await waitStatus(c, c.adminToken, `${V}/backups/${newId}`, 'backup', 'available');
+  const escape = Buffer.from(JSON.stringify({ ...decoded, id: '../../etc' })).toString('base64');
+  const refusedPath = await req('POST', '/backups/import_record', {
+    'backup-record': { backup_service: record.backup_service, backup_url: escape },
+  });
+  assert.equal(refusedPath.status, 400, refusedPath.text);
+  assert.equal((await req('DELETE', `/backups/${newId}`)).status, 202);
+  await waitStatus(c, c.adminToken, `${V}/backups/${newId}`, 'backup', 'DELETED');
+
   assert.equal((await req('DELETE', `/backups/${inc.id}`)).status, 202);
   await waitStatus(c, c.adminToken, `${V}/backups/${inc.id}`, 'backup', 'DELETED');
   assert.equal((await req('DELETE', `/backups/${full.id}`)).status, 202);
