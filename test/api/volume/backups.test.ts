@@ -127,9 +127,9 @@ test('full and incremental backups restore what was written; delete order; expor
   assert.equal(imp.status, 201, imp.text);
   assert.equal(imp.json.backup.id, newId);
   await waitStatus(c, c.adminToken, `${V}/backups/${newId}`, 'backup', 'available');
-  const escape = Buffer.from(JSON.stringify({ ...decoded, id: '../../etc' })).toString('base64');
+  const traversal = Buffer.from(JSON.stringify({ ...decoded, id: '../../etc' })).toString('base64');
   const refusedPath = await req('POST', '/backups/import_record', {
-    'backup-record': { backup_service: record.backup_service, backup_url: escape },
+    'backup-record': { backup_service: record.backup_service, backup_url: traversal },
   });
   assert.equal(refusedPath.status, 400, refusedPath.text);
   assert.equal((await req('DELETE', `/backups/${newId}`)).status, 202);
