@@ -38,6 +38,8 @@ export interface VolumeRow {
   readonly: number;
   multiattach: number;
   metadata: string;
+  /** JSON: Cinder's admin metadata (readonly once set); its visible keys show inside metadata. */
+  admin_metadata: string;
   /** volume_image_metadata: what the image said, when made from one. */
   image_metadata: string;
   /** Cinder's host@backend#pool. */

@@ -531,6 +531,8 @@ test('policy matrix: every route × six personas answers as the policy table say
       [/^\/volume\/v3\/:project_id\/(os-volume-transfer|volume-transfers)\/:id/, ':id', transfer],
       [/^\/volume\/v3\//, ':target', A.id],
       [/^\/volume\/v3\//, ':cls', 'default'],
+      [/^\/volume\/v3\//, ':host', cloud.controller.deps.volume.stats.volumeHost],
+      [/^\/volume\/v3\//, ':action', 'enable'],
       [/^\/volume\/v3\//, ':project_id', A.id],
       // monitoring (Gureum's own graphs)
       [/^\/monitoring\/v1\/servers\/:id/, ':id', server],

@@ -1,9 +1,10 @@
-// Admin views of the backend: os-hosts (Cinder's hosts extension), scheduler-stats/get_pools and
-// capabilities/{host}. One backend, one pool: host@backend#backend.
+// Admin views of the backend: os-hosts (Cinder's hosts extension), scheduler-stats/get_pools,
+// capabilities/{host} and the os-services actions. One backend, one pool: host@backend#backend.
 import type { FastifyInstance } from 'fastify';
 import type { VolumeService } from '../../services/volume/index.js';
 import { VOLUME_AZ } from '../../services/volume/index.js';
-import { boolOf } from './schemas.js';
+import { badRequest, notFound } from '../../errors.js';
+import { boolOf, ServiceActionBody } from './schemas.js';
 import { route } from './route.js';
 
 export function backendRoutes(app: FastifyInstance, svc: VolumeService, startedAt: string): void {
@@ -81,6 +82,42 @@ export function backendRoutes(app: FastifyInstance, svc: VolumeService, startedA
           qos: { title: 'QoS', description: 'Enables QoS.', type: 'boolean' },
         },
       };
+    },
+  });
+  // PUT /os-services/{action}: Cinder's checks and answers for unknown hosts and binaries. The three services live
+  // in this one process and cannot be disabled, frozen or failed over on their own: a valid request says so (400).
+  route<Record<string, unknown>>(app, {
+    method: 'PUT',
+    url: '/os-services/:action',
+    policy: 'volume:admin',
+    body: ServiceActionBody,
+    handler: async ({ params, body }) => {
+      const action = params.action!;
+      const host = typeof body.host === 'string' ? body.host : undefined;
+      const services: [string, string][] = [
+        ['cinder-scheduler', svc.hostName],
+        ['cinder-volume', stats.volumeHost],
+        ['cinder-backup', svc.hostName],
+      ];
+      if (['freeze', 'thaw', 'failover_host', 'failover'].includes(action)) {
+        if (!host || !services.some(([, h]) => h === host || h.startsWith(`${host}@`)))
+          throw badRequest(`Invalid input received: Host ${host ?? 'None'} is not a volume host.`);
+        throw badRequest(`Invalid input received: ${action} is not supported by the ${stats.volumeHost} backend.`);
+      }
+      if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw notFound('Unknown action');
+      const binary = typeof body.binary === 'string' ? body.binary : undefined;
+      if (!host || !binary) throw badRequest('Missing required element host or binary in request body.');
+      if (!services.some(([b, h]) => b === binary && (h === host || h.split('@')[0] === host)))
+        throw notFound(`Service ${binary} on host ${host} could not be found.`);
+      if (action === 'disable-log-reason') {
+        const reason = body.disabled_reason;
+        if (typeof reason !== 'string' || !reason.trim() || reason.length > 255)
+          throw badRequest('Invalid input received: Disabled reason contains invalid characters or is too long');
+      }
+      if (action === 'enable') return { host, binary, status: 'enabled', disabled: false };
+      throw badRequest(
+        `Invalid input received: the ${binary} service runs in the cloud's one process and cannot be disabled.`,
+      );
     },
   });
 }

@@ -1,12 +1,12 @@
 // Availability zones, os-services, quota sets, limits, user messages and extensions.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { forbidden } from '../../errors.js';
+import { badRequest, forbidden } from '../../errors.js';
 import { isAdmin } from '../../services/auth-context.js';
 import { VOLUME_AZ, type VolumeService } from '../../services/volume/index.js';
 import { route } from './route.js';
 import type { VolumeViews } from './views.js';
-import { boolOf, QuotaSetBody } from './schemas.js';
+import { boolOf, QuotaClassBody, QuotaSetBody } from './schemas.js';
 
 export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: VolumeViews, startedAt: string): void {
   route(app, {
@@ -108,6 +108,19 @@ export function miscRoutes(app: FastifyInstance, svc: VolumeService, views: Volu
     url: '/os-quota-class-sets/:cls',
     policy: 'volume:admin',
     handler: async ({ params }) => ({ quota_class_set: { id: params.cls, ...(await svc.quotas.defaults()) } }),
+  });
+  // Cinder keeps one quota class, `default`; updating it changes the limits of every project that set none.
+  route<Static<typeof QuotaClassBody>>(app, {
+    method: 'PUT',
+    url: '/os-quota-class-sets/:cls',
+    policy: 'volume:admin',
+    body: QuotaClassBody,
+    handler: async ({ params, body }) => {
+      if (params.cls !== 'default') throw badRequest('Only the default quota class can be updated.');
+      const values = Object.fromEntries(Object.entries(body.quota_class_set).map(([k, v]) => [k, Number(v)]));
+      await svc.quotas.setDefaults(values);
+      return { quota_class_set: await svc.quotas.defaults() };
+    },
   });
 
   route(app, {

@@ -65,6 +65,9 @@ export function route<B = any, Q = Record<string, unknown>>(app: FastifyInstance
       const project = params.project_id!;
       // Cinder refuses a URL naming another project than the token's ("Malformed request url").
       if (auth.projectId !== project) throw badRequest('Malformed request url');
+      // `GET /volumes/` is a show without an id for Cinder (404), not the list the server's trailing-slash
+      // tolerance would otherwise route it to.
+      if (req.url.split('?')[0]!.endsWith('/')) throw new CloudError('NotFound', 'The resource could not be found.');
       const version = vv(req);
       if (r.minVersion && !version.atLeast(r.minVersion))
         throw new CloudError('NotFound', 'The resource could not be found.');

@@ -251,3 +251,12 @@ export const QosUpdate = wrap(
 export const QosDeleteKeys = Type.Object({
   keys: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1 }),
 });
+
+/** PUT /os-services/{action}: host, binary, disabled_reason (Cinder validates them itself, with its own messages). */
+export const ServiceActionBody = Type.Object({}, { additionalProperties: true });
+
+/** PUT /os-quota-class-sets/default. */
+export const QuotaClassBody = wrap(
+  'quota_class_set',
+  Type.Record(Type.String(), Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })])),
+);

@@ -55,7 +55,7 @@ export class VolumeViews {
       volume_type: v.volumeTypeName,
       snapshot_id: v.snapshotId,
       source_volid: v.sourceVolid,
-      metadata: v.metadata,
+      metadata: { ...v.metadata, ...v.visibleAdminMetadata },
       links: this.links(project, 'volumes', v.id),
       user_id: v.userId,
       bootable: String(v.bootable),

@@ -40,6 +40,8 @@ export interface Volume {
   imageId: string | null;
   bootable: boolean;
   readonly: boolean;
+  /** Admin metadata clients see inside `metadata` (readonly once set, attached_mode), as Cinder shows it. */
+  visibleAdminMetadata: Record<string, string>;
   multiattach: boolean;
   metadata: Record<string, string>;
   imageMetadata: Record<string, string>;
@@ -123,6 +125,7 @@ export function volumeOf(r: VolumeRow, typeName: string | null, attachments: Vol
     readonly: r.readonly === 1,
     multiattach: r.multiattach === 1,
     metadata: fromJson(r.metadata, {}),
+    visibleAdminMetadata: visibleAdminMetadata(fromJson(r.admin_metadata ?? '{}', {})),
     imageMetadata: fromJson(r.image_metadata, {}),
     host: r.host,
     diskFormat: r.disk_format,
@@ -161,4 +164,8 @@ export function volumeTypeOf(r: VolumeTypeRow): VolumeType {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+function visibleAdminMetadata(m: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(m).filter(([k]) => k === 'readonly' || k === 'attached_mode'));
 }

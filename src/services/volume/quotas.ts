@@ -31,6 +31,9 @@ function exceeded(message: string): CloudError {
   return new CloudError('OverQuota', message, { status: 413, headers: { 'Retry-After': '0' } });
 }
 
+/** The quota class `default` keeps its limits as rows of this pseudo-project (project ids are hex, never this). */
+const DEFAULT_CLASS = 'class:default';
+
 export class VolumeQuotas {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -44,19 +47,20 @@ export class VolumeQuotas {
     return DEFAULT_QUOTAS[resource] ?? -1;
   }
 
-  /** The limits of a project (defaults where nothing was set). */
+  /** The limits of a project (the default class's where nothing was set). */
   async limits(projectId: string, db: Db = this.db): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const r of await this.resources(db)) out[r] = this.defaultOf(r);
+    const out = await this.defaults(db);
     const rows = await db.selectFrom('volume_quotas').selectAll().where('project_id', '=', projectId).execute();
     for (const r of rows) if (r.resource in out) out[r.resource] = r.hard_limit;
     return out;
   }
 
-  /** Defaults for every resource. */
-  async defaults(): Promise<Record<string, number>> {
+  /** Defaults for every resource: the built-in ones, changed by os-quota-class-sets/default. */
+  async defaults(db: Db = this.db): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const r of await this.resources()) out[r] = this.defaultOf(r);
+    for (const r of await this.resources(db)) out[r] = this.defaultOf(r);
+    const rows = await db.selectFrom('volume_quotas').selectAll().where('project_id', '=', DEFAULT_CLASS).execute();
+    for (const r of rows) if (r.resource in out) out[r.resource] = r.hard_limit;
     return out;
   }
 
@@ -197,5 +201,10 @@ export class VolumeQuotas {
   /** Back to the defaults. */
   async reset(projectId: string): Promise<void> {
     await this.db.deleteFrom('volume_quotas').where('project_id', '=', projectId).execute();
+  }
+
+  /** os-quota-class-sets/default (admin): new defaults for every project without its own limit. */
+  async setDefaults(values: Record<string, number>): Promise<void> {
+    await this.set(DEFAULT_CLASS, values);
   }
 }

@@ -8,6 +8,7 @@ import { isAdmin } from '../auth-context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { uuid } from '../../util/ids.js';
 import type { BackendStats } from './backend-stats.js';
+import { fromJson } from '../../util/json.js';
 import type { VolumeBackend } from '../../storage/volume-backend.js';
 import { attachmentOf, now, volumeOf, type Volume, type VolumeType } from './model.js';
 import { assertVolumeStatus, VOLUME_STATUSES } from './states.js';
@@ -273,6 +274,7 @@ export class Volumes {
           readonly: 0,
           multiattach: spec.multiattach ? 1 : 0,
           metadata: JSON.stringify(spec.metadata ?? {}),
+          admin_metadata: '{}',
           image_metadata: JSON.stringify(imageMeta),
           host: this.d.host,
           disk_format: this.d.backend.format,
@@ -505,6 +507,15 @@ export class Volumes {
       .execute();
   }
 
+  private async adminMetadata(id: string): Promise<Record<string, string>> {
+    const r = await this.d.db
+      .selectFrom('volume_volumes')
+      .select('admin_metadata')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return fromJson(r?.admin_metadata ?? '{}', {});
+  }
+
   async setReadonly(a: AuthContext, id: string, readonly: boolean): Promise<void> {
     const v = await this.get(a, id);
     assertVolumeStatus(
@@ -514,7 +525,11 @@ export class Volumes {
     );
     await this.d.db
       .updateTable('volume_volumes')
-      .set({ readonly: readonly ? 1 : 0, updated_at: now() })
+      .set({
+        readonly: readonly ? 1 : 0,
+        admin_metadata: JSON.stringify({ ...(await this.adminMetadata(id)), readonly: readonly ? 'True' : 'False' }),
+        updated_at: now(),
+      })
       .where('id', '=', id)
       .execute();
   }

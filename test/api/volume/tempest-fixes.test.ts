@@ -127,3 +127,50 @@ test('size 0 and a null snapshot volume_id are refused; os-update_snapshot_statu
   assert.equal(shown.status, 'error');
   assert.equal(shown['os-extended-snapshot-attributes:progress'], '80%');
 });
+
+test('os-services actions: unknown host or binary 404, no reason 400, freeze of an unknown host 400', async () => {
+  const host = c.controller.deps.volume.stats.volumeHost;
+  const put = (action: string, body: unknown) => req('PUT', `/os-services/${action}`, body);
+  assert.equal((await put('enable', { host: 'nowhere', binary: 'cinder-volume' })).status, 404);
+  assert.equal((await put('disable', { host, binary: 'cinder-nothing' })).status, 404);
+  const noReason = await put('disable-log-reason', { host, binary: 'cinder-volume', disabled_reason: null });
+  assert.equal(noReason.status, 400, noReason.text);
+  assert.equal((await put('freeze', { host: 'nowhere' })).status, 400);
+  assert.equal((await put('thaw', { host: 'nowhere' })).status, 400);
+  const en = await put('enable', { host, binary: 'cinder-volume' });
+  assert.equal(en.status, 200, en.text);
+  assert.equal(en.json.status, 'enabled');
+});
+
+test('GET /volumes/ is a show without an id (404); readonly shows in metadata once set', async (t) => {
+  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+  assert.equal((await req('GET', '/volumes/')).status, 404);
+  const v = await req('POST', '/volumes', { volume: { size: 1, metadata: { a: '1' } } });
+  const id = v.json.volume.id as string;
+  await waitStatus(c, c.adminToken, `${V}/volumes/${id}`, 'volume', 'available');
+  assert.deepEqual((await req('GET', `/volumes/${id}`)).json.volume.metadata, { a: '1' });
+  for (const flag of [true, false]) {
+    const r = await req('POST', `/volumes/${id}/action`, { 'os-update_readonly_flag': { readonly: flag } });
+    assert.equal(r.status, 202, r.text);
+    const shown = (await req('GET', `/volumes/${id}`)).json.volume.metadata;
+    assert.deepEqual(shown, { a: '1', readonly: flag ? 'True' : 'False' });
+  }
+  // admin metadata is not user metadata: the metadata sub-resource keeps only the user's keys
+  assert.deepEqual((await req('GET', `/volumes/${id}/metadata`)).json.metadata, { a: '1' });
+});
+
+test('os-quota-class-sets/default can be updated and is every project default', async () => {
+  const before = (await req('GET', '/os-quota-class-sets/default')).json.quota_class_set;
+  const upd = await req('PUT', '/os-quota-class-sets/default', { quota_class_set: { volumes: 7, snapshots: '9' } });
+  assert.equal(upd.status, 200, upd.text);
+  assert.equal(upd.json.quota_class_set.volumes, 7);
+  assert.equal(upd.json.quota_class_set.snapshots, 9);
+  const proj = await createProject(c);
+  const q = await req('GET', `/os-quota-sets/${proj.id}`);
+  assert.equal(q.json.quota_set.volumes, 7);
+  assert.equal((await req('PUT', '/os-quota-class-sets/gold', { quota_class_set: { volumes: 1 } })).status, 400);
+  assert.equal((await req('PUT', '/os-quota-class-sets/default', { quota_class_set: { nope: 1 } })).status, 400);
+  await req('PUT', '/os-quota-class-sets/default', {
+    quota_class_set: { volumes: before.volumes, snapshots: before.snapshots },
+  });
+});
