@@ -234,7 +234,7 @@ export const BackupImport = wrap(
   ),
 );
 
-/** POST /qos-specs: the name, an optional consumer and the limits, all strings (cinder/api/contrib/qos_specs_manage). */
+/** POST /qos-specs: the name, an optional consumer and the limits, all strings (Cinder's qos_specs_manage). */
 export const QosCreate = wrap(
   'qos_specs',
   Type.Object(

@@ -46,7 +46,7 @@ export interface VolumeBackup {
 /** What an exported record carries (base64 JSON in backup_url), enough to re-create the record on import. */
 interface BackupRecord {
   id: string;
-  /** The backup whose data in the store this record names (differs from `id` once a record is re-imported under a new id). */
+  /** The backup whose data in the store this record names (not `id` once re-imported under a new id). */
   data_id?: string;
   project_id: string;
   user_id: string;

@@ -81,7 +81,8 @@ function validate(specs: Record<string, string>): void {
   }
   if ('consumer' in specs && !(QOS_CONSUMERS as readonly string[]).includes(specs.consumer!))
     throw badRequest(
-      `Invalid input received: Invalid QoS specs: Consumer ${specs.consumer} is not one of ${QOS_CONSUMERS.join(', ')}.`,
+      `Invalid input received: Invalid QoS specs: Consumer ${specs.consumer} is not one of ` +
+        `${QOS_CONSUMERS.join(', ')}.`,
     );
   for (const kind of ['bytes', 'iops']) {
     for (const suffix of ['', '_max']) {
@@ -91,7 +92,8 @@ function validate(specs: Record<string, string>): void {
       };
       if (has('total') && (has('read') || has('write')))
         throw badRequest(
-          `Invalid input received: Invalid QoS specs: total_${kind}_sec${suffix} cannot be combined with read_${kind}_sec${suffix} or write_${kind}_sec${suffix}.`,
+          `Invalid input received: Invalid QoS specs: total_${kind}_sec${suffix} cannot be combined with ` +
+            `read_${kind}_sec${suffix} or write_${kind}_sec${suffix}.`,
         );
     }
   }

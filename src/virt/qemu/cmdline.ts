@@ -142,7 +142,8 @@ export function buildCommandLine(s: LaunchSpec): string[] {
     const ro = d.readOnly ? ',read-only=on' : '';
     a.push(
       '-drive',
-      `file=${escapeOpt(d.path)},format=${d.format},if=none,id=${d.id},discard=unmap${ro}${driveThrottleOptions(d.ioLimits)}`,
+      `file=${escapeOpt(d.path)},format=${d.format},if=none,id=${d.id},discard=unmap${ro}` +
+        driveThrottleOptions(d.ioLimits),
     );
     const dev = d.bus === 'scsi' ? ['scsi-hd', `bus=${SCSI_CONTROLLER}.0`] : ['virtio-blk-pci'];
     dev.push(`drive=${d.id}`, `id=${d.id}-dev`);

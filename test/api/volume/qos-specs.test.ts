@@ -122,7 +122,7 @@ test('QoS specs are for admins only', async () => {
   assert.equal(cr.status, 403, cr.text);
 });
 
-test('a front-end spec reaches the hypervisor on attach; per-GB keys scale with the size; back-end does not', async (t) => {
+test('a front-end spec reaches the hypervisor on attach; per-GB keys scale; back-end does not', async (t) => {
   if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
   const image = await makeImage(c, { name: 'qos-img' });
   const srv = await c.request('POST', '/compute/v2.1/servers', {

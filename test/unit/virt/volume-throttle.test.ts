@@ -18,7 +18,7 @@ const disk = {
   ioLimits: { read_iops_sec: 2000, total_bytes_sec: 10_485_760 },
 };
 
-test('a hot-plugged volume with limits gets block_set_io_throttle on its device, base limits 0 unless set', async () => {
+test('a hot-plugged volume with limits gets block_set_io_throttle on its device (base limits 0)', async () => {
   const args: Record<string, Record<string, unknown> | undefined> = {};
   const peer = await fakeQemu((cmd) => {
     args[cmd.execute] = cmd.arguments;
