@@ -159,7 +159,7 @@ export interface VolumeBackupRow {
   updated_at: string | null;
 }
 
-/** A QoS specs set (migrations/2026120706-volume-qos-specs.ts); types link to it by volume_types.qos_specs_id. */
+/** A QoS specs set (migrations/2026120711-volume-qos-specs.ts); types link to it by volume_types.qos_specs_id. */
 export interface VolumeQosSpecsRow {
   id: string;
   name: string;

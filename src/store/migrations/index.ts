@@ -13,8 +13,8 @@ import * as volumeTransfers from './2026120703-volume-transfers.js';
 import * as volumeBackups from './2026120704-volume-backups.js';
 import * as volumeBackupMetadata from './2026120705-volume-backup-metadata.js';
 import * as networkAgents from './2026120710-network-agents.js';
-import * as volumeQosSpecs from './2026120706-volume-qos-specs.js';
-import * as volumeAdminMetadata from './2026120707-volume-admin-metadata.js';
+import * as volumeQosSpecs from './2026120711-volume-qos-specs.js';
+import * as volumeAdminMetadata from './2026120712-volume-admin-metadata.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -35,6 +35,6 @@ export const migrations: Record<string, Migration> = {
   '2026120704-volume-backups': volumeBackups,
   '2026120705-volume-backup-metadata': volumeBackupMetadata,
   '2026120710-network-agents': networkAgents,
-  '2026120706-volume-qos-specs': volumeQosSpecs,
-  '2026120707-volume-admin-metadata': volumeAdminMetadata,
+  '2026120711-volume-qos-specs': volumeQosSpecs,
+  '2026120712-volume-admin-metadata': volumeAdminMetadata,
 };
