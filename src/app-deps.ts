@@ -8,6 +8,7 @@ import type { ConsoleService } from './services/console/index.js';
 import type { VolumeService } from './services/volume/index.js';
 import type { MonitoringService } from './services/monitoring/index.js';
 import type { MetricsService } from './services/monitoring/metrics.js';
+import type { AuditService } from './services/audit/index.js';
 
 /** What every API plugin gets: config and the services (never the store: HTTP does not reach SQL). */
 export interface AppDeps {
@@ -25,4 +26,6 @@ export interface AppDeps {
   monitoring: MonitoringService;
   /** The /metrics exporter and the control plane's request counters. */
   metrics: MetricsService;
+  /** The audit trail of state-changing calls (Gureum's own API, admins only). */
+  audit: AuditService;
 }

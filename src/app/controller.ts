@@ -34,6 +34,9 @@ import { ControlPlaneCounters } from '../services/monitoring/metrics.js';
 import { monitoringApi } from '../api/monitoring/index.js';
 import { metricsApi } from '../api/metrics/index.js';
 import { installRequestMetrics } from '../api/http/request-metrics.js';
+import { AuditService } from '../services/audit/index.js';
+import { auditApi } from '../api/audit/index.js';
+import { auditRequests } from '../api/audit/request-hook.js';
 
 /** A running (or ready-to-listen) cloud controller: its dependencies and its HTTP server. */
 export interface Controller {
@@ -146,6 +149,13 @@ export async function createController(
       scheduler: compute.scheduler,
     });
     await monitoring.start();
+    let auditSay = (_e: unknown): void => {};
+    const audit = new AuditService({
+      db: store.db,
+      options: { retentionDays: config.observability.auditRetentionDays },
+      onError: (e) => auditSay(e),
+    });
+    await audit.prune();
     const deps: AppDeps = {
       config,
       identity,
@@ -157,14 +167,16 @@ export async function createController(
       volume,
       monitoring,
       metrics,
+      audit,
     };
-    const apis = [...serviceApis, metadataApi, consoleApi, monitoringApi, metricsApi];
-    const server = await buildServer(deps, apis);
+    const apis = [...serviceApis, metadataApi, consoleApi, monitoringApi, metricsApi, auditApi];
+    const server = await buildServer(deps, apis, [auditRequests(audit)]);
     installRequestMetrics(
       server,
       metrics.http,
       apis.map((a) => a.prefix),
     );
+    auditSay = (e) => server.log.error({ err: e }, 'audit: an event could not be written');
     server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
     for (const m of netLog.splice(0)) server.log.info(m);
     netSay = (m) => server.log.info(m);
@@ -183,6 +195,9 @@ export async function createController(
       10 * 60 * 1000,
     );
     purge.unref();
+    // Audit retention is by age; hourly is fine-grained enough for a limit counted in days.
+    const auditPrune = setInterval(() => audit.prune().catch((e: unknown) => auditSay(e)), 60 * 60 * 1000);
+    auditPrune.unref();
     return {
       deps,
       store,
@@ -192,8 +207,10 @@ export async function createController(
       async close() {
         clearInterval(purge);
         network.stopAgents();
+        clearInterval(auditPrune);
         await server.close();
         await monitoring.stop();
+        await audit.idle();
         await nsAgent?.close();
         await computeHost?.stop();
         await volume.idle();

@@ -134,6 +134,11 @@ export const ENV_SETTINGS: EnvSetting[] = [
     path: 'observability.sampleIntervalSeconds',
     parse: int('GUREUM_MONITOR_SAMPLE_SECONDS'),
   },
+  {
+    env: 'GUREUM_AUDIT_RETENTION_DAYS',
+    path: 'observability.auditRetentionDays',
+    parse: int('GUREUM_AUDIT_RETENTION_DAYS'),
+  },
   { env: 'GUREUM_HYPERVISOR', path: 'virt.driver', parse: str },
   // The older switch for the same choice (it only ever said "fake"); GUREUM_HYPERVISOR wins when both are set.
   { env: 'GUREUM_COMPUTE_DRIVER', path: 'virt.driver', parse: str, unless: 'GUREUM_HYPERVISOR' },

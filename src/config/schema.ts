@@ -241,8 +241,9 @@ export const ObservabilitySection = section(
     maxInstanceSeries: positive(
       'Instances /metrics and the time series store keep figures for (label cardinality cap)',
     ),
+    auditRetentionDays: count('Days the audit trail keeps an event (pruned at start and hourly); 0 = for ever'),
   },
-  '/metrics and the built-in instance monitoring',
+  '/metrics, the built-in instance monitoring and the audit trail',
 );
 
 export const ConfigSchema = Type.Object(
@@ -335,7 +336,13 @@ export const defaults: GureumConfig = {
   disk: { qemuImg: 'qemu-img' },
   imaging: { cacheDir: '' },
   volume: { format: 'qcow2', preallocation: 'off' },
-  observability: { metricsToken: '', sampleIntervalSeconds: 60, persistIntervalSeconds: 300, maxInstanceSeries: 1000 },
+  observability: {
+    metricsToken: '',
+    sampleIntervalSeconds: 60,
+    persistIntervalSeconds: 300,
+    maxInstanceSeries: 1000,
+    auditRetentionDays: 90,
+  },
 };
 
 /** Settings shown masked by `gureum config show`: a database URL may carry a password. */

@@ -10,6 +10,7 @@ import { imageRules } from './policy/image.js';
 import { volumeRules } from './policy/volume.js';
 import { networkRules } from './policy/network.js';
 import { monitoringRules } from './policy/monitoring.js';
+import { auditRules } from './policy/audit.js';
 
 export type { PolicyTarget, Rule } from './policy/checks.js';
 export { projectMember, projectReader } from './policy/checks.js';
@@ -30,6 +31,7 @@ export const rules = {
   ...computeRules,
   ...volumeRules,
   ...monitoringRules,
+  ...auditRules,
   ...sharedRules,
 } satisfies Record<string, Rule>;
 

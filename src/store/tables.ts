@@ -6,6 +6,7 @@ import type { NetworkTables } from './network-tables.js';
 import type { NetworkAgentTables } from './network-agent-tables.js';
 import type { ConsoleTables } from './console-tables.js';
 import type { VolumeTables } from './volume-tables.js';
+import type { AuditTables } from './audit-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
 export interface Database
@@ -17,4 +18,5 @@ export interface Database
     NetworkAgentTables,
     ComputeTables,
     ConsoleTables,
-    VolumeTables {}
+    VolumeTables,
+    AuditTables {}

@@ -114,8 +114,18 @@ function installAuth(scope: FastifyInstance, deps: AppDeps, svc: ServiceApi): vo
   });
 }
 
+/**
+ * Something the composition root plugs into the whole server (audit trail, metrics): it adds its hooks before the
+ * services are registered, so every service's scope inherits them.
+ */
+export type ServerHook = (app: FastifyInstance, services: readonly ServiceApi[]) => void;
+
 /** Builds the one HTTP server that carries every service. */
-export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promise<FastifyInstance> {
+export async function buildServer(
+  deps: AppDeps,
+  services: ServiceApi[],
+  hooks: readonly ServerHook[] = [],
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.config.logging.level === 'silent' ? false : { level: deps.config.logging.level },
     // One structured line per request comes from our onResponse hook instead of Fastify's two.
@@ -163,6 +173,7 @@ export async function buildServer(deps: AppDeps, services: ServiceApi[]): Promis
   });
 
   installRouteDeclarations(app);
+  for (const hook of hooks) hook(app, services);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   registerDashboard(app);
 
