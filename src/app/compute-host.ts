@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
 import type { HypervisorDriver } from '../virt/index.js';
 import { ComputeAgent, ComputeManager, HostReconciler, type ComputeService } from '../services/compute/index.js';
+import type { TaskLogger } from '../services/compute/task-log.js';
 
 export interface ComputeHost {
   readonly driver: HypervisorDriver;
@@ -17,7 +18,12 @@ export interface ComputeHost {
   stop(): Promise<void>;
 }
 
-export function buildComputeHost(db: Kysely<Database>, compute: ComputeService, driver: HypervisorDriver): ComputeHost {
+export function buildComputeHost(
+  db: Kysely<Database>,
+  compute: ComputeService,
+  driver: HypervisorDriver,
+  log?: TaskLogger,
+): ComputeHost {
   const o = compute.options;
   const manager = new ComputeManager(db, driver, {
     queue: compute.queue,
@@ -32,6 +38,7 @@ export function buildComputeHost(db: Kysely<Database>, compute: ComputeService, 
     concurrency: o.agentConcurrency,
     workerId: `agent-${hostname()}`,
     allHosts: true,
+    log,
   });
   const reconciler =
     driver.type !== 'fake'

@@ -34,6 +34,7 @@ import { ControlPlaneCounters } from '../services/monitoring/metrics.js';
 import { monitoringApi } from '../api/monitoring/index.js';
 import { metricsApi } from '../api/metrics/index.js';
 import { installRequestMetrics } from '../api/http/request-metrics.js';
+import type { TaskLogger } from '../services/compute/task-log.js';
 import { AuditService } from '../services/audit/index.js';
 import { auditApi } from '../api/audit/index.js';
 import { auditRequests } from '../api/audit/request-hook.js';
@@ -53,7 +54,10 @@ export interface Controller {
 /** Opens the store, migrates, wires services, bootstraps first-start state and builds the HTTP server. */
 export async function createController(
   config: GureumConfig,
-  opts: { adminPassword?: string } = {},
+  opts: {
+    adminPassword?: string /** Where log lines go instead of stdout (tests read them). */;
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<Controller> {
   // Everything the cloud writes (images, disks, keys, console logs) and every child it spawns (qemu, qemu-img) makes
   // files for the cloud's user only, whatever umask the process inherited.
@@ -115,7 +119,10 @@ export async function createController(
     });
     compute.useImagePort(new ImageServiceAdapter(image));
     compute.useNetworkPort(new NetworkServiceAdapter(network));
-    const computeHost = hypervisor ? buildComputeHost(store.db, compute, hypervisor) : null;
+    // Task lines go to the server's logger once it exists; tasks the agent runs before that (requeued at start)
+    // write none.
+    let taskSay: TaskLogger = () => {};
+    const computeHost = hypervisor ? buildComputeHost(store.db, compute, hypervisor, (l) => taskSay(l)) : null;
     const paths = dataPaths(config.dataDir);
     const volume = new VolumeService({
       db: store.db,
@@ -170,13 +177,14 @@ export async function createController(
       audit,
     };
     const apis = [...serviceApis, metadataApi, consoleApi, monitoringApi, metricsApi, auditApi];
-    const server = await buildServer(deps, apis, [auditRequests(audit)]);
+    const server = await buildServer(deps, apis, { hooks: [auditRequests(audit)], logStream: opts.logStream });
     installRequestMetrics(
       server,
       metrics.http,
       apis.map((a) => a.prefix),
     );
     auditSay = (e) => server.log.error({ err: e }, 'audit: an event could not be written');
+    taskSay = (line) => server.log.info(line, 'task');
     server.log.info({ dataPlane: plane.plane, driver: driver.name }, `data plane: ${plane.plane} (${plane.reason})`);
     for (const m of netLog.splice(0)) server.log.info(m);
     netSay = (m) => server.log.info(m);

@@ -34,7 +34,13 @@ export interface TestCloud {
 }
 
 /** Starts an in-process cloud. `databaseUrl` defaults to in-memory SQLite. */
-export async function createTestCloud(opts: { databaseUrl?: string; config?: ConfigLayer } = {}): Promise<TestCloud> {
+export async function createTestCloud(
+  opts: {
+    databaseUrl?: string;
+    config?: ConfigLayer /** Log lines go here (set logging.level too). */;
+    logStream?: NodeJS.WritableStream;
+  } = {},
+): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gureum-test-'));
   const base = loadConfig({ dataDir, databaseUrl: opts.databaseUrl ?? ':memory:', logLevel: 'silent' }, {});
   // Cheap password hashing keeps tests fast; production uses the configured OWASP cost.
@@ -49,7 +55,7 @@ export async function createTestCloud(opts: { databaseUrl?: string; config?: Con
   });
   const config: GureumConfig = opts.config ? configWith(cheap, opts.config) : cheap;
   const adminPassword = 'test-admin-password';
-  const controller = await createController(config, { adminPassword });
+  const controller = await createController(config, { adminPassword, logStream: opts.logStream });
   await controller.server.ready();
 
   const request = async (method: string, url: string, o: InjectOptions = {}): Promise<InjectResult> => {

@@ -124,10 +124,14 @@ export type ServerHook = (app: FastifyInstance, services: readonly ServiceApi[])
 export async function buildServer(
   deps: AppDeps,
   services: ServiceApi[],
-  hooks: readonly ServerHook[] = [],
+  opts: {
+    hooks?: readonly ServerHook[] /** Log lines go here instead of stdout (tests). */;
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<FastifyInstance> {
+  const level = deps.config.logging.level;
   const app = Fastify({
-    logger: deps.config.logging.level === 'silent' ? false : { level: deps.config.logging.level },
+    logger: level === 'silent' ? false : { level, ...(opts.logStream ? { stream: opts.logStream } : {}) },
     // One structured line per request comes from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${uuid()}`,
@@ -173,7 +177,7 @@ export async function buildServer(
   });
 
   installRouteDeclarations(app);
-  for (const hook of hooks) hook(app, services);
+  for (const hook of opts.hooks ?? []) hook(app, services);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   registerDashboard(app);
 

@@ -1,7 +1,8 @@
-import type { TaskQueue } from '../../store/task-queue.js';
+import type { HostTask, TaskQueue } from '../../store/task-queue.js';
 import type { HypervisorDriver } from '../../virt/index.js';
 import type { HostService } from './hosts.js';
 import type { ComputeManager } from './manager.js';
+import { taskLogLine, type TaskLogger } from './task-log.js';
 
 /**
  * A compute agent: registers its driver's hosts, heartbeats, and claims and runs their tasks. The all-in-one runs
@@ -21,7 +22,14 @@ export class ComputeAgent {
     private readonly hosts: HostService,
     private readonly queue: TaskQueue,
     private readonly manager: ComputeManager,
-    private readonly opts: { concurrency: number; pollMs?: number; workerId: string; allHosts: boolean },
+    private readonly opts: {
+      concurrency: number;
+      pollMs?: number;
+      workerId: string;
+      allHosts: boolean;
+      /** Receives one line per finished task (start, end, duration, host, result, the API call's request id). */
+      log?: TaskLogger;
+    },
   ) {
     this.workerId = opts.workerId;
   }
@@ -49,8 +57,7 @@ export class ComputeAgent {
           claimed = tasks.length;
           for (const t of tasks) {
             this.inFlight++;
-            this.manager
-              .run(t)
+            this.runLogged(t)
               .catch(() => {})
               .finally(() => {
                 this.inFlight--;
@@ -73,6 +80,15 @@ export class ComputeAgent {
         });
       }
     }
+  }
+
+  /** Runs one task and writes its line; the request id is looked up first, so a lookup failure costs no task. */
+  private async runLogged(task: HostTask): Promise<void> {
+    const log = this.opts.log;
+    const requestId = log ? await this.manager.requestIdOf(task).catch(() => null) : null;
+    const startedAt = new Date();
+    const outcome = await this.manager.run(task);
+    log?.(taskLogLine(task, requestId, startedAt, new Date(), outcome));
   }
 
   /** Stops claiming, waits for running tasks to finish. */

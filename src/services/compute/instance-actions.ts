@@ -2,11 +2,18 @@ import type { InstanceActionEventRow, InstanceActionRow } from '../../store/comp
 import { uuid } from '../../util/ids.js';
 import { type ComputeDeps, type Db, nowIso } from './common.js';
 
+/** resetState -> reset_state, os-migrateLive -> os_migrate_live. */
+const snakeCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_');
+
 /** Nova's instance action log (os-instance-actions): one action per API call, events from the host. */
 export class InstanceActionLog {
   constructor(private readonly d: ComputeDeps) {}
 
-  /** Starts an action; with `event` also its first event (running). Returns the action id. */
+  /**
+   * Starts an action and its first event (running). Actions the API completes by itself (lock, unlock, resetState)
+   * name no host event; they get an `api_<action>` event, so every action listed has timings and a result.
+   * Returns the action id.
+   */
   async start(
     trx: Db,
     a: {
@@ -36,7 +43,7 @@ export class InstanceActionLog {
         updated_at: now,
       })
       .execute();
-    if (a.event) await this.startEvent(trx, id, a.event, a.host ?? null);
+    await this.startEvent(trx, id, a.event ?? `api_${snakeCase(a.action)}`, a.event ? (a.host ?? null) : null);
     return id;
   }
 
@@ -76,6 +83,16 @@ export class InstanceActionLog {
       .set({ finish_time: now, updated_at: now, message: error ? 'Error' : null })
       .where('id', '=', actionId)
       .execute();
+  }
+
+  /** The request id an action was recorded under (host tasks carry the action id). */
+  async requestIdOf(actionId: string): Promise<string | null> {
+    const row = await this.d.db
+      .selectFrom('compute_instance_actions')
+      .select('request_id')
+      .where('id', '=', actionId)
+      .executeTakeFirst();
+    return row?.request_id ?? null;
   }
 
   async list(

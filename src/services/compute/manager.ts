@@ -9,6 +9,7 @@ import { attachMappedVolumes, isVolumeBacked, ROOT_DEVICE, volumeImageProperties
 import { projectMemberContext } from '../auth-context.js';
 import { nowIso } from './common.js';
 import type { InstanceActionLog } from './instance-actions.js';
+import type { TaskOutcome } from './task-log.js';
 import { extras, instanceName, type BlockDevice, type FlavorSnapshot } from './model.js';
 import type { ComputeImagePort, ComputeNetworkPort, ComputePort, ComputeVolumePort } from './peer-services.js';
 import type { Scheduler } from './scheduler.js';
@@ -162,26 +163,35 @@ export class ComputeManager {
     return (await this.driver.getInfo(host, id))?.powerState ?? PowerState.NOSTATE;
   }
 
-  /** Runs one task; never throws (failures are recorded on the instance and the task). */
-  async run(task: HostTask): Promise<void> {
+  /** The request id of the API call that queued this task (its instance action's), or null. */
+  async requestIdOf(task: HostTask): Promise<string | null> {
+    if (typeof task.payload.requestId === 'string') return task.payload.requestId;
+    const actionId = task.payload.actionId;
+    return typeof actionId === 'string' ? this.x.actions.requestIdOf(actionId) : null;
+  }
+
+  /** Runs one task; never throws (failures are recorded on the instance and the task) and says how it ended. */
+  async run(task: HostTask): Promise<TaskOutcome> {
     const inst = await this.load(task.instanceId);
     if (!inst) {
       await this.db.transaction().execute(async (trx) => {
         if (task.payload.actionId) await this.x.actions.finish(trx, String(task.payload.actionId));
         await this.x.queue.complete(trx, task.id);
       });
-      return;
+      return { result: 'skipped' };
     }
     if (inst.task_state === 'deleting' && task.kind !== 'delete') {
       await this.finish(task, {});
-      return;
+      return { result: 'skipped' };
     }
     const host = task.host;
     try {
       await this.execute(task, inst, host);
+      return { result: 'success' };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.fail(task, inst, message);
+      return { result: 'error', error: message };
     }
   }
 

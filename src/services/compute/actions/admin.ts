@@ -70,8 +70,8 @@ export async function recordOnly(
       action,
       requestId: rid,
       projectId: inst.project_id,
-      // changePassword records its event as Nova does; a crash dump has none.
-      ...(action === 'changePassword' ? { event: 'compute_set_admin_password', host: inst.host } : {}),
+      event: action === 'changePassword' ? 'compute_set_admin_password' : 'compute_trigger_crash_dump',
+      host: inst.host,
     });
   });
 }
@@ -112,7 +112,10 @@ export async function deleteServer(
         .execute();
       await x.queue.enqueue(trx, { host: inst.host!, kind: 'delete', instanceId: id, payload: { actionId } });
       queued = true;
-    } else if (!hasGuest) {
+    } else if (hasGuest) {
+      // A delete already under way: its task finishes the first action; this one asked for what is happening.
+      await x.actions.finish(trx, actionId);
+    } else {
       orphanPorts = extras(inst).ports;
       await x.servers.finalizeDelete(trx, inst);
       await x.actions.finish(trx, actionId);
