@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
@@ -189,12 +190,31 @@ export class ComputeService {
     if (!this.driver) return false;
     const inst = await this.deps.db
       .selectFrom('compute_instances')
-      .select(['host'])
+      .select(['host', 'user_id', 'project_id'])
       .where('id', '=', instanceId)
       .where('deleted', '=', 0)
       .executeTakeFirst();
     if (!inst?.host) return false;
-    return this.driver.extendVolume(inst.host, instanceId, volumeId, bytes);
+    // Nova records the volume-extended event Cinder sends as the server's `extend_volume` action (Tempest waits
+    // for it before looking at the guest).
+    const host = inst.host;
+    const actionId = await this.actions.start(this.deps.db, {
+      instanceId,
+      action: 'extend_volume',
+      requestId: `req-${randomUUID()}`,
+      userId: inst.user_id,
+      projectId: inst.project_id,
+      event: 'compute_extend_volume',
+      host,
+    });
+    try {
+      const grown = await this.driver.extendVolume(host, instanceId, volumeId, bytes);
+      await this.actions.finish(this.deps.db, actionId);
+      return grown;
+    } catch (e) {
+      await this.actions.finish(this.deps.db, actionId, e instanceof Error ? e.message : String(e));
+      throw e;
+    }
   }
 
   get network(): ComputeNetworkPort {

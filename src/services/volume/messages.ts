@@ -62,7 +62,9 @@ export class Messages {
         message_level: 'ERROR',
         user_message: `${what}: ${detail}`,
         detail,
-        request_id: null,
+        // Cinder names the request that failed; the failures recorded here happen in background work after the
+        // API call returned, so each message gets its own id (clients expect a string, never null).
+        request_id: `req-${uuid()}`,
         created_at: created,
         expires_at: new Date(Date.now() + TTL_MS).toISOString().replace(/\.(\d{3})Z$/, '.$1000'),
         // A user message is advice about a failure already recorded in the resource's status: failing to write it must

@@ -89,6 +89,12 @@ test('attach through Nova: device named, volume in-use, shown on the server; det
   assert.equal(ext.status, 202, ext.text);
   const grown = await waitStatus(c, c.adminToken, `${V}/volumes/${vid}`, 'volume', 'in-use');
   assert.equal(grown.size, 2);
+  // Nova's side records it as the server's extend_volume action (Tempest waits for it)
+  const acts = await c.request('GET', `${N}/servers/${sid}/os-instance-actions`, { token: c.adminToken });
+  assert.ok(
+    acts.json.instanceActions.some((a: any) => a.action === 'extend_volume'),
+    acts.text,
+  );
 
   const det = await c.request('DELETE', `${N}/servers/${sid}/os-volume_attachments/${vid}`, { token: c.adminToken });
   assert.equal(det.status, 202, det.text);

@@ -74,6 +74,7 @@ test('a type asking for another vendor or protocol: the volume goes to error wit
   const m = msgs.json.messages.find((x: any) => x.resource_uuid === v.json.volume.id);
   assert.ok(m, msgs.text);
   assert.match(m.user_message, /No valid backend/);
+  assert.match(m.request_id, /^req-[0-9a-f-]{36}$/, 'a user message names a request id, never null');
   const fits = await req('POST', '/types', {
     volume_type: {
       name: 'here',
@@ -173,4 +174,34 @@ test('os-quota-class-sets/default can be updated and is every project default', 
   await req('PUT', '/os-quota-class-sets/default', {
     quota_class_set: { volumes: before.volumes, snapshots: before.snapshots },
   });
+});
+
+test('a member of the project reports a snapshot status (Cinder default); another project gets 404', async (t) => {
+  if (!requireOrSkip(t, hasQemuImg(), 'needs qemu-img (qemu-utils)')) return;
+  const proj = await createProject(c);
+  const member = await createUser(c, proj.id, proj.name, ['member']);
+  const other = await createProject(c);
+  const stranger = await createUser(c, other.id, other.name, ['member']);
+  const U = `/volume/v3/${proj.id}`;
+  const as = (token: string, method: string, path: string, body?: unknown) =>
+    c.request(method, path, { token, ...(body === undefined ? {} : { body }) });
+  const v = await as(member.token, 'POST', `${U}/volumes`, { volume: { size: 1 } });
+  assert.equal(v.status, 202, v.text);
+  await waitStatus(c, member.token, `${U}/volumes/${v.json.volume.id}`, 'volume', 'available');
+  const s = await as(member.token, 'POST', `${U}/snapshots`, { snapshot: { volume_id: v.json.volume.id } });
+  await waitStatus(c, member.token, `${U}/snapshots/${s.json.snapshot.id}`, 'snapshot', 'available');
+  const reset = { 'os-reset_status': { status: 'creating' } };
+  const r = await req('POST', `/snapshots/${s.json.snapshot.id}/action`, reset);
+  assert.equal(r.status, 202, r.text);
+  const upd = { 'os-update_snapshot_status': { status: 'available', progress: '100%' } };
+  const foreign = await as(
+    stranger.token,
+    'POST',
+    `/volume/v3/${other.id}/snapshots/${s.json.snapshot.id}/action`,
+    upd,
+  );
+  assert.equal(foreign.status, 404, foreign.text);
+  const mine = await as(member.token, 'POST', `${U}/snapshots/${s.json.snapshot.id}/action`, upd);
+  assert.equal(mine.status, 202, mine.text);
+  await waitStatus(c, member.token, `${U}/snapshots/${s.json.snapshot.id}`, 'snapshot', 'available');
 });
