@@ -51,6 +51,14 @@ export interface AgentReport {
   configurations: Record<string, unknown>;
 }
 
+/** One metering label's counter on one router (Neutron's metering extension, counted by the data plane). */
+export interface MeteringCounter {
+  labelId: string;
+  routerId: string;
+  bytes: number;
+  packets: number;
+}
+
 /**
  * A data-plane driver. Implementations must be idempotent (an event may be delivered again after a crash) and
  * must converge on `resync` (called at start with the state from the database: create what is missing, remove
@@ -73,4 +81,6 @@ export interface NetDriver {
   onPortStatus?(report: (r: PortStatusReport) => Promise<void>): void;
   /** The agents this driver runs on this host and what each serves; absent: it runs none (QEMU user networking). */
   agentReports?(): Promise<AgentReport[]>;
+  /** Reads the metering labels' counters of every router on this host (drivers that meter traffic). */
+  readMeteringCounters?(): Promise<MeteringCounter[]>;
 }

@@ -7,11 +7,22 @@ import type {
   NetObjectKind,
   NetState,
   PortStatusReport,
+  MeteringCounter,
 } from './driver.js';
 import { NoopNetDriver } from './noop.js';
 import { LinuxBridgeDriver, type LinuxBridgeOptions } from './linuxbridge/index.js';
 
-export type { AgentKind, AgentReport, NetDriver, NetEvent, NetAction, NetObjectKind, NetState, PortStatusReport };
+export type {
+  AgentKind,
+  AgentReport,
+  NetDriver,
+  NetEvent,
+  NetAction,
+  NetObjectKind,
+  NetState,
+  PortStatusReport,
+  MeteringCounter,
+};
 export { NoopNetDriver, LinuxBridgeDriver, type LinuxBridgeOptions };
 export { tapName, netStateDir, type PhysnetMapping } from './linuxbridge/index.js';
 export { createNftFirewall } from './linuxbridge/firewall/index.js';

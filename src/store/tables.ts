@@ -7,6 +7,7 @@ import type { NetworkAgentTables } from './network-agent-tables.js';
 import type { ConsoleTables } from './console-tables.js';
 import type { VolumeTables } from './volume-tables.js';
 import type { AuditTables } from './audit-tables.js';
+import type { MeteringTables } from './metering-tables.js';
 
 /** The whole typed schema: each service contributes its tables. */
 export interface Database
@@ -19,4 +20,5 @@ export interface Database
     ComputeTables,
     ConsoleTables,
     VolumeTables,
-    AuditTables {}
+    AuditTables,
+    MeteringTables {}

@@ -32,6 +32,7 @@ const list: [alias: string, name: string, description: string][] = [
   ],
   ['l3_agent_scheduler', 'L3 Agent Scheduler', 'Schedule routers among l3 agents'],
   ['l3-ext-gw-multihoming', 'L3 Ext GW multihoming', 'Not multihomed: one gateway per router.'],
+  ['metering', 'Neutron Metering', 'Neutron Metering extension.'],
   ['multi-provider', 'Multi Provider Network', 'Expose mapping of virtual networks to multiple physical networks'],
   ['net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'],
   ['net-mtu-writable', 'Network MTU (writable)', 'Provides a writable MTU attribute for a network resource.'],

@@ -8,6 +8,7 @@ import { registerResource, writer } from './resource.js';
 import { single, queryOf, applyQuery } from './query.js';
 import { extensionsFor } from './extensions.js';
 import { agentRoutes } from './agents.js';
+import { registerMetering } from './metering.js';
 import { op } from '../http/route-policy.js';
 import { pagedQuery } from '../http/query-schemas.js';
 
@@ -383,5 +384,6 @@ export const networkApi: ServiceApi = {
     resources(app, net, baseUrl);
     actions(app, net, baseUrl);
     agentRoutes(app, net, baseUrl);
+    registerMetering(app, net, baseUrl);
   },
 };

@@ -5,12 +5,13 @@
 import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentReport, NetDriver, NetEvent, NetState, PortStatusReport } from '../driver.js';
+import type { AgentReport, MeteringCounter, NetDriver, NetEvent, NetState, PortStatusReport } from '../driver.js';
 import { run } from './exec.js';
 import { L2, BindingError, type PhysnetMapping } from './l2.js';
 import { Dhcp, LEASE_SECONDS, deleteNamespace, namespaceAlias, servedByDhcp } from './dhcp.js';
 import { agentReports } from './agents.js';
 import { applyRouter, gatewayHostEnd, gatewayMac, type RouterPlan } from './router.js';
+import { readMeteringCounters } from './metering/index.js';
 import { bridgeName, dhcpDeviceName, dhcpNamespace, routerDeviceName, routerNamespace, tapName } from './names.js';
 import {
   floatingIpView,
@@ -299,6 +300,16 @@ export class LinuxBridgeDriver implements NetDriver {
   }
 
   // --- routers
+
+  /** Every metering label's counter in every router namespace on this host. */
+  async readMeteringCounters(): Promise<MeteringCounter[]> {
+    const out: MeteringCounter[] = [];
+    for (const r of this.routers.values()) {
+      if (r.metering.length === 0) continue;
+      for (const c of await readMeteringCounters(routerNamespace(r.id))) out.push({ ...c, routerId: r.id });
+    }
+    return out;
+  }
 
   private async applyRouter(r: RouterView): Promise<void> {
     const plan: RouterPlan = {

@@ -1,4 +1,5 @@
 // Typed views of the objects a NetEvent carries (the admin API view), read once at the edge of the driver.
+import type { MeteringLabelPlan } from './metering/index.js';
 type Obj = Record<string, unknown>;
 
 export interface NetworkView {
@@ -45,6 +46,8 @@ export interface RouterView {
   gateway: { networkId: string; enableSnat: boolean; ips: { subnetId: string; ip: string }[] } | null;
   routes: { destination: string; nexthop: string }[];
   interfaces: PortView[];
+  /** Metering labels of the router's project (and shared ones): counted in its namespace (metering/). */
+  metering: MeteringLabelPlan[];
 }
 
 export interface FloatingIpView {
@@ -121,6 +124,15 @@ export function routerView(o: Obj): RouterView {
         : null,
     routes: arr(o.routes).map((r) => ({ destination: str(r.destination), nexthop: str(r.nexthop) })),
     interfaces: arr(o.interfaces).map(portView),
+    metering: arr(o.metering_labels).map((l) => ({
+      id: str(l.id),
+      rules: arr(l.rules).map((r) => ({
+        direction: str(r.direction),
+        source: str(r.source) || null,
+        destination: str(r.destination) || null,
+        excluded: r.excluded === true,
+      })),
+    })),
   };
 }
 

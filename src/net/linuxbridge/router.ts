@@ -8,6 +8,7 @@ import { inNetns, ip, ipQuiet, nftBatch } from './exec.js';
 import { routerDeviceName, routerNamespace } from './names.js';
 import { ensureNamespace, syncAddresses } from './dhcp.js';
 import { prefixLen, type FloatingIpView, type RouterView, type SubnetView } from './model.js';
+import { applyMetering } from './metering/index.js';
 
 /** Everything a router's namespace is built from. */
 export interface RouterPlan {
@@ -119,6 +120,7 @@ export async function applyRouter(
     if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await ipQuiet(['link', 'del', l.ifname], ns);
   for (const route of r.routes) await ipQuiet(['route', 'replace', route.destination, 'via', route.nexthop], ns);
   await nftBatch(natRuleset(p), ns);
+  await applyMetering(ns, qg, r.metering);
   // Gratuitous ARP so neighbours learn new (floating) addresses at once; best effort, not awaited.
   for (const a of fresh) announce(ns, qg, a, log);
 }

@@ -1,6 +1,7 @@
 // The networking service's front: it builds the resource classes, feeds the data plane its events (and the DHCP
 // ports and agent bindings that follow them) and answers what Nova asks. Over 400 lines because those three jobs
 // share the event path; the resources themselves live in their own modules.
+import { Metering, type LabelTraffic, type MeteringLabel } from './metering.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Dialect } from '../../store/database.js';
@@ -68,6 +69,8 @@ export class NetworkService {
   readonly routers: Routers;
   readonly floatingIps: FloatingIps;
   readonly agents: Agents;
+  /** Metering labels and rules (admin only), counted by the data plane per router. */
+  readonly metering: Metering;
   readonly events: NetDispatcher;
   readonly options: NetworkOptions;
 
@@ -100,6 +103,7 @@ export class NetworkService {
     this.routers = new Routers(d, this.tags, this.quotas, this.networks, this.subnets, this.ports);
     this.floatingIps = new FloatingIps(d, this.tags, this.quotas, this.networks, this.ports);
     this.agents = new Agents(d);
+    this.metering = new Metering(d);
     this.db = opts.db;
     this.driver = opts.driver;
   }
@@ -213,6 +217,7 @@ export class NetworkService {
         if (!r) return undefined;
         const v = (await this.routers.views(s, [r]))[0]!;
         v.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, id));
+        v.metering_labels = await this.metering.forRouterProject(r.project_id);
         return v;
       }
       case 'floatingip': {
@@ -236,6 +241,18 @@ export class NetworkService {
     }
   }
 
+  /** Re-plans the routers a metering label applies to (after the label or one of its rules changed). */
+  async publishMetering(labelId: string, label?: MeteringLabel): Promise<void> {
+    const l = label ?? (await this.metering.getLabel(SYSTEM_CONTEXT, labelId));
+    for (const routerId of await this.metering.routersOf(l)) await this.publish('router', 'updated', routerId);
+  }
+
+  /** Bytes and packets per metering label, summed over this host's routers (zeros without a metering data plane). */
+  meteringTraffic(): Promise<LabelTraffic[]> {
+    const d = this.events.driver;
+    return this.metering.traffic(d.readMeteringCounters ? () => d.readMeteringCounters!() : undefined);
+  }
+
   /** Hands the whole state to the driver (at start, after a restart). */
   async resync(): Promise<void> {
     const s = SYSTEM_CONTEXT;
@@ -244,8 +261,10 @@ export class NetworkService {
         await this.ensureDhcpPort(n.network_id);
     }
     const routers = await this.routers.views(s, await this.routers.list(s));
-    for (const r of routers)
+    for (const r of routers) {
       r.interfaces = await this.ports.views(s, await this.routers.interfaces(this.db, String(r.id)));
+      r.metering_labels = await this.metering.forRouterProject(String(r.project_id));
+    }
     await this.events.resync({
       networks: await this.networks.views(s, await this.networks.list(s)),
       subnets: await this.subnets.views(await this.subnets.list(s)),

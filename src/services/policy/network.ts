@@ -14,6 +14,8 @@ export const NETWORK_RESOURCES = [
   'security_group',
   'security_group_rule',
   'subnetpool',
+  'metering_label',
+  'metering_label_rule',
 ] as const;
 export type NetworkResource = (typeof NETWORK_RESOURCES)[number];
 type Crud = 'get' | 'create' | 'update' | 'delete';
@@ -35,6 +37,15 @@ const crud = Object.fromEntries(
 
 export const networkRules = {
   ...crud,
+  // Metering is an operator's tool: every operation is admin only (neutron/conf/policies/metering.py).
+  'network:get_metering_label': admin,
+  'network:create_metering_label': admin,
+  'network:update_metering_label': admin,
+  'network:delete_metering_label': admin,
+  'network:get_metering_label_rule': admin,
+  'network:create_metering_label_rule': admin,
+  'network:update_metering_label_rule': admin,
+  'network:delete_metering_label_rule': admin,
   // kept for the handlers' object-level checks
   'network:write': projectMember,
   'network:add_router_interface': projectMember,

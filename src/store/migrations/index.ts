@@ -16,6 +16,7 @@ import * as networkAgents from './2026120710-network-agents.js';
 import * as volumeQosSpecs from './2026120711-volume-qos-specs.js';
 import * as volumeAdminMetadata from './2026120712-volume-admin-metadata.js';
 import * as audit from './2026120713-audit.js';
+import * as networkMetering from './2026120714-network-metering.js';
 
 /**
  * Every migration, by name. Names sort in the order they must run; each service adds its own file here.
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '2026120711-volume-qos-specs': volumeQosSpecs,
   '2026120712-volume-admin-metadata': volumeAdminMetadata,
   '2026120713-audit': audit,
+  '2026120714-network-metering': networkMetering,
 };
