@@ -154,6 +154,7 @@ export async function createController(
     const { monitoring, metrics } = buildObservability(config, store, hypervisor, {
       counters,
       scheduler: compute.scheduler,
+      metering: () => network.meteringTraffic(),
     });
     await monitoring.start();
     let auditSay = (_e: unknown): void => {};

@@ -5,7 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GureumConfig } from '../config.js';
 import type { HypervisorDriver } from '../virt/index.js';
 import { MonitoringService } from '../services/monitoring/index.js';
-import { type ControlPlaneCounters, MetricsService, type SchedulerFigures } from '../services/monitoring/metrics.js';
+import {
+  type ControlPlaneCounters,
+  type MeteringTraffic,
+  MetricsService,
+  type SchedulerFigures,
+} from '../services/monitoring/metrics.js';
 import type { Store } from '../store/database.js';
 import { dataPaths } from '../util/paths.js';
 
@@ -29,7 +34,11 @@ export function buildObservability(
   config: GureumConfig,
   store: Store,
   hypervisor: HypervisorDriver | null,
-  more: { counters: ControlPlaneCounters; scheduler: SchedulerFigures | null },
+  more: {
+    counters: ControlPlaneCounters;
+    scheduler: SchedulerFigures | null;
+    metering?: () => Promise<MeteringTraffic[]>;
+  },
 ): { monitoring: MonitoringService; metrics: MetricsService } {
   const db = store.db;
   const o = config.observability;
@@ -49,6 +58,7 @@ export function buildObservability(
     db,
     counters: more.counters,
     scheduler: more.scheduler,
+    metering: more.metering ?? null,
     poolStats: store.poolStats ? () => store.poolStats!() : null,
     monitoring,
     imageCacheDir: paths.imageCache,

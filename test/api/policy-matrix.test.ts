@@ -278,6 +278,28 @@ test('policy matrix: every route × six personas answers as the policy table say
     const agents = (await req('GET', '/network/v2.0/agents')).json.agents as { id: string; agent_type: string }[];
     const dhcpAgent = agents.find((a) => a.agent_type === 'DHCP agent')?.id ?? MISSING;
     const l3Agent = agents.find((a) => a.agent_type === 'L3 agent')?.id ?? MISSING;
+    const meteringLabel = (
+      await ok(
+        await req('POST', '/network/v2.0/metering/metering-labels', {
+          body: { metering_label: { name: uniq('meter') } },
+        }),
+        'metering label',
+      )
+    ).metering_label.id;
+    const meteringRule = (
+      await ok(
+        await req('POST', '/network/v2.0/metering/metering-label-rules', {
+          body: {
+            metering_label_rule: {
+              metering_label_id: meteringLabel,
+              direction: 'ingress',
+              remote_ip_prefix: '10.9.0.0/24',
+            },
+          },
+        }),
+        'metering label rule',
+      )
+    ).metering_label_rule.id;
     const namespace = uniq('ns');
     await ok(
       await req('POST', '/image/v2/metadefs/namespaces', { body: { namespace, visibility: 'public' } }),
@@ -493,6 +515,8 @@ test('policy matrix: every route × six personas answers as the policy table say
       [/^\/network\/v2\.0\/agents/, ':id', dhcpAgent],
       [/^\/network\/v2\.0\/agents/, ':network_id', net],
       [/^\/network\/v2\.0\/agents/, ':router_id', router],
+      [/^\/network\/v2\.0\/metering\/metering-labels/, ':id', meteringLabel],
+      [/^\/network\/v2\.0\/metering\/metering-label-rules/, ':id', meteringRule],
       [/^\/network\/v2\.0\/floatingips/, ':id', fip],
       [/^\/network\/v2\.0\/network-ip-availabilities/, ':id', net],
       [/^\/network\/v2\.0\/networks/, ':id', net],

@@ -119,6 +119,15 @@ export interface SchedulerFigures {
   timer: { percentile(p: number): number };
 }
 
+/** One Neutron metering label's traffic summed over this host's routers (the network service's figures). */
+export interface MeteringTraffic {
+  labelId: string;
+  name: string;
+  projectId: string;
+  bytes: number;
+  packets: number;
+}
+
 export class MetricsService {
   readonly http: ControlPlaneCounters;
   private readonly scrapeToken: Buffer;
@@ -129,6 +138,8 @@ export class MetricsService {
       /** The control plane's counters (made before the store, whose query timings they take). */
       counters: ControlPlaneCounters;
       scheduler: SchedulerFigures | null;
+      /** Neutron metering labels' counters (the data plane's nftables counters), when the network service runs. */
+      metering: (() => Promise<MeteringTraffic[]>) | null;
       /** PostgreSQL's pool, when the store has one. */
       poolStats: (() => { total: number; idle: number; waiting: number }) | null;
       monitoring: MonitoringService;
@@ -154,6 +165,7 @@ export class MetricsService {
     await this.writeTasks(w);
     await this.writeHosts(w);
     await this.writeInstances(w);
+    await this.writeMetering(w);
     return w.text();
   }
 
@@ -217,6 +229,25 @@ export class MetricsService {
       'gauge',
       'Instances in ERROR that never got a host (the scheduler found no valid host).',
       [[{}, Number(failed?.n ?? 0)]],
+    );
+  }
+
+  /** Neutron metering: one series per label (labels are few and made by admins, so cardinality stays bounded). */
+  private async writeMetering(w: ExpositionWriter): Promise<void> {
+    if (!this.deps.metering) return;
+    const labels = await this.deps.metering();
+    const of = (l: MeteringTraffic) => ({ label_id: l.labelId, name: l.name, project: l.projectId });
+    w.metric(
+      'gureum_metering_label_bytes_total',
+      'counter',
+      "Bytes counted by a Neutron metering label's rules on this host's routers.",
+      labels.map((l) => [of(l), l.bytes]),
+    );
+    w.metric(
+      'gureum_metering_label_packets_total',
+      'counter',
+      "Packets counted by a Neutron metering label's rules on this host's routers.",
+      labels.map((l) => [of(l), l.packets]),
     );
   }
 

@@ -143,7 +143,8 @@ export class Metering {
       );
     if (!remote && !source && !destination)
       throw badInput(
-        "You must define at least one of the following parameters 'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'.",
+        'You must define at least one of the following parameters ' +
+          "'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'.",
       );
     const excluded = boolOf(body, 'excluded') ?? false;
     const label = await this.getLabel(a, labelId);

@@ -131,3 +131,14 @@ test('a label reaches its project routers through the data plane, and the extens
   const ext = await admin('GET', '/network/v2.0/extensions/metering');
   assert.equal(ext.status, 200);
 });
+
+test('/metrics exports each label bytes and packets as counters', async () => {
+  const l = await admin('POST', L, { metering_label: { name: 'scraped' } });
+  assert.equal(l.status, 201, l.text);
+  const m = await cloud.request('GET', '/metrics', { token: cloud.adminToken });
+  assert.equal(m.status, 200, m.text);
+  assert.match(m.text, /# TYPE gureum_metering_label_bytes_total counter/);
+  const id = l.json.metering_label.id;
+  assert.match(m.text, new RegExp(`gureum_metering_label_bytes_total\\{label_id="${id}",name="scraped",[^}]*\\} \\d+`));
+  assert.match(m.text, new RegExp(`gureum_metering_label_packets_total\\{label_id="${id}"[^}]*\\} \\d+`));
+});
