@@ -141,6 +141,10 @@ export async function signIn(page: Page, user: string, password = PASSWORD): Pro
   await page.getByLabel('User name').fill(user);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // Wait until the shell is signed in: a page opened earlier would load its data before the token exists, and
+  // show it only at its next poll (up to 30 s later).
+  await page.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 export async function signOut(page: Page): Promise<void> {
