@@ -1,28 +1,19 @@
-import type {
-  AgentKind,
-  AgentReport,
-  NetDriver,
-  NetEvent,
-  NetAction,
-  NetObjectKind,
-  NetState,
-  PortStatusReport,
-  MeteringCounter,
-} from './driver.js';
+import type { NetDriver, NetEvent, NetAction, NetObjectKind, NetState } from './driver.js';
 import { NoopNetDriver } from './noop.js';
 import { LinuxBridgeDriver, type LinuxBridgeOptions } from './linuxbridge/index.js';
 
+// The driver contract, re-exported from where it is declared.
 export type {
   AgentKind,
   AgentReport,
+  MeteringCounter,
+  NetAction,
   NetDriver,
   NetEvent,
-  NetAction,
   NetObjectKind,
   NetState,
   PortStatusReport,
-  MeteringCounter,
-};
+} from './driver.js';
 export { NoopNetDriver, LinuxBridgeDriver, type LinuxBridgeOptions };
 export { tapName, netStateDir, type PhysnetMapping } from './linuxbridge/index.js';
 export { createNftFirewall } from './linuxbridge/firewall/index.js';
